@@ -1,0 +1,40 @@
+# The whole developer workflow. Every target sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev
+HOST ?= 127.0.0.1
+PORT ?= 8123
+
+.PHONY: run test test-spark lint bench setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/oneteam serve --demo --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not spark" $(PYTEST_ARGS)
+
+test-spark: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	$(PY) -m pytest -m spark $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check oneteam tests bench
+	$(VENV)/bin/ruff check oneteam tests bench
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

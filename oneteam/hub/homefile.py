@@ -1,0 +1,290 @@
+"""Homes as YAML files (the format of shared/eval/home.yaml), validated with line numbers.
+
+A file is parsed into YAML nodes first so every problem can name its line; a file with any
+problem is rejected whole (`HomeFileError` lists them all) and nothing of it is used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, TypeSpec, builtin_type_specs
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+_KNOWN_INTEGRATIONS = {"virtual", "mqtt", "thinq"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a home file."""
+
+    line: int
+    """1-based line number."""
+    message: str
+
+
+class HomeFileError(OneteamError):
+    """A home file that cannot be used; `problems` names every fault with its line."""
+
+    key = "error.home_file"
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        text = "; ".join(f"{source}:{p.line}: {p.message}" for p in problems)
+        super().__init__(text, source=source, count=len(problems), problems=text)
+        self.source = source
+        self.problems = problems
+
+
+@dataclass
+class _Reader:
+    problems: list[Problem] = field(default_factory=list)
+
+    def fault(self, node: Node, message: str) -> None:
+        self.problems.append(Problem(node.start_mark.line + 1, message))
+
+    def mapping(self, node: Node, what: str) -> dict[str, tuple[Node, Node]]:
+        """A mapping node as key → (key node, value node); duplicate keys are a fault."""
+        if not isinstance(node, MappingNode):
+            self.fault(node, f"{what} must be a mapping")
+            return {}
+        out: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in out:
+                self.fault(key_node, f"duplicate key {key!r} in {what}")
+            out[key] = (key_node, value_node)
+        return out
+
+    def sequence(self, node: Node, what: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            self.fault(node, f"{what} must be a list")
+            return []
+        return list(node.value)
+
+    def text(self, node: Node, what: str) -> str | None:
+        if not isinstance(node, ScalarNode) or node.value == "":
+            self.fault(node, f"{what} must be text")
+            return None
+        return str(node.value)
+
+    def texts(self, node: Node, what: str) -> tuple[str, ...]:
+        return tuple(t for item in self.sequence(node, what) if (t := self.text(item, what)) is not None)
+
+    def number(self, node: Node, what: str) -> float | None:
+        try:
+            return float(self.text(node, what) or "")
+        except ValueError:
+            self.fault(node, f"{what} must be a number")
+            return None
+
+    def range(self, node: Node, what: str) -> Range | None:
+        items = self.sequence(node, what)
+        if len(items) != 2:
+            if items:
+                self.fault(node, f"{what} must be [low, high]")
+            return None
+        low, high = self.number(items[0], what), self.number(items[1], what)
+        if low is None or high is None:
+            return None
+        if low > high:
+            self.fault(node, f"{what}: low {low:g} is above high {high:g}")
+            return None
+        return Range(low, high)
+
+
+def load_home(path: str | Path) -> Home:
+    """Read and validate a home file; raise HomeFileError with every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HomeFileError(str(path), [Problem(0, f"cannot read: {exc}")]) from exc
+    return parse_home(text, str(path))
+
+
+def parse_home(text: str, source: str = "<home>") -> Home:
+    """Validate a home file's text; raise HomeFileError with every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise HomeFileError(source, [Problem(line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    if root is None:
+        raise HomeFileError(source, [Problem(1, "the file is empty")])
+    reader = _Reader()
+    top = reader.mapping(root, "the home file")
+    for key, (key_node, _) in top.items():
+        if key not in {"id", "name", "rooms", "devices", "types", "fan_speeds"}:
+            reader.fault(key_node, f"unknown section {key!r}")
+    types, mode_names, compartment_names = _types(reader, top.get("types"))
+    fan_speed_names = {
+        key: reader.texts(value, f"fan speed {key}") for key, (_, value) in _section(reader, top, "fan_speeds").items()
+    }
+    rooms = _rooms(reader, top.get("rooms"))
+    devices = _devices(reader, top.get("devices"), rooms, types)
+    if reader.problems:
+        raise HomeFileError(source, sorted(reader.problems, key=lambda p: p.line))
+    home_id = reader.text(top["id"][1], "id") if "id" in top else "home"
+    home_name = reader.text(top["name"][1], "name") if "name" in top else ""
+    return Home(
+        id=home_id or "home",
+        name=home_name or "",
+        rooms=rooms,
+        devices=devices,
+        types=types,
+        fan_speed_names=fan_speed_names,
+        mode_names=mode_names,
+        compartment_names=compartment_names,
+    )
+
+
+def _section(reader: _Reader, top: dict[str, tuple[Node, Node]], name: str) -> dict[str, tuple[Node, Node]]:
+    if name not in top:
+        return {}
+    return reader.mapping(top[name][1], name)
+
+
+def _rooms(reader: _Reader, entry: tuple[Node, Node] | None) -> dict[str, Room]:
+    if entry is None:
+        return {}
+    rooms: dict[str, Room] = {}
+    for room_id, (key_node, value) in reader.mapping(entry[1], "rooms").items():
+        if not _ID.match(room_id):
+            reader.fault(key_node, f"room id {room_id!r} must be lower-case letters, digits, _ or -")
+            continue
+        fields = reader.mapping(value, f"room {room_id}")
+        names = reader.texts(fields["names"][1], f"names of room {room_id}") if "names" in fields else ()
+        rooms[room_id] = Room(id=room_id, names=names)
+    return rooms
+
+
+def _devices(
+    reader: _Reader, entry: tuple[Node, Node] | None, rooms: dict[str, Room], types: dict[DeviceType, TypeSpec]
+) -> dict[str, Device]:
+    if entry is None:
+        return {}
+    devices: dict[str, Device] = {}
+    for node in reader.sequence(entry[1], "devices"):
+        device = _device(reader, node, rooms, types)
+        if device is None:
+            continue
+        if device.id in devices:
+            reader.fault(node, f"duplicate device id {device.id!r}")
+            continue
+        devices[device.id] = device
+    return devices
+
+
+def _device(
+    reader: _Reader, node: Node, rooms: dict[str, Room], types: dict[DeviceType, TypeSpec]
+) -> Device | None:
+    fields = reader.mapping(node, "a device")
+    for key, (key_node, _) in fields.items():
+        if key not in {"id", "type", "room", "names", "integration", "manufacturer", "model"}:
+            reader.fault(key_node, f"unknown device field {key!r}")
+    missing = [name for name in ("id", "type") if name not in fields]
+    if missing:
+        reader.fault(node, f"device is missing {', '.join(missing)}")
+        return None
+    device_id = reader.text(fields["id"][1], "device id")
+    type_name = reader.text(fields["type"][1], "device type")
+    if device_id is None or type_name is None:
+        return None
+    ok = True
+    if not _ID.match(device_id):
+        reader.fault(fields["id"][1], f"device id {device_id!r} must be lower-case letters, digits, _ or -")
+        ok = False
+    try:
+        device_type = DeviceType(type_name)
+    except ValueError:
+        allowed = ", ".join(t.value for t in DeviceType)
+        reader.fault(fields["type"][1], f"unknown device type {type_name!r}; known: {allowed}")
+        return None
+    room = reader.text(fields["room"][1], "room") if "room" in fields else None
+    if room is not None and room not in rooms:
+        reader.fault(fields["room"][1], f"device {device_id!r} is in unknown room {room!r}")
+        ok = False
+    integration = reader.text(fields["integration"][1], "integration") if "integration" in fields else "virtual"
+    if integration not in _KNOWN_INTEGRATIONS:
+        reader.fault(fields["integration"][1], f"unknown integration {integration!r}")
+        ok = False
+    names = reader.texts(fields["names"][1], "device names") if "names" in fields else ()
+    extra = {k: reader.text(fields[k][1], k) or "" for k in ("manufacturer", "model") if k in fields}
+    if not ok:
+        return None
+    return Device(
+        id=device_id,
+        type=device_type,
+        room=room,
+        spec=types[device_type],
+        names=names,
+        integration=integration or "virtual",
+        **extra,
+    )
+
+
+def _types(
+    reader: _Reader, entry: tuple[Node, Node] | None
+) -> tuple[dict[DeviceType, TypeSpec], dict[DeviceType, dict[str, tuple[str, ...]]], dict[str, tuple[str, ...]]]:
+    specs = builtin_type_specs()
+    mode_names: dict[DeviceType, dict[str, tuple[str, ...]]] = {}
+    compartment_names: dict[str, tuple[str, ...]] = {}
+    if entry is None:
+        return specs, mode_names, compartment_names
+    for type_name, (key_node, value) in reader.mapping(entry[1], "types").items():
+        try:
+            device_type = DeviceType(type_name)
+        except ValueError:
+            reader.fault(key_node, f"unknown device type {type_name!r}")
+            continue
+        spec, modes, compartments = _type(reader, specs[device_type], reader.mapping(value, f"type {type_name}"))
+        specs[device_type] = spec
+        if modes:
+            mode_names[device_type] = modes
+        compartment_names.update(compartments)
+    return specs, mode_names, compartment_names
+
+
+def _type(
+    reader: _Reader, spec: TypeSpec, fields: dict[str, tuple[Node, Node]]
+) -> tuple[TypeSpec, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Apply a home file's type section on top of the built-in spec."""
+    known = builtin_type_specs()[spec.type]
+    modes: dict[str, tuple[str, ...]] = {}
+    compartment_names: dict[str, tuple[str, ...]] = {}
+    changes: dict[str, object] = {}
+    for key, (key_node, value) in fields.items():
+        what = f"{key} of {spec.type.value}"
+        if key in {"commands", "queries"}:
+            names = reader.texts(value, what)
+            allowed = known.commands if key == "commands" else known.queries
+            unknown = [n for n in names if n not in allowed]
+            if unknown:
+                reader.fault(value, f"{what}: unknown {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+            changes[key] = names
+        elif key == "modes":
+            for mode, (_, aliases) in reader.mapping(value, what).items():
+                modes[mode] = reader.texts(aliases, f"names of mode {mode}")
+            changes["modes"] = tuple(modes)
+        elif key == "temperature_range":
+            if isinstance(value, MappingNode):
+                ranges = {
+                    name: r
+                    for name, (_, node) in reader.mapping(value, what).items()
+                    if (r := reader.range(node, f"{what}.{name}")) is not None
+                }
+                changes["compartments"] = ranges
+            elif (single := reader.range(value, what)) is not None:
+                changes["temperature_range"] = single
+        elif key == "compartments":
+            for name, (_, aliases) in reader.mapping(value, what).items():
+                compartment_names[name] = reader.texts(aliases, f"names of compartment {name}")
+        else:
+            reader.fault(key_node, f"unknown field {key!r} in type {spec.type.value}")
+    return spec.with_overrides(**changes), modes, compartment_names

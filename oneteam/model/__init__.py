@@ -1,0 +1,41 @@
+"""The shared language of oneteam: plain typed data, no I/O. Every other room speaks it."""
+
+from oneteam.model.command import Command, CommandName, Direction, validate_command
+from oneteam.model.device import Device, DeviceType, Home, Room
+from oneteam.model.errors import (
+    CommandNotSupported,
+    DeviceNotFound,
+    DeviceUnavailable,
+    InvalidCommand,
+    InvalidValue,
+    OneteamError,
+    VendorError,
+)
+from oneteam.model.event import Event, EventKind
+from oneteam.model.state import State, StateValue
+from oneteam.model.types import Range, TypeSpec, builtin_type_specs
+
+__all__ = [
+    "Command",
+    "CommandName",
+    "CommandNotSupported",
+    "Device",
+    "DeviceNotFound",
+    "DeviceType",
+    "DeviceUnavailable",
+    "Direction",
+    "Event",
+    "EventKind",
+    "Home",
+    "InvalidCommand",
+    "InvalidValue",
+    "OneteamError",
+    "Range",
+    "Room",
+    "State",
+    "StateValue",
+    "TypeSpec",
+    "VendorError",
+    "builtin_type_specs",
+    "validate_command",
+]

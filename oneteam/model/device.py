@@ -1,0 +1,67 @@
+"""Homes, rooms and devices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from oneteam.model.errors import DeviceNotFound
+from oneteam.model.types import DeviceType, TypeSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Room:
+    """A room of the home."""
+
+    id: str
+    names: tuple[str, ...] = ()
+    """What people call the room, in any language (`거실`, `living room`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Device:
+    """One appliance, light or sensor, whichever ecosystem it lives in."""
+
+    id: str
+    type: DeviceType
+    room: str | None
+    spec: TypeSpec
+    """What this device can do; for vendor appliances this comes from the appliance's profile."""
+    names: tuple[str, ...] = ()
+    """What people call it (`거실 에어컨`, `living room AC`)."""
+    integration: str = "virtual"
+    """The adapter that owns the device."""
+    manufacturer: str = ""
+    model: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """The first name people use, or the id."""
+        return self.names[0] if self.names else self.id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Home:
+    """A home: rooms, devices and the capabilities of each device type."""
+
+    id: str = "home"
+    name: str = ""
+    rooms: dict[str, Room] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    types: dict[DeviceType, TypeSpec] = field(default_factory=dict)
+    fan_speed_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Canonical fan speed → what people call it (from the home file)."""
+    mode_names: dict[DeviceType, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Per type, canonical mode → what people call it (from the home file)."""
+    compartment_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Canonical compartment → what people call it (from the home file)."""
+
+    def device(self, device_id: str) -> Device:
+        """The device with this id, or DeviceNotFound."""
+        try:
+            return self.devices[device_id]
+        except KeyError:
+            raise DeviceNotFound(device_id) from None
+
+    def in_room(self, room_id: str) -> list[Device]:
+        """The devices of one room."""
+        return [d for d in self.devices.values() if d.room == room_id]

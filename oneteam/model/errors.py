@@ -1,0 +1,77 @@
+"""Expected failures that can be explained to a person: each carries a message key and its facts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class OneteamError(Exception):
+    """An expected failure we can explain to a person."""
+
+    key = "error.unknown"
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.params: dict[str, Any] = dict(params)
+
+    def facts(self) -> Mapping[str, Any]:
+        """The parameters the message template of `key` is rendered with."""
+        return self.params
+
+
+class DeviceNotFound(OneteamError):
+    """No device with this id in the home."""
+
+    key = "error.device_not_found"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(f"no device {device_id!r}", device=device_id)
+        self.device_id = device_id
+
+
+class InvalidCommand(OneteamError):
+    """A command that cannot be carried out as given (base of the validation errors)."""
+
+    key = "error.invalid_command"
+
+
+class CommandNotSupported(InvalidCommand):
+    """The device's type has no such command."""
+
+    key = "error.command_not_supported"
+
+    def __init__(self, device_id: str, command: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"{device_id} does not support {command!r}; allowed: {', '.join(allowed)}",
+            device=device_id,
+            command=command,
+            allowed=", ".join(allowed),
+        )
+
+
+class InvalidValue(InvalidCommand):
+    """A value outside what the device accepts; `key` names which kind of limit."""
+
+    def __init__(self, key: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.key = key
+
+
+class DeviceUnavailable(OneteamError):
+    """The device is known but cannot be reached now (offline, vendor cloud down)."""
+
+    key = "error.device_unavailable"
+
+    def __init__(self, device_id: str, reason: str = "") -> None:
+        super().__init__(f"device {device_id!r} is unavailable {reason}".strip(), device=device_id)
+        self.device_id = device_id
+
+
+class VendorError(OneteamError):
+    """The appliance or its maker's cloud refused or failed; `reason` is its own words."""
+
+    key = "error.vendor"
+
+    def __init__(self, device_id: str, reason: str) -> None:
+        super().__init__(f"{device_id}: {reason}", device=device_id, reason=reason)
