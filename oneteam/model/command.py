@@ -121,7 +121,7 @@ def validate_command(command: Command, device: Device) -> Command:
         raise InvalidValue(
             key,
             f"{name} {number} is outside {limit.text()}",
-            device=device.id,
+            device=device.display_name,
             value=_plain(number),
             low=_plain(limit.low),
             high=_plain(limit.high),
@@ -176,7 +176,7 @@ def _validate_temperature(command: Command, device: Device) -> Command:
         raise InvalidValue(
             "error.temperature_out_of_range",
             f"temperature {_plain(number)} °C is outside {limit.text()} °C",
-            device=device.id,
+            device=device.display_name,
             value=_plain(number),
             low=_plain(limit.low),
             high=_plain(limit.high),

@@ -1,0 +1,5 @@
+"""`python -m oneteam` runs the CLI."""
+
+from oneteam.cli import main
+
+main()

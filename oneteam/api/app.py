@@ -1,0 +1,39 @@
+"""The HTTP + WebSocket face of the hub (FastAPI)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from oneteam import __version__
+from oneteam.api import devices, events, health, ws
+from oneteam.api.auth import require_token
+from oneteam.api.errors import install_error_handlers
+from oneteam.api.limits import BodySizeLimit
+from oneteam.hub import Hub
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(
+    hub: Hub,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    extra_routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """An app serving `hub`. The hub's lifetime is the caller's (see `oneteam serve`)."""
+    app = FastAPI(
+        title="oneteam",
+        version=__version__,
+        description="One home, one command path: devices, commands, events.",
+    )
+    app.state.hub = hub
+    install_error_handlers(app)
+    app.include_router(health.router)
+    protected = [Depends(require_token)]
+    for router in (devices.router, events.router, *extra_routers):
+        app.include_router(router, dependencies=protected)
+    app.include_router(ws.router)
+    app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes)
+    return app

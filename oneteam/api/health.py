@@ -1,0 +1,18 @@
+"""Liveness for load balancers and `make run` scripts (no token needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from oneteam import __version__
+from oneteam.api.auth import hub_of
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    """The hub is up; a few counters."""
+    return {"status": "ok", "version": __version__, **hub_of(request).stats()}

@@ -1,0 +1,93 @@
+"""The WebSocket: streams every event as JSON and accepts commands.
+
+Client → hub: `{"type": "command", "id": 1, "device": "light_living", "command": "turn_on"}`.
+Hub → client: `{"type": "hello", "states": {...}}` once, then `{"type": "event", "event": {...}}`
+for every event and `{"type": "result", "id": 1, "ok": true, "state": {...}}` (or `"error"`) for
+each command. A client that reads too slowly loses events (counted in `dropped`), never stalls the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from oneteam.api.auth import websocket_token_ok
+from oneteam.api.errors import error_body
+from oneteam.api.schemas import WsCommand, event_json, state_json
+from oneteam.hub import Hub, Subscription
+from oneteam.i18n import language_from_header, render
+from oneteam.model import OneteamError
+
+_LOGGER = logging.getLogger(__name__)
+_MAX_MESSAGE_BYTES = 64 * 1024
+
+router = APIRouter(tags=["websocket"])
+
+
+@router.websocket("/api/ws")
+async def events_socket(websocket: WebSocket) -> None:
+    """Live events and commands over one socket."""
+    if not await websocket_token_ok(websocket):
+        await websocket.close(code=4401, reason="unauthorized")
+        return
+    hub: Hub = websocket.app.state.hub
+    language = websocket.query_params.get("lang") or language_from_header(websocket.headers.get("accept-language"))
+    await websocket.accept()
+    async with hub.subscribe(f"ws:{id(websocket)}", maxsize=10_000) as subscription:
+        await websocket.send_json({"type": "hello", "states": {k: state_json(v) for k, v in hub.states().items()}})
+        async with asyncio.TaskGroup() as group:
+            sender = group.create_task(_send_events(websocket, subscription), name="ws-send")
+            try:
+                await _receive_commands(websocket, hub, language)
+            finally:
+                sender.cancel()
+
+
+async def _send_events(websocket: WebSocket, subscription: Subscription) -> None:
+    reported = 0
+    try:
+        while True:
+            event = await subscription.get()
+            message: dict[str, Any] = {"type": "event", "event": event_json(event)}
+            if subscription.dropped != reported:
+                reported = subscription.dropped
+                message["dropped"] = reported
+            await websocket.send_json(message)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _receive_commands(websocket: WebSocket, hub: Hub, language: str) -> None:
+    try:
+        while True:
+            text = await websocket.receive_text()
+            reply = await _handle(text, hub, language)
+            await websocket.send_json(reply)
+    except WebSocketDisconnect:
+        return
+
+
+async def _handle(text: str, hub: Hub, language: str) -> dict[str, Any]:
+    if len(text.encode("utf-8")) > _MAX_MESSAGE_BYTES:
+        return {"type": "error", "error": {"key": "error.body_too_large",
+                                           "message": render("error.body_too_large", language,
+                                                             limit=_MAX_MESSAGE_BYTES)}}
+    try:
+        message = WsCommand.model_validate(json.loads(text))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        detail = str(exc).splitlines()[0]
+        return {
+            "type": "error",
+            "error": {"key": "error.malformed_request",
+                      "message": render("error.malformed_request", language, detail=detail)},
+        }
+    try:
+        state = await hub.dispatch(message.to_command(message.device, "ws"))
+    except OneteamError as exc:
+        return {"type": "result", "id": message.id, "ok": False, **error_body(exc, language)}
+    return {"type": "result", "id": message.id, "ok": True, "state": state_json(state)}

@@ -1,0 +1,261 @@
+"""`oneteam`: run the hub, look at the home, drive devices, manage tokens, check home files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from oneteam.cli.client import HubClient
+from oneteam.cli.context import OUT, set_language
+from oneteam.hub import ConfigError, HomeFileError, SqliteStorage, load_config, load_home
+from oneteam.model import OneteamError
+
+app = typer.Typer(
+    name="oneteam",
+    help="oneteam — 한 팀으로 움직이는 집 (a Korean-first smart-home hub).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
+home_app = typer.Typer(help="Home files.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(home_app, name="home")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+UrlOpt = Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")]
+TokenOpt = Annotated[str | None, typer.Option("--token", help="A bearer token (or ONETEAM_TOKEN).")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="The hub's data folder (or ONETEAM_DATA_DIR).")]
+
+
+@app.callback()
+def _options(
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of messages: ko or en.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    set_language(lang)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def serve(
+    home: Annotated[Path | None, typer.Option("--home", help="A home YAML file (default: the demo home).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Print a fresh token and commands to try.")] = False,
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+    data_dir: DataDirOpt = None,
+    time_scale: Annotated[float | None, typer.Option("--time-scale", help="Simulated seconds per second.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="A hub configuration YAML file.")] = None,
+) -> None:
+    """Run the hub and its API."""
+    from oneteam.cli.serve import run_hub
+
+    settings = load_config(
+        config, home_file=home, host=host, port=port, data_dir=data_dir, time_scale=time_scale
+    )
+    try:
+        asyncio.run(run_hub(settings, show_token=demo))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def devices(url: UrlOpt = None, token: TokenOpt = None, json: JsonOpt = False) -> None:
+    """List the home's devices with their state."""
+    data = HubClient(url, token).request("GET", "/api/devices")
+    if json:
+        OUT.json(data)
+        return
+    rooms = {r["id"]: (r["names"] or [r["id"]])[0] for r in data["rooms"]}
+    table = Table(OUT.t("cli.col_id"), OUT.t("cli.col_name"), OUT.t("cli.col_type"), OUT.t("cli.col_room"),
+                  OUT.t("cli.col_state"))
+    for device in data["devices"]:
+        state = device["state"]
+        summary = ", ".join(f"{k}={v}" for k, v in state["attributes"].items())
+        if not state["is_available"]:
+            summary = f"[dim]{OUT.t('cli.unavailable')}[/dim] {summary}"
+        table.add_row(device["id"], device["name"], device["type"], rooms.get(device["room"], "-"), summary)
+    OUT.console.print(table)
+
+
+@app.command()
+def state(device: str, url: UrlOpt = None, token: TokenOpt = None, json: JsonOpt = False) -> None:
+    """Show one device's current state."""
+    data = HubClient(url, token).request("GET", f"/api/devices/{device}/state")
+    if json:
+        OUT.json(data)
+        return
+    table = Table(device, "")
+    for name, value in data["attributes"].items():
+        table.add_row(name, str(value))
+    OUT.console.print(table)
+
+
+def _parse_value(text: str | None) -> float | int | str | None:
+    if text is None:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+@app.command("do")
+def do_command(
+    device: str,
+    command: str,
+    value: Annotated[str | None, typer.Argument(help="A number or a canonical name (cool, wool, high).")] = None,
+    direction: Annotated[str | None, typer.Option("--direction", help="up or down, for adjust_*.")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="fridge or freezer.")] = None,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Send a command to a device: `oneteam do ac_living set_temperature 24`."""
+    body: dict[str, Any] = {"command": command, "value": _parse_value(value)}
+    if direction is not None:
+        body["direction"] = direction
+    if target is not None:
+        body["target"] = target
+    client = HubClient(url, token)
+    data = client.request("POST", f"/api/devices/{device}/commands", json=body, headers={"x-oneteam-source": "cli"})
+    if json:
+        OUT.json(data)
+        return
+    OUT.console.print(OUT.t("cli.done", device=device, command=command), highlight=False)
+    attributes = data["state"]["attributes"]
+    OUT.console.print(", ".join(f"{k}={v}" for k, v in attributes.items()), highlight=False)
+
+
+@app.command()
+def events(
+    device: Annotated[str | None, typer.Option("--device")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Show recent events, newest first."""
+    params: dict[str, Any] = {"limit": limit}
+    if device:
+        params["device"] = device
+    data = HubClient(url, token).request("GET", "/api/events", params=params)
+    if json:
+        OUT.json(data)
+        return
+    table = Table(OUT.t("cli.col_time"), OUT.t("cli.col_kind"), OUT.t("cli.col_device"), OUT.t("cli.col_source"),
+                  OUT.t("cli.col_data"))
+    for event in data["events"]:
+        when = time.strftime("%H:%M:%S", time.localtime(event["at"]))
+        details = ", ".join(f"{k}={v}" for k, v in event["data"].items())
+        table.add_row(when, event["kind"], event["device_id"] or "-", event["source"], details)
+    OUT.console.print(table)
+
+
+def _storage(data_dir: Path | None) -> SqliteStorage:
+    return SqliteStorage(load_config(None, data_dir=data_dir).database_path)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "cli",
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Create a bearer token; it is printed once and only its hash is stored."""
+    from oneteam.hub.tokens import hash_token, new_token
+
+    async def create() -> tuple[int, str]:
+        storage = _storage(data_dir)
+        await storage.open()
+        try:
+            token = new_token()
+            record = await storage.add_token(name, hash_token(token), time.time())
+            return record.id, token
+        finally:
+            await storage.close()
+
+    token_id, token = asyncio.run(create())
+    if json:
+        OUT.json({"id": token_id, "name": name, "token": token})
+        return
+    OUT.console.print(OUT.t("cli.token_created"), highlight=False)
+    OUT.console.print(token, highlight=False, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """List tokens (names and dates; never the tokens)."""
+
+    async def read() -> list[dict[str, Any]]:
+        storage = _storage(data_dir)
+        await storage.open()
+        try:
+            return [{"id": t.id, "name": t.name, "created_at": t.created_at} for t in await storage.tokens()]
+        finally:
+            await storage.close()
+
+    rows = asyncio.run(read())
+    if json:
+        OUT.json({"tokens": rows})
+        return
+    table = Table(OUT.t("cli.col_id"), OUT.t("cli.col_name"), OUT.t("cli.col_time"))
+    for row in rows:
+        table.add_row(str(row["id"]), row["name"], time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"])))
+    OUT.console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int, data_dir: DataDirOpt = None) -> None:
+    """Revoke a token by its id."""
+
+    async def revoke() -> bool:
+        storage = _storage(data_dir)
+        await storage.open()
+        try:
+            return await storage.revoke_token(token_id)
+        finally:
+            await storage.close()
+
+    if not asyncio.run(revoke()):
+        OUT.fail(OUT.t("cli.token_missing", id=token_id))
+    OUT.console.print(OUT.t("cli.token_revoked", id=token_id), highlight=False)
+
+
+@home_app.command("check")
+def home_check(path: Path, json: JsonOpt = False) -> None:
+    """Check a home file and report every problem with its line."""
+    try:
+        home = load_home(path)
+    except HomeFileError as exc:
+        if json:
+            OUT.json({"ok": False, "problems": [{"line": p.line, "message": p.message} for p in exc.problems]})
+            raise typer.Exit(2) from None
+        OUT.errors.print(OUT.t("cli.home_problems", path=str(path), count=len(exc.problems)), highlight=False)
+        for problem in exc.problems:
+            OUT.errors.print(f"  {path}:{problem.line}: {problem.message}", highlight=False)
+        raise typer.Exit(2) from None
+    if json:
+        OUT.json({"ok": True, "rooms": len(home.rooms), "devices": len(home.devices)})
+        return
+    OUT.console.print(OUT.t("cli.home_ok", path=str(path), rooms=len(home.rooms), devices=len(home.devices)),
+                      highlight=False)
+
+
+def main() -> None:
+    """Entry point: run the app and turn expected failures into a message and exit code."""
+    try:
+        app()
+    except (HomeFileError, ConfigError) as exc:
+        OUT.errors.print(f"[red]{OUT.t(exc.key, **exc.params)}[/red]", highlight=False)
+        raise SystemExit(2) from None
+    except OneteamError as exc:
+        OUT.errors.print(f"[red]{OUT.t(exc.key, **exc.params)}[/red]", highlight=False)
+        raise SystemExit(1) from None

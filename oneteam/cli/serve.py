@@ -1,0 +1,72 @@
+"""`oneteam serve`: run the hub with its API on one machine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter
+
+from oneteam.api.app import create_app
+from oneteam.cli.context import OUT
+from oneteam.hub import HomeFileError, Hub, HubConfig, SqliteStorage, load_home, parse_home
+from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.model import Home
+
+_LOGGER = logging.getLogger(__name__)
+DEMO_HOME = Path(__file__).resolve().parent.parent / "homes" / "demo.yaml"
+
+
+def _choose_home(path: Path | None, stored_text: str | None) -> tuple[Home, str, str]:
+    """The home to run: the file given (or the demo home); a broken file falls back to the stored home."""
+    source = path or DEMO_HOME
+    try:
+        home = load_home(source)
+        return home, str(source), source.read_text(encoding="utf-8")
+    except HomeFileError as exc:
+        for problem in exc.problems:
+            OUT.errors.print(f"{exc.source}:{problem.line}: {problem.message}", highlight=False)
+        if stored_text is None:
+            raise
+        OUT.errors.print(OUT.t("cli.home_kept"))
+        return parse_home(stored_text, "stored home"), "stored home", stored_text
+
+
+async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[APIRouter, ...] = ()) -> None:
+    """Start storage, the home's integrations and the API, and serve until interrupted."""
+    storage = SqliteStorage(config.database_path, durable=config.durable_writes)
+    await storage.open()
+    stored_text = await storage.stored_home()
+    try:
+        home, source, text = _choose_home(config.home_file, stored_text)
+    except HomeFileError:
+        await storage.close()
+        raise
+    hub = Hub(home, storage, event_retention_s=config.event_retention_days * 86400)
+    await hub.add_adapter(VirtualAdapter(home, time_scale=config.time_scale, tick_s=config.tick_s))
+    async with hub:
+        await storage.save_home(home.id, source, text)
+        hub.start_task("retention", hub.run_retention(config.retention_interval_s))
+        app = create_app(hub, max_body_bytes=config.max_body_bytes, extra_routers=extra_routers)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="off")
+        )
+        url = f"http://{config.host}:{config.port}"
+        OUT.console.print(OUT.t("cli.serving", url=url), highlight=False)
+        OUT.console.print(OUT.t("cli.home_running", name=home.name or home.id, rooms=len(home.rooms),
+                                devices=len(hub.devices())), highlight=False)
+        OUT.console.print(OUT.t("cli.docs", url=url), highlight=False)
+        if show_token:
+            token = await hub.create_token("make-run")
+            OUT.console.print(OUT.t("cli.token_once", token=token), highlight=False)
+            OUT.console.print(OUT.t("cli.try_title"), highlight=False)
+            for line in (
+                f"export ONETEAM_TOKEN={token} ONETEAM_URL={url}",
+                ".venv/bin/oneteam devices",
+                ".venv/bin/oneteam do ac_living set_temperature 24",
+                f"curl -H 'Authorization: Bearer {token}' {url}/api/devices/washer",
+            ):
+                OUT.console.print(f"  {line}", highlight=False, soft_wrap=True)
+        await server.serve()

@@ -1,0 +1,69 @@
+"""Hub configuration: embedded defaults, overridable by a YAML file and ONETEAM_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from oneteam.model import OneteamError
+
+
+class ConfigError(OneteamError):
+    """A configuration file or variable that cannot be used."""
+
+    key = "error.config"
+
+
+class HubConfig(BaseModel):
+    """Everything the hub needs to start. Defaults run a home on one machine with nothing else."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default=Path("data"), description="SQLite file, models and other state live here.")
+    home_file: Path | None = Field(default=None, description="The home to run; the demo home when unset.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8123, ge=0, le=65535)
+    time_scale: float = Field(default=1.0, gt=0, description="Simulated seconds per real second (virtual devices).")
+    tick_s: float = Field(default=1.0, gt=0, description="How often virtual devices advance, in real seconds.")
+    event_retention_days: float = Field(default=30.0, gt=0)
+    retention_interval_s: float = Field(default=3600.0, gt=0)
+    durable_writes: bool = Field(default=False, description="fsync every commit (survives power loss).")
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file of the hub."""
+        return self.data_dir / "oneteam.sqlite3"
+
+
+_ENV_FIELDS = {
+    "ONETEAM_DATA_DIR": "data_dir",
+    "ONETEAM_HOME": "home_file",
+    "ONETEAM_TIME_SCALE": "time_scale",
+    "ONETEAM_TICK_S": "tick_s",
+    "ONETEAM_EVENT_RETENTION_DAYS": "event_retention_days",
+}
+
+
+def load_config(path: Path | None = None, **overrides: object) -> HubConfig:
+    """The configuration from a YAML file (optional), then environment variables, then `overrides`."""
+    values: dict[str, object] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config {path} must be a mapping")
+        values.update(loaded)
+    for variable, field_name in _ENV_FIELDS.items():
+        if variable in os.environ:
+            values[field_name] = os.environ[variable]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return HubConfig.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc

@@ -1,0 +1,313 @@
+"""The hub: one home, one command path, one event bus.
+
+Every door (REST, WebSocket, voice, routines, partner clouds) calls `Hub.dispatch` with the same
+`Command`; every change comes back as an `Event` on the bus and in the stored history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+from oneteam.hub.adapter import Adapter
+from oneteam.hub.bus import EventBus, Subscription
+from oneteam.hub.storage import EventQuery, Storage
+from oneteam.hub.tokens import hash_token, new_token
+from oneteam.model import (
+    Command,
+    Device,
+    DeviceNotFound,
+    DeviceUnavailable,
+    Event,
+    EventKind,
+    Home,
+    OneteamError,
+    State,
+    StateValue,
+    validate_command,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Hub:
+    """The running core: device registry, state store, event bus, dispatch and persistence."""
+
+    def __init__(self, home: Home, storage: Storage, *, event_retention_s: float = 30 * 86400.0) -> None:
+        self.home = home
+        self.storage = storage
+        self.bus = EventBus()
+        self._event_retention_s = event_retention_s
+        self._devices: dict[str, Device] = {}
+        self._owners: dict[str, Adapter] = {}
+        self._states: dict[str, State] = {}
+        self._adapters: list[Adapter] = []
+        self._stored_states: dict[str, State] = {}
+        self._last_event_id = 0
+        self._valid_token_hashes: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stack = AsyncExitStack()
+        self._started = False
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Hub:
+        await self.storage.open()
+        self._stack.push_async_callback(self.storage.close)
+        self._stored_states = await self.storage.load_states()
+        self._last_event_id = await self.storage.last_event_id()
+        self._valid_token_hashes = {t.token_hash for t in await self.storage.tokens()}
+        self._started = True
+        for adapter in self._adapters:
+            await self._start_adapter(adapter)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        for adapter in reversed(self._adapters):
+            try:
+                await adapter.stop()
+            except Exception:
+                _LOGGER.exception("adapter %s did not stop cleanly", adapter.name)
+        await self._stack.aclose()
+        self._started = False
+
+    async def add_adapter(self, adapter: Adapter) -> None:
+        """Attach an integration; its devices join the registry (now, or when the hub starts)."""
+        self._adapters.append(adapter)
+        if self._started:
+            await self._start_adapter(adapter)
+
+    async def _start_adapter(self, adapter: Adapter) -> None:
+        mine = {d.id: s for d, s in ((d, self._stored_states.get(d.id)) for d in self.home.devices.values())
+                if d.integration == adapter.name and s is not None}
+        # Devices known before start (a home file's) are registered first, so the adapter can
+        # report their state from start(); devices found while connecting are registered after.
+        for device in await adapter.devices():
+            self._register(device, adapter, announce=False)
+        await adapter.start(_Sink(self, adapter), mine)
+        for device in await adapter.devices():
+            if device.id not in self._devices:
+                self._register(device, adapter, announce=False)
+
+    def start_task(self, name: str, work: Any) -> asyncio.Task[None]:
+        """Run a background coroutine for the hub's lifetime (cancelled when the hub stops)."""
+        task: asyncio.Task[None] = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("hub task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def run_retention(self, interval_s: float) -> None:
+        """Delete events older than the retention setting, now and every `interval_s`."""
+        while True:
+            removed = await self.storage.prune_events(time.time() - self._event_retention_s)
+            if removed:
+                _LOGGER.info("retention removed %d old events", removed)
+            await asyncio.sleep(interval_s)
+
+    # -- registry and state -----------------------------------------------------------------
+
+    def _register(self, device: Device, adapter: Adapter, *, announce: bool) -> None:
+        self._devices[device.id] = device
+        self._owners[device.id] = adapter
+        if device.id not in self._states:
+            stored = self._stored_states.get(device.id)
+            self._states[device.id] = stored or State(device_id=device.id, updated_at=time.time())
+        if announce:
+            self.publish(Event(kind=EventKind.DEVICE_ADDED, device_id=device.id, source=adapter.name))
+
+    def devices(self) -> list[Device]:
+        """Every device the hub knows, in registration order."""
+        return list(self._devices.values())
+
+    def device(self, device_id: str) -> Device:
+        """One device, or DeviceNotFound."""
+        try:
+            return self._devices[device_id]
+        except KeyError:
+            raise DeviceNotFound(device_id) from None
+
+    def state(self, device_id: str) -> State:
+        """A device's current state, or DeviceNotFound."""
+        self.device(device_id)
+        return self._states[device_id]
+
+    def states(self) -> dict[str, State]:
+        """Every device's current state."""
+        return dict(self._states)
+
+    def _apply(self, device_id: str, changes: Mapping[str, StateValue], source: str) -> None:
+        current = self._states.get(device_id)
+        if current is None:
+            _LOGGER.debug("state for unknown device %s ignored", device_id)
+            return
+        changed = {k: v for k, v in changes.items() if current.attributes.get(k, _MISSING) != v}
+        if not changed:
+            return
+        now = time.time()
+        state = current.merged(changed, now)
+        self._states[device_id] = state
+        self.storage.put_state(state)
+        self.publish(Event(kind=EventKind.STATE_CHANGED, device_id=device_id, data=changed, source=source, at=now))
+
+    def _set_available(self, device_id: str, is_available: bool, reason: str, source: str) -> None:
+        current = self._states.get(device_id)
+        if current is None or current.is_available == is_available:
+            return
+        state = State(
+            device_id=device_id, attributes=current.attributes, is_available=is_available, updated_at=time.time()
+        )
+        self._states[device_id] = state
+        self.storage.put_state(state)
+        self.publish(
+            Event(
+                kind=EventKind.AVAILABILITY,
+                device_id=device_id,
+                data={"is_available": is_available, "reason": reason},
+                source=source,
+            )
+        )
+
+    # -- events -----------------------------------------------------------------------------
+
+    def publish(self, event: Event) -> Event:
+        """Number, store and fan out an event; returns it with its id and time."""
+        self._last_event_id += 1
+        event = Event(
+            kind=event.kind,
+            device_id=event.device_id,
+            data=event.data,
+            source=event.source,
+            at=event.at or time.time(),
+            id=self._last_event_id,
+        )
+        self.storage.put_event(event)
+        self.bus.publish(event)
+        return event
+
+    def subscribe(self, name: str, maxsize: int = 1000) -> AbstractAsyncContextManager[Subscription]:
+        """A bounded subscription to every event from now on."""
+        return self.bus.subscribe(name, maxsize)
+
+    async def events(self, query: EventQuery) -> list[Event]:
+        """Event history, newest first."""
+        await self.storage.flush()
+        return await self.storage.events(query)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def dispatch(self, command: Command) -> State:
+        """Validate a command, have the owning integration carry it out, and return the stored state.
+
+        Returns only once the resulting state is committed to storage, so an acknowledged command
+        survives a crash of the hub process.
+        """
+        device = self.device(command.device_id)
+        try:
+            if not self._states[device.id].is_available:
+                raise DeviceUnavailable(device.id)
+            command = validate_command(command, device)
+            await self._owners[device.id].execute(command)
+        except OneteamError as exc:
+            self.publish(
+                Event(
+                    kind=EventKind.COMMAND_FAILED,
+                    device_id=device.id,
+                    data={**command.as_dict(), "error": exc.key, "message": str(exc)},
+                    source=command.source,
+                )
+            )
+            raise
+        self.publish(Event(kind=EventKind.COMMAND, device_id=device.id, data=command.as_dict(), source=command.source))
+        await self.storage.flush()
+        return self._states[device.id]
+
+    async def dispatch_many(self, commands: Sequence[Command]) -> list[State | OneteamError]:
+        """Dispatch several commands in order; each result is the new state or the error it raised."""
+        results: list[State | OneteamError] = []
+        for command in commands:
+            try:
+                results.append(await self.dispatch(command))
+            except OneteamError as exc:
+                results.append(exc)
+        return results
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    async def create_token(self, name: str) -> str:
+        """A new bearer token; only its hash is kept."""
+        token = new_token()
+        token_hash = hash_token(token)
+        await self.storage.add_token(name, token_hash, time.time())
+        self._valid_token_hashes.add(token_hash)
+        return token
+
+    async def check_token(self, token: str) -> bool:
+        """Whether `token` is valid (tokens made by the CLI while the hub runs count too)."""
+        token_hash = hash_token(token)
+        if token_hash in self._valid_token_hashes:
+            return True
+        if await self.storage.has_token_hash(token_hash):
+            self._valid_token_hashes.add(token_hash)
+            return True
+        return False
+
+    def forget_token_hashes(self) -> None:
+        """Drop cached token hashes so revocations made elsewhere take effect."""
+        self._valid_token_hashes.clear()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for health and benchmarks."""
+        return {
+            "devices": len(self._devices),
+            "events_published": self._last_event_id,
+            "subscribers": self.bus.subscriber_count,
+            "events_dropped": self.bus.dropped_total,
+        }
+
+
+_MISSING = object()
+
+
+class _Sink:
+    """The hub as seen by one adapter."""
+
+    def __init__(self, hub: Hub, adapter: Adapter) -> None:
+        self._hub = hub
+        self._adapter = adapter
+
+    def report_state(self, device_id: str, changes: Mapping[str, StateValue]) -> None:
+        self._hub._apply(device_id, changes, self._adapter.name)
+
+    def report_event(self, device_id: str, kind: EventKind, data: Mapping[str, Any]) -> None:
+        self._hub.publish(Event(kind=kind, device_id=device_id, data=data, source=self._adapter.name))
+
+    def report_availability(self, device_id: str, is_available: bool, reason: str = "") -> None:
+        self._hub._set_available(device_id, is_available, reason, self._adapter.name)
+
+    def add_device(self, device: Device) -> None:
+        self._hub._register(device, self._adapter, announce=True)
+
+    def remove_device(self, device_id: str) -> None:
+        if self._hub._devices.pop(device_id, None) is not None:
+            self._hub._owners.pop(device_id, None)
+            self._hub._states.pop(device_id, None)
+            self._hub.publish(Event(kind=EventKind.DEVICE_REMOVED, device_id=device_id, source=self._adapter.name))

@@ -1,0 +1,271 @@
+"""SQLite storage (WAL) with group commit: many queued writes become one transaction.
+
+A command is acknowledged only after `flush()`, so what the caller saw survives a kill -9; WAL
+with synchronous=NORMAL keeps every committed transaction across a process crash (not across
+power loss, which needs synchronous=FULL: set `durable=True`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from types import MappingProxyType
+
+from oneteam.hub.storage import EventQuery, TokenRecord, events_kinds_sql
+from oneteam.model import Event, EventKind, State
+
+_LOGGER = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS homes (
+  id TEXT PRIMARY KEY, source TEXT NOT NULL, text TEXT NOT NULL, loaded_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS states (
+  device_id TEXT PRIMARY KEY, attributes TEXT NOT NULL, is_available INTEGER NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, device_id TEXT, source TEXT NOT NULL,
+  data TEXT NOT NULL, at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_device ON events (device_id, id);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS tokens (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+  created_at REAL NOT NULL
+);
+"""
+
+
+class SqliteStorage:
+    """The hub's storage in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, durable: bool = False) -> None:
+        self.path = Path(path)
+        self._durable = durable
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._pending_states: dict[str, State] = {}
+        self._pending_events: list[Event] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def open(self) -> None:
+        """Create the file and schema, and start the group-commit writer."""
+        if self._writer is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = await asyncio.to_thread(self._connect)
+        self._wake = asyncio.Event()
+        self._writer = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
+        connection.execute("PRAGMA busy_timeout=5000")
+        connection.executescript(_SCHEMA)
+        return connection
+
+    async def close(self) -> None:
+        """Commit everything queued, stop the writer and close the file."""
+        if self._writer is None:
+            return
+        await self.flush()
+        self._closing = True
+        self._wake.set()
+        await self._writer
+        self._writer = None
+        if self._connection is not None:
+            await asyncio.to_thread(self._connection.close)
+            self._connection = None
+
+    def put_state(self, state: State) -> None:
+        """Queue a device's latest state."""
+        self._pending_states[state.device_id] = state
+        self._wake.set()
+
+    def put_event(self, event: Event) -> None:
+        """Queue an event for the history."""
+        self._pending_events.append(event)
+        self._wake.set()
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        if not self._pending_states and not self._pending_events and not self._waiters:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._wake.set()
+        await waiter
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            states, events, waiters = self._pending_states, self._pending_events, self._waiters
+            self._pending_states, self._pending_events, self._waiters = {}, [], []
+            if states or events:
+                try:
+                    await asyncio.to_thread(self._write, list(states.values()), events)
+                except sqlite3.Error as exc:
+                    _LOGGER.exception("storage write failed")
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    continue
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            if self._closing and not self._pending_states and not self._pending_events:
+                return
+
+    def _write(self, states: list[State], events: list[Event]) -> None:
+        connection = self._require()
+        with self._lock:
+            connection.execute("BEGIN")
+            try:
+                connection.executemany(
+                    "INSERT INTO states (device_id, attributes, is_available, updated_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(device_id) DO UPDATE SET attributes=excluded.attributes, "
+                    "is_available=excluded.is_available, updated_at=excluded.updated_at",
+                    [
+                        (s.device_id, json.dumps(dict(s.attributes)), int(s.is_available), s.updated_at)
+                        for s in states
+                    ],
+                )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO events (id, kind, device_id, source, data, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (e.id, e.kind.value, e.device_id, e.source, json.dumps(dict(e.data), default=str), e.at)
+                        for e in events
+                    ],
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def _require(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError("storage is not open")
+        return self._connection
+
+    def _query(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> list[tuple[object, ...]]:
+        connection = self._require()
+        with self._lock:
+            return connection.execute(sql, params).fetchall()
+
+    def _execute(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        """Run one statement; return the rows it changed."""
+        connection = self._require()
+        with self._lock:
+            return connection.execute(sql, params).rowcount
+
+    def _insert(self, sql: str, params: tuple[object, ...]) -> int:
+        """Run one INSERT; return the new row's id."""
+        connection = self._require()
+        with self._lock:
+            return int(connection.execute(sql, params).lastrowid or 0)
+
+    async def load_states(self) -> dict[str, State]:
+        """The last stored state of every device."""
+        rows = await asyncio.to_thread(
+            self._query, "SELECT device_id, attributes, is_available, updated_at FROM states"
+        )
+        return {
+            str(device_id): State(
+                device_id=str(device_id),
+                attributes=MappingProxyType(json.loads(str(attributes))),
+                is_available=bool(is_available),
+                updated_at=float(str(updated_at)),
+            )
+            for device_id, attributes, is_available, updated_at in rows
+        }
+
+    async def save_home(self, home_id: str, source: str, text: str) -> None:
+        """Keep the running home file."""
+        await asyncio.to_thread(
+            self._execute,
+            "INSERT OR REPLACE INTO homes (id, source, text, loaded_at) VALUES (?, ?, ?, ?)",
+            (home_id, source, text, time.time()),
+        )
+
+    async def stored_home(self) -> str | None:
+        """The text of the home file that ran last."""
+        rows = await asyncio.to_thread(self._query, "SELECT text FROM homes ORDER BY loaded_at DESC LIMIT 1")
+        return str(rows[0][0]) if rows else None
+
+    async def last_event_id(self) -> int:
+        """The highest stored event id."""
+        rows = await asyncio.to_thread(self._query, "SELECT COALESCE(MAX(id), 0) FROM events")
+        return int(str(rows[0][0]))
+
+    async def events(self, query: EventQuery) -> list[Event]:
+        """Stored events, newest first."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if query.device_id is not None:
+            clauses.append("device_id = ?")
+            params.append(query.device_id)
+        kinds_clause, kinds_params = events_kinds_sql(query.kinds)
+        if kinds_clause:
+            clauses.append(kinds_clause)
+            params.extend(kinds_params)
+        if query.before_id is not None:
+            clauses.append("id < ?")
+            params.append(query.before_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        params.append(query.limit)
+        rows = await asyncio.to_thread(
+            self._query,
+            f"SELECT id, kind, device_id, source, data, at FROM events {where} ORDER BY id DESC LIMIT ?",  # noqa: S608
+            params,
+        )
+        return [
+            Event(
+                id=int(str(event_id)),
+                kind=EventKind(str(kind)),
+                device_id=None if device_id is None else str(device_id),
+                source=str(source),
+                data=MappingProxyType(json.loads(str(data))),
+                at=float(str(at)),
+            )
+            for event_id, kind, device_id, source, data, at in rows
+        ]
+
+    async def prune_events(self, older_than: float) -> int:
+        """Delete events older than `older_than` (Unix time)."""
+        return await asyncio.to_thread(self._execute, "DELETE FROM events WHERE at < ?", (older_than,))
+
+    async def add_token(self, name: str, token_hash: str, created_at: float) -> TokenRecord:
+        """Store a token hash."""
+        token_id = await asyncio.to_thread(
+            self._insert,
+            "INSERT INTO tokens (name, token_hash, created_at) VALUES (?, ?, ?)",
+            (name, token_hash, created_at),
+        )
+        return TokenRecord(id=token_id, name=name, token_hash=token_hash, created_at=created_at)
+
+    async def tokens(self) -> list[TokenRecord]:
+        """Every token record."""
+        rows = await asyncio.to_thread(self._query, "SELECT id, name, token_hash, created_at FROM tokens ORDER BY id")
+        return [
+            TokenRecord(id=int(str(i)), name=str(n), token_hash=str(h), created_at=float(str(c)))
+            for i, n, h, c in rows
+        ]
+
+    async def revoke_token(self, token_id: int) -> bool:
+        """Delete one token."""
+        return await asyncio.to_thread(self._execute, "DELETE FROM tokens WHERE id = ?", (token_id,)) > 0
+
+    async def has_token_hash(self, token_hash: str) -> bool:
+        """Whether a token with this hash is stored."""
+        rows = await asyncio.to_thread(self._query, "SELECT 1 FROM tokens WHERE token_hash = ?", (token_hash,))
+        return bool(rows)
