@@ -26,5 +26,7 @@ async def list_events(
     hub = hub_of(request)
     if device is not None:
         hub.device(device)
-    events = await hub.events(EventQuery(device_id=device, kinds=tuple(kind or ()), before_id=before, limit=limit))
+    events = await hub.events(
+        EventQuery(device_id=device, kinds=tuple(kind or ()), before_id=before, limit=limit)
+    )
     return {"events": [event_json(e) for e in events]}

@@ -36,10 +36,14 @@ async def events_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4401, reason="unauthorized")
         return
     hub: Hub = websocket.app.state.hub
-    language = websocket.query_params.get("lang") or language_from_header(websocket.headers.get("accept-language"))
+    language = websocket.query_params.get("lang") or language_from_header(
+        websocket.headers.get("accept-language")
+    )
     await websocket.accept()
     async with hub.subscribe(f"ws:{id(websocket)}", maxsize=10_000) as subscription:
-        await websocket.send_json({"type": "hello", "states": {k: state_json(v) for k, v in hub.states().items()}})
+        await websocket.send_json(
+            {"type": "hello", "states": {k: state_json(v) for k, v in hub.states().items()}}
+        )
         async with asyncio.TaskGroup() as group:
             sender = group.create_task(_send_events(websocket, subscription), name="ws-send")
             try:
@@ -74,17 +78,23 @@ async def _receive_commands(websocket: WebSocket, hub: Hub, language: str) -> No
 
 async def _handle(text: str, hub: Hub, language: str) -> dict[str, Any]:
     if len(text.encode("utf-8")) > _MAX_MESSAGE_BYTES:
-        return {"type": "error", "error": {"key": "error.body_too_large",
-                                           "message": render("error.body_too_large", language,
-                                                             limit=_MAX_MESSAGE_BYTES)}}
+        return {
+            "type": "error",
+            "error": {
+                "key": "error.body_too_large",
+                "message": render("error.body_too_large", language, limit=_MAX_MESSAGE_BYTES),
+            },
+        }
     try:
         message = WsCommand.model_validate(json.loads(text))
     except (json.JSONDecodeError, ValidationError) as exc:
         detail = str(exc).splitlines()[0]
         return {
             "type": "error",
-            "error": {"key": "error.malformed_request",
-                      "message": render("error.malformed_request", language, detail=detail)},
+            "error": {
+                "key": "error.malformed_request",
+                "message": render("error.malformed_request", language, detail=detail),
+            },
         }
     try:
         state = await hub.dispatch(message.to_command(message.device, "ws"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -30,7 +31,9 @@ app.add_typer(home_app, name="home")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")]
 TokenOpt = Annotated[str | None, typer.Option("--token", help="A bearer token (or ONETEAM_TOKEN).")]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="The hub's data folder (or ONETEAM_DATA_DIR).")]
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="The hub's data folder (or ONETEAM_DATA_DIR).")
+]
 
 
 @app.callback()
@@ -39,17 +42,23 @@ def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
     set_language(lang)
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
 def serve(
-    home: Annotated[Path | None, typer.Option("--home", help="A home YAML file (default: the demo home).")] = None,
+    home: Annotated[
+        Path | None, typer.Option("--home", help="A home YAML file (default: the demo home).")
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Print a fresh token and commands to try.")] = False,
     host: Annotated[str | None, typer.Option("--host")] = None,
     port: Annotated[int | None, typer.Option("--port")] = None,
     data_dir: DataDirOpt = None,
-    time_scale: Annotated[float | None, typer.Option("--time-scale", help="Simulated seconds per second.")] = None,
+    time_scale: Annotated[
+        float | None, typer.Option("--time-scale", help="Simulated seconds per second.")
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="A hub configuration YAML file.")] = None,
 ) -> None:
     """Run the hub and its API."""
@@ -58,10 +67,8 @@ def serve(
     settings = load_config(
         config, home_file=home, host=host, port=port, data_dir=data_dir, time_scale=time_scale
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_hub(settings, show_token=demo))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()
@@ -72,8 +79,13 @@ def devices(url: UrlOpt = None, token: TokenOpt = None, json: JsonOpt = False) -
         OUT.json(data)
         return
     rooms = {r["id"]: (r["names"] or [r["id"]])[0] for r in data["rooms"]}
-    table = Table(OUT.t("cli.col_id"), OUT.t("cli.col_name"), OUT.t("cli.col_type"), OUT.t("cli.col_room"),
-                  OUT.t("cli.col_state"))
+    table = Table(
+        OUT.t("cli.col_id"),
+        OUT.t("cli.col_name"),
+        OUT.t("cli.col_type"),
+        OUT.t("cli.col_room"),
+        OUT.t("cli.col_state"),
+    )
     for device in data["devices"]:
         state = device["state"]
         summary = ", ".join(f"{k}={v}" for k, v in state["attributes"].items())
@@ -111,7 +123,9 @@ def _parse_value(text: str | None) -> float | int | str | None:
 def do_command(
     device: str,
     command: str,
-    value: Annotated[str | None, typer.Argument(help="A number or a canonical name (cool, wool, high).")] = None,
+    value: Annotated[
+        str | None, typer.Argument(help="A number or a canonical name (cool, wool, high).")
+    ] = None,
     direction: Annotated[str | None, typer.Option("--direction", help="up or down, for adjust_*.")] = None,
     target: Annotated[str | None, typer.Option("--target", help="fridge or freezer.")] = None,
     url: UrlOpt = None,
@@ -125,7 +139,9 @@ def do_command(
     if target is not None:
         body["target"] = target
     client = HubClient(url, token)
-    data = client.request("POST", f"/api/devices/{device}/commands", json=body, headers={"x-oneteam-source": "cli"})
+    data = client.request(
+        "POST", f"/api/devices/{device}/commands", json=body, headers={"x-oneteam-source": "cli"}
+    )
     if json:
         OUT.json(data)
         return
@@ -150,8 +166,13 @@ def events(
     if json:
         OUT.json(data)
         return
-    table = Table(OUT.t("cli.col_time"), OUT.t("cli.col_kind"), OUT.t("cli.col_device"), OUT.t("cli.col_source"),
-                  OUT.t("cli.col_data"))
+    table = Table(
+        OUT.t("cli.col_time"),
+        OUT.t("cli.col_kind"),
+        OUT.t("cli.col_device"),
+        OUT.t("cli.col_source"),
+        OUT.t("cli.col_data"),
+    )
     for event in data["events"]:
         when = time.strftime("%H:%M:%S", time.localtime(event["at"]))
         details = ", ".join(f"{k}={v}" for k, v in event["data"].items())
@@ -208,7 +229,9 @@ def token_list(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
         return
     table = Table(OUT.t("cli.col_id"), OUT.t("cli.col_name"), OUT.t("cli.col_time"))
     for row in rows:
-        table.add_row(str(row["id"]), row["name"], time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"])))
+        table.add_row(
+            str(row["id"]), row["name"], time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"]))
+        )
     OUT.console.print(table)
 
 
@@ -236,7 +259,9 @@ def home_check(path: Path, json: JsonOpt = False) -> None:
         home = load_home(path)
     except HomeFileError as exc:
         if json:
-            OUT.json({"ok": False, "problems": [{"line": p.line, "message": p.message} for p in exc.problems]})
+            OUT.json(
+                {"ok": False, "problems": [{"line": p.line, "message": p.message} for p in exc.problems]}
+            )
             raise typer.Exit(2) from None
         OUT.errors.print(OUT.t("cli.home_problems", path=str(path), count=len(exc.problems)), highlight=False)
         for problem in exc.problems:
@@ -245,8 +270,10 @@ def home_check(path: Path, json: JsonOpt = False) -> None:
     if json:
         OUT.json({"ok": True, "rooms": len(home.rooms), "devices": len(home.devices)})
         return
-    OUT.console.print(OUT.t("cli.home_ok", path=str(path), rooms=len(home.rooms), devices=len(home.devices)),
-                      highlight=False)
+    OUT.console.print(
+        OUT.t("cli.home_ok", path=str(path), rooms=len(home.rooms), devices=len(home.devices)),
+        highlight=False,
+    )
 
 
 def main() -> None:

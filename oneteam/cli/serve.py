@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -55,8 +54,15 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
         )
         url = f"http://{config.host}:{config.port}"
         OUT.console.print(OUT.t("cli.serving", url=url), highlight=False)
-        OUT.console.print(OUT.t("cli.home_running", name=home.name or home.id, rooms=len(home.rooms),
-                                devices=len(hub.devices())), highlight=False)
+        OUT.console.print(
+            OUT.t(
+                "cli.home_running",
+                name=home.name or home.id,
+                rooms=len(home.rooms),
+                devices=len(hub.devices()),
+            ),
+            highlight=False,
+        )
         OUT.console.print(OUT.t("cli.docs", url=url), highlight=False)
         if show_token:
             token = await hub.create_token("make-run")

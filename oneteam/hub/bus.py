@@ -1,4 +1,4 @@
-"""The async event bus: every subscriber has its own bounded queue, so a slow one only loses its own events."""
+"""The async event bus: each subscriber has its own bounded queue, so a slow one loses only its own events."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ class EventBus:
                 subscription.dropped += 1
                 self.dropped_total += 1
                 if subscription.dropped == 1 or subscription.dropped % 1000 == 0:
-                    _LOGGER.warning("subscriber %s is slow: %d events dropped", subscription.name, subscription.dropped)
+                    _LOGGER.warning(
+                        "subscriber %s is slow: %d events dropped", subscription.name, subscription.dropped
+                    )
 
     @asynccontextmanager
     async def subscribe(self, name: str, maxsize: int = 1000) -> AsyncIterator[Subscription]:

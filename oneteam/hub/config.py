@@ -26,8 +26,12 @@ class HubConfig(BaseModel):
     home_file: Path | None = Field(default=None, description="The home to run; the demo home when unset.")
     host: str = "127.0.0.1"
     port: int = Field(default=8123, ge=0, le=65535)
-    time_scale: float = Field(default=1.0, gt=0, description="Simulated seconds per real second (virtual devices).")
-    tick_s: float = Field(default=1.0, gt=0, description="How often virtual devices advance, in real seconds.")
+    time_scale: float = Field(
+        default=1.0, gt=0, description="Simulated seconds per real second (virtual devices)."
+    )
+    tick_s: float = Field(
+        default=1.0, gt=0, description="How often virtual devices advance, in real seconds."
+    )
     event_retention_days: float = Field(default=30.0, gt=0)
     retention_interval_s: float = Field(default=3600.0, gt=0)
     durable_writes: bool = Field(default=False, description="fsync every commit (survives power loss).")

@@ -7,6 +7,7 @@ Every door (REST, WebSocket, voice, routines, partner clouds) calls `Hub.dispatc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -73,10 +74,8 @@ class Hub:
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         for adapter in reversed(self._adapters):
             try:
                 await adapter.stop()
@@ -92,8 +91,11 @@ class Hub:
             await self._start_adapter(adapter)
 
     async def _start_adapter(self, adapter: Adapter) -> None:
-        mine = {d.id: s for d, s in ((d, self._stored_states.get(d.id)) for d in self.home.devices.values())
-                if d.integration == adapter.name and s is not None}
+        mine = {
+            d.id: s
+            for d, s in ((d, self._stored_states.get(d.id)) for d in self.home.devices.values())
+            if d.integration == adapter.name and s is not None
+        }
         # Devices known before start (a home file's) are registered first, so the adapter can
         # report their state from start(); devices found while connecting are registered after.
         for device in await adapter.devices():
@@ -166,14 +168,19 @@ class Hub:
         state = current.merged(changed, now)
         self._states[device_id] = state
         self.storage.put_state(state)
-        self.publish(Event(kind=EventKind.STATE_CHANGED, device_id=device_id, data=changed, source=source, at=now))
+        self.publish(
+            Event(kind=EventKind.STATE_CHANGED, device_id=device_id, data=changed, source=source, at=now)
+        )
 
     def _set_available(self, device_id: str, is_available: bool, reason: str, source: str) -> None:
         current = self._states.get(device_id)
         if current is None or current.is_available == is_available:
             return
         state = State(
-            device_id=device_id, attributes=current.attributes, is_available=is_available, updated_at=time.time()
+            device_id=device_id,
+            attributes=current.attributes,
+            is_available=is_available,
+            updated_at=time.time(),
         )
         self._states[device_id] = state
         self.storage.put_state(state)
@@ -236,7 +243,9 @@ class Hub:
                 )
             )
             raise
-        self.publish(Event(kind=EventKind.COMMAND, device_id=device.id, data=command.as_dict(), source=command.source))
+        self.publish(
+            Event(kind=EventKind.COMMAND, device_id=device.id, data=command.as_dict(), source=command.source)
+        )
         await self.storage.flush()
         return self._states[device.id]
 
@@ -310,4 +319,6 @@ class _Sink:
         if self._hub._devices.pop(device_id, None) is not None:
             self._hub._owners.pop(device_id, None)
             self._hub._states.pop(device_id, None)
-            self._hub.publish(Event(kind=EventKind.DEVICE_REMOVED, device_id=device_id, source=self._adapter.name))
+            self._hub.publish(
+                Event(kind=EventKind.DEVICE_REMOVED, device_id=device_id, source=self._adapter.name)
+            )

@@ -114,7 +114,9 @@ def parse_home(text: str, source: str = "<home>") -> Home:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
-        raise HomeFileError(source, [Problem(line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+        raise HomeFileError(
+            source, [Problem(line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from exc
     if root is None:
         raise HomeFileError(source, [Problem(1, "the file is empty")])
     reader = _Reader()
@@ -124,7 +126,8 @@ def parse_home(text: str, source: str = "<home>") -> Home:
             reader.fault(key_node, f"unknown section {key!r}")
     types, mode_names, compartment_names = _types(reader, top.get("types"))
     fan_speed_names = {
-        key: reader.texts(value, f"fan speed {key}") for key, (_, value) in _section(reader, top, "fan_speeds").items()
+        key: reader.texts(value, f"fan speed {key}")
+        for key, (_, value) in _section(reader, top, "fan_speeds").items()
     }
     rooms = _rooms(reader, top.get("rooms"))
     devices = _devices(reader, top.get("devices"), rooms, types)
@@ -165,20 +168,36 @@ def _rooms(reader: _Reader, entry: tuple[Node, Node] | None) -> dict[str, Room]:
 
 
 def _devices(
-    reader: _Reader, entry: tuple[Node, Node] | None, rooms: dict[str, Room], types: dict[DeviceType, TypeSpec]
+    reader: _Reader,
+    entry: tuple[Node, Node] | None,
+    rooms: dict[str, Room],
+    types: dict[DeviceType, TypeSpec],
 ) -> dict[str, Device]:
     if entry is None:
         return {}
     devices: dict[str, Device] = {}
+    seen: set[str] = set()
     for node in reader.sequence(entry[1], "devices"):
+        # Duplicates are found on the raw ids, so a faulty first entry still reveals a second one.
+        raw_id = _raw_id(node)
+        if raw_id is not None and raw_id in seen:
+            reader.fault(node, f"duplicate device id {raw_id!r}")
+            continue
+        if raw_id is not None:
+            seen.add(raw_id)
         device = _device(reader, node, rooms, types)
-        if device is None:
-            continue
-        if device.id in devices:
-            reader.fault(node, f"duplicate device id {device.id!r}")
-            continue
-        devices[device.id] = device
+        if device is not None:
+            devices[device.id] = device
     return devices
+
+
+def _raw_id(node: Node) -> str | None:
+    if not isinstance(node, MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if key_node.value == "id" and isinstance(value_node, ScalarNode):
+            return str(value_node.value)
+    return None
 
 
 def _device(
@@ -210,7 +229,9 @@ def _device(
     if room is not None and room not in rooms:
         reader.fault(fields["room"][1], f"device {device_id!r} is in unknown room {room!r}")
         ok = False
-    integration = reader.text(fields["integration"][1], "integration") if "integration" in fields else "virtual"
+    integration = (
+        reader.text(fields["integration"][1], "integration") if "integration" in fields else "virtual"
+    )
     if integration not in _KNOWN_INTEGRATIONS:
         reader.fault(fields["integration"][1], f"unknown integration {integration!r}")
         ok = False
@@ -231,7 +252,9 @@ def _device(
 
 def _types(
     reader: _Reader, entry: tuple[Node, Node] | None
-) -> tuple[dict[DeviceType, TypeSpec], dict[DeviceType, dict[str, tuple[str, ...]]], dict[str, tuple[str, ...]]]:
+) -> tuple[
+    dict[DeviceType, TypeSpec], dict[DeviceType, dict[str, tuple[str, ...]]], dict[str, tuple[str, ...]]
+]:
     specs = builtin_type_specs()
     mode_names: dict[DeviceType, dict[str, tuple[str, ...]]] = {}
     compartment_names: dict[str, tuple[str, ...]] = {}
@@ -243,7 +266,9 @@ def _types(
         except ValueError:
             reader.fault(key_node, f"unknown device type {type_name!r}")
             continue
-        spec, modes, compartments = _type(reader, specs[device_type], reader.mapping(value, f"type {type_name}"))
+        spec, modes, compartments = _type(
+            reader, specs[device_type], reader.mapping(value, f"type {type_name}")
+        )
         specs[device_type] = spec
         if modes:
             mode_names[device_type] = modes

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS homes (
   id TEXT PRIMARY KEY, source TEXT NOT NULL, text TEXT NOT NULL, loaded_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS states (
-  device_id TEXT PRIMARY KEY, attributes TEXT NOT NULL, is_available INTEGER NOT NULL, updated_at REAL NOT NULL
+  device_id TEXT PRIMARY KEY, attributes TEXT NOT NULL, is_available INTEGER NOT NULL,
+  updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, kind TEXT NOT NULL, device_id TEXT, source TEXT NOT NULL,
@@ -132,7 +133,8 @@ class SqliteStorage:
             connection.execute("BEGIN")
             try:
                 connection.executemany(
-                    "INSERT INTO states (device_id, attributes, is_available, updated_at) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO states (device_id, attributes, is_available, updated_at) "
+                    "VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(device_id) DO UPDATE SET attributes=excluded.attributes, "
                     "is_available=excluded.is_available, updated_at=excluded.updated_at",
                     [
@@ -141,9 +143,17 @@ class SqliteStorage:
                     ],
                 )
                 connection.executemany(
-                    "INSERT OR REPLACE INTO events (id, kind, device_id, source, data, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO events (id, kind, device_id, source, data, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     [
-                        (e.id, e.kind.value, e.device_id, e.source, json.dumps(dict(e.data), default=str), e.at)
+                        (
+                            e.id,
+                            e.kind.value,
+                            e.device_id,
+                            e.source,
+                            json.dumps(dict(e.data), default=str),
+                            e.at,
+                        )
                         for e in events
                     ],
                 )
@@ -225,7 +235,7 @@ class SqliteStorage:
         params.append(query.limit)
         rows = await asyncio.to_thread(
             self._query,
-            f"SELECT id, kind, device_id, source, data, at FROM events {where} ORDER BY id DESC LIMIT ?",  # noqa: S608
+            f"SELECT id, kind, device_id, source, data, at FROM events {where} ORDER BY id DESC LIMIT ?",
             params,
         )
         return [
@@ -255,7 +265,9 @@ class SqliteStorage:
 
     async def tokens(self) -> list[TokenRecord]:
         """Every token record."""
-        rows = await asyncio.to_thread(self._query, "SELECT id, name, token_hash, created_at FROM tokens ORDER BY id")
+        rows = await asyncio.to_thread(
+            self._query, "SELECT id, name, token_hash, created_at FROM tokens ORDER BY id"
+        )
         return [
             TokenRecord(id=int(str(i)), name=str(n), token_hash=str(h), created_at=float(str(c)))
             for i, n, h, c in rows
@@ -267,5 +279,7 @@ class SqliteStorage:
 
     async def has_token_hash(self, token_hash: str) -> bool:
         """Whether a token with this hash is stored."""
-        rows = await asyncio.to_thread(self._query, "SELECT 1 FROM tokens WHERE token_hash = ?", (token_hash,))
+        rows = await asyncio.to_thread(
+            self._query, "SELECT 1 FROM tokens WHERE token_hash = ?", (token_hash,)
+        )
         return bool(rows)

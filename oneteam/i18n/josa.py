@@ -13,7 +13,18 @@ _RIEUL = 8  # index of ㄹ among final consonants
 
 # How the last digit of a number sounds in Sino-Korean: 1 일, 2 이, 3 삼, ...; 0 is read by its
 # highest non-zero place: 10 십, 100 백, 1000 천, 10000 만.
-_DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "2": "", "3": "ㅁ", "4": "", "5": "", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ", "9": ""}
+_DIGIT_FINAL = {
+    "0": "ㅇ",
+    "1": "ㄹ",
+    "2": "",
+    "3": "ㅁ",
+    "4": "",
+    "5": "",
+    "6": "ㄱ",
+    "7": "ㄹ",
+    "8": "ㄹ",
+    "9": "",
+}
 _PLACE_FINAL = {1: "ㅂ", 2: "ㄱ", 3: "", 4: "ㄴ"}  # 십, 백, 천, 만
 # Latin letters as Koreans spell them aloud: only L, M, N, R end in a consonant (엘, 엠, 엔, 알).
 _LETTER_FINAL = {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "r": "ㄹ"}
@@ -36,7 +47,7 @@ _PAIRS = {
 }
 
 
-def _final(word: str) -> str:
+def _final(word: str) -> str:  # noqa: PLR0911 - one early answer per kind of last character
     """The final consonant of how `word` is read aloud ('' for none), ignoring trailing marks."""
     stripped = word.rstrip(" .,!?)]}\"'%°")
     if word.rstrip().endswith("%"):

@@ -1,7 +1,7 @@
 """The shared language of oneteam: plain typed data, no I/O. Every other room speaks it."""
 
 from oneteam.model.command import Command, CommandName, Direction, validate_command
-from oneteam.model.device import Device, DeviceType, Home, Room
+from oneteam.model.device import Device, Home, Room
 from oneteam.model.errors import (
     CommandNotSupported,
     DeviceNotFound,
@@ -13,7 +13,7 @@ from oneteam.model.errors import (
 )
 from oneteam.model.event import Event, EventKind
 from oneteam.model.state import State, StateValue
-from oneteam.model.types import Range, TypeSpec, builtin_type_specs
+from oneteam.model.types import DeviceType, Range, TypeSpec, builtin_type_specs
 
 __all__ = [
     "Command",

@@ -6,6 +6,7 @@ Every door (voice, REST, WebSocket, routine, a partner's EXECUTE) builds the sam
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -109,7 +110,9 @@ def validate_command(command: Command, device: Device) -> Command:
     if name is CommandName.SET_MODE:
         return replace(command, value=_choice(command, spec.modes, "error.mode_not_allowed", device))
     if name is CommandName.SET_FAN_SPEED:
-        return replace(command, value=_choice(command, spec.fan_speeds, "error.fan_speed_not_allowed", device))
+        return replace(
+            command, value=_choice(command, spec.fan_speeds, "error.fan_speed_not_allowed", device)
+        )
     limits = {
         CommandName.SET_BRIGHTNESS: (spec.brightness_range, "error.brightness_out_of_range"),
         CommandName.SET_VOLUME: (spec.volume_range, "error.volume_out_of_range"),
@@ -201,8 +204,13 @@ def _number(command: Command, device: Device) -> float:
             device=device.id,
             command=command.name,
         )
-    if value != value:  # NaN
-        raise InvalidValue("error.number_required", "NaN is not a number", device=device.id, command=command.name)
+    if math.isnan(value) or math.isinf(value):
+        raise InvalidValue(
+            "error.number_required",
+            "NaN and infinity are not numbers",
+            device=device.id,
+            command=command.name,
+        )
     return float(value)
 
 

@@ -79,7 +79,14 @@ _FAN_SPEEDS = ("low", "medium", "high", "auto")
 _BUILTIN: tuple[TypeSpec, ...] = (
     TypeSpec(
         type=DeviceType.AIR_CONDITIONER,
-        commands=("turn_on", "turn_off", "set_temperature", "adjust_temperature", "set_mode", "set_fan_speed"),
+        commands=(
+            "turn_on",
+            "turn_off",
+            "set_temperature",
+            "adjust_temperature",
+            "set_mode",
+            "set_fan_speed",
+        ),
         modes=("cool", "dry", "fan", "auto", "heat"),
         fan_speeds=_FAN_SPEEDS,
         temperature_range=Range(18, 30),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from oneteam.model import Command, Device, DeviceType, EventKind, InvalidValue, StateValue
 
@@ -38,7 +38,7 @@ class Outcome:
 class Appliance:
     """Base: on/off plus the attribute book-keeping every appliance shares."""
 
-    defaults: Mapping[str, StateValue] = {}
+    defaults: ClassVar[Mapping[str, StateValue]] = {}
 
     def __init__(self, device: Device, rng: random.Random) -> None:
         self.device = device
@@ -79,7 +79,7 @@ def _num(value: float) -> int | float:
 
 
 class Light(Appliance):
-    defaults = {"power": False, "brightness": 100}
+    defaults: ClassVar[Mapping[str, StateValue]] = {"power": False, "brightness": 100}
 
     def _cmd_set_brightness(self, command: Command) -> Changes:
         level = _num(float(command.value or 0))
@@ -92,7 +92,7 @@ class Light(Appliance):
 
 
 class Tv(Appliance):
-    defaults = {"power": False, "volume": 10, "channel": 7}
+    defaults: ClassVar[Mapping[str, StateValue]] = {"power": False, "volume": 10, "channel": 7}
 
     def _cmd_set_volume(self, command: Command) -> Changes:
         return self._set(volume=_num(float(command.value or 0)))
@@ -106,7 +106,7 @@ class Tv(Appliance):
 
 
 class AirConditioner(Appliance):
-    defaults = {
+    defaults: ClassVar[Mapping[str, StateValue]] = {
         "power": False,
         "mode": "cool",
         "temperature": 24,
@@ -142,7 +142,11 @@ class AirConditioner(Appliance):
 class _Cycle(Appliance):
     """A washer or dryer: idle → running ⇄ paused → finished, counting its course down."""
 
-    defaults = {"run_state": "idle", "remaining_time": 0, "mode": "standard"}
+    defaults: ClassVar[Mapping[str, StateValue]] = {
+        "run_state": "idle",
+        "remaining_time": 0,
+        "mode": "standard",
+    }
 
     def course_s(self) -> int:
         return WASH_COURSE_S.get(str(self.attributes.get("mode")), WASH_COURSE_S["standard"])
@@ -186,14 +190,14 @@ class Washer(_Cycle):
 
 
 class Dryer(_Cycle):
-    defaults = {"run_state": "idle", "remaining_time": 0}
+    defaults: ClassVar[Mapping[str, StateValue]] = {"run_state": "idle", "remaining_time": 0}
 
     def course_s(self) -> int:
         return DRY_COURSE_S
 
 
 class Refrigerator(Appliance):
-    defaults = {
+    defaults: ClassVar[Mapping[str, StateValue]] = {
         "fridge_temperature": 3,
         "freezer_temperature": -18,
         "door": "closed",
@@ -213,7 +217,11 @@ class Refrigerator(Appliance):
         target = command.target or "fridge"
         limit = self.device.spec.compartments[target]
         return self._set(
-            **{f"{target}_temperature": _num(self._adjust(f"{target}_temperature", command, 1, limit.low, limit.high))}
+            **{
+                f"{target}_temperature": _num(
+                    self._adjust(f"{target}_temperature", command, 1, limit.low, limit.high)
+                )
+            }
         )
 
     def advance(self, dt_s: float) -> Outcome:
@@ -230,7 +238,13 @@ class Refrigerator(Appliance):
 
 
 class AirPurifier(Appliance):
-    defaults = {"power": False, "mode": "auto", "fan_speed": "auto", "pm25": 35, "air_quality": "moderate"}
+    defaults: ClassVar[Mapping[str, StateValue]] = {
+        "power": False,
+        "mode": "auto",
+        "fan_speed": "auto",
+        "pm25": 35,
+        "air_quality": "moderate",
+    }
 
     def _cmd_set_mode(self, command: Command) -> Changes:
         return self._set(mode=str(command.value), power=True)
@@ -248,12 +262,14 @@ class AirPurifier(Appliance):
         if level == self.attributes["pm25"]:
             return Outcome()
         # Korean PM2.5 bands (환경부): good ≤15, moderate ≤35, bad ≤75, very bad above.
-        quality = "good" if level <= 15 else "moderate" if level <= 35 else "bad" if level <= 75 else "very_bad"
+        quality = (
+            "good" if level <= 15 else "moderate" if level <= 35 else "bad" if level <= 75 else "very_bad"
+        )
         return Outcome(self._set(pm25=level, air_quality=quality))
 
 
 class RobotCleaner(Appliance):
-    defaults = {"run_state": "docked", "battery": 100, "cleaned_s": 0}
+    defaults: ClassVar[Mapping[str, StateValue]] = {"run_state": "docked", "battery": 100, "cleaned_s": 0}
 
     def _cmd_start(self, command: Command) -> Changes:
         if float(self.attributes["battery"] or 0) <= ROBOT_LOW_BATTERY_PCT:
@@ -301,11 +317,11 @@ class RobotCleaner(Appliance):
 
 
 class Switch(Appliance):
-    defaults = {"power": False}
+    defaults: ClassVar[Mapping[str, StateValue]] = {"power": False}
 
 
 class Sensor(Appliance):
-    defaults = {"value": 22.0}
+    defaults: ClassVar[Mapping[str, StateValue]] = {"value": 22.0}
 
     def advance(self, dt_s: float) -> Outcome:
         value = round(float(self.attributes["value"] or 0) + self.rng.uniform(-0.01, 0.01) * dt_s, 1)

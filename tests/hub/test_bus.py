@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import asyncio
+
+from oneteam.hub import EventBus, Hub
+from oneteam.model import Command, Event, EventKind
+
+
+async def test_a_full_subscriber_drops_its_own_events_and_counts_them() -> None:
+    bus = EventBus()
+    async with bus.subscribe("slow", maxsize=2) as slow, bus.subscribe("fast", maxsize=100) as fast:
+        for i in range(10):
+            bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id=f"d{i}"))
+        assert slow.dropped == 8 and slow.queue.qsize() == 2
+        assert fast.dropped == 0 and fast.queue.qsize() == 10
+        assert bus.dropped_total == 8
+    assert bus.subscriber_count == 0
+
+
+async def test_a_slow_subscriber_does_not_stall_dispatch(hub: Hub) -> None:
+    received: list[Event] = []
+
+    async with (
+        hub.subscribe("never-reads", maxsize=5) as stalled,
+        hub.subscribe("reader", maxsize=10_000) as reader,
+    ):
+
+        async def read() -> None:
+            async for event in reader:
+                received.append(event)
+
+        task = asyncio.create_task(read())
+        async with asyncio.timeout(10):
+            for i in range(300):
+                await hub.dispatch(
+                    Command(device_id="light_living", name="set_brightness", value=i % 100 + 1)
+                )
+        await asyncio.sleep(0.05)
+        task.cancel()
+    assert stalled.dropped > 0
+    commands = [e for e in received if e.kind is EventKind.COMMAND]
+    assert len(commands) == 300
+    assert hub.state("light_living").attributes["brightness"] == 100  # the last value sent: 299 % 100 + 1
