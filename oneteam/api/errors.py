@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oneteam.hub.conversation import ConversationUnavailable
 from oneteam.i18n import language_from_header, render
 from oneteam.model import (
     DeviceNotFound,
@@ -25,6 +26,7 @@ _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
     (DeviceNotFound, 404),
     (InvalidCommand, 422),
     (DeviceUnavailable, 503),
+    (ConversationUnavailable, 503),
     (VendorError, 502),
 )
 

@@ -16,3 +16,10 @@ router = APIRouter(tags=["health"])
 async def healthz(request: Request) -> dict[str, Any]:
     """The hub is up; a few counters."""
     return {"status": "ok", "version": __version__, **hub_of(request).stats()}
+
+
+@router.get("/api/info")
+async def info(request: Request) -> dict[str, Any]:
+    """What this hub offers, so pages can show only what exists (no token needed; no secrets)."""
+    hub = hub_of(request)
+    return {"version": __version__, "home": hub.home.name or hub.home.id, "features": sorted(hub.features)}

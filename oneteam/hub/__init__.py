@@ -3,6 +3,7 @@
 from oneteam.hub.adapter import Adapter, AdapterSink
 from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.config import ConfigError, HubConfig, load_config
+from oneteam.hub.conversation import ConversationAgent, ConversationUnavailable
 from oneteam.hub.core import Hub
 from oneteam.hub.homefile import HomeFileError, Problem, load_home, parse_home
 from oneteam.hub.sqlite_store import SqliteStorage
@@ -12,6 +13,8 @@ __all__ = [
     "Adapter",
     "AdapterSink",
     "ConfigError",
+    "ConversationAgent",
+    "ConversationUnavailable",
     "EventBus",
     "EventQuery",
     "HomeFileError",

@@ -17,6 +17,7 @@ from typing import Any
 
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
+from oneteam.hub.conversation import ConversationAgent, ConversationUnavailable
 from oneteam.hub.storage import EventQuery, Storage
 from oneteam.hub.tokens import hash_token, new_token
 from oneteam.model import (
@@ -32,6 +33,7 @@ from oneteam.model import (
     StateValue,
     validate_command,
 )
+from oneteam.model.conversation import ConversationReply
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,6 +56,9 @@ class Hub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stack = AsyncExitStack()
         self._started = False
+        self._agent: ConversationAgent | None = None
+        self.features: set[str] = set()
+        """Optional parts running in this hub (`conversation`, `voice`, `maintenance`, ...)."""
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -258,6 +263,27 @@ class Hub:
             except OneteamError as exc:
                 results.append(exc)
         return results
+
+    # -- conversation -----------------------------------------------------------------------
+
+    def set_conversation_agent(self, agent: ConversationAgent) -> None:
+        """Register the language understanding that `converse` hands sentences to."""
+        self._agent = agent
+        self.features.add("conversation")
+
+    async def converse(
+        self,
+        text: str,
+        *,
+        room: str | None = None,
+        language: str | None = None,
+        session: str = "",
+        source: str = "api",
+    ) -> ConversationReply:
+        """Understand a sentence and act on it through `dispatch`; ConversationUnavailable without an agent."""
+        if self._agent is None:
+            raise ConversationUnavailable("no language understanding is running")
+        return await self._agent.converse(text, room=room, language=language, session=session, source=source)
 
     # -- tokens -----------------------------------------------------------------------------
 

@@ -1,0 +1,24 @@
+"""The hook through which any door (HTTP, voice, Wyoming, MCP, a partner) hands a sentence to the
+language understanding, without importing it: the voice room registers an agent at start-up."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from oneteam.model import OneteamError
+from oneteam.model.conversation import ConversationReply
+
+
+class ConversationUnavailable(OneteamError):
+    """No language understanding is running in this hub."""
+
+    key = "error.conversation_unavailable"
+
+
+class ConversationAgent(Protocol):
+    """Understands a sentence and acts on it through the hub."""
+
+    async def converse(
+        self, text: str, *, room: str | None, language: str | None, session: str, source: str
+    ) -> ConversationReply:
+        """Handle one turn; `session` keys pending questions (a clarify and its answer)."""
