@@ -280,7 +280,7 @@ class Hub:
         session: str = "",
         source: str = "api",
     ) -> ConversationReply:
-        """Understand a sentence and act on it through `dispatch`; ConversationUnavailable without an agent."""
+        """Understand a sentence and act on it through `dispatch` (needs a registered agent)."""
         if self._agent is None:
             raise ConversationUnavailable("no language understanding is running")
         return await self._agent.converse(text, room=room, language=language, session=session, source=source)
