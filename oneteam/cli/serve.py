@@ -43,7 +43,7 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
     except HomeFileError:
         await storage.close()
         raise
-    hub = Hub(home, storage, event_retention_s=config.event_retention_days * 86400)
+    hub = Hub(home, storage, event_retention_s=config.event_retention_days * 86400, timezone=config.timezone)
     await hub.add_adapter(VirtualAdapter(home, time_scale=config.time_scale, tick_s=config.tick_s))
     async with hub:
         await storage.save_home(home.id, source, text)

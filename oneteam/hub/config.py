@@ -34,6 +34,7 @@ class HubConfig(BaseModel):
     )
     event_retention_days: float = Field(default=30.0, gt=0)
     retention_interval_s: float = Field(default=3600.0, gt=0)
+    timezone: str = Field(default="Asia/Seoul", description="Local time for schedules such as '저녁 7시에'.")
     durable_writes: bool = Field(default=False, description="fsync every commit (survives power loss).")
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
 

@@ -18,6 +18,7 @@ from typing import Any
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.conversation import ConversationAgent, ConversationUnavailable
+from oneteam.hub.scheduler import Scheduler
 from oneteam.hub.storage import EventQuery, Storage
 from oneteam.hub.tokens import hash_token, new_token
 from oneteam.model import (
@@ -41,7 +42,14 @@ _LOGGER = logging.getLogger(__name__)
 class Hub:
     """The running core: device registry, state store, event bus, dispatch and persistence."""
 
-    def __init__(self, home: Home, storage: Storage, *, event_retention_s: float = 30 * 86400.0) -> None:
+    def __init__(
+        self,
+        home: Home,
+        storage: Storage,
+        *,
+        event_retention_s: float = 30 * 86400.0,
+        timezone: str = "Asia/Seoul",
+    ) -> None:
         self.home = home
         self.storage = storage
         self.bus = EventBus()
@@ -57,6 +65,7 @@ class Hub:
         self._stack = AsyncExitStack()
         self._started = False
         self._agent: ConversationAgent | None = None
+        self.scheduler = Scheduler(self, timezone)
         self.features: set[str] = set()
         """Optional parts running in this hub (`conversation`, `voice`, `maintenance`, ...)."""
 
@@ -71,6 +80,8 @@ class Hub:
         self._started = True
         for adapter in self._adapters:
             await self._start_adapter(adapter)
+        await self.scheduler.load()
+        self.start_task("scheduler", self.scheduler.run())
         return self
 
     async def __aexit__(

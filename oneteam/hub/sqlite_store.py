@@ -15,9 +15,11 @@ import threading
 import time
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from oneteam.hub.storage import EventQuery, TokenRecord, events_kinds_sql
-from oneteam.model import Event, EventKind, State
+from oneteam.model import Command, Event, EventKind, State
+from oneteam.model.schedule import Schedule
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_device ON events (device_id, id);
 CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS schedules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, due_at REAL NOT NULL, actions TEXT NOT NULL, source TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tokens (
   id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
   created_at REAL NOT NULL
@@ -253,6 +259,36 @@ class SqliteStorage:
     async def prune_events(self, older_than: float) -> int:
         """Delete events older than `older_than` (Unix time)."""
         return await asyncio.to_thread(self._execute, "DELETE FROM events WHERE at < ?", (older_than,))
+
+    async def add_schedule(self, due_at: float, actions: list[dict[str, Any]], source: str) -> int:
+        """Store a pending schedule."""
+        return await asyncio.to_thread(
+            self._insert,
+            "INSERT INTO schedules (due_at, actions, source, created_at) VALUES (?, ?, ?, ?)",
+            (due_at, json.dumps(actions), source, time.time()),
+        )
+
+    async def pending_schedules(self) -> list[Schedule]:
+        """Schedules not yet run."""
+        rows = await asyncio.to_thread(
+            self._query,
+            "SELECT id, due_at, actions, source FROM schedules WHERE status = 'pending' ORDER BY due_at",
+        )
+        return [
+            Schedule(
+                id=int(str(schedule_id)),
+                due_at=float(str(due_at)),
+                commands=tuple(Command.from_dict(a, str(source)) for a in json.loads(str(actions))),
+                source=str(source),
+            )
+            for schedule_id, due_at, actions, source in rows
+        ]
+
+    async def finish_schedule(self, schedule_id: int, status: str) -> None:
+        """Mark a schedule as run (or cancelled)."""
+        await asyncio.to_thread(
+            self._execute, "UPDATE schedules SET status = ? WHERE id = ?", (status, schedule_id)
+        )
 
     async def add_token(self, name: str, token_hash: str, created_at: float) -> TokenRecord:
         """Store a token hash."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from oneteam.model import Event, EventKind, State
+from oneteam.model.schedule import Schedule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +65,15 @@ class Storage(Protocol):
 
     async def prune_events(self, older_than: float) -> int:
         """Delete events older than a Unix time; return how many."""
+
+    async def add_schedule(self, due_at: float, actions: list[dict[str, Any]], source: str) -> int:
+        """Store a pending schedule; return its id."""
+
+    async def pending_schedules(self) -> list[Schedule]:
+        """Every schedule not yet run."""
+
+    async def finish_schedule(self, schedule_id: int, status: str) -> None:
+        """Mark a schedule done, failed or cancelled."""
 
     async def add_token(self, name: str, token_hash: str, created_at: float) -> TokenRecord:
         """Store a new token's hash."""

@@ -69,6 +69,19 @@ class Command:
     source: str = "api"
     """Which door it came through: `api`, `voice`, `page`, `routine`, `partner:<id>`, ..."""
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str) -> Command:
+        """The inverse of `as_dict` (for stored actions)."""
+        direction = data.get("direction")
+        return cls(
+            device_id=str(data["device"]),
+            name=str(data["command"]),
+            value=data.get("value"),
+            direction=Direction(direction) if direction else None,
+            target=data.get("target"),
+            source=source,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields that are set."""
         out: dict[str, Any] = {"device": self.device_id, "command": self.name}

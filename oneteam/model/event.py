@@ -28,6 +28,10 @@ class EventKind(StrEnum):
     """A service warns about a device (predicted failure)."""
     ALERT = "alert"
     """A notice for the household (epidemic exposure)."""
+    SCHEDULED = "scheduled"
+    """Commands were scheduled for later; `data` holds the schedule."""
+    SCHEDULE_DONE = "schedule_done"
+    """A schedule ran; `data.status` is done or failed."""
     DEVICE_ADDED = "device_added"
     DEVICE_REMOVED = "device_removed"
 

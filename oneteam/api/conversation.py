@@ -1,0 +1,47 @@
+"""Talking to the home: a sentence in, what was understood and done out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from oneteam.api.auth import hub_of
+from oneteam.api.errors import language_of
+
+router = APIRouter(prefix="/api/conversation", tags=["conversation"])
+
+
+class ConversationRequest(BaseModel):
+    """One sentence from a person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=500)
+    room: str | None = Field(default=None, max_length=64, description="The room of the speaker device.")
+    language: str | None = Field(
+        default=None, pattern="^(ko|en)$", description="Reply language; detected if unset."
+    )
+    session: str = Field(
+        default="", max_length=128, description="Keeps a clarifying question and its answer together."
+    )
+
+
+@router.post("")
+async def converse(body: ConversationRequest, request: Request) -> dict[str, Any]:
+    """Understand the sentence, act through the hub, and answer in words."""
+    hub = hub_of(request)
+    if body.room is not None and body.room not in hub.home.rooms:
+        body = body.model_copy(update={"room": None})
+    session = body.session or f"http:{request.headers.get('authorization', '')[-12:]}:{body.room or ''}"
+    language = body.language or (language_of(request) if request.headers.get("accept-language") else None)
+    reply = await hub.converse(
+        body.text,
+        room=body.room,
+        language=language,
+        session=session,
+        source=request.headers.get("x-oneteam-source", "api")[:32],
+    )
+    return asdict(reply)
