@@ -4,6 +4,10 @@ Client → hub: `{"type": "command", "id": 1, "device": "light_living", "command
 Hub → client: `{"type": "hello", "states": {...}}` once, then `{"type": "event", "event": {...}}`
 for every event and `{"type": "result", "id": 1, "ok": true, "state": {...}}` (or `"error"`) for
 each command. A client that reads too slowly loses events (counted in `dropped`), never stalls the hub.
+
+With `?batch=1` the hub sends whatever is queued as one `{"type": "events", "events": [...]}`
+message, which is how a busy home (thousands of events a second) reaches many subscribers: each
+event is encoded to JSON once and the text shared by every subscriber.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -21,10 +26,31 @@ from oneteam.api.errors import error_body
 from oneteam.api.schemas import WsCommand, event_json, state_json
 from oneteam.hub import Hub, Subscription
 from oneteam.i18n import language_from_header, render
-from oneteam.model import OneteamError
+from oneteam.model import Event, OneteamError
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_MESSAGE_BYTES = 64 * 1024
+_MAX_BATCH = 1000
+_ENCODED_CACHE_SIZE = 50_000
+
+
+class _EncodedEvents:
+    """JSON text of recent events by id, so a hundred subscribers cost one encoding per event."""
+
+    def __init__(self) -> None:
+        self._texts: OrderedDict[int, str] = OrderedDict()
+
+    def text(self, event: Event) -> str:
+        cached = self._texts.get(event.id)
+        if cached is None:
+            cached = json.dumps(event_json(event), ensure_ascii=False, default=str)
+            self._texts[event.id] = cached
+            if len(self._texts) > _ENCODED_CACHE_SIZE:
+                self._texts.popitem(last=False)
+        return cached
+
+
+_ENCODED = _EncodedEvents()
 
 router = APIRouter(tags=["websocket"])
 
@@ -44,8 +70,10 @@ async def events_socket(websocket: WebSocket) -> None:
         await websocket.send_json(
             {"type": "hello", "states": {k: state_json(v) for k, v in hub.states().items()}}
         )
+        batch = websocket.query_params.get("batch") in {"1", "true"}
+        send = _send_batches if batch else _send_events
         async with asyncio.TaskGroup() as group:
-            sender = group.create_task(_send_events(websocket, subscription), name="ws-send")
+            sender = group.create_task(send(websocket, subscription), name="ws-send")
             try:
                 await _receive_commands(websocket, hub, language)
             finally:
@@ -62,6 +90,19 @@ async def _send_events(websocket: WebSocket, subscription: Subscription) -> None
                 reported = subscription.dropped
                 message["dropped"] = reported
             await websocket.send_json(message)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _send_batches(websocket: WebSocket, subscription: Subscription) -> None:
+    try:
+        while True:
+            texts = [_ENCODED.text(await subscription.get())]
+            while len(texts) < _MAX_BATCH and subscription.pending:
+                texts.append(_ENCODED.text(subscription.get_nowait()))
+            await websocket.send_text(
+                f'{{"type":"events","dropped":{subscription.dropped},"events":[{",".join(texts)}]}}'
+            )
     except (WebSocketDisconnect, RuntimeError):
         return
 

@@ -1,69 +1,117 @@
-"""The async event bus: each subscriber has its own bounded queue, so a slow one loses only its own events."""
+"""The async event bus: one shared log, a read position per subscriber.
+
+Publishing appends once, whatever the number of subscribers, and never waits. Each subscriber
+reads at its own pace; one that falls more than `maxsize` events behind skips ahead to the newest
+`maxsize` and counts what it skipped in `dropped`, so a slow subscriber only loses its own events.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from oneteam.model import Event
 
 _LOGGER = logging.getLogger(__name__)
+LOG_CAPACITY = 100_000
+"""Events the shared log keeps; the largest backlog any subscriber may have."""
 
 
-@dataclass(eq=False)
 class Subscription:
-    """One subscriber's queue; iterate it for events. `dropped` counts what did not fit."""
+    """One subscriber's view of the bus; iterate it (or `await get()`) for events."""
 
-    name: str
-    queue: asyncio.Queue[Event]
-    dropped: int = 0
-    _closed: bool = field(default=False, repr=False)
+    def __init__(self, bus: EventBus, name: str, maxsize: int) -> None:
+        self.name = name
+        self.maxsize = max(1, min(maxsize, LOG_CAPACITY))
+        self._bus = bus
+        self._next = bus.next_sequence
+        self._dropped = 0
+        self.is_closed = False
+
+    @property
+    def dropped(self) -> int:
+        """Events this subscriber lost because it fell too far behind (including those about to be lost)."""
+        return self._dropped + max(0, self.pending - self.maxsize)
+
+    @property
+    def pending(self) -> int:
+        """Events published but not yet read by this subscriber."""
+        return self._bus.next_sequence - self._next
+
+    def get_nowait(self) -> Event:
+        """The next event, or asyncio.QueueEmpty when there is none yet."""
+        backlog = self.pending
+        if backlog > self.maxsize:
+            skipped = backlog - self.maxsize
+            self._dropped += skipped
+            self._bus.dropped_total += skipped
+            self._next += skipped
+            if self._dropped == skipped or self._dropped // 1000 != (self._dropped - skipped) // 1000:
+                _LOGGER.warning("subscriber %s is slow: %d events dropped", self.name, self._dropped)
+        if self._next >= self._bus.next_sequence:
+            raise asyncio.QueueEmpty
+        event = self._bus.event_at(self._next)
+        self._next += 1
+        return event
+
+    async def get(self) -> Event:
+        """The next event (waits for one)."""
+        while True:
+            try:
+                return self.get_nowait()
+            except asyncio.QueueEmpty:
+                await self._bus.wait_for_more()
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Event]:
-        while not self._closed:
-            yield await self.queue.get()
-
-    async def get(self) -> Event:
-        """The next event (waits)."""
-        return await self.queue.get()
+        while not self.is_closed:
+            yield await self.get()
 
 
 class EventBus:
     """Fan-out of events to subscribers without ever blocking the publisher."""
 
     def __init__(self) -> None:
+        self._log: deque[Event] = deque(maxlen=LOG_CAPACITY)
+        self.next_sequence = 0
+        """Sequence number the next published event gets (bus-local, not the event id)."""
+        self._waiter: asyncio.Future[None] | None = None
         self._subscriptions: list[Subscription] = []
         self.dropped_total = 0
-        """Events that some subscriber's full queue could not take, over the bus's life."""
+        """Events lost by slow subscribers, over the bus's life."""
 
     def publish(self, event: Event) -> None:
-        """Hand `event` to every subscriber now; a full queue drops it for that subscriber only."""
-        for subscription in self._subscriptions:
-            try:
-                subscription.queue.put_nowait(event)
-            except asyncio.QueueFull:
-                subscription.dropped += 1
-                self.dropped_total += 1
-                if subscription.dropped == 1 or subscription.dropped % 1000 == 0:
-                    _LOGGER.warning(
-                        "subscriber %s is slow: %d events dropped", subscription.name, subscription.dropped
-                    )
+        """Append `event` to the log and wake waiting subscribers."""
+        self._log.append(event)
+        self.next_sequence += 1
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def event_at(self, sequence: int) -> Event:
+        """The event with a bus sequence number still in the log."""
+        return self._log[sequence - (self.next_sequence - len(self._log))]
+
+    async def wait_for_more(self) -> None:
+        """Return after the next publish."""
+        if self._waiter is None or self._waiter.done():
+            self._waiter = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._waiter)
 
     @asynccontextmanager
     async def subscribe(self, name: str, maxsize: int = 1000) -> AsyncIterator[Subscription]:
-        """A subscription for the duration of the `async with` block."""
-        subscription = Subscription(name=name, queue=asyncio.Queue(maxsize=maxsize))
+        """A subscription for the duration of the `async with` block, starting with the next event."""
+        subscription = Subscription(self, name, maxsize)
         self._subscriptions.append(subscription)
         try:
             yield subscription
         finally:
-            subscription._closed = True
+            subscription.is_closed = True
             self._subscriptions.remove(subscription)
 
     @property

@@ -37,7 +37,9 @@ def due_time(
         raise InvalidValue("error.schedule_when", "give either delay_s or at")
     if at is None:
         if delay_s is None or not 0 < delay_s <= MAX_DELAY_S:
-            raise InvalidValue("error.schedule_delay", f"delay {delay_s} s is outside 1 s–7 days", value=delay_s)
+            raise InvalidValue(
+                "error.schedule_delay", f"delay {delay_s} s is outside 1 s–7 days", value=delay_s
+            )
         return now + delay_s
     try:
         hour, minute = (int(part) for part in at.split(":"))

@@ -11,8 +11,10 @@ async def test_a_full_subscriber_drops_its_own_events_and_counts_them() -> None:
     async with bus.subscribe("slow", maxsize=2) as slow, bus.subscribe("fast", maxsize=100) as fast:
         for i in range(10):
             bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id=f"d{i}"))
-        assert slow.dropped == 8 and slow.queue.qsize() == 2
-        assert fast.dropped == 0 and fast.queue.qsize() == 10
+        assert slow.dropped == 8 and slow.pending == 10
+        assert fast.dropped == 0 and fast.pending == 10
+        assert [slow.get_nowait().device_id for _ in range(2)] == ["d8", "d9"]
+        assert [(await fast.get()).device_id for _ in range(10)] == [f"d{i}" for i in range(10)]
         assert bus.dropped_total == 8
     assert bus.subscriber_count == 0
 

@@ -31,7 +31,9 @@ async def test_a_delayed_command_runs_when_due(hub: Hub) -> None:
 
 async def test_an_invalid_scheduled_command_is_refused_at_once(hub: Hub) -> None:
     with pytest.raises(InvalidValue):
-        await hub.scheduler.add([Command(device_id="ac_living", name="set_temperature", value=50)], time.time() + 60, "t")
+        await hub.scheduler.add(
+            [Command(device_id="ac_living", name="set_temperature", value=50)], time.time() + 60, "t"
+        )
     assert hub.scheduler.pending() == []
 
 
@@ -40,7 +42,9 @@ async def test_a_schedule_survives_a_restart_and_runs_once(tmp_path: Path, fixtu
     first = Hub(home, SqliteStorage(tmp_path / "h.sqlite3"))
     await first.add_adapter(VirtualAdapter(home, tick_s=3600))
     async with first:
-        await first.scheduler.add([Command(device_id="tv", name="set_volume", value=33)], time.time() + 0.3, "voice")
+        await first.scheduler.add(
+            [Command(device_id="tv", name="set_volume", value=33)], time.time() + 0.3, "voice"
+        )
     await asyncio.sleep(0.4)  # falls due while the hub is down
     second = Hub(home, SqliteStorage(tmp_path / "h.sqlite3"))
     await second.add_adapter(VirtualAdapter(home, tick_s=3600))
@@ -65,7 +69,9 @@ def test_at_time_is_the_next_such_local_time() -> None:
     assert due_time(delay_s=600, now=morning) == morning + 600
 
 
-@pytest.mark.parametrize(("delay_s", "at"), [(None, None), (0, None), (8 * 86400, None), (None, "25:00"), (None, "7pm")])
+@pytest.mark.parametrize(
+    ("delay_s", "at"), [(None, None), (0, None), (8 * 86400, None), (None, "25:00"), (None, "7pm")]
+)
 def test_bad_schedule_times_are_refused(delay_s: float | None, at: str | None) -> None:
     with pytest.raises(InvalidValue):
         due_time(delay_s=delay_s, at=at)

@@ -1,0 +1,239 @@
+"""Hub benchmarks: dispatch throughput, REST round trip beside a bare FastAPI endpoint, WebSocket fan-out.
+
+Run: `make bench` (all) or `.venv/bin/python bench/bench_hub.py`. Each figure is printed beside an
+anchor measured in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SHARED, free_port, machine, start_hub_process, summary_ms, wait_http
+
+from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.model import Command
+
+HOME = SHARED / "eval" / "home.yaml" if (SHARED / "eval" / "home.yaml").exists() else None
+LIGHTS = ("light_living", "light_bedroom", "light_kitchen", "light_small")
+
+
+async def bench_dispatch(total: int = 40_000, in_flight: int = 256) -> None:
+    """Commands per second through Hub.dispatch to virtual devices (validation, state, events, commit)."""
+    from oneteam.cli.serve import DEMO_HOME
+
+    home = load_home(HOME or DEMO_HOME)
+    with tempfile.TemporaryDirectory() as folder:
+        hub = Hub(home, SqliteStorage(Path(folder) / "bench.sqlite3"))
+        await hub.add_adapter(VirtualAdapter(home, tick_s=3600))
+        async with hub:
+
+            async def worker(count: int, offset: int) -> None:
+                for i in range(count):
+                    await hub.dispatch(
+                        Command(
+                            device_id=LIGHTS[(i + offset) % 4], name="set_brightness", value=(i % 100) + 1
+                        )
+                    )
+
+            await worker(2000, 0)  # warm-up
+            started = time.perf_counter()
+            await asyncio.gather(*(worker(total // in_flight, n) for n in range(in_flight)))
+            concurrent = (total // in_flight * in_flight) / (time.perf_counter() - started)
+            started = time.perf_counter()
+            await worker(5000, 0)
+            sequential = 5000 / (time.perf_counter() - started)
+        # Anchor: the same SQLite file settings committing one small transaction at a time.
+        connection = sqlite3.connect(Path(folder + "-anchor.sqlite3"), isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v TEXT)")
+        started = time.perf_counter()
+        for i in range(5000):
+            connection.execute("INSERT OR REPLACE INTO t VALUES (?, ?)", (LIGHTS[i % 4], str(i)))
+        raw_commits = 5000 / (time.perf_counter() - started)
+        connection.close()
+    print(f"dispatch, {in_flight} in flight (group commit): {concurrent:,.0f} commands/s  (goal >= 20,000/s)")
+    print(f"dispatch, one at a time (a commit each):   {sequential:,.0f} commands/s")
+    print(f"  anchor: raw SQLite WAL autocommit upserts, same settings: {raw_commits:,.0f}/s")
+
+
+BARE_APP = """
+from fastapi import FastAPI
+from pydantic import BaseModel
+app = FastAPI()
+class Body(BaseModel):
+    command: str
+    value: int | None = None
+@app.post("/api/devices/{device_id}/commands")
+async def command(device_id: str, body: Body) -> dict:
+    return {"ok": True, "state": {"device_id": device_id, "attributes": {"brightness": body.value}}}
+@app.get("/healthz")
+async def health() -> dict:
+    return {"status": "ok"}
+"""
+
+
+def bench_rest(requests: int = 2000) -> None:
+    """REST command round trip with one keep-alive client, hub vs a bare FastAPI endpoint."""
+    hub_process, hub_url, token = start_hub_process()
+    bare_port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "bare_app.py").write_text(BARE_APP)
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bare_app:app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{bare_port}/healthz")
+            results = {}
+            for name, url, headers in (
+                ("bare FastAPI endpoint", f"http://127.0.0.1:{bare_port}", {}),
+                ("oneteam hub", hub_url, {"Authorization": f"Bearer {token}"}),
+            ):
+                with httpx.Client(base_url=url, headers=headers) as client:
+                    durations = []
+                    for i in range(requests + 200):
+                        started = time.perf_counter()
+                        response = client.post(
+                            f"/api/devices/{LIGHTS[i % 4]}/commands",
+                            json={"command": "set_brightness", "value": i % 100 + 1},
+                        )
+                        elapsed = time.perf_counter() - started
+                        response.raise_for_status()
+                        if i >= 200:
+                            durations.append(elapsed)
+                results[name] = durations
+        finally:
+            bare.terminate()
+            hub_process.terminate()
+            bare.wait()
+            hub_process.wait()
+    for name, durations in results.items():
+        print(f"REST round trip, {name:>22}: {summary_ms(durations)}")
+    hub_p50 = sorted(results["oneteam hub"])[len(results["oneteam hub"]) // 2]
+    bare_p50 = sorted(results["bare FastAPI endpoint"])[len(results["bare FastAPI endpoint"]) // 2]
+    print(f"  hub p50 / bare p50 = {hub_p50 / bare_p50:.2f}x  (goal: p50 <= 2 ms and <= 1.5x)")
+
+
+FANOUT_CLIENTS = """
+import asyncio, json, sys, time
+import websockets
+async def client(url, counts, index, stop_at):
+    async with websockets.connect(url, max_size=None) as ws:
+        await ws.recv()  # hello
+        counts[index] = 0
+        while time.monotonic() < stop_at:
+            try:
+                text = await asyncio.wait_for(ws.recv(), 1.0)
+            except asyncio.TimeoutError:
+                continue
+            # Count events without decoding each one: the client process must not be the bottleneck.
+            counts[index] += text.count('"kind":')
+async def main(url, n, duration):
+    counts = [0] * n
+    stop_at = time.monotonic() + duration
+    await asyncio.gather(*(client(url, counts, i, stop_at) for i in range(n)))
+    print(json.dumps(counts))
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
+"""
+
+
+async def bench_fanout(rate: int = 10_000, seconds: float = 5.0, subscribers: int = 100) -> None:
+    """Events per second pushed to many WebSocket subscribers; what reached them, and drops."""
+    import uvicorn
+
+    from oneteam.api.app import create_app
+    from oneteam.cli.serve import DEMO_HOME
+    from oneteam.model import Event, EventKind
+
+    home = load_home(HOME or DEMO_HOME)
+    with tempfile.TemporaryDirectory() as folder:
+        hub = Hub(home, SqliteStorage(Path(folder) / "bench.sqlite3"))
+        await hub.add_adapter(VirtualAdapter(home, tick_s=3600))
+        async with hub:
+            token = await hub.create_token("bench")
+            port = free_port()
+            server = uvicorn.Server(
+                uvicorn.Config(create_app(hub), port=port, log_level="warning", lifespan="off")
+            )
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                await asyncio.sleep(0.05)
+            script = Path(folder) / "clients.py"
+            script.write_text(FANOUT_CLIENTS)
+            url = f"ws://127.0.0.1:{port}/api/ws?token={token}&batch=1"
+            clients = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(script),
+                url,
+                str(subscribers),
+                str(seconds + 4),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            while hub.bus.subscriber_count < subscribers:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            sent = 0
+            started = time.perf_counter()
+            tick_s = 0.01
+            while (elapsed := time.perf_counter() - started) < seconds:
+                due = int(elapsed * rate) - sent
+                for _ in range(due):
+                    hub.publish(
+                        Event(
+                            kind=EventKind.STATE_CHANGED,
+                            device_id=LIGHTS[sent % 4],
+                            data={"brightness": sent % 100},
+                            source="bench",
+                        )
+                    )
+                    sent += 1
+                await asyncio.sleep(tick_s)
+            achieved = sent / (time.perf_counter() - started)
+            output, _ = await clients.communicate()
+            counts = json.loads(output)
+            dropped = hub.bus.dropped_total
+            server.should_exit = True
+            await serving
+    total = sum(counts)
+    print(
+        f"WebSocket fan-out: {achieved:,.0f} events/s published to {subscribers} subscribers for {seconds:.0f} s "
+        f"= {achieved * subscribers:,.0f} deliveries/s offered"
+    )
+    print(
+        f"  delivered {total:,} of {sent * subscribers:,} ({100 * total / max(1, sent * subscribers):.2f}%), "
+        f"min per subscriber {min(counts):,} of {sent:,}; dropped at hub queues: {dropped:,}"
+    )
+
+
+def main() -> None:
+    print(f"# bench_hub on {machine()}, {time.strftime('%Y-%m-%d')}")
+    asyncio.run(bench_dispatch())
+    bench_rest()
+    asyncio.run(bench_fanout())
+
+
+if __name__ == "__main__":
+    main()
