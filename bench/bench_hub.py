@@ -219,8 +219,8 @@ async def bench_fanout(rate: int = 10_000, seconds: float = 5.0, subscribers: in
             await serving
     total = sum(counts)
     print(
-        f"WebSocket fan-out: {achieved:,.0f} events/s published to {subscribers} subscribers for {seconds:.0f} s "
-        f"= {achieved * subscribers:,.0f} deliveries/s offered"
+        f"WebSocket fan-out: {achieved:,.0f} events/s published to {subscribers} subscribers "
+        f"for {seconds:.0f} s = {achieved * subscribers:,.0f} deliveries/s offered"
     )
     print(
         f"  delivered {total:,} of {sent * subscribers:,} ({100 * total / max(1, sent * subscribers):.2f}%), "
