@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Depends, FastAPI
 
 from oneteam import __version__
-from oneteam.api import conversation, devices, events, health, schedules, web, ws
+from oneteam.api import conversation, devices, events, health, schedules, ws
 from oneteam.api.auth import require_token
 from oneteam.api.errors import install_error_handlers
 from oneteam.api.limits import BodySizeLimit
@@ -35,6 +35,5 @@ def create_app(
     for router in (devices.router, events.router, conversation.router, schedules.router, *extra_routers):
         app.include_router(router, dependencies=protected)
     app.include_router(ws.router)
-    app.include_router(web.router)
     app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes)
     return app
