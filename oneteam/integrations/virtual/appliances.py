@@ -169,7 +169,9 @@ class _Cycle(Appliance):
     def _cmd_set_mode(self, command: Command) -> Changes:
         if self.attributes["run_state"] in ("running", "paused"):
             raise InvalidValue(
-                "error.busy_running", "cannot change the course while a cycle runs", device=self.device.display_name
+                "error.busy_running",
+                "cannot change the course while a cycle runs",
+                device=self.device.display_name,
             )
         return self._set(mode=str(command.value))
 
@@ -273,7 +275,9 @@ class RobotCleaner(Appliance):
 
     def _cmd_start(self, command: Command) -> Changes:
         if float(self.attributes["battery"] or 0) <= ROBOT_LOW_BATTERY_PCT:
-            raise InvalidValue("error.battery_low", "battery too low to clean", device=self.device.display_name)
+            raise InvalidValue(
+                "error.battery_low", "battery too low to clean", device=self.device.display_name
+            )
         return self._set(run_state="cleaning")
 
     def _cmd_pause(self, command: Command) -> Changes:
