@@ -137,7 +137,8 @@ def validate_command(command: Command, device: Device) -> Command:
         raise InvalidValue(
             key,
             f"{name} {number} is outside {limit.text()}",
-            device=device.display_name,
+            device=device.name_in("ko"),
+            device_en=device.name_in("en"),
             value=_plain(number),
             low=_plain(limit.low),
             high=_plain(limit.high),
@@ -192,7 +193,8 @@ def _validate_temperature(command: Command, device: Device) -> Command:
         raise InvalidValue(
             "error.temperature_out_of_range",
             f"temperature {_plain(number)} °C is outside {limit.text()} °C",
-            device=device.display_name,
+            device=device.name_in("ko"),
+            device_en=device.name_in("en"),
             value=_plain(number),
             low=_plain(limit.low),
             high=_plain(limit.high),

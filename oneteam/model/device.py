@@ -38,6 +38,13 @@ class Device:
         """The first name people use, or the id."""
         return self.names[0] if self.names else self.id
 
+    def name_in(self, language: str) -> str:
+        """The first name in `language` (`en`: written in Latin letters only; `ko`: any other), or the id."""
+        for name in self.names:
+            if name.isascii() == (language == "en"):
+                return name
+        return self.display_name if language != "en" else self.id
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Home:

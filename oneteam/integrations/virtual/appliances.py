@@ -171,7 +171,8 @@ class _Cycle(Appliance):
             raise InvalidValue(
                 "error.busy_running",
                 "cannot change the course while a cycle runs",
-                device=self.device.display_name,
+                device=self.device.name_in("ko"),
+                device_en=self.device.name_in("en"),
             )
         return self._set(mode=str(command.value))
 
@@ -276,7 +277,10 @@ class RobotCleaner(Appliance):
     def _cmd_start(self, command: Command) -> Changes:
         if float(self.attributes["battery"] or 0) <= ROBOT_LOW_BATTERY_PCT:
             raise InvalidValue(
-                "error.battery_low", "battery too low to clean", device=self.device.display_name
+                "error.battery_low",
+                "battery too low to clean",
+                device=self.device.name_in("ko"),
+                device_en=self.device.name_in("en"),
             )
         return self._set(run_state="cleaning")
 
