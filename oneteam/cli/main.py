@@ -265,7 +265,7 @@ def home_check(path: Path, json: JsonOpt = False) -> None:
             raise typer.Exit(2) from None
         OUT.errors.print(OUT.t("cli.home_problems", path=str(path), count=len(exc.problems)), highlight=False)
         for problem in exc.problems:
-            OUT.errors.print(f"  {path}:{problem.line}: {problem.message}", highlight=False)
+            OUT.errors.print(f"  {path}:{problem.line}: {problem.text(OUT.language)}", highlight=False)
         raise typer.Exit(2) from None
     if json:
         OUT.json({"ok": True, "rooms": len(home.rooms), "devices": len(home.devices)})

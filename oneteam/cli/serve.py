@@ -26,7 +26,7 @@ def _choose_home(path: Path | None, stored_text: str | None) -> tuple[Home, str,
         return home, str(source), source.read_text(encoding="utf-8")
     except HomeFileError as exc:
         for problem in exc.problems:
-            OUT.errors.print(f"{exc.source}:{problem.line}: {problem.message}", highlight=False)
+            OUT.errors.print(f"{exc.source}:{problem.line}: {problem.text(OUT.language)}", highlight=False)
         if stored_text is None:
             raise
         OUT.errors.print(OUT.t("cli.home_kept"))

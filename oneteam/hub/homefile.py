@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from oneteam.i18n import render
 from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, TypeSpec, builtin_type_specs
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -25,7 +26,18 @@ class Problem:
 
     line: int
     """1-based line number."""
-    message: str
+    key: str
+    """Message key under `home.` in the i18n catalogs."""
+    params: dict[str, str] = field(default_factory=dict)
+
+    def text(self, language: str = "en") -> str:
+        """The problem in words."""
+        return render(f"home.{self.key}", language, **self.params)
+
+    @property
+    def message(self) -> str:
+        """The problem in English (for logs and exceptions)."""
+        return self.text("en")
 
 
 class HomeFileError(OneteamError):
@@ -44,31 +56,31 @@ class HomeFileError(OneteamError):
 class _Reader:
     problems: list[Problem] = field(default_factory=list)
 
-    def fault(self, node: Node, message: str) -> None:
-        self.problems.append(Problem(node.start_mark.line + 1, message))
+    def fault(self, node: Node, problem: str, /, **params: object) -> None:
+        self.problems.append(Problem(node.start_mark.line + 1, problem, {k: str(v) for k, v in params.items()}))
 
     def mapping(self, node: Node, what: str) -> dict[str, tuple[Node, Node]]:
         """A mapping node as key → (key node, value node); duplicate keys are a fault."""
         if not isinstance(node, MappingNode):
-            self.fault(node, f"{what} must be a mapping")
+            self.fault(node, "not_mapping", what=what)
             return {}
         out: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in out:
-                self.fault(key_node, f"duplicate key {key!r} in {what}")
+                self.fault(key_node, "duplicate_key", key=key, what=what)
             out[key] = (key_node, value_node)
         return out
 
     def sequence(self, node: Node, what: str) -> list[Node]:
         if not isinstance(node, SequenceNode):
-            self.fault(node, f"{what} must be a list")
+            self.fault(node, "not_list", what=what)
             return []
         return list(node.value)
 
     def text(self, node: Node, what: str) -> str | None:
         if not isinstance(node, ScalarNode) or node.value == "":
-            self.fault(node, f"{what} must be text")
+            self.fault(node, "not_text", what=what)
             return None
         return str(node.value)
 
@@ -79,20 +91,20 @@ class _Reader:
         try:
             return float(self.text(node, what) or "")
         except ValueError:
-            self.fault(node, f"{what} must be a number")
+            self.fault(node, "not_number", what=what)
             return None
 
     def range(self, node: Node, what: str) -> Range | None:
         items = self.sequence(node, what)
         if len(items) != 2:
             if items:
-                self.fault(node, f"{what} must be [low, high]")
+                self.fault(node, "not_range", what=what)
             return None
         low, high = self.number(items[0], what), self.number(items[1], what)
         if low is None or high is None:
             return None
         if low > high:
-            self.fault(node, f"{what}: low {low:g} is above high {high:g}")
+            self.fault(node, "range_reversed", what=what, low=f"{low:g}", high=f"{high:g}")
             return None
         return Range(low, high)
 
@@ -103,7 +115,7 @@ def load_home(path: str | Path) -> Home:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise HomeFileError(str(path), [Problem(0, f"cannot read: {exc}")]) from exc
+        raise HomeFileError(str(path), [Problem(0, "unreadable", {"reason": str(exc)})]) from exc
     return parse_home(text, str(path))
 
 
@@ -115,15 +127,15 @@ def parse_home(text: str, source: str = "<home>") -> Home:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         raise HomeFileError(
-            source, [Problem(line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+            source, [Problem(line, "bad_yaml", {"reason": str(getattr(exc, "problem", exc))})]
         ) from exc
     if root is None:
-        raise HomeFileError(source, [Problem(1, "the file is empty")])
+        raise HomeFileError(source, [Problem(1, "empty")])
     reader = _Reader()
     top = reader.mapping(root, "the home file")
     for key, (key_node, _) in top.items():
         if key not in {"id", "name", "rooms", "devices", "types", "fan_speeds"}:
-            reader.fault(key_node, f"unknown section {key!r}")
+            reader.fault(key_node, "unknown_section", key=key)
     types, mode_names, compartment_names = _types(reader, top.get("types"))
     fan_speed_names = {
         key: reader.texts(value, f"fan speed {key}")
@@ -159,7 +171,7 @@ def _rooms(reader: _Reader, entry: tuple[Node, Node] | None) -> dict[str, Room]:
     rooms: dict[str, Room] = {}
     for room_id, (key_node, value) in reader.mapping(entry[1], "rooms").items():
         if not _ID.match(room_id):
-            reader.fault(key_node, f"room id {room_id!r} must be lower-case letters, digits, _ or -")
+            reader.fault(key_node, "bad_room_id", id=room_id)
             continue
         fields = reader.mapping(value, f"room {room_id}")
         names = reader.texts(fields["names"][1], f"names of room {room_id}") if "names" in fields else ()
@@ -181,7 +193,7 @@ def _devices(
         # Duplicates are found on the raw ids, so a faulty first entry still reveals a second one.
         raw_id = _raw_id(node)
         if raw_id is not None and raw_id in seen:
-            reader.fault(node, f"duplicate device id {raw_id!r}")
+            reader.fault(node, "duplicate_device", id=raw_id)
             continue
         if raw_id is not None:
             seen.add(raw_id)
@@ -206,10 +218,10 @@ def _device(
     fields = reader.mapping(node, "a device")
     for key, (key_node, _) in fields.items():
         if key not in {"id", "type", "room", "names", "integration", "manufacturer", "model"}:
-            reader.fault(key_node, f"unknown device field {key!r}")
+            reader.fault(key_node, "unknown_device_field", key=key)
     missing = [name for name in ("id", "type") if name not in fields]
     if missing:
-        reader.fault(node, f"device is missing {', '.join(missing)}")
+        reader.fault(node, "device_missing", fields=", ".join(missing))
         return None
     device_id = reader.text(fields["id"][1], "device id")
     type_name = reader.text(fields["type"][1], "device type")
@@ -217,23 +229,23 @@ def _device(
         return None
     ok = True
     if not _ID.match(device_id):
-        reader.fault(fields["id"][1], f"device id {device_id!r} must be lower-case letters, digits, _ or -")
+        reader.fault(fields["id"][1], "bad_device_id", id=device_id)
         ok = False
     try:
         device_type = DeviceType(type_name)
     except ValueError:
         allowed = ", ".join(t.value for t in DeviceType)
-        reader.fault(fields["type"][1], f"unknown device type {type_name!r}; known: {allowed}")
+        reader.fault(fields["type"][1], "unknown_type", type=type_name, allowed=allowed)
         return None
     room = reader.text(fields["room"][1], "room") if "room" in fields else None
     if room is not None and room not in rooms:
-        reader.fault(fields["room"][1], f"device {device_id!r} is in unknown room {room!r}")
+        reader.fault(fields["room"][1], "unknown_room", id=device_id, room=room)
         ok = False
     integration = (
         reader.text(fields["integration"][1], "integration") if "integration" in fields else "virtual"
     )
     if integration not in _KNOWN_INTEGRATIONS:
-        reader.fault(fields["integration"][1], f"unknown integration {integration!r}")
+        reader.fault(fields["integration"][1], "unknown_integration", name=integration)
         ok = False
     names = reader.texts(fields["names"][1], "device names") if "names" in fields else ()
     extra = {k: reader.text(fields[k][1], k) or "" for k in ("manufacturer", "model") if k in fields}
@@ -264,7 +276,9 @@ def _types(
         try:
             device_type = DeviceType(type_name)
         except ValueError:
-            reader.fault(key_node, f"unknown device type {type_name!r}")
+            reader.fault(
+                key_node, "unknown_type", type=type_name, allowed=", ".join(t.value for t in DeviceType)
+            )
             continue
         spec, modes, compartments = _type(
             reader, specs[device_type], reader.mapping(value, f"type {type_name}")
@@ -291,7 +305,9 @@ def _type(
             allowed = known.commands if key == "commands" else known.queries
             unknown = [n for n in names if n not in allowed]
             if unknown:
-                reader.fault(value, f"{what}: unknown {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+                reader.fault(
+                    value, "unknown_names", what=what, names=", ".join(unknown), allowed=", ".join(allowed)
+                )
             changes[key] = names
         elif key == "modes":
             for mode, (_, aliases) in reader.mapping(value, what).items():
@@ -311,5 +327,5 @@ def _type(
             for name, (_, aliases) in reader.mapping(value, what).items():
                 compartment_names[name] = reader.texts(aliases, f"names of compartment {name}")
         else:
-            reader.fault(key_node, f"unknown field {key!r} in type {spec.type.value}")
+            reader.fault(key_node, "unknown_type_field", key=key, type=spec.type.value)
     return spec.with_overrides(**changes), modes, compartment_names
