@@ -57,7 +57,8 @@ class _Reader:
     problems: list[Problem] = field(default_factory=list)
 
     def fault(self, node: Node, problem: str, /, **params: object) -> None:
-        self.problems.append(Problem(node.start_mark.line + 1, problem, {k: str(v) for k, v in params.items()}))
+        facts = {name: str(value) for name, value in params.items()}
+        self.problems.append(Problem(node.start_mark.line + 1, problem, facts))
 
     def mapping(self, node: Node, what: str) -> dict[str, tuple[Node, Node]]:
         """A mapping node as key → (key node, value node); duplicate keys are a fault."""
