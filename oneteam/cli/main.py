@@ -14,7 +14,7 @@ from rich.table import Table
 
 from oneteam.cli.client import HubClient
 from oneteam.cli.context import OUT, set_language
-from oneteam.hub import ConfigError, HomeFileError, SqliteStorage, load_config, load_home
+from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_home, open_storage
 from oneteam.model import OneteamError
 
 app = typer.Typer(
@@ -180,8 +180,8 @@ def events(
     OUT.console.print(table)
 
 
-def _storage(data_dir: Path | None) -> SqliteStorage:
-    return SqliteStorage(load_config(None, data_dir=data_dir).database_path)
+def _storage(data_dir: Path | None) -> Storage:
+    return open_storage(load_config(None, data_dir=data_dir))
 
 
 @token_app.command("create")

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from oneteam.api.app import create_app
 from oneteam.cli.context import OUT
-from oneteam.hub import HomeFileError, Hub, HubConfig, SqliteStorage, load_home, parse_home
+from oneteam.hub import HomeFileError, Hub, HubConfig, load_home, open_storage, parse_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Home
 
@@ -35,7 +35,7 @@ def _choose_home(path: Path | None, stored_text: str | None) -> tuple[Home, str,
 
 async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[APIRouter, ...] = ()) -> None:
     """Start storage, the home's integrations and the API, and serve until interrupted."""
-    storage = SqliteStorage(config.database_path, durable=config.durable_writes)
+    storage = open_storage(config)
     await storage.open()
     stored_text = await storage.stored_home()
     try:

@@ -2,7 +2,7 @@
 
 from oneteam.hub.adapter import Adapter, AdapterSink
 from oneteam.hub.bus import EventBus, Subscription
-from oneteam.hub.config import ConfigError, HubConfig, load_config
+from oneteam.hub.config import ConfigError, HubConfig, load_config, open_storage
 from oneteam.hub.conversation import ConversationAgent, ConversationUnavailable
 from oneteam.hub.core import Hub
 from oneteam.hub.homefile import HomeFileError, Problem, load_home, parse_home
@@ -27,5 +27,6 @@ __all__ = [
     "TokenRecord",
     "load_config",
     "load_home",
+    "open_storage",
     "parse_home",
 ]

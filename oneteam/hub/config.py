@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from oneteam.hub.sqlite_store import SqliteStorage
+from oneteam.hub.storage import Storage
 from oneteam.model import OneteamError
 
 
@@ -23,6 +25,9 @@ class HubConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     data_dir: Path = Field(default=Path("data"), description="SQLite file, models and other state live here.")
+    database_url: str | None = Field(
+        default=None, description="postgresql://... to keep hub state in PostgreSQL instead of SQLite."
+    )
     home_file: Path | None = Field(default=None, description="The home to run; the demo home when unset.")
     host: str = "127.0.0.1"
     port: int = Field(default=8123, ge=0, le=65535)
@@ -46,6 +51,7 @@ class HubConfig(BaseModel):
 
 _ENV_FIELDS = {
     "ONETEAM_DATA_DIR": "data_dir",
+    "ONETEAM_DATABASE_URL": "database_url",
     "ONETEAM_HOME": "home_file",
     "ONETEAM_TIME_SCALE": "time_scale",
     "ONETEAM_TICK_S": "tick_s",
@@ -72,3 +78,16 @@ def load_config(path: Path | None = None, **overrides: object) -> HubConfig:
         return HubConfig.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
+
+
+def open_storage(config: HubConfig) -> Storage:
+    """The storage backend the configuration names: PostgreSQL for a database URL, else SQLite."""
+    if config.database_url:
+        if not config.database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                f"database_url must start with postgresql:// (got {config.database_url.split(':')[0]})"
+            )
+        from oneteam.hub.postgres_store import PostgresStorage
+
+        return PostgresStorage(config.database_url)
+    return SqliteStorage(config.database_path, durable=config.durable_writes)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sqlite3
 import threading
 import time
@@ -17,11 +16,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from oneteam.hub.group_commit import GroupCommit
 from oneteam.hub.storage import EventQuery, TokenRecord, events_kinds_sql
 from oneteam.model import Command, Event, EventKind, State
 from oneteam.model.schedule import Schedule
-
-_LOGGER = logging.getLogger(__name__)
 
 _INLINE_WRITE_ROWS = 64
 _SCHEMA = """
@@ -57,21 +55,15 @@ class SqliteStorage:
         self._durable = durable
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._pending_states: dict[str, State] = {}
-        self._pending_events: list[Event] = []
-        self._waiters: list[asyncio.Future[None]] = []
-        self._wake = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
-        self._closing = False
+        self._writes = GroupCommit(self._commit, (sqlite3.Error,))
 
     async def open(self) -> None:
-        """Create the file and schema, and start the group-commit writer."""
-        if self._writer is not None:
+        """Create the file and schema, and start the group-commit writer (a second call does nothing)."""
+        if self._writes.is_running:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = await asyncio.to_thread(self._connect)
-        self._wake = asyncio.Event()
-        self._writer = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+        self._writes.start()
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -83,61 +75,32 @@ class SqliteStorage:
 
     async def close(self) -> None:
         """Commit everything queued, stop the writer and close the file."""
-        if self._writer is None:
+        if not self._writes.is_running:
             return
-        await self.flush()
-        self._closing = True
-        self._wake.set()
-        await self._writer
-        self._writer = None
+        await self._writes.stop()
         if self._connection is not None:
             await asyncio.to_thread(self._connection.close)
             self._connection = None
 
     def put_state(self, state: State) -> None:
         """Queue a device's latest state."""
-        self._pending_states[state.device_id] = state
-        self._wake.set()
+        self._writes.put_state(state)
 
     def put_event(self, event: Event) -> None:
         """Queue an event for the history."""
-        self._pending_events.append(event)
-        self._wake.set()
+        self._writes.put_event(event)
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
-        if not self._pending_states and not self._pending_events and not self._waiters:
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        self._wake.set()
-        await waiter
+        await self._writes.flush()
 
-    async def _write_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            states, events, waiters = self._pending_states, self._pending_events, self._waiters
-            self._pending_states, self._pending_events, self._waiters = {}, [], []
-            if states or events:
-                try:
-                    if self._durable or len(states) + len(events) > _INLINE_WRITE_ROWS:
-                        await asyncio.to_thread(self._write, list(states.values()), events)
-                    else:
-                        # A small WAL commit without fsync takes ~15 µs, less than handing it to a
-                        # thread and back (~100 µs), so it runs right here on the loop.
-                        self._write(list(states.values()), events)
-                except sqlite3.Error as exc:
-                    _LOGGER.exception("storage write failed")
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
-                    continue
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-            if self._closing and not self._pending_states and not self._pending_events:
-                return
+    async def _commit(self, states: list[State], events: list[Event]) -> None:
+        if self._durable or len(states) + len(events) > _INLINE_WRITE_ROWS:
+            await asyncio.to_thread(self._write, states, events)
+        else:
+            # A small WAL commit without fsync takes ~15 µs, less than handing it to a thread
+            # and back (~100 µs), so it runs right here on the loop.
+            self._write(states, events)
 
     def _write(self, states: list[State], events: list[Event]) -> None:
         connection = self._require()

@@ -1,0 +1,243 @@
+"""PostgreSQL storage, for homes whose hub runs beside a database server (or several API workers).
+
+Same contract and group commit as the SQLite store: a command is acknowledged once its state is
+committed. Needs the `postgres` extra (psycopg 3).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from types import MappingProxyType
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from oneteam.hub.group_commit import GroupCommit
+from oneteam.hub.storage import EventQuery, TokenRecord
+from oneteam.model import Command, Event, EventKind, State
+from oneteam.model.schedule import Schedule
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS homes (
+  id TEXT PRIMARY KEY, source TEXT NOT NULL, text TEXT NOT NULL, loaded_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS states (
+  device_id TEXT PRIMARY KEY, attributes JSONB NOT NULL, is_available BOOLEAN NOT NULL,
+  updated_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  id BIGINT PRIMARY KEY, kind TEXT NOT NULL, device_id TEXT, source TEXT NOT NULL,
+  data JSONB NOT NULL, at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_device ON events (device_id, id);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS schedules (
+  id BIGSERIAL PRIMARY KEY, due_at DOUBLE PRECISION NOT NULL, actions JSONB NOT NULL, source TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', created_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+  id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+  created_at DOUBLE PRECISION NOT NULL
+);
+"""
+
+
+def _plain(data: Any) -> Any:
+    """Event data as plain JSON values (timestamps and enums as text), as the SQLite store keeps it."""
+    return json.loads(json.dumps(dict(data), default=str))
+
+
+class PostgresStorage:
+    """The hub's storage in a PostgreSQL database (`postgresql://user@host:5432/oneteam`)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+        self._writes = GroupCommit(self._commit, (psycopg.Error,))
+
+    async def open(self) -> None:
+        """Connect, create the schema, and start the group-commit writer."""
+        if self._writes.is_running:
+            return
+        self._connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        await self._connection.execute(_SCHEMA)
+        self._writes.start()
+
+    async def close(self) -> None:
+        """Commit what is queued and disconnect."""
+        if not self._writes.is_running:
+            return
+        await self._writes.stop()
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    def put_state(self, state: State) -> None:
+        """Queue a device's latest state."""
+        self._writes.put_state(state)
+
+    def put_event(self, event: Event) -> None:
+        """Queue an event."""
+        self._writes.put_event(event)
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        await self._writes.flush()
+
+    def _require(self) -> psycopg.AsyncConnection[Any]:
+        if self._connection is None:
+            raise RuntimeError("storage is not open")
+        return self._connection
+
+    async def _commit(self, states: list[State], events: list[Event]) -> None:
+        connection = self._require()
+        async with connection.transaction(), connection.cursor() as cursor:
+            if states:
+                await cursor.executemany(
+                    "INSERT INTO states (device_id, attributes, is_available, updated_at) "
+                    "VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (device_id) DO UPDATE SET attributes = EXCLUDED.attributes, "
+                    "is_available = EXCLUDED.is_available, updated_at = EXCLUDED.updated_at",
+                    [(s.device_id, Jsonb(dict(s.attributes)), s.is_available, s.updated_at) for s in states],
+                )
+            if events:
+                await cursor.executemany(
+                    "INSERT INTO events (id, kind, device_id, source, data, at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    [
+                        (
+                            e.id,
+                            e.kind.value,
+                            e.device_id,
+                            e.source,
+                            Jsonb(json.loads(json.dumps(dict(e.data), default=str))),
+                            e.at,
+                        )
+                        for e in events
+                    ],
+                )
+
+    async def _rows(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> list[tuple[Any, ...]]:
+        cursor = await self._require().execute(sql, params)
+        return await cursor.fetchall()
+
+    async def load_states(self) -> dict[str, State]:
+        """The last stored state of every device."""
+        rows = await self._rows("SELECT device_id, attributes, is_available, updated_at FROM states")
+        return {
+            device_id: State(
+                device_id=device_id,
+                attributes=MappingProxyType(dict(attributes)),
+                is_available=bool(is_available),
+                updated_at=float(updated_at),
+            )
+            for device_id, attributes, is_available, updated_at in rows
+        }
+
+    async def save_home(self, home_id: str, source: str, text: str) -> None:
+        """Keep the running home file."""
+        await self._require().execute(
+            "INSERT INTO homes (id, source, text, loaded_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, text = EXCLUDED.text, "
+            "loaded_at = EXCLUDED.loaded_at",
+            (home_id, source, text, time.time()),
+        )
+
+    async def stored_home(self) -> str | None:
+        """The text of the home file that ran last."""
+        rows = await self._rows("SELECT text FROM homes ORDER BY loaded_at DESC LIMIT 1")
+        return str(rows[0][0]) if rows else None
+
+    async def last_event_id(self) -> int:
+        """The highest stored event id."""
+        rows = await self._rows("SELECT COALESCE(MAX(id), 0) FROM events")
+        return int(rows[0][0])
+
+    async def events(self, query: EventQuery) -> list[Event]:
+        """Stored events, newest first."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if query.device_id is not None:
+            clauses.append("device_id = %s")
+            params.append(query.device_id)
+        if query.kinds:
+            clauses.append("kind = ANY(%s)")
+            params.append([k.value for k in query.kinds])
+        if query.before_id is not None:
+            clauses.append("id < %s")
+            params.append(query.before_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        params.append(query.limit)
+        rows = await self._rows(
+            f"SELECT id, kind, device_id, source, data, at FROM events {where} ORDER BY id DESC LIMIT %s",
+            params,
+        )
+        return [
+            Event(
+                id=int(event_id),
+                kind=EventKind(kind),
+                device_id=device_id,
+                source=source,
+                data=MappingProxyType(dict(data)),
+                at=float(at),
+            )
+            for event_id, kind, device_id, source, data, at in rows
+        ]
+
+    async def prune_events(self, older_than: float) -> int:
+        """Delete events older than a Unix time."""
+        cursor = await self._require().execute("DELETE FROM events WHERE at < %s", (older_than,))
+        return cursor.rowcount
+
+    async def add_schedule(self, due_at: float, actions: list[dict[str, Any]], source: str) -> int:
+        """Store a pending schedule."""
+        rows = await self._rows(
+            "INSERT INTO schedules (due_at, actions, source, created_at) "
+            "VALUES (%s, %s, %s, %s) RETURNING id",
+            (due_at, Jsonb(actions), source, time.time()),
+        )
+        return int(rows[0][0])
+
+    async def pending_schedules(self) -> list[Schedule]:
+        """Schedules not yet run."""
+        rows = await self._rows(
+            "SELECT id, due_at, actions, source FROM schedules WHERE status = 'pending' ORDER BY due_at"
+        )
+        return [
+            Schedule(
+                id=int(schedule_id),
+                due_at=float(due_at),
+                commands=tuple(Command.from_dict(a, source) for a in actions),
+                source=source,
+            )
+            for schedule_id, due_at, actions, source in rows
+        ]
+
+    async def finish_schedule(self, schedule_id: int, status: str) -> None:
+        """Mark a schedule as run (or cancelled)."""
+        await self._require().execute("UPDATE schedules SET status = %s WHERE id = %s", (status, schedule_id))
+
+    async def add_token(self, name: str, token_hash: str, created_at: float) -> TokenRecord:
+        """Store a token hash."""
+        rows = await self._rows(
+            "INSERT INTO tokens (name, token_hash, created_at) VALUES (%s, %s, %s) RETURNING id",
+            (name, token_hash, created_at),
+        )
+        return TokenRecord(id=int(rows[0][0]), name=name, token_hash=token_hash, created_at=created_at)
+
+    async def tokens(self) -> list[TokenRecord]:
+        """Every token record."""
+        rows = await self._rows("SELECT id, name, token_hash, created_at FROM tokens ORDER BY id")
+        return [TokenRecord(id=int(i), name=n, token_hash=h, created_at=float(c)) for i, n, h, c in rows]
+
+    async def revoke_token(self, token_id: int) -> bool:
+        """Delete one token."""
+        cursor = await self._require().execute("DELETE FROM tokens WHERE id = %s", (token_id,))
+        return cursor.rowcount > 0
+
+    async def has_token_hash(self, token_hash: str) -> bool:
+        """Whether a token with this hash is stored."""
+        return bool(await self._rows("SELECT 1 FROM tokens WHERE token_hash = %s", (token_hash,)))
