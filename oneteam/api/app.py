@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Depends, FastAPI
 
 from oneteam import __version__
-from oneteam.api import conversation, devices, events, health, schedules, ws
+from oneteam.api import conversation, devices, events, health, schedules, web, ws
 from oneteam.api.auth import require_token
 from oneteam.api.errors import install_error_handlers
 from oneteam.api.limits import BodySizeLimit
@@ -21,6 +21,7 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     extra_routers: Sequence[APIRouter] = (),
+    public_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """An app serving `hub`. The hub's lifetime is the caller's (see `oneteam serve`)."""
     app = FastAPI(
@@ -35,5 +36,9 @@ def create_app(
     for router in (devices.router, events.router, conversation.router, schedules.router, *extra_routers):
         app.include_router(router, dependencies=protected)
     app.include_router(ws.router)
+    # Routers that authenticate on their own (the partner door's OAuth and fulfillment).
+    for router in public_routers:
+        app.include_router(router)
+    app.include_router(web.router)
     app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes)
     return app

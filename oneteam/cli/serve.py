@@ -67,6 +67,7 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
         if show_token:
             token = await hub.create_token("make-run")
             OUT.console.print(OUT.t("cli.token_once", token=token), highlight=False)
+            OUT.console.print(OUT.t("cli.page", url=f"{url}/#token={token}"), highlight=False, soft_wrap=True)
             OUT.console.print(OUT.t("cli.try_title"), highlight=False)
             for line in (
                 f"export ONETEAM_TOKEN={token} ONETEAM_URL={url}",

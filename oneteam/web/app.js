@@ -1,0 +1,150 @@
+// The household's page: sign in, then rooms and devices, talk, warnings and activity, all live.
+import { ActivityLog, WarningsPanel } from "./activity.js";
+import { HubError, LiveSocket, call, info, session } from "./api.js";
+import { DeviceBoard } from "./devices.js";
+import { applyStrings, currentLanguage, loadLanguage, preferredLanguage, t } from "./i18n.js";
+import { TalkBox } from "./talk.js";
+import { PushToTalk } from "./voice.js";
+
+const $ = (selector) => document.querySelector(selector);
+const HISTORY = 100;
+const HISTORY_KINDS = ["command", "command_failed", "availability", "finished", "warning", "alert", "scheduled", "schedule_done", "device_added", "device_removed"];
+
+let socket = null;
+let features = [];
+
+async function send(deviceId, body) {
+  try {
+    return await call("POST", `/api/devices/${encodeURIComponent(deviceId)}/commands`, body);
+  } catch (error) {
+    if (error instanceof HubError && error.status === 401) expire();
+    throw error;
+  }
+}
+
+const board = new DeviceBoard($("#rooms"), send);
+const activity = new ActivityLog({ list: $("#activity-log"), empty: $("#activity-empty"), roomFilter: $("#filter-room"), deviceFilter: $("#filter-device"), board });
+const warnings = new WarningsPanel({ panel: $("#warnings"), list: $("#warnings-list"), empty: $("#warnings-empty"), board });
+const talk = new TalkBox({ form: $("#talk-form"), input: $("#talk-input"), log: $("#talk-log"), board });
+const ptt = new PushToTalk({ button: $("#talk-ptt"), talk });
+
+function setStatus(status) {
+  const node = $("#connection");
+  node.dataset.status = status;
+  node.textContent = t(`status_${status}`);
+}
+
+function showSignIn(messageKey = "") {
+  socket?.close();
+  socket = null;
+  $("#home").hidden = true;
+  $("#signout").hidden = true;
+  $("#connection").hidden = true;
+  $("#signin").hidden = false;
+  const error = $("#signin-error");
+  error.textContent = messageKey ? t(messageKey) : "";
+  error.hidden = !messageKey;
+  $("#token-input").focus();
+}
+
+function expire() {
+  session.token = "";
+  showSignIn("signin_expired");
+}
+
+function onEvent(event, dropped) {
+  board.applyEvent(event);
+  activity.add(event);
+  warnings.add(event);
+  if (event.kind === "device_added" || event.kind === "device_removed") enter(session.token);
+  if (dropped) $("#dropped").textContent = t("dropped_events", { n: dropped });
+}
+
+async function loadHistory() {
+  // Simulated sensors and countdowns publish a state change every second; asked for apart, they
+  // cannot crowd the commands, warnings and availability changes out of the history.
+  const kinds = HISTORY_KINDS.map((kind) => `kind=${kind}`).join("&");
+  const [happenings, changes, notices] = await Promise.all([
+    call("GET", `/api/events?${kinds}&limit=${HISTORY}`),
+    call("GET", `/api/events?kind=state_changed&limit=${HISTORY * 3}`),
+    call("GET", "/api/events?kind=warning&kind=alert&limit=50"),
+  ]);
+  for (const event of [...notices.events].reverse()) warnings.add(event);
+  // Keep state changes only as far back as the other history reaches, so the log has no hole.
+  const oldestHappening = happenings.events.length < HISTORY ? 0 : happenings.events.at(-1).id;
+  const merged = [...happenings.events, ...changes.events.filter((e) => e.id >= oldestHappening)];
+  for (const event of merged.sort((a, b) => a.id - b.id)) activity.add(event);
+}
+
+/** Check a token by loading the home with it; on success show the home and go live. */
+async function enter(token) {
+  let home;
+  try {
+    home = await call("GET", "/api/devices", undefined, token);
+  } catch (error) {
+    session.token = "";
+    showSignIn(error.status === 401 ? "signin_wrong" : error.status === 0 ? "signin_unreachable" : "");
+    if (error.status !== 401 && error.status !== 0) $("#signin-error").textContent = error.message;
+    $("#signin-error").hidden = false;
+    return false;
+  }
+  session.token = token;
+  features = (await info()).features || [];
+  $("#signin").hidden = true;
+  $("#home").hidden = false;
+  $("#signout").hidden = false;
+  $("#connection").hidden = false;
+  $("#home-name").textContent = home.home.name || home.home.id;
+  board.render(home.rooms, home.devices);
+  activity.reset();
+  warnings.reset(features);
+  $("#talk").hidden = !features.includes("conversation");
+  ptt.enable(features.includes("voice"));
+  socket?.close();
+  socket = new LiveSocket({ onHello: (states) => board.applyStates(states), onEvent, onStatus: setStatus, onUnauthorized: expire });
+  socket.open();
+  try {
+    await loadHistory();
+  } catch (error) {
+    if (error.status === 401) expire();
+  }
+  document.body.dataset.ready = "true";
+  return true;
+}
+
+async function switchLanguage() {
+  await loadLanguage(t("other_lang_code"));
+  applyStrings();
+  if (session.token && !$("#home").hidden) await enter(session.token);
+  else if (!$("#signin-error").hidden) $("#signin-error").hidden = true;
+}
+
+async function start() {
+  await loadLanguage(preferredLanguage());
+  applyStrings();
+  $("#signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const token = $("#token-input").value.trim();
+    if (!token) return;
+    const button = $("#signin-submit");
+    button.disabled = true;
+    button.textContent = t("signin_checking");
+    await enter(token);
+    button.disabled = false;
+    button.textContent = t("signin_button");
+  });
+  $("#lang-toggle").addEventListener("click", switchLanguage);
+  $("#signout").addEventListener("click", () => {
+    session.token = "";
+    showSignIn();
+  });
+  // `make run` may print the page's address with the token in the fragment, which never reaches a server.
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromLink) history.replaceState(null, "", location.pathname);
+  const token = fromLink || session.token;
+  if (token) await enter(token);
+  else showSignIn();
+  document.documentElement.dataset.lang = currentLanguage();
+}
+
+start();

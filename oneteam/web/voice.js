@@ -1,0 +1,97 @@
+// Push-to-talk: while the button is held, microphone audio streams to the hub's voice WebSocket as
+// 16 kHz mono 16-bit PCM. Shown only when the hub lists the "voice" feature and the browser gives a
+// microphone (secure context: https or localhost).
+//
+// Protocol (client → hub): {"type":"start","rate":16000,"format":"s16le","language":"ko"}, binary
+// PCM frames, then {"type":"end"}. Hub → client: {"type":"transcript","text"} (optional),
+// {"type":"reply", ...the /api/conversation reply}, and optionally one binary WAV frame to play.
+import { session } from "./api.js";
+import { currentLanguage, t } from "./i18n.js";
+
+const RATE = 16000;
+
+export class PushToTalk {
+  constructor({ button, talk }) {
+    this.button = button;
+    this.talk = talk;
+    this.socket = null;
+    this.stream = null;
+    this.context = null;
+    button.addEventListener("pointerdown", (event) => {
+      event.preventDefault();
+      this.begin();
+    });
+    for (const name of ["pointerup", "pointerleave", "pointercancel"]) button.addEventListener(name, () => this.end());
+    button.addEventListener("keydown", (event) => (event.key === " " || event.key === "Enter") && !event.repeat && this.begin());
+    button.addEventListener("keyup", (event) => (event.key === " " || event.key === "Enter") && this.end());
+  }
+
+  enable(hasVoice) {
+    const canRecord = Boolean(navigator.mediaDevices?.getUserMedia && window.AudioWorkletNode && window.isSecureContext);
+    this.button.hidden = !(hasVoice && canRecord);
+  }
+
+  async begin() {
+    if (this.socket) return;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const query = new URLSearchParams({ token: session.token, lang: currentLanguage() });
+    const socket = new WebSocket(`${scheme}://${location.host}/api/voice/ws?${query}`);
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    this.button.classList.add("listening");
+    this.button.textContent = t("talk_ptt_listening");
+    socket.addEventListener("message", (message) => this.receive(message.data));
+    socket.addEventListener("close", () => this.stopAudio());
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true } });
+      this.context = new AudioContext();
+      await this.context.audioWorklet.addModule("/static/pcm-worklet.js");
+      const source = this.context.createMediaStreamSource(this.stream);
+      const worklet = new AudioWorkletNode(this.context, "pcm16", { processorOptions: { targetRate: RATE } });
+      worklet.port.onmessage = (event) => socket.readyState === WebSocket.OPEN && socket.send(event.data);
+      source.connect(worklet);
+      const ready = socket.readyState === WebSocket.OPEN ? Promise.resolve() : new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+      await ready;
+      socket.send(JSON.stringify({ type: "start", rate: RATE, format: "s16le", language: currentLanguage() }));
+    } catch (error) {
+      this.stopAudio();
+      socket.close();
+      this.talk.showReply({ text: String(error.message || error), kind: "error" });
+    }
+  }
+
+  end() {
+    if (!this.socket) return;
+    this.stopAudio();
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "end" }));
+  }
+
+  stopAudio() {
+    this.stream?.getTracks().forEach((track) => track.stop());
+    this.context?.close();
+    this.stream = null;
+    this.context = null;
+    this.button.classList.remove("listening");
+    this.button.textContent = t("talk_ptt");
+  }
+
+  receive(data) {
+    if (data instanceof ArrayBuffer) {
+      const audio = new Audio(URL.createObjectURL(new Blob([data], { type: "audio/wav" })));
+      audio.play().catch(() => {});
+      return;
+    }
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (message.type === "transcript" && message.text) this.talk.showHeard(message.text);
+    if (message.type === "reply") {
+      this.talk.showReply(message);
+      this.socket?.close();
+      this.socket = null;
+    }
+  }
+}
