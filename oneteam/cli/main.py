@@ -15,6 +15,7 @@ from rich.table import Table
 from oneteam.cli.client import HubClient
 from oneteam.cli.context import OUT, set_language
 from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_home, open_storage
+from oneteam.interop.cli import links_app, mcp, partners_app
 from oneteam.model import OneteamError
 
 app = typer.Typer(
@@ -27,6 +28,9 @@ token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
 home_app = typer.Typer(help="Home files.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(home_app, name="home")
+app.add_typer(partners_app, name="partners", help="Partner clouds that may link accounts (OAuth2).")
+app.add_typer(links_app, name="links", help="Account links of partner clouds.")
+app.command("mcp")(mcp)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")]

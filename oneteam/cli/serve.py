@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import uvicorn
@@ -10,6 +11,7 @@ from fastapi import APIRouter
 
 from oneteam.api.app import create_app
 from oneteam.cli.context import OUT
+from oneteam.cli.parts import start_parts
 from oneteam.hub import HomeFileError, Hub, HubConfig, load_home, open_storage, parse_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Home
@@ -45,10 +47,18 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
         raise
     hub = Hub(home, storage, event_retention_s=config.event_retention_days * 86400, timezone=config.timezone)
     await hub.add_adapter(VirtualAdapter(home, time_scale=config.time_scale, tick_s=config.tick_s))
-    async with hub:
+    async with hub, AsyncExitStack() as stack:
         await storage.save_home(home.id, source, text)
         hub.start_task("retention", hub.run_retention(config.retention_interval_s))
-        app = create_app(hub, max_body_bytes=config.max_body_bytes, extra_routers=extra_routers)
+        parts = await start_parts(hub, config, stack)
+        app = create_app(
+            hub,
+            max_body_bytes=config.max_body_bytes,
+            extra_routers=(*extra_routers, *parts.routers),
+            public_routers=parts.public_routers,
+        )
+        for name, value in parts.state.items():
+            setattr(app.state, name, value)
         server = uvicorn.Server(
             uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="off")
         )

@@ -1,0 +1,241 @@
+"""The partner door over HTTP: OAuth2 account linking, the fulfillment endpoint, and links for the web page.
+
+`public_router` carries its own authentication (the person's hub token on the consent page, the
+client secret at /oauth/token, the partner's access token at the fulfillment endpoint), so it is
+mounted WITHOUT the hub-token dependency. `router` is for the household's web page and is mounted
+behind it like every other resource.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from oneteam.api.auth import bearer, hub_of
+from oneteam.api.errors import language_of
+from oneteam.i18n import LANGUAGES, render
+from oneteam.interop.smarthome import ALL_DEVICES, Grantee, OAuthRefusal, SmartHomeService
+from oneteam.interop.smarthome.consent import FORM_FIELDS, consent_devices, render_consent, render_refusal
+from oneteam.interop.smarthome.oauth import Answer
+from oneteam.interop.smarthome.store import Link
+
+_LOGGER = logging.getLogger(__name__)
+
+public_router = APIRouter(tags=["smarthome"])
+router = APIRouter(prefix="/api/smarthome", tags=["smarthome"])
+
+MAX_FULFILLMENT_BYTES = 256 * 1024
+"""Largest fulfillment body read; above it the answer is protocolError (the app's own limit may be lower)."""
+
+
+def service_of(request: Request) -> SmartHomeService:
+    """The running partner door."""
+    service: SmartHomeService = request.app.state.smarthome
+    return service
+
+
+def _page_language(request: Request) -> str:
+    # OIDC's ui_locales lets the partner ask for the person's language ("ko", "en-US").
+    asked = request.query_params.get("ui_locales", "").split(" ")[0].split("-")[0].lower()
+    return asked if asked in LANGUAGES else language_of(request)
+
+
+def _answer(answer: Answer) -> Response:
+    headers = dict(answer.headers)
+    if isinstance(answer.body, str):
+        return Response(answer.body, status_code=answer.status, headers=headers)
+    headers.pop("Content-Type", None)
+    return JSONResponse(dict(answer.body), status_code=answer.status, headers=headers)
+
+
+def _refused(refusal: OAuthRefusal, language: str) -> Response:
+    if refusal.answer is not None:  # the redirect URI is trusted: tell the partner (RFC 6749 §4.1.2.1)
+        return _answer(refusal.answer)
+    html = render_refusal(language=language, error=refusal.error, description=refusal.description)
+    return HTMLResponse(html, status_code=400)
+
+
+async def _consent_page(
+    request: Request, query: list[tuple[str, str]], language: str, error: str = "", status: int = 200
+) -> Response:
+    service = service_of(request)
+    try:
+        consent = await asyncio.to_thread(service.oauth.consent_request, str(request.url), query)
+    except OAuthRefusal as refusal:
+        return _refused(refusal, language)
+    hub = hub_of(request)
+    html = render_consent(
+        language=language,
+        partner=consent.partner.name,
+        home=hub.home.name or hub.home.id,
+        action=str(request.url_for("authorize_decision")),
+        params=query,
+        scopes=consent.scope.split(),
+        devices=consent_devices(hub.devices(), hub.home, language),
+        error=error,
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@public_router.get("/oauth/authorize", response_class=HTMLResponse)
+async def authorize_page(request: Request) -> Response:
+    """The consent page for a partner's authorization request."""
+    return await _consent_page(request, list(request.query_params.multi_items()), _page_language(request))
+
+
+@public_router.post("/oauth/authorize", name="authorize_decision")
+async def authorize_decision(request: Request) -> Response:
+    """The person's decision: a code (allow) or access_denied (deny), sent back to the partner."""
+    form = await request.form()
+    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    query = [(k, v) for k, v in pairs if k not in FORM_FIELDS]
+    fields = dict(pairs)
+    language = _page_language(request)
+    service, hub = service_of(request), hub_of(request)
+    grantee: Grantee | None = None
+    if fields.get("decision") == "allow":
+        if not await hub.check_token(fields.get("hub_token", "")):
+            return await _consent_page(
+                request, query, language, render("interop.consent.bad_token", language), 401
+            )
+        known = {d.id for d in hub.devices()}
+        chosen = tuple(v for k, v in pairs if k == "device" and v in known)
+        device_ids = (ALL_DEVICES,) if fields.get("all_devices") else chosen
+        if not device_ids:
+            return await _consent_page(
+                request, query, language, render("interop.consent.no_devices", language), 400
+            )
+        grantee = Grantee(agent_user_id=hub.home.id, device_ids=device_ids)
+    try:
+        answer = await asyncio.to_thread(service.oauth.decide, str(request.url), query, grantee)
+    except OAuthRefusal as refusal:
+        return _refused(refusal, language)
+    return _answer(answer)
+
+
+@public_router.post("/oauth/token")
+async def token(request: Request) -> Response:
+    """The token endpoint: authorization_code (with PKCE) and refresh_token grants."""
+    service = service_of(request)
+    form = await request.form()
+    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    client_id = dict(pairs).get("client_id") or _basic_client_id(request)
+    partner = await asyncio.to_thread(service.store.partner, client_id) if client_id else None
+    if partner is not None:
+        wait_s = service.limiter.retry_after_s(partner.client_id, partner.rate_per_minute)
+        if wait_s is not None:
+            return _too_many(wait_s)
+    try:
+        answer = await asyncio.to_thread(service.oauth.token, str(request.url), request.headers, pairs)
+    except OAuthRefusal as refusal:
+        return JSONResponse(
+            {"error": refusal.error}, status_code=500 if refusal.error == "server_error" else 400
+        )
+    return _answer(answer)
+
+
+def _basic_client_id(request: Request) -> str | None:
+    token = request.headers.get("authorization", "")
+    scheme, _, value = token.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[0] or None
+
+
+def _too_many(wait_s: float) -> JSONResponse:
+    seconds = max(1, round(wait_s + 0.5))
+    return JSONResponse(
+        {"error": "rate_limited", "retry_after_s": seconds},
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _unauthorized() -> JSONResponse:
+    # RFC 6750 §3.1: an invalid, expired or revoked token is invalid_token with 401.
+    return JSONResponse(
+        {"error": "invalid_token"},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+@public_router.post("/api/smarthome/fulfillment")
+async def fulfillment(request: Request) -> Response:
+    """SYNC, QUERY, EXECUTE and DISCONNECT for the link behind the partner's bearer token."""
+    service = service_of(request)
+    access = bearer(request.headers.get("authorization"))
+    found = await asyncio.to_thread(service.oauth.authenticate, access) if access else None
+    if found is None:
+        return _unauthorized()
+    link, _ = found
+    partner = await asyncio.to_thread(service.store.partner, link.client_id)
+    if partner is None:
+        return _unauthorized()
+    wait_s = service.limiter.retry_after_s(partner.client_id, partner.rate_per_minute)
+    if wait_s is not None:
+        return _too_many(wait_s)
+    raw = await _read_limited(request, MAX_FULFILLMENT_BYTES)
+    if raw is None:
+        return JSONResponse(service.fulfillment.protocol_error("", None, "request body too large"))
+    try:
+        body: Any = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return JSONResponse(service.fulfillment.protocol_error("", None, f"not JSON: {exc}"))
+    return JSONResponse(await service.fulfillment.handle(body, link))
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _link_json(link: Link, partner_name: str) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "partner": {"client_id": link.client_id, "name": partner_name},
+        "devices": list(link.device_ids),
+        "scope": link.scope,
+        "created_at": link.created_at,
+        "revoked_at": link.revoked_at,
+    }
+
+
+@router.get("/links")
+async def list_links(request: Request) -> dict[str, Any]:
+    """Every account link, for the web page (active first)."""
+    store = service_of(request).store
+    links = await asyncio.to_thread(store.links)
+    names = {p.client_id: p.name for p in await asyncio.to_thread(store.partners)}
+    ordered = sorted(links, key=lambda link: (link.revoked_at is not None, -link.created_at))
+    return {"links": [_link_json(link, names.get(link.client_id, "")) for link in ordered]}
+
+
+@router.delete("/links/{link_id}")
+async def revoke_link(link_id: str, request: Request) -> Response:
+    """End a link now: its tokens stop working at once."""
+    store = service_of(request).store
+    if not await asyncio.to_thread(store.revoke_link, link_id):
+        language = language_of(request)
+        message = render("interop.cli.link_missing", language, link_id=link_id)
+        return JSONResponse(
+            {"error": {"key": "interop.cli.link_missing", "message": message}}, status_code=404
+        )
+    return JSONResponse({"ok": True, "id": link_id})

@@ -1,0 +1,48 @@
+"""The composition root: which optional parts a running hub gets, and how they reach the API.
+
+Every outer room is started here, inside the hub's lifetime, and hands the API its routers and
+service objects. Rooms never import each other; they meet on the hub.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter
+
+from oneteam.hub import Hub, HubConfig
+
+
+@dataclass
+class Parts:
+    """What the started parts give the API."""
+
+    routers: list[APIRouter] = field(default_factory=list)
+    """Mounted behind the hub's bearer token."""
+    public_routers: list[APIRouter] = field(default_factory=list)
+    """Mounted without it (they check their own credentials)."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """Set on `app.state` under these names."""
+
+
+async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Parts:
+    """Start every optional part for this hub; `stack` stops them when the hub stops."""
+    parts = Parts()
+    await _partner_door(hub, config, stack, parts)
+    return parts
+
+
+async def _partner_door(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:
+    from oneteam.api import smarthome as smarthome_api
+    from oneteam.interop.smarthome import SmartHomeService
+
+    if config.database_url:
+        # The partner registry keeps its own SQLite tables; beside PostgreSQL it lives in data_dir.
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    service = await stack.enter_async_context(SmartHomeService(hub, config.database_path))
+    parts.routers.append(smarthome_api.router)
+    parts.public_routers.append(smarthome_api.public_router)
+    parts.state["smarthome"] = service
+    hub.features.add("smarthome")

@@ -1,0 +1,277 @@
+"""Commands of the partner door: `oneteam partners add|list|remove`, `oneteam links list|revoke`,
+and `oneteam mcp` (an MCP server over a running hub).
+
+Registered by the lead in oneteam/cli/main.py:
+    from oneteam.interop.cli import links_app, mcp, partners_app
+    app.add_typer(partners_app, name="partners")
+    app.add_typer(links_app, name="links")
+    app.command("mcp")(mcp)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from oneteam.hub import load_config
+from oneteam.i18n import render
+from oneteam.interop.smarthome.oauth import SCOPES
+from oneteam.interop.smarthome.store import PartnerStore
+
+partners_app = typer.Typer(
+    help="Partner clouds allowed to link accounts (OAuth2 clients).", no_args_is_help=True
+)
+links_app = typer.Typer(help="Accounts linked by partners.", no_args_is_help=True)
+
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="The hub's data folder (or ONETEAM_DATA_DIR).")
+]
+DatabaseOpt = Annotated[
+    Path | None, typer.Option("--database", help="A SQLite file instead of the data folder's.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+_console = Console()
+_errors = Console(stderr=True)
+
+
+def _language() -> str:
+    for variable in ("ONETEAM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "ko"
+    return "ko"
+
+
+def _t(key: str, **params: Any) -> str:
+    return render(key, _language(), **params)
+
+
+def _fail(message: str) -> NoReturn:
+    _errors.print(f"[red]{message}[/red]", highlight=False)
+    raise typer.Exit(2)
+
+
+def _store(data_dir: Path | None, database: Path | None) -> PartnerStore:
+    return PartnerStore(database or load_config(None, data_dir=data_dir).database_path)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def check_url(uri: str) -> bool:
+    """An absolute https URL, or http on a loopback host (RFC 8252 §7.3), with no fragment."""
+    parts = urlsplit(uri)
+    if parts.fragment or not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+@partners_app.command("add")
+def partners_add(
+    name: Annotated[str, typer.Option("--name", help="The partner's name, shown on the consent page.")],
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", help="Exact redirect URI (repeatable).")
+    ],
+    report_url: Annotated[
+        str | None, typer.Option("--report-url", help="HTTPS endpoint for state pushes.")
+    ] = None,
+    rate: Annotated[int, typer.Option("--rate", min=1, max=100_000, help="Requests per minute.")] = 600,
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="devices.read, devices.control")] = None,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a partner; prints its client id, secret and report signing key once."""
+    for uri in [*redirect_uri, *([report_url] if report_url else [])]:
+        if not check_url(uri):
+            _fail(_t("interop.cli.bad_redirect", uri=uri))
+    scopes = tuple(scope or SCOPES)
+    if not set(scopes) <= set(SCOPES):
+        _fail(f"--scope must be among {', '.join(SCOPES)}")
+    store = _store(data_dir, database)
+    try:
+        partner, secret = store.add_partner(
+            name, redirect_uri, scopes=scopes, rate_per_minute=rate, report_url=report_url
+        )
+    finally:
+        store.close()
+    shown = {
+        "client_id": partner.client_id,
+        "client_secret": secret,
+        "report_signing_key": partner.report_key,
+        "redirect_uris": list(partner.redirect_uris),
+        "scopes": list(partner.scopes),
+    }
+    if json_out:
+        _print_json(shown)
+        return
+    _console.print(_t("interop.cli.partner_added", name=name), highlight=False)
+    for key, value in shown.items():
+        _console.print(f"  {key}: {value if isinstance(value, str) else ' '.join(value)}", highlight=False)
+
+
+@partners_app.command("list")
+def partners_list(
+    data_dir: DataDirOpt = None, database: DatabaseOpt = None, json_out: JsonOpt = False
+) -> None:
+    """List partners (never their secrets)."""
+    store = _store(data_dir, database)
+    try:
+        rows: list[dict[str, Any]] = [
+            {
+                "client_id": p.client_id,
+                "name": p.name,
+                "redirect_uris": list(p.redirect_uris),
+                "scopes": list(p.scopes),
+                "rate_per_minute": p.rate_per_minute,
+                "report_url": p.report_url,
+                "links": sum(1 for link in store.links(p.client_id) if link.revoked_at is None),
+            }
+            for p in store.partners()
+        ]
+    finally:
+        store.close()
+    if json_out:
+        _print_json({"partners": rows})
+        return
+    table = Table("client_id", "name", "redirect_uris", "rate/min", "links")
+    for row in rows:
+        table.add_row(
+            row["client_id"],
+            row["name"],
+            "\n".join(row["redirect_uris"]),
+            str(row["rate_per_minute"]),
+            str(row["links"]),
+        )
+    _console.print(table)
+
+
+@partners_app.command("remove")
+def partners_remove(client_id: str, data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:
+    """Remove a partner and revoke every link it holds."""
+    store = _store(data_dir, database)
+    try:
+        revoked = store.remove_partner(client_id)
+    finally:
+        store.close()
+    if revoked is None:
+        _fail(_t("interop.cli.partner_missing", client_id=client_id))
+    _console.print(_t("interop.cli.partner_removed", client_id=client_id, links=revoked), highlight=False)
+
+
+@links_app.command("list")
+def links_list(
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    json_out: JsonOpt = False,
+    all_links: Annotated[bool, typer.Option("--all", help="Include revoked links.")] = False,
+) -> None:
+    """List account links: partner, devices, since when."""
+    store = _store(data_dir, database)
+    try:
+        names = {p.client_id: p.name for p in store.partners()}
+        links = [link for link in store.links() if all_links or link.revoked_at is None]
+    finally:
+        store.close()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": link.id,
+            "partner": names.get(link.client_id, link.client_id),
+            "devices": list(link.device_ids),
+            "scope": link.scope,
+            "created_at": link.created_at,
+            "revoked_at": link.revoked_at,
+        }
+        for link in links
+    ]
+    if json_out:
+        _print_json({"links": rows})
+        return
+    table = Table("id", "partner", "devices", "since", "revoked")
+    for row in rows:
+        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"]))
+        table.add_row(
+            row["id"], row["partner"], ", ".join(row["devices"]), since, "yes" if row["revoked_at"] else ""
+        )
+    _console.print(table)
+
+
+@links_app.command("revoke")
+def links_revoke(link_id: str, data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:
+    """End a link now: the partner's tokens stop working."""
+    store = _store(data_dir, database)
+    try:
+        revoked = store.revoke_link(link_id)
+    finally:
+        store.close()
+    if not revoked:
+        _fail(_t("interop.cli.link_missing", link_id=link_id))
+    _console.print(_t("interop.cli.link_revoked", link_id=link_id), highlight=False)
+
+
+def mcp(
+    url: Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="A hub bearer token (or ONETEAM_TOKEN).")
+    ] = None,
+    transport: Annotated[str, typer.Option("--transport", help="stdio or http.")] = "stdio",
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8124,
+    allow: Annotated[list[str] | None, typer.Option("--allow", help="Allowed command (repeatable).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of refusals: ko or en.")] = "en",
+) -> None:
+    """Run an MCP server over a running hub: stdio for a local agent, or HTTP with hub-token auth."""
+    from oneteam.interop.mcp import (
+        DEFAULT_ALLOWED_COMMANDS,
+        RemoteHome,
+        build_server,
+        serve_http,
+        serve_stdio,
+    )
+
+    hub_url = url or os.environ.get("ONETEAM_URL") or "http://127.0.0.1:8123"
+    hub_token = token or os.environ.get("ONETEAM_TOKEN")
+    if not hub_token:
+        _fail("a hub token is needed: --token or ONETEAM_TOKEN")
+    if transport not in ("stdio", "http"):
+        _fail("--transport must be stdio or http")
+    allowed = set(allow or DEFAULT_ALLOWED_COMMANDS)
+    if not allowed <= DEFAULT_ALLOWED_COMMANDS:
+        _fail(f"--allow must be among {', '.join(sorted(DEFAULT_ALLOWED_COMMANDS))}")
+    home = RemoteHome(hub_url, hub_token, language=lang)
+
+    async def run() -> None:
+        try:
+            if transport == "stdio":
+                await serve_stdio(build_server(home, allowed_commands=allowed, language=lang))
+            else:
+                server = build_server(
+                    home, allowed_commands=allowed, language=lang, http_url=f"http://{host}:{port}"
+                )
+                await serve_http(server, host, port)
+        finally:
+            await home.aclose()
+
+    asyncio.run(run())

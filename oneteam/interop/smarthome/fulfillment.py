@@ -1,0 +1,281 @@
+"""The fulfillment endpoint of the partner door: action.devices.SYNC, QUERY, EXECUTE and DISCONNECT.
+
+EXECUTE goes through `hub.dispatch` like every other door, so validation and errors are the hub's;
+they are translated once, here, into the API's error codes. A device the link does not cover is
+answered exactly like a device that does not exist (`deviceNotFound`) and never acted on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from oneteam import __version__
+from oneteam.hub import Hub
+from oneteam.interop.smarthome.store import Link
+from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, to_commands
+from oneteam.model import (
+    CommandNotSupported,
+    Device,
+    DeviceNotFound,
+    DeviceUnavailable,
+    InvalidValue,
+    OneteamError,
+    VendorError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_DEVICES = 1000
+"""Most devices one QUERY or EXECUTE may name (a request above is a protocol error)."""
+MAX_EXECUTIONS = 10
+
+# Hub validation keys → the API's error codes
+# (developers.home.google.com/cloud-to-cloud/intents/errors-exceptions).
+_VALUE_CODES = {
+    "error.temperature_out_of_range": "valueOutOfRange",
+    "error.brightness_out_of_range": "valueOutOfRange",
+    "error.volume_out_of_range": "valueOutOfRange",
+    "error.channel_out_of_range": "valueOutOfRange",
+    "error.amount_out_of_range": "valueOutOfRange",
+    "error.mode_not_allowed": "notSupported",
+    "error.fan_speed_not_allowed": "notSupported",
+    "error.compartment_not_allowed": "notSupported",
+    "error.busy_running": "actionUnavailableWhileRunning",
+    "error.battery_low": "lowBattery",
+}
+
+
+def error_code(error: OneteamError) -> str:
+    """The API's error code for a hub error."""
+    if isinstance(error, DeviceNotFound):
+        return "deviceNotFound"
+    if isinstance(error, DeviceUnavailable):
+        return "deviceOffline"
+    if isinstance(error, CommandNotSupported):
+        return "functionNotSupported"
+    if isinstance(error, InvalidValue):
+        return _VALUE_CODES.get(error.key, "protocolError")
+    if isinstance(error, VendorError):
+        return "hardError"
+    return "transientError"
+
+
+class _DeviceRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=256)
+
+
+class _Execution(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    command: str = Field(min_length=1, max_length=128)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class _CommandGroup(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    devices: list[_DeviceRef] = Field(min_length=1, max_length=MAX_DEVICES)
+    execution: list[_Execution] = Field(min_length=1, max_length=MAX_EXECUTIONS)
+
+
+class _QueryPayload(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    devices: list[_DeviceRef] = Field(min_length=1, max_length=MAX_DEVICES)
+
+
+class _ExecutePayload(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    commands: list[_CommandGroup] = Field(min_length=1, max_length=MAX_DEVICES)
+
+
+class _Input(BaseModel):
+    # Partners send extra fields (a locale `context`, two-factor `challenge`): tolerate them.
+    model_config = ConfigDict(extra="allow")
+    intent: Literal[
+        "action.devices.SYNC", "action.devices.QUERY", "action.devices.EXECUTE", "action.devices.DISCONNECT"
+    ]
+    payload: dict[str, Any] | None = None
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    requestId: str = Field(min_length=1, max_length=256)  # noqa: N815 (the API's field name)
+    inputs: list[_Input] = Field(min_length=1, max_length=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Outcome:
+    status: str
+    states: Mapping[str, Any] | None = None
+    error_code: str | None = None
+
+
+class Fulfillment:
+    """Answers one partner request for one account link."""
+
+    def __init__(self, hub: Hub, *, on_disconnect: Callable[[Link], None]) -> None:
+        self._hub = hub
+        self._on_disconnect = on_disconnect
+
+    async def handle(self, body: object, link: Link) -> dict[str, Any]:
+        """The response body for a request body (already parsed JSON); bad input → protocolError."""
+        request_id = body.get("requestId") if isinstance(body, dict) else None
+        request_id = request_id if isinstance(request_id, str) and len(request_id) <= 256 else ""
+        try:
+            request = _Request.model_validate(body)
+            intent = request.inputs[0]
+            if intent.intent == "action.devices.SYNC":
+                return self._envelope(request.requestId, self.sync(link))
+            if intent.intent == "action.devices.QUERY":
+                self._require(link, "devices.read")
+                query = _QueryPayload.model_validate(intent.payload or {})
+                return self._envelope(request.requestId, {"devices": self.query(link, query)})
+            if intent.intent == "action.devices.EXECUTE":
+                self._require(link, "devices.control")
+                execute = _ExecutePayload.model_validate(intent.payload or {})
+                return self._envelope(request.requestId, {"commands": await self.execute(link, execute)})
+            await asyncio.to_thread(self._on_disconnect, link)
+            return {}
+        except ValidationError as exc:
+            detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+            return self.protocol_error(request_id, body, detail)
+        except TranslationError as exc:
+            return self._envelope(
+                request_id, {"errorCode": exc.code, "debugString": str(exc), **_empty(body)}
+            )
+
+    @staticmethod
+    def protocol_error(request_id: str, body: object, detail: str) -> dict[str, Any]:
+        """A request-level protocolError answer (the payload keeps the intent's required fields)."""
+        return {
+            "requestId": request_id,
+            "payload": {"errorCode": "protocolError", "debugString": detail, **_empty(body)},
+        }
+
+    @staticmethod
+    def _envelope(request_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"requestId": request_id, "payload": payload}
+
+    @staticmethod
+    def _require(link: Link, scope: str) -> None:
+        if scope not in link.scope.split():
+            raise TranslationError("authFailure", f"the link does not grant {scope}")
+
+    def sync(self, link: Link) -> dict[str, Any]:
+        """The SYNC payload: the devices this link covers."""
+        devices = [self.sync_device(d) for d in self._hub.devices() if link.covers(d.id)]
+        return {"agentUserId": link.agent_user_id, "devices": devices}
+
+    def sync_device(self, device: Device) -> dict[str, Any]:
+        """One device as SYNC describes it."""
+        described = describe(device, self._hub.home)
+        room = self._hub.home.rooms.get(device.room or "")
+        out: dict[str, Any] = {
+            "id": device.id,
+            "type": described.type,
+            "traits": list(described.traits),
+            "name": {"name": device.display_name, "nicknames": list(device.names[1:]), "defaultNames": []},
+            "willReportState": True,
+            "deviceInfo": {
+                "manufacturer": device.manufacturer or "oneteam",
+                "model": device.model or device.type.value,
+                "swVersion": __version__,
+            },
+            "attributes": dict(described.attributes),
+        }
+        if room is not None:
+            out["roomHint"] = room.names[0] if room.names else room.id
+        return out
+
+    def query(self, link: Link, query: _QueryPayload) -> dict[str, Any]:
+        """The QUERY payload's `devices` map."""
+        return {ref.id: self.device_state(link, ref.id) for ref in query.devices}
+
+    def device_state(self, link: Link, device_id: str) -> dict[str, Any]:
+        """One device's QUERY entry (deviceNotFound for devices the link does not cover)."""
+        device = self._covered(link, device_id)
+        if device is None:
+            return {"online": False, "status": "ERROR", "errorCode": "deviceNotFound"}
+        state = self._hub.state(device_id)
+        if not state.is_available:
+            return {"online": False, "status": "OFFLINE", "errorCode": "deviceOffline"}
+        return {"online": True, "status": "SUCCESS", **google_state(device, state)}
+
+    def _covered(self, link: Link, device_id: str) -> Device | None:
+        if not link.covers(device_id):
+            return None
+        try:
+            return self._hub.device(device_id)
+        except DeviceNotFound:
+            return None
+
+    async def execute(self, link: Link, execute: _ExecutePayload) -> list[dict[str, Any]]:
+        """Carry out every command group; one result per device, grouped by identical outcome."""
+        plan: dict[str, list[_Execution]] = {}
+        for group in execute.commands:
+            for ref in group.devices:
+                plan.setdefault(ref.id, []).extend(group.execution)
+        if len(plan) > MAX_DEVICES:
+            raise TranslationError("protocolError", f"at most {MAX_DEVICES} devices per request")
+        outcomes: dict[str, asyncio.Task[_Outcome]] = {}
+        # Devices run side by side; the executions of one device run in order.
+        async with asyncio.TaskGroup() as tasks:
+            for device_id, executions in plan.items():
+                outcomes[device_id] = tasks.create_task(
+                    self._execute_device(link, device_id, executions), name=f"execute-{device_id}"
+                )
+        return _grouped({device_id: task.result() for device_id, task in outcomes.items()})
+
+    async def _execute_device(self, link: Link, device_id: str, executions: list[_Execution]) -> _Outcome:
+        device = self._covered(link, device_id)
+        if device is None:
+            return _Outcome(status="ERROR", error_code="deviceNotFound")
+        source = f"partner:{link.client_id}"
+        try:
+            for execution in executions:
+                commands = to_commands(
+                    device, self._hub.state(device_id), execution.command, execution.params
+                )
+                for command in commands:
+                    await self._hub.dispatch(replace(command, source=source))
+        except TranslationError as exc:
+            return _Outcome(status="ERROR", error_code=exc.code)
+        except DeviceUnavailable:
+            return _Outcome(status="OFFLINE", error_code="deviceOffline")
+        except OneteamError as exc:
+            _LOGGER.debug("partner command on %s refused: %s", device_id, exc.key)
+            return _Outcome(status="ERROR", error_code=error_code(exc))
+        state = self._hub.state(device_id)
+        return _Outcome(status="SUCCESS", states={"online": True, **google_state(device, state)})
+
+
+def _grouped(outcomes: dict[str, _Outcome]) -> list[dict[str, Any]]:
+    """Devices with the same failure share one entry; each success keeps its own states."""
+    results: list[dict[str, Any]] = []
+    failures: dict[tuple[str, str], list[str]] = {}
+    for device_id, outcome in outcomes.items():
+        if outcome.status == "SUCCESS":
+            results.append({"ids": [device_id], "status": "SUCCESS", "states": dict(outcome.states or {})})
+        else:
+            failures.setdefault((outcome.status, outcome.error_code or "unknownError"), []).append(device_id)
+    for (status, code), ids in failures.items():
+        results.append({"ids": ids, "status": status, "errorCode": code})
+    return results
+
+
+def _empty(body: object) -> dict[str, Any]:
+    """The fields the response schema requires even on a request-level error, by intent."""
+    intent = ""
+    if isinstance(body, dict) and isinstance(body.get("inputs"), list) and body["inputs"]:
+        first = body["inputs"][0]
+        intent = first.get("intent", "") if isinstance(first, dict) else ""
+    if intent == "action.devices.QUERY":
+        return {"devices": {}}
+    if intent == "action.devices.SYNC":
+        return {"agentUserId": "", "devices": []}
+    return {}

@@ -1,0 +1,239 @@
+"""Report state out: push state changes of linked devices to each partner's endpoint, signed,
+batched, retried; count what could not be delivered. Ask partners to re-SYNC when devices come
+or go (requestSync).
+
+Bodies follow Google's HomeGraph shapes (`reportStateAndNotification`, `requestSync`); the header
+`x-oneteam-kind` says which. Each push is signed like a webhook: `x-oneteam-signature:
+t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the partner's report key, so the partner
+can check origin and reject replays by time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import httpx
+
+from oneteam.hub import Hub, Subscription
+from oneteam.interop.smarthome.store import Link, Partner, PartnerStore
+from oneteam.interop.smarthome.traits import google_state
+from oneteam.model import DeviceNotFound, EventKind
+
+_LOGGER = logging.getLogger(__name__)
+
+_STATE_KINDS = {EventKind.STATE_CHANGED, EventKind.AVAILABILITY}
+_SYNC_KINDS = {EventKind.DEVICE_ADDED, EventKind.DEVICE_REMOVED}
+_LINKS_TTL_S = 1.0
+
+
+def sign(key: str, body: bytes, at: int) -> str:
+    """The signature header value for a body sent at Unix time `at`."""
+    mac = hmac.new(key.encode("utf-8"), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={mac}"
+
+
+def verify(key: str, body: bytes, header: str, *, now: float, tolerance_s: float = 300.0) -> bool:
+    """Whether a signature header is ours and fresh (what a partner runs on receipt)."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        at = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    return abs(now - at) <= tolerance_s and hmac.compare_digest(sign(key, body, at), header)
+
+
+@dataclass
+class PushStats:
+    """Counters of the pusher (for health and benchmarks)."""
+
+    batches_sent: int = 0
+    states_sent: int = 0
+    sync_requests: int = 0
+    retries: int = 0
+    dead_letters: int = 0
+    dead_by_partner: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    partner: Partner
+    agent_user_id: str
+
+
+class ReportStatePusher:
+    """Runs for the hub's lifetime: `async with ReportStatePusher(hub, store):`."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        store: PartnerStore,
+        *,
+        batch_window_s: float = 0.2,
+        max_batch: int = 200,
+        max_attempts: int = 4,
+        backoff_s: float = 0.2,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self._hub = hub
+        self._store = store
+        self._batch_window_s = batch_window_s
+        self._max_batch = max_batch
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self._client = httpx.AsyncClient(timeout=timeout_s)
+        self._pending: dict[_Target, set[str]] = {}
+        self._sync_pending: set[_Target] = set()
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self.stats = PushStats()
+        self._links: list[tuple[Link, Partner]] = []
+        self._links_at = float("-inf")
+        self._links_version = -1
+
+    async def __aenter__(self) -> ReportStatePusher:
+        ready = asyncio.Event()
+        self._runner = asyncio.create_task(self._run(ready), name="report-state")
+        await ready.wait()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        await self._client.aclose()
+
+    async def _run(self, ready: asyncio.Event) -> None:
+        async with (
+            self._hub.subscribe("report-state", maxsize=10_000) as events,
+            asyncio.TaskGroup() as tasks,
+        ):
+            tasks.create_task(self._collect(events), name="report-state-collect")
+            tasks.create_task(self._flush_loop(), name="report-state-flush")
+            ready.set()
+
+    async def _collect(self, events: Subscription) -> None:
+        async for event in events:
+            if event.device_id is None or (event.kind not in _STATE_KINDS and event.kind not in _SYNC_KINDS):
+                continue
+            if self._links_stale():
+                await asyncio.to_thread(self._read_links)
+            targets = self._targets(event.device_id, event.kind in _SYNC_KINDS)
+            for target in targets:
+                if event.kind in _SYNC_KINDS:
+                    self._sync_pending.add(target)
+                else:
+                    self._pending.setdefault(target, set()).add(event.device_id)
+            if targets:
+                self._wake.set()
+
+    def _targets(self, device_id: str, is_sync: bool) -> list[_Target]:
+        return [
+            _Target(partner, link.agent_user_id)
+            for link, partner in self._linked()
+            if is_sync or link.covers(device_id)
+        ]
+
+    def _linked(self) -> list[tuple[Link, Partner]]:
+        return self._links
+
+    def _links_stale(self) -> bool:
+        # Links made here bump the store's version at once; links made or revoked by the CLI in
+        # another process show up within _LINKS_TTL_S.
+        return self._store.version != self._links_version or time.monotonic() - self._links_at > _LINKS_TTL_S
+
+    def _read_links(self) -> None:
+        version = self._store.version
+        partners = {p.client_id: p for p in self._store.partners() if p.report_url}
+        self._links = [
+            (link, partners[link.client_id])
+            for link in self._store.links()
+            if link.revoked_at is None and link.client_id in partners
+        ]
+        self._links_at = time.monotonic()
+        self._links_version = version
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            # Wait a short window so a burst of changes leaves as one batch per partner.
+            await asyncio.sleep(self._batch_window_s)
+            self._wake.clear()
+            pending, self._pending = self._pending, {}
+            syncs, self._sync_pending = self._sync_pending, set()
+            async with asyncio.TaskGroup() as sends:
+                for target in syncs:
+                    sends.create_task(self._request_sync(target), name="request-sync")
+                for target, device_ids in pending.items():
+                    sends.create_task(self._report(target, sorted(device_ids)), name="report-state-send")
+
+    async def _report(self, target: _Target, device_ids: list[str]) -> None:
+        for start in range(0, len(device_ids), self._max_batch):
+            states: dict[str, object] = {}
+            for device_id in device_ids[start : start + self._max_batch]:
+                try:
+                    device, state = self._hub.device(device_id), self._hub.state(device_id)
+                except DeviceNotFound:
+                    continue
+                states[device_id] = {"online": state.is_available, **google_state(device, state)}
+            if not states:
+                continue
+            body = {
+                "requestId": str(uuid.uuid4()),
+                "agentUserId": target.agent_user_id,
+                "payload": {"devices": {"states": states}},
+            }
+            if await self._send(target.partner, "reportState", body):
+                self.stats.batches_sent += 1
+                self.stats.states_sent += len(states)
+
+    async def _request_sync(self, target: _Target) -> None:
+        body = {"agentUserId": target.agent_user_id, "async": True}
+        if await self._send(target.partner, "requestSync", body):
+            self.stats.sync_requests += 1
+
+    async def _send(self, partner: Partner, kind: str, body: Mapping[str, object]) -> bool:
+        """POST one signed body with retries; on final failure count a dead letter."""
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        url = partner.report_url or ""
+        for attempt in range(self._max_attempts):
+            if attempt:
+                self.stats.retries += 1
+                await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
+            headers = {
+                "content-type": "application/json",
+                "x-oneteam-kind": kind,
+                "x-oneteam-signature": sign(partner.report_key, data, int(time.time())),
+            }
+            try:
+                response = await self._client.post(url, content=data, headers=headers)
+            except httpx.HTTPError as exc:
+                _LOGGER.debug("push to partner %s failed: %s", partner.client_id, type(exc).__name__)
+                continue
+            if response.status_code < 300:
+                return True
+            if response.status_code != 429 and response.status_code < 500:
+                break  # the partner refuses this body; retrying will not help
+        self.stats.dead_letters += 1
+        self.stats.dead_by_partner[partner.client_id] = (
+            self.stats.dead_by_partner.get(partner.client_id, 0) + 1
+        )
+        _LOGGER.warning(
+            "%s for partner %s undeliverable (dead letters: %d)",
+            kind,
+            partner.client_id,
+            self.stats.dead_letters,
+        )
+        return False

@@ -1,0 +1,398 @@
+"""Partners, account links, authorization codes and tokens in SQLite (`partner_*` / `oauth_*` tables).
+
+Only SHA-256 hashes of client secrets, codes and tokens are kept: all of them are 32 random bytes,
+so a fast unsalted hash leaves nothing to brute-force (as for the hub's own tokens). The one
+plain secret is each partner's report-state signing key, which we must hold to sign with.
+Calls are blocking and short; async callers run them with `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS partner_clients (
+  client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL,
+  redirect_uris TEXT NOT NULL, scopes TEXT NOT NULL, rate_per_minute INTEGER NOT NULL,
+  report_url TEXT, report_key TEXT NOT NULL, created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partner_links (
+  id TEXT PRIMARY KEY, client_id TEXT NOT NULL, agent_user_id TEXT NOT NULL, device_ids TEXT NOT NULL,
+  scope TEXT NOT NULL, created_at REAL NOT NULL, revoked_at REAL
+);
+CREATE TABLE IF NOT EXISTS oauth_codes (
+  code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL,
+  code_challenge TEXT, code_challenge_method TEXT, agent_user_id TEXT NOT NULL, device_ids TEXT NOT NULL,
+  expires_at REAL NOT NULL, used_at REAL, link_id TEXT
+);
+CREATE TABLE IF NOT EXISTS oauth_tokens (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, link_id TEXT NOT NULL, client_id TEXT NOT NULL,
+  access_hash TEXT NOT NULL UNIQUE, refresh_hash TEXT UNIQUE, scope TEXT NOT NULL,
+  access_expires_at REAL NOT NULL, refresh_expires_at REAL NOT NULL, rotated_at REAL, revoked_at REAL
+);
+CREATE INDEX IF NOT EXISTS oauth_tokens_link ON oauth_tokens (link_id);
+"""
+
+ALL_DEVICES = "*"
+"""A link's device list that covers every device, including ones added later."""
+
+
+def digest(secret: str) -> str:
+    """The stored form of a secret, code or token."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Partner:
+    """A partner cloud registered with this hub."""
+
+    client_id: str
+    name: str
+    secret_hash: str
+    redirect_uris: tuple[str, ...]
+    """Exact redirect URIs; anything else is refused (no prefix or pattern match)."""
+    scopes: tuple[str, ...]
+    rate_per_minute: int
+    report_url: str | None
+    """Where report-state pushes go (HTTPS, or loopback http for local tests)."""
+    report_key: str
+    """HMAC-SHA256 key the pushes are signed with (shared with the partner once, at `partners add`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """One person's account linked to one partner: which devices it covers."""
+
+    id: str
+    client_id: str
+    agent_user_id: str
+    device_ids: tuple[str, ...]
+    scope: str
+    created_at: float
+    revoked_at: float | None = None
+
+    def covers(self, device_id: str) -> bool:
+        """Whether the partner may see and drive this device."""
+        return ALL_DEVICES in self.device_ids or device_id in self.device_ids
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeRecord:
+    """An authorization code as stored (its hash, never the code)."""
+
+    code_hash: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    code_challenge: str | None
+    code_challenge_method: str | None
+    agent_user_id: str
+    device_ids: tuple[str, ...]
+    expires_at: float
+    used_at: float | None
+    link_id: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenRecord:
+    """An access/refresh token pair as stored."""
+
+    id: int
+    link_id: str
+    client_id: str
+    scope: str
+    access_expires_at: float
+    refresh_expires_at: float
+    rotated_at: float | None
+    revoked_at: float | None
+
+
+class PartnerStore:
+    """The partner, link, code and token tables of one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+        self.version = 0
+        """Bumped by every change to partners or links made through this object (caches compare it)."""
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    def _all(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    def _run(self, sql: str, *args: Any) -> int:
+        with self._lock:
+            count = self._db.execute(sql, args).rowcount
+            if count and "partner_" in sql:
+                self.version += 1
+            return count
+
+    # -- partners -----------------------------------------------------------------------------
+
+    def add_partner(
+        self,
+        name: str,
+        redirect_uris: list[str],
+        *,
+        scopes: tuple[str, ...] = ("devices.read", "devices.control"),
+        rate_per_minute: int = 600,
+        report_url: str | None = None,
+    ) -> tuple[Partner, str]:
+        """Register a partner; returns it and its client secret (shown once, stored hashed)."""
+        client_id = "p_" + secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        partner = Partner(
+            client_id=client_id,
+            name=name,
+            secret_hash=digest(secret),
+            redirect_uris=tuple(redirect_uris),
+            scopes=scopes,
+            rate_per_minute=rate_per_minute,
+            report_url=report_url,
+            report_key=secrets.token_urlsafe(32),
+        )
+        self._run(
+            "INSERT INTO partner_clients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            client_id,
+            name,
+            partner.secret_hash,
+            json.dumps(list(redirect_uris)),
+            " ".join(scopes),
+            rate_per_minute,
+            report_url,
+            partner.report_key,
+            time.time(),
+        )
+        return partner, secret
+
+    def partner(self, client_id: str) -> Partner | None:
+        """One partner, or None."""
+        rows = self._all("SELECT * FROM partner_clients WHERE client_id = ?", client_id)
+        return _partner(rows[0]) if rows else None
+
+    def partners(self) -> list[Partner]:
+        """Every partner, oldest first."""
+        return [_partner(r) for r in self._all("SELECT * FROM partner_clients ORDER BY created_at")]
+
+    def remove_partner(self, client_id: str) -> int | None:
+        """Delete a partner and revoke its links; the number of links revoked, or None if unknown."""
+        if self.partner(client_id) is None:
+            return None
+        revoked = len([link for link in self.links(client_id) if link.revoked_at is None])
+        now = time.time()
+        self._run(
+            "UPDATE partner_links SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL",
+            now,
+            client_id,
+        )
+        self._run(
+            "UPDATE oauth_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL",
+            now,
+            client_id,
+        )
+        self._run("DELETE FROM oauth_codes WHERE client_id = ?", client_id)
+        self._run("DELETE FROM partner_clients WHERE client_id = ?", client_id)
+        return revoked
+
+    # -- codes --------------------------------------------------------------------------------
+
+    def save_code(self, code: str, record: CodeRecord) -> None:
+        """Keep an issued authorization code (hashed)."""
+        self._run(
+            "INSERT INTO oauth_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+            digest(code),
+            record.client_id,
+            record.redirect_uri,
+            record.scope,
+            record.code_challenge,
+            record.code_challenge_method,
+            record.agent_user_id,
+            json.dumps(list(record.device_ids)),
+            record.expires_at,
+        )
+
+    def code(self, code: str) -> CodeRecord | None:
+        """The stored record of a code, used or not."""
+        rows = self._all("SELECT * FROM oauth_codes WHERE code_hash = ?", digest(code))
+        if not rows:
+            return None
+        row = rows[0]
+        return CodeRecord(
+            code_hash=row["code_hash"],
+            client_id=row["client_id"],
+            redirect_uri=row["redirect_uri"],
+            scope=row["scope"],
+            code_challenge=row["code_challenge"],
+            code_challenge_method=row["code_challenge_method"],
+            agent_user_id=row["agent_user_id"],
+            device_ids=tuple(json.loads(row["device_ids"])),
+            expires_at=row["expires_at"],
+            used_at=row["used_at"],
+            link_id=row["link_id"],
+        )
+
+    def claim_code(self, code_hash: str, link_id: str) -> bool:
+        """Mark a code redeemed, once: False when another redemption got there first."""
+        return (
+            self._run(
+                "UPDATE oauth_codes SET used_at = ?, link_id = ? WHERE code_hash = ? AND used_at IS NULL",
+                time.time(),
+                link_id,
+                code_hash,
+            )
+            == 1
+        )
+
+    # -- links and tokens ---------------------------------------------------------------------
+
+    def create_link(
+        self, client_id: str, agent_user_id: str, device_ids: tuple[str, ...], scope: str
+    ) -> Link:
+        """A new account link."""
+        link = Link(
+            id="l_" + secrets.token_hex(8),
+            client_id=client_id,
+            agent_user_id=agent_user_id,
+            device_ids=device_ids,
+            scope=scope,
+            created_at=time.time(),
+        )
+        self._run(
+            "INSERT INTO partner_links VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            link.id,
+            client_id,
+            agent_user_id,
+            json.dumps(list(device_ids)),
+            scope,
+            link.created_at,
+        )
+        return link
+
+    def link(self, link_id: str) -> Link | None:
+        """One link, revoked or not."""
+        rows = self._all("SELECT * FROM partner_links WHERE id = ?", link_id)
+        return _link(rows[0]) if rows else None
+
+    def links(self, client_id: str | None = None) -> list[Link]:
+        """Links, of one partner or all, oldest first."""
+        if client_id is None:
+            return [_link(r) for r in self._all("SELECT * FROM partner_links ORDER BY created_at")]
+        rows = self._all("SELECT * FROM partner_links WHERE client_id = ? ORDER BY created_at", client_id)
+        return [_link(r) for r in rows]
+
+    def revoke_link(self, link_id: str) -> bool:
+        """End a link and every token of it; False when there was no active link."""
+        now = time.time()
+        changed = self._run(
+            "UPDATE partner_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, link_id
+        )
+        self._run(
+            "UPDATE oauth_tokens SET revoked_at = ? WHERE link_id = ? AND revoked_at IS NULL", now, link_id
+        )
+        return changed > 0
+
+    def save_tokens(
+        self,
+        link_id: str,
+        client_id: str,
+        access: str,
+        refresh: str | None,
+        scope: str,
+        access_s: float,
+        refresh_s: float,
+    ) -> None:
+        """Keep a freshly issued token pair (hashed)."""
+        now = time.time()
+        self._run(
+            "INSERT INTO oauth_tokens (link_id, client_id, access_hash, refresh_hash, scope,"
+            " access_expires_at, refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            link_id,
+            client_id,
+            digest(access),
+            digest(refresh) if refresh else None,
+            scope,
+            now + access_s,
+            now + refresh_s,
+        )
+
+    def by_access(self, access: str) -> TokenRecord | None:
+        """The token record of an access token."""
+        return self._token("access_hash", access)
+
+    def by_refresh(self, refresh: str) -> TokenRecord | None:
+        """The token record of a refresh token."""
+        return self._token("refresh_hash", refresh)
+
+    def _token(self, column: str, secret: str) -> TokenRecord | None:
+        rows = self._all(f"SELECT * FROM oauth_tokens WHERE {column} = ?", digest(secret))
+        if not rows:
+            return None
+        row = rows[0]
+        return TokenRecord(
+            id=row["id"],
+            link_id=row["link_id"],
+            client_id=row["client_id"],
+            scope=row["scope"],
+            access_expires_at=row["access_expires_at"],
+            refresh_expires_at=row["refresh_expires_at"],
+            rotated_at=row["rotated_at"],
+            revoked_at=row["revoked_at"],
+        )
+
+    def claim_refresh(self, token_id: int) -> bool:
+        """Retire a token pair whose refresh token is being exchanged, once (its access token ends too)."""
+        now = time.time()
+        return (
+            self._run(
+                "UPDATE oauth_tokens SET rotated_at = ?, access_expires_at = MIN(access_expires_at, ?)"
+                " WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL",
+                now,
+                now,
+                token_id,
+            )
+            == 1
+        )
+
+
+def _partner(row: sqlite3.Row) -> Partner:
+    return Partner(
+        client_id=row["client_id"],
+        name=row["name"],
+        secret_hash=row["secret_hash"],
+        redirect_uris=tuple(json.loads(row["redirect_uris"])),
+        scopes=tuple(row["scopes"].split()),
+        rate_per_minute=row["rate_per_minute"],
+        report_url=row["report_url"],
+        report_key=row["report_key"],
+    )
+
+
+def _link(row: sqlite3.Row) -> Link:
+    return Link(
+        id=row["id"],
+        client_id=row["client_id"],
+        agent_user_id=row["agent_user_id"],
+        device_ids=tuple(json.loads(row["device_ids"])),
+        scope=row["scope"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )

@@ -1,0 +1,384 @@
+"""Our model ⇄ the Google Smart Home vocabulary: device types, traits, SYNC attributes, QUERY states,
+and EXECUTE commands turned into our `Command`.
+
+Trait names and their fields follow developers.home.google.com/cloud-to-cloud/traits; the JSON
+Schemas in shared/data/smarthome (google-home/smart-home-schema) check what we send in tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from oneteam.i18n import render
+from oneteam.model import Command, Device, DeviceType, Direction, Home, State
+
+_T = "action.devices.traits."
+_C = "action.devices.commands."
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+GOOGLE_TYPES: dict[DeviceType, str] = {
+    DeviceType.AIR_CONDITIONER: "action.devices.types.AC_UNIT",
+    DeviceType.WASHER: "action.devices.types.WASHER",
+    DeviceType.DRYER: "action.devices.types.DRYER",
+    DeviceType.REFRIGERATOR: "action.devices.types.REFRIGERATOR",
+    DeviceType.AIR_PURIFIER: "action.devices.types.AIRPURIFIER",
+    DeviceType.ROBOT_CLEANER: "action.devices.types.VACUUM",
+    DeviceType.LIGHT: "action.devices.types.LIGHT",
+    DeviceType.TV: "action.devices.types.TV",
+    DeviceType.SWITCH: "action.devices.types.SWITCH",
+    DeviceType.SENSOR: "action.devices.types.SENSOR",
+}
+
+# Our AC modes → Google thermostat modes ("fan" is "fan-only" there); "off" means power off.
+_THERMOSTAT_MODES = {"cool": "cool", "dry": "dry", "fan": "fan-only", "auto": "auto", "heat": "heat"}
+_FROM_THERMOSTAT = {v: k for k, v in _THERMOSTAT_MODES.items()}
+# Name of the Modes setting group per type: a washer's modes are wash courses.
+_MODE_GROUP = {DeviceType.WASHER: "course", DeviceType.AIR_PURIFIER: "mode"}
+_RUNNING = {"running", "cleaning", "returning"}
+# Google's SensorState AirQuality descriptive states for our Korean PM2.5 bands.
+_AIR_QUALITY = {"good": "good", "moderate": "moderate", "bad": "unhealthy", "very_bad": "very unhealthy"}
+
+
+class TranslationError(Exception):
+    """An EXECUTE command that our model cannot express; `code` is the Google error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoogleDevice:
+    """One device as a partner sees it."""
+
+    type: str
+    traits: tuple[str, ...]
+    attributes: Mapping[str, Any]
+
+
+def traits_of(device: Device) -> tuple[str, ...]:
+    """The Google traits a device has, from what its type spec can do."""
+    spec, commands = device.spec, set(device.spec.commands)
+    traits: list[str] = []
+    if {"turn_on", "turn_off"} <= commands and device.type is not DeviceType.REFRIGERATOR:
+        traits.append("OnOff")
+    if device.type is DeviceType.AIR_CONDITIONER and "set_temperature" in commands:
+        traits.append("TemperatureSetting")
+    if spec.fan_speeds and "set_fan_speed" in commands:
+        traits.append("FanSpeed")
+    if "set_brightness" in commands:
+        traits.append("Brightness")
+    if "set_volume" in commands:
+        traits.append("Volume")
+    if "set_channel" in commands:
+        traits.append("Channel")
+    if "start" in commands:
+        traits.append("StartStop")
+    if device.type in _MODE_GROUP and spec.modes and "set_mode" in commands:
+        traits.append("Modes")
+    if "return_to_base" in commands:
+        traits.append("Dock")
+    if "remaining_time" in spec.queries:
+        traits.append("RunCycle")
+    if spec.compartments or device.type is DeviceType.SENSOR:
+        traits.append("TemperatureControl")
+    if "air_quality" in spec.queries:
+        traits.append("SensorState")
+    return tuple(_T + t for t in traits)
+
+
+def _synonyms(names: tuple[str, ...], canonical: str) -> list[dict[str, Any]]:
+    """Names split by language (Hangul → ko), the canonical id always among the English ones."""
+    korean = [n for n in names if _HANGUL.search(n)]
+    english = [canonical.replace("_", " ")] + [n for n in names if not _HANGUL.search(n)]
+    out = [{"lang": "en", "synonyms": list(dict.fromkeys(english))}]
+    if korean:
+        out.append({"lang": "ko", "synonyms": korean})
+    return out
+
+
+def _catalog_list(key: str, language: str) -> list[str]:
+    return [part.strip() for part in render(key, language).split(",") if part.strip()]
+
+
+def describe(device: Device, home: Home) -> GoogleDevice:
+    """The SYNC view of a device: its Google type, traits and attributes."""
+    traits = traits_of(device)
+    spec = device.spec
+    attributes: dict[str, Any] = {}
+    if _T + "TemperatureSetting" in traits:
+        limit = spec.temperature_range
+        attributes["availableThermostatModes"] = ["off", "on"] + [
+            _THERMOSTAT_MODES[m] for m in spec.modes if m in _THERMOSTAT_MODES
+        ]
+        attributes["thermostatTemperatureUnit"] = "C"
+        if limit is not None:
+            attributes["thermostatTemperatureRange"] = {
+                "minThresholdCelsius": limit.low,
+                "maxThresholdCelsius": limit.high,
+            }
+    if _T + "FanSpeed" in traits:
+        attributes["availableFanSpeeds"] = {
+            "speeds": [
+                {
+                    "speed_name": speed,
+                    "speed_values": [
+                        {"speed_synonym": s["synonyms"], "lang": s["lang"]}
+                        for s in _synonyms(home.fan_speed_names.get(speed, ()), speed)
+                    ],
+                }
+                for speed in spec.fan_speeds
+            ],
+            "ordered": True,
+        }
+        attributes["reversible"] = False
+    if _T + "Volume" in traits:
+        attributes.update(volumeMaxLevel=int(spec.volume_range.high), volumeCanMuteAndUnmute=False)
+    if _T + "Channel" in traits:
+        # Channels are numbers only; a partner selects them with channelNumber.
+        attributes["availableChannels"] = [
+            {"key": str(n), "names": [str(n)], "number": str(n)} for n in range(1, 13)
+        ]
+    if _T + "StartStop" in traits:
+        attributes["pausable"] = "pause" in spec.commands
+    if _T + "Modes" in traits:
+        group = _MODE_GROUP[device.type]
+        names = home.mode_names.get(device.type, {})
+        attributes["availableModes"] = [
+            {
+                "name": group,
+                "name_values": [
+                    {"name_synonym": _catalog_list(f"interop.mode_name.{group}", lang), "lang": lang}
+                    for lang in ("en", "ko")
+                ],
+                "settings": [
+                    {
+                        "setting_name": mode,
+                        "setting_values": [
+                            {"setting_synonym": s["synonyms"], "lang": s["lang"]}
+                            for s in _synonyms(names.get(mode, ()), mode)
+                        ],
+                    }
+                    for mode in spec.modes
+                ],
+                "ordered": False,
+            }
+        ]
+    if _T + "TemperatureControl" in traits:
+        limit = spec.compartments.get("fridge") if spec.compartments else None
+        low, high = (limit.low, limit.high) if limit else (-40.0, 80.0)
+        attributes["temperatureRange"] = {"minThresholdCelsius": low, "maxThresholdCelsius": high}
+        attributes["temperatureUnitForUX"] = "C"
+        if device.type is DeviceType.SENSOR:
+            attributes["queryOnlyTemperatureControl"] = True
+    if _T + "SensorState" in traits:
+        attributes["sensorStatesSupported"] = [
+            {
+                "name": "AirQuality",
+                "descriptiveCapabilities": {"availableStates": sorted(set(_AIR_QUALITY.values()))},
+            },
+            {"name": "PM2.5", "numericCapabilities": {"rawValueUnit": "MICROGRAMS_PER_CUBIC_METER"}},
+        ]
+    return GoogleDevice(type=GOOGLE_TYPES[device.type], traits=traits, attributes=attributes)
+
+
+def _num(value: object, default: float = 0.0) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def google_state(device: Device, state: State) -> dict[str, Any]:
+    """The QUERY view of a device's state (without `online`/`status`)."""
+    traits = set(traits_of(device))
+    attrs = state.attributes
+    out: dict[str, Any] = {}
+    power = bool(attrs.get("power", False))
+    if _T + "OnOff" in traits:
+        out["on"] = power
+    if _T + "TemperatureSetting" in traits:
+        mode = str(attrs.get("mode", "cool"))
+        out["thermostatMode"] = _THERMOSTAT_MODES.get(mode, "auto") if power else "off"
+        out["thermostatTemperatureSetpoint"] = _num(attrs.get("temperature"), 24.0)
+        if "current_temperature" in attrs:
+            out["thermostatTemperatureAmbient"] = _num(attrs.get("current_temperature"))
+    if _T + "FanSpeed" in traits and attrs.get("fan_speed") is not None:
+        out["currentFanSpeedSetting"] = str(attrs["fan_speed"])
+    if _T + "Brightness" in traits:
+        out["brightness"] = round(_num(attrs.get("brightness")))
+    if _T + "Volume" in traits:
+        out.update(currentVolume=round(_num(attrs.get("volume"))), isMuted=False)
+    out.update(_cycle_state(device, traits, attrs))
+    if _T + "TemperatureControl" in traits:
+        if device.type is DeviceType.SENSOR:
+            value = _num(attrs.get("value"))
+            out.update(temperatureSetpointCelsius=value, temperatureAmbientCelsius=value)
+        else:
+            out["temperatureSetpointCelsius"] = _num(attrs.get("fridge_temperature"), 3.0)
+    if _T + "SensorState" in traits:
+        quality = _AIR_QUALITY.get(str(attrs.get("air_quality", "")), "moderate")
+        out["currentSensorStateData"] = [
+            {"name": "AirQuality", "currentSensorState": quality},
+            {"name": "PM2.5", "rawValue": _num(attrs.get("pm25"))},
+        ]
+    return out
+
+
+def _cycle_state(device: Device, traits: set[str], attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """StartStop, Modes, Dock and RunCycle states of appliances that run a cycle."""
+    out: dict[str, Any] = {}
+    run_state = str(attrs.get("run_state", "idle"))
+    if _T + "StartStop" in traits:
+        out.update(isRunning=run_state in _RUNNING, isPaused=run_state == "paused")
+    if _T + "Modes" in traits and attrs.get("mode") is not None:
+        out["currentModeSettings"] = {_MODE_GROUP[device.type]: str(attrs["mode"])}
+    if _T + "Dock" in traits:
+        out["isDocked"] = run_state == "docked"
+    if _T + "RunCycle" in traits:
+        remaining = round(_num(attrs.get("remaining_time")))
+        cycle = str(attrs.get("mode") or device.type.value) if run_state in _RUNNING | {"paused"} else "idle"
+        out.update(
+            currentRunCycle=[{"currentCycle": cycle, "lang": "en"}],
+            currentTotalRemainingTime=remaining,
+            currentCycleRemainingTime=remaining,
+        )
+    return out
+
+
+def to_commands(device: Device, state: State, command: str, params: Mapping[str, Any]) -> list[Command]:
+    """Our commands for one Google EXECUTE command on one device, or TranslationError."""
+    traits = set(traits_of(device))
+    name = command.removeprefix(_C)
+    # The washer example upstream spells it PauseUnPause; the trait index says PauseUnpause.
+    if name == "PauseUnPause":
+        name = "PauseUnpause"
+    needed = _COMMAND_TRAIT.get(name)
+    if needed is None or _T + needed not in traits:
+        raise TranslationError("functionNotSupported", f"{device.id} has no {command}")
+    return [
+        Command(device_id=device.id, name=n, value=v, direction=d, target=t)
+        for n, v, d, t in _HANDLERS[name](device, state, params)
+    ]
+
+
+_COMMAND_TRAIT = {
+    "OnOff": "OnOff",
+    "ThermostatTemperatureSetpoint": "TemperatureSetting",
+    "ThermostatSetMode": "TemperatureSetting",
+    "SetFanSpeed": "FanSpeed",
+    "BrightnessAbsolute": "Brightness",
+    "setVolume": "Volume",
+    "volumeRelative": "Volume",
+    "selectChannel": "Channel",
+    "relativeChannel": "Channel",
+    "StartStop": "StartStop",
+    "PauseUnpause": "StartStop",
+    "SetModes": "Modes",
+    "Dock": "Dock",
+    "SetTemperature": "TemperatureControl",
+}
+
+_Step = tuple[str, Any, Direction | None, str | None]
+_Handler = Callable[[Device, State, Mapping[str, Any]], list[_Step]]
+
+
+def _param(params: Mapping[str, Any], key: str) -> Any:
+    if key not in params:
+        raise TranslationError("protocolError", f"missing param {key!r}")
+    return params[key]
+
+
+def _flag(params: Mapping[str, Any], key: str) -> bool:
+    value = _param(params, key)
+    if not isinstance(value, bool):
+        raise TranslationError("protocolError", f"param {key!r} must be true or false")
+    return value
+
+
+def _simple(ours: str, key: str) -> _Handler:
+    return lambda device, state, params: [(ours, _param(params, key), None, None)]
+
+
+def _on_off(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    return [("turn_on" if _flag(params, "on") else "turn_off", None, None, None)]
+
+
+def _thermostat_mode(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    mode = _param(params, "thermostatMode")
+    if mode in ("off", "on"):
+        return [(f"turn_{mode}", None, None, None)]
+    if mode not in _FROM_THERMOSTAT:
+        raise TranslationError("notSupported", f"thermostat mode {mode!r} is not available")
+    return [("set_mode", _FROM_THERMOSTAT[mode], None, None)]
+
+
+def _fan_speed(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    if "fanSpeed" not in params:
+        raise TranslationError("notSupported", "only named fan speeds are supported")
+    return [("set_fan_speed", params["fanSpeed"], None, None)]
+
+
+def _volume_relative(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    steps = _param(params, "relativeSteps")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps == 0:
+        raise TranslationError("valueOutOfRange", "relativeSteps must be a non-zero integer")
+    return [("adjust_volume", abs(steps), Direction.UP if steps > 0 else Direction.DOWN, None)]
+
+
+def _select_channel(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    value = params.get("channelNumber", params.get("channelCode"))
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise TranslationError("noAvailableChannel", f"no channel {value!r}") from None
+    return [("set_channel", number, None, None)]
+
+
+def _relative_channel(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    change = _param(params, "relativeChannelChange")
+    if not isinstance(change, int) or isinstance(change, bool):
+        raise TranslationError("valueOutOfRange", "relativeChannelChange must be an integer")
+    return [("set_channel", round(_num(state.get("channel"), 1.0)) + change, None, None)]
+
+
+def _start_stop(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    return [("start" if _flag(params, "start") else "stop", None, None, None)]
+
+
+def _pause(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    return [("pause" if _flag(params, "pause") else "start", None, None, None)]
+
+
+def _set_modes(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    settings = _param(params, "updateModeSettings")
+    group = _MODE_GROUP[device.type]
+    if not isinstance(settings, Mapping) or set(settings) != {group}:
+        raise TranslationError("notSupported", f"{device.id} has only the mode setting {group!r}")
+    return [("set_mode", settings[group], None, None)]
+
+
+def _dock(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    return [("return_to_base", None, None, None)]
+
+
+def _set_temperature(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    return [("set_temperature", _param(params, "temperature"), None, "fridge")]
+
+
+_HANDLERS: dict[str, _Handler] = {
+    "OnOff": _on_off,
+    "ThermostatTemperatureSetpoint": _simple("set_temperature", "thermostatTemperatureSetpoint"),
+    "ThermostatSetMode": _thermostat_mode,
+    "SetFanSpeed": _fan_speed,
+    "BrightnessAbsolute": _simple("set_brightness", "brightness"),
+    "setVolume": _simple("set_volume", "volumeLevel"),
+    "volumeRelative": _volume_relative,
+    "selectChannel": _select_channel,
+    "relativeChannel": _relative_channel,
+    "StartStop": _start_stop,
+    "PauseUnpause": _pause,
+    "SetModes": _set_modes,
+    "Dock": _dock,
+    "SetTemperature": _set_temperature,
+}

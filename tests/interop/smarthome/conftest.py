@@ -1,0 +1,298 @@
+"""A real hub + API on a uvicorn server, and a fake partner cloud: an httpx client that links an
+account through the consent page, plus its own uvicorn endpoint that receives report-state pushes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import jsonschema
+import pytest
+import uvicorn
+import yaml
+from fastapi import FastAPI, Request, Response
+
+from oneteam.api import smarthome as smarthome_api
+from oneteam.api.app import create_app
+from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.interop.smarthome import SmartHomeService, verify
+from oneteam.interop.smarthome.store import Partner
+from tests.conftest import SHARED, free_port
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+DEMO_HOME = Path(__file__).resolve().parents[3] / "oneteam" / "homes" / "demo.yaml"
+SCHEMA_DIR = SHARED / "data" / "smarthome" / "google-home-smart-home-schema"
+
+
+def schema_dir() -> Path:
+    """The public Google smart-home schemas, or skip."""
+    if not SCHEMA_DIR.is_dir():
+        pytest.skip("shared/data/smarthome is not beside the repository")
+    return SCHEMA_DIR
+
+
+def load_schema(relative: str) -> dict[str, Any]:
+    """One schema, with its `examples` left out."""
+    data: dict[str, Any] = json.loads((schema_dir() / relative).read_text(encoding="utf-8"))
+    data.pop("examples", None)
+    return data
+
+
+def examples(relative: str) -> list[dict[str, Any]]:
+    """A schema's examples, `$comment` removed as the README says."""
+    data = json.loads((schema_dir() / relative).read_text(encoding="utf-8"))
+    return [{k: v for k, v in e.items() if k != "$comment"} for e in data.get("examples", [])]
+
+
+def type_example(name: str) -> dict[str, Any]:
+    """A device-type example (types/<name>/examples.yaml)."""
+    loaded: dict[str, Any] = yaml.safe_load((schema_dir() / "types" / name / "examples.yaml").read_text())
+    return loaded
+
+
+def validate(instance: object, relative: str) -> None:
+    """Validate against a public schema (draft-07)."""
+    jsonschema.Draft7Validator(load_schema(relative)).validate(instance)
+
+
+class Serve:
+    """A uvicorn server on a free loopback port inside the test's event loop."""
+
+    def __init__(self, app: Any, *, port: int | None = None, lifespan: str = "off") -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Serve:
+        self.task = asyncio.create_task(self.server.serve(), name=f"uvicorn-{self.port}")
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+
+
+@dataclass
+class PartnerEndpoint:
+    """The partner's own receiving side: keeps every push, and whether its signature checked out."""
+
+    key: str = ""
+    pushes: list[dict[str, Any]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    fail_next: int = 0
+    """Answer 503 to this many pushes first (to exercise retries)."""
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/homegraph")
+        async def receive(request: Request) -> Response:
+            body = await request.body()
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return Response(status_code=503)
+            signature = request.headers.get("x-oneteam-signature", "")
+            self.pushes.append(
+                {
+                    "kind": request.headers.get("x-oneteam-kind"),
+                    "body": json.loads(body),
+                    "signed": verify(self.key, body, signature, now=time.time()),
+                    "at": asyncio.get_running_loop().time(),
+                }
+            )
+            self.arrived.set()
+            return Response(status_code=200)
+
+        return app
+
+    async def wait_for(self, predicate: Any, timeout_s: float = 5.0) -> dict[str, Any]:
+        """The first push matching `predicate` (waits for it)."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                for push in self.pushes:
+                    if predicate(push):
+                        return push
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@dataclass
+class Door:
+    """Everything a test needs: the hub, its URL and token, the partner door, the partner endpoint."""
+
+    hub: Hub
+    url: str
+    hub_token: str
+    service: SmartHomeService
+    endpoint: PartnerEndpoint
+    endpoint_url: str
+
+    def add_partner(
+        self, *, name: str = "GiGA Genie", rate_per_minute: int = 600, **kw: Any
+    ) -> tuple[Partner, str]:
+        redirect = kw.pop("redirect_uris", ["https://partner.example/link/callback"])
+        partner, secret = self.service.store.add_partner(
+            name, redirect, rate_per_minute=rate_per_minute, report_url=f"{self.endpoint_url}/homegraph", **kw
+        )
+        self.endpoint.key = partner.report_key
+        return partner, secret
+
+
+@pytest.fixture
+async def door(tmp_path: Path) -> AsyncIterator[Door]:
+    """A hub with the demo home's virtual appliances, its API with the partner door, and a partner side."""
+    home = load_home(DEMO_HOME)
+    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
+    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
+    endpoint = PartnerEndpoint()
+    async with hub:
+        token = await hub.create_token("test")
+        async with SmartHomeService(
+            hub, tmp_path / "oneteam.sqlite3", report_batch_window_s=0.05, report_backoff_s=0.05
+        ) as service:
+            app = create_app(
+                hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
+            )
+            app.state.smarthome = service
+            async with Serve(app) as api, Serve(endpoint.app()) as partner_side:
+                yield Door(hub, api.url, token, service, endpoint, partner_side.url)
+
+
+class _FormReader(HTMLParser):
+    """Reads the consent form the way a browser would: action, inputs, checkboxes that are checked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: list[tuple[str, str]] = []
+        self.devices: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.action = values.get("action", "")
+        if tag == "input" and values.get("type") == "hidden":
+            self.fields.append((values["name"], values.get("value", "")))
+        if tag == "input" and values.get("type") == "checkbox" and values.get("name") == "device":
+            self.devices.append(values["value"])
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def read_form(html: str) -> _FormReader:
+    reader = _FormReader()
+    reader.feed(html)
+    return reader
+
+
+@dataclass
+class Pkce:
+    """A PKCE verifier and its S256 challenge (RFC 7636 §4.1-4.2)."""
+
+    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+
+    @property
+    def challenge(self) -> str:
+        digest = hashlib.sha256(self.verifier.encode("ascii")).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_params(partner: Partner, pkce: Pkce, **extra: str) -> dict[str, str]:
+    params = {
+        "response_type": "code",
+        "client_id": partner.client_id,
+        "redirect_uri": partner.redirect_uris[0],
+        "state": "st-" + secrets.token_hex(4),
+        "scope": "devices.read devices.control",
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+    }
+    params.update(extra)
+    return params
+
+
+async def get_code(
+    client: httpx.AsyncClient, door: Door, params: dict[str, str], devices: list[str] | None = None
+) -> tuple[str, dict[str, list[str]]]:
+    """Open the consent page, approve with the hub token, and return the code from the redirect."""
+    page = await client.get(f"{door.url}/oauth/authorize", params=params)
+    assert page.status_code == 200, page.text
+    form = read_form(page.text)
+    data = [*form.fields, ("hub_token", door.hub_token), ("decision", "allow")]
+    data += [("device", d) for d in (devices if devices is not None else form.devices)]
+    answer = await client.post(form.action, content=urlencode(data), headers=FORM)
+    assert answer.status_code == 302, answer.text
+    location = urlsplit(answer.headers["location"])
+    query = parse_qs(location.query)
+    return query["code"][0], query
+
+
+async def link_account(
+    client: httpx.AsyncClient,
+    door: Door,
+    partner: Partner,
+    secret: str,
+    devices: list[str] | None = None,
+    scope: str | None = None,
+) -> dict[str, Any]:
+    """The whole account linking: consent page, code, token exchange with PKCE. Returns the tokens."""
+    pkce = Pkce()
+    params = authorize_params(partner, pkce, **({"scope": scope} if scope else {}))
+    code, query = await get_code(client, door, params, devices)
+    assert query["state"] == [params["state"]]
+    response = await client.post(
+        f"{door.url}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": params["redirect_uri"],
+            "code_verifier": pkce.verifier,
+        },
+        auth=(partner.client_id, secret),
+    )
+    assert response.status_code == 200, response.text
+    tokens: dict[str, Any] = response.json()
+    return tokens
+
+
+def intent(name: str, payload: dict[str, Any] | None = None, request_id: str = "") -> dict[str, Any]:
+    """A fulfillment request body."""
+    body: dict[str, Any] = {"intent": f"action.devices.{name}"}
+    if payload is not None:
+        body["payload"] = payload
+    return {"requestId": request_id or secrets.token_hex(8), "inputs": [body]}
+
+
+def execute_body(device_ids: list[str], command: str, params: dict[str, Any]) -> dict[str, Any]:
+    return intent(
+        "EXECUTE",
+        {
+            "commands": [
+                {
+                    "devices": [{"id": d} for d in device_ids],
+                    "execution": [{"command": f"action.devices.commands.{command}", "params": params}],
+                }
+            ]
+        },
+    )
