@@ -15,6 +15,7 @@ from rich.table import Table
 from oneteam.cli.client import HubClient
 from oneteam.cli.context import OUT, set_language
 from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_home, open_storage
+from oneteam.integrations.thinq.cli import app as thinq_app
 from oneteam.interop.cli import links_app, mcp, partners_app
 from oneteam.model import OneteamError
 
@@ -31,6 +32,7 @@ app.add_typer(home_app, name="home")
 app.add_typer(partners_app, name="partners", help="Partner clouds that may link accounts (OAuth2).")
 app.add_typer(links_app, name="links", help="Account links of partner clouds.")
 app.command("mcp")(mcp)
+app.add_typer(thinq_app, name="thinq", help="LG ThinQ appliances (ThinQ Connect).")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")]

@@ -27,6 +27,18 @@ class Parts:
     """Set on `app.state` under these names."""
 
 
+async def add_vendor_adapters(hub: Hub, config: HubConfig) -> None:
+    """Attach the device ecosystems this hub is configured for (beyond its virtual appliances)."""
+    from oneteam.integrations.thinq import ThinqAdapter, load_thinq_config
+    from oneteam.integrations.thinq.config import config_path
+
+    thinq_settings = config_path(config.data_dir)
+    if thinq_settings.exists():
+        # `oneteam thinq link` wrote this file; the adapter watches it for a renewed token.
+        await hub.add_adapter(ThinqAdapter(load_thinq_config(thinq_settings), config_file=thinq_settings))
+        hub.features.add("thinq")
+
+
 async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Parts:
     """Start every optional part for this hub; `stack` stops them when the hub stops."""
     parts = Parts()

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 
 from oneteam.api.app import create_app
 from oneteam.cli.context import OUT
-from oneteam.cli.parts import start_parts
+from oneteam.cli.parts import add_vendor_adapters, start_parts
 from oneteam.hub import HomeFileError, Hub, HubConfig, load_home, open_storage, parse_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Home
@@ -47,6 +47,7 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
         raise
     hub = Hub(home, storage, event_retention_s=config.event_retention_days * 86400, timezone=config.timezone)
     await hub.add_adapter(VirtualAdapter(home, time_scale=config.time_scale, tick_s=config.tick_s))
+    await add_vendor_adapters(hub, config)
     async with hub, AsyncExitStack() as stack:
         await storage.save_home(home.id, source, text)
         hub.start_task("retention", hub.run_retention(config.retention_interval_s))

@@ -65,6 +65,7 @@ class Hub:
         self._stack = AsyncExitStack()
         self._started = False
         self._agent: ConversationAgent | None = None
+        self._unavailable_reasons: dict[str, str] = {}
         self.scheduler = Scheduler(self, timezone)
         self.features: set[str] = set()
         """Optional parts running in this hub (`conversation`, `voice`, `maintenance`, ...)."""
@@ -189,6 +190,10 @@ class Hub:
         )
 
     def _set_available(self, device_id: str, is_available: bool, reason: str, source: str) -> None:
+        if is_available:
+            self._unavailable_reasons.pop(device_id, None)
+        else:
+            self._unavailable_reasons[device_id] = reason
         current = self._states.get(device_id)
         if current is None or current.is_available == is_available:
             return
@@ -246,7 +251,8 @@ class Hub:
         device = self.device(command.device_id)
         try:
             if not self._states[device.id].is_available:
-                raise DeviceUnavailable(device.id)
+                reason = self._unavailable_reasons.get(device.id, "")
+                raise DeviceUnavailable(device.id, reason, reason_key=reason if "." in reason else None)
             command = validate_command(command, device)
             await self._owners[device.id].execute(command)
         except OneteamError as exc:

@@ -57,3 +57,13 @@ async def test_several_commands_report_each_result(hub: Hub) -> None:
     )
     assert not isinstance(results[0], Exception)
     assert isinstance(results[1], InvalidValue)
+
+
+async def test_an_unavailable_device_explains_with_its_integrations_reason(hub: Hub) -> None:
+    hub._set_available("tv", False, "thinq.token_invalid", "thinq")
+    with pytest.raises(DeviceUnavailable) as caught:
+        await hub.dispatch(Command(device_id="tv", name="turn_on"))
+    assert caught.value.key == "thinq.token_invalid"
+    hub._set_available("tv", True, "", "thinq")
+    state = await hub.dispatch(Command(device_id="tv", name="turn_on"))
+    assert state.attributes["power"] is True

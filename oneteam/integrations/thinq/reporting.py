@@ -1,0 +1,81 @@
+"""What the ThinQ adapter has told the hub: each device's last attributes and availability.
+
+Only changes travel: an attribute is reported when its value differs from what the hub last
+heard, availability when it flips, and a cycle's end once (`finished` after anything else).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from oneteam.hub.adapter import AdapterSink
+from oneteam.model import Device, EventKind, StateValue
+
+
+class StateReporter:
+    """The adapter's side of the hub's state store."""
+
+    def __init__(self) -> None:
+        self.sink: AdapterSink | None = None
+        self._attributes: dict[str, dict[str, StateValue]] = {}
+        self._unavailable: set[str] = set()
+
+    def add(self, device: Device) -> None:
+        """A new device: announce it to the hub."""
+        self._attributes[device.id] = {}
+        if self.sink is not None:
+            self.sink.add_device(device)
+
+    def remove(self, device_id: str) -> None:
+        """A device left the account: tell the hub."""
+        self._attributes.pop(device_id, None)
+        self._unavailable.discard(device_id)
+        if self.sink is not None:
+            self.sink.remove_device(device_id)
+
+    def attributes(self, device_id: str) -> dict[str, StateValue]:
+        """The device's last reported attributes (a copy)."""
+        return dict(self._attributes.get(device_id, {}))
+
+    @property
+    def unavailable(self) -> set[str]:
+        """Devices reported unavailable."""
+        return set(self._unavailable)
+
+    def report(self, device_id: str, attributes: Mapping[str, StateValue]) -> None:
+        """Report the attributes that changed; the device answered, so it is available."""
+        known = self._attributes.setdefault(device_id, {})
+        changes = {k: v for k, v in attributes.items() if v is not None and known.get(k) != v}
+        finished = changes.get("run_state") == "finished" and known.get("run_state") not in (None, "finished")
+        known.update(changes)
+        self.set_available(device_id, True, "")
+        if self.sink is None:
+            return
+        if changes:
+            self.sink.report_state(device_id, changes)
+        if finished:
+            self.sink.report_event(device_id, EventKind.FINISHED, {"run_state": "finished"})
+
+    def set_available(self, device_id: str, is_available: bool, reason: str) -> None:
+        """Report availability when it flips; `reason` is an i18n key."""
+        if is_available == (device_id not in self._unavailable):
+            return
+        if is_available:
+            self._unavailable.discard(device_id)
+        else:
+            self._unavailable.add(device_id)
+        if self.sink is not None:
+            self.sink.report_availability(device_id, is_available, reason)
+
+    def set_all_available(self, device_ids: Iterable[str], is_available: bool, reason: str = "") -> None:
+        """The same availability for many devices (the account's token, LG's outage)."""
+        for device_id in list(device_ids):
+            self.set_available(device_id, is_available, reason)
+
+    def warn(self, device_ids: Iterable[str], data: Mapping[str, Any]) -> None:
+        """A WARNING event on each device (a back-off, an appliance's own notification)."""
+        if self.sink is None:
+            return
+        for device_id in device_ids:
+            self.sink.report_event(device_id, EventKind.WARNING, data)
