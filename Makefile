@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 EXTRAS ?= dev
 HOST ?= 127.0.0.1
 PORT ?= 8123
+MQTT_PORT ?= 1883
 
 .PHONY: run test test-spark lint bench setup clean
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/oneteam serve --demo --host $(HOST) --port $(PORT)
+	$(VENV)/bin/oneteam serve --demo --host $(HOST) --port $(PORT) --mqtt-port $(MQTT_PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not spark" $(PYTEST_ARGS)

@@ -15,13 +15,15 @@ from rich.table import Table
 from oneteam.cli.client import HubClient
 from oneteam.cli.context import OUT, set_language
 from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_home, open_storage
+from oneteam.integrations.mqtt.cli import broker as mqtt_broker
+from oneteam.integrations.mqtt.cli import simulate
 from oneteam.integrations.thinq.cli import app as thinq_app
 from oneteam.interop.cli import links_app, mcp, partners_app
 from oneteam.model import OneteamError
 
 app = typer.Typer(
     name="oneteam",
-    help="oneteam — 한 팀으로 움직이는 집 (a Korean-first smart-home hub).",
+    help="oneteam: one team of assistants, appliances and AI services in a Korean-first home hub.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -33,6 +35,8 @@ app.add_typer(partners_app, name="partners", help="Partner clouds that may link 
 app.add_typer(links_app, name="links", help="Account links of partner clouds.")
 app.command("mcp")(mcp)
 app.add_typer(thinq_app, name="thinq", help="LG ThinQ appliances (ThinQ Connect).")
+app.command("simulate")(simulate)
+app.command("mqtt-broker")(mqtt_broker)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")]
@@ -66,12 +70,23 @@ def serve(
         float | None, typer.Option("--time-scale", help="Simulated seconds per second.")
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="A hub configuration YAML file.")] = None,
+    mqtt_port: Annotated[
+        int | None, typer.Option("--mqtt-port", help="Start the embedded MQTT broker on this port.")
+    ] = None,
+    mqtt_url: Annotated[str | None, typer.Option("--mqtt-url", help="Join this MQTT broker instead.")] = None,
 ) -> None:
     """Run the hub and its API."""
     from oneteam.cli.serve import run_hub
 
     settings = load_config(
-        config, home_file=home, host=host, port=port, data_dir=data_dir, time_scale=time_scale
+        config,
+        home_file=home,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        time_scale=time_scale,
+        mqtt_port=mqtt_port,
+        mqtt_url=mqtt_url,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_hub(settings, show_token=demo))

@@ -43,7 +43,19 @@ async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Par
     """Start every optional part for this hub; `stack` stops them when the hub stops."""
     parts = Parts()
     await _partner_door(hub, config, stack, parts)
+    await _mqtt(hub, config, stack)
     return parts
+
+
+async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> None:
+    if config.mqtt_url is None and config.mqtt_port is None:
+        return
+    from oneteam.integrations.mqtt import mqtt_for_hub
+
+    await stack.enter_async_context(
+        mqtt_for_hub(hub, broker_url=config.mqtt_url, embedded_port=config.mqtt_port or 1883)
+    )
+    hub.features.add("mqtt")
 
 
 async def _partner_door(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:

@@ -39,7 +39,16 @@ class HubConfig(BaseModel):
     )
     event_retention_days: float = Field(default=30.0, gt=0)
     retention_interval_s: float = Field(default=3600.0, gt=0)
-    timezone: str = Field(default="Asia/Seoul", description="Local time for schedules such as '저녁 7시에'.")
+    mqtt_url: str | None = Field(
+        default=None, description="An MQTT broker to join (mqtt://user:pass@host:1883, mqtts:// for TLS)."
+    )
+    mqtt_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Embedded MQTT broker port (used when no mqtt_url).",
+    )
+    timezone: str = Field(default="Asia/Seoul", description="Local time zone for schedules at a time of day.")
     durable_writes: bool = Field(default=False, description="fsync every commit (survives power loss).")
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
 
@@ -54,6 +63,8 @@ _ENV_FIELDS = {
     "ONETEAM_DATABASE_URL": "database_url",
     "ONETEAM_HOME": "home_file",
     "ONETEAM_TIME_SCALE": "time_scale",
+    "ONETEAM_MQTT_URL": "mqtt_url",
+    "ONETEAM_MQTT_PORT": "mqtt_port",
     "ONETEAM_TICK_S": "tick_s",
     "ONETEAM_EVENT_RETENTION_DAYS": "event_retention_days",
 }

@@ -1,0 +1,153 @@
+"""CLI commands of the MQTT integration: `simulate` (many devices) and `mqtt-broker` (embedded broker).
+
+Registered by the `oneteam` command as `app.command("simulate")(simulate)` and
+`app.command("mqtt-broker")(broker)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from oneteam.i18n import render
+from oneteam.integrations.mqtt.broker import EmbeddedBroker
+from oneteam.integrations.mqtt.client import BrokerError, parse_broker_url
+from oneteam.integrations.mqtt.const import DEFAULT_DISCOVERY_PREFIX
+from oneteam.integrations.mqtt.simulator import KINDS, Simulator
+
+CONNECT_WAIT_S = 10.0
+"""How long `simulate` waits for its connections before it gives up."""
+
+_console = Console()
+_errors = Console(stderr=True)
+
+
+def _language() -> str:
+    for variable in ("ONETEAM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "ko"
+    return "ko"
+
+
+def _t(key: str, **params: object) -> str:
+    return render(key, _language(), **params)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    _errors.print(f"[red]{message}[/red]", highlight=False)
+    return typer.Exit(code)
+
+
+def simulate(
+    devices: Annotated[int, typer.Option("--devices", min=1, max=100_000, help="How many devices.")] = 100,
+    broker: Annotated[str, typer.Option("--broker", help="mqtt://[user:pass@]host:port or mqtts://...")] = (
+        "mqtt://127.0.0.1:1883"
+    ),
+    interval_s: Annotated[
+        float, typer.Option("--interval", min=0.1, help="Seconds between two state reports of one device.")
+    ] = 10.0,
+    per_connection: Annotated[
+        int, typer.Option("--per-connection", min=1, help="Devices behind one MQTT connection (a gateway).")
+    ] = 1000,
+    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated components to simulate.")] = ",".join(
+        KINDS
+    ),
+    prefix: Annotated[str, typer.Option("--prefix", help="Discovery prefix.")] = DEFAULT_DISCOVERY_PREFIX,
+    duration_s: Annotated[
+        float, typer.Option("--duration", min=0, help="Stop after this many seconds (0: never).")
+    ] = 0,
+    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="CA certificate for mqtts://.")] = None,
+) -> None:
+    """Run many MQTT devices in one process: they announce themselves, report state and obey commands."""
+    chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    unknown = [k for k in chosen if k not in KINDS]
+    if not chosen or unknown:
+        raise _fail(f"--kinds: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(KINDS)}")
+    try:
+        settings = parse_broker_url(broker, ca_file=ca_file)
+    except BrokerError as exc:
+        raise _fail(_t("error.mqtt_broker", reason=str(exc))) from None
+    simulator = Simulator(settings, devices, per_gateway=per_connection, prefix=prefix, kinds=chosen)
+    with contextlib.suppress(KeyboardInterrupt):
+        code = asyncio.run(_run_simulator(simulator, broker, devices, interval_s, duration_s))
+        if code:
+            raise typer.Exit(code)
+
+
+async def _run_simulator(
+    simulator: Simulator, broker: str, devices: int, interval_s: float, duration_s: float
+) -> int:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}"),
+    )
+    async with simulator:
+        with Progress(*columns, TimeElapsedColumn(), console=_console, transient=False) as progress:
+            connecting = progress.add_task(
+                _t("mqtt.connecting", broker=broker, devices=devices), total=devices
+            )
+            deadline = time.monotonic() + CONNECT_WAIT_S
+            while time.monotonic() < deadline:
+                connected = sum(len(g.devices) for g in simulator.gateways if g.client.connected.is_set())
+                progress.update(connecting, completed=connected)
+                if connected == devices:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                _errors.print(
+                    _t("mqtt.unreachable", broker=broker, seconds=f"{CONNECT_WAIT_S:g}"), highlight=False
+                )
+                return 1
+            _console.print(
+                _t("mqtt.announced", devices=devices, gateways=len(simulator.gateways)), highlight=False
+            )
+            reporting = progress.add_task(_t("mqtt.reporting"), total=None)
+            reports = asyncio.create_task(simulator.run_reports(interval_s), name="simulator-reports")
+            started = time.monotonic()
+            try:
+                while not duration_s or time.monotonic() - started < duration_s:
+                    await asyncio.sleep(0.5)
+                    progress.update(reporting, completed=simulator.published)
+            finally:
+                reports.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reports
+    obeyed = sum(len(d.received) for d in simulator.devices.values())
+    _console.print(_t("mqtt.stopped", published=simulator.published, obeyed=obeyed), highlight=False)
+    return 0
+
+
+def broker(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 1883,
+    username: Annotated[
+        str | None, typer.Option("--username", help="Require this user (with --password).")
+    ] = None,
+    password: Annotated[str | None, typer.Option("--password", envvar="ONETEAM_MQTT_PASSWORD")] = None,
+) -> None:
+    """Run the embedded MQTT broker on its own (Mosquitto is the choice for production)."""
+    if (username is None) != (password is None):
+        raise _fail("--username and --password go together")
+    users = {username: password} if username is not None and password is not None else None
+
+    async def serve() -> None:
+        try:
+            async with EmbeddedBroker(host, port, users=users) as embedded:
+                _console.print(_t("mqtt.broker_running", host=host, port=embedded.port), highlight=False)
+                await asyncio.Event().wait()
+        except OSError as exc:
+            raise _fail(_t("error.mqtt_broker", reason=str(exc)), code=1) from None
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())

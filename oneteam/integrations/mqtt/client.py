@@ -1,0 +1,406 @@
+"""An asyncio MQTT client on paho's packet engine: reconnect with backoff, re-subscribe, QoS 1 acks.
+
+paho does the protocol; this module drives its socket from the event loop (`add_reader`), the way
+aiomqtt does, but hands each message straight to a handler instead of through a queue, and turns
+on TCP_NODELAY (Nagle's delay made command round trips ~21 ms instead of ~1 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from oneteam.integrations.mqtt.const import RECONNECT_MAX_S, RECONNECT_MIN_S, SUBSCRIBE_BATCH
+from oneteam.model import OneteamError
+
+_LOGGER = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes], None]
+"""Called on the loop with (topic, payload) for every message on a subscribed filter."""
+
+
+class BrokerError(OneteamError):
+    """The broker cannot be used: a bad URL, refused credentials, or unreachable."""
+
+    key = "error.mqtt_broker"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason=message)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerSettings:
+    """Where and how to reach the broker."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = False
+    """Encrypt the connection (`mqtts://`); the system's CAs verify the broker unless `ca_file` is set."""
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    """Client certificate, for brokers that require one (`require_certificate true`)."""
+    key_file: Path | None = None
+    tls_insecure: bool = False
+    """Skip the host-name check (self-signed test brokers only)."""
+    keepalive_s: int = 30
+    client_id: str = ""
+
+
+def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
+    """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → settings; BrokerError when malformed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+        raise BrokerError(f"broker URL must look like mqtt://host:1883 or mqtts://host:8883, got {url!r}")
+    use_tls = parts.scheme in ("mqtts", "ssl")
+    try:
+        port = parts.port or (8883 if use_tls else 1883)
+    except ValueError as exc:
+        raise BrokerError(f"bad port in broker URL {url!r}") from exc
+    return BrokerSettings(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        **tls,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    """A retained message the broker publishes for us if we vanish, and its opposite on connect."""
+
+    topic: str
+    offline: str
+    online: str
+
+
+class _BufferedSocket:
+    """A socket that reads 64 KiB at a time and hands paho the small pieces it asks for."""
+
+    __slots__ = ("_buffer", "_position", "_sock")
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._buffer = b""
+        self._position = 0
+
+    def recv(self, size: int) -> bytes:
+        if self._position >= len(self._buffer):
+            self._buffer = self._sock.recv(65536)  # BlockingIOError / SSLWantReadError pass to paho
+            self._position = 0
+            if not self._buffer:
+                return b""
+        chunk = self._buffer[self._position : self._position + size]
+        self._position += len(chunk)
+        return chunk
+
+    def has_data(self) -> bool:
+        return self._position < len(self._buffer)
+
+    def pending(self) -> int:
+        extra = self._sock.pending() if hasattr(self._sock, "pending") else 0
+        return len(self._buffer) - self._position + int(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class MqttClient:
+    """One connection to the broker for the life of an `async with` block; it reconnects by itself."""
+
+    def __init__(self, settings: BrokerSettings, *, will: Will | None = None, name: str = "mqtt") -> None:
+        self.settings = settings
+        self.name = name
+        self._will = will
+        self._paho = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            clean_session=True,
+            protocol=paho.MQTTv311,
+        )
+        self._paho.max_inflight_messages_set(1000)
+        self._paho.max_queued_messages_set(100_000)
+        if settings.username is not None:
+            self._paho.username_pw_set(settings.username, settings.password)
+        if settings.use_tls:
+            self._paho.tls_set(
+                ca_certs=str(settings.ca_file) if settings.ca_file else None,
+                certfile=str(settings.cert_file) if settings.cert_file else None,
+                keyfile=str(settings.key_file) if settings.key_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+            self._paho.tls_insecure_set(settings.tls_insecure)
+        if will is not None:
+            self._paho.will_set(will.topic, will.offline, qos=1, retain=True)
+        self._paho.on_connect = self._on_connect
+        self._paho.on_disconnect = self._on_disconnect
+        self._paho.on_message = self._on_message
+        self._paho.on_publish = self._on_publish
+        self._paho.on_subscribe = self._on_ack
+        self._paho.on_unsubscribe = self._on_ack
+        self._paho.on_socket_open = self._on_socket_open
+        self._paho.on_socket_close = self._on_socket_close
+        self._paho.on_socket_register_write = self._on_register_write
+        self._paho.on_socket_unregister_write = self._on_unregister_write
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lost: asyncio.Event = asyncio.Event()
+        self.connected = asyncio.Event()
+        """Set while a session with the broker is up."""
+        self._exact: dict[str, list[MessageHandler]] = {}
+        self._wildcards: dict[str, list[MessageHandler]] = {}
+        self._pending_subscribe: list[str] = []
+        self._acks: dict[int, asyncio.Future[None]] = {}
+        self._packets = 0
+        self._connection_listeners: list[Callable[[bool], None]] = []
+        self._refused: str | None = None
+        self._closing = False
+        self._fd = -1
+        self._buffered: _BufferedSocket | None = None
+        self.messages_received = 0
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> MqttClient:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name=f"{self.name}-connection")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.connected.is_set() and self._will is not None:
+            # A polite goodbye: the broker does not publish the will on a clean DISCONNECT.
+            self._paho.publish(self._will.topic, self._will.offline, qos=0, retain=True)
+        self._paho.disconnect()
+        self._paho.loop_write()
+        self._close_socket_callbacks()
+        self.connected.clear()
+        for future in self._acks.values():
+            if not future.done():
+                future.cancel()
+        self._acks.clear()
+
+    async def wait_connected(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for a session; whether one is up."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.connected.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def on_connection(self, listener: Callable[[bool], None]) -> None:
+        """Call `listener(True)` after every (re)connect and subscription, `listener(False)` on loss."""
+        self._connection_listeners.append(listener)
+
+    async def _run(self) -> None:
+        delay_s = RECONNECT_MIN_S
+        first = True
+        while True:
+            self._lost.clear()
+            try:
+                if first:
+                    self._paho.connect(self.settings.host, self.settings.port, self.settings.keepalive_s)
+                else:
+                    self._paho.reconnect()
+            except (OSError, ssl.SSLError) as exc:
+                _LOGGER.debug(
+                    "%s: cannot reach %s:%d: %s", self.name, self.settings.host, self.settings.port, exc
+                )
+                # Jitter, so a fleet of clients does not reconnect in lockstep.
+                await asyncio.sleep(delay_s * random.uniform(0.8, 1.2))
+                delay_s = min(delay_s * 2, RECONNECT_MAX_S)
+                continue
+            first = False
+            misc = asyncio.create_task(self._misc_loop(), name=f"{self.name}-keepalive")
+            try:
+                await self._lost.wait()
+            finally:
+                misc.cancel()
+            if self._refused is not None:
+                _LOGGER.error("%s: broker refused the connection: %s", self.name, self._refused)
+            delay_s = RECONNECT_MIN_S if self._refused is None else RECONNECT_MAX_S
+            await asyncio.sleep(delay_s)
+
+    async def _misc_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self._paho.loop_misc()
+
+    # -- socket glue (paho calls these on the loop thread) ----------------------------------
+
+    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        assert self._loop is not None
+        # paho reads each packet with three recv() calls (type, length, body); reading 64 KiB at a
+        # time and serving paho from that buffer nearly doubled the messages per second here.
+        self._buffered = _BufferedSocket(sock)
+        client._sock = self._buffered  # paho has no hook to wrap its socket
+        # Register by number: paho may have closed the socket object by the time we unregister.
+        self._fd = sock.fileno()
+        self._loop.add_reader(self._fd, self._on_readable)
+
+    def _on_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._close_socket_callbacks()
+
+    def _on_register_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        if self._fd >= 0:
+            self._loop.add_writer(self._fd, self._paho.loop_write)
+
+    def _on_unregister_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        if self._fd >= 0:
+            self._loop.remove_writer(self._fd)
+
+    def _close_socket_callbacks(self) -> None:
+        if self._fd >= 0 and self._loop is not None:
+            self._loop.remove_reader(self._fd)
+            self._loop.remove_writer(self._fd)
+        self._fd = -1
+
+    def _on_readable(self) -> None:
+        # paho reads one packet per loop_read when nothing is in flight; keep reading while
+        # packets arrive so a burst costs one wake-up, not one per message.
+        for _ in range(1000):
+            before = self._packets
+            if self._paho.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return
+            if self._packets == before and not (self._buffered and self._buffered.has_data()):
+                return
+        # Data already buffered wakes no epoll: come back after letting other tasks run.
+        if self._buffered is not None and self._buffered.has_data() and self._loop is not None:
+            self._loop.call_soon(self._on_readable)
+
+    # -- paho callbacks ---------------------------------------------------------------------
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        self._packets += 1
+        if reason.is_failure:
+            self._refused = str(reason)
+            return
+        self._refused = None
+        _LOGGER.info("%s: connected to %s:%d", self.name, self.settings.host, self.settings.port)
+        if self._will is not None:
+            self._paho.publish(self._will.topic, self._will.online, qos=1, retain=True)
+        self._pending_subscribe = [*self._exact, *self._wildcards]
+        self._flush_subscriptions()
+        self.connected.set()
+        for listener in list(self._connection_listeners):
+            listener(True)
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        was_connected = self.connected.is_set()
+        self.connected.clear()
+        self._lost.set()
+        if was_connected and not self._closing:
+            _LOGGER.warning("%s: connection to the broker lost (%s)", self.name, reason)
+            for listener in list(self._connection_listeners):
+                listener(False)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        self._packets += 1
+        self.messages_received += 1
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            _LOGGER.warning("%s: message with a topic that is not UTF-8 skipped", self.name)
+            return
+        handlers = self._exact.get(topic)
+        if handlers is None:
+            handlers = [
+                h for f, hs in self._wildcards.items() if paho.topic_matches_sub(f, topic) for h in hs
+            ]
+        for handler in handlers:
+            try:
+                handler(topic, bytes(message.payload))
+            except Exception:
+                # One bad message must never end the connection's read loop.
+                _LOGGER.exception("%s: handler failed for a message on %s", self.name, topic)
+
+    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        self._packets += 1
+        future = self._acks.pop(mid, None)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def _on_ack(self, client: paho.Client, userdata: Any, mid: int, *rest: Any) -> None:
+        self._packets += 1
+
+    # -- subscriptions and publishing -------------------------------------------------------
+
+    def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
+        """Deliver messages on `topic_filter` to `handler`, now and after every reconnect."""
+        table = self._wildcards if ("+" in topic_filter or "#" in topic_filter) else self._exact
+        handlers = table.setdefault(topic_filter, [])
+        handlers.append(handler)
+        if len(handlers) == 1 and self.connected.is_set():
+            self._pending_subscribe.append(topic_filter)
+            if len(self._pending_subscribe) == 1 and self._loop is not None:
+                # Batch: thousands of discovered devices become a few SUBSCRIBE packets.
+                self._loop.call_soon(self._flush_subscriptions)
+
+    def unsubscribe(self, topic_filter: str, handler: MessageHandler) -> None:
+        """Stop delivering `topic_filter` to `handler`; unsubscribe at the broker when none is left."""
+        table = self._wildcards if ("+" in topic_filter or "#" in topic_filter) else self._exact
+        handlers = table.get(topic_filter)
+        if handlers is None or handler not in handlers:
+            return
+        handlers.remove(handler)
+        if not handlers:
+            del table[topic_filter]
+            if self.connected.is_set():
+                self._paho.unsubscribe(topic_filter)
+
+    def _flush_subscriptions(self) -> None:
+        pending, self._pending_subscribe = self._pending_subscribe, []
+        if not self.connected.is_set() and not self._paho.is_connected():
+            return
+        for start in range(0, len(pending), SUBSCRIBE_BATCH):
+            self._paho.subscribe([(t, 1) for t in pending[start : start + SUBSCRIBE_BATCH]])
+
+    def publish(self, topic: str, payload: str | bytes, *, qos: int = 0, retain: bool = False) -> None:
+        """Send a message without waiting (QoS 1 ones are still resent by paho after a reconnect)."""
+        self._paho.publish(topic, payload, qos=qos, retain=retain)
+
+    async def publish_acked(self, topic: str, payload: str | bytes, *, retain: bool = False) -> None:
+        """Send with QoS 1 and return once the broker acknowledged it (PUBACK)."""
+        assert self._loop is not None
+        info = self._paho.publish(topic, payload, qos=1, retain=retain)
+        if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
+            raise BrokerError("too many unacknowledged messages queued for the broker")
+        if info.is_published():
+            return
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._acks[info.mid] = future
+        try:
+            await future
+        finally:
+            self._acks.pop(info.mid, None)

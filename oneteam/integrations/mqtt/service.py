@@ -1,0 +1,70 @@
+"""MQTT for a running hub in one block: broker (embedded or external), adapter and discovery out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from oneteam.hub import Hub
+from oneteam.integrations.mqtt.adapter import MqttAdapter
+from oneteam.integrations.mqtt.broker import EmbeddedBroker
+from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings, MqttClient, Will, parse_broker_url
+from oneteam.integrations.mqtt.const import DEFAULT_BASE_TOPIC, PAYLOAD_OFFLINE, PAYLOAD_ONLINE, STATUS_SUFFIX
+from oneteam.integrations.mqtt.discovery_out import DiscoveryPublisher
+
+
+@asynccontextmanager
+async def mqtt_for_hub(
+    hub: Hub,
+    *,
+    broker_url: str | None = None,
+    embedded_host: str = "127.0.0.1",
+    embedded_port: int = 1883,
+    users: Mapping[str, str] | None = None,
+    export: bool = True,
+) -> AsyncIterator[BrokerSettings]:
+    """Attach MQTT to a started hub; yields how to reach the broker.
+
+    With no `broker_url` an embedded broker is started on `embedded_host:embedded_port`
+    (`users` = username → password turns on authentication). With `export`, the hub's own
+    devices are published with discovery so Home Assistant or any MQTT tool can drive them.
+    """
+    async with AsyncExitStack() as stack:
+        if broker_url is None:
+            try:
+                broker = await stack.enter_async_context(
+                    EmbeddedBroker(embedded_host, embedded_port, users=users)
+                )
+            except OSError as exc:
+                # Most often another broker (a system Mosquitto) already has the port.
+                raise BrokerError(
+                    f"cannot listen on {embedded_host}:{embedded_port}: {exc.strerror}"
+                ) from exc
+            username, password = next(iter((users or {}).items()), (None, None))
+            settings = BrokerSettings(
+                host=embedded_host, port=broker.port, username=username, password=password
+            )
+        else:
+            settings = parse_broker_url(broker_url)
+        adapter = MqttAdapter(settings, home=hub.home)
+        await hub.add_adapter(adapter)
+        stack.push_async_callback(adapter.stop)
+        if export:
+            will = Will(f"{DEFAULT_BASE_TOPIC}/{STATUS_SUFFIX}", PAYLOAD_OFFLINE, PAYLOAD_ONLINE)
+            client = await stack.enter_async_context(MqttClient(settings, will=will, name="mqtt-export"))
+            events = await stack.enter_async_context(hub.subscribe("mqtt-export", maxsize=10_000))
+            publisher = DiscoveryPublisher(client)
+            task = asyncio.create_task(
+                publisher.run(hub.devices(), hub.states(), events, hub.dispatch, lookup=hub.device),
+                name="mqtt-export",
+            )
+
+            async def _end() -> None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+            stack.push_async_callback(_end)
+        yield settings
