@@ -1,73 +1,81 @@
 """Korean particles (조사) chosen by the final sound of the word they follow.
 
-A Hangul syllable has a final consonant (받침) when (code - 0xAC00) % 28 != 0. The particle
-pairs differ on that: 을/를, 이/가, 은/는, 과/와, 아/야, and 으로/로, where a final ㄹ takes 로
-(`서울로`, `18도로` is read 십팔 도로). Digits and Latin letters are read aloud to decide:
-`24` ends in 사 (no final), `10` in 십 (final ㅂ), `TV` in 비 (no final).
+A Hangul syllable has a final consonant (받침) when (code - 0xAC00) % 28 != 0; index 8 is ㄹ,
+which takes 로 where other finals take 으로. Digits and Latin letters are read aloud to decide:
+`24` ends in 사 (no final), `10` in 십 (final ㅂ), `TV` in 비 (no final). The particle pairs and
+the sounds of digits and letters live in josa.yaml.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
 _HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
-_RIEUL = 8  # index of ㄹ among final consonants
-
-# How the last digit of a number sounds in Sino-Korean: 1 일, 2 이, 3 삼, ...; 0 is read by its
-# highest non-zero place: 10 십, 100 백, 1000 천, 10000 만.
-_DIGIT_FINAL = {
-    "0": "ㅇ",
-    "1": "ㄹ",
-    "2": "",
-    "3": "ㅁ",
-    "4": "",
-    "5": "",
-    "6": "ㄱ",
-    "7": "ㄹ",
-    "8": "ㄹ",
-    "9": "",
-}
-_PLACE_FINAL = {1: "ㅂ", 2: "ㄱ", 3: "", 4: "ㄴ"}  # 십, 백, 천, 만
-# Latin letters as Koreans spell them aloud: only L, M, N, R end in a consonant (엘, 엠, 엔, 알).
-_LETTER_FINAL = {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "r": "ㄹ"}
-
-_PAIRS = {
-    "을": ("을", "를"),
-    "를": ("을", "를"),
-    "이": ("이", "가"),
-    "가": ("이", "가"),
-    "은": ("은", "는"),
-    "는": ("은", "는"),
-    "과": ("과", "와"),
-    "와": ("과", "와"),
-    "아": ("아", "야"),
-    "야": ("아", "야"),
-    "이에요": ("이에요", "예요"),
-    "예요": ("이에요", "예요"),
-    "이랑": ("이랑", "랑"),
-    "랑": ("이랑", "랑"),
-}
+_RIEUL_INDEX = 8  # position of ㄹ among the 28 final-consonant slots
+_ANY_FINAL = "*"  # stands for "some final consonant other than ㄹ"
 
 
-def _final(word: str) -> str:  # noqa: PLR0911 - one early answer per kind of last character
-    """The final consonant of how `word` is read aloud ('' for none), ignoring trailing marks."""
-    stripped = word.rstrip(" .,!?)]}\"'%°")
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    pairs: dict[str, tuple[str, str]]
+    """Either form of a particle → (after a final consonant, after a vowel)."""
+    digit_finals: dict[str, str]
+    place_finals: dict[int, str]
+    letter_finals: dict[str, str]
+    rieul: str
+    directional: tuple[str, str]
+    """The 으로/로 pair, which treats a final ㄹ like a vowel."""
+
+
+@cache
+def _rules() -> _Rules:
+    data = yaml.safe_load((resources.files("oneteam.i18n") / "josa.yaml").read_text(encoding="utf-8"))
+    pairs: dict[str, tuple[str, str]] = {}
+    for consonant_form, vowel_form in data["pairs"]:
+        pairs[consonant_form] = pairs[vowel_form] = (consonant_form, vowel_form)
+    directional = next(pair for pair in pairs.values() if pair[1] == "로")
+    return _Rules(
+        pairs=pairs,
+        digit_finals={str(k): str(v) for k, v in data["digit_finals"].items()},
+        place_finals={int(k): str(v) for k, v in data["place_finals"].items()},
+        letter_finals={str(k): str(v) for k, v in data["letter_finals"].items()},
+        rieul=str(data["rieul"]),
+        directional=directional,
+    )
+
+
+def _final(word: str) -> str:
+    """The final consonant of how `word` is read aloud ('' for none, `*` for one other than ㄹ)."""
+    rules = _rules()
     if word.rstrip().endswith("%"):
-        return ""  # 퍼센트
+        return ""  # read 퍼센트
+    stripped = word.rstrip(" .,!?)]}\"'°")
     if not stripped:
         return ""
     last = stripped[-1]
     code = ord(last)
     if _HANGUL_FIRST <= code <= _HANGUL_LAST:
         index = (code - _HANGUL_FIRST) % 28
-        return "" if index == 0 else ("ㄹ" if index == _RIEUL else "ㅇ")
+        return "" if index == 0 else rules.rieul if index == _RIEUL_INDEX else _ANY_FINAL
     if last.isdigit():
-        digits = stripped[len(stripped.rstrip("0123456789")) :]
-        if last != "0":
-            return _DIGIT_FINAL[last]
-        zeros = len(digits) - len(digits.rstrip("0"))
-        return _PLACE_FINAL.get(zeros if zeros <= 3 else 4, "ㄴ") if digits.strip("0") else "ㅇ"
+        return _number_final(stripped, rules)
     if last.isalpha():
-        return _LETTER_FINAL.get(last.lower(), "")
+        return rules.letter_finals.get(last.lower(), "")
     return ""
+
+
+def _number_final(text: str, rules: _Rules) -> str:
+    digits = text[len(text.rstrip("0123456789")) :]
+    if digits[-1] != "0":
+        return rules.digit_finals[digits[-1]]
+    if not digits.strip("0"):
+        return rules.digit_finals["0"]
+    zeros = len(digits) - len(digits.rstrip("0"))
+    return rules.place_finals[min(zeros, max(rules.place_finals))]
 
 
 def has_final_consonant(word: str) -> bool:
@@ -77,10 +85,11 @@ def has_final_consonant(word: str) -> bool:
 
 def attach(word: str, particle: str) -> str:
     """`word` with the form of `particle` that fits it: attach('에어컨', '를') → '에어컨을'."""
+    rules = _rules()
     final = _final(word)
-    if particle in ("으로", "로"):
-        return word + ("으로" if final not in ("", "ㄹ") else "로")
-    pair = _PAIRS.get(particle)
+    pair = rules.pairs.get(particle)
     if pair is None:
         return word + particle
+    if pair == rules.directional:
+        return word + (pair[0] if final not in ("", rules.rieul) else pair[1])
     return word + (pair[0] if final else pair[1])
