@@ -22,7 +22,7 @@ from oneteam.i18n import attach, has_final_consonant, language_from_header, rend
         ("3", "을", "3을"),  # 삼
         ("2", "을", "2를"),  # 이
         ("100", "이", "100이"),  # 백
-        ("1000", "이", "1000이"),  # 천: no final consonant
+        ("1000", "이", "1000이"),  # 천
         ("50%", "을", "50%를"),  # 퍼센트
         ("LG", "가", "LG가"),  # 지
         ("HDMI", "가", "HDMI가"),
