@@ -44,7 +44,25 @@ async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Par
     parts = Parts()
     await _partner_door(hub, config, stack, parts)
     await _mqtt(hub, config, stack)
+    await _maintenance(hub, config, parts)
     return parts
+
+
+async def _maintenance(hub: Hub, config: HubConfig, parts: Parts) -> None:
+    from oneteam.api import maintenance as maintenance_api
+    from oneteam.services.maintenance import MaintenanceService, ModelStore, models_dir
+
+    service = MaintenanceService(ModelStore(models_dir(config.data_dir)), publish=hub.publish)
+    await service.start()  # loads the appliance models, training them on a simulated fleet at first start
+
+    async def watch() -> None:
+        async with hub.subscribe("maintenance", maxsize=10_000) as events:
+            await service.run(events)
+
+    hub.start_task("maintenance", watch())
+    parts.routers.append(maintenance_api.router)
+    parts.state["maintenance"] = service
+    hub.features.add("maintenance")
 
 
 async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> None:

@@ -14,10 +14,13 @@ from oneteam.cli.context import OUT
 from oneteam.cli.parts import add_vendor_adapters, start_parts
 from oneteam.hub import HomeFileError, Hub, HubConfig, load_home, open_storage, parse_home
 from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.integrations.virtual.adapter import SECONDS_PER_DAY
 from oneteam.model import Home
 
 _LOGGER = logging.getLogger(__name__)
 DEMO_HOME = Path(__file__).resolve().parent.parent / "homes" / "demo.yaml"
+DEMO_WEAR_DAY_S = 6.0
+DEMO_DAYS_LEFT = {"washer": 25.0}
 
 
 def _choose_home(path: Path | None, stored_text: str | None) -> tuple[Home, str, str]:
@@ -46,7 +49,16 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
         await storage.close()
         raise
     hub = Hub(home, storage, event_retention_s=config.event_retention_days * 86400, timezone=config.timezone)
-    await hub.add_adapter(VirtualAdapter(home, time_scale=config.time_scale, tick_s=config.tick_s))
+    await hub.add_adapter(
+        VirtualAdapter(
+            home,
+            time_scale=config.time_scale,
+            tick_s=config.tick_s,
+            wear_day_s=config.wear_day_s or (DEMO_WEAR_DAY_S if show_token else SECONDS_PER_DAY),
+            # The demo washer's drum bearing is wearing out, so a failure warning shows within a minute.
+            days_left=DEMO_DAYS_LEFT if show_token else None,
+        )
+    )
     await add_vendor_adapters(hub, config)
     async with hub, AsyncExitStack() as stack:
         await storage.save_home(home.id, source, text)

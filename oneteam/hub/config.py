@@ -37,6 +37,11 @@ class HubConfig(BaseModel):
     tick_s: float = Field(
         default=1.0, gt=0, description="How often virtual devices advance, in real seconds."
     )
+    wear_day_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Simulated seconds per day of appliance wear (a day; the demo uses 6 s).",
+    )
     event_retention_days: float = Field(default=30.0, gt=0)
     retention_interval_s: float = Field(default=3600.0, gt=0)
     mqtt_url: str | None = Field(

@@ -11,6 +11,10 @@ from collections.abc import Mapping, Sequence
 from oneteam.hub.adapter import AdapterSink
 from oneteam.integrations.virtual.appliances import APPLIANCES, Appliance
 from oneteam.model import Command, Device, DeviceNotFound, Home, State
+from oneteam.sim import PROFILES, DegradingAppliance
+
+SECONDS_PER_DAY = 86400.0
+_DEFAULT_AGE_FRACTION = (0.0, 0.6)  # units start somewhere in the first 60 % of their life
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -20,14 +24,32 @@ class VirtualAdapter:
 
     name = "virtual"
 
-    def __init__(self, home: Home, *, time_scale: float = 1.0, tick_s: float = 1.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        home: Home,
+        *,
+        time_scale: float = 1.0,
+        tick_s: float = 1.0,
+        seed: int = 0,
+        wear_day_s: float = SECONDS_PER_DAY,
+        days_left: Mapping[str, float] | None = None,
+    ) -> None:
+        """`wear_day_s`: simulated seconds per day of wear (lower it to watch appliances age);
+        `days_left`: device id → days until its wearing part fails, for demos and tests."""
         self._devices = [d for d in home.devices.values() if d.integration == self.name]
         self.time_scale = time_scale
         self.tick_s = tick_s
+        self.wear_day_s = wear_day_s
         rng = random.Random(seed)
         self._appliances: dict[str, Appliance] = {
             d.id: APPLIANCES[d.type](d, random.Random(rng.random())) for d in self._devices
         }
+        self._wear = {
+            d.id: _wearing_part(d, random.Random(rng.random()), (days_left or {}).get(d.id))
+            for d in self._devices
+            if d.type in PROFILES
+        }
+        self._wear_clock_s = 0.0
         self._sink: AdapterSink | None = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -51,6 +73,8 @@ class VirtualAdapter:
             return
         for device_id, appliance in self._appliances.items():
             self._sink.report_state(device_id, dict(appliance.attributes))
+        for device_id, part in self._wear.items():
+            self._sink.report_state(device_id, dict(part.sample().values))
 
     async def execute(self, command: Command) -> None:
         """Carry out a command on the simulated appliance."""
@@ -71,6 +95,12 @@ class VirtualAdapter:
                 self._sink.report_state(device_id, outcome.changes)
             for kind, data in outcome.events:
                 self._sink.report_event(device_id, kind, data)
+        self._wear_clock_s += simulated_s
+        while self._wear_clock_s >= self.wear_day_s:
+            # A day of use: each wearing part ages and reports its telemetry (motor current, ...).
+            self._wear_clock_s -= self.wear_day_s
+            for device_id, part in self._wear.items():
+                self._sink.report_state(device_id, dict(part.advance(1.0).values))
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -88,3 +118,13 @@ class VirtualAdapter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
+
+
+def _wearing_part(device: Device, rng: random.Random, days_left: float | None) -> DegradingAppliance:
+    """The part of an appliance that wears out, somewhere in its life (or `days_left` from failure)."""
+    if days_left is None:
+        unit = DegradingAppliance(device.type, rng=rng)
+        unit.day = unit.life_days * rng.uniform(*_DEFAULT_AGE_FRACTION)
+        return unit
+    age_days = 365.0
+    return DegradingAppliance(device.type, rng=rng, age_days=age_days, life_days=age_days + days_left)
