@@ -21,6 +21,7 @@ from oneteam.integrations.thinq.cli import app as thinq_app
 from oneteam.interop.cli import links_app, mcp, partners_app
 from oneteam.model import OneteamError
 from oneteam.services.maintenance import cli as maintenance_cli
+from oneteam.voice.nlu.cli import understand
 
 app = typer.Typer(
     name="oneteam",
@@ -36,6 +37,7 @@ app.add_typer(partners_app, name="partners", help="Partner clouds that may link 
 app.add_typer(links_app, name="links", help="Account links of partner clouds.")
 app.command("mcp")(mcp)
 app.add_typer(thinq_app, name="thinq", help="LG ThinQ appliances (ThinQ Connect).")
+app.command("understand")(understand)
 app.command("simulate")(simulate)
 app.add_typer(maintenance_cli.app, name="maintenance", help="Failure prediction: train, evaluate, predict.")
 app.command("mqtt-broker")(mqtt_broker)

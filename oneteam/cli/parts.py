@@ -42,6 +42,7 @@ async def add_vendor_adapters(hub: Hub, config: HubConfig) -> None:
 async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Parts:
     """Start every optional part for this hub; `stack` stops them when the hub stops."""
     parts = Parts()
+    await _conversation(hub)
     await _partner_door(hub, config, stack, parts)
     await _mqtt(hub, config, stack)
     await _maintenance(hub, config, parts)
@@ -74,6 +75,16 @@ async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> None:
         mqtt_for_hub(hub, broker_url=config.mqtt_url, embedded_port=config.mqtt_port or 1883)
     )
     hub.features.add("mqtt")
+
+
+async def _conversation(hub: Hub) -> None:
+    import asyncio
+
+    from oneteam.voice.dialog import Conversation
+
+    conversation = Conversation(hub)
+    await asyncio.to_thread(conversation.understander.warm_up)  # loads Kiwi once, off the loop
+    hub.set_conversation_agent(conversation)
 
 
 async def _partner_door(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:

@@ -137,7 +137,7 @@ def build_server(
         language: str | None = Field(default=None, pattern="^(ko|en)$"),
         room: str | None = Field(default=None, max_length=64),
     ) -> dict[str, Any]:
-        """Say a sentence to the home ("거실 에어컨 24도로 맞춰줘"); it is understood and carried out."""
+        """Say a sentence to the home ("주방 조명 밝기 40%로 해 줘"); it is understood and carried out."""
         reply = await _guard(home.converse(text, language, room))
         refused = [d for d in reply.get("done", []) if d.get("command") not in allowed and "error" not in d]
         if refused:

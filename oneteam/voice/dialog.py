@@ -1,0 +1,214 @@
+"""Conversation: one sentence in, the home acts through the hub, one reply out.
+
+`Conversation` is the hub's `ConversationAgent`: `hub.set_conversation_agent(Conversation(hub))`.
+It understands the sentence (voice.nlu), carries commands out with `hub.dispatch_many`, books
+schedules with `hub.scheduler`, answers questions from `hub.state`, and remembers an open
+question per session and room, so that "불 꺼 줘" → "어느 것을요?" → "안방" completes the
+first request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Any
+
+from oneteam.hub import Hub
+from oneteam.hub.scheduler import due_time
+from oneteam.model import Command, OneteamError, State
+from oneteam.model.conversation import ConversationReply
+from oneteam.voice.nlu import (
+    ClarifyResult,
+    CommandResult,
+    NoneResult,
+    QueryResult,
+    Result,
+    ScheduleResult,
+    Understander,
+    commands,
+    language_of,
+)
+from oneteam.voice.replies import Replies
+
+_LOGGER = logging.getLogger(__name__)
+
+PENDING_TTL_S = 120.0
+"""How long an open question waits for its answer."""
+MAX_PENDING = 1000
+"""Open questions kept at most (oldest dropped first), so many sessions cannot grow memory."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Turn:
+    """What one sentence was understood as, after any open question was completed."""
+
+    result: Result
+    language: str
+    is_follow_up: bool = False
+    """True when the sentence answered an open question."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Pending:
+    text: str
+    language: str
+    room: str | None
+    candidates: tuple[str, ...]
+    at: float
+
+
+class Conversation:
+    """Understands sentences for one hub and acts on them (a `ConversationAgent`)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        understander: Understander | None = None,
+        *,
+        pending_ttl_s: float = PENDING_TTL_S,
+    ) -> None:
+        self._hub = hub
+        self.understander = understander or Understander(hub.home)
+        self.replies = Replies(hub.home)
+        self._pending: OrderedDict[tuple[str, str | None], _Pending] = OrderedDict()
+        self._pending_ttl_s = pending_ttl_s
+        self._lock = threading.Lock()
+
+    # -- understanding, with follow-ups ------------------------------------------------------
+
+    def turn(
+        self, text: str, *, room: str | None = None, session: str = "", language: str | None = None
+    ) -> Turn:
+        """Understand one sentence; an answer to an open question completes that question."""
+        key = (session, room)
+        with self._lock:  # turns run in worker threads (Kiwi is blocking work)
+            pending = self._pending.pop(key, None)
+        if pending is not None and time.monotonic() - pending.at > self._pending_ttl_s:
+            pending = None
+        language = language or language_of(text)
+        result = self.understander.understand(text, room)
+        turn = Turn(result=result, language=language)
+        if pending is not None and isinstance(result, NoneResult | ClarifyResult):
+            completed = self._complete(pending, text)
+            if completed is not None:
+                turn = Turn(result=completed, language=pending.language, is_follow_up=True)
+            elif any(self.understander.referents(text)):
+                # It named a place or device, just not one that settles it ("다용도실"): ask again.
+                again = ClarifyResult(candidates=pending.candidates)
+                turn = Turn(result=again, language=pending.language, is_follow_up=True)
+        if isinstance(turn.result, ClarifyResult):
+            source_text = pending.text if turn.is_follow_up and pending is not None else text
+            self._remember(
+                key,
+                _Pending(
+                    text=source_text,
+                    language=turn.language,
+                    room=room,
+                    candidates=turn.result.candidates,
+                    at=time.monotonic(),
+                ),
+            )
+        return turn
+
+    def _remember(self, key: tuple[str, str | None], pending: _Pending) -> None:
+        with self._lock:
+            self._pending[key] = pending
+            while len(self._pending) > MAX_PENDING:
+                self._pending.popitem(last=False)
+
+    def _complete(self, pending: _Pending, answer: str) -> Result | None:
+        """The open request re-read in the room the answer names ("안방", "거실 거", "the bedroom one")."""
+        rooms, devices = self.understander.referents(answer)
+        chosen_rooms = [self._hub.home.devices[d].room for d in devices if d in pending.candidates]
+        for room in [*chosen_rooms, *rooms]:
+            if room is None:
+                continue
+            result = self.understander.understand(pending.text, room)
+            if not isinstance(result, NoneResult | ClarifyResult):
+                return result
+        return None
+
+    # -- acting --------------------------------------------------------------------------------
+
+    async def converse(
+        self,
+        text: str,
+        *,
+        room: str | None = None,
+        language: str | None = None,
+        session: str = "",
+        source: str = "voice",
+    ) -> ConversationReply:
+        """Handle one turn: understand, act through the hub, and say what happened."""
+        turn = await asyncio.to_thread(self.turn, text, room=room, session=session, language=language)
+        result, lang = turn.result, turn.language
+        done: list[dict[str, Any]] = []
+        changed: list[str] = []
+        if isinstance(result, CommandResult):
+            reply = await self._command(result, lang, source, done, changed)
+        elif isinstance(result, ScheduleResult):
+            reply = await self._schedule(result, lang, source, done)
+        elif isinstance(result, QueryResult):
+            reply = self._answer(result, lang)
+        elif isinstance(result, ClarifyResult):
+            reply = self.replies.clarify(result, lang)
+        else:
+            reply = self.replies.none(lang)
+        _LOGGER.info("conversation turn: %s, %d done, %d changed", result.kind, len(done), len(changed))
+        return ConversationReply(
+            text=reply,
+            language=lang,
+            kind=result.kind,
+            result=result.as_dict(),
+            done=done,
+            changed_devices=changed,
+        )
+
+    async def _command(
+        self, result: CommandResult, lang: str, source: str, done: list[dict[str, Any]], changed: list[str]
+    ) -> str:
+        outcomes = await self._hub.dispatch_many([_with_source(c, source) for c in commands(result)])
+        succeeded = []
+        refusals = []
+        for action, outcome in zip(result.actions, outcomes, strict=True):
+            if isinstance(outcome, OneteamError):
+                done.append({**action.as_dict(), "error": outcome.key})
+                refusals.append(self.replies.error(outcome, lang))
+            else:
+                done.append(action.as_dict())
+                succeeded.append(action)
+                if action.device not in changed:
+                    changed.append(action.device)
+        parts = [self.replies.actions(succeeded, lang)] if succeeded else []
+        parts.extend(dict.fromkeys(refusals))
+        return " ".join(parts)
+
+    async def _schedule(
+        self, result: ScheduleResult, lang: str, source: str, done: list[dict[str, Any]]
+    ) -> str:
+        try:
+            due_at = due_time(delay_s=result.delay_s, at=result.at, timezone=self._hub.scheduler.timezone)
+            schedule = await self._hub.scheduler.add(
+                [_with_source(c, source) for c in commands(result)], due_at, source
+            )
+        except OneteamError as exc:
+            done.extend({**a.as_dict(), "error": exc.key} for a in result.actions)
+            return self.replies.error(exc, lang)
+        done.extend({**a.as_dict(), "scheduled": schedule.id, "due_at": due_at} for a in result.actions)
+        return self.replies.actions(result.actions, lang, schedule=result)
+
+    def _answer(self, result: QueryResult, lang: str) -> str:
+        try:
+            state: State = self._hub.state(result.device)
+        except OneteamError as exc:
+            return self.replies.error(exc, lang)
+        return self.replies.answer(result, state, lang)
+
+
+def _with_source(command: Command, source: str) -> Command:
+    """The command as coming through `source` (`voice`, `api`, ...)."""
+    return replace(command, source=source)

@@ -1,0 +1,263 @@
+"""What one clause asks for, before any device is chosen, and the commands it means for a device.
+
+`Intent` gathers a clause's cues (actions, the value to change, amounts, modes); `actions_for`
+turns an intent into the commands one device's type accepts. Both are language-free: they see
+only canonical ids (`on`, `temperature`, `cool`) that the lexicon gave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from oneteam.model import Device, Direction, Range
+from oneteam.voice.nlu.lexicon import Kind
+from oneteam.voice.nlu.parse import Clause
+from oneteam.voice.nlu.quantities import Quantity
+from oneteam.voice.nlu.result import Action
+
+# When several actions are said, the one that stops things wins ("그만 돌려" is stop).
+_ACTION_ORDER = ("return_to_base", "pause", "stop", "off", "on", "start")
+_UNIT_ASPECTS = {"degree": "temperature", "number": "channel"}
+# Values changed by turning a dial: a "start" verb with them (채널 돌려) does not mean start.
+_DIALED = frozenset({"temperature", "brightness", "volume", "channel"})
+# Units that by themselves say what is changed (24도 → a temperature), so "24도로 맞춰" needs no device.
+_NAMING_UNITS = frozenset({"degree", "percent"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Intent:
+    """The cues of one clause."""
+
+    actions: frozenset[str]
+    """Action ids: on, off, start, pause, stop, return_to_base, up, down, set, max, min."""
+    aspect: str | None
+    """What to change, if named: temperature, brightness, volume, channel, mode, fan_speed, ..."""
+    direction: Direction | None
+    directed_aspect: str | None
+    """The aspect a directed word carries (밝게 → brightness)."""
+    modes: tuple[tuple[str, str], ...]
+    """(mode id, device type) pairs."""
+    fans: tuple[str, ...]
+    quantities: tuple[Quantity, ...]
+    compartment: str | None
+    is_activity: bool
+    """An activity word said as a request (빨래해 줘, 청소 좀) implies starting it."""
+
+    @property
+    def has_cue(self) -> bool:
+        """Whether there is anything to do."""
+        return bool(
+            self.actions or self.direction or self.modes or self.fans or self.quantities or self.is_activity
+        )
+
+    @property
+    def names_something(self) -> bool:
+        """Whether the intent itself points at a kind of device (an aspect, a compartment)."""
+        units = {q.unit for q in self.quantities}
+        return bool(self.aspect or self.directed_aspect or self.compartment or units & _NAMING_UNITS)
+
+
+def intent_of(clause: Clause, *, is_request: bool) -> Intent:
+    """The intent of one clause of an utterance (`is_request`: it asks for something)."""
+    actions = {s.value for s in clause.senses(Kind.ACTION)}
+    directed = clause.senses(Kind.DIRECTED)
+    direction: Direction | None = None
+    if directed:
+        direction = Direction(directed[0].extra)
+    elif "up" in actions or "down" in actions:
+        direction = Direction.UP if "up" in actions else Direction.DOWN
+    aspects = [s.value for s in clause.senses(Kind.ASPECT)]
+    compartments = clause.senses(Kind.COMPARTMENT)
+    return Intent(
+        actions=frozenset(actions),
+        aspect=aspects[0] if aspects else None,
+        direction=direction,
+        directed_aspect=directed[0].value if directed else None,
+        modes=tuple((s.value, s.extra) for s in clause.senses(Kind.MODE)),
+        fans=tuple(s.value for s in clause.senses(Kind.FAN)),
+        quantities=clause.quantities,
+        compartment=compartments[0].value if compartments else None,
+        # "빨래 많다" names an activity without asking for it; "빨래해", "빨래 돌려 줘" ask.
+        is_activity=any(s.extra == "done" for s in clause.senses(Kind.ACTIVITY))
+        or (is_request and clause.has(Kind.ACTIVITY)),
+    )
+
+
+def _plain(number: float) -> int | float:
+    return int(number) if float(number).is_integer() else number
+
+
+def _default_aspect(device: Device, prefix: str) -> str | None:
+    for aspect in ("temperature", "brightness", "channel", "volume"):
+        if f"{prefix}_{aspect}" in device.spec.commands:
+            return aspect
+    return None
+
+
+def _value_aspect(intent: Intent, quantity: Quantity, device: Device) -> str | None:
+    aspect = intent.aspect or intent.directed_aspect
+    if aspect == "current_temperature":
+        return "temperature"
+    if aspect in _DIALED:
+        return aspect
+    # "24도 바람 강하게": a number goes to what its unit measures, not to the fan or mode named.
+    if quantity.unit == "percent":
+        return "brightness" if "set_brightness" in device.spec.commands else "volume"
+    if quantity.unit in _UNIT_ASPECTS:
+        return _UNIT_ASPECTS[quantity.unit]
+    return _default_aspect(device, "set")
+
+
+def _target(device: Device, compartment: str | None, value: float | None) -> str | None:
+    """The compartment named, or the one whose range holds the value (-18 °C → freezer)."""
+    compartments = device.spec.compartments
+    if not compartments:
+        return None
+    if compartment in compartments:
+        return compartment
+    if value is not None:
+        return next((name for name, limit in compartments.items() if value in limit), None)
+    return None
+
+
+def _signed(device: Device, compartment: str | None, value: float) -> float:
+    """ "냉동실 18도" means minus 18: a freezer setting said without 영하 is below zero."""
+    limit = device.spec.compartments.get(compartment or "")
+    if limit is not None and value > 0 and value not in limit and -value in limit:
+        return -value
+    return value
+
+
+def _range(device: Device, aspect: str) -> Range | None:
+    spec = device.spec
+    if aspect == "brightness":
+        return spec.brightness_range
+    if aspect == "volume":
+        return spec.volume_range
+    if aspect == "temperature":
+        return spec.temperature_range
+    return None
+
+
+def _amount_action(device: Device, intent: Intent, quantity: Quantity) -> list[Action]:
+    """`24도로` sets a value; `2도 올려` (an amount with a direction) adjusts by it."""
+    aspect = _value_aspect(intent, quantity, device)
+    if aspect is None:
+        return []
+    if intent.direction is not None and not quantity.is_absolute:
+        name = f"adjust_{aspect}"
+        action = Action(
+            device=device.id,
+            command=name,
+            value=_plain(abs(quantity.value)),
+            direction=intent.direction,
+            target=_target(device, intent.compartment, None),
+        )
+    else:
+        name = f"set_{aspect}"
+        value = (
+            _signed(device, intent.compartment, quantity.value) if aspect == "temperature" else quantity.value
+        )
+        action = Action(
+            device=device.id,
+            command=name,
+            value=_plain(value),
+            target=_target(device, intent.compartment, value),
+        )
+    return [action] if name in device.spec.commands else []
+
+
+def _extreme_action(device: Device, extreme: str, aspect: str) -> list[Action] | None:
+    """`최대로`, `minimum`: the end of the value's range, or the strongest/weakest fan speed."""
+    can = device.spec.commands
+    if aspect == "fan_speed":
+        speeds = [s for s in device.spec.fan_speeds if s != "auto"]  # listed slowest first
+        if not speeds or "set_fan_speed" not in can:
+            return None
+        fan = speeds[-1] if extreme == "max" else speeds[0]
+        return [Action(device=device.id, command="set_fan_speed", value=fan)]
+    limit = _range(device, aspect)
+    name = f"set_{aspect}"
+    if limit is None or name not in can:
+        return None
+    value = limit.high if extreme == "max" else limit.low
+    return [Action(device=device.id, command=name, value=_plain(value))]
+
+
+def _value_actions(device: Device, intent: Intent) -> list[Action] | None:
+    """Actions from an amount, a maximum/minimum or a direction; None when none was said."""
+    if intent.quantities:
+        quantity = intent.quantities[0]
+        if quantity.unit is None and _value_aspect(intent, quantity, device) is None:
+            return None  # a stray number ("둘 다") with nothing it could set
+        return _amount_action(device, intent, quantity)
+    aspect = intent.aspect or intent.directed_aspect or _default_aspect(device, "adjust")
+    if aspect is None:
+        return [] if intent.direction is not None else None
+    extreme = "max" if "max" in intent.actions else "min" if "min" in intent.actions else None
+    if extreme is not None:
+        extreme_actions = _extreme_action(device, extreme, aspect)
+        if extreme_actions is not None:
+            return extreme_actions
+    return None if intent.direction is None else _adjust_action(device, intent, aspect)
+
+
+def _adjust_action(device: Device, intent: Intent, aspect: str) -> list[Action]:
+    """`더 밝게`, `온도 좀 낮춰`: a step the device chooses, up or down."""
+    name = f"adjust_{aspect}"
+    if name not in device.spec.commands:
+        return []
+    target = _target(device, intent.compartment, None)
+    return [Action(device=device.id, command=name, direction=intent.direction, target=target)]
+
+
+def _plain_action(device: Device, intent: Intent, *, is_strict: bool) -> list[Action]:
+    can = device.spec.commands
+    fallbacks = {
+        "return_to_base": ("return_to_base",),
+        "pause": ("pause",),
+        "stop": ("stop", "turn_off"),
+        "off": ("turn_off", "stop"),
+        "on": ("turn_on", "start"),
+        "start": ("start", "turn_on"),
+    }
+    wanted = [a for a in _ACTION_ORDER if a in intent.actions]
+    if intent.aspect in _DIALED:
+        # "채널 돌려", "온도 바꿔" without a value: 돌리다 turns a dial here, it does not start.
+        wanted = [a for a in wanted if a != "start"]
+    if not wanted and intent.is_activity:
+        wanted = ["start"]
+    for action in wanted:
+        for name in fallbacks[action][:1] if is_strict else fallbacks[action]:
+            if name in can:
+                return [Action(device=device.id, command=name)]
+    return []
+
+
+def actions_for(device: Device, intent: Intent, *, is_strict: bool = False) -> list[Action]:
+    """The commands `intent` means for `device` (empty when the device cannot do it).
+
+    `is_strict` leaves out stand-ins ("끄다" meaning stop for a washer), for "everything in the
+    room" requests where a stand-in would surprise ("거실 다 꺼" does not stop the vacuum)."""
+    spec = device.spec
+    mode = next((m for m, t in intent.modes if t == device.type.value and m in spec.modes), None)
+    fan = next((f for f in intent.fans if f in spec.fan_speeds), None)
+    if mode is not None and fan is not None:
+        if intent.aspect == "fan_speed":
+            mode = None
+        else:
+            fan = None
+    out: list[Action] = []
+    if mode is not None and "set_mode" in spec.commands:
+        out.append(Action(device=device.id, command="set_mode", value=mode))
+        if "start" in spec.commands and (intent.actions & {"on", "start"} or intent.is_activity):
+            out.append(Action(device=device.id, command="start"))
+    if fan is not None and "set_fan_speed" in spec.commands:
+        out.append(Action(device=device.id, command="set_fan_speed", value=fan))
+    # "냉방 24도로", "24도 바람 강하게": a mode or fan speed and a value are both carried out.
+    by_value = _value_actions(device, intent)
+    if by_value:
+        out.extend(by_value)
+    if out or by_value is not None:
+        return out
+    return _plain_action(device, intent, is_strict=is_strict)

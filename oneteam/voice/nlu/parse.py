@@ -1,0 +1,345 @@
+"""Tokens into a parse: phrases found, numbers with units, time, mood, and clauses.
+
+The parse knows no language: every word it reacts to comes from the lexicon. What it does
+know is the shape of a request: numbers carry units, a time of day or a delay makes it a
+schedule, a verb's connective ending (끄고 …) or a conjunction starts another clause, and
+endings or question words give the mood.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+
+from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense, key
+from oneteam.voice.nlu.quantities import Quantity, read_quantities, unit_after
+from oneteam.voice.nlu.tokens import Token
+
+_LOGGER = logging.getLogger(__name__)
+
+TIME_UNITS = {"hour": 3600, "minute": 60, "second": 1}
+# "몇 도야?" asks for a temperature, "몇 번이야?" for a channel.
+_UNIT_ASPECTS = {"degree": "temperature", "number": "channel"}
+_ACTION_KINDS = (Kind.ACTION, Kind.DIRECTED, Kind.MODE, Kind.FAN, Kind.ACTIVITY)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A phrase found in the text, with everything it may mean."""
+
+    senses: tuple[Sense, ...]
+    start: int
+    """First token index."""
+    end: int
+    """One past the last token index."""
+
+    def first(self, kind: Kind) -> Sense | None:
+        """The first sense of this kind, if any."""
+        return next((s for s in self.senses if s.kind is kind), None)
+
+    def has(self, kind: Kind) -> bool:
+        """Whether the phrase can mean something of this kind."""
+        return any(s.kind is kind for s in self.senses)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One request inside an utterance ("거실 불 끄고" | "에어컨 켜줘")."""
+
+    mentions: tuple[Mention, ...]
+    quantities: tuple[Quantity, ...]
+
+    def senses(self, kind: Kind) -> list[Sense]:
+        """Every sense of this kind, in order."""
+        return [s for m in self.mentions for s in m.senses if s.kind is kind]
+
+    def has(self, kind: Kind) -> bool:
+        """Whether any phrase of the clause has this kind."""
+        return any(m.has(kind) for m in self.mentions)
+
+    @property
+    def has_cue(self) -> bool:
+        """Whether the clause says what to do (an action, a value, a mode)."""
+        return bool(self.quantities) or any(self.has(kind) for kind in _ACTION_KINDS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parsed:
+    """Everything the resolver needs from one utterance."""
+
+    clauses: tuple[Clause, ...]
+    mentions: tuple[Mention, ...]
+    is_question: bool
+    is_request: bool
+    is_tell: bool
+    is_phrase: bool = False
+    """No final ending: a bare noun phrase ("세탁기 남은 시간", "TV 볼륨")."""
+    is_statement: bool = False
+    """"에어컨 켰어", "청소기 돌렸어?": a report or a question about the past, not a request."""
+    is_negated: bool = False
+    """"끄지 마", "don't": the person asks for nothing to be done."""
+    delay_s: int | None = None
+    at: str | None = None
+
+    def has(self, kind: Kind) -> bool:
+        """Whether any phrase has this kind."""
+        return any(m.has(kind) for m in self.mentions)
+
+    def senses(self, kind: Kind) -> list[Sense]:
+        """Every sense of this kind, in order."""
+        return [s for m in self.mentions for s in m.senses if s.kind is kind]
+
+
+def _digit_names(
+    tokens: tuple[Token, ...], text: str, lexicon: Lexicon, consumed: list[bool]
+) -> list[Mention]:
+    """Phrases that begin with a number ("1단", "둘 다") are found before numbers are read."""
+    out = []
+    for i, token in enumerate(tokens):
+        if token.tag not in ("SN", "NR", "MM") or consumed[i]:
+            continue
+        for end in (i + 3, i + 2):
+            if end <= len(tokens):
+                senses = lexicon.words.get(key(text[token.start : tokens[end - 1].end]))
+                if senses:
+                    out.append(Mention(senses, i, end))
+                    consumed[i:end] = [True] * (end - i)
+                    break
+    return out
+
+
+def _phrases(tokens: tuple[Token, ...], text: str, lexicon: Lexicon, consumed: list[bool]) -> list[Mention]:
+    """The longest known phrase at each place, then verb base forms."""
+    out: list[Mention] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        token = tokens[i]
+        if consumed[i] or token.is_ending:
+            i += 1
+            continue
+        found = None
+        for end in range(min(n, i + lexicon.max_span), i, -1):
+            if any(consumed[i:end]):
+                continue
+            senses = lexicon.words.get(key(text[token.start : tokens[end - 1].end]))
+            if senses:
+                found = Mention(senses, i, end)
+                break
+        if found is None and (token.is_verb or token.tag == "XR"):
+            senses = lexicon.lemmas.get(token.lemma, ())
+            if senses:
+                found = Mention(senses, i, i + 1)
+        if found is not None:
+            out.append(found)
+            i = found.end
+        else:
+            i += 1
+    return out
+
+
+def _modifier_verb(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention | None:
+    """`켜는 법`, `켜는 게 좋을까`: a verb that modifies a noun is not asked for; dropped then.
+    `켤 수 있어?` stays a request."""
+    if not any(mention.has(k) for k in (Kind.ACTION, Kind.DIRECTED)) or not _has_verb(tokens, mention):
+        return mention
+    following = tokens[mention.end : mention.end + 2]
+    if (
+        not following
+        or following[0].tag not in ("ETM", "ETN")
+        or following[0].lemma not in lexicon.grammar.nominal_endings
+    ):
+        return mention
+    if len(following) > 1 and following[1].lemma in lexicon.grammar.ability_nouns:
+        return mention
+    senses = tuple(s for s in mention.senses if s.kind not in (Kind.ACTION, Kind.DIRECTED))
+    return Mention(senses, mention.start, mention.end) if senses else None
+
+
+def _has_verb(tokens: tuple[Token, ...], mention: Mention) -> bool:
+    return any(t.is_verb for t in tokens[mention.start : mention.end])
+
+
+def _to_state(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention:
+    """`켜져 있어` / `켜 있어` ask whether it is on: an on/off verb followed by a state auxiliary."""
+    action = mention.first(Kind.ACTION)
+    if action is None or action.value not in ("on", "off") or not _has_verb(tokens, mention):
+        return mention
+    for token in tokens[mention.end : mention.end + 3]:
+        if token.is_ending:
+            continue
+        if token.is_verb and token.lemma in lexicon.grammar.state_auxiliaries:
+            return Mention((Sense(Kind.STATE, "power"),), mention.start, mention.end)
+        break
+    return mention
+
+
+def _activity_done(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention:
+    """`빨래해`, `청소하자`: an activity noun with its light verb right after asks to do it,
+    unless a pre-final ending makes it a statement (`빨래했어`, `청소해야겠다`)."""
+    activity = mention.first(Kind.ACTIVITY)
+    if activity is None or mention.end >= len(tokens):
+        return mention
+    after = mention.end
+    while after < len(tokens) - 1 and tokens[after].tag == "MAG":  # 청소 좀 해, 빨래 빨리 해
+        after += 1
+    verb = tokens[after]
+    if verb.lemma not in lexicon.grammar.light_verbs or not (verb.is_verb or verb.tag.startswith("XSV")):
+        return mention
+    if any(t.tag == "EP" for t in tokens[mention.end :]):
+        return mention
+    senses = tuple(Sense(s.kind, s.value, "done") if s is activity else s for s in mention.senses)
+    return Mention(senses, mention.start, mention.end)
+
+
+def _unit_aspects(mentions: list[Mention], tokens: tuple[Token, ...], lexicon: Lexicon) -> list[Mention]:
+    """`몇 도` asks for a temperature: a question word before a unit names what is asked."""
+    out = []
+    for mention in mentions:
+        out.append(mention)
+        if mention.has(Kind.QUESTION):
+            unit, _ = unit_after(tokens, mention.end, lexicon)
+            if unit in _UNIT_ASPECTS:
+                out.append(Mention((Sense(Kind.ASPECT, _UNIT_ASPECTS[unit]),), mention.end, mention.end + 1))
+    return out
+
+
+def _to_24h(hour: int, period: str | None) -> int:
+    """Spoken hour and part of day → 24-hour clock (오후 3시 → 15, 밤 11시 → 23, 밤 12시 → 0)."""
+    hour %= 24
+    if period == "am":
+        return 0 if hour == 12 else hour
+    if period == "pm":
+        return hour + 12 if hour < 12 else hour
+    if period == "night":
+        if hour == 12:
+            return 0
+        return hour + 12 if 6 <= hour < 12 else hour
+    # No part of day: people mean the afternoon for 1–6 o'clock ("세 시에 청소기 돌려줘").
+    return hour + 12 if 1 <= hour <= 6 else hour
+
+
+def _time(
+    quantities: list[Quantity], mentions: list[Mention]
+) -> tuple[int | None, str | None, list[Quantity]]:
+    """(delay_s, at, the quantities left for values)."""
+    oclock = next((q for q in quantities if q.unit == "oclock"), None)
+    if oclock is not None:
+        minute_q = next(
+            (q for q in quantities if q.unit == "minute" and 0 <= q.start - oclock.end <= 1), None
+        )
+        period = next((s.value for m in mentions for s in m.senses if s.kind is Kind.PERIOD), None)
+        hour = _to_24h(int(oclock.value), period)
+        minute = int(minute_q.value) if minute_q is not None else 0
+        rest = [q for q in quantities if q is not oclock and q is not minute_q]
+        return None, f"{hour:02d}:{minute % 60:02d}", rest
+    clock = next((s.value for m in mentions for s in m.senses if s.kind is Kind.CLOCK), None)
+    if clock is not None:
+        return None, clock, [q for q in quantities if q.unit not in TIME_UNITS]
+    durations = [q for q in quantities if q.unit in TIME_UNITS]
+    if durations and any(m.has(Kind.AFTER) or m.has(Kind.BEFORE) for m in mentions):
+        delay = sum(q.value * TIME_UNITS[q.unit or "second"] for q in durations)
+        return round(delay), None, [q for q in quantities if q.unit not in TIME_UNITS]
+    return None, None, [q for q in quantities if q.unit not in TIME_UNITS]
+
+
+def _clause_end(tokens: tuple[Token, ...], start: int, lexicon: Lexicon) -> int | None:
+    """After an action verb and its auxiliaries (꺼 주고, 끄고), where a connective ending
+    closes the clause; None when the verb ends the sentence or is followed by something else."""
+    for index in range(start, len(tokens)):
+        token = tokens[index]
+        if token.tag == "EC" and token.lemma in lexicon.grammar.clause_endings:
+            return index + 1
+        is_auxiliary = token.tag == "VX" or token.lemma in lexicon.grammar.request_auxiliaries
+        if not (token.is_ending or is_auxiliary):
+            return None
+    return None
+
+
+def _clauses(
+    tokens: tuple[Token, ...], mentions: list[Mention], quantities: list[Quantity], lexicon: Lexicon
+) -> tuple[Clause, ...]:
+    """Split at a verb's connective ending or a conjunction; a clause with nothing to do joins the next."""
+    cuts: list[int] = []
+    for mention in mentions:
+        if mention.has(Kind.CLAUSE):
+            cuts.append(mention.start)
+        elif any(mention.has(k) for k in (Kind.ACTION, Kind.DIRECTED)) and _has_verb(tokens, mention):
+            cut = _clause_end(tokens, mention.end, lexicon)
+            if cut is not None:
+                cuts.append(cut)
+    bounds = [0, *sorted(set(cuts)), len(tokens) + 1]
+    raw: list[Clause] = []
+    for low, high in itertools.pairwise(bounds):
+        raw.append(
+            Clause(
+                tuple(m for m in mentions if low <= m.start < high and not m.has(Kind.CLAUSE)),
+                tuple(q for q in quantities if low <= q.start < high),
+            )
+        )
+    merged: list[Clause] = []
+    pending: list[Mention] = []
+    for clause in raw:
+        if not clause.has_cue:
+            pending.extend(clause.mentions)
+            continue
+        merged.append(Clause((*pending, *clause.mentions), clause.quantities))
+        pending = []
+    if pending:
+        if merged:
+            last = merged.pop()
+            merged.append(Clause((*last.mentions, *pending), last.quantities))
+        else:
+            merged.append(Clause(tuple(pending), ()))
+    return tuple(merged)
+
+
+def _mood(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> tuple[bool, bool, bool]:
+    """(is_question, is_request, is_tell)."""
+    grammar = lexicon.grammar
+    is_question = any(t.tag == "SF" and t.surface == "?" for t in tokens) or any(
+        t.tag == "EF" and t.lemma in grammar.question_endings for t in tokens
+    )
+    for mention in mentions:
+        sense = mention.first(Kind.QUESTION)
+        if sense is not None and (sense.extra != "start" or mention.start == 0):
+            is_question = True
+    is_request = any(m.has(Kind.REQUEST) for m in mentions) or any(
+        (t.tag == "VX" and t.lemma in grammar.request_auxiliaries)
+        or (t.tag == "EF" and t.lemma in grammar.request_endings)
+        for t in tokens
+    )
+    is_tell = any(m.has(Kind.TELL) for m in mentions)
+    return is_question, is_request, is_tell
+
+
+def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
+    """The parse of one tokenized utterance."""
+    consumed = [False] * len(tokens)
+    digit_names = _digit_names(tokens, text, lexicon, consumed)
+    quantities = read_quantities(tokens, lexicon, consumed)
+    mentions = sorted([*digit_names, *_phrases(tokens, text, lexicon, consumed)], key=lambda m: m.start)
+    mentions = [_activity_done(_to_state(m, tokens, lexicon), tokens, lexicon) for m in mentions]
+    mentions = [kept for m in mentions if (kept := _modifier_verb(m, tokens, lexicon)) is not None]
+    mentions = _unit_aspects(mentions, tokens, lexicon)
+    delay_s, at, values = _time(quantities, mentions)
+    is_question, is_request, is_tell = _mood(tokens, mentions, lexicon)
+    grammar = lexicon.grammar
+    is_negated = any(m.has(Kind.NEGATION) for m in mentions) or any(
+        (t.tag == "MAG" and t.lemma in grammar.negation_adverbs)
+        or (t.tag == "VX" and t.lemma in grammar.negation_auxiliaries)
+        for t in tokens
+    )
+    is_statement = any(t.tag == "EP" and t.lemma in grammar.statement_markers for t in tokens)
+    return Parsed(
+        clauses=_clauses(tokens, mentions, values, lexicon),
+        mentions=tuple(mentions),
+        is_question=is_question,
+        is_request=is_request,
+        is_tell=is_tell,
+        is_negated=is_negated,
+        is_statement=is_statement,
+        is_phrase=not any(t.tag == "EF" for t in tokens),
+        delay_s=delay_s,
+        at=at,
+    )

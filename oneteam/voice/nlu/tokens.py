@@ -1,0 +1,122 @@
+"""Text into tokens: Kiwi morphology for Korean, a plain word split for English.
+
+Kiwi takes about a second to load, so one instance per set of user words is built lazily and
+kept. Home names (`퓨리케어`, `이불`) are added as user words so that spaceless input
+("거실불켜줘") and unusual names split where a person would split them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_ENGLISH_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[^\sa-z\d]")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One morpheme (Korean) or word (English)."""
+
+    surface: str
+    """The text as written, lower case."""
+    lemma: str
+    """The base form (`꺼` → `끄`); the surface for English."""
+    tag: str
+    """Kiwi's part-of-speech tag (`VV`, `NNG`, `SN`, ...); `W`, `SN`, `SF`, `SW` for English."""
+    start: int
+    end: int
+
+    @property
+    def is_verb(self) -> bool:
+        """A verb, adjective or auxiliary (whose lemma is what counts)."""
+        return self.tag.startswith("V")
+
+    @property
+    def is_ending(self) -> bool:
+        """An ending, particle or suffix, which never starts a phrase."""
+        return self.tag[:1] in ("E", "J") or self.tag.startswith("XS")
+
+
+def language_of(text: str) -> str:
+    """`ko` when the text has any Hangul, else `en`."""
+    return "ko" if _HANGUL.search(text) else "en"
+
+
+_KIWI_LOCK = threading.RLock()
+
+
+@lru_cache(maxsize=8)
+def _kiwi(user_words: tuple[str, ...]) -> Any:
+    from kiwipiepy import Kiwi
+
+    with _KIWI_LOCK:
+        kiwi = Kiwi()
+        # Only names Kiwi does not already read as one noun are added: a user word also shifts
+        # Kiwi's guesses around it, and known words added again made "꺼줘" read as a noun.
+        unknown = [w for w in user_words if not _is_one_noun(kiwi.tokenize(w))]
+        for word in unknown:
+            kiwi.add_user_word(word, "NNG", 0)
+    _LOGGER.info("Kiwi loaded with %d of %d home names as user words", len(unknown), len(user_words))
+    return kiwi
+
+
+def _is_one_noun(tokens: Sequence[Any]) -> bool:
+    return len(tokens) == 1 and str(tokens[0].tag).startswith("NN")
+
+
+class KoreanTokenizer:
+    """Kiwi, loaded on first use, with the home's names as user words; results cached per text."""
+
+    def __init__(self, user_words: Sequence[str] = (), *, cache_size: int = 4096) -> None:
+        self._user_words = tuple(sorted(set(user_words)))
+        self.tokenize = lru_cache(maxsize=cache_size)(self._tokenize)
+
+    def warm_up(self) -> None:
+        """Load Kiwi now rather than on the first utterance."""
+        _kiwi(self._user_words)
+
+    def _tokenize(self, text: str) -> tuple[Token, ...]:
+        kiwi = _kiwi(self._user_words)
+        with _KIWI_LOCK:  # one analysis at a time: conversations call in from worker threads
+            analysed = kiwi.tokenize(text)
+        out = []
+        for tok in analysed:
+            start, end = int(tok.start), int(tok.start + tok.len)
+            out.append(Token(text[start:end].lower(), str(tok.form).lower(), str(tok.tag), start, end))
+        return tuple(out)
+
+
+class EnglishTokenizer:
+    """Lower-cased words, numbers and punctuation marks."""
+
+    def __init__(self, *, cache_size: int = 4096) -> None:
+        self.tokenize = lru_cache(maxsize=cache_size)(self._tokenize)
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    @staticmethod
+    def _tokenize(text: str) -> tuple[Token, ...]:
+        lowered = text.lower()
+        out = []
+        for match in _ENGLISH_TOKEN.finditer(lowered):
+            word = match.group(0)
+            word = word.replace("'", "") if word.endswith("'s") else word
+            if word[0].isdigit():
+                tag = "SN"
+            elif word[0].isalpha():
+                tag = "W"
+            elif word in "?":
+                tag = "SF"
+            else:
+                tag = "SW"
+            out.append(Token(word, word, tag, match.start(), match.end()))
+        return tuple(out)

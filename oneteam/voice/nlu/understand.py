@@ -1,0 +1,66 @@
+"""The public entry point: `Understander(home).understand(text, context_room) -> Result`."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+from oneteam.model import Home
+from oneteam.voice.nlu.lexicon import Kind, Lexicon, build_lexicon
+from oneteam.voice.nlu.parse import Parsed, parse
+from oneteam.voice.nlu.resolve import Resolver
+from oneteam.voice.nlu.result import NoneResult, Result
+from oneteam.voice.nlu.tokens import EnglishTokenizer, KoreanTokenizer, language_of
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 500
+"""Longer input is not a spoken request; it is answered `none` without analysis."""
+
+
+class Understander:
+    """Understands what people say to one home, in Korean or English."""
+
+    def __init__(self, home: Home, *, cache_size: int = 4096) -> None:
+        self.home = home
+        self._lexicons: dict[str, Lexicon] = {lang: build_lexicon(home, lang) for lang in ("ko", "en")}
+        self._korean = KoreanTokenizer(self._lexicons["ko"].user_words, cache_size=cache_size)
+        self._english = EnglishTokenizer(cache_size=cache_size)
+        self._resolver = Resolver(home)
+
+    def warm_up(self) -> None:
+        """Load the morphology model now, not on the first request."""
+        self._korean.warm_up()
+
+    def parse(self, text: str) -> Parsed:
+        """The parse of `text` (for tests and debugging)."""
+        text = unicodedata.normalize("NFC", text).strip()
+        language = language_of(text)
+        tokenizer = self._korean if language == "ko" else self._english
+        return parse(tokenizer.tokenize(text), text, self._lexicons[language])
+
+    def referents(self, text: str) -> tuple[list[str], list[str]]:
+        """The room ids and device ids `text` names ("안방" → (["master_bedroom"], []))."""
+        rooms: list[str] = []
+        devices: list[str] = []
+        if not text.strip() or len(text) > MAX_TEXT_CHARS:
+            return rooms, devices
+        for mention in self.parse(text).mentions:
+            device = mention.first(Kind.DEVICE)
+            room = mention.first(Kind.ROOM)
+            if device is not None:
+                devices.append(device.value)
+            elif room is not None:
+                rooms.append(room.value)
+        return rooms, devices
+
+    def understand(self, text: str, context_room: str | None = None) -> Result:
+        """What `text`, heard in `context_room` (a room id, or None), asks of the home."""
+        if not text.strip() or len(text) > MAX_TEXT_CHARS:
+            return NoneResult()
+        if context_room is not None and context_room not in self.home.rooms:
+            _LOGGER.debug("unknown context room %r ignored", context_room)
+            context_room = None
+        result = self._resolver.resolve(self.parse(text), context_room)
+        _LOGGER.debug("understood %d chars as %s", len(text), result.kind)
+        return result
