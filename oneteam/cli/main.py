@@ -21,6 +21,7 @@ from oneteam.integrations.thinq.cli import app as thinq_app
 from oneteam.interop.cli import links_app, mcp, partners_app
 from oneteam.model import OneteamError
 from oneteam.services.maintenance import cli as maintenance_cli
+from oneteam.voice import cli as voice_cli
 from oneteam.voice.nlu.cli import understand
 
 app = typer.Typer(
@@ -38,6 +39,10 @@ app.add_typer(links_app, name="links", help="Account links of partner clouds.")
 app.command("mcp")(mcp)
 app.add_typer(thinq_app, name="thinq", help="LG ThinQ appliances (ThinQ Connect).")
 app.command("understand")(understand)
+app.command()(voice_cli.transcribe)
+app.command()(voice_cli.speak)
+app.command()(voice_cli.listen)
+app.command()(voice_cli.wyoming)
 app.command("simulate")(simulate)
 app.add_typer(maintenance_cli.app, name="maintenance", help="Failure prediction: train, evaluate, predict.")
 app.command("mqtt-broker")(mqtt_broker)

@@ -6,13 +6,18 @@ service objects. Rooms never import each other; they meet on the hub.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from oneteam.hub import Hub, HubConfig
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,6 +30,8 @@ class Parts:
     """Mounted without it (they check their own credentials)."""
     state: dict[str, Any] = field(default_factory=dict)
     """Set on `app.state` under these names."""
+    after_app: list[Callable[[FastAPI], None]] = field(default_factory=list)
+    """Called once the app exists (for parts that finish loading in the background)."""
 
 
 async def add_vendor_adapters(hub: Hub, config: HubConfig) -> None:
@@ -46,7 +53,30 @@ async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Par
     await _partner_door(hub, config, stack, parts)
     await _mqtt(hub, config, stack)
     await _maintenance(hub, config, parts)
+    _voice(hub, config, parts)
     return parts
+
+
+def _voice(hub: Hub, config: HubConfig, parts: Parts) -> None:
+    if not config.voice:
+        return
+    from oneteam.api import voice as voice_api
+
+    parts.public_routers.append(voice_api.router)  # a WebSocket that checks the hub token itself
+
+    def load_in_background(app: FastAPI) -> None:
+        async def load() -> None:
+            from oneteam.voice.pipeline import for_hub
+
+            # The Korean model is ~0.5 GB and takes seconds to load: the hub serves meanwhile, and
+            # /api/voice answers "voice is not running" until it is ready.
+            app.state.voice = await asyncio.to_thread(for_hub, hub)
+            hub.features.add("voice")
+            _LOGGER.info("voice pipeline ready")
+
+        hub.start_task("voice-load", load())
+
+    parts.after_app.append(load_in_background)
 
 
 async def _maintenance(hub: Hub, config: HubConfig, parts: Parts) -> None:
@@ -78,8 +108,6 @@ async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> None:
 
 
 async def _conversation(hub: Hub) -> None:
-    import asyncio
-
     from oneteam.voice.dialog import Conversation
 
     conversation = Conversation(hub)

