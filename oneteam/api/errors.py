@@ -13,9 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from oneteam.hub.conversation import ConversationUnavailable
 from oneteam.i18n import language_from_header, render
 from oneteam.model import (
-    DeviceNotFound,
     DeviceUnavailable,
     InvalidCommand,
+    NotFound,
     OneteamError,
     VendorError,
 )
@@ -23,7 +23,7 @@ from oneteam.model import (
 _LOGGER = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
-    (DeviceNotFound, 404),
+    (NotFound, 404),
     (InvalidCommand, 422),
     (DeviceUnavailable, 503),
     (ConversationUnavailable, 503),

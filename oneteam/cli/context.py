@@ -58,3 +58,5 @@ def set_language(language: str | None) -> None:
     if chosen not in LANGUAGES:
         OUT.fail(f"--lang must be one of {', '.join(LANGUAGES)}")
     OUT.language = chosen
+    # Commands of other rooms read the language from the environment (they cannot import the CLI).
+    os.environ["ONETEAM_LANG"] = chosen

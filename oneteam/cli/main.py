@@ -20,6 +20,7 @@ from oneteam.integrations.mqtt.cli import simulate
 from oneteam.integrations.thinq.cli import app as thinq_app
 from oneteam.interop.cli import links_app, mcp, partners_app
 from oneteam.model import OneteamError
+from oneteam.services.epidemic.cli import app as epidemic_app
 from oneteam.services.maintenance import cli as maintenance_cli
 from oneteam.voice import cli as voice_cli
 from oneteam.voice.nlu.cli import understand
@@ -45,6 +46,7 @@ app.command()(voice_cli.listen)
 app.command()(voice_cli.wyoming)
 app.command("simulate")(simulate)
 app.add_typer(maintenance_cli.app, name="maintenance", help="Failure prediction: train, evaluate, predict.")
+app.add_typer(epidemic_app, name="epidemic", help="Epidemic-exposure alerts from roaming records.")
 app.command("mqtt-broker")(mqtt_broker)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]

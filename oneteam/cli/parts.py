@@ -53,8 +53,36 @@ async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Par
     await _partner_door(hub, config, stack, parts)
     await _mqtt(hub, config, stack)
     await _maintenance(hub, config, parts)
+    _epidemic(hub, config, stack, parts)
     _voice(hub, config, parts)
     return parts
+
+
+def _epidemic(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:
+    from oneteam.api import epidemic as epidemic_api
+    from oneteam.services.epidemic import (
+        EpidemicService,
+        EpidemicStore,
+        SubscriberHasher,
+        load_operator_key,
+        tv_of,
+    )
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EpidemicStore(config.database_path)
+    stack.callback(store.close)
+    service = EpidemicService(
+        store,
+        SubscriberHasher(load_operator_key(None, config.data_dir)),
+        publish=hub.publish,
+        tv_for=lambda _home: tv_of(hub.home),
+        default_home_id=hub.home.id,
+    )
+    # Batch runs (`oneteam epidemic run`) queue alerts in the database; the hub delivers them.
+    hub.start_task("epidemic-delivery", service.deliver_loop(60.0))
+    parts.routers.append(epidemic_api.router)
+    parts.state["epidemic"] = service
+    hub.features.add("epidemic")
 
 
 def _voice(hub: Hub, config: HubConfig, parts: Parts) -> None:

@@ -8,6 +8,7 @@ from oneteam.model.errors import (
     DeviceUnavailable,
     InvalidCommand,
     InvalidValue,
+    NotFound,
     OneteamError,
     VendorError,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Home",
     "InvalidCommand",
     "InvalidValue",
+    "NotFound",
     "OneteamError",
     "Range",
     "Room",

@@ -20,7 +20,13 @@ class OneteamError(Exception):
         return self.params
 
 
-class DeviceNotFound(OneteamError):
+class NotFound(OneteamError):
+    """Something asked for by id does not exist (a device, a model, a consent link)."""
+
+    key = "error.not_found"
+
+
+class DeviceNotFound(NotFound):
     """No device with this id in the home."""
 
     key = "error.device_not_found"

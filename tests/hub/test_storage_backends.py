@@ -42,7 +42,9 @@ async def test_state_survives_a_restart(make_storage: Callable[[], Storage], fix
         async with hub:
             if step == 0:
                 await hub.dispatch(Command(device_id="ac_bedroom", name="set_temperature", value=27))
-                await hub.dispatch(Command(device_id="fridge", name="set_temperature", value=-21, target="freezer"))
+                await hub.dispatch(
+                    Command(device_id="fridge", name="set_temperature", value=-21, target="freezer")
+                )
             else:
                 assert hub.state("ac_bedroom").attributes["temperature"] == 27
                 assert hub.state("fridge").attributes["freezer_temperature"] == -21
@@ -54,7 +56,9 @@ async def test_events_tokens_homes_and_schedules(make_storage: Callable[[], Stor
     try:
         now = time.time()
         for i, kind in enumerate((EventKind.COMMAND, EventKind.STATE_CHANGED, EventKind.COMMAND), start=1):
-            storage.put_event(Event(id=i, kind=kind, device_id="tv", data={"n": i}, source="t", at=now - 10 + i))
+            storage.put_event(
+                Event(id=i, kind=kind, device_id="tv", data={"n": i}, source="t", at=now - 10 + i)
+            )
         storage.put_event(Event(id=4, kind=EventKind.ALERT, data={"n": 4}, at=now - 7200))
         await storage.flush()
         commands = await storage.events(EventQuery(device_id="tv", kinds=(EventKind.COMMAND,)))

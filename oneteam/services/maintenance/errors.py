@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oneteam.model import InvalidCommand, OneteamError
+from oneteam.model import InvalidCommand, NotFound, OneteamError
 
 
 class MaintenanceInputError(InvalidCommand):
@@ -13,7 +13,7 @@ class MaintenanceInputError(InvalidCommand):
         self.key = key
 
 
-class ModelNotFound(OneteamError):
+class ModelNotFound(NotFound):
     """No saved model under this name."""
 
     key = "maintenance.error.model_not_found"
@@ -35,7 +35,7 @@ class ModelMismatch(OneteamError):
         super().__init__(f"model {name!r} cannot be used: {reason}", model=name, reason=reason)
 
 
-class DatasetNotFound(OneteamError):
+class DatasetNotFound(NotFound):
     """A public data set that is not where it should be."""
 
     key = "maintenance.error.dataset_not_found"

@@ -88,7 +88,7 @@ def test_no_rows_and_unknown_model_are_clear_errors(client: TestClient) -> None:
     assert empty.status_code == 422
     assert empty.json()["error"]["key"] == "maintenance.error.empty"
     unknown = client.post("/api/maintenance/predict", json={"model": "cmapss-FD001", "rows": [{"unit": 1}]})
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404
     assert unknown.json()["error"]["key"] == "maintenance.error.model_not_found"
 
 
