@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -65,6 +66,9 @@ class Hub:
         self._stack = AsyncExitStack()
         self._started = False
         self._agent: ConversationAgent | None = None
+        self.devices_version = 0
+        """Counts registrations and removals, so views built from the devices know when to rebuild."""
+        self._home_view: tuple[int, Home] | None = None
         self._unavailable_reasons: dict[str, str] = {}
         self.scheduler = Scheduler(self, timezone)
         self.features: set[str] = set()
@@ -145,6 +149,8 @@ class Hub:
     # -- registry and state -----------------------------------------------------------------
 
     def _register(self, device: Device, adapter: Adapter, *, announce: bool) -> None:
+        if self._devices.get(device.id) != device:
+            self.devices_version += 1
         self._devices[device.id] = device
         self._owners[device.id] = adapter
         if device.id not in self._states:
@@ -156,6 +162,15 @@ class Hub:
     def devices(self) -> list[Device]:
         """Every device the hub knows, in registration order."""
         return list(self._devices.values())
+
+    def home_view(self) -> Home:
+        """The home with every device the hub knows now: the home file's and those integrations
+        found while running (ThinQ appliances, MQTT discovery)."""
+        if self._home_view is None or self._home_view[0] != self.devices_version:
+            known = {d.id: d for d in self._devices.values()}
+            extra = {d.id: d for d in self.home.devices.values() if d.id not in known}
+            self._home_view = (self.devices_version, replace(self.home, devices={**known, **extra}))
+        return self._home_view[1]
 
     def device(self, device_id: str) -> Device:
         """One device, or DeviceNotFound."""
@@ -252,7 +267,9 @@ class Hub:
         try:
             if not self._states[device.id].is_available:
                 reason = self._unavailable_reasons.get(device.id, "")
-                raise DeviceUnavailable(device.id, reason, reason_key=reason if "." in reason else None)
+                raise DeviceUnavailable(
+                    device.id, reason, reason_key=reason if "." in reason else None, name=device.display_name
+                )
             command = validate_command(command, device)
             await self._owners[device.id].execute(command)
         except OneteamError as exc:
@@ -360,6 +377,7 @@ class _Sink:
 
     def remove_device(self, device_id: str) -> None:
         if self._hub._devices.pop(device_id, None) is not None:
+            self._hub.devices_version += 1
             self._hub._owners.pop(device_id, None)
             self._hub._states.pop(device_id, None)
             self._hub.publish(

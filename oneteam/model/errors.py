@@ -69,8 +69,12 @@ class DeviceUnavailable(OneteamError):
 
     key = "error.device_unavailable"
 
-    def __init__(self, device_id: str, reason: str = "", *, reason_key: str | None = None) -> None:
-        super().__init__(f"device {device_id!r} is unavailable {reason}".strip(), device=device_id)
+    def __init__(
+        self, device_id: str, reason: str = "", *, reason_key: str | None = None, name: str | None = None
+    ) -> None:
+        super().__init__(
+            f"device {device_id!r} is unavailable {reason}".strip(), device=device_id, name=name or device_id
+        )
         self.device_id = device_id
         if reason_key:
             # The integration's own explanation (say, an expired vendor token and what to do).

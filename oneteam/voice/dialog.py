@@ -72,8 +72,10 @@ class Conversation:
         pending_ttl_s: float = PENDING_TTL_S,
     ) -> None:
         self._hub = hub
-        self.understander = understander or Understander(hub.home)
-        self.replies = Replies(hub.home)
+        self._fixed_understander = understander
+        self._built_for = hub.devices_version
+        self.understander = understander or Understander(hub.home_view())
+        self.replies = Replies(hub.home_view())
         self._pending: OrderedDict[tuple[str, str | None], _Pending] = OrderedDict()
         self._pending_ttl_s = pending_ttl_s
         self._lock = threading.Lock()
@@ -85,6 +87,7 @@ class Conversation:
     ) -> Turn:
         """Understand one sentence; an answer to an open question completes that question."""
         key = (session, room)
+        self._follow_devices()
         with self._lock:  # turns run in worker threads (Kiwi is blocking work)
             pending = self._pending.pop(key, None)
         if pending is not None and time.monotonic() - pending.at > self._pending_ttl_s:
@@ -114,6 +117,16 @@ class Conversation:
             )
         return turn
 
+    def _follow_devices(self) -> None:
+        """Rebuild the lexicon when devices came or went (a ThinQ appliance, an MQTT device)."""
+        version = self._hub.devices_version
+        if self._fixed_understander is not None or version == self._built_for:
+            return
+        home = self._hub.home_view()
+        understander, replies = Understander(home), Replies(home)
+        with self._lock:
+            self.understander, self.replies, self._built_for = understander, replies, version
+
     def _remember(self, key: tuple[str, str | None], pending: _Pending) -> None:
         with self._lock:
             self._pending[key] = pending
@@ -123,7 +136,8 @@ class Conversation:
     def _complete(self, pending: _Pending, answer: str) -> Result | None:
         """The open request re-read in the room the answer names ("안방", "거실 거", "the bedroom one")."""
         rooms, devices = self.understander.referents(answer)
-        chosen_rooms = [self._hub.home.devices[d].room for d in devices if d in pending.candidates]
+        home = self._hub.home_view()
+        chosen_rooms = [home.devices[d].room for d in devices if d in pending.candidates]
         for room in [*chosen_rooms, *rooms]:
             if room is None:
                 continue

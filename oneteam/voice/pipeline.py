@@ -211,7 +211,7 @@ def for_hub(hub: Hub, *, verify: bool = True, speaker: Speaker | None = None) ->
     from oneteam.voice.grammar import build_grammar, speech_vocabulary
 
     model = shared_model()
-    grammar = build_grammar(hub.home, speech_vocabulary(), model.is_known)
+    grammar = build_grammar(hub.home_view(), speech_vocabulary(), model.is_known)
 
     async def act(text: str, room: str | None) -> ConversationReply:
         return await hub.converse(text, room=room, session=f"voice:{room or ''}", source="voice")

@@ -64,6 +64,7 @@ async def test_an_unavailable_device_explains_with_its_integrations_reason(hub: 
     with pytest.raises(DeviceUnavailable) as caught:
         await hub.dispatch(Command(device_id="tv", name="turn_on"))
     assert caught.value.key == "thinq.token_invalid"
+    assert caught.value.params["name"] == "TV"  # the device's name, which the integration's message uses
     hub._set_available("tv", True, "", "thinq")
     state = await hub.dispatch(Command(device_id="tv", name="turn_on"))
     assert state.attributes["power"] is True

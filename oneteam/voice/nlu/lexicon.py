@@ -250,6 +250,10 @@ def _add_home(builder: _Builder, home: Home) -> list[str]:
     for device in home.devices.values():
         builder.word(device.names, Sense(Kind.DEVICE, device.id))
         names.extend(device.names)
+        # A thing homes usually lack ("커피 머신") is no longer absent once this home has one.
+        for name in device.names:
+            slot = builder.words.get(key(name), [])
+            slot[:] = [sense for sense in slot if sense.kind is not Kind.ABSENT]
     for device_type, modes in home.mode_names.items():
         for mode, mode_names in modes.items():
             builder.word(mode_names, Sense(Kind.MODE, mode, device_type.value))

@@ -203,3 +203,29 @@ async def test_appliances_added_or_removed_on_the_account_join_or_leave_the_hub(
     assert removed.device_id == robot and new_ac == "ac-new"
     assert "작은방 에어컨" in hub.device(str(added.device_id)).names
     assert sorted(adapter.skipped) == ["AS-BROKEN1", "S5MB"]  # skipped once, not at every look
+
+
+async def test_a_korean_sentence_drives_a_thinq_appliance_through_the_same_understanding(
+    make_hub: HubFactory, server: FakeThinqServer
+) -> None:
+    import asyncio
+
+    from oneteam.voice.dialog import Conversation
+
+    hub, _ = await make_hub()
+    # As `oneteam serve` does: Kiwi loads in a thread, so the loop keeps talking to the cloud.
+    conversation = await asyncio.to_thread(Conversation, hub)
+    await asyncio.to_thread(conversation.understander.warm_up)
+    ac = device_id(hub, "air_conditioner", "거실 에어컨")
+    reply = await conversation.converse(
+        "거실 에어컨 24도로 맞춰줘", room=None, language=None, session="s", source="voice"
+    )
+    assert reply.kind == "command"
+    assert [a["device"] for a in reply.done] == [ac]
+    assert hub.state(ac).attributes["temperature"] == 24
+    washer = device_id(hub, "washer", "트롬 세탁기")
+    reply = await conversation.converse(
+        "트롬 세탁기 시작해 줘", room=None, language=None, session="s", source="voice"
+    )
+    assert reply.kind == "command" and [a["device"] for a in reply.done] == [washer]
+    assert hub.state(washer).attributes["run_state"] == "running"
