@@ -86,6 +86,9 @@ def _epidemic(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) 
 
 
 def _voice(hub: Hub, config: HubConfig, parts: Parts) -> None:
+    from oneteam.api import speech as speech_api
+
+    parts.routers.append(speech_api.router)  # spoken alerts and warnings need eSpeak NG only
     if not config.voice:
         return
     from oneteam.api import voice as voice_api

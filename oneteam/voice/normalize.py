@@ -114,8 +114,16 @@ _NUMBER = re.compile(r"(?P<minus>-)?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac
 _LATIN = re.compile(r"[A-Za-z][A-Za-z\-]*")
 
 
+def has_readings(language: str) -> bool:
+    """Whether reading tables exist for `language` (Korean has them; other languages are read as written)."""
+    return (resources.files("oneteam.voice") / "lang" / language / "normalize.yaml").is_file()
+
+
 def normalize(text: str, language: str = "ko") -> str:
     """The text as it is spoken: every number, unit and abbreviation in words."""
+    if not has_readings(language):
+        # The engine's own voice for that language reads digits and symbols itself.
+        return " ".join(text.split())
     table = readings(language)
     text = _PHONE.sub(lambda m: " ".join(digits(group, language) for group in m.groups()), text)
     text = _DATE.sub(lambda m: _date(m, table, language), text)

@@ -80,7 +80,18 @@ function detailText(key, value) {
 /** The message of a warning or alert, in the page's language when the service gave one. */
 export function warningMessage(data) {
   const lang = currentLanguage();
-  return data?.[`message_${lang}`] || data?.message || data?.text || data?.summary || data?.title || "";
+  // Services give their texts per language: maintenance `text: {ko, en}`, epidemic `notice: {ko, en}`.
+  const inLanguage = (value) => (value && typeof value === "object" ? value[lang] || value.ko || "" : value || "");
+  return (
+    data?.[`message_${lang}`] || inLanguage(data?.notice) || inLanguage(data?.text) || data?.message || data?.summary || data?.title || ""
+  );
+}
+
+/** What to do about a warning, in the page's language, when the service says. */
+export function warningAdvice(data) {
+  const advice = data?.advice;
+  if (!advice) return "";
+  return typeof advice === "object" ? advice[currentLanguage()] || advice.ko || "" : String(advice);
 }
 
 /** The live log with room and device filters. */
@@ -226,11 +237,15 @@ export class WarningsPanel {
   add(event) {
     if ((event.kind !== "warning" && event.kind !== "alert") || this.seen.has(event.id)) return;
     this.seen.add(event.id);
-    const details = Object.entries(event.data || {})
-      .filter(([key, value]) => !key.startsWith("message") && !["text", "summary", "title"].includes(key) && ["string", "number", "boolean"].includes(typeof value))
-      .slice(0, 4)
-      .map(([key, value]) => detailText(key, value))
-      .join(" · ");
+    // Show what to do, or a few plain facts; service-internal keys and ids stay out of sight.
+    const hidden = new Set(["text", "summary", "title", "key", "advice_key", "device", "device_type", "model_version", "level_days", "language", "home_id", "alert_id"]);
+    const details =
+      warningAdvice(event.data) ||
+      Object.entries(event.data || {})
+        .filter(([key, value]) => !key.startsWith("message") && !hidden.has(key) && ["string", "number", "boolean"].includes(typeof value))
+        .slice(0, 4)
+        .map(([key, value]) => detailText(key, value))
+        .join(" · ");
     const item = el(
       "li",
       { class: `warning kind-${event.kind}`, "data-testid": "warning", "data-kind": event.kind, "data-device": event.device_id || "" },

@@ -56,6 +56,7 @@ function onEvent(event, dropped) {
   board.applyEvent(event);
   activity.add(event);
   warnings.add(event);
+  if (event.kind === "alert" || event.kind === "warning") sayAloud(event);
   if (event.kind === "device_added" || event.kind === "device_removed") enter(session.token);
   if (dropped) $("#dropped").textContent = t("dropped_events", { n: dropped });
 }
@@ -148,3 +149,19 @@ async function start() {
 }
 
 start();
+
+// A notice that arrives while the page is open is also said aloud, in the hub's own voice.
+async function sayAloud(event) {
+  try {
+    const response = await fetch("/api/speech", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ event: event.id, language: currentLanguage() }),
+    });
+    if (!response.ok) return;
+    const audio = new Audio(URL.createObjectURL(await response.blob()));
+    await audio.play();
+  } catch {
+    // Autoplay may be refused before the person has interacted with the page; the notice stays visible.
+  }
+}
