@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import locale
 import os
 import sys
 from dataclasses import dataclass
@@ -12,17 +11,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-from oneteam.i18n import LANGUAGES, render
-
-
-def default_language() -> str:
-    """Korean unless the environment's locale is English."""
-    for variable in ("ONETEAM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable, "")
-        if value:
-            return "en" if value.lower().startswith("en") else "ko"
-    code = locale.getlocale()[0] or ""
-    return "en" if code.lower().startswith("en") else "ko"
+from oneteam.i18n import LANGUAGES, language_from_environment, render
 
 
 @dataclass
@@ -54,7 +43,7 @@ OUT = Output()
 
 def set_language(language: str | None) -> None:
     """Choose the language of messages for this run."""
-    chosen = language or default_language()
+    chosen = language or language_from_environment()
     if chosen not in LANGUAGES:
         OUT.fail(f"--lang must be one of {', '.join(LANGUAGES)}")
     OUT.language = chosen

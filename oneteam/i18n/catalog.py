@@ -7,6 +7,7 @@ final sound of the value (`에어컨을`, `TV를`; see josa.py).
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from importlib import resources
@@ -53,6 +54,15 @@ def render(key: str, language: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
         return attach(value, particle) if particle else value
 
     return _FIELD.sub(fill, template)
+
+
+def language_from_environment() -> str:
+    """The language of command-line messages: ONETEAM_LANG, else the locale; Korean unless English."""
+    for variable in ("ONETEAM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "en" if value.lower().startswith("en") else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 def language_from_header(header: str | None) -> str:

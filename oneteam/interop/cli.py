@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oneteam.hub import load_config
-from oneteam.i18n import render
+from oneteam.i18n import language_from_environment, render
 from oneteam.interop.smarthome.oauth import SCOPES
 from oneteam.interop.smarthome.store import PartnerStore
 
@@ -46,16 +46,8 @@ _console = Console()
 _errors = Console(stderr=True)
 
 
-def _language() -> str:
-    for variable in ("ONETEAM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable, "")
-        if value:
-            return "en" if value.lower().startswith("en") else "ko"
-    return "ko"
-
-
 def _t(key: str, **params: Any) -> str:
-    return render(key, _language(), **params)
+    return render(key, language_from_environment(), **params)
 
 
 def _fail(message: str) -> NoReturn:

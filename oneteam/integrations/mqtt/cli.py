@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from oneteam.i18n import render
+from oneteam.i18n import language_from_environment, render
 from oneteam.integrations.mqtt.broker import EmbeddedBroker
 from oneteam.integrations.mqtt.client import BrokerError, parse_broker_url
 from oneteam.integrations.mqtt.const import DEFAULT_DISCOVERY_PREFIX
@@ -30,16 +29,8 @@ _console = Console()
 _errors = Console(stderr=True)
 
 
-def _language() -> str:
-    for variable in ("ONETEAM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable, "")
-        if value:
-            return "en" if value.lower().startswith("en") else "ko"
-    return "ko"
-
-
 def _t(key: str, **params: object) -> str:
-    return render(key, _language(), **params)
+    return render(key, language_from_environment(), **params)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -8,7 +8,6 @@ Register in oneteam/cli/main.py with:
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oneteam.i18n import render
+from oneteam.i18n import language_from_environment, render
 from oneteam.integrations.thinq.adapter import ThinqAdapter
 from oneteam.integrations.thinq.cloud import CloudError, ConnectorFactory, TokenRejected
 from oneteam.integrations.thinq.config import (
@@ -34,11 +33,6 @@ app = typer.Typer(help="LG ThinQ appliances (ThinQ Connect).", no_args_is_help=T
 @app.callback()
 def _group() -> None:
     """LG ThinQ appliances through LG's ThinQ Connect API."""
-
-
-def _language() -> str:
-    value = os.environ.get("ONETEAM_LANG") or os.environ.get("LANG", "")
-    return "en" if value.lower().startswith("en") else "ko"
 
 
 def link(
@@ -79,7 +73,7 @@ def link_command(
     ] = Path("data"),
 ) -> None:
     """Check the ThinQ token against LG and list the appliances found (the token is never printed)."""
-    lang = _language()
+    lang = language_from_environment()
     out, errors = Console(), Console(stderr=True)
     try:
         config, found, skipped = link(data_dir, token=token, country=country)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from oneteam.hub import ConfigError, load_config
-from oneteam.i18n import render
+from oneteam.i18n import language_from_environment, render
 from oneteam.model import OneteamError
 from oneteam.services.epidemic.errors import EpidemicError
 from oneteam.services.epidemic.generate import generate as generate_records
@@ -59,17 +58,14 @@ AsOfOpt = Annotated[
 ]
 
 
-def _language() -> str:
-    value = os.environ.get("ONETEAM_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or "ko"
-    return "en" if value.lower().startswith("en") else "ko"
-
-
 def _t(key: str, **params: object) -> str:
-    return render(key, _language(), **params)
+    return render(key, language_from_environment(), **params)
 
 
 def _fail(error: OneteamError) -> NoReturn:
-    _ERR.print(f"[red]{render(error.key, _language(), **error.params)}[/red]", highlight=False)
+    _ERR.print(
+        f"[red]{render(error.key, language_from_environment(), **error.params)}[/red]", highlight=False
+    )
     raise typer.Exit(2 if isinstance(error, EpidemicError | ConfigError) else 1)
 
 

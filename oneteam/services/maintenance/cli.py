@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from oneteam.i18n import DEFAULT_LANGUAGE, render
+from oneteam.i18n import language_from_environment, render
 from oneteam.model import OneteamError
 from oneteam.services.maintenance.errors import MaintenanceInputError, ModelMismatch, ModelNotFound
 from oneteam.services.maintenance.references import (
@@ -60,16 +59,8 @@ _CONSOLE = Console()
 _ERRORS = Console(stderr=True)
 
 
-def _language() -> str:
-    for variable in ("ONETEAM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable, "")
-        if value:
-            return "en" if value.lower().startswith("en") else "ko"
-    return DEFAULT_LANGUAGE
-
-
 def _t(key: str, **params: object) -> str:
-    return render(key, _language(), **params)
+    return render(key, language_from_environment(), **params)
 
 
 @contextmanager
@@ -79,7 +70,12 @@ def _user_errors() -> Iterator[None]:
         yield
     except OneteamError as exc:
         # Column names like "Tool wear [min]" would read as rich markup: print the text as is.
-        _ERRORS.print(render(exc.key, _language(), **exc.params), style="red", markup=False, highlight=False)
+        _ERRORS.print(
+            render(exc.key, language_from_environment(), **exc.params),
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(2) from exc
 
 
