@@ -30,15 +30,8 @@ class Action:
     """Refrigerator compartment: `fridge` or `freezer`."""
 
     def as_dict(self) -> dict[str, Any]:
-        """The eval JSON of one action."""
-        out: dict[str, Any] = {"device": self.device, "command": self.command}
-        if self.value is not None:
-            out["value"] = self.value
-        if self.direction is not None:
-            out["direction"] = self.direction.value
-        if self.target is not None:
-            out["target"] = self.target
-        return out
+        """The eval JSON of one action (the same shape as the hub command's)."""
+        return self.to_command().as_dict()
 
     def to_command(self) -> Command:
         """The hub command for this action."""
