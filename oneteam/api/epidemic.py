@@ -18,7 +18,6 @@ from oneteam.api.errors import error_body, language_of
 from oneteam.services.epidemic import (
     AlertNotFound,
     AlertRecord,
-    ConsentLink,
     ConsentNotFound,
     EpidemicService,
     InvalidPhoneNumber,
@@ -56,19 +55,6 @@ class ConsentCreate(BaseModel):
         return value
 
 
-def consent_json(link: ConsentLink) -> dict[str, Any]:
-    """A consent link as JSON (no number, no key)."""
-    return {
-        "id": link.id,
-        "home_id": link.home_id,
-        "label": link.label,
-        "language": link.language,
-        "created_at": link.created_at,
-        "revoked_at": link.revoked_at,
-        "is_live": link.is_live,
-    }
-
-
 def alert_json(alert: AlertRecord) -> dict[str, Any]:
     """An alert as JSON, with the texts the home was shown and told."""
     return {
@@ -100,7 +86,7 @@ async def create_consent(body: ConsentCreate, request: Request) -> dict[str, Any
     link = await asyncio.to_thread(
         service.link, body.phone, home_id=body.home_id, label=body.label, language=body.language
     )
-    return consent_json(link)
+    return link.as_dict()
 
 
 @router.get("/consents")
@@ -112,7 +98,7 @@ async def list_consents(
     """Consent links, oldest first."""
     service = service_of(request)
     links = await asyncio.to_thread(service.consents, home_id=home_id, include_revoked=include_revoked)
-    return {"consents": [consent_json(link) for link in links]}
+    return {"consents": [link.as_dict() for link in links]}
 
 
 @router.get("/consents/{link_id}", response_model=None)
@@ -122,7 +108,7 @@ async def get_consent(link_id: str, request: Request) -> dict[str, Any] | JSONRe
         link = await asyncio.to_thread(service_of(request).store.consent, link_id)
     except ConsentNotFound as exc:
         return _not_found(exc, request)
-    return consent_json(link)
+    return link.as_dict()
 
 
 @router.delete("/consents/{link_id}", response_model=None)
@@ -132,7 +118,7 @@ async def revoke_consent(link_id: str, request: Request) -> dict[str, Any] | JSO
         link = await asyncio.to_thread(service_of(request).revoke, link_id)
     except ConsentNotFound as exc:
         return _not_found(exc, request)
-    return consent_json(link)
+    return link.as_dict()
 
 
 @router.get("/alerts")

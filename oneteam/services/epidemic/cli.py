@@ -268,7 +268,7 @@ def consent_add(
     with _errors(), _service(key_file, data_dir) as service:
         link = service.link(phone, home_id=home, label=label, language=language)
     if json_out:
-        _print_json(_link_json(link))
+        _print_json(link.as_dict())
         return
     _OUT.print(_t("epidemic.cli.consent_created", id=link.id, home=link.home_id), highlight=False)
 
@@ -284,7 +284,7 @@ def consent_list(
     with _errors(), _service(key_file, data_dir) as service:
         links = service.consents(include_revoked=include_revoked)
     if json_out:
-        _print_json([_link_json(link) for link in links])
+        _print_json([link.as_dict() for link in links])
         return
     table = Table(
         _t("epidemic.cli.col_id"),
@@ -311,7 +311,7 @@ def consent_revoke(
     with _errors(), _service(key_file, data_dir) as service:
         link = service.revoke(link_id)
     if json_out:
-        _print_json(_link_json(link))
+        _print_json(link.as_dict())
         return
     _OUT.print(_t("epidemic.cli.consent_revoked", id=link.id), highlight=False)
 
@@ -325,18 +325,6 @@ def _service(key_file: Path | None, data_dir: Path | None) -> Iterator[EpidemicS
         yield EpidemicService(store, hasher)
     finally:
         store.close()
-
-
-def _link_json(link: Any) -> dict[str, Any]:
-    return {
-        "id": link.id,
-        "home_id": link.home_id,
-        "label": link.label,
-        "language": link.language,
-        "created_at": link.created_at,
-        "revoked_at": link.revoked_at,
-        "is_live": link.is_live,
-    }
 
 
 @contextmanager

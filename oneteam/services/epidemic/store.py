@@ -86,6 +86,18 @@ class ConsentLink:
         """Whether alerts may still use this link."""
         return self.revoked_at is None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The link as JSON: who and where, never the number or its key."""
+        return {
+            "id": self.id,
+            "home_id": self.home_id,
+            "label": self.label,
+            "language": self.language,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+            "is_live": self.is_live,
+        }
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertRecord:
