@@ -2,7 +2,12 @@
 import { clock, currentLanguage, label, t } from "./i18n.js";
 
 // Attributes that drift on their own (sensors, countdowns) would flood the log; their changes show on the cards.
-const NOISY = new Set(["current_temperature", "remaining_time", "pm25", "air_quality", "battery", "cleaned_s", "updated_at"]);
+const NOISY = new Set([
+  "current_temperature", "remaining_time", "pm25", "air_quality", "battery", "cleaned_s", "updated_at",
+  // Daily wear telemetry the failure prediction reads; its warnings are what people need to see.
+  "motor_current_a", "vibration_mm_s", "load_kg", "compressor_duty_pct", "ambient_temperature_c",
+  "refrigerant_pressure_kpa", "outdoor_temperature_c",
+]);
 const MAX_ENTRIES = 300;
 // A command and the state change it caused arrive as two events a moment apart; shown as one line.
 const MERGE_WINDOW_S = 2;

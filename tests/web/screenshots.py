@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from selenium import webdriver
 
-from oneteam.model import Event, EventKind
+from tests.conftest import HubProcess, start_hub, stop_hub
 from tests.web.browser import (
     DESKTOP,
     PHONE,
@@ -23,7 +23,6 @@ from tests.web.browser import (
     sign_in,
     start_chromium,
 )
-from tests.web.inprocess import ThreadedHub
 
 SETUP = (
     ("ac_living", {"command": "set_temperature", "value": 24}),
@@ -37,44 +36,49 @@ SETUP = (
 )
 
 
-def _prepare(hub: ThreadedHub) -> None:
-    headers = {"Authorization": f"Bearer {hub.token}"}
+def _prepare(hub: HubProcess) -> None:
+    """Drive the demo home a little, and wait for the demo washer's real wear warning."""
     for device, body in SETUP:
         source = {"x-oneteam-source": "voice" if device == "ac_living" else "page"}
-        httpx.post(f"{hub.url}/api/devices/{device}/commands", json=body, headers={**headers, **source})
-
-    async def warn() -> None:
-        assert hub.hub is not None
-        hub.hub.publish(
-            Event(
-                kind=EventKind.WARNING,
-                device_id="washer",
-                data={
-                    "message_ko": "배수 펌프 고장 위험이 높아요. 3일 안에 점검을 받으세요.",
-                    "message_en": "High risk of drain pump failure. Have it checked within 3 days.",
-                    "probability": 0.82,
-                },
-                source="maintenance",
-            )
-        )
-
-    hub.run(warn)
+        httpx.post(f"{hub.url}/api/devices/{device}/commands", json=body, headers={**hub.headers, **source})
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        warnings = httpx.get(f"{hub.url}/api/maintenance/warnings", headers=hub.headers).json()
+        if warnings.get("warnings"):
+            return
+        time.sleep(2)
+    raise RuntimeError("the demo washer gave no warning in 3 minutes")
 
 
-def _shoot(browser: webdriver.Chrome, hub: ThreadedHub, path: Path, width: int, scale: float = 1) -> None:
+def _talk(browser: webdriver.Chrome, sentence: str) -> None:
+    by_testid(browser, "talk-input").send_keys(sentence)
+    by_testid(browser, "talk-send").click()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        replies = browser.find_elements("css selector", '[data-testid="talk-reply"]')
+        if replies and replies[-1].text.strip():
+            return
+        time.sleep(0.2)
+    raise RuntimeError("no reply in the talk box")
+
+
+def _shoot(browser: webdriver.Chrome, hub: HubProcess, path: Path, width: int, scale: float = 1) -> None:
     sign_in(browser, hub.url, hub.token)
     time.sleep(0.5)  # let the fonts settle
     save_full_page(browser, path, width, scale)
 
 
 def main(folder: Path) -> None:
-    hub = ThreadedHub(Path(tempfile.mkdtemp(prefix="oneteam-shots-")))
-    hub.start()
+    # A real `oneteam serve --demo`: its washer wears out fast, so the warning is the service's own.
+    hub = start_hub(Path(tempfile.mkdtemp(prefix="oneteam-shots-")), "--demo")
     try:
         _prepare(hub)
         desktop = start_chromium(DESKTOP)
         try:
-            _shoot(desktop, hub, folder / "home-desktop-ko.png", DESKTOP[0])
+            sign_in(desktop, hub.url, hub.token)
+            _talk(desktop, "작은방 불 켜고 TV 소리 좀 줄여 줘")
+            time.sleep(0.5)  # let the fonts settle
+            save_full_page(desktop, folder / "home-desktop-ko.png", DESKTOP[0])
             by_testid(desktop, "lang-toggle").click()
             time.sleep(1)
             save_full_page(desktop, folder / "home-desktop-en.png", DESKTOP[0])
@@ -94,7 +98,7 @@ def main(folder: Path) -> None:
         finally:
             quit_chromium(phone)
     finally:
-        hub.stop()
+        stop_hub(hub)
 
 
 if __name__ == "__main__":
