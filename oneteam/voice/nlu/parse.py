@@ -152,6 +152,8 @@ def _modifier_verb(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon
         return mention
     if len(following) > 1 and following[1].lemma in lexicon.grammar.ability_nouns:
         return mention
+    if following[0].tag == "ETN" and all(t.tag == "SF" for t in tokens[mention.end + 1 :]):
+        return mention  # a to-do said as a noun at the very end: "에어컨 끄기", "불 켜기"
     senses = tuple(s for s in mention.senses if s.kind not in (Kind.ACTION, Kind.DIRECTED))
     return Mention(senses, mention.start, mention.end) if senses else None
 
@@ -297,8 +299,12 @@ def _clauses(
 def _mood(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> tuple[bool, bool, bool]:
     """(is_question, is_request, is_tell)."""
     grammar = lexicon.grammar
-    is_question = any(t.tag == "SF" and t.surface == "?" for t in tokens) or any(
-        t.tag == "EF" and t.lemma in grammar.question_endings for t in tokens
+    words = [t for t in tokens if t.tag != "SF"]
+    is_question = (
+        any(t.tag == "SF" and t.surface == "?" for t in tokens)
+        or any(t.tag == "EF" and t.lemma in grammar.question_endings for t in tokens)
+        # Said aloud there is no "?", and Kiwi then often reads a final 니/나 as connective.
+        or (bool(words) and words[-1].tag == "EC" and words[-1].lemma in grammar.question_endings)
     )
     for mention in mentions:
         sense = mention.first(Kind.QUESTION)

@@ -121,6 +121,12 @@ class Resolver:
                 rooms = []
             elif (room := mention.first(Kind.ROOM)) is not None:
                 rooms.append(room.value)
+        if not groups:
+            # A course or mode that only one kind of device has names it: "이불 빨래 돌려 줘".
+            owners = {s.extra for m in clause.mentions for s in m.senses if s.kind is Kind.MODE}
+            if len(owners) == 1:
+                groups.append(_Group(rooms=tuple(rooms), type=DeviceType(owners.pop())))
+                rooms = []
         if rooms:
             open_types = [i for i, g in enumerate(groups) if g.type is not None and not g.rooms]
             for index in open_types:
