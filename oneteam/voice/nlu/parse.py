@@ -270,6 +270,17 @@ def _clauses(
             cut = _clause_end(tokens, mention.end, lexicon)
             if cut is not None:
                 cuts.append(cut)
+    grammar = lexicon.grammar
+    for index in range(len(tokens) - 1):
+        # "볼륨 20으로 하고 에어컨 꺼": a light verb with a connective ending closes its clause too.
+        token, following = tokens[index], tokens[index + 1]
+        if (
+            token.is_verb
+            and token.lemma in grammar.light_verbs
+            and following.tag == "EC"
+            and following.lemma in grammar.clause_endings
+        ):
+            cuts.append(index + 2)
     bounds = [0, *sorted(set(cuts)), len(tokens) + 1]
     raw: list[Clause] = []
     for low, high in itertools.pairwise(bounds):

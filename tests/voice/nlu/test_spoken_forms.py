@@ -26,6 +26,12 @@ from tests.voice.nlu.expect import CLARIFY, NONE, cmd, matches, query, sched
         ("쾌속 세탁 시작", None, cmd(("washer", "set_mode", "quick"), ("washer", "start"))),
         ("난방으로 바꿔 줘", "living_room", cmd(("ac_living", "set_mode", "heat"))),
         ("제습 모드로 해 줘", None, CLARIFY),
+        # A light verb with a connective ending ("…으로 하고") closes its clause like any verb.
+        (
+            "주방 불 끄고 티비 채널 9번으로 하고 작은방 불 켜 줘",
+            None,
+            cmd(("light_kitchen", "turn_off"), ("tv", "set_channel", 9), ("light_small", "turn_on")),
+        ),
         # A mode several kinds share does not pick one by itself.
         ("자동으로 해 줘", None, NONE),
     ],
