@@ -38,6 +38,8 @@ from oneteam.model import (
 from oneteam.model.conversation import ConversationReply
 
 _LOGGER = logging.getLogger(__name__)
+TOKEN_RECHECK_S = 5.0
+"""How long a confirmed token is trusted before storage is asked again (bounds revocation delay)."""
 
 
 class Hub:
@@ -61,7 +63,9 @@ class Hub:
         self._adapters: list[Adapter] = []
         self._stored_states: dict[str, State] = {}
         self._last_event_id = 0
-        self._valid_token_hashes: set[str] = set()
+        self._token_checked_at: dict[str, float] = {}
+        """Token hash → when storage last confirmed it (monotonic seconds)."""
+        self.token_recheck_s = TOKEN_RECHECK_S
         self._tasks: set[asyncio.Task[None]] = set()
         self._stack = AsyncExitStack()
         self._started = False
@@ -81,7 +85,6 @@ class Hub:
         self._stack.push_async_callback(self.storage.close)
         self._stored_states = await self.storage.load_states()
         self._last_event_id = await self.storage.last_event_id()
-        self._valid_token_hashes = {t.token_hash for t in await self.storage.tokens()}
         self._started = True
         for adapter in self._adapters:
             await self._start_adapter(adapter)
@@ -326,22 +329,21 @@ class Hub:
         token = new_token()
         token_hash = hash_token(token)
         await self.storage.add_token(name, token_hash, time.time())
-        self._valid_token_hashes.add(token_hash)
+        self._token_checked_at[token_hash] = time.monotonic()
         return token
 
     async def check_token(self, token: str) -> bool:
-        """Whether `token` is valid (tokens made by the CLI while the hub runs count too)."""
+        """Whether `token` is valid. Tokens made or revoked by the CLI while the hub runs count:
+        a confirmed token is trusted for `token_recheck_s` seconds, then read from storage again."""
         token_hash = hash_token(token)
-        if token_hash in self._valid_token_hashes:
+        checked_at = self._token_checked_at.get(token_hash)
+        if checked_at is not None and time.monotonic() - checked_at < self.token_recheck_s:
             return True
         if await self.storage.has_token_hash(token_hash):
-            self._valid_token_hashes.add(token_hash)
+            self._token_checked_at[token_hash] = time.monotonic()
             return True
+        self._token_checked_at.pop(token_hash, None)
         return False
-
-    def forget_token_hashes(self) -> None:
-        """Drop cached token hashes so revocations made elsewhere take effect."""
-        self._valid_token_hashes.clear()
 
     def stats(self) -> dict[str, Any]:
         """Counters for health and benchmarks."""

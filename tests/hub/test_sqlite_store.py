@@ -76,3 +76,19 @@ async def test_event_ids_continue_after_a_restart(tmp_path: Path, fixture_home_p
     finally:
         await storage.close()
     assert ids == [2, 1]
+
+
+async def test_a_token_revoked_elsewhere_stops_working_without_a_restart(
+    tmp_path: Path, fixture_home_path: Path
+) -> None:
+    from oneteam.hub.tokens import hash_token, new_token
+
+    home = load_home(fixture_home_path)
+    hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    async with hub:
+        hub.token_recheck_s = 0.0  # ask storage every time, as after the recheck interval
+        token = new_token()  # made by another process (the CLI), straight into storage
+        record = await hub.storage.add_token("cli", hash_token(token), time.time())
+        assert await hub.check_token(token)
+        assert await hub.storage.revoke_token(record.id)
+        assert not await hub.check_token(token)

@@ -25,7 +25,6 @@ MAX_ID_LENGTH: Final = 128
 MAX_WARNED_TOPICS: Final = 10_000
 """Bad topics remembered so each is logged once; bounded so a flood of bad topics cannot grow memory."""
 
-COMMAND_QOS: Final = 1
 CONFIRM_TIMEOUT_S: Final = 5.0
 """How long `execute` waits for the device to report the commanded state before it gives up."""
 RECONNECT_MIN_S: Final = 0.1
