@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -155,26 +156,21 @@ class ThinqAccount:
     async def refresh(self, thinq_id: str) -> None:
         """Ask LG for one device's status and report what changed."""
         status = await self.call(self.api.async_get_device_status(thinq_id))
-        appliances = self.by_thinq.get(thinq_id, [])
-        if not appliances:
-            return
-        try:
-            appliances[0].root.set_status(status)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            _LOGGER.warning("ThinQ status of %s not readable (%s)", appliances[0].device.model, exc)
-            return
-        for appliance in appliances:
-            self.reporter.report(appliance.device.id, attributes_of(appliance))
+        self._merge(thinq_id, "status", lambda root: root.set_status(status))
 
     def apply_report(self, thinq_id: str, report: dict[str, Any]) -> None:
         """A partial status pushed by LG: merge it and report what changed."""
+        self._merge(thinq_id, "push report", lambda root: root.update_status(report))
+
+    def _merge(self, thinq_id: str, what: str, merge: Callable[[Any], object]) -> None:
+        """Apply a status to the SDK device, then report every hub device it backs (a WashTower has two)."""
         appliances = self.by_thinq.get(thinq_id, [])
         if not appliances:
             return
         try:
-            appliances[0].root.update_status(report)
+            merge(appliances[0].root)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            _LOGGER.warning("ThinQ push report of %s not readable (%s)", appliances[0].device.model, exc)
+            _LOGGER.warning("ThinQ %s of %s not readable (%s)", what, appliances[0].device.model, exc)
             return
         for appliance in appliances:
             self.reporter.report(appliance.device.id, attributes_of(appliance))
