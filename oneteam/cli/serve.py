@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from oneteam.api.app import create_app
 from oneteam.cli.context import OUT
 from oneteam.cli.parts import add_vendor_adapters, start_parts
-from oneteam.hub import HomeFileError, Hub, HubConfig, load_home, open_storage, parse_home
+from oneteam.hub import HomeFileError, Hub, HubConfig, open_storage, parse_home
+from oneteam.hub.homefile import read_home_text
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.integrations.virtual.adapter import SECONDS_PER_DAY
 from oneteam.model import Home
@@ -27,8 +28,8 @@ def _choose_home(path: Path | None, stored_text: str | None) -> tuple[Home, str,
     """The home to run: the file given (or the demo home); a broken file falls back to the stored home."""
     source = path or DEMO_HOME
     try:
-        home = load_home(source)
-        return home, str(source), source.read_text(encoding="utf-8")
+        text = read_home_text(source)
+        return parse_home(text, str(source)), str(source), text
     except HomeFileError as exc:
         for problem in exc.problems:
             OUT.errors.print(f"{exc.source}:{problem.line}: {problem.text(OUT.language)}", highlight=False)

@@ -110,14 +110,18 @@ class _Reader:
         return Range(low, high)
 
 
-def load_home(path: str | Path) -> Home:
-    """Read and validate a home file; raise HomeFileError with every problem."""
+def read_home_text(path: str | Path) -> str:
+    """A home file's text; HomeFileError when it cannot be read."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise HomeFileError(str(path), [Problem(0, "unreadable", {"reason": str(exc)})]) from exc
-    return parse_home(text, str(path))
+
+
+def load_home(path: str | Path) -> Home:
+    """Read and validate a home file; raise HomeFileError with every problem."""
+    return parse_home(read_home_text(path), str(path))
 
 
 def parse_home(text: str, source: str = "<home>") -> Home:
