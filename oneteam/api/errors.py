@@ -17,6 +17,7 @@ from oneteam.model import (
     InvalidCommand,
     NotFound,
     OneteamError,
+    PermissionDenied,
     VendorError,
 )
 
@@ -24,6 +25,7 @@ _LOGGER = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
     (NotFound, 404),
+    (PermissionDenied, 403),
     (InvalidCommand, 422),
     (DeviceUnavailable, 503),
     (ConversationUnavailable, 503),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from oneteam.model import OneteamError
+from oneteam.model import Grant, OneteamError
 from oneteam.model.conversation import ConversationReply
 
 
@@ -19,6 +19,14 @@ class ConversationAgent(Protocol):
     """Understands a sentence and acts on it through the hub."""
 
     async def converse(
-        self, text: str, *, room: str | None, language: str | None, session: str, source: str
+        self,
+        text: str,
+        *,
+        room: str | None,
+        language: str | None,
+        session: str,
+        source: str,
+        grant: Grant | None = None,
     ) -> ConversationReply:
-        """Handle one turn; `session` keys pending questions (a clarify and its answer)."""
+        """Handle one turn; `session` keys pending questions (a clarify and its answer). Every
+        command it dispatches or schedules is checked against `grant` first."""

@@ -29,6 +29,7 @@ from oneteam.model import (
     DeviceUnavailable,
     Event,
     EventKind,
+    Grant,
     Home,
     OneteamError,
     State,
@@ -260,14 +261,19 @@ class Hub:
 
     # -- commands ---------------------------------------------------------------------------
 
-    async def dispatch(self, command: Command) -> State:
+    async def dispatch(self, command: Command, *, grant: Grant | None = None) -> State:
         """Validate a command, have the owning integration carry it out, and return the stored state.
 
-        Returns only once the resulting state is committed to storage, so an acknowledged command
-        survives a crash of the hub process.
+        With a `grant`, the caller's permissions are checked first (PermissionDenied) and the
+        command's source becomes the grant's, whatever the door wrote. Returns only once the
+        resulting state is committed to storage, so an acknowledged command survives a crash.
         """
         device = self.device(command.device_id)
+        if grant is not None:
+            command = replace(command, source=grant.source)
         try:
+            if grant is not None:
+                grant.refuse(device, command.name)
             if not self._states[device.id].is_available:
                 reason = self._unavailable_reasons.get(device.id, "")
                 raise DeviceUnavailable(
@@ -291,12 +297,14 @@ class Hub:
         await self.storage.flush()
         return self._states[device.id]
 
-    async def dispatch_many(self, commands: Sequence[Command]) -> list[State | OneteamError]:
+    async def dispatch_many(
+        self, commands: Sequence[Command], *, grant: Grant | None = None
+    ) -> list[State | OneteamError]:
         """Dispatch several commands in order; each result is the new state or the error it raised."""
         results: list[State | OneteamError] = []
         for command in commands:
             try:
-                results.append(await self.dispatch(command))
+                results.append(await self.dispatch(command, grant=grant))
             except OneteamError as exc:
                 results.append(exc)
         return results
@@ -316,11 +324,18 @@ class Hub:
         language: str | None = None,
         session: str = "",
         source: str = "api",
+        grant: Grant | None = None,
     ) -> ConversationReply:
-        """Understand a sentence and act on it through `dispatch` (needs a registered agent)."""
+        """Understand a sentence and act on it through `dispatch` (needs a registered agent).
+
+        The agent checks `grant` before each command and each schedule it books."""
         if self._agent is None:
             raise ConversationUnavailable("no language understanding is running")
-        return await self._agent.converse(text, room=room, language=language, session=session, source=source)
+        if grant is not None:
+            source = grant.source
+        return await self._agent.converse(
+            text, room=room, language=language, session=session, source=source, grant=grant
+        )
 
     # -- tokens -----------------------------------------------------------------------------
 

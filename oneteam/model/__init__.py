@@ -1,5 +1,6 @@
 """The shared language of oneteam: plain typed data, no I/O. Every other room speaks it."""
 
+from oneteam.model.access import Door, Grant, PermissionDenied
 from oneteam.model.command import Command, CommandName, Direction, validate_command
 from oneteam.model.device import Device, Home, Room
 from oneteam.model.errors import (
@@ -25,13 +26,16 @@ __all__ = [
     "DeviceType",
     "DeviceUnavailable",
     "Direction",
+    "Door",
     "Event",
     "EventKind",
+    "Grant",
     "Home",
     "InvalidCommand",
     "InvalidValue",
     "NotFound",
     "OneteamError",
+    "PermissionDenied",
     "Range",
     "Room",
     "State",

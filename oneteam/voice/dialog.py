@@ -19,7 +19,7 @@ from typing import Any
 
 from oneteam.hub import Hub
 from oneteam.hub.scheduler import due_time
-from oneteam.model import Command, OneteamError, State
+from oneteam.model import Command, Grant, OneteamError, State
 from oneteam.model.conversation import ConversationReply
 from oneteam.voice.nlu import (
     ClarifyResult,
@@ -156,16 +156,18 @@ class Conversation:
         language: str | None = None,
         session: str = "",
         source: str = "voice",
+        grant: Grant | None = None,
     ) -> ConversationReply:
-        """Handle one turn: understand, act through the hub, and say what happened."""
+        """Handle one turn: understand, act through the hub, and say what happened. Commands and
+        schedules are checked against `grant` before anything runs or is booked."""
         turn = await asyncio.to_thread(self.turn, text, room=room, session=session, language=language)
         result, lang = turn.result, turn.language
         done: list[dict[str, Any]] = []
         changed: list[str] = []
         if isinstance(result, CommandResult):
-            reply = await self._command(result, lang, source, done, changed)
+            reply = await self._command(result, lang, source, done, changed, grant)
         elif isinstance(result, ScheduleResult):
-            reply = await self._schedule(result, lang, source, done)
+            reply = await self._schedule(result, lang, source, done, grant)
         elif isinstance(result, QueryResult):
             reply = self._answer(result, lang)
         elif isinstance(result, ClarifyResult):
@@ -183,9 +185,17 @@ class Conversation:
         )
 
     async def _command(
-        self, result: CommandResult, lang: str, source: str, done: list[dict[str, Any]], changed: list[str]
+        self,
+        result: CommandResult,
+        lang: str,
+        source: str,
+        done: list[dict[str, Any]],
+        changed: list[str],
+        grant: Grant | None = None,
     ) -> str:
-        outcomes = await self._hub.dispatch_many([_with_source(c, source) for c in commands(result)])
+        outcomes = await self._hub.dispatch_many(
+            [_with_source(c, source) for c in commands(result)], grant=grant
+        )
         succeeded = []
         refusals = []
         for action, outcome in zip(result.actions, outcomes, strict=True):
@@ -202,9 +212,17 @@ class Conversation:
         return " ".join(parts)
 
     async def _schedule(
-        self, result: ScheduleResult, lang: str, source: str, done: list[dict[str, Any]]
+        self,
+        result: ScheduleResult,
+        lang: str,
+        source: str,
+        done: list[dict[str, Any]],
+        grant: Grant | None = None,
     ) -> str:
         try:
+            if grant is not None:  # refused at booking, not hours later when it falls due
+                for command in commands(result):
+                    grant.refuse(self._hub.device(command.device_id), command.name)
             due_at = due_time(delay_s=result.delay_s, at=result.at, timezone=self._hub.scheduler.timezone)
             schedule = await self._hub.scheduler.add(
                 [_with_source(c, source) for c in commands(result)], due_at, source

@@ -10,7 +10,7 @@ import pytest
 
 from oneteam.hub import Hub, SqliteStorage
 from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.model import Command, CommandName, Home
+from oneteam.model import Command, CommandName, Grant, Home
 from oneteam.model.conversation import ConversationReply
 from oneteam.voice.asr import KoreanRecognizer
 from oneteam.voice.audio import AudioError, AudioFormat, read_wav
@@ -120,12 +120,21 @@ class LightingAgent:
     sentences: list[tuple[str, str | None, str]] = field(default_factory=list)
 
     async def converse(
-        self, text: str, *, room: str | None, language: str | None, session: str, source: str
+        self,
+        text: str,
+        *,
+        room: str | None,
+        language: str | None,
+        session: str,
+        source: str,
+        grant: Grant | None = None,
     ) -> ConversationReply:
         self.sentences.append((text, room, source))
         if "파란색" not in text:
             return ConversationReply(text="잘 모르겠어요.", language="ko", kind="none")
-        await self.hub.dispatch(Command(device_id="light_living", name=CommandName.TURN_ON, source=source))
+        await self.hub.dispatch(
+            Command(device_id="light_living", name=CommandName.TURN_ON, source=source), grant=grant
+        )
         return ConversationReply(
             text="거실 조명을 켰어요.", language="ko", kind="command", changed_devices=["light_living"]
         )

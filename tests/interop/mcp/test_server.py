@@ -19,7 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.interop.mcp import LocalHome, build_server, http_app
-from oneteam.model import Command
+from oneteam.model import Command, Grant
 from oneteam.model.conversation import ConversationReply
 from tests.conftest import HubProcess, free_port
 from tests.interop.smarthome.conftest import DEMO_HOME, Serve
@@ -35,7 +35,14 @@ class FixedEnglishAgent:
         self.hub = hub
 
     async def converse(
-        self, text: str, *, room: str | None, language: str | None, session: str, source: str
+        self,
+        text: str,
+        *,
+        room: str | None,
+        language: str | None,
+        session: str,
+        source: str,
+        grant: Grant | None = None,
     ) -> ConversationReply:
         match = self._PATTERN.match(text.strip())
         device = None
@@ -47,7 +54,7 @@ class FixedEnglishAgent:
         command = Command(
             device_id=device.id, name="set_temperature", value=int(match["value"]), source=source
         )
-        await self.hub.dispatch(command)
+        await self.hub.dispatch(command, grant=grant)
         return ConversationReply(
             text=f"{device.display_name} set to {match['value']} degrees.",
             language="en",
