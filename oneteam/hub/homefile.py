@@ -18,6 +18,8 @@ from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, T
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _KNOWN_INTEGRATIONS = {"virtual", "mqtt", "thinq"}
+_AUTOMATION_SECTIONS = ("routines", "scenes", "location")
+"""Read by the automation room (oneteam/automation/homefile.py), which checks them itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,7 @@ def parse_home(text: str, source: str = "<home>") -> Home:
     reader = _Reader()
     top = reader.mapping(root, "the home file")
     for key, (key_node, _) in top.items():
-        if key not in {"id", "name", "rooms", "devices", "types", "fan_speeds"}:
+        if key not in {"id", "name", "rooms", "devices", "types", "fan_speeds", *_AUTOMATION_SECTIONS}:
             reader.fault(key_node, "unknown_section", key=key)
     types, mode_names, compartment_names = _types(reader, top.get("types"))
     fan_speed_names = {

@@ -32,6 +32,10 @@ class EventKind(StrEnum):
     """Commands were scheduled for later; `data` holds the schedule."""
     SCHEDULE_DONE = "schedule_done"
     """A schedule ran; `data.status` is done or failed."""
+    NOTICE = "notice"
+    """A routine's message for the household (page, activity log); `data.text` is {ko, en}."""
+    SAY = "say"
+    """A sentence for the home's speakers to say aloud; `data.text` is {ko, en}."""
     DEVICE_ADDED = "device_added"
     DEVICE_REMOVED = "device_removed"
 

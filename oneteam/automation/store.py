@@ -1,0 +1,237 @@
+"""The automation room's own tables, in the hub's SQLite file: routines, runs (state + trace), marks.
+
+They live beside the hub's tables rather than in the `Storage` protocol: the protocol stays the
+hub's small contract (states, events, schedules, tokens) that every backend must implement, and
+this room can change its tables without touching the hub or the PostgreSQL store. Like the
+partner registry, a hub on PostgreSQL keeps these in the SQLite file of its data folder.
+
+Writes are small and run inline on the event loop (a WAL commit without fsync is ~15 µs), so a
+run's step is committed before the run sleeps in a delay: a kill -9 cannot lose it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS automation_routines (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, enabled INTEGER NOT NULL,
+  origin TEXT NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS automation_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, routine_id TEXT NOT NULL, status TEXT NOT NULL,
+  trigger TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL, step INTEGER NOT NULL,
+  resume_at REAL, trace TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS automation_runs_routine ON automation_runs (routine_id, id);
+CREATE INDEX IF NOT EXISTS automation_runs_status ON automation_runs (status);
+CREATE TABLE IF NOT EXISTS automation_marks (name TEXT PRIMARY KEY, value REAL NOT NULL);
+"""
+RUNS_KEPT = 50
+"""Finished runs kept per routine (older traces are pruned)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class StoredRoutine:
+    id: str
+    kind: str
+    body: dict[str, Any]
+    enabled: bool
+    origin: str
+    """Who made it: `api`, `cli`, `home` (the home file), `preset`."""
+    updated_at: float
+
+
+@dataclass(slots=True, kw_only=True)
+class RunRecord:
+    """One run of a routine: where it is, and its trace so far."""
+
+    id: int
+    routine_id: str
+    status: str
+    """running, done, failed, stopped (conditions), restarted, skipped, interrupted."""
+    trigger: dict[str, Any]
+    started_at: float
+    finished_at: float | None = None
+    step: int = 0
+    """The index of the action being run (where a resumed run continues)."""
+    resume_at: float | None = None
+    """While in a delay or wait: when it ends (persisted so a restart can resume it)."""
+    trace: dict[str, Any] = field(default_factory=lambda: {"conditions": [], "steps": [], "notes": []})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "routine": self.routine_id,
+            "status": self.status,
+            "trigger": self.trigger,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "step": self.step,
+            "resume_at": self.resume_at,
+            **self.trace,
+        }
+
+
+class AutomationStore:
+    """Routines and runs in SQLite."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA busy_timeout=5000")
+        connection.executescript(_SCHEMA)
+        self._connection = connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        if self._connection is None:
+            raise RuntimeError("automation store is not open")
+        with self._lock:
+            return self._connection.execute(sql, params)
+
+    # -- routines ------------------------------------------------------------------------------
+
+    def routines(self) -> list[StoredRoutine]:
+        rows = self._run(
+            "SELECT id, kind, body, enabled, origin, updated_at FROM automation_routines ORDER BY id"
+        ).fetchall()
+        return [
+            StoredRoutine(
+                id=r[0], kind=r[1], body=json.loads(r[2]), enabled=bool(r[3]), origin=r[4], updated_at=r[5]
+            )
+            for r in rows
+        ]
+
+    def put_routine(
+        self, routine_id: str, kind: str, body: dict[str, Any], enabled: bool, origin: str
+    ) -> None:
+        self._run(
+            "INSERT INTO automation_routines (id, kind, body, enabled, origin, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, body=excluded.body, enabled=excluded.enabled, "
+            "origin=excluded.origin, updated_at=excluded.updated_at",
+            (routine_id, kind, json.dumps(body, ensure_ascii=False), int(enabled), origin, time.time()),
+        )
+
+    def set_enabled(self, routine_id: str, enabled: bool) -> bool:
+        return (
+            self._run(
+                "UPDATE automation_routines SET enabled = ?, updated_at = ? WHERE id = ?",
+                (int(enabled), time.time(), routine_id),
+            ).rowcount
+            > 0
+        )
+
+    def delete_routine(self, routine_id: str) -> bool:
+        return self._run("DELETE FROM automation_routines WHERE id = ?", (routine_id,)).rowcount > 0
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def start_run(self, routine_id: str, trigger: dict[str, Any], status: str = "running") -> RunRecord:
+        now = time.time()
+        record = RunRecord(id=0, routine_id=routine_id, status=status, trigger=trigger, started_at=now)
+        cursor = self._run(
+            "INSERT INTO automation_runs (routine_id, status, trigger, started_at, step, trace) "
+            "VALUES (?, ?, ?, ?, 0, ?)",
+            (
+                routine_id,
+                status,
+                json.dumps(trigger, default=str),
+                now,
+                json.dumps(record.trace, default=str),
+            ),
+        )
+        record.id = int(cursor.lastrowid or 0)
+        return record
+
+    def save_run(self, run: RunRecord) -> None:
+        self._run(
+            "UPDATE automation_runs SET status = ?, finished_at = ?, step = ?, resume_at = ?, trace = ? "
+            "WHERE id = ?",
+            (
+                run.status,
+                run.finished_at,
+                run.step,
+                run.resume_at,
+                json.dumps(run.trace, ensure_ascii=False, default=str),
+                run.id,
+            ),
+        )
+
+    def prune_runs(self, routine_id: str, keep: int = RUNS_KEPT) -> None:
+        self._run(
+            "DELETE FROM automation_runs WHERE routine_id = ? AND status != 'running' AND id <= "
+            "(SELECT id FROM automation_runs WHERE routine_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (routine_id, routine_id, keep),
+        )
+
+    def runs(
+        self, routine_id: str | None = None, limit: int = 20, status: str | None = None
+    ) -> list[RunRecord]:
+        clauses, params = [], []
+        if routine_id is not None:
+            clauses.append("routine_id = ?")
+            params.append(routine_id)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._run(
+            "SELECT id, routine_id, status, trigger, started_at, finished_at, step, resume_at, trace "
+            f"FROM automation_runs {where} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        row = self._run(
+            "SELECT id, routine_id, status, trigger, started_at, finished_at, step, resume_at, trace "
+            "FROM automation_runs WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    # -- marks ---------------------------------------------------------------------------------
+
+    def mark(self, name: str) -> float | None:
+        row = self._run("SELECT value FROM automation_marks WHERE name = ?", (name,)).fetchone()
+        return None if row is None else float(row[0])
+
+    def set_mark(self, name: str, value: float) -> None:
+        self._run(
+            "INSERT INTO automation_marks (name, value) VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+            (name, value),
+        )
+
+
+def _record(row: tuple[Any, ...]) -> RunRecord:
+    return RunRecord(
+        id=int(row[0]),
+        routine_id=str(row[1]),
+        status=str(row[2]),
+        trigger=json.loads(row[3]),
+        started_at=float(row[4]),
+        finished_at=None if row[5] is None else float(row[5]),
+        step=int(row[6]),
+        resume_at=None if row[7] is None else float(row[7]),
+        trace=json.loads(row[8]),
+    )
