@@ -14,8 +14,22 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 async def healthz(request: Request) -> dict[str, Any]:
-    """The hub is up; a few counters."""
-    return {"status": "ok", "version": __version__, **hub_of(request).stats()}
+    """The hub is up; a few counters, and the supervised tasks that are failing now (restarting
+    with back-off, or stopped for good), so a dead loop shows here instead of going unnoticed."""
+    hub = hub_of(request)
+    tasks = hub.task_health()
+    failing = [
+        {k: row[k] for k in ("component", "task", "state", "failures", "total_failures")}
+        for row in tasks
+        if row["failures"] or row["state"] == "failed"
+    ]
+    return {
+        "status": "degraded" if failing else "ok",
+        "version": __version__,
+        **hub.stats(),
+        "tasks": len(tasks),
+        "failing_tasks": failing,
+    }
 
 
 @router.get("/api/info")

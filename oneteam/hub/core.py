@@ -7,7 +7,6 @@ Every door (REST, WebSocket, voice, routines, partner clouds) calls `Hub.dispatc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -21,7 +20,9 @@ from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.conversation import ConversationAgent, ConversationUnavailable
 from oneteam.hub.scheduler import Scheduler
 from oneteam.hub.storage import EventQuery, Storage
+from oneteam.hub.supervisor import Devices, Supervisor, Work
 from oneteam.hub.tokens import hash_token, new_token
+from oneteam.i18n import render
 from oneteam.model import (
     Command,
     Device,
@@ -67,7 +68,9 @@ class Hub:
         self._token_checked_at: dict[str, float] = {}
         """Token hash → when storage last confirmed it (monotonic seconds)."""
         self.token_recheck_s = TOKEN_RECHECK_S
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.supervisor = Supervisor("hub", on_failure=self._task_failed, on_recovered=self._task_recovered)
+        """Owns the hub's long-lived tasks (scheduler, retention, the parts' loops)."""
+        self._running_adapters: list[Adapter] = []
         self._stack = AsyncExitStack()
         self._started = False
         self._agent: ConversationAgent | None = None
@@ -84,30 +87,42 @@ class Hub:
     async def __aenter__(self) -> Hub:
         await self.storage.open()
         self._stack.push_async_callback(self.storage.close)
-        self._stored_states = await self.storage.load_states()
-        self._last_event_id = await self.storage.last_event_id()
-        self._started = True
-        for adapter in self._adapters:
-            await self._start_adapter(adapter)
-        await self.scheduler.load()
-        self.start_task("scheduler", self.scheduler.run())
+        try:
+            self._stored_states = await self.storage.load_states()
+            self._last_event_id = await self.storage.last_event_id()
+            self._started = True
+            self.supervisor.start()
+            for adapter in self._adapters:
+                await self._start_adapter(adapter)
+            await self.scheduler.load()
+            self.start_task("scheduler", self.scheduler.run)
+        except BaseException:
+            # Nothing half-started stays behind: adapters already running stop, storage closes.
+            await self.__aexit__(None, None, None)
+            raise
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for adapter in reversed(self._adapters):
+        await self.supervisor.stop()
+        running, self._running_adapters = self._running_adapters, []
+        for adapter in reversed(running):
             try:
                 await adapter.stop()
             except Exception:
                 _LOGGER.exception("adapter %s did not stop cleanly", adapter.name)
         await self._stack.aclose()
         self._started = False
+
+    def task_health(self) -> list[dict[str, Any]]:
+        """Every supervised task of the hub and its adapters: state, failures, last error."""
+        rows = self.supervisor.health()
+        for adapter in self._running_adapters:
+            supervisor = getattr(adapter, "supervisor", None)
+            if isinstance(supervisor, Supervisor):
+                rows.extend(supervisor.health())
+        return rows
 
     async def add_adapter(self, adapter: Adapter) -> None:
         """Attach an integration; its devices join the registry (now, or when the hub starts)."""
@@ -125,22 +140,40 @@ class Hub:
         # report their state from start(); devices found while connecting are registered after.
         for device in await adapter.devices():
             self._register(device, adapter, announce=False)
+        # Counted as running before start() returns, so a start that fails halfway is stopped too.
+        self._running_adapters.append(adapter)
         await adapter.start(_Sink(self, adapter), mine)
         for device in await adapter.devices():
             if device.id not in self._devices:
                 self._register(device, adapter, announce=False)
 
-    def start_task(self, name: str, work: Any) -> asyncio.Task[None]:
-        """Run a background coroutine for the hub's lifetime (cancelled when the hub stops)."""
-        task: asyncio.Task[None] = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+    def start_task(self, name: str, work: Work, *, devices: Devices = ()) -> None:
+        """Run a background task for the hub's lifetime, owned by the hub's supervisor: a failure is
+        logged, `devices` are marked unavailable, and a factory `work` is restarted with back-off."""
+        self.supervisor.spawn(name, work, devices=devices)
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _LOGGER.error("hub task %s failed", task.get_name(), exc_info=task.exception())
+    def _task_failed(self, name: str, devices: list[str], exc: BaseException) -> None:
+        for device_id in devices:
+            self._set_available(device_id, False, "hub.task_down", f"task:{name}")
+        reason = "hub.task_failed"
+        facts = {"task": name, "error": exc.__class__.__name__}
+        self.publish(
+            Event(
+                kind=EventKind.WARNING,
+                data={
+                    "reason": reason,
+                    **facts,
+                    "message_ko": render(reason, "ko", **facts),
+                    "message_en": render(reason, "en", **facts),
+                },
+                source=f"task:{name}",
+            )
+        )
+
+    def _task_recovered(self, name: str, devices: list[str]) -> None:
+        for device_id in devices:
+            if self._unavailable_reasons.get(device_id) == "hub.task_down":
+                self._set_available(device_id, True, "", f"task:{name}")
 
     async def run_retention(self, interval_s: float) -> None:
         """Delete events older than the retention setting, now and every `interval_s`."""

@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from oneteam.hub.adapter import AdapterSink
+from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.thinq import const
 from oneteam.integrations.thinq.account import ThinqAccount
 from oneteam.integrations.thinq.cloud import (
@@ -68,6 +70,7 @@ class ThinqAdapter:
             on_backoff=self._on_backoff,
             on_recovered=self._on_recovered,
             on_token_rejected=self._on_token_rejected,
+            on_device_failed=self._on_device_failed,
         )
         self.poller = Poller(
             hooks,
@@ -77,7 +80,15 @@ class ThinqAdapter:
             jitter=polling.jitter,
             rng=self._rng,
         )
-        self._tasks: list[asyncio.Task[None]] = []
+        self.supervisor = Supervisor(
+            "thinq",
+            on_failure=self._task_failed,
+            on_recovered=self._task_recovered,
+            backoff_base_s=polling.backoff_base_s,
+            backoff_max_s=polling.backoff_max_s,
+        )
+        """Owns the poller, rediscovery, settings watch and push set-up: a failing one is logged,
+        its appliances marked unavailable, and it is restarted with back-off."""
         self.token_ok = True
         self.backoff_kind: str | None = None
         self._discovered = asyncio.Event()
@@ -85,12 +96,19 @@ class ThinqAdapter:
         self._push: PushChannel | None = None
         self.mode = "polling"
         """`push` while LG's MQTT push is connected, else `polling`."""
+        self.push_lost_at: float | None = None
+        """When the push connection went down (wall clock), while it is down."""
+        self.push_interruptions = 0
+        self.push_error = ""
+        self._stopping = False
 
     # -- lifetime -------------------------------------------------------------------------------
 
     async def start(self, sink: AdapterSink, last_states: Mapping[str, State]) -> None:
         """Open the session, discover the account's appliances and start polling."""
         self._reporter.sink = sink
+        self._stopping = False
+        self.supervisor.start()
         self.account.open()
         try:
             await self.discover()
@@ -98,25 +116,24 @@ class ThinqAdapter:
             self._on_token_rejected(str(exc))
         except CloudError as exc:
             _LOGGER.warning("ThinQ discovery failed (%s); retrying in the background", exc)
-        self._tasks.append(asyncio.create_task(self.poller.run(), name="thinq-poller"))
-        self._tasks.append(asyncio.create_task(self._rediscover_loop(), name="thinq-rediscovery"))
-        if self._config_file is not None:
-            self._tasks.append(
-                asyncio.create_task(self._watch_config(self._config_file), name="thinq-config")
-            )
+        everything = self._all_devices
+        self.supervisor.spawn("thinq-poller", self.poller.run, devices=everything)
+        self.supervisor.spawn("thinq-rediscovery", self._rediscover_loop)
+        config_file = self._config_file
+        if config_file is not None:
+            self.supervisor.spawn("thinq-config", lambda: self._watch_config(config_file))
         if not self._discovered.is_set():
-            self._tasks.append(asyncio.create_task(self._discover_later(), name="thinq-discovery"))
+            self.supervisor.spawn("thinq-discovery", self._discover_later, devices=everything)
         elif self.config.use_push and self.account.by_thinq:
-            self._tasks.append(asyncio.create_task(self._start_push(), name="thinq-push"))
+            self.supervisor.spawn("thinq-push", self._start_push)
+
+    def _all_devices(self) -> list[str]:
+        return list(self.account.appliances)
 
     async def stop(self) -> None:
         """Cancel polling and close the session."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        self._stopping = True
+        await self.supervisor.stop()
         push, self._push = self._push, None
         try:
             if push is not None:
@@ -240,6 +257,20 @@ class ThinqAdapter:
         self.backoff_kind = None
         self._reporter.set_all_available(self._reporter.unavailable, True)
 
+    def _on_device_failed(self, thinq_id: str, error: BaseException) -> None:
+        """One appliance's poll failed in a way no list foresaw: its state is not current any more."""
+        for appliance in self.account.by_thinq.get(thinq_id, []):
+            self._reporter.set_available(appliance.device.id, False, "thinq.poll_failed")
+
+    def _task_failed(self, name: str, devices: list[str], error: BaseException) -> None:
+        self._reporter.set_all_available(devices, False, "thinq.task_failed")
+        self._reporter.warn(devices, {"reason": "thinq.task_failed", "task": name})
+
+    def _task_recovered(self, name: str, devices: list[str]) -> None:
+        self._reporter.set_all_available(
+            (d for d in devices if self._reporter.reason(d) == "thinq.task_failed"), True
+        )
+
     def _on_token_rejected(self, reason: str) -> None:
         if self.token_ok:
             _LOGGER.error(
@@ -260,7 +291,7 @@ class ThinqAdapter:
             self.config.client_id,
             self.config.push_root_ca,
             on_message=self._on_push,
-            on_connected=self._on_push_connected,
+            on_connection=self._on_push_connection,
         )
         answers = self.account.answers
         calls_before = answers.calls
@@ -277,15 +308,57 @@ class ThinqAdapter:
         finally:
             self.budget.record(answers.calls - calls_before)
         self._push = channel
-        self._on_push_connected(True)
+        self._on_push_connection("connected", "")
 
-    def _on_push_connected(self, is_connected: bool) -> None:
-        mode = "push" if is_connected else "polling"
+    async def _restart_push(self) -> None:
+        """The SDK closed the push connection for good: make a new one after a pause."""
+        push, self._push = self._push, None
+        if push is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self.config.polling.request_timeout_s):
+                    await push.close()
+        await asyncio.sleep(self._backoff.hit(None))
+        await self._start_push()
+
+    def _on_push_connection(self, what: str, detail: str) -> None:
+        """The SDK's MQTT connection callbacks: a dead push is logged, surfaced (health, a warning
+        event) and covered by normal polling until the SDK reconnects or a new connection is made."""
+        if self._stopping:
+            return
+        if what == "connected":
+            if self.push_lost_at is not None:
+                _LOGGER.warning(
+                    "ThinQ push reconnected after %.0f s; polling slows down again",
+                    time.time() - self.push_lost_at,
+                )
+            self.push_lost_at = None
+            self.push_error = ""
+            self._set_mode("push")
+            return
+        self.push_error = detail
+        if what == "failed":
+            _LOGGER.warning("ThinQ push could not reconnect (%s); still polling", detail or "no reason given")
+        if self.push_lost_at is None and (what in ("interrupted", "closed") or self.mode == "push"):
+            self.push_lost_at = time.time()
+            self.push_interruptions += 1
+            _LOGGER.warning(
+                "ThinQ push connection %s (%s); polling every %.0f s until it is back",
+                "lost" if what == "interrupted" else what,
+                detail or "no reason given",
+                self.config.polling.interval_s,
+            )
+            self._reporter.warn(self.account.appliances, {"reason": "thinq.push_lost"})
+        self._set_mode("polling")
+        if what == "closed" and self._push is not None:
+            # awscrt reconnects an interrupted connection by itself, never a closed one.
+            self.supervisor.spawn("thinq-push", self._restart_push)
+
+    def _set_mode(self, mode: str) -> None:
         if mode == self.mode:
             return
         self.mode = mode
         polling = self.config.polling
-        self.poller.set_interval(polling.push_interval_s if is_connected else polling.interval_s)
+        self.poller.set_interval(polling.push_interval_s if mode == "push" else polling.interval_s)
         _LOGGER.info("ThinQ state now by %s", mode)
 
     def _on_push(self, message: dict[str, Any]) -> None:
@@ -337,6 +410,10 @@ class ThinqAdapter:
             "appliances": len(self.account.appliances),
             "skipped": list(self.skipped),
             "mode": self.mode,
+            "push_down_s": round(time.time() - self.push_lost_at, 1) if self.push_lost_at else None,
+            "push_interruptions": self.push_interruptions,
+            "push_error": self.push_error,
+            "failing_tasks": [row["task"] for row in self.supervisor.failing()],
             "token_ok": self.token_ok,
             "calls_total": self.account.answers.calls,
             "calls_last_hour": self.budget.used(),

@@ -94,8 +94,10 @@ POWER_OPERATIONS: Final = {"turn_on": "POWER_ON", "turn_off": "POWER_OFF"}
 
 # LG error codes (ThinQAPIErrorCodes) grouped by what oneteam does about them.
 TOKEN_ERRORS: Final = frozenset({"1103", "1218", "1302", "1303", "1201", "1202"})
-RATE_LIMIT_ERRORS: Final = frozenset({"1306", "1309"})
-OUTAGE_ERRORS: Final = frozenset({"2000", "2209", "2210", "2212", "2214", "0000"})
+# 1309 (API not allowed again) and 2210 (retry the request) are LG's ways of saying "slow down":
+# they get the rate-limit back-off, like HTTP 429.
+RATE_LIMIT_ERRORS: Final = frozenset({"1306", "1309", "2210"})
+OUTAGE_ERRORS: Final = frozenset({"2000", "2209", "2212", "2214", "0000"})
 OFFLINE_ERRORS: Final = frozenset({"1222", "1223", "2205"})
 # The appliance refused: code → i18n key of the reason told to the person.
 REFUSALS: Final = {

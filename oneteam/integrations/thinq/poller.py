@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from oneteam.integrations.thinq.cloud import CloudDown, RateLimited, TokenRejected
+from oneteam.integrations.thinq.cloud import CloudDown, CloudError, RateLimited, TokenRejected
 from oneteam.integrations.thinq.const import BUDGET_WINDOW_S
 
 _LOGGER = logging.getLogger(__name__)
@@ -121,6 +121,9 @@ class PollHooks:
     """A call succeeded after failures."""
     on_token_rejected: Callable[[str], None]
     """The token was refused; polling stays paused until `resume()`."""
+    on_device_failed: Callable[[str, BaseException], None] = lambda thinq_id, error: None
+    """(thinq id, error) when one device's poll failed otherwise (an LG code nobody expected): the
+    device is marked unavailable and polled again after its own back-off."""
 
 
 class Poller:
@@ -145,6 +148,8 @@ class Poller:
         self._rng = rng
         self._clock = clock
         self._due: dict[str, float] = {}
+        self._device_failures: dict[str, int] = {}
+        """Polls in a row that failed for one device (for its own back-off)."""
         self._wake = asyncio.Event()
         self._enabled = asyncio.Event()
         self._enabled.set()
@@ -246,6 +251,26 @@ class Poller:
             self.pause()
             self.hooks.on_token_rejected(str(exc))
             return
+        except Exception as exc:
+            # Anything else (an LG code not in any list, an answer the SDK cannot read) concerns
+            # this device: it waits out its own back-off while the others keep being polled.
+            failures = self._device_failures.get(thinq_id, 0) + 1
+            self._device_failures[thinq_id] = failures
+            delay = min(self.backoff.max_s, self.backoff.base_s * float(2 ** (failures - 1)))
+            _LOGGER.warning(
+                "ThinQ poll of %s failed (%s: %s); trying it again in %.1f s",
+                thinq_id,
+                exc.__class__.__name__,
+                exc,
+                delay,
+                exc_info=not isinstance(exc, CloudError),
+            )
+            if thinq_id in self._due:
+                self._due[thinq_id] = self._clock() + delay
+            self.hooks.on_device_failed(thinq_id, exc)
+            return
+        if self._device_failures.pop(thinq_id, 0):
+            _LOGGER.info("ThinQ poll of %s answers again", thinq_id)
         if self.backoff.failures:
             self.backoff.clear()
             self.hooks.on_recovered()

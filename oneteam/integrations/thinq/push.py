@@ -43,13 +43,16 @@ class PushChannel:
         root_ca: Path,
         *,
         on_message: Callable[[dict[str, Any]], None],
-        on_connected: Callable[[bool], None],
+        on_connection: Callable[[str, str], None],
     ) -> None:
+        """`on_connection(what, detail)` is called on the loop for each of the SDK's connection
+        callbacks: `connected` (also after an automatic reconnect), `interrupted`, `failed`
+        (a connect or reconnect attempt failed) and `closed`."""
         self._api = api
         self._client_id = client_id
         self._root_ca = root_ca
         self._on_message = on_message
-        self._on_connected = on_connected
+        self._on_connection = on_connection
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -71,6 +74,8 @@ class PushChannel:
             self._message,
             on_connection_interrupted=self._interrupted,
             on_connection_success=self._succeeded,
+            on_connection_failure=self._failed,
+            on_connection_closed=self._closed,
         )
         await self._api.async_post_client_register(payload=CLIENT_BODY)
         key_pem, csr = await asyncio.to_thread(_key_and_csr)
@@ -117,13 +122,23 @@ class PushChannel:
         if isinstance(message, dict) and self._loop is not None:
             self._loop.call_soon_threadsafe(self._on_message, message)
 
+    def _tell(self, what: str, detail: str) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._on_connection, what, detail)
+
+    # awscrt calls these on its own threads.
     def _interrupted(self, connection: Any, error: Any, **kwargs: Any) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._on_connected, False)
+        self._tell("interrupted", str(error))
 
     def _succeeded(self, connection: Any, callback_data: Any, **kwargs: Any) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._on_connected, True)
+        self._tell("connected", "")
+
+    def _failed(self, connection: Any, callback_data: Any, **kwargs: Any) -> None:
+        self._tell("failed", str(getattr(callback_data, "error", callback_data)))
+
+    def _closed(self, connection: Any, callback_data: Any, **kwargs: Any) -> None:
+        self._tell("closed", "")
 
 
 def _key_and_csr() -> tuple[bytes, str]:

@@ -19,7 +19,8 @@ class StateReporter:
     def __init__(self) -> None:
         self.sink: AdapterSink | None = None
         self._attributes: dict[str, dict[str, StateValue]] = {}
-        self._unavailable: set[str] = set()
+        self._unavailable: dict[str, str] = {}
+        """Device id → the reason (an i18n key) it was reported unavailable."""
 
     def add(self, device: Device) -> None:
         """A new device: announce it to the hub."""
@@ -30,7 +31,7 @@ class StateReporter:
     def remove(self, device_id: str) -> None:
         """A device left the account: tell the hub."""
         self._attributes.pop(device_id, None)
-        self._unavailable.discard(device_id)
+        self._unavailable.pop(device_id, None)
         if self.sink is not None:
             self.sink.remove_device(device_id)
 
@@ -42,6 +43,10 @@ class StateReporter:
     def unavailable(self) -> set[str]:
         """Devices reported unavailable."""
         return set(self._unavailable)
+
+    def reason(self, device_id: str) -> str | None:
+        """Why the device was reported unavailable (None while it is available)."""
+        return self._unavailable.get(device_id)
 
     def report(self, device_id: str, attributes: Mapping[str, StateValue]) -> None:
         """Report the attributes that changed; the device answered, so it is available."""
@@ -60,11 +65,15 @@ class StateReporter:
     def set_available(self, device_id: str, is_available: bool, reason: str) -> None:
         """Report availability when it flips; `reason` is an i18n key."""
         if is_available == (device_id not in self._unavailable):
+            if not is_available and self._unavailable[device_id] != reason and self.sink is not None:
+                # Still unavailable, for another reason: the hub shows the newest one.
+                self._unavailable[device_id] = reason
+                self.sink.report_availability(device_id, False, reason)
             return
         if is_available:
-            self._unavailable.discard(device_id)
+            self._unavailable.pop(device_id, None)
         else:
-            self._unavailable.add(device_id)
+            self._unavailable[device_id] = reason
         if self.sink is not None:
             self.sink.report_availability(device_id, is_available, reason)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Mapping, Sequence
 
 from oneteam.hub.adapter import AdapterSink
+from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.virtual.appliances import APPLIANCES, Appliance
 from oneteam.model import Command, Device, DeviceNotFound, Home, State
 from oneteam.sim import PROFILES, DegradingAppliance
@@ -51,7 +51,11 @@ class VirtualAdapter:
         }
         self._wear_clock_s = 0.0
         self._sink: AdapterSink | None = None
-        self._ticker: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor(
+            "virtual", on_failure=self._task_failed, on_recovered=self._task_recovered
+        )
+        """Owns the simulated clock: if an appliance's simulation raises, the ticker is logged and
+        restarted, and the appliances are unavailable meanwhile."""
 
     async def start(self, sink: AdapterSink, last_states: Mapping[str, State]) -> None:
         """Restore stored states, report every appliance's state, and start simulated time."""
@@ -61,7 +65,8 @@ class VirtualAdapter:
             if stored is not None:
                 appliance.restore(stored.attributes)
         self.report_all()
-        self._ticker = asyncio.create_task(self._tick_loop(), name="virtual-ticker")
+        self.supervisor.start()
+        self.supervisor.spawn("virtual-ticker", self._tick_loop, devices=list(self._appliances))
 
     async def devices(self) -> Sequence[Device]:
         """The simulated devices."""
@@ -113,11 +118,17 @@ class VirtualAdapter:
 
     async def stop(self) -> None:
         """Stop simulated time."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        await self.supervisor.stop()
+
+    def _task_failed(self, name: str, devices: list[str], error: BaseException) -> None:
+        if self._sink is not None:
+            for device_id in devices:
+                self._sink.report_availability(device_id, False, "hub.task_down")
+
+    def _task_recovered(self, name: str, devices: list[str]) -> None:
+        if self._sink is not None:
+            for device_id in devices:
+                self._sink.report_availability(device_id, True)
 
 
 def _wearing_part(device: Device, rng: random.Random, days_left: float | None) -> DegradingAppliance:
