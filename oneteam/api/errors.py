@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oneteam.hub.conversation import ConversationUnavailable
+from oneteam.hub.group_commit import StorageFailed
 from oneteam.i18n import language_from_header, render
 from oneteam.model import (
     DeviceUnavailable,
@@ -29,6 +30,7 @@ _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
     (InvalidCommand, 422),
     (DeviceUnavailable, 503),
     (ConversationUnavailable, 503),
+    (StorageFailed, 503),
     (VendorError, 502),
 )
 
