@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from dataclasses import replace
 
 from oneteam.hub.adapter import AdapterSink
+from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.mqtt.client import BrokerSettings, MqttClient
 from oneteam.integrations.mqtt.const import (
     COMPONENT_TYPES,
@@ -108,6 +109,7 @@ class MqttAdapter:
             sink.report_availability(device_id, False, "not announced on MQTT yet")
         self._next_connect = asyncio.get_running_loop().create_future()
         client = MqttClient(self.settings, name="mqtt-adapter")
+        client.supervisor.on_failure = self._connection_task_failed
         client.on_connection(self._on_connection)
         for pattern in (f"{self.prefix}/+/+/config", f"{self.prefix}/+/+/+/config"):
             client.subscribe(pattern, self._on_discovery)
@@ -209,6 +211,16 @@ class MqttAdapter:
         self._last_payloads.clear()  # what the broker said before it went away may be stale
         for device_id in list(self._available):
             self._set_available(device_id, False, "MQTT broker connection lost")
+
+    @property
+    def supervisor(self) -> Supervisor | None:
+        """The tasks of the adapter's broker connection (for the hub's health)."""
+        return self._client.supervisor if self._client is not None else None
+
+    def _connection_task_failed(self, name: str, devices: list[str], error: BaseException) -> None:
+        # The connection task is restarted by its supervisor; until it reconnects, nothing is current.
+        for device_id in list(self._available):
+            self._set_available(device_id, False, "hub.task_down")
 
     def _birth(self) -> None:
         # Home Assistant's birth message: ESPHome, Zigbee2MQTT and Tasmota answer it by announcing

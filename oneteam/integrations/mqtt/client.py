@@ -8,7 +8,6 @@ on TCP_NODELAY (Nagle's delay made command round trips ~21 ms instead of ~1 ms).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import socket
@@ -23,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.mqtt.const import RECONNECT_MAX_S, RECONNECT_MIN_S, SUBSCRIBE_BATCH
 from oneteam.model import OneteamError
 
@@ -159,7 +159,9 @@ class MqttClient:
         self._paho.on_socket_register_write = self._on_register_write
         self._paho.on_socket_unregister_write = self._on_unregister_write
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor(name, backoff_base_s=RECONNECT_MIN_S, backoff_max_s=RECONNECT_MAX_S)
+        """Owns the connection task: if it fails it is logged and restarted (the owner may set
+        `supervisor.on_failure` to mark its devices unavailable meanwhile)."""
         self._lost: asyncio.Event = asyncio.Event()
         self.connected = asyncio.Event()
         """Set while a session with the broker is up."""
@@ -179,18 +181,16 @@ class MqttClient:
 
     async def __aenter__(self) -> MqttClient:
         self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run(), name=f"{self.name}-connection")
+        self._closing = False
+        self.supervisor.start()
+        self.supervisor.spawn(f"{self.name}-connection", self._run)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.supervisor.stop()
         if self.connected.is_set() and self._will is not None:
             # A polite goodbye: the broker does not publish the will on a clean DISCONNECT.
             self._paho.publish(self._will.topic, self._will.offline, qos=0, retain=True)
@@ -235,10 +235,11 @@ class MqttClient:
                 delay_s = min(delay_s * 2, RECONNECT_MAX_S)
                 continue
             first = False
-            misc = asyncio.create_task(self._misc_loop(), name=f"{self.name}-keepalive")
-            try:
+            # The keep-alive lives as long as this connection; if it fails, so does the connection
+            # task, and the supervisor logs and restarts it.
+            async with asyncio.TaskGroup() as connection:
+                misc = connection.create_task(self._misc_loop(), name=f"{self.name}-keepalive")
                 await self._lost.wait()
-            finally:
                 misc.cancel()
             if self._refused is not None:
                 _LOGGER.error("%s: broker refused the connection: %s", self.name, self._refused)
