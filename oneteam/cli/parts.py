@@ -32,6 +32,8 @@ class Parts:
     """Set on `app.state` under these names."""
     after_app: list[Callable[[FastAPI], None]] = field(default_factory=list)
     """Called once the app exists (for parts that finish loading in the background)."""
+    notes: list[str] = field(default_factory=list)
+    """Lines for the start-up banner, in the reader's language (how devices join, for example)."""
 
 
 async def add_vendor_adapters(hub: Hub, config: HubConfig) -> None:
@@ -51,7 +53,7 @@ async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Par
     parts = Parts()
     await _conversation(hub)
     await _partner_door(hub, config, stack, parts)
-    await _mqtt(hub, config, stack)
+    await _mqtt(hub, config, stack, parts)
     await _maintenance(hub, config, parts)
     _epidemic(hub, config, stack, parts)
     _voice(hub, config, parts)
@@ -127,15 +129,42 @@ async def _maintenance(hub: Hub, config: HubConfig, parts: Parts) -> None:
     hub.features.add("maintenance")
 
 
-async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> None:
+async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:
     if config.mqtt_url is None and config.mqtt_port is None:
         return
+    from oneteam.cli.context import OUT
     from oneteam.integrations.mqtt import mqtt_for_hub
+    from oneteam.integrations.mqtt.credentials import (
+        MqttCredentials,
+        credentials_path,
+        load_or_create_credentials,
+        read_credentials,
+    )
 
-    await stack.enter_async_context(
-        mqtt_for_hub(hub, broker_url=config.mqtt_url, embedded_port=config.mqtt_port or 1883)
+    credentials: MqttCredentials | None
+    created = False
+    if config.mqtt_url is None:
+        # The embedded broker refuses anonymous clients: the accounts are made on first start.
+        credentials, created = load_or_create_credentials(config.data_dir)
+    else:
+        credentials = read_credentials(config.data_dir)
+    settings = await stack.enter_async_context(
+        mqtt_for_hub(
+            hub,
+            broker_url=config.mqtt_url,
+            embedded_port=config.mqtt_port or 1883,
+            credentials=credentials,
+        )
     )
     hub.features.add("mqtt")
+    if config.mqtt_url is None and credentials is not None:
+        login = credentials.devices
+        where = {"url": f"mqtt://{settings.host}:{settings.port}", "username": login.username}
+        path = str(credentials_path(config.data_dir))
+        if created:
+            parts.notes.append(OUT.t("mqtt.devices_login", **where, password=login.password, path=path))
+        else:
+            parts.notes.append(OUT.t("mqtt.devices_login_file", **where, path=path))
 
 
 async def _conversation(hub: Hub) -> None:

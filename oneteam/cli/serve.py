@@ -90,6 +90,8 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
             highlight=False,
         )
         OUT.console.print(OUT.t("cli.docs", url=url), highlight=False)
+        for note in parts.notes:
+            OUT.console.print(note, highlight=False, soft_wrap=True)
         if show_token:
             token = await hub.create_token("make-run")
             OUT.console.print(OUT.t("cli.token_once", token=token), highlight=False)

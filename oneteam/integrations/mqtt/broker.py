@@ -3,27 +3,29 @@
 Production and the tests use Mosquitto (see mosquitto.py); this broker exists so a household can
 run the hub with MQTT devices without installing anything. It keeps what a home needs: QoS 0 and 1
 (QoS 2 is answered and delivered at QoS 1), retained messages, wills, keep-alive, `+`/`#`
-filters, username/password and TLS. Every buffer is bounded: a client that reads slower than
+filters and TLS. Every client signs in (anonymous ones are refused) and device accounts cannot
+touch the hub's own topics (see auth.py). Every buffer is bounded: a client that reads slower than
 others publish loses messages (counted in `dropped`) instead of growing the broker's memory.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import itertools
 import logging
 import ssl
 import struct
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
+
+from oneteam.integrations.mqtt.auth import Accounts, is_hub_only
 
 _LOGGER = logging.getLogger(__name__)
 
 _CONNECT, _CONNACK, _PUBLISH, _PUBACK, _PUBREC, _PUBREL, _PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 _SUBSCRIBE, _SUBACK, _UNSUBSCRIBE, _UNSUBACK, _PINGREQ, _PINGRESP, _DISCONNECT = 8, 9, 10, 11, 12, 13, 14
 _ACCEPTED, _BAD_PROTOCOL, _BAD_CREDENTIALS, _NOT_AUTHORIZED = 0, 1, 4, 5
+_MAX_WARNED_REFUSALS = 1000
 
 
 class ProtocolViolation(ValueError):
@@ -85,6 +87,10 @@ class _Session(asyncio.Protocol):
     broker: EmbeddedBroker
     transport: asyncio.Transport | None = None
     client_id: str = ""
+    username: str = ""
+    is_device: bool = False
+    """Signed in with a device account: the hub's own topics are closed to it."""
+    warned_denied: bool = False
     is_connected: bool = False
     keepalive_s: int = 0
     last_seen: float = 0.0
@@ -173,9 +179,15 @@ class _Session(asyncio.Protocol):
         password = reader.string() if flags & 0x40 else b""
         code = self.broker.check_credentials(username, password)
         if code != _ACCEPTED:
+            self.broker.warn_refused(client_id, username)
             self.send(_packet(_CONNACK, 0, bytes([0, code])))
             self.close(publish_will=False)
             return
+        assert username is not None
+        self.username = username
+        self.is_device = self.broker.accounts.is_device(username)
+        if self.will is not None and not self.may_use(self.will[0]):
+            self.will = None
         self.client_id = client_id or f"auto-{id(self):x}"
         self.broker.take_over(self)
         self.is_connected = True
@@ -191,7 +203,16 @@ class _Session(asyncio.Protocol):
             position += 2
         if not topic or "+" in topic or "#" in topic:
             raise ProtocolViolation("PUBLISH to an invalid topic")
-        self.broker.route(topic, body[position:], min(qos, 1), bool(flags & 0x01))
+        if self.may_use(topic):
+            self.broker.route(topic, body[position:], min(qos, 1), bool(flags & 0x01))
+        else:
+            # As Mosquitto does for MQTT 3.1.1 (which has no negative PUBACK): acknowledged, not delivered.
+            self.broker.denied += 1
+            if not self.warned_denied:
+                self.warned_denied = True
+                _LOGGER.warning(
+                    "broker: %s (user %s) may not publish to %s", self.client_id, self.username, topic
+                )
         if qos == 1:
             self.send(_packet(_PUBACK, 0, packet_id))
         elif qos == 2:
@@ -217,7 +238,8 @@ class _Session(asyncio.Protocol):
         self.send(_packet(_SUBACK, 0, packet_id + bytes(granted)))
         for topic_filter in new_filters:
             for topic, (payload, qos) in self.broker.retained_for(topic_filter):
-                self.deliver(topic, payload, min(qos, self.filters[topic_filter]), retain=True)
+                if self.may_use(topic):
+                    self.deliver(topic, payload, min(qos, self.filters[topic_filter]), retain=True)
 
     def _on_unsubscribe(self, body: bytes) -> None:
         reader = _Reader(body)
@@ -227,6 +249,10 @@ class _Session(asyncio.Protocol):
             if self.filters.pop(topic_filter, None) is not None:
                 self.broker.remove_subscription(topic_filter, self)
         self.send(_packet(_UNSUBACK, 0, packet_id))
+
+    def may_use(self, topic: str) -> bool:
+        """Whether this client may publish to or read `topic`."""
+        return not (self.is_device and is_hub_only(topic))
 
     def deliver(self, topic: str, payload: bytes, qos: int, *, retain: bool = False) -> None:
         """Queue one message for this client, or drop it if the client is too far behind."""
@@ -296,19 +322,22 @@ class EmbeddedBroker:
         host: str = "127.0.0.1",
         port: int = 1883,
         *,
-        users: Mapping[str, str] | None = None,
+        accounts: Accounts,
         ssl_context: ssl.SSLContext | None = None,
         limits: BrokerLimits | None = None,
     ) -> None:
         self.host = host
         self.port = port
-        self.users = dict(users or {})
-        """Username → password; empty means anonymous clients are welcome."""
+        self.accounts = accounts
+        """Who may sign in; a CONNECT without a username or with a wrong password is refused."""
         self.ssl_context = ssl_context
         self.limits = limits or BrokerLimits()
         self.dropped = 0
         """Messages dropped because a client fell behind, over the broker's life."""
+        self.denied = 0
+        """Messages a device account published to the hub's own topics, not delivered."""
         self._sessions: set[_Session] = set()
+        self._warned_refusals: set[tuple[str, str | None]] = set()
         self._by_client_id: dict[str, _Session] = {}
         self._exact: dict[str, set[_Session]] = {}
         self._wildcards: dict[str, set[_Session]] = {}
@@ -348,13 +377,22 @@ class EmbeddedBroker:
                     session.close(publish_will=True)
 
     def check_credentials(self, username: str | None, password: bytes) -> int:
-        """CONNACK code for these credentials."""
-        if not self.users:
-            return _ACCEPTED
-        expected = self.users.get(username or "")
-        if expected is None or not hmac.compare_digest(expected.encode(), password):
+        """CONNACK code for these credentials: anonymous clients are not authorized (5), a wrong
+        username or password is refused as such (4)."""
+        if username is None:
+            return _NOT_AUTHORIZED
+        if not self.accounts.verify(username, password):
             return _BAD_CREDENTIALS
         return _ACCEPTED
+
+    def warn_refused(self, client_id: str, username: str | None) -> None:
+        """Log a refused sign-in once per client and username, so a device retrying does not flood the log."""
+        key = (client_id, username)
+        if key in self._warned_refusals or len(self._warned_refusals) >= _MAX_WARNED_REFUSALS:
+            return
+        self._warned_refusals.add(key)
+        reason = "no username (anonymous)" if username is None else f"wrong password for user {username!r}"
+        _LOGGER.warning("broker: refused client %r: %s", client_id, reason)
 
     def take_over(self, session: _Session) -> None:
         """A client id connects again: the old connection ends (MQTT 3.1.1 §3.1.4)."""
@@ -391,12 +429,15 @@ class EmbeddedBroker:
                 self._retained.pop(topic, None)
             elif topic in self._retained or len(self._retained) < self.limits.max_retained:
                 self._retained[topic] = (payload, qos)
+        hub_only = bool(self.accounts.devices) and is_hub_only(topic)
         for session in self._exact.get(topic, ()):
-            session.deliver(topic, payload, min(qos, session.filters.get(topic, 0)))
+            if not (hub_only and session.is_device):
+                session.deliver(topic, payload, min(qos, session.filters.get(topic, 0)))
         for topic_filter, sessions in self._wildcards.items():
             if topic_matches(topic_filter, topic):
                 for session in sessions:
-                    session.deliver(topic, payload, min(qos, session.filters.get(topic_filter, 0)))
+                    if not (hub_only and session.is_device):
+                        session.deliver(topic, payload, min(qos, session.filters.get(topic_filter, 0)))
 
     def forget(self, session: _Session, *, publish_will: bool) -> None:
         """A connection ended: drop its subscriptions, publish its will if it vanished."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated
@@ -17,13 +18,29 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from oneteam.i18n import language_from_environment, render
+from oneteam.integrations.mqtt.auth import Accounts
 from oneteam.integrations.mqtt.broker import EmbeddedBroker
-from oneteam.integrations.mqtt.client import BrokerError, parse_broker_url
+from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings, parse_broker_url
 from oneteam.integrations.mqtt.const import DEFAULT_DISCOVERY_PREFIX
+from oneteam.integrations.mqtt.credentials import (
+    DEVICE_USER,
+    credentials_path,
+    load_or_create_credentials,
+    read_credentials,
+)
 from oneteam.integrations.mqtt.simulator import KINDS, Simulator
 
 CONNECT_WAIT_S = 10.0
 """How long `simulate` waits for its connections before it gives up."""
+
+DataDirOpt = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir", envvar="ONETEAM_DATA_DIR", help="The hub's data folder, which holds mqtt.credentials."
+    ),
+]
+UsernameOpt = Annotated[str | None, typer.Option("--username", help="MQTT user (with --password).")]
+PasswordOpt = Annotated[str | None, typer.Option("--password", envvar="ONETEAM_MQTT_PASSWORD")]
 
 _console = Console()
 _errors = Console(stderr=True)
@@ -57,14 +74,23 @@ def simulate(
         float, typer.Option("--duration", min=0, help="Stop after this many seconds (0: never).")
     ] = 0,
     ca_file: Annotated[Path | None, typer.Option("--ca-file", help="CA certificate for mqtts://.")] = None,
+    username: UsernameOpt = None,
+    password: PasswordOpt = None,
+    data_dir: DataDirOpt = Path("data"),
 ) -> None:
-    """Run many MQTT devices in one process: they announce themselves, report state and obey commands."""
+    """Run many MQTT devices in one process: they announce themselves, report state and obey commands.
+
+    They sign in with --username/--password, the user in the broker URL, or else the device
+    account in the hub's data folder (mqtt.credentials).
+    """
+    if (username is None) != (password is None):
+        raise _fail("--username and --password go together")
     chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
     unknown = [k for k in chosen if k not in KINDS]
     if not chosen or unknown:
         raise _fail(f"--kinds: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(KINDS)}")
     try:
-        settings = parse_broker_url(broker, ca_file=ca_file)
+        settings = _device_login(parse_broker_url(broker, ca_file=ca_file), username, password, data_dir)
     except BrokerError as exc:
         raise _fail(_t("error.mqtt_broker", reason=str(exc))) from None
     simulator = Simulator(settings, devices, per_gateway=per_connection, prefix=prefix, kinds=chosen)
@@ -72,6 +98,19 @@ def simulate(
         code = asyncio.run(_run_simulator(simulator, broker, devices, interval_s, duration_s))
         if code:
             raise typer.Exit(code)
+
+
+def _device_login(
+    settings: BrokerSettings, username: str | None, password: str | None, data_dir: Path
+) -> BrokerSettings:
+    if username is not None:
+        return dataclasses.replace(settings, username=username, password=password)
+    if settings.username is not None:
+        return settings
+    stored = read_credentials(data_dir)
+    if stored is None:
+        return settings  # the broker will say whether it takes anonymous devices
+    return dataclasses.replace(settings, username=stored.devices.username, password=stored.devices.password)
 
 
 async def _run_simulator(
@@ -95,6 +134,10 @@ async def _run_simulator(
                 if connected == devices:
                     break
                 await asyncio.sleep(0.05)
+                refused = next((g.client.refused for g in simulator.gateways if g.client.refused), None)
+                if refused is not None:
+                    _errors.print(_t("mqtt.refused", broker=broker, reason=refused), highlight=False)
+                    return 2
             else:
                 _errors.print(
                     _t("mqtt.unreachable", broker=broker, seconds=f"{CONNECT_WAIT_S:g}"), highlight=False
@@ -122,20 +165,34 @@ async def _run_simulator(
 def broker(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 1883,
-    username: Annotated[
-        str | None, typer.Option("--username", help="Require this user (with --password).")
-    ] = None,
-    password: Annotated[str | None, typer.Option("--password", envvar="ONETEAM_MQTT_PASSWORD")] = None,
+    username: UsernameOpt = None,
+    password: PasswordOpt = None,
+    data_dir: DataDirOpt = Path("data"),
 ) -> None:
-    """Run the embedded MQTT broker on its own (Mosquitto is the choice for production)."""
+    """Run the embedded MQTT broker on its own (Mosquitto is the choice for production).
+
+    Clients sign in with the hub's accounts (data folder, made on first start), or only with
+    --username/--password when given. Anonymous clients are refused.
+    """
     if (username is None) != (password is None):
         raise _fail("--username and --password go together")
-    users = {username: password} if username is not None and password is not None else None
+    if username is not None and password is not None:
+        accounts = Accounts.of({username: password})
+        note = None
+    else:
+        try:
+            credentials, _created = load_or_create_credentials(data_dir)
+        except (BrokerError, OSError) as exc:
+            raise _fail(_t("error.mqtt_broker", reason=str(exc))) from None
+        accounts = credentials.accounts()
+        note = _t("mqtt.broker_accounts", username=DEVICE_USER, path=credentials_path(data_dir))
 
     async def serve() -> None:
         try:
-            async with EmbeddedBroker(host, port, users=users) as embedded:
+            async with EmbeddedBroker(host, port, accounts=accounts) as embedded:
                 _console.print(_t("mqtt.broker_running", host=host, port=embedded.port), highlight=False)
+                if note is not None:
+                    _console.print(note, highlight=False)
                 await asyncio.Event().wait()
         except OSError as exc:
             raise _fail(_t("error.mqtt_broker", reason=str(exc)), code=1) from None

@@ -212,6 +212,11 @@ class MqttClient:
             return False
         return True
 
+    @property
+    def refused(self) -> str | None:
+        """Why the broker refused the last attempt (e.g. "Not authorized"), or None."""
+        return self._refused
+
     def on_connection(self, listener: Callable[[bool], None]) -> None:
         """Call `listener(True)` after every (re)connect and subscription, `listener(False)` on loss."""
         self._connection_listeners.append(listener)

@@ -1,4 +1,8 @@
-"""Run a Mosquitto broker with a generated config: for tests, benchmarks and simple setups."""
+"""Run a Mosquitto broker with a generated config: for tests, benchmarks and simple setups.
+
+The config is the production one the docs show: `allow_anonymous false`, the hub's accounts in a
+`password_file` and its topic rules in an `acl_file` (both written by oneteam, see credentials.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings
+from oneteam.integrations.mqtt.credentials import Login, MqttCredentials
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,26 +41,42 @@ class MosquittoBroker:
     """A Mosquitto process on a loopback port, configured from these fields."""
 
     directory: Path
-    """Holds the generated config, the password file and the log."""
+    """Holds the generated config, the password and ACL files and the log."""
     port: int = field(default_factory=free_port)
+    credentials: MqttCredentials = field(default_factory=MqttCredentials.generate)
+    """The hub's and the devices' accounts (fresh random ones unless given)."""
     username: str | None = None
     password: str | None = None
+    """One more account with every right, added with `mosquitto_passwd` as the docs show."""
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
     """With cert and key set, the listener speaks TLS only."""
     max_queued_messages: int = 10_000
     """Per-client queue bound: a flood to a slow client is dropped, not buffered without limit."""
+    config: str | None = None
+    """A whole config to run instead of the generated one (the docs' own, in a test)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def settings(self) -> BrokerSettings:
-        """How a client reaches this broker."""
+        """How the hub (or the extra user, when given) reaches this broker."""
+        if self.username is not None:
+            return self.settings_for(Login(self.username, self.password or ""))
+        return self.settings_for(self.credentials.hub)
+
+    @property
+    def device_settings(self) -> BrokerSettings:
+        """How a device reaches this broker."""
+        return self.settings_for(self.credentials.devices)
+
+    def settings_for(self, login: Login | None) -> BrokerSettings:
+        """How a client with this login (None: anonymous) reaches this broker."""
         return BrokerSettings(
             host="127.0.0.1",
             port=self.port,
-            username=self.username,
-            password=self.password,
+            username=login.username if login else None,
+            password=login.password if login else None,
             use_tls=self.cert_file is not None,
             ca_file=self.ca_file,
         )
@@ -66,8 +87,12 @@ class MosquittoBroker:
         return self.directory / "mosquitto.log"
 
     def write_config(self) -> Path:
-        """Write mosquitto.conf (and the password file) and return the config's path."""
+        """Write mosquitto.conf (and the password and ACL files) and return the config's path."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        config = self.directory / "mosquitto.conf"
+        if self.config is not None:
+            config.write_text(self.config, encoding="utf-8")
+            return config
         lines = [
             f"listener {self.port} 127.0.0.1",
             f"user {getpass.getuser()}",
@@ -80,23 +105,26 @@ class MosquittoBroker:
             "log_type warning",
             "log_type notice",
         ]
+        accounts = self.credentials.accounts()
+        password_file, acl_file = self.directory / "mqtt.passwd", self.directory / "mqtt.acl"
+        password_file.write_text(accounts.password_file(), encoding="utf-8")
+        acl = accounts.acl_file()
         if self.username is not None:
-            password_file = self.directory / "passwords"
-            password_file.write_text("", encoding="utf-8")
             tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
             subprocess.run(
                 [tool, "-b", str(password_file), self.username, self.password or ""],
                 check=True,
                 capture_output=True,
             )
-            lines += ["allow_anonymous false", f"password_file {password_file}"]
-        else:
-            lines.append("allow_anonymous true")
+            acl += f"\nuser {self.username}\ntopic readwrite #\n"
+        acl_file.write_text(acl, encoding="utf-8")
+        password_file.chmod(0o600)
+        acl_file.chmod(0o600)
+        lines += ["allow_anonymous false", f"password_file {password_file}", f"acl_file {acl_file}"]
         if self.cert_file is not None and self.key_file is not None:
             lines += [f"certfile {self.cert_file}", f"keyfile {self.key_file}"]
             if self.ca_file is not None:
                 lines.append(f"cafile {self.ca_file}")
-        config = self.directory / "mosquitto.conf"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return config
 

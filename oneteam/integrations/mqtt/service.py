@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+import dataclasses
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from oneteam.hub import Hub
@@ -12,6 +13,7 @@ from oneteam.integrations.mqtt.adapter import MqttAdapter
 from oneteam.integrations.mqtt.broker import EmbeddedBroker
 from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings, MqttClient, Will, parse_broker_url
 from oneteam.integrations.mqtt.const import DEFAULT_BASE_TOPIC, PAYLOAD_OFFLINE, PAYLOAD_ONLINE, STATUS_SUFFIX
+from oneteam.integrations.mqtt.credentials import MqttCredentials
 from oneteam.integrations.mqtt.discovery_out import DiscoveryPublisher
 
 
@@ -22,32 +24,42 @@ async def mqtt_for_hub(
     broker_url: str | None = None,
     embedded_host: str = "127.0.0.1",
     embedded_port: int = 1883,
-    users: Mapping[str, str] | None = None,
+    credentials: MqttCredentials | None = None,
     export: bool = True,
 ) -> AsyncIterator[BrokerSettings]:
-    """Attach MQTT to a started hub; yields how to reach the broker.
+    """Attach MQTT to a started hub; yields how the hub reaches the broker.
 
-    With no `broker_url` an embedded broker is started on `embedded_host:embedded_port`
-    (`users` = username → password turns on authentication). With `export`, the hub's own
-    devices are published with discovery so Home Assistant or any MQTT tool can drive them.
+    With no `broker_url` an embedded broker is started on `embedded_host:embedded_port` with the
+    hub's accounts (`credentials`, required then). A `broker_url` without a username signs in as
+    the hub's account when `credentials` are given (Mosquitto set up with the hub's password file).
+    With `export`, the hub's own devices are published with discovery so Home Assistant or any
+    MQTT tool holding the hub's account can drive them.
     """
     async with AsyncExitStack() as stack:
         if broker_url is None:
+            if credentials is None:
+                raise BrokerError("the embedded broker needs the hub's MQTT accounts")
             try:
                 broker = await stack.enter_async_context(
-                    EmbeddedBroker(embedded_host, embedded_port, users=users)
+                    EmbeddedBroker(embedded_host, embedded_port, accounts=credentials.accounts())
                 )
             except OSError as exc:
                 # Most often another broker (a system Mosquitto) already has the port.
                 raise BrokerError(
                     f"cannot listen on {embedded_host}:{embedded_port}: {exc.strerror}"
                 ) from exc
-            username, password = next(iter((users or {}).items()), (None, None))
             settings = BrokerSettings(
-                host=embedded_host, port=broker.port, username=username, password=password
+                host=embedded_host,
+                port=broker.port,
+                username=credentials.hub.username,
+                password=credentials.hub.password,
             )
         else:
             settings = parse_broker_url(broker_url)
+            if settings.username is None and credentials is not None:
+                settings = dataclasses.replace(
+                    settings, username=credentials.hub.username, password=credentials.hub.password
+                )
         adapter = MqttAdapter(settings, home=hub.home)
         await hub.add_adapter(adapter)
         stack.push_async_callback(adapter.stop)

@@ -22,7 +22,7 @@ from tests.integrations.mqtt.conftest import RecordingSink, eventually
 @pytest.fixture
 async def simulator(mosquitto: MosquittoBroker) -> AsyncIterator[Simulator]:
     """Twelve simulated devices (two of each kind) behind two gateways."""
-    async with Simulator(mosquitto.settings, 12, per_gateway=6) as sim:
+    async with Simulator(mosquitto.device_settings, 12, per_gateway=6) as sim:
         assert await sim.wait_connected(5)
         yield sim
 
@@ -37,7 +37,9 @@ async def adapter(mosquitto: MosquittoBroker, sink: RecordingSink) -> AsyncItera
 
 
 def _raw_client(broker: MosquittoBroker) -> paho.Client:
+    """A bare paho client signed in as a device."""
     client = paho.Client(CallbackAPIVersion.VERSION2)
+    client.username_pw_set(broker.credentials.devices.username, broker.credentials.devices.password)
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
     return client

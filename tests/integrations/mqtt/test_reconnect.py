@@ -38,7 +38,7 @@ async def _command_loop(adapter: MqttAdapter, device_id: str, acked: list[int], 
 async def test_broker_kill_and_restart_loses_no_acknowledged_command(
     mosquitto: MosquittoBroker, sink: RecordingSink
 ) -> None:
-    async with Simulator(mosquitto.settings, 60, per_gateway=30) as simulator:
+    async with Simulator(mosquitto.device_settings, 60, per_gateway=30) as simulator:
         adapter = MqttAdapter(mosquitto.settings, confirm_timeout_s=5.0)
         await adapter.start(sink, {})
         try:
