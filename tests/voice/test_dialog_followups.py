@@ -1,0 +1,156 @@
+"""What a one-sentence set cannot hold: schedules listed and cancelled by voice, and follow-ups
+("둘 다" to an open question, "그럼 꺼 줘" after a state question), through a real hub.
+
+The hub is the product's (SQLite file, virtual appliances, its scheduler); the conversation is
+the hub's `Conversation` agent over the fixture home.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from oneteam.hub import Hub, SqliteStorage
+from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.model import Home
+from oneteam.voice.dialog import Conversation
+from oneteam.voice.nlu import Action, Understander
+
+NOT_YET = pytest.mark.xfail(strict=True, reason="issue 16: not yet built")
+
+
+@pytest.fixture(scope="module")
+def understander(home: Home) -> Understander:
+    return Understander(home)
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, home: Home) -> AsyncIterator[Hub]:
+    running = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    await running.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
+    async with running:
+        yield running
+
+
+@pytest.fixture
+def conversation(hub: Hub, understander: Understander) -> Conversation:
+    return Conversation(hub, understander)
+
+
+async def _book(conversation: Conversation, text: str) -> None:
+    reply = await conversation.converse(text, session="s")
+    assert reply.kind == "schedule", reply
+
+
+def _booked(hub: Hub) -> list[tuple[str, str]]:
+    return [(c.device_id, c.name) for s in hub.scheduler.pending() for c in s.commands]
+
+
+# -- schedules by voice -----------------------------------------------------------------------
+
+
+@NOT_YET
+async def test_asking_what_is_booked_lists_pending_schedules(hub: Hub, conversation: Conversation) -> None:
+    await _book(conversation, "40분 뒤에 티비 꺼 줘")
+    await _book(conversation, "두 시간 뒤에 거실 불 켜 줘")
+    reply = await conversation.converse("지금 잡혀 있는 예약 뭐 있어?", session="s")
+    assert reply.kind not in ("command", "schedule", "none"), reply
+    assert "TV" in reply.text
+    assert "거실 조명" in reply.text
+    assert reply.changed_devices == []
+    assert len(hub.scheduler.pending()) == 2  # asking changes nothing
+
+
+@NOT_YET
+async def test_cancelling_the_last_booking_cancels_only_that_one(
+    hub: Hub, conversation: Conversation
+) -> None:
+    await _book(conversation, "세 시간 뒤에 세탁기 돌려 줘")
+    await _book(conversation, "40분 뒤에 티비 꺼 줘")  # booked last, due first
+    reply = await conversation.converse("방금 잡은 예약 취소해 줘", session="s")
+    assert reply.kind not in ("schedule", "none"), reply
+    assert _booked(hub) == [("washer", "start")]
+    assert reply.changed_devices == []
+
+
+async def test_cancelling_with_nothing_booked_does_nothing(hub: Hub, conversation: Conversation) -> None:
+    reply = await conversation.converse("방금 잡은 예약 취소해 줘", session="s")
+    assert reply.kind not in ("command", "schedule")
+    assert reply.changed_devices == []
+    assert hub.scheduler.pending() == []
+
+
+async def test_asking_what_is_booked_books_nothing(hub: Hub, conversation: Conversation) -> None:
+    reply = await conversation.converse("예약해 둔 거 있나?", session="s")
+    assert reply.kind not in ("command", "schedule")
+    assert hub.scheduler.pending() == []
+
+
+# -- follow-ups ---------------------------------------------------------------------------------
+
+
+@NOT_YET
+async def test_both_answers_a_clarify_with_every_candidate(hub: Hub, conversation: Conversation) -> None:
+    for ac in ("ac_living", "ac_bedroom"):
+        await hub.dispatch(Action(device=ac, command="turn_on").to_command())
+    first = await conversation.converse("에어컨 꺼 줘", session="s")
+    assert first.kind == "clarify"
+    assert set(first.result["candidates"]) == {"ac_living", "ac_bedroom"}
+    second = await conversation.converse("둘 다", session="s")
+    assert second.kind == "command"
+    assert sorted(second.changed_devices) == ["ac_bedroom", "ac_living"]
+    assert hub.state("ac_living").get("power") is False
+    assert hub.state("ac_bedroom").get("power") is False
+
+
+async def test_both_without_an_open_question_does_nothing(hub: Hub, conversation: Conversation) -> None:
+    for ac in ("ac_living", "ac_bedroom"):
+        await hub.dispatch(Action(device=ac, command="turn_on").to_command())
+    reply = await conversation.converse("둘 다 꺼 줘", session="s")
+    assert reply.kind not in ("command", "schedule")
+    assert hub.state("ac_living").get("power") is True
+    assert hub.state("ac_bedroom").get("power") is True
+
+
+async def test_both_in_another_session_does_not_complete(hub: Hub, conversation: Conversation) -> None:
+    for ac in ("ac_living", "ac_bedroom"):
+        await hub.dispatch(Action(device=ac, command="turn_on").to_command())
+    assert (await conversation.converse("에어컨 꺼 줘", session="kitchen")).kind == "clarify"
+    reply = await conversation.converse("둘 다", session="bedroom")
+    assert reply.kind not in ("command", "schedule")
+    assert hub.state("ac_living").get("power") is True
+
+
+@NOT_YET
+async def test_turn_it_off_after_asking_whether_it_is_on(hub: Hub, conversation: Conversation) -> None:
+    await hub.dispatch(Action(device="light_small", command="turn_on").to_command())
+    asked = await conversation.converse("작은방 불 아직 켜져 있니?", session="s")
+    assert asked.kind == "query"
+    assert hub.state("light_small").get("power") is True  # the question itself did nothing
+    reply = await conversation.converse("그럼 꺼 줘", session="s")
+    assert reply.kind == "command"
+    assert reply.result["actions"] == [{"device": "light_small", "command": "turn_off"}]
+    assert hub.state("light_small").get("power") is False
+
+
+@NOT_YET
+async def test_stop_it_after_asking_whether_a_cycle_runs(hub: Hub, conversation: Conversation) -> None:
+    await hub.dispatch(Action(device="washer", command="start").to_command())
+    asked = await conversation.converse("세탁기 아직 돌아가는 중이야?", session="s")
+    assert asked.kind == "query"
+    assert asked.changed_devices == []
+    reply = await conversation.converse("그럼 꺼 줘", session="s")
+    assert reply.kind == "command"
+    assert reply.result["actions"] == [{"device": "washer", "command": "stop"}]
+
+
+async def test_turn_it_off_with_no_question_before_acts_on_nothing(
+    hub: Hub, conversation: Conversation
+) -> None:
+    await hub.dispatch(Action(device="light_small", command="turn_on").to_command())
+    await conversation.converse("작은방 불 아직 켜져 있니?", session="one")
+    reply = await conversation.converse("그럼 꺼 줘", session="two")  # another speaker asked
+    assert reply.kind not in ("command", "schedule")
+    assert hub.state("light_small").get("power") is True
