@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter
 
 from oneteam.api.app import create_app
 from oneteam.cli.context import OUT
+from oneteam.cli.lifetime import HubServer, StopSignals, check_port_free, claim_port
 from oneteam.cli.parts import add_vendor_adapters, start_parts
 from oneteam.hub import HomeFileError, Hub, HubConfig, open_storage, parse_home
 from oneteam.hub.homefile import read_home_text
@@ -40,7 +42,30 @@ def _choose_home(path: Path | None, stored_text: str | None) -> tuple[Home, str,
 
 
 async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[APIRouter, ...] = ()) -> None:
-    """Start storage, the home's integrations and the API, and serve until interrupted."""
+    """Start storage, the home's integrations and the API, and serve until Ctrl-C or SIGTERM;
+    both stop the same way: the API closes, then the hub flushes storage and stops its adapters."""
+    # Ports first: a taken port is said before anything starts, is printed or a token is minted.
+    listener = claim_port(config.host, config.port, what="HTTP", option="--port")
+    with listener:
+        if config.mqtt_url is None and config.mqtt_port is not None:
+            check_port_free("127.0.0.1", config.mqtt_port, what="MQTT", option="--mqtt-port")
+        stop = StopSignals(
+            lambda name: OUT.console.print(OUT.t("hub.stopping", signal=name), highlight=False)
+        )
+        with stop.installed():
+            await _serve(config, listener, stop, show_token=show_token, extra_routers=extra_routers)
+    if stop.requested is not None:
+        OUT.console.print(OUT.t("hub.stopped"), highlight=False)
+
+
+async def _serve(
+    config: HubConfig,
+    listener: socket.socket,
+    stop: StopSignals,
+    *,
+    show_token: bool,
+    extra_routers: tuple[APIRouter, ...],
+) -> None:
     storage = open_storage(config)
     await storage.open()
     stored_text = await storage.stored_home()
@@ -63,7 +88,7 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
     await add_vendor_adapters(hub, config)
     async with hub, AsyncExitStack() as stack:
         await storage.save_home(home.id, source, text)
-        hub.start_task("retention", hub.run_retention(config.retention_interval_s))
+        hub.start_task("retention", lambda: hub.run_retention(config.retention_interval_s))
         parts = await start_parts(hub, config, stack)
         app = create_app(
             hub,
@@ -75,9 +100,10 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
             setattr(app.state, name, value)
         for finish in parts.after_app:
             finish(app)
-        server = uvicorn.Server(
+        server = HubServer(
             uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="off")
         )
+        stop.server = server
         url = f"http://{config.host}:{config.port}"
         OUT.console.print(OUT.t("cli.serving", url=url), highlight=False)
         OUT.console.print(
@@ -104,4 +130,5 @@ async def run_hub(config: HubConfig, *, show_token: bool, extra_routers: tuple[A
                 f"curl -H 'Authorization: Bearer {token}' {url}/api/devices/washer",
             ):
                 OUT.console.print(f"  {line}", highlight=False, soft_wrap=True)
-        await server.serve()
+        if stop.requested is None:  # a signal during start-up: stop without serving
+            await server.serve(sockets=[listener])
