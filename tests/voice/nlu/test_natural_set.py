@@ -295,7 +295,7 @@ def test_the_set_does_not_overlap_the_development_set(rows: list[Row]) -> None:
 
 def test_product_files_hold_no_sentence_of_the_set(rows: list[Row]) -> None:
     sentences = {r["utt"] for r in rows if len(r["utt"]) >= 8}
-    found = []
+    found: list[str] = []
     for path in (REPO / "oneteam").rglob("*"):
         if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".json", ".md", ".txt", ".html", ".js"):
             text = path.read_text(encoding="utf-8", errors="ignore")
@@ -322,6 +322,15 @@ def _step_meets_setting(home_spec: dict[str, Any], setting: dict[str, Any], step
     )
 
 
+def _same_value(home_spec: dict[str, Any], exp: dict[str, Any], got: dict[str, Any]) -> bool:
+    """The same setting: equal, or both at the same limit of the range (lowest brightness 1 or 0)."""
+    e, g = _number(exp.get("value")), _number(got.get("value"))
+    if e is None or g is None:
+        return bool(exp.get("value") == got.get("value"))
+    low, high = _range(home_spec, exp["device"], exp["command"], exp.get("target"))
+    return e == g or (e >= high and g >= high) or (e <= max(low, 1) and g <= max(low, 1))
+
+
 def _compatible(home_spec: dict[str, Any], exp: dict[str, Any], got: dict[str, Any]) -> bool:
     """Whether `got` does what `exp` asks of the same device, or the same thing less or more of it."""
     e_cmd, g_cmd = exp["command"], str(got.get("command"))
@@ -332,8 +341,7 @@ def _compatible(home_spec: dict[str, Any], exp: dict[str, Any], got: dict[str, A
     if e_cmd == g_cmd and e_cmd.startswith("adjust_"):
         return bool(got.get("direction") == exp.get("direction"))
     if e_cmd == g_cmd:
-        e, g = _number(exp.get("value")), _number(got.get("value"))
-        return "value" not in exp or (e == g if e is not None else exp["value"] == got.get("value"))
+        return "value" not in exp or _same_value(home_spec, exp, got)
     if e_cmd.startswith("set_") and g_cmd == "adjust_" + e_cmd[4:]:
         return _step_meets_setting(home_spec, exp, got)
     if g_cmd.startswith("set_") and e_cmd == "adjust_" + g_cmd[4:]:
@@ -407,6 +415,14 @@ def test_wrong_action_rule_tells_acting_wrongly_from_missing(
         cmd({"device": "light_bedroom", "command": "adjust_brightness", "direction": "down"}),
     )
     assert not wrong(cmd(off), {"kind": "none"})
+    assert not wrong(  # the lowest brightness, said as 1 or 0
+        cmd({"device": "light_small", "command": "set_brightness", "value": 1}),
+        cmd({"device": "light_small", "command": "set_brightness", "value": 0}),
+    )
+    assert wrong(
+        cmd({"device": "light_small", "command": "set_brightness", "value": 20}),
+        cmd({"device": "light_small", "command": "set_brightness", "value": 10}),
+    )
     assert not wrong(
         cmd({"device": "purifier", "command": "set_mode", "value": "sleep"}),
         cmd(
