@@ -7,6 +7,8 @@ EXTRAS ?= dev
 HOST ?= 127.0.0.1
 PORT ?= 8123
 MQTT_PORT ?= 1883
+SYSTEM_DEPS ?= 1
+# 1: install missing system packages the tests use (as root with apt-get), else warn loudly; 0: skip.
 
 .PHONY: run test test-spark lint bench setup clean
 
@@ -21,10 +23,13 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/oneteam serve --demo --host $(HOST) --port $(PORT) --mqtt-port $(MQTT_PORT)
 
+# Tests that cannot run (a missing tool) are listed loudly at the end; with CI=true they fail.
 test: $(STAMP)
+	@[ "$(SYSTEM_DEPS)" = "0" ] || scripts/system-deps.sh
 	$(PY) -m pytest -m "not spark" $(PYTEST_ARGS)
 
 test-spark: $(STAMP)
+	@[ "$(SYSTEM_DEPS)" = "0" ] || scripts/system-deps.sh
 	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	$(PY) -m pytest -m spark $(PYTEST_ARGS)
 

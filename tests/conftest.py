@@ -15,6 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# A loud summary of every test that did not run, and in CI a failure for each (tests/skip_report.py).
+pytest_plugins = ["tests.skip_report"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
