@@ -81,7 +81,7 @@ def _epidemic(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) 
         default_home_id=hub.home.id,
     )
     # Batch runs (`oneteam epidemic run`) queue alerts in the database; the hub delivers them.
-    hub.start_task("epidemic-delivery", service.deliver_loop(60.0))
+    hub.start_task("epidemic-delivery", lambda: service.deliver_loop(60.0))
     parts.routers.append(epidemic_api.router)
     parts.state["epidemic"] = service
     hub.features.add("epidemic")
@@ -107,7 +107,7 @@ def _voice(hub: Hub, config: HubConfig, parts: Parts) -> None:
             hub.features.add("voice")
             _LOGGER.info("voice pipeline ready")
 
-        hub.start_task("voice-load", load())
+        hub.start_task("voice-load", load())  # one try: a missing model is logged and listed, not reloaded
 
     parts.after_app.append(load_in_background)
 
@@ -123,7 +123,7 @@ async def _maintenance(hub: Hub, config: HubConfig, parts: Parts) -> None:
         async with hub.subscribe("maintenance", maxsize=10_000) as events:
             await service.run(events)
 
-    hub.start_task("maintenance", watch())
+    hub.start_task("maintenance", watch)
     parts.routers.append(maintenance_api.router)
     parts.state["maintenance"] = service
     hub.features.add("maintenance")

@@ -153,6 +153,20 @@ class Supervisor:
         if entry is not None and entry.task is not None:
             entry.task.cancel()
 
+    async def end(self, name: str) -> None:
+        """End one task and wait until it is gone (its part is closing before the component)."""
+        entry = self._entries.pop(name, None)
+        if entry is None:
+            return
+        if entry.task is None:
+            if entry in self._pending:
+                self._pending.remove(entry)
+            if asyncio.iscoroutine(entry.work):
+                entry.work.close()
+            return
+        entry.task.cancel()
+        await asyncio.wait({entry.task})
+
     def _create(self, entry: _Entry) -> None:
         assert self._group is not None
         entry.task = self._group.create_task(self._guard(entry), name=entry.name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -68,15 +66,11 @@ async def mqtt_for_hub(
             client = await stack.enter_async_context(MqttClient(settings, will=will, name="mqtt-export"))
             events = await stack.enter_async_context(hub.subscribe("mqtt-export", maxsize=10_000))
             publisher = DiscoveryPublisher(client)
-            task = asyncio.create_task(
-                publisher.run(hub.devices(), hub.states(), events, hub.dispatch, lookup=hub.device),
-                name="mqtt-export",
+            # Owned by the hub's supervisor (logged and restarted if it fails), ended before the
+            # client it publishes through closes.
+            hub.start_task(
+                "mqtt-export",
+                lambda: publisher.run(hub.devices(), hub.states(), events, hub.dispatch, lookup=hub.device),
             )
-
-            async def _end() -> None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-            stack.push_async_callback(_end)
+            stack.push_async_callback(hub.supervisor.end, "mqtt-export")
         yield settings
