@@ -11,7 +11,6 @@ can check origin and reject replays by time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -25,6 +24,7 @@ from types import TracebackType
 import httpx
 
 from oneteam.hub import Hub, Subscription
+from oneteam.hub.supervisor import Supervisor
 from oneteam.interop.smarthome.store import Link, Partner, PartnerStore
 from oneteam.interop.smarthome.traits import google_state
 from oneteam.model import DeviceNotFound, EventKind
@@ -94,7 +94,8 @@ class ReportStatePusher:
         self._pending: dict[_Target, set[str]] = {}
         self._sync_pending: set[_Target] = set()
         self._wake = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor("report-state")
+        """Owns the collect and flush loops: a failure is logged and both restart after a back-off."""
         self.stats = PushStats()
         self._links: list[tuple[Link, Partner]] = []
         self._links_at = float("-inf")
@@ -102,17 +103,15 @@ class ReportStatePusher:
 
     async def __aenter__(self) -> ReportStatePusher:
         ready = asyncio.Event()
-        self._runner = asyncio.create_task(self._run(ready), name="report-state")
+        self.supervisor.start()
+        self.supervisor.spawn("report-state", lambda: self._run(ready))
         await ready.wait()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
+        await self.supervisor.stop()
         await self._client.aclose()
 
     async def _run(self, ready: asyncio.Event) -> None:
