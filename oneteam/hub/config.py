@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,6 +18,10 @@ class ConfigError(OneteamError):
     """A configuration file or variable that cannot be used."""
 
     key = "error.config"
+
+    def __init__(self, message: str, **params: Any) -> None:
+        # The message is the detail the catalog's text shows (a file, a field, what is wrong).
+        super().__init__(message, **{"detail": message, **params})
 
 
 class HubConfig(BaseModel):
