@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import collections
 import json
+import os
 import socket
 import struct
 import subprocess
@@ -41,6 +42,30 @@ from oneteam.model import Command, Home
 SENSORS = 1000
 
 
+LOGIN_ENV = "ONETEAM_BENCH_MQTT_LOGIN"
+"""`user:password` of the bench broker's hub account (brokers refuse anonymous clients); helper
+processes inherit it."""
+
+
+def login() -> tuple[str, str]:
+    """The bench broker's username and password."""
+    user, _, password = os.environ[LOGIN_ENV].partition(":")
+    return user, password
+
+
+def bench_settings(port: int) -> BrokerSettings:
+    """How our client reaches the bench broker."""
+    user, password = login()
+    return BrokerSettings(port=port, username=user, password=password)
+
+
+def raw_client() -> paho.Client:
+    """A bare paho client signed in to the bench broker."""
+    client = paho.Client(CallbackAPIVersion.VERSION2)
+    client.username_pw_set(*login())
+    return client
+
+
 # -- helper processes -------------------------------------------------------------------------
 
 
@@ -48,7 +73,7 @@ def role_simulator(port: int, devices: int, kinds: str, interval_s: float) -> No
     """Simulated devices in their own process; prints `ready` once all are connected."""
 
     async def run() -> None:
-        settings = BrokerSettings(port=port)
+        settings = bench_settings(port)
         async with Simulator(settings, devices, kinds=tuple(kinds.split(","))) as simulator:
             await simulator.wait_connected(10)
             print("ready", flush=True)
@@ -69,7 +94,9 @@ def role_flood(port: int, count: int) -> None:
         body = struct.pack("!H", len(topic)) + topic + payload
         packets += bytes([0x30, len(body)]) + body  # every body here is under 128 bytes
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        connect = b"\x00\x04MQTT\x04\x02\x00\x3c" + b"\x00\x05flood"
+        user, password = (part.encode() for part in login())
+        connect = b"\x00\x04MQTT\x04\xc2\x00\x3c" + b"\x00\x05flood"
+        connect += struct.pack("!H", len(user)) + user + struct.pack("!H", len(password)) + password
         sock.sendall(bytes([0x10, len(connect)]) + connect)
         sock.recv(4)
         for start in range(0, len(packets), 65536):
@@ -117,7 +144,7 @@ class RawPaho:
         self.count = 0
         self.first = self.last = 0.0
         self.on_message: collections.abc.Callable[[str, bytes], None] | None = None
-        self.client = paho.Client(CallbackAPIVersion.VERSION2)
+        self.client = raw_client()
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         for topic in topics:
@@ -141,7 +168,7 @@ class RawPaho:
 
 def probe(port: int, arrived: collections.abc.Callable[[], bool]) -> None:
     """Publish one state message until the receiver shows it: its subscriptions are in place."""
-    sender = paho.Client(CallbackAPIVersion.VERSION2)
+    sender = raw_client()
     sender.connect("127.0.0.1", port)
     sender.loop_start()
     deadline = time.monotonic() + 30
@@ -232,7 +259,7 @@ async def start_hub(port: int, directory: Path) -> tuple[Hub, MqttAdapter]:
     """A real hub (SQLite storage) with the MQTT adapter attached."""
     hub = Hub(Home(), SqliteStorage(directory / f"hub-{time.monotonic_ns()}.sqlite3"))
     await hub.__aenter__()
-    adapter = MqttAdapter(BrokerSettings(port=port))
+    adapter = MqttAdapter(bench_settings(port))
     await hub.add_adapter(adapter)
     return hub, adapter
 
@@ -261,7 +288,7 @@ class CountingSink:
 
 def publish_sensor_configs(port: int) -> None:
     """Retained discovery configs of the flood's sensors."""
-    configs = paho.Client(CallbackAPIVersion.VERSION2)
+    configs = raw_client()
     configs.connect("127.0.0.1", port)
     configs.loop_start()
     for i in range(SENSORS):
@@ -283,7 +310,7 @@ async def ours_ingest(port: int, directory: Path, count: int, *, via_hub: bool) 
     if via_hub:
         hub, adapter = await start_hub(port, directory)
     else:
-        adapter = MqttAdapter(BrokerSettings(port=port))
+        adapter = MqttAdapter(bench_settings(port))
         await adapter.start(CountingSink(), {})
     await until(lambda: len(adapter._entities) >= SENSORS, "sensors discovered")
     client = adapter._client
@@ -404,6 +431,7 @@ def main(quick: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp, MosquittoBroker(directory=Path(tmp) / "broker",
                                                                max_queued_messages=0) as broker:  # fmt: skip
         directory = Path(tmp)
+        os.environ[LOGIN_ENV] = f"{broker.credentials.hub.username}:{broker.credentials.hub.password}"
         # The machine is shared: alternate anchor and ours, and keep each one's best round.
         publish_sensor_configs(broker.port)
         ingest: dict[str, list[tuple[float, int, float]]] = {"hub": [], "adapter": [], "raw paho": []}

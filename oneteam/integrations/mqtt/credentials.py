@@ -106,6 +106,7 @@ def load_or_create_credentials(data_dir: Path) -> tuple[MqttCredentials, bool]:
         # Another process may have won the race: what is on disk is the truth.
         stored = read_credentials(data_dir)
         assert stored is not None
+    _keep_private(credentials_path(data_dir))
     _write_mosquitto_files(data_dir, stored)
     return stored, created
 
@@ -133,6 +134,13 @@ def _password_file_matches(path: Path, credentials: MqttCredentials) -> bool:
         )
         and len(hashes) == 2
     )
+
+
+def _keep_private(path: Path) -> None:
+    """A copied or restored file may have come back readable by others: make it private again."""
+    if path.stat().st_mode & 0o077:
+        _LOGGER.warning("%s was readable by others; made it private (0600)", path)
+        path.chmod(0o600)
 
 
 def _write_private(path: Path, text: str, *, exclusive: bool = False) -> bool:

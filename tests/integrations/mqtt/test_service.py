@@ -176,6 +176,9 @@ def test_accounts_are_made_once_and_kept_private(tmp_path: Path) -> None:
     assert made.hub.password != made.devices.password and len(made.devices.password) >= 24
     for name in (CREDENTIALS_FILE, PASSWORD_FILE, ACL_FILE):
         assert stat.S_IMODE((tmp_path / "data" / name).stat().st_mode) == 0o600, name
+    (tmp_path / "data" / CREDENTIALS_FILE).chmod(0o644)  # copied back from a backup, say
+    load_or_create_credentials(tmp_path / "data")
+    assert stat.S_IMODE((tmp_path / "data" / CREDENTIALS_FILE).stat().st_mode) == 0o600
     passwd = (tmp_path / "data" / PASSWORD_FILE).read_text()
     assert made.devices.password not in passwd and passwd.count(":$7$101$") == 2
     # A password changed by hand in mqtt.credentials reaches the Mosquitto file on the next start.
