@@ -177,6 +177,27 @@ def check_references(routines: Mapping[str, Routine], routine: Routine) -> None:
             )
 
 
+def commands_in(routine: Routine, routines: Mapping[str, Routine]) -> list[CommandAction]:
+    """Every command a routine may send, through its scenes and the routines it runs."""
+    found: list[CommandAction] = []
+    seen: set[str] = set()
+    pending = [routine]
+    while pending:
+        current = pending.pop()
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        steps = current.targets if isinstance(current, Scene) else current.actions
+        for step in steps:
+            if isinstance(step, CommandAction):
+                found.append(step)
+            elif isinstance(step, SceneAction | RunAction):
+                other = routines.get(step.scene if isinstance(step, SceneAction) else step.routine)
+                if other is not None:
+                    pending.append(other)
+    return found
+
+
 # -- back to plain data ----------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -64,6 +64,8 @@ MAX_DEPTH = 5
 """How deep `run` steps may nest (a → b → c ...)."""
 _MARK_EVERY_S = 5.0
 _RUN_ERROR = "automation.run_error"
+Allow = Callable[[Mapping[str, Routine], Routine], None]
+"""A door's last word before a routine is stored: raise to refuse it (PermissionDenied)."""
 
 
 class RoutineBusy(OneteamError):
@@ -105,6 +107,7 @@ class Engine:
         self._changed: dict[str, asyncio.Event] = {}
         self._clock_changed = asyncio.Event()
         self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
         self._mark_written = 0.0
         self.stats: dict[str, int] = {
             "triggered": 0,
@@ -137,13 +140,21 @@ class Engine:
             _LOGGER.info("presets %s installed: %s", presets, ", ".join(result["imported"]))
         self._resume_runs()
         self._catch_up()
-        self.hub.start_task("automation-events", self._supervise("automation-events", self._watch_events))
-        self.hub.start_task("automation-clock", self._supervise("automation-clock", self._watch_clock))
+        for name, work in (
+            ("automation-events", self._watch_events),
+            ("automation-clock", self._watch_clock),
+        ):
+            self._tasks.append(asyncio.create_task(self._supervise(name, work), name=name))
         self.hub.features.add("automation")
 
     async def stop(self) -> None:
         """Cancel runs (their stored position stays, so a delay resumes after restart) and close."""
         self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for handle in self._for_timers.values():
             handle.cancel()
         tasks = [t for group in self._active.values() for t in group]
@@ -160,14 +171,14 @@ class Engine:
         while True:
             try:
                 await work()
-                return
+                _LOGGER.error("automation task %s ended by itself; restarting in %.1f s", name, delay)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                self.stats["task_restarts"] += 1
                 _LOGGER.exception("automation task %s failed; restarting in %.1f s", name, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+            self.stats["task_restarts"] += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
     # -- definitions ----------------------------------------------------------------------------
 
@@ -182,14 +193,24 @@ class Engine:
             raise RoutineNotFound(routine_id) from None
 
     def put(
-        self, data: Any, *, origin: str = "api", replace_existing: bool = True, kind: str | None = None
+        self,
+        data: Any,
+        *,
+        origin: str = "api",
+        replace_existing: bool = True,
+        kind: str | None = None,
+        allow: Allow | None = None,
     ) -> dict[str, Any]:
-        """Check and store one routine or scene; returns it as data with the notes of dropped steps."""
+        """Check and store one routine or scene; returns it as data with the notes of dropped steps.
+        `allow` may refuse it (raise) after it is checked and before it is stored."""
         parsed = parse_routine(data, self.devices(), kind=kind)
         routine = parsed.routine
         if not replace_existing and routine.id in self.routines:
             raise RoutineExists(routine.id)
-        check_references({**self.routines, routine.id: routine}, routine)
+        combined = {**self.routines, routine.id: routine}
+        check_references(combined, routine)
+        if allow is not None:
+            allow(combined, routine)
         self._save(routine, origin)
         self._reindex()
         return {"routine": self.describe(routine), "notes": parsed.notes}
@@ -219,20 +240,35 @@ class Engine:
         }
 
     def import_yaml(
-        self, text: str, *, origin: str, replace_existing: bool = True, strict: bool = True
+        self,
+        text: str,
+        *,
+        origin: str,
+        replace_existing: bool = True,
+        strict: bool = True,
+        allow: Allow | None = None,
     ) -> dict[str, Any]:
         """Routines and scenes from YAML (`scenes:` and `routines:` lists), all or nothing when
-        `strict`; otherwise a bad entry is left out with a note."""
+        `strict`; otherwise a bad entry is left out with a note. `allow` may refuse the import
+        (raise) before anything is stored."""
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise AutomationInvalid("automation.bad_yaml", "yaml", str(exc), reason=str(exc)) from None
         if not isinstance(data, dict):
             raise AutomationInvalid("automation.not_mapping", "yaml", "expected a mapping")
-        return self._import(data, origin=origin, replace_existing=replace_existing, strict=strict)
+        return self._import(
+            data, origin=origin, replace_existing=replace_existing, strict=strict, allow=allow
+        )
 
     def _import(
-        self, data: dict[str, Any], *, origin: str, replace_existing: bool, strict: bool
+        self,
+        data: dict[str, Any],
+        *,
+        origin: str,
+        replace_existing: bool,
+        strict: bool,
+        allow: Allow | None = None,
     ) -> dict[str, Any]:
         devices = self.devices()
         parsed: list[Routine] = []
@@ -266,6 +302,9 @@ class Engine:
                 notes.append({"key": exc.key, **exc.params})
                 continue
             accepted.append(routine)
+        if allow is not None:
+            for routine in accepted:
+                allow(combined, routine)
         for routine in accepted:
             self._save(routine, origin)
         self._reindex()

@@ -1,0 +1,431 @@
+"""The engine on a real hub: real bus, real dispatch, real SQLite, real clock (no mocked scheduler)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+from oneteam.automation import AutomationStore, Engine
+from oneteam.hub import Hub
+from oneteam.model import Command, EventKind, OneteamError
+from tests.automation.conftest import make_hub, wait_runs
+
+
+def _clock_in(seconds: float) -> str:
+    moment = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9))) + dt.timedelta(
+        seconds=seconds
+    )
+    return moment.strftime("%H:%M:%S")
+
+
+async def _set(hub: Hub, device: str, name: str, value: Any = None) -> None:
+    await hub.dispatch(Command(device_id=device, name=name, value=value, source="test"))
+
+
+async def test_a_scene_applies_every_target_and_reports_the_one_that_failed(hub: Hub, engine: Engine) -> None:
+    await _set(hub, "washer", "start")  # a running washer refuses a new course
+    engine.put(
+        {
+            "id": "evening",
+            "names": {"ko": "저녁", "en": "Evening"},
+            "targets": [
+                {"device": "light_living", "command": "set_brightness", "value": 30},
+                {"device": "washer", "command": "set_mode", "value": "wool"},
+                {"device": "ac_living", "command": "set_temperature", "value": 26},
+            ],
+        }
+    )
+    record = await engine.run_now("evening")
+    assert record.status == "partial"
+    results = {r["device"]: r for r in record.trace["steps"][0]["results"]}
+    assert results["light_living"]["ok"] and results["ac_living"]["ok"]
+    assert results["washer"]["ok"] is False
+    assert results["washer"]["error"] == "error.busy_running"
+    assert "세탁기" in results["washer"]["message"]["ko"]
+    assert results["washer"]["message"]["en"] != results["washer"]["message"]["ko"]
+    assert hub.state("light_living").attributes["brightness"] == 30
+    assert hub.state("ac_living").attributes["temperature"] == 26
+    assert hub.state("washer").attributes["mode"] == "standard"
+    stored = engine.store.run(record.id)
+    assert stored is not None and stored.status == "partial"
+    # The commands went through the one command path, as the routine's grant.
+    events = [e async for e in _events(hub, EventKind.COMMAND)]
+    assert any(e.source == "routine:routine:evening" and e.device_id == "light_living" for e in events)
+
+
+async def _events(hub: Hub, kind: EventKind) -> Any:
+    from oneteam.hub import EventQuery
+
+    for event in await hub.events(EventQuery(kinds=(kind,), limit=100)):
+        yield event
+
+
+async def test_a_state_trigger_with_for_fires_only_when_the_state_holds(hub: Hub, engine: Engine) -> None:
+    engine.put(
+        {
+            "id": "light_left_on",
+            "triggers": [{"device": "light_kitchen", "attribute": "power", "to": True, "for": 0.4}],
+            "actions": [{"device": "tv", "command": "set_volume", "value": 7}],
+        }
+    )
+    await _set(hub, "light_kitchen", "turn_on")
+    await asyncio.sleep(0.15)
+    await _set(hub, "light_kitchen", "turn_off")  # off again before 0.4 s: no run
+    await asyncio.sleep(0.6)
+    assert engine.store.runs("light_left_on") == []
+    started = time.time()
+    await _set(hub, "light_kitchen", "turn_on")
+    runs = await wait_runs(engine, "light_left_on")
+    assert runs[0].status == "done"
+    assert runs[0].trigger["for_s"] == 0.4
+    assert runs[0].trigger["to"] is True
+    assert runs[0].trace["steps"][0]["at"] - started >= 0.4
+    assert hub.state("tv").attributes["volume"] == 7
+
+
+async def test_a_threshold_trigger_fires_when_crossing_not_while_above(hub: Hub, engine: Engine) -> None:
+    await _set(hub, "light_bedroom", "set_brightness", 10)
+    engine.put(
+        {
+            "id": "bright",
+            "mode": "parallel",
+            "triggers": [{"device": "light_bedroom", "attribute": "brightness", "above": 50}],
+            "actions": [{"notify": {"ko": "밝아요", "en": "Bright"}}],
+        }
+    )
+    for value in (70, 90, 30, 80):  # crosses upward twice: at 70 and at 80
+        await _set(hub, "light_bedroom", "set_brightness", value)
+        await asyncio.sleep(0.05)
+    runs = await wait_runs(engine, "bright", 2)
+    await asyncio.sleep(0.2)
+    assert len(engine.store.runs("bright")) == 2
+    assert [r.trigger["to"] for r in runs] == [70, 80]
+
+
+async def test_time_and_cron_triggers_fire_on_the_real_clock(hub: Hub, engine: Engine) -> None:
+    engine.put(
+        {
+            "id": "soon",
+            "triggers": [{"time": _clock_in(1.5)}],
+            "actions": [{"device": "light_small", "command": "turn_on"}],
+        }
+    )
+    engine.put(
+        {
+            "id": "every_second",
+            "mode": "parallel",
+            "triggers": [{"cron": "* * * * * *"}],  # six fields: seconds last
+            "actions": [{"say": "딩동"}],
+        }
+    )
+    runs = await wait_runs(engine, "soon", within_s=4)
+    assert runs[0].trigger["kind"] == "time"
+    assert abs(runs[0].trigger["fired_at"] - runs[0].trigger["due_at"]) < 0.5
+    assert hub.state("light_small").attributes["power"] is True
+    ticks = await wait_runs(engine, "every_second", 2, within_s=4)
+    assert ticks[1].trigger["due_at"] - ticks[0].trigger["due_at"] == 1.0
+
+
+async def test_conditions_combine_and_the_trace_says_which_failed(hub: Hub, engine: Engine) -> None:
+    await _set(hub, "ac_living", "set_temperature", 22)
+    engine.put(
+        {
+            "id": "guarded",
+            "mode": "queued",
+            "triggers": [{"device": "light_living", "attribute": "power"}],
+            "conditions": [
+                {
+                    "or": [
+                        {"device": "ac_living", "attribute": "temperature", "below": 20},
+                        {"weekday": list(range(7))},
+                    ]
+                },
+                {"time": {"after": "00:00", "before": "23:59:59"}},
+                {
+                    "and": [
+                        {"device": "tv", "attribute": "power", "is": True},
+                        {"not": {"device": "ac_living", "attribute": "temperature", "above": 25}},
+                    ]
+                },
+            ],
+            "actions": [{"device": "light_kitchen", "command": "turn_on"}],
+        }
+    )
+    await _set(hub, "light_living", "turn_on")  # the TV is off: the third condition fails
+    stopped = await wait_runs(engine, "guarded")
+    assert stopped[0].status == "stopped"
+    assert [c["passed"] for c in stopped[0].trace["conditions"]] == [True, True, False]
+    assert stopped[0].trace["steps"] == []
+    await _set(hub, "tv", "turn_on")
+    await _set(hub, "light_living", "turn_off")
+    runs = await wait_runs(engine, "guarded", 2, done=lambda r: r.status in {"stopped", "done"})
+    assert runs[-1].status == "done"
+    assert all(c["passed"] for c in runs[-1].trace["conditions"])
+    assert hub.state("light_kitchen").attributes["power"] is True
+
+
+async def _toggle(hub: Hub, times: int) -> None:
+    for i in range(times):
+        await _set(hub, "light_small", "turn_on" if i % 2 == 0 else "turn_off")
+        await asyncio.sleep(0.03)
+
+
+def _moded(engine: Engine, routine_id: str, mode: str, max_runs: int = 10) -> None:
+    engine.put(
+        {
+            "id": routine_id,
+            "mode": mode,
+            "max_runs": max_runs,
+            "triggers": [{"device": "light_small", "attribute": "power"}],
+            "actions": [{"delay": 0.3}, {"notify": routine_id}],
+        }
+    )
+
+
+async def test_run_modes_single_restart_queued_parallel(hub: Hub, engine: Engine) -> None:
+    _moded(engine, "m_single", "single")
+    _moded(engine, "m_restart", "restart")
+    _moded(engine, "m_queued", "queued", max_runs=1)
+    _moded(engine, "m_parallel", "parallel", max_runs=2)
+    await _toggle(hub, 3)
+    await asyncio.sleep(1.5)
+    statuses = {
+        rid: [r.status for r in reversed(engine.store.runs(rid))]
+        for rid in ("m_single", "m_restart", "m_queued", "m_parallel")
+    }
+    assert statuses["m_single"] == ["done"]
+    assert statuses["m_restart"] == ["restarted", "restarted", "done"]
+    assert statuses["m_queued"] == ["done", "done"]  # one waits, the third is dropped (max 1 waiting)
+    assert statuses["m_parallel"] == ["done", "done"]
+    queued = list(reversed(engine.store.runs("m_queued")))
+    assert queued[0].finished_at is not None and queued[1].started_at >= queued[0].finished_at - 0.01
+    parallel = list(reversed(engine.store.runs("m_parallel")))
+    assert parallel[0].finished_at is not None and parallel[1].started_at < parallel[0].finished_at
+    assert engine.stats["ignored"] == 2
+    assert engine.stats["dropped"] == 2
+
+
+async def test_a_trace_records_trigger_conditions_and_each_step(hub: Hub, engine: Engine) -> None:
+    engine.put(
+        {"id": "cozy", "targets": [{"device": "light_living", "command": "set_brightness", "value": 40}]}
+    )
+    engine.put(
+        {
+            "id": "traced",
+            "triggers": [{"device": "tv", "attribute": "channel", "above": 10}],
+            "conditions": [{"device": "tv", "attribute": "power", "is": True}],
+            "actions": [
+                {"scene": "cozy"},
+                {"delay": "0.2s"},
+                {"device": "ac_living", "command": "set_mode", "value": "dry"},
+                {"wait": {"device": "ac_living", "attribute": "mode", "to": "dry", "timeout": 1}},
+                {"say": {"ko": "준비됐어요", "en": "Ready"}},
+            ],
+        }
+    )
+    await _set(hub, "tv", "turn_on")
+    async with hub.subscribe("test") as events:
+        await _set(hub, "tv", "set_channel", 11)
+        runs = await wait_runs(engine, "traced")
+        said = [e async for e in _take(events, EventKind.SAY)]
+    run = runs[0]
+    assert run.status == "done"
+    assert (
+        run.trigger["kind"] == "state" and run.trigger["attribute"] == "channel" and run.trigger["to"] == 11
+    )
+    assert run.trigger["event_id"] > 0
+    assert run.trace["conditions"][0]["passed"] is True
+    steps = run.trace["steps"]
+    assert [s["action"] for s in steps] == ["scene", "delay", "command", "wait", "say"]
+    assert all(s["status"] == "ok" for s in steps)
+    assert steps[1]["ms"] >= 200
+    assert steps[2]["device"] == "ac_living" and steps[2]["value"] == "dry"
+    assert steps[3]["value"] == "dry"
+    assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
+    assert said[0].data["text"] == {"ko": "준비됐어요", "en": "Ready"}
+    assert said[0].source == "routine:routine:traced"
+
+
+async def _take(events: Any, kind: EventKind) -> Any:
+    async with asyncio.timeout(2):
+        async for event in events:
+            if event.kind is kind:
+                yield event
+                return
+
+
+async def test_wash_finished_event_and_wait_with_timeout(tmp_path: Path) -> None:
+    hub = await make_hub(tmp_path / "hub.sqlite3", time_scale=20_000)  # a course takes well under a second
+    async with hub:
+        engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"))
+        await engine.start()
+        try:
+            engine.put(
+                {
+                    "id": "laundry_done",
+                    "triggers": [{"event": "finished", "device": "washer"}],
+                    "actions": [{"notify": {"ko": "세탁이 끝났어요", "en": "The wash is done"}}],
+                }
+            )
+            engine.put(
+                {
+                    "id": "wash_then_dry",
+                    "actions": [
+                        {"device": "washer", "command": "start"},
+                        {
+                            "wait": {
+                                "device": "washer",
+                                "attribute": "run_state",
+                                "to": "finished",
+                                "timeout": 10,
+                            }
+                        },
+                        {
+                            "wait": {
+                                "device": "dryer",
+                                "attribute": "run_state",
+                                "to": "finished",
+                                "timeout": 0.3,
+                            }
+                        },
+                        {"device": "dryer", "command": "start"},
+                    ],
+                }
+            )
+            record = await engine.run_now("wash_then_dry", wait_s=8)
+            notified = await wait_runs(engine, "laundry_done")
+        finally:
+            await engine.stop()
+    steps = record.trace["steps"]
+    assert record.status == "done"
+    assert steps[1]["status"] == "ok" and steps[1]["value"] == "finished"
+    assert steps[2]["status"] == "timeout"  # the dryer never ran; the wait gives up and goes on
+    assert steps[3]["status"] == "ok"
+    assert notified[0].trigger["event"] == "finished" and notified[0].trigger["device"] == "washer"
+    assert notified[0].trace["steps"][0]["action"] == "notify"
+
+
+async def test_a_failed_command_stops_the_run_unless_told_to_continue(hub: Hub, engine: Engine) -> None:
+    await _set(hub, "washer", "start")
+    engine.put(
+        {
+            "id": "strict",
+            "actions": [
+                {"device": "washer", "command": "set_mode", "value": "quick"},
+                {"device": "light_living", "command": "turn_on"},
+            ],
+        }
+    )
+    record = await engine.run_now("strict", wait_s=3)
+    assert record.status == "failed"
+    assert [s["status"] for s in record.trace["steps"]] == ["failed"]
+    assert record.trace["steps"][0]["error"] == "error.busy_running"
+
+
+async def test_a_delay_resumes_after_a_restart_or_is_skipped_by_rule(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    first = await make_hub(path)
+    async with first:
+        engine = Engine(first, AutomationStore(path))
+        await engine.start()
+        for routine_id, seconds in (("long", 1.5), ("short", 0.2)):
+            engine.put(
+                {
+                    "id": routine_id,
+                    "actions": [
+                        {"device": "light_living", "command": "turn_on"},
+                        {"delay": seconds},
+                        {"device": "tv", "command": "set_volume", "value": 21 if routine_id == "long" else 9},
+                    ],
+                }
+            )
+        long_run = await engine.run_now("long")
+        short_run = await engine.run_now("short")
+        await asyncio.sleep(0.1)
+        await engine.stop()  # the hub goes down in the middle of both delays
+    await asyncio.sleep(0.6)  # "short" is now 0.5 s overdue, "long" still ahead
+    second = await make_hub(path)
+    async with second:
+        engine = Engine(second, AutomationStore(path), grace_s=0.3)
+        await engine.start()
+        try:
+            resumed = (await wait_runs(engine, "long", within_s=4))[0]
+            skipped = engine.store.run(short_run.id)
+            volume = second.state("tv").attributes["volume"]
+        finally:
+            await engine.stop()
+    assert resumed.id == long_run.id and resumed.status == "done"
+    assert [n["key"] for n in resumed.trace["notes"]] == ["automation.note_resumed"]
+    assert [s["action"] for s in resumed.trace["steps"]] == ["command", "delay", "command"]
+    assert resumed.trace["steps"][1]["resumed"] is True
+    assert resumed.finished_at is not None and resumed.finished_at - resumed.started_at >= 1.5
+    assert volume == 21
+    assert skipped is not None and skipped.status == "skipped"
+    assert skipped.trace["notes"][0]["key"] == "automation.note_resume_skipped"
+    assert skipped.trace["notes"][0]["late_s"] >= 0
+
+
+async def test_a_time_trigger_missed_while_down_is_caught_up_or_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    first = await make_hub(path)
+    async with first:
+        engine = Engine(first, AutomationStore(path))
+        await engine.start()
+        for routine_id in ("catch_me", "also_caught"):
+            engine.put(
+                {
+                    "id": routine_id,
+                    "triggers": [{"time": _clock_in(1.2)}],
+                    "actions": [{"notify": routine_id}],
+                }
+            )
+        await asyncio.sleep(0.3)
+        await engine.stop()
+    await asyncio.sleep(1.5)  # both times pass while the hub is down
+    second = await make_hub(path)
+    async with second:
+        engine = Engine(second, AutomationStore(path), grace_s=60)
+        await engine.start()
+        caught = await wait_runs(engine, "catch_me")
+        also_caught = await wait_runs(engine, "also_caught")
+        await engine.stop()
+    assert caught[0].status == "done" and caught[0].trigger["caught_up"] is True
+    assert caught[0].trigger["late_s"] > 0
+    assert also_caught[0].status == "done"
+    # Down longer than the grace window: recorded as skipped, not silently dropped.
+    third = await make_hub(path)
+    async with third:
+        store = AutomationStore(path)
+        engine = Engine(third, store, grace_s=0.1)
+        store.open()
+        store.set_mark("clock", time.time() - 3 * 86400)  # as if the hub had been off for three days
+        store.close()
+        await engine.start()
+        runs = engine.store.runs("catch_me", limit=10)
+        await engine.stop()
+    # One skipped run for the latest missed time (not one per missed day), saying how late it was.
+    assert [r.status for r in runs] == ["skipped", "done"]
+    note = runs[0].trace["notes"][0]
+    assert note["key"] == "automation.note_missed"
+    assert note["late_s"] >= 1 and note["grace_s"] == 0.1
+    assert note["due_at"] == caught[0].trigger["due_at"]
+
+
+async def test_a_routine_runs_another_and_refuses_unknown_ones(hub: Hub, engine: Engine) -> None:
+    engine.put(
+        {"id": "inner", "actions": [{"device": "light_kitchen", "command": "set_brightness", "value": 55}]}
+    )
+    engine.put({"id": "outer", "actions": [{"run": "inner"}, {"notify": "done"}]})
+    record = await engine.run_now("outer", wait_s=3)
+    assert record.status == "done"
+    assert record.trace["steps"][0]["routine"] == "inner"
+    assert hub.state("light_kitchen").attributes["brightness"] == 55
+    try:
+        engine.put({"id": "loop", "actions": [{"run": "loop"}]})
+    except OneteamError as exc:
+        assert exc.key == "automation.unknown_routine"
+    else:
+        raise AssertionError("a routine that runs itself was accepted")
