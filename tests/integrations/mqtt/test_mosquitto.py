@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from oneteam.integrations.mqtt import BrokerError, MqttClient, parse_broker_url
+from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.integrations.mqtt import BrokerError, MqttClient, mqtt_for_hub, parse_broker_url
 from oneteam.integrations.mqtt.auth import check_password
 from oneteam.integrations.mqtt.client import BrokerSettings
 from oneteam.integrations.mqtt.credentials import ACL_FILE, PASSWORD_FILE, Login, load_or_create_credentials
 from oneteam.integrations.mqtt.mosquitto import MosquittoBroker, find_mosquitto
+from oneteam.integrations.virtual import VirtualAdapter
 from tests.integrations.mqtt.conftest import eventually
 from tests.integrations.mqtt.test_cli import app
+from tests.integrations.mqtt.test_service import DEMO_HOME
 
 pytestmark = pytest.mark.skipif(find_mosquitto() is None, reason="mosquitto is not installed")
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "mqtt.md"
@@ -128,3 +131,23 @@ def test_hashes_made_by_mosquitto_passwd_check_out_here(tmp_path: Path) -> None:
     stored = (tmp_path / "pw").read_text().strip().split(":", 1)[1]
     assert stored.startswith("$7$")
     assert check_password(stored, b"s3cret") and not check_password(stored, b"s3cret!")
+
+
+async def test_the_hub_joins_mosquitto_as_its_own_account_when_the_url_names_none(tmp_path: Path) -> None:
+    credentials, _ = load_or_create_credentials(tmp_path / "data")
+    home = load_home(DEMO_HOME)
+    with MosquittoBroker(directory=tmp_path / "m", credentials=credentials) as broker:
+        url = f"mqtt://127.0.0.1:{broker.port}"
+        hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+        await hub.add_adapter(VirtualAdapter(home))
+        async with (
+            hub,
+            mqtt_for_hub(hub, broker_url=url, credentials=credentials) as settings,
+        ):
+            assert (settings.username, settings.password) == ("oneteam", credentials.hub.password)
+            configs: list[bytes] = []
+            async with MqttClient(broker.settings_for(credentials.hub)) as watcher:
+                watcher.subscribe(
+                    "homeassistant/light/oneteam/light_living/config", lambda _t, p: configs.append(p)
+                )
+                await eventually(lambda: bool(configs))  # the hub signed in and published its devices
