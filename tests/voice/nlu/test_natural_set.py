@@ -462,12 +462,10 @@ def scored(
     return {"accuracy": accuracy, "wrong": [r["utt"] for r, _, _ in listed], "n": len(rows)}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: measured 272/374 = 72.7% at 04:12, nlu work in progress")
 def test_accuracy_keeps_its_floor(scored: dict[str, Any]) -> None:
     assert scored["accuracy"] >= ACCURACY_FLOOR, f"{scored['accuracy']:.3f} < {ACCURACY_FLOOR}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: measured 26 wrong actions of 374 (allowed 3) at 04:12")
 def test_wrong_actions_stay_within_one_percent(scored: dict[str, Any]) -> None:
     allowed = int(WRONG_ACTION_SHARE * scored["n"])
     assert len(scored["wrong"]) <= allowed, scored["wrong"]

@@ -210,3 +210,49 @@ def test_questions_in_a_room_without_a_name_do_not_act(
     questions += [f"불 {stem}{end}" for stem in SWITCHED.did for end in AFTER_PAST]
     acted = [q for q in questions if understander.understand(q, room).kind in ("command", "schedule")]
     assert acted == []
+
+
+# -- the counterpart: a request shaped like a question still acts ------------------------------
+
+VERBS_BY_TYPE = {
+    "light": ("켜", "꺼"),
+    "tv": ("켜", "꺼"),
+    "air_conditioner": ("켜", "꺼"),
+    "air_purifier": ("켜", "꺼"),
+    "washer": ("돌려", "멈춰"),
+    "dryer": ("돌려", "멈춰"),
+    "robot_cleaner": ("돌려", "멈춰"),
+    "refrigerator": ("급속냉동 켜", "급속냉동 꺼"),
+}
+REQUEST_ENDINGS = [
+    "줘",
+    "줘라",
+    "주세요",
+    "주십시오",
+    "줄래?",
+    "줄래요?",
+    "주실래요?",
+    "줄 수 있어?",
+    "줄 수 있니?",
+    "주실 수 있나요?",
+    "주면 안 될까?",
+    "주시겠어요?",
+    "주겠니?",
+]
+
+
+@pytest.mark.parametrize("ending", REQUEST_ENDINGS)
+def test_a_request_shaped_like_a_question_acts_on_that_device(
+    nlu_home: Home, understander: Understander, ending: str
+) -> None:
+    """켜 줄래? asks for an action, not about a state: the rule above must not swallow requests."""
+    missed = []
+    for device in nlu_home.devices.values():
+        for name in _spoken_names(list(device.names)):
+            for verb in VERBS_BY_TYPE[device.type]:
+                request = f"{name} {verb} {ending}"
+                result = understander.understand(request).as_dict()
+                acted_on = {a["device"] for a in result.get("actions", [])}
+                if result["kind"] != "command" or acted_on != {device.id}:
+                    missed.append(f"{request} → {result}")
+    assert missed == []
