@@ -24,7 +24,7 @@ from oneteam.voice.tts import EspeakEngine, Speaker
 
 router = APIRouter(prefix="/api/speech", tags=["speech"])
 
-_SPOKEN_KINDS = (EventKind.ALERT, EventKind.WARNING)
+_SPOKEN_KINDS = (EventKind.ALERT, EventKind.WARNING, EventKind.NOTICE, EventKind.SAY)
 # Where each kind of notice keeps its words: the spoken text first, then what is shown.
 _TEXT_FIELDS = ("speech", "text", "notice")
 _speakers: dict[str, Speaker] = {}

@@ -64,6 +64,7 @@ MAX_DEPTH = 5
 """How deep `run` steps may nest (a → b → c ...)."""
 _MARK_EVERY_S = 5.0
 _RUN_ERROR = "automation.run_error"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Allow = Callable[[Mapping[str, Routine], Routine], None]
 """A door's last word before a routine is stored: raise to refuse it (PermissionDenied)."""
 
@@ -252,7 +253,7 @@ class Engine:
         `strict`; otherwise a bad entry is left out with a note. `allow` may refuse the import
         (raise) before anything is stored."""
         try:
-            data = yaml.safe_load(text) or {}
+            data = yaml.load(text, Loader=_YAML_LOADER) or {}  # the C-accelerated safe loader when present
         except yaml.YAMLError as exc:
             raise AutomationInvalid("automation.bad_yaml", "yaml", str(exc), reason=str(exc)) from None
         if not isinstance(data, dict):

@@ -184,6 +184,8 @@ export class ActivityLog {
         break;
       case "warning":
       case "alert":
+      case "notice": // a routine's message
+      case "say": // a routine's announcement for the speakers
         text = `${t(`kind_${event.kind}`)}: ${warningMessage(event.data)}`;
         break;
       default:

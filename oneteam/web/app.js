@@ -8,7 +8,7 @@ import { PushToTalk } from "./voice.js";
 
 const $ = (selector) => document.querySelector(selector);
 const HISTORY = 100;
-const HISTORY_KINDS = ["command", "command_failed", "availability", "finished", "warning", "alert", "scheduled", "schedule_done", "device_added", "device_removed"];
+const HISTORY_KINDS = ["command", "command_failed", "availability", "finished", "warning", "alert", "notice", "say", "scheduled", "schedule_done", "device_added", "device_removed"];
 
 let socket = null;
 let features = [];
@@ -56,7 +56,7 @@ function onEvent(event, dropped) {
   board.applyEvent(event);
   activity.add(event);
   warnings.add(event);
-  if (event.kind === "alert" || event.kind === "warning") sayAloud(event);
+  if (event.kind === "alert" || event.kind === "warning" || event.kind === "say") sayAloud(event);
   if (event.kind === "device_added" || event.kind === "device_removed") enter(session.token);
   if (dropped) $("#dropped").textContent = t("dropped_events", { n: dropped });
 }

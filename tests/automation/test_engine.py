@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from oneteam.automation import AutomationStore, Engine
-from oneteam.hub import Hub
+from oneteam.hub import Hub, parse_home
 from oneteam.model import Command, EventKind, OneteamError
-from tests.automation.conftest import make_hub, wait_runs
+from tests.automation.conftest import DEMO_HOME, make_hub, wait_runs
 
 
 def _clock_in(seconds: float) -> str:
@@ -429,3 +429,35 @@ async def test_a_routine_runs_another_and_refuses_unknown_ones(hub: Hub, engine:
         assert exc.key == "automation.unknown_routine"
     else:
         raise AssertionError("a routine that runs itself was accepted")
+
+
+HOME_ROUTINES = """
+location: {latitude: 35.1796, longitude: 129.0756}
+scenes:
+  - id: night_light
+    targets: [{type: light, room: 안방, command: set_brightness, value: 5}]
+routines:
+  - id: door_left_open
+    names: {ko: 냉장고 문 알림, en: Fridge door}
+    triggers: [{device: fridge, attribute: door, to: open, for: 3m}]
+    actions: [{notify: {ko: 냉장고 문이 열려 있어요, en: The fridge door is open}}]
+  - id: broken
+    actions: [{device: sauna, command: turn_on}]
+"""
+
+
+async def test_a_home_file_carries_routines_scenes_and_its_location(hub: Hub, tmp_path: Path) -> None:
+    text = DEMO_HOME.read_text(encoding="utf-8") + HOME_ROUTINES
+    parse_home(text)  # the hub accepts the sections and leaves them to this room
+    engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"))
+    await engine.start(home_text=text)
+    try:
+        assert engine.place.latitude == 35.1796  # Busan, from the home file
+        assert engine.origins["door_left_open"] == "home"
+        assert engine.get("night_light")
+        assert "broken" not in engine.routines
+        assert [(p["id"], p["key"]) for p in engine.problems] == [("home", "automation.unknown_device")]
+        record = await engine.run_now("night_light")
+        assert record.status == "done" and hub.state("light_bedroom").attributes["brightness"] == 5
+    finally:
+        await engine.stop()
