@@ -461,3 +461,37 @@ async def test_a_home_file_carries_routines_scenes_and_its_location(hub: Hub, tm
         assert record.status == "done" and hub.state("light_bedroom").attributes["brightness"] == 5
     finally:
         await engine.stop()
+
+
+async def test_event_triggers_filter_on_kind_device_and_data(hub: Hub, engine: Engine) -> None:
+    from oneteam.model import Event
+
+    engine.put(
+        {
+            "id": "washer_offline",
+            "mode": "parallel",
+            "triggers": [{"event": "availability", "device": "washer", "data": {"is_available": False}}],
+            "actions": [{"notify": {"ko": "세탁기 연결이 끊겼어요", "en": "The washer is offline"}}],
+        }
+    )
+    engine.put(
+        {
+            "id": "any_warning",
+            "mode": "parallel",
+            "triggers": [{"event": "warning"}],
+            "actions": [{"say": "점검이 필요해요"}],
+        }
+    )
+    # What an integration's sink and the maintenance service publish on the hub.
+    hub.publish(Event(kind=EventKind.AVAILABILITY, device_id="washer", data={"is_available": True}))
+    hub.publish(Event(kind=EventKind.AVAILABILITY, device_id="dryer", data={"is_available": False}))
+    offline = hub.publish(
+        Event(kind=EventKind.AVAILABILITY, device_id="washer", data={"is_available": False})
+    )
+    hub.publish(Event(kind=EventKind.WARNING, device_id="fridge", data={"probability": 0.8}))
+    runs = await wait_runs(engine, "washer_offline")
+    warned = await wait_runs(engine, "any_warning")
+    await asyncio.sleep(0.2)
+    assert len(engine.store.runs("washer_offline")) == 1
+    assert runs[0].trigger["event_id"] == offline.id
+    assert warned[0].trigger["device"] == "fridge" and warned[0].trigger["data"] == {"probability": 0.8}
