@@ -55,6 +55,7 @@ class PushChannel:
         self._on_connection = on_connection
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = False
 
     @property
     def is_connected(self) -> bool:
@@ -100,6 +101,7 @@ class PushChannel:
 
     async def close(self) -> None:
         """Unsubscribe, unregister the client and close the MQTT connection."""
+        self._closing = True  # the callbacks of our own disconnect are not news for the adapter
         client, self._client = self._client, None
         if client is None:
             return
@@ -124,7 +126,7 @@ class PushChannel:
 
     def _tell(self, what: str, detail: str) -> None:
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if loop is not None and not loop.is_closed() and not self._closing:
             loop.call_soon_threadsafe(self._on_connection, what, detail)
 
     # awscrt calls these on its own threads.
