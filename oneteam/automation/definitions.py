@@ -126,8 +126,9 @@ def parse_routine(data: Any, home: Devices, *, kind: str | None = None, where: s
                 "automation.bad_number", f"{reader.where}max_runs", "max_runs is 1–1000", value=str(max_runs)
             )
         triggers = tuple(
-            reader.trigger(t, f"triggers[{i}]")
+            trigger
             for i, t in enumerate(reader.sequence(mapping.get("triggers", []), "triggers"))
+            for trigger in reader.triggers(t, f"triggers[{i}]")
         )
         conditions = tuple(
             reader.condition(c, f"conditions[{i}]")
@@ -546,6 +547,15 @@ class _Reader:
         if not isinstance(attribute, str) or not attribute:
             raise self.fail("automation.no_attribute", path, "an attribute is needed")
         return attribute
+
+    def triggers(self, value: Any, path: str) -> list[Trigger]:
+        """One trigger, or one per device when it names a device `type` (and `room`), so a preset
+        such as "a wash finished" fits any home (none, with a note, when the home has no such device)."""
+        item = self.mapping(value, path)
+        if "type" not in item or "device" in item or not ("event" in item or "attribute" in item):
+            return [self.trigger(item, path)]
+        rest = {k: v for k, v in item.items() if k not in ("type", "room")}
+        return [self.trigger({**rest, "device": d.id}, path) for d in self.devices_for(item, path)]
 
     def trigger(self, value: Any, path: str) -> Trigger:
         item = self.mapping(value, path)

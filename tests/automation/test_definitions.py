@@ -10,7 +10,15 @@ import yaml
 
 from oneteam.automation import AutomationInvalid, Engine
 from oneteam.automation.definitions import Devices, parse_duration, parse_routine, routine_to_dict
-from oneteam.automation.model import Automation, CommandAction, Scene, StateTrigger, SunTrigger, TimeTrigger
+from oneteam.automation.model import (
+    Automation,
+    CommandAction,
+    EventTrigger,
+    Scene,
+    StateTrigger,
+    SunTrigger,
+    TimeTrigger,
+)
 from oneteam.automation.presets import preset_text
 from oneteam.automation.timing import Place, in_window, is_holiday, last_fire, next_fire
 from oneteam.hub import Hub, load_home, parse_home
@@ -185,18 +193,33 @@ def test_type_and_room_steps_fit_any_home_and_missing_devices_are_noted(tmp_path
     away = parse_routine(presets["routines"][0], devices, kind="automation")
     assert {n["type"] for n in away.notes} == {"tv", "robot_cleaner"}
     assert isinstance(away.routine, Automation) and len(away.routine.actions) == 3  # lamp, cool, notify
+    laundry = parse_routine(presets["routines"][4], devices, kind="automation")
+    assert isinstance(laundry.routine, Automation) and laundry.routine.triggers == ()  # no washer here
+    assert laundry.notes[0]["type"] == "washer"
 
 
 async def test_presets_install_on_the_demo_home_and_the_wake_routine_starts_off(
     hub: Hub, engine: Engine
 ) -> None:
     result = engine.import_yaml(preset_text("ko"), origin="preset", strict=False)
-    assert sorted(result["imported"]) == ["away", "home", "movie", "sleep", "wake"]
+    assert sorted(result["imported"]) == [
+        "away",
+        "drying_done",
+        "home",
+        "laundry_done",
+        "movie",
+        "sleep",
+        "wake",
+    ]
     assert result["notes"] == []  # the demo home has every device the presets name
     assert engine.get("wake").enabled is False
     assert engine.get("away").enabled is True
     again = engine.import_yaml(preset_text("ko"), origin="preset", replace_existing=False, strict=False)
-    assert again["imported"] == [] and len(again["skipped"]) == 5
+    assert again["imported"] == [] and len(again["skipped"]) == 7
+    laundry = engine.get("laundry_done")
+    assert isinstance(laundry, Automation) and laundry.triggers[0] == EventTrigger(
+        kind="finished", device="washer"
+    )
 
 
 def test_durations() -> None:
