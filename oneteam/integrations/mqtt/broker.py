@@ -18,6 +18,7 @@ import struct
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.mqtt.auth import Accounts, is_hub_only
 
 _LOGGER = logging.getLogger(__name__)
@@ -343,7 +344,8 @@ class EmbeddedBroker:
         self._wildcards: dict[str, set[_Session]] = {}
         self._retained: dict[str, tuple[bytes, int]] = {}
         self._server: asyncio.Server | None = None
-        self._keepalive_task: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor("mqtt-broker")
+        """Owns the keep-alive check (logged and restarted if it fails, so dead clients still go)."""
 
     async def __aenter__(self) -> EmbeddedBroker:
         loop = asyncio.get_running_loop()
@@ -351,15 +353,15 @@ class EmbeddedBroker:
             lambda: _Session(broker=self), self.host, self.port, ssl=self.ssl_context, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        self._keepalive_task = asyncio.create_task(self._check_keepalive(), name="broker-keepalive")
+        self.supervisor.start()
+        self.supervisor.spawn("broker-keepalive", self._check_keepalive)
         _LOGGER.info("embedded MQTT broker on %s:%d", self.host, self.port)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._keepalive_task is not None:
-            self._keepalive_task.cancel()
+        await self.supervisor.stop()
         for session in list(self._sessions):
             session.close(publish_will=False)
         if self._server is not None:
