@@ -10,6 +10,8 @@ from oneteam.voice.nlu.result import (
     NoneResult,
     QueryResult,
     Result,
+    ScheduleCancelResult,
+    ScheduleListResult,
     ScheduleResult,
     commands,
 )
@@ -23,6 +25,8 @@ __all__ = [
     "NoneResult",
     "QueryResult",
     "Result",
+    "ScheduleCancelResult",
+    "ScheduleListResult",
     "ScheduleResult",
     "Understander",
     "commands",

@@ -14,6 +14,8 @@ import typer
 from rich.progress import Progress
 
 from oneteam.hub import HomeFileError, load_home
+from oneteam.i18n import language_from_environment, render
+from oneteam.model.conversation import MAX_SENTENCE_CHARS
 from oneteam.voice.nlu.understand import Understander
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,8 +44,16 @@ def _read_set(path: Path) -> list[dict[str, Any]]:
             raise typer.BadParameter(
                 f"{path}:{number}: context_room must be text or null", param_hint="--jsonl"
             )
+        if len(row["utt"]) > MAX_SENTENCE_CHARS:
+            raise typer.BadParameter(f"{path}:{number}: {_too_long(row['utt'])}", param_hint="--jsonl")
         rows.append({"utt": row["utt"], "context_room": room})
     return rows
+
+
+def _too_long(text: str) -> str:
+    return render(
+        "error.sentence_too_long", language_from_environment(), limit=MAX_SENTENCE_CHARS, length=len(text)
+    )
 
 
 def understand(
@@ -69,6 +79,8 @@ def understand(
     if jsonl is None:
         if text is None:
             raise typer.BadParameter("give a sentence or --jsonl SET.jsonl", param_hint="TEXT")
+        if len(text) > MAX_SENTENCE_CHARS:
+            raise typer.BadParameter(_too_long(text), param_hint="TEXT")
         result = understander.understand(text, room)
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
         return

@@ -22,6 +22,7 @@ _UNIT_ASPECTS = {"degree": "temperature", "number": "channel"}
 _DIALED = frozenset({"temperature", "brightness", "volume", "channel"})
 # Units that by themselves say what is changed (24도 → a temperature), so "24도로 맞춰" needs no device.
 _NAMING_UNITS = frozenset({"degree", "percent"})
+_SWITCHES = frozenset({"on", "off", "start", "stop", "pause", "return_to_base"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,12 +43,24 @@ class Intent:
     compartment: str | None
     is_activity: bool
     """An activity word said as a request (빨래해 줘, 청소 좀) implies starting it."""
+    features: frozenset[str] = frozenset()
+    """Device types whose feature was named (급속냉동 → refrigerator)."""
+    feature_switched: frozenset[str] = frozenset()
+    """Device types whose on/off switch a feature, which must then be named."""
+    is_booked: bool = False
+    """A booking with a time and no action (오후 세 시에 세탁기 예약): start what runs cycles."""
 
     @property
     def has_cue(self) -> bool:
         """Whether there is anything to do."""
         return bool(
-            self.actions or self.direction or self.modes or self.fans or self.quantities or self.is_activity
+            self.actions
+            or self.direction
+            or self.modes
+            or self.fans
+            or self.quantities
+            or self.is_activity
+            or self.is_booked
         )
 
     @property
@@ -57,22 +70,47 @@ class Intent:
         return bool(self.aspect or self.directed_aspect or self.compartment or units & _NAMING_UNITS)
 
 
-def intent_of(clause: Clause, *, is_request: bool) -> Intent:
-    """The intent of one clause of an utterance (`is_request`: it asks for something)."""
+def intent_of(
+    clause: Clause,
+    *,
+    is_request: bool,
+    is_booking: bool = False,
+    feature_switched: frozenset[str] = frozenset(),
+) -> Intent:
+    """The intent of one clause of an utterance (`is_request`: it asks for something;
+    `is_booking`: a booking word with a time)."""
     actions = {s.value for s in clause.senses(Kind.ACTION)}
+    if clause.has(Kind.BRIEF) and "stop" in actions:
+        actions = (actions - {"stop"}) | {"pause"}  # 잠시 중단: stop for a moment is a pause
+    if clause.has(Kind.PURPOSE) and not actions & _SWITCHES:
+        actions.add("on")  # 공기 깨끗하게 해 줘: bring it about by turning the device on
     directed = clause.senses(Kind.DIRECTED)
+    # A complaint ("너무 밝아") counts only beside something asked: an action or a request.
+    # With a switch ("추워 에어컨 좀 꺼") it is only the reason; alone it is not a request.
+    complaints = (
+        clause.senses(Kind.COMPLAINT)
+        if (actions - _SWITCHES or (is_request and not actions & _SWITCHES))
+        else []
+    )
     direction: Direction | None = None
-    if directed:
-        direction = Direction(directed[0].extra)
-    elif "up" in actions or "down" in actions:
+    if "up" in actions or "down" in actions:
         direction = Direction.UP if "up" in actions else Direction.DOWN
+    elif directed:
+        direction = Direction(directed[0].extra)
+    elif complaints:
+        direction = Direction(complaints[0].extra)
     aspects = [s.value for s in clause.senses(Kind.ASPECT)]
     compartments = clause.senses(Kind.COMPARTMENT)
+    steering = [*directed, *complaints]
+    is_booked = is_booking and not actions
     return Intent(
         actions=frozenset(actions),
         aspect=aspects[0] if aspects else None,
         direction=direction,
-        directed_aspect=directed[0].value if directed else None,
+        directed_aspect=steering[0].value if steering else None,
+        features=frozenset(s.value for s in clause.senses(Kind.FEATURE)),
+        feature_switched=feature_switched,
+        is_booked=is_booked,
         modes=tuple((s.value, s.extra) for s in clause.senses(Kind.MODE)),
         fans=tuple(s.value for s in clause.senses(Kind.FAN)),
         quantities=clause.quantities,
@@ -139,6 +177,21 @@ def _range(device: Device, aspect: str) -> Range | None:
     return None
 
 
+def _fitting(device: Device, intent: Intent, aspect: str, quantity: Quantity) -> float:
+    """The reading of the number that fits the device: "에어컨이십사도" is 24 (이 read as a digit),
+    not 14 after the particle 이, because 14 °C is outside the air conditioner's range."""
+    readings = [quantity.value, *quantity.alternatives]
+    if aspect == "temperature":
+        readings = [_signed(device, intent.compartment, v) for v in readings]
+    limit = _range(device, aspect)
+    if limit is not None and device.spec.compartments and aspect == "temperature":
+        limits = list(device.spec.compartments.values())
+        fits = [v for v in readings if any(v in each for each in limits)]
+    else:
+        fits = [v for v in readings if limit is None or v in limit]
+    return fits[0] if fits else readings[0]
+
+
 def _amount_action(device: Device, intent: Intent, quantity: Quantity) -> list[Action]:
     """`24도로` sets a value; `2도 올려` (an amount with a direction) adjusts by it."""
     aspect = _value_aspect(intent, quantity, device)
@@ -155,9 +208,7 @@ def _amount_action(device: Device, intent: Intent, quantity: Quantity) -> list[A
         )
     else:
         name = f"set_{aspect}"
-        value = (
-            _signed(device, intent.compartment, quantity.value) if aspect == "temperature" else quantity.value
-        )
+        value = _fitting(device, intent, aspect, quantity)
         action = Action(
             device=device.id,
             command=name,
@@ -167,7 +218,9 @@ def _amount_action(device: Device, intent: Intent, quantity: Quantity) -> list[A
     return [action] if name in device.spec.commands else []
 
 
-def _extreme_action(device: Device, extreme: str, aspect: str) -> list[Action] | None:
+def _extreme_action(
+    device: Device, extreme: str, aspect: str, compartment: str | None = None
+) -> list[Action] | None:
     """`최대로`, `minimum`: the end of the value's range, or the strongest/weakest fan speed."""
     can = device.spec.commands
     if aspect == "fan_speed":
@@ -177,11 +230,18 @@ def _extreme_action(device: Device, extreme: str, aspect: str) -> list[Action] |
         fan = speeds[-1] if extreme == "max" else speeds[0]
         return [Action(device=device.id, command="set_fan_speed", value=fan)]
     limit = _range(device, aspect)
+    target = None
+    if aspect == "temperature" and device.spec.compartments:
+        # A refrigerator's limits are its compartment's ("냉동실 제일 차갑게" → -23)
+        target = compartment if compartment in device.spec.compartments else None
+        limit = device.spec.compartments[target] if target is not None else None
     name = f"set_{aspect}"
     if limit is None or name not in can:
         return None
     value = limit.high if extreme == "max" else limit.low
-    return [Action(device=device.id, command=name, value=_plain(value))]
+    if aspect == "brightness" and value <= 0:
+        value = min(1, limit.high)  # the dimmest light is still on: brightness 0 would be off
+    return [Action(device=device.id, command=name, value=_plain(value), target=target)]
 
 
 def _value_actions(device: Device, intent: Intent) -> list[Action] | None:
@@ -195,8 +255,11 @@ def _value_actions(device: Device, intent: Intent) -> list[Action] | None:
     if aspect is None:
         return [] if intent.direction is not None else None
     extreme = "max" if "max" in intent.actions else "min" if "min" in intent.actions else None
+    if intent.direction is not None and (extreme is not None or "extreme" in intent.actions):
+        # 최대로 시원하게, 가장 어둡게: the end of the range in the direction said
+        extreme = "max" if intent.direction is Direction.UP else "min"
     if extreme is not None:
-        extreme_actions = _extreme_action(device, extreme, aspect)
+        extreme_actions = _extreme_action(device, extreme, aspect, intent.compartment)
         if extreme_actions is not None:
             return extreme_actions
     return None if intent.direction is None else _adjust_action(device, intent, aspect)
@@ -222,13 +285,21 @@ def _plain_action(device: Device, intent: Intent, *, is_strict: bool) -> list[Ac
         "start": ("start", "turn_on"),
     }
     wanted = [a for a in _ACTION_ORDER if a in intent.actions]
+    if device.type.value in intent.feature_switched and device.type.value not in intent.features:
+        # "냉장고 꺼": its on/off only switch a feature, which was not named
+        wanted = [a for a in wanted if a not in ("on", "off")]
+    if intent.is_booked and not wanted:
+        return [Action(device=device.id, command="start")] if "start" in can else []
     if intent.aspect in _DIALED:
         # "채널 돌려", "온도 바꿔" without a value: 돌리다 turns a dial here, it does not start.
         wanted = [a for a in wanted if a != "start"]
     if not wanted and intent.is_activity:
         wanted = ["start"]
     for action in wanted:
-        for name in fallbacks[action][:1] if is_strict else fallbacks[action]:
+        # "Everything" requests take no stand-in that starts something ("거실 다 켜" does not
+        # start the vacuum), but stopping stands in for turning off ("거실 다 꺼" stops it).
+        strict = is_strict and action in ("on", "start")
+        for name in fallbacks[action][:1] if strict else fallbacks[action]:
             if name in can:
                 return [Action(device=device.id, command=name)]
     return []
@@ -250,7 +321,9 @@ def actions_for(device: Device, intent: Intent, *, is_strict: bool = False) -> l
     out: list[Action] = []
     if mode is not None and "set_mode" in spec.commands:
         out.append(Action(device=device.id, command="set_mode", value=mode))
-        if "start" in spec.commands and (intent.actions & {"on", "start"} or intent.is_activity):
+        if "start" in spec.commands and (
+            intent.actions & {"on", "start"} or intent.is_activity or intent.is_booked
+        ):
             out.append(Action(device=device.id, command="start"))
     if fan is not None and "set_fan_speed" in spec.commands:
         out.append(Action(device=device.id, command="set_fan_speed", value=fan))

@@ -7,6 +7,7 @@ are keyed by the base form Kiwi gives (`꺼` → `끄`), in `lemmas`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from oneteam.model import Home
+from oneteam.voice.nlu.fuzzy import FuzzyIndex
 from oneteam.voice.nlu.numbers import NumeralReader
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,6 +59,26 @@ class Kind(StrEnum):
     NEGATION = "negation"
     CLOCK = "clock"
     """A time of day said without numbers (자정 → 00:00)."""
+    ANY = "any"
+    """A word for any device of the home (기기, 가전)."""
+    PURPOSE = "purpose"
+    """A wanted condition that names the type bringing it about (공기 깨끗하게 → purifier)."""
+    EXCEPT = "except"
+    """Leaves out what was said just before (거실 빼고)."""
+    HERE = "here"
+    """The speaker's room (여기, 이 방)."""
+    BOOKING = "booking"
+    """A booking (예약): with a time, do it then; without, the bookings themselves."""
+    RECENT = "recent"
+    """The latest one (아까, 방금)."""
+    LISTING = "listing"
+    """Asks for a list (목록)."""
+    BRIEF = "brief"
+    """For a moment (잠시): a stop becomes a pause."""
+    INTENSIFIER = "intensifier"
+    LESSENING = "lessening"
+    COMPLAINT = "complaint"
+    """A state described ("너무 밝아"): value is the aspect, extra the direction wanted (the opposite)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +110,28 @@ class Grammar:
     negation_adverbs: frozenset[str]
     negation_auxiliaries: frozenset[str]
     absolute_after: frozenset[str]
+    resultative_auxiliaries: frozenset[str] = frozenset()
+    """Auxiliaries after an action that say its result stays (열어 놨니, 켜져 있어)."""
+    progressive_nouns: frozenset[str] = frozenset()
+    """Bound nouns of an ongoing event (작동 중)."""
+    embedded_question_endings: frozenset[str] = frozenset()
+    """Connective endings of a question inside a sentence (꺼졌는지 확인해 줘)."""
+    know_verbs: frozenset[str] = frozenset()
+    """Verbs that ask for an embedded question's answer (알, 보, 확인하)."""
+    perfective_states: Mapping[str, str] = field(default_factory=dict)
+    """A state or action asked about in the perfective → the attribute asked (끝났니 → run_state)."""
+    progressive_states: Mapping[str, str] = field(default_factory=dict)
+    """An action asked about in the progressive → the attribute asked (작동 중 → run_state)."""
+    feature_switched: frozenset[str] = frozenset()
+    """Device types whose on/off switch one feature, which must then be named."""
+    past_markers: frozenset[str] = frozenset()
+    """Pre-final endings of the past (었, 았): 껐니? asks about the result."""
+    past_modifiers: frozenset[str] = frozenset()
+    """Modifier endings of the past (끈 거 맞지?)."""
+    goal_states: Mapping[str, str] = field(default_factory=dict)
+    """State verb → the action bringing it about, said with 게 (꺼지게 → off)."""
+    conditional_endings: frozenset[str] = frozenset()
+    """"꺼 주면 안 될까?": a negation after a conditional is a polite request."""
     units: Mapping[str, str]
     """Unit word → unit id (`도` → `degree`)."""
 
@@ -107,6 +151,8 @@ class Lexicon:
     """The most tokens one phrase spans."""
     user_words: tuple[str, ...] = field(default_factory=tuple)
     """Home names the tokenizer should keep whole (`이불`, `퓨리케어`)."""
+    fuzzy: FuzzyIndex | None = None
+    """The home's nouns (devices, rooms, types, aspects, modes), found again from a one-jamo slip."""
 
 
 def key(phrase: str) -> str:
@@ -184,6 +230,10 @@ def _add_language(builder: _Builder, words: dict[str, Any]) -> None:
         builder.lemma(verbs or (), Sense(Kind.STATE, str(attribute)))
         builder.word(verbs or (), Sense(Kind.STATE, str(attribute)))
     builder.word(words.get("all_words") or (), Sense(Kind.ALL, "all"))
+    builder.word(words.get("any_device") or (), Sense(Kind.ANY, "any"))
+    builder.word(words.get("tell_nouns") or (), Sense(Kind.TELL, "tell"))
+    for device_type, phrases in (words.get("purposes") or {}).items():
+        builder.word(phrases or (), Sense(Kind.PURPOSE, str(device_type)))
     builder.word(words.get("now_words") or (), Sense(Kind.NOW, "now"))
     builder.both(words.get("offtopic") or {}, Sense(Kind.OFFTOPIC, "offtopic"))
     builder.word(words.get("absent") or (), Sense(Kind.ABSENT, "absent"))
@@ -205,6 +255,18 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
     builder.word(grammar.get("clause_words") or (), Sense(Kind.CLAUSE, "clause"))
     builder.word(grammar.get("request_auxiliaries") or (), Sense(Kind.REQUEST, "request"))
     builder.word(grammar.get("negation_words") or (), Sense(Kind.NEGATION, "negation"))
+    simple = {
+        Kind.EXCEPT: "exclusion_words",
+        Kind.HERE: "here_words",
+        Kind.BOOKING: "booking_words",
+        Kind.RECENT: "recent_words",
+        Kind.LISTING: "list_words",
+        Kind.BRIEF: "brief_words",
+        Kind.INTENSIFIER: "intensifiers",
+        Kind.LESSENING: "lessening",
+    }
+    for kind, section in simple.items():
+        builder.word(grammar.get(section) or (), Sense(kind, kind.value))
     units = {
         key(str(word)): str(unit) for unit, names in (grammar.get("units") or {}).items() for word in names
     }
@@ -225,6 +287,12 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         negation_adverbs=words("negation_adverbs"),
         negation_auxiliaries=words("negation_auxiliaries"),
         absolute_after=words("absolute_after"),
+        resultative_auxiliaries=words("resultative_auxiliaries"),
+        progressive_nouns=words("progressive_nouns"),
+        embedded_question_endings=words("embedded_question_endings"),
+        conditional_endings=words("conditional_endings"),
+        past_markers=words("past_markers"),
+        past_modifiers=words("past_modifiers"),
         units=units,
     )
 
@@ -266,6 +334,10 @@ def _add_home(builder: _Builder, home: Home) -> list[str]:
     return names
 
 
+def _mapping(data: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 def _is_hangul_word(word: str) -> bool:
     return len(word) >= 2 and all("\uac00" <= ch <= "\ud7a3" for ch in word)
 
@@ -282,6 +354,15 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
             # them as Latin tokens, so the English word list applies to them as well.
             _add_language(builder, _language_file(other, "words"))
     grammar = _add_grammar(builder, _language_file(language, "grammar"))
+    word_data = _language_file(language, "words")
+    grammar = dataclasses.replace(
+        grammar,
+        know_verbs=frozenset(str(v) for v in word_data.get("know_verbs") or ()),
+        perfective_states=_mapping(word_data.get("perfective_states")),
+        progressive_states=_mapping(word_data.get("progressive_states")),
+        feature_switched=frozenset(str(t) for t in word_data.get("feature_switched") or ()),
+        goal_states=_mapping(word_data.get("goal_states")),
+    )
     home_names = _add_home(builder, home)
     _add_value_names(builder, _language_file(language, "words"), home)
     numerals = _language_file(language, "numerals")
@@ -298,6 +379,10 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
     user_words = sorted(
         {part for name in [*home_names, *type_words] for part in str(name).split() if _is_hangul_word(part)}
     )
+    nouns = {Kind.DEVICE, Kind.ROOM, Kind.TYPE, Kind.ASPECT, Kind.MODE, Kind.COMPARTMENT, Kind.FEATURE}
+    fuzzy = FuzzyIndex(
+        phrase for phrase, senses in builder.words.items() if any(s.kind in nouns for s in senses)
+    )
     longest = max((len(phrase.split()) for phrase in home_names), default=1)
     lexicon = Lexicon(
         language=language,
@@ -307,6 +392,7 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
         numerals=reader,
         max_span=max(4, longest + 3),
         user_words=tuple(user_words),
+        fuzzy=fuzzy,
     )
     _LOGGER.debug("lexicon %s: %d phrases, %d lemmas", language, len(lexicon.words), len(lexicon.lemmas))
     return lexicon

@@ -12,7 +12,9 @@ import itertools
 import logging
 from dataclasses import dataclass
 
+from oneteam.voice.nlu.forms import read_forms
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense, key
+from oneteam.voice.nlu.mention import Mention
 from oneteam.voice.nlu.quantities import Quantity, read_quantities, unit_after
 from oneteam.voice.nlu.tokens import Token
 
@@ -20,27 +22,10 @@ _LOGGER = logging.getLogger(__name__)
 
 TIME_UNITS = {"hour": 3600, "minute": 60, "second": 1}
 # "몇 도야?" asks for a temperature, "몇 번이야?" for a channel.
-_UNIT_ASPECTS = {"degree": "temperature", "number": "channel"}
+_UNIT_ASPECTS = {"degree": "temperature", "number": "channel", "percent": "brightness"}
+_NOUN_TAGS = frozenset({"NNG", "NNP", "NA"})
+_NOUN_ONLY = frozenset({Kind.ABSENT, Kind.OFFTOPIC})
 _ACTION_KINDS = (Kind.ACTION, Kind.DIRECTED, Kind.MODE, Kind.FAN, Kind.ACTIVITY)
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """A phrase found in the text, with everything it may mean."""
-
-    senses: tuple[Sense, ...]
-    start: int
-    """First token index."""
-    end: int
-    """One past the last token index."""
-
-    def first(self, kind: Kind) -> Sense | None:
-        """The first sense of this kind, if any."""
-        return next((s for s in self.senses if s.kind is kind), None)
-
-    def has(self, kind: Kind) -> bool:
-        """Whether the phrase can mean something of this kind."""
-        return any(s.kind is kind for s in self.senses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +66,12 @@ class Parsed:
     """"끄지 마", "don't": the person asks for nothing to be done."""
     delay_s: int | None = None
     at: str | None = None
+    asks_state: bool = False
+    """A state asked in a verb form (작동 중이야, 켜져 있어, 껐니, 꺼졌는지 확인해 줘): never acts."""
+    feature_switched: frozenset[str] = frozenset()
+    """Device types whose on/off needs their feature named (lexicon.grammar.feature_switched)."""
+    has_unknown_verb: bool = False
+    """A verb the lexicon does not know ("이불 개 줘"): what it asks is not something we do."""
 
     def has(self, kind: Kind) -> bool:
         """Whether any phrase has this kind."""
@@ -123,13 +114,21 @@ def _phrases(tokens: tuple[Token, ...], text: str, lexicon: Lexicon, consumed: l
             if any(consumed[i:end]):
                 continue
             senses = lexicon.words.get(key(text[token.start : tokens[end - 1].end]))
+            if senses and token.is_verb and all(s.kind in _NOUN_ONLY for s in senses):
+                senses = None  # 차 (cold) is not 차 (a car): things are nouns, not verbs
             if senses:
                 found = Mention(senses, i, end)
                 break
         if found is None and (token.is_verb or token.tag == "XR"):
             senses = lexicon.lemmas.get(token.lemma, ())
+            if not senses and token.tag == "XR" and i + 1 < n and tokens[i + 1].tag.startswith("XS"):
+                senses = lexicon.lemmas.get(token.lemma + tokens[i + 1].lemma, ())  # 시원 + 하
             if senses:
                 found = Mention(senses, i, i + 1)
+        if found is None and token.tag in _NOUN_TAGS and lexicon.fuzzy is not None:
+            corrected = lexicon.fuzzy.correct(token.surface)  # 불륨 → 볼륨
+            if corrected is not None:
+                found = Mention(lexicon.words[key(corrected)], i, i + 1)
         if found is not None:
             out.append(found)
             i = found.end
@@ -160,20 +159,6 @@ def _modifier_verb(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon
 
 def _has_verb(tokens: tuple[Token, ...], mention: Mention) -> bool:
     return any(t.is_verb for t in tokens[mention.start : mention.end])
-
-
-def _to_state(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention:
-    """`켜져 있어` / `켜 있어` ask whether it is on: an on/off verb followed by a state auxiliary."""
-    action = mention.first(Kind.ACTION)
-    if action is None or action.value not in ("on", "off") or not _has_verb(tokens, mention):
-        return mention
-    for token in tokens[mention.end : mention.end + 3]:
-        if token.is_ending:
-            continue
-        if token.is_verb and token.lemma in lexicon.grammar.state_auxiliaries:
-            return Mention((Sense(Kind.STATE, "power"),), mention.start, mention.end)
-        break
-    return mention
 
 
 def _activity_done(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention:
@@ -225,6 +210,7 @@ def _time(
     quantities: list[Quantity], mentions: list[Mention]
 ) -> tuple[int | None, str | None, list[Quantity]]:
     """(delay_s, at, the quantities left for values)."""
+    quantities = [q for q in quantities if q.unit != "count"]  # 에어컨 두 대: how many, not a value
     oclock = next((q for q in quantities if q.unit == "oclock"), None)
     if oclock is not None:
         minute_q = next(
@@ -330,23 +316,70 @@ def _mood(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) 
     return is_question, is_request, is_tell
 
 
+def _negation(
+    tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon
+) -> tuple[list[Mention], bool]:
+    """(mentions, is_negated). "끄지 마" asks for nothing; "키지 말고 꺼" asks for what follows
+    (the negated act is dropped); "꺼 주면 안 될까?" is a polite request, not a negation."""
+    grammar = lexicon.grammar
+    negated = any(m.has(Kind.NEGATION) for m in mentions)
+    for index, token in enumerate(tokens):
+        if token.tag == "MAG" and token.lemma in grammar.negation_adverbs:
+            before = tokens[index - 1] if index > 0 else None
+            if before is not None and before.tag == "EC" and before.lemma in grammar.conditional_endings:
+                continue  # 꺼 주면 안 될까?
+            if not any(m.start == index + 1 and _acts(m) for m in mentions):
+                continue  # 소리가 안 들려 좀 키워 줘: 안 negates hearing, not the request
+            negated = True
+        elif token.tag == "VX" and token.lemma in grammar.negation_auxiliaries:
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            later = [m for m in mentions if m.start > index and m.has(Kind.ACTION)]
+            if following is not None and following.lemma in grammar.clause_endings and later:
+                mentions = [_drop_acts(m) if m.end <= index and m.has(Kind.ACTION) else m for m in mentions]
+                continue
+            negated = True
+    return mentions, negated
+
+
+def _acts(mention: Mention) -> bool:
+    return any(mention.has(k) for k in (Kind.ACTION, Kind.DIRECTED, Kind.STATE, Kind.ACTIVITY, Kind.MODE))
+
+
+def _drop_acts(mention: Mention) -> Mention:
+    senses = tuple(s for s in mention.senses if s.kind not in (Kind.ACTION, Kind.DIRECTED))
+    return Mention(senses or (Sense(Kind.NEGATION, "dropped"),), mention.start, mention.end)
+
+
+def _unknown_verb(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> bool:
+    """A main verb (not an auxiliary, light verb or copula) that no phrase covers."""
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+    grammar = lexicon.grammar
+    for index, token in enumerate(tokens):
+        if token.tag != "VV" or index in covered:
+            continue
+        if token.lemma in grammar.light_verbs or token.lemma in grammar.request_auxiliaries:
+            continue
+        if token.lemma in lexicon.lemmas or token.lemma in grammar.know_verbs:
+            continue
+        return True
+    return False
+
+
 def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
     """The parse of one tokenized utterance."""
     consumed = [False] * len(tokens)
     digit_names = _digit_names(tokens, text, lexicon, consumed)
     quantities = read_quantities(tokens, lexicon, consumed)
     mentions = sorted([*digit_names, *_phrases(tokens, text, lexicon, consumed)], key=lambda m: m.start)
-    mentions = [_activity_done(_to_state(m, tokens, lexicon), tokens, lexicon) for m in mentions]
+    mentions = [_activity_done(m, tokens, lexicon) for m in mentions]
+    forms = read_forms(tokens, mentions, lexicon)
+    mentions = forms.mentions
     mentions = [kept for m in mentions if (kept := _modifier_verb(m, tokens, lexicon)) is not None]
     mentions = _unit_aspects(mentions, tokens, lexicon)
     delay_s, at, values = _time(quantities, mentions)
     is_question, is_request, is_tell = _mood(tokens, mentions, lexicon)
     grammar = lexicon.grammar
-    is_negated = any(m.has(Kind.NEGATION) for m in mentions) or any(
-        (t.tag == "MAG" and t.lemma in grammar.negation_adverbs)
-        or (t.tag == "VX" and t.lemma in grammar.negation_auxiliaries)
-        for t in tokens
-    )
+    mentions, is_negated = _negation(tokens, mentions, lexicon)
     is_statement = any(t.tag == "EP" and t.lemma in grammar.statement_markers for t in tokens)
     return Parsed(
         clauses=_clauses(tokens, mentions, values, lexicon),
@@ -359,4 +392,7 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
         is_phrase=not any(t.tag == "EF" for t in tokens),
         delay_s=delay_s,
         at=at,
+        asks_state=forms.asks_state,
+        has_unknown_verb=_unknown_verb(tokens, mentions, lexicon),
+        feature_switched=lexicon.grammar.feature_switched,
     )

@@ -25,6 +25,8 @@ class Quantity:
     """`24도로` (to 24) rather than `2도` (by 2)."""
     start: int
     end: int
+    alternatives: tuple[float, ...] = ()
+    """Other readings, when a particle glued before it may be a digit (에어컨이십사도: 14 or 24)."""
 
 
 def _senses_at(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> tuple[Sense, ...]:
@@ -88,6 +90,31 @@ def _fused(token: Token, lexicon: Lexicon) -> tuple[float, str, bool] | None:
     return None
 
 
+def _glued_readings(tokens: tuple[Token, ...], i: int, end: int, lexicon: Lexicon) -> tuple[float, ...]:
+    """Readings with the glued one-syllable particle before a number taken as its first digit:
+    in "에어컨이십사도" Kiwi reads 이 as the subject particle, but a speaker may have said 이십사."""
+    if i == 0 or tokens[i].tag not in ("NR", "SN"):
+        return ()
+    before = tokens[i - 1]
+    if before.end != tokens[i].start or before.tag[:1] not in ("J", "V") or len(before.surface) != 1:
+        return ()
+    if before.surface not in lexicon.numerals.sino_digits or tokens[i].tag == "SN":
+        return ()
+    value = lexicon.numerals.read(before.surface + "".join(t.lemma for t in tokens[i:end]))
+    return (value,) if value is not None else ()
+
+
+def _glued_readings_fused(tokens: tuple[Token, ...], i: int, lexicon: Lexicon) -> tuple[float, ...]:
+    """The same for a number Kiwi fused with its unit ("이" + "십사도로")."""
+    if i == 0:
+        return ()
+    before = tokens[i - 1]
+    if before.end != tokens[i].start or before.tag[:1] not in ("J", "V") or len(before.surface) != 1:
+        return ()
+    fused = _fused(Token(before.surface + tokens[i].surface, "", tokens[i].tag, 0, 0), lexicon)
+    return (fused[0],) if fused is not None else ()
+
+
 def _is_half(token: Token, lexicon: Lexicon) -> bool:
     return lexicon.grammar.units.get(key(token.surface)) == "half"
 
@@ -119,7 +146,8 @@ def read_quantities(tokens: tuple[Token, ...], lexicon: Lexicon, consumed: list[
             if fused is not None:
                 after = tokens[i + 1].lemma if i + 1 < len(tokens) else ""
                 is_absolute = fused[2] or after in lexicon.grammar.absolute_after
-                out.append(Quantity(fused[0], fused[1], is_absolute, i, i + 1))
+                glued = _glued_readings_fused(tokens, i, lexicon)
+                out.append(Quantity(fused[0], fused[1], is_absolute, i, i + 1, glued))
                 consumed[i] = True
             i += 1
             continue
@@ -131,6 +159,7 @@ def read_quantities(tokens: tuple[Token, ...], lexicon: Lexicon, consumed: list[
             i = end + 2
             continue
         unit, stop = unit_after(tokens, end, lexicon)
+        alternatives = _glued_readings(tokens, i, end, lexicon)
         if unit is None and needs_unit:
             i += 1
             continue
@@ -147,7 +176,7 @@ def read_quantities(tokens: tuple[Token, ...], lexicon: Lexicon, consumed: list[
         is_absolute = after in lexicon.grammar.absolute_after or _has_sense(
             tokens, start - 1, lexicon, Kind.ABSOLUTE
         )
-        out.append(Quantity(value, unit, is_absolute, start, stop))
+        out.append(Quantity(value, unit, is_absolute, start, stop, alternatives))
         if unit in ("hour", "oclock") and stop < len(tokens) and _is_half(tokens[stop], lexicon):
             out.append(Quantity(30, "minute", True, stop, stop + 1))  # 1시간 반, 7시 반
             stop += 1

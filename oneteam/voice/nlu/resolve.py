@@ -8,6 +8,7 @@ do. Anything off-topic, or about a thing the home lacks, is `none`; an ambiguous
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ from oneteam.voice.nlu.result import (
     NoneResult,
     QueryResult,
     Result,
+    ScheduleCancelResult,
+    ScheduleListResult,
     ScheduleResult,
 )
 
@@ -30,13 +33,25 @@ _LOGGER = logging.getLogger(__name__)
 _STRONG_ACTIONS = frozenset({"on", "off", "start", "pause", "stop", "return_to_base", "up", "down"})
 
 
+# A device that cannot answer one of these may answer the other ("에어컨 가동 중이니" → power).
+_ALTERNATE = {"run_state": "power", "power": "run_state"}
+
+
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """One target as said: named devices, or a type (in some rooms), or rooms alone."""
+    """One target as said: named devices, or a type (in some rooms), or rooms alone, or every
+    device (`every`: 모든 기기, 거실 빼고 다) — less what was excluded (빼고, 제외하고)."""
 
     devices: tuple[str, ...] = ()
     rooms: tuple[str, ...] = ()
     type: DeviceType | None = None
+    every: bool = False
+    except_rooms: tuple[str, ...] = ()
+    except_devices: tuple[str, ...] = ()
+
+    def keeps(self, device: Device) -> bool:
+        """Whether an exclusion leaves `device` in."""
+        return device.id not in self.except_devices and device.room not in self.except_rooms
 
 
 class Resolver:
@@ -47,18 +62,60 @@ class Resolver:
         self._by_type: dict[DeviceType, list[Device]] = {}
         for device in home.devices.values():
             self._by_type.setdefault(device.type, []).append(device)
+        self._context: str | None = None
+        self._focus: tuple[str, ...] = ()
 
-    def resolve(self, parsed: Parsed, context_room: str | None) -> Result:
-        """The result of one parsed utterance heard in `context_room` (None when unknown)."""
+    def resolve(self, parsed: Parsed, context_room: str | None, focus: tuple[str, ...] = ()) -> Result:
+        """The result of one parsed utterance heard in `context_room` (None when unknown);
+        `focus`: the devices the conversation is about (a question just answered, a question
+        asked back), used when the utterance names none."""
+        call = copy.copy(self)  # the call's own context: conversations resolve from many threads
+        call._context, call._focus = context_room, focus
+        return call._resolve(parsed, context_room)
+
+    def _resolve(self, parsed: Parsed, context_room: str | None) -> Result:
         if parsed.has(Kind.OFFTOPIC) or parsed.has(Kind.ABSENT) or parsed.is_negated:
             return NoneResult()
+        if parsed.has(Kind.BOOKING) and parsed.delay_s is None and parsed.at is None:
+            return self._bookings(parsed)
+        if parsed.asks_state or parsed.is_tell:
+            # Asked in a state form or to be told: answer it or do nothing, never act.
+            return self._query(parsed, context_room) or NoneResult()
         if self._wants_query(parsed):
             query = self._query(parsed, context_room)
             if query is not None:
                 return query
         if self._only_asks(parsed) or (parsed.is_statement and not parsed.is_request):
             return NoneResult()
+        if parsed.has_unknown_verb and not parsed.has(Kind.ACTION) and not parsed.has(Kind.DIRECTED):
+            return NoneResult()  # "이불 개 줘": the verb says what to do, and it is not ours
         return self._commands(parsed, context_room)
+
+    def _bookings(self, parsed: Parsed) -> Result:
+        """예약 뭐 있어? (list), 아까 예약 취소해 줘 (cancel the latest): bookings themselves."""
+        devices = tuple(d for g in self._all_groups(parsed) for d in self._group_ids(g))
+        actions = {s.value for s in parsed.senses(Kind.ACTION)}
+        if actions & {"stop", "off"}:
+            if parsed.has(Kind.ALL):
+                return ScheduleCancelResult(which="all", devices=devices)
+            if devices and not parsed.has(Kind.RECENT):
+                return ScheduleCancelResult(which="devices", devices=devices)
+            return ScheduleCancelResult(which="latest", devices=devices)
+        if parsed.is_question or parsed.is_tell or parsed.has(Kind.LISTING) or parsed.is_phrase:
+            return ScheduleListResult(devices=devices)
+        return NoneResult()
+
+    def _all_groups(self, parsed: Parsed) -> list[_Group]:
+        return [g for clause in parsed.clauses for g in self._groups(clause)]
+
+    def _group_ids(self, group: _Group) -> list[str]:
+        if group.devices:
+            return list(group.devices)
+        if group.type is not None:
+            return [
+                d.id for d in self._by_type.get(group.type, []) if not group.rooms or d.room in group.rooms
+            ]
+        return [d.id for d in self._home.devices.values() if d.room in group.rooms]
 
     def _commands(self, parsed: Parsed, context_room: str | None) -> Result:
         actions: list[Action] = []
@@ -66,21 +123,34 @@ class Resolver:
         # Rooms the sentence names anywhere break a tie before the speaker's room does
         # ("에어컨 끄고 공기청정기 켜 줘": the purifier's room is the air conditioner's too).
         named_rooms = self._named_rooms(parsed)
+        is_booking = parsed.has(Kind.BOOKING)
+        unnamed = False
         for clause in parsed.clauses:
-            intent = intent_of(clause, is_request=parsed.is_request)
-            if not intent.has_cue:
-                continue
+            intent = intent_of(
+                clause,
+                is_request=parsed.is_request,
+                is_booking=is_booking,
+                feature_switched=parsed.feature_switched,
+            )
+            if not intent.has_cue or (intent.aspect == "mode" and not intent.modes and not intent.quantities):
+                continue  # "캠핑 모드로 해 줘": a mode this home's devices do not have
             groups = self._groups(clause)
             rooms = (*dict.fromkeys(d.room for d in previous), *named_rooms, context_room)
-            targets = self._targets(groups, intent, clause.has(Kind.ALL), rooms, previous)
+            is_all = clause.has(Kind.ALL) or any(g.every for g in groups)
+            targets = self._targets(groups, intent, is_all, rooms, previous)
             if isinstance(targets, ClarifyResult):
                 return targets
+            if not groups and not targets and not intent.names_something and intent.actions:
+                unnamed = True  # "그거 꺼 줘": something to do, nothing it is done to
             is_strict = all(not g.devices and g.type is None for g in groups) and bool(groups)
             for device in targets:
                 found = actions_for(device, intent, is_strict=is_strict)
                 actions.extend(a for a in found if a not in actions)
             previous = targets or previous
         if not actions:
+            if unnamed and parsed.is_request:
+                able = [d for d in self._home.devices.values() if self._focus_ok(d)]
+                return ClarifyResult(candidates=tuple(d.id for d in able))
             return NoneResult()
         if parsed.delay_s is not None or parsed.at is not None:
             return ScheduleResult(actions=tuple(actions), delay_s=parsed.delay_s, at=parsed.at)
@@ -99,13 +169,39 @@ class Resolver:
                 rooms.append(room.value)
         return tuple(dict.fromkeys(rooms))
 
+    def _focus_ok(self, device: Device) -> bool:
+        return not self._focus or device.id in self._focus
+
     def _groups(self, clause: Clause) -> list[_Group]:
-        """Targets in the order said; rooms said before a type or device belong to it."""
+        """Targets in the order said; rooms said before a type or device belong to it; what
+        was said right before an exclusion word is left out of the rest."""
         groups: list[_Group] = []
         rooms: list[str] = []
+        except_rooms: list[str] = []
+        except_devices: list[str] = []
+        every = False
+        last_end = -1
         for mention in clause.mentions:
             device = mention.first(Kind.DEVICE)
-            kind = mention.first(Kind.TYPE) or mention.first(Kind.ACTIVITY) or mention.first(Kind.FEATURE)
+            kind = (
+                mention.first(Kind.TYPE)
+                or mention.first(Kind.ACTIVITY)
+                or mention.first(Kind.FEATURE)
+                or mention.first(Kind.PURPOSE)
+            )
+            if mention.has(Kind.EXCEPT):
+                except_rooms.extend(rooms)
+                rooms = []
+                if groups and groups[-1].devices and last_end == mention.start:
+                    except_devices.extend(groups.pop().devices)  # 안방 에어컨 빼고
+                elif groups and groups[-1].type is not None and last_end == mention.start:
+                    dropped = groups.pop()  # 작은방 불 빼고
+                    except_devices.extend(self._group_ids(dropped))
+                continue
+            if mention.has(Kind.HERE) and self._context is not None:
+                rooms.append(self._context)
+            elif mention.has(Kind.ANY):
+                every = True
             if device is not None and device.value in self._home.devices:
                 found = self._home.devices[device.value]
                 if rooms and found.room is not None:
@@ -121,6 +217,12 @@ class Resolver:
                 rooms = []
             elif (room := mention.first(Kind.ROOM)) is not None:
                 rooms.append(room.value)
+            last_end = mention.end
+        if every and not groups:
+            groups.append(_Group(rooms=tuple(rooms), every=True))
+            rooms = []
+        if (except_rooms or except_devices) and not groups and not rooms:
+            groups.append(_Group(every=True))  # 거실 빼고 다 꺼
         if not groups:
             # A course or mode that only one kind of device has names it: "이불 빨래 돌려 줘".
             owners = {s.extra for m in clause.mentions for s in m.senses if s.kind is Kind.MODE}
@@ -134,6 +236,18 @@ class Resolver:
                 groups[index] = _Group(rooms=tuple(rooms), type=groups[index].type)
             if not groups:
                 groups.append(_Group(rooms=tuple(rooms)))
+        if except_rooms or except_devices:
+            groups = [
+                _Group(
+                    devices=g.devices,
+                    rooms=g.rooms,
+                    type=g.type,
+                    every=g.every,
+                    except_rooms=tuple(except_rooms),
+                    except_devices=tuple(except_devices),
+                )
+                for g in groups
+            ]
         return groups
 
     def _pick(
@@ -142,6 +256,10 @@ class Resolver:
         """All of `pool` when asked for all or when it is one device; else the ones in the
         first of `rooms` that has any (the rooms said earlier in the sentence, then the
         speaker's room); else ask back."""
+        if self._focus:
+            focused = [d for d in pool if d.id in self._focus]
+            if focused:
+                return focused  # the devices just asked about or asked back ("둘 다")
         if is_all or len(pool) <= 1:
             return pool
         for room in rooms:
@@ -161,6 +279,8 @@ class Resolver:
         if not groups:
             if previous:
                 return previous
+            if self._focus:
+                return [self._home.devices[d] for d in self._focus if d in self._home.devices]
             if not intent.names_something:
                 return []
             able = [d for d in self._home.devices.values() if actions_for(d, intent)]
@@ -182,7 +302,9 @@ class Resolver:
         if group.devices:
             return [self._home.devices[d] for d in group.devices]
         if group.type is not None:
-            pool = self._by_type.get(group.type, [])
+            pool = [d for d in self._by_type.get(group.type, []) if group.keeps(d)]
+            if group.except_rooms or group.except_devices:
+                is_all = True  # "거실 빼고 불 꺼": every one that is left
             if group.rooms:
                 in_rooms = [d for d in pool if d.room in group.rooms]
                 if in_rooms or len(pool) != 1:
@@ -191,7 +313,9 @@ class Resolver:
         able = [
             d
             for d in self._home.devices.values()
-            if d.room in group.rooms and actions_for(d, intent, is_strict=True)
+            if (d.room in group.rooms or (group.every and not group.rooms))
+            and group.keeps(d)
+            and actions_for(d, intent, is_strict=True)
         ]
         if is_all or len(able) <= 1:
             return able
@@ -204,9 +328,12 @@ class Resolver:
         if not (parsed.is_question or parsed.is_tell):
             # A bare noun phrase naming what to know ("세탁기 남은 시간") asks for it.
             return parsed.is_phrase and parsed.has(Kind.ASPECT) and not any(c.has_cue for c in parsed.clauses)
-        if parsed.is_request and not parsed.is_tell:
-            return False
         actions = {s.value for s in parsed.senses(Kind.ACTION)}
+        if parsed.is_request and not parsed.is_tell:
+            # "온도 지금 어때요?": a polite ending, but a question word and nothing to do
+            return (
+                parsed.has(Kind.QUESTION) and not actions & _STRONG_ACTIONS and not parsed.has(Kind.DIRECTED)
+            )
         asks = parsed.has(Kind.QUESTION) or parsed.has(Kind.STATE) or parsed.is_tell
         return asks or not (actions & _STRONG_ACTIONS)
 
@@ -223,7 +350,7 @@ class Resolver:
         attribute = self._attribute(parsed)
         if attribute is None:
             return None
-        groups = [g for clause in parsed.clauses for g in self._groups(clause)]
+        groups = self._all_groups(parsed)
         pool: list[Device] = []
         for group in groups:
             if group.devices:
@@ -234,10 +361,13 @@ class Resolver:
             else:
                 pool.extend(d for d in self._home.devices.values() if d.room in group.rooms)
         named = any(g.devices or g.type is not None for g in groups)
-        if not named and not parsed.has(Kind.ASPECT):
+        if not groups and self._focus:
+            pool = [self._home.devices[d] for d in self._focus if d in self._home.devices]
+            named = True
+        if not named and not parsed.has(Kind.ASPECT) and attribute != "current_temperature":
             # A state verb alone ("거실에서 뭐 해?", "언제 끝나?") does not say which device.
             return None
-        if not groups:
+        if not pool and not groups:
             pool = list(self._home.devices.values())
         # Asking about a room, or about nothing named, is asking what it is there now.
         room_only = all(not g.devices and g.type is None for g in groups)
@@ -245,8 +375,11 @@ class Resolver:
             attribute = "current_temperature"
         answering = [d for d in {d.id: d for d in pool}.values() if self._answers(d, attribute)]
         measuring = [d for d in answering if attribute in d.spec.queries]
-        # The room's temperature comes from a device that measures it, not from the fridge.
-        answering = measuring or answering
+        # The room's temperature comes from a device that measures it, never from the fridge
+        # unless the fridge was named (a kitchen with only a fridge has no room thermometer).
+        answering = (
+            measuring if (measuring or (attribute == "current_temperature" and not named)) else answering
+        )
         if not answering:
             return None
         chosen = self._pick(answering, False, (context_room,))
@@ -262,12 +395,14 @@ class Resolver:
         queries = device.spec.queries
         if attribute == "current_temperature":
             return "current_temperature" in queries or "temperature" in queries
-        return attribute in queries
+        return attribute in queries or _ALTERNATE.get(attribute) in queries
 
     @staticmethod
     def _attribute_of(device: Device, attribute: str) -> str:
         if attribute == "current_temperature" and attribute not in device.spec.queries:
             return "temperature"
+        if attribute not in device.spec.queries and attribute in _ALTERNATE:
+            return _ALTERNATE[attribute]
         return attribute
 
     @staticmethod

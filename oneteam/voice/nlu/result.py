@@ -1,6 +1,7 @@
-"""What understanding an utterance produces: one of five result kinds, as frozen data.
+"""What understanding an utterance produces: one of five result kinds, as frozen data, plus two
+about bookings (list, cancel) that the eval format cannot express.
 
-`as_dict()` gives exactly the JSON of shared/eval/README.md; `commands()` gives the hub's
+`as_dict()` gives exactly the JSON of shared/eval/README.md for its five kinds; `commands()` gives the hub's
 `Command`s (source="voice") for a command or schedule result.
 """
 
@@ -111,8 +112,41 @@ class ClarifyResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleListResult:
+    """Say which bookings are pending (예약 뭐 있어?); `devices` narrows them when any were named.
+
+    Not an eval kind: the eval format has no way to ask about bookings."""
+
+    devices: tuple[str, ...] = ()
+
+    kind = "schedule_list"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON (shaped like the eval kinds)."""
+        return {"kind": self.kind, "devices": list(self.devices)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleCancelResult:
+    """Cancel pending bookings: the latest one (아까 예약), those of `devices`, or all of them."""
+
+    devices: tuple[str, ...] = ()
+    which: str = "latest"
+    """`latest`, `all`, or `devices` (every booking of the devices named)."""
+
+    kind = "schedule_cancel"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON (shaped like the eval kinds)."""
+        return {"kind": self.kind, "which": self.which, "devices": list(self.devices)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NoneResult:
     """Not something the home should act on."""
+
+    reason: str = ""
+    """Why, when the dialog should say so (`too_long`); not part of the eval JSON."""
 
     kind = "none"
 
@@ -121,7 +155,15 @@ class NoneResult:
         return {"kind": self.kind}
 
 
-Result = CommandResult | QueryResult | ScheduleResult | ClarifyResult | NoneResult
+Result = (
+    CommandResult
+    | QueryResult
+    | ScheduleResult
+    | ClarifyResult
+    | NoneResult
+    | ScheduleListResult
+    | ScheduleCancelResult
+)
 
 
 def commands(result: Result) -> list[Command]:

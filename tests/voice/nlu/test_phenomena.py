@@ -86,7 +86,7 @@ LEVELS: list[Case] = [
     ("안방 조명 밝기 육십 퍼센트", None, cmd(("light_bedroom", "set_brightness", 60))),
     ("좀 더 밝게", "kitchen", cmd(("light_kitchen", "adjust_brightness", None, "up"))),
     ("주방 불 어둡게", None, cmd(("light_kitchen", "adjust_brightness", None, "down"))),
-    ("거실 불 밝기 최소로", None, cmd(("light_living", "set_brightness", 0))),
+    ("거실 불 밝기 최소로", None, cmd(("light_living", "set_brightness", 1))),  # dimmest still lit
     ("거실 좀 밝게 해 줘", None, cmd(("light_living", "adjust_brightness", None, "up"))),
     ("티비 볼륨 12", None, cmd(("tv", "set_volume", 12))),
     ("텔레비전 음량을 25로 맞춰", None, cmd(("tv", "set_volume", 25))),
@@ -155,7 +155,12 @@ MULTI: list[Case] = [
         None,
         cmd(*((d, "turn_off") for d in ("light_living", "light_bedroom", "light_kitchen", "light_small"))),
     ),
-    ("거실 다 꺼줘", None, cmd(*((d, "turn_off") for d in ("ac_living", "purifier", "light_living", "tv")))),
+    # Everything in the room that can be turned off or stopped, the vacuum included.
+    (
+        "거실 다 꺼줘",
+        None,
+        cmd(*((d, "turn_off") for d in ("ac_living", "purifier", "light_living", "tv")), ("robot", "stop")),
+    ),
     (
         "청소기 그만 돌리고 충전기로 보내",
         None,
@@ -204,7 +209,7 @@ QUERIES: list[Case] = [
     ("세탁기 몇 분 남았어?", None, query("washer", "remaining_time")),
     ("빨래 언제 끝나", None, query("washer", "remaining_time")),
     ("건조 얼마나 걸려?", None, query("dryer", "remaining_time")),
-    ("건조기 끝났어?", None, query("dryer", "remaining_time")),
+    ("건조기 끝났어?", None, query("dryer", "run_state")),  # done or not: run state
     ("에어컨 무슨 모드야?", "living_room", query("ac_living", "mode")),
     ("공기청정기 켜져있어?", None, query("purifier", "power")),
     ("작은방 불 켜져 있니?", None, query("light_small", "power")),

@@ -1,0 +1,211 @@
+"""Verb forms that turn a command word into a question about state, and complaints.
+
+Korean marks whether something is asked to happen or asked about by the form of the verb, not
+by the verb: 작동해 (start it) but 작동 중이야 (is it running?), 켜 줘 but 켜져 있어 (is it on?),
+껐니 (did you turn it off → is it off?), 꺼졌는지 확인해 줘 (check whether it is off). Each of
+these makes the utterance ask (`asks_state`), and the action word becomes the state it asks about.
+An adjective said as a description ("너무 밝아") is a complaint: the wanted direction is the
+opposite. Which words play these parts comes from the grammar YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense
+from oneteam.voice.nlu.mention import Mention
+from oneteam.voice.nlu.tokens import Token
+
+_FLIP = {"up": "down", "down": "up"}
+# What a form replaces when it turns an action into a state.
+_ACTING = (Kind.ACTION, Kind.DIRECTED, Kind.ASPECT)
+
+
+@dataclass(frozen=True, slots=True)
+class Forms:
+    """Mentions after reading verb forms, and what the forms say about the utterance."""
+
+    mentions: list[Mention]
+    asks_state: bool
+    """A progressive, resultative or perfective question, or an embedded question to check."""
+
+
+def _tail(tokens: tuple[Token, ...], start: int, lexicon: Lexicon) -> list[Token]:
+    """The endings and auxiliaries right after a word (켜 + 져 있 어, 끝 + 났 니)."""
+    out = []
+    for token in tokens[start:]:
+        if token.is_ending or token.tag == "VX" or token.lemma in lexicon.grammar.request_auxiliaries:
+            out.append(token)
+        else:
+            break
+    return out
+
+
+def _state_of(
+    mention: Mention, tokens: tuple[Token, ...], table: dict[str, str] | None, default: str | None
+) -> str | None:
+    """The attribute a mention asks about in this form: by its verb (끝나), its action, its state."""
+    lemma = tokens[mention.start].lemma
+    if table is not None and mention.end - mention.start == 1 and lemma in table:
+        return table[lemma]
+    for sense in mention.senses:
+        if sense.kind in (Kind.STATE, Kind.ACTION) and table is not None and sense.value in table:
+            return table[sense.value]
+    state = mention.first(Kind.STATE)
+    if state is not None:
+        return state.value
+    return default
+
+
+def _as_state(mention: Mention, attribute: str) -> Mention:
+    kept = tuple(s for s in mention.senses if s.kind not in (*_ACTING, Kind.STATE))
+    kept = tuple(Sense(s.kind, s.value) if s.kind is Kind.ACTIVITY else s for s in kept)
+    return Mention((*kept, Sense(Kind.STATE, attribute)), mention.start, mention.end)
+
+
+def _without_action(mention: Mention) -> Mention | None:
+    kept = tuple(s for s in mention.senses if s.kind not in (Kind.ACTION, Kind.DIRECTED))
+    return Mention(kept, mention.start, mention.end) if kept else None
+
+
+def _is_actionish(mention: Mention) -> bool:
+    return any(mention.has(k) for k in (Kind.ACTION, Kind.STATE, Kind.ACTIVITY))
+
+
+def _progressive(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> bool:
+    """작동 중, 돌아가는 중, 충전하고 있는 중: the word, perhaps a modifier ending, then 중."""
+    index = mention.end
+    while index < len(tokens) and (tokens[index].is_ending or tokens[index].tag == "VX"):
+        index += 1
+    if index >= len(tokens):
+        return False
+    token = tokens[index]
+    return token.tag in ("NNB", "NNG") and token.lemma in lexicon.grammar.progressive_nouns
+
+
+def _embedded_question(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> bool:
+    """꺼졌는지 확인해 줘, 켜졌나 봐 줘, 켜져 있는지 알아?: a question ending inside the sentence
+    followed by a verb of knowing or checking."""
+    grammar = lexicon.grammar
+    tell_starts = {m.start for m in mentions if m.has(Kind.TELL)}
+    for index, token in enumerate(tokens):
+        if token.tag != "EC" or token.lemma not in grammar.embedded_question_endings:
+            continue
+        for following in range(index + 1, min(len(tokens), index + 4)):
+            nxt = tokens[following]
+            if following in tell_starts or (nxt.is_verb and nxt.lemma in grammar.know_verbs):
+                return True
+            if not (nxt.tag in ("MAG", "JKO", "JX") or nxt.is_ending):
+                break
+    return False
+
+
+def _has_question_force(tokens: tuple[Token, ...], lexicon: Lexicon) -> bool:
+    grammar = lexicon.grammar
+    words = [t for t in tokens if t.tag != "SF"]
+    return (
+        any(t.tag == "SF" and t.surface == "?" for t in tokens)
+        or any(t.tag == "EF" and t.lemma in grammar.question_endings for t in tokens)
+        or (bool(words) and words[-1].tag == "EC" and words[-1].lemma in grammar.question_endings)
+    )
+
+
+def _complaint(
+    mention: Mention, previous: Mention | None, tokens: tuple[Token, ...], lexicon: Lexicon
+) -> Mention:
+    """덜 춥게 (flip a goal), 너무 밝아 (a description: the wanted direction is the opposite)."""
+    directed = mention.first(Kind.DIRECTED)
+    if directed is None:
+        return mention
+    flip = previous is not None and previous.end == mention.start and previous.has(Kind.LESSENING)
+    head = tokens[mention.start]
+    is_lemma_match = mention.end - mention.start == 1 and (head.is_verb or head.tag == "XR")
+    describes = False
+    if is_lemma_match:
+        index = mention.end
+        while index < len(tokens) and tokens[index].tag.startswith("XS"):
+            index += 1
+        after = tokens[index] if index < len(tokens) else None
+        is_goal = after is not None and (
+            (after.tag == "EC" and after.lemma == "게") or (after.tag == "VX" and after.lemma == "지")
+        )
+        describes = not is_goal
+    if not (flip or describes):
+        return mention
+    direction = _FLIP.get(directed.extra, directed.extra) if flip != describes else directed.extra
+    kind = Kind.COMPLAINT if describes else Kind.DIRECTED
+    senses = tuple(Sense(kind, s.value, direction) if s is directed else s for s in mention.senses)
+    return Mention(senses, mention.start, mention.end)
+
+
+def _goal(mention: Mention, tail: list[Token], tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention | None:
+    """켜지게, 꺼지게, 돌아가게 (+ 예약해/해 줘): a state verb with the goal ending 게 asks for
+    the act that brings that state about."""
+    goals = lexicon.grammar.goal_states
+    lemma = tokens[mention.start].lemma
+    if lemma not in goals or not mention.has(Kind.STATE):
+        return None
+    if not any(t.tag == "EC" and t.lemma == "게" for t in tail):
+        return None
+    kept = tuple(s for s in mention.senses if s.kind is not Kind.STATE)
+    return Mention((*kept, Sense(Kind.ACTION, goals[lemma])), mention.start, mention.end)
+
+
+def read_forms(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> Forms:
+    """Mentions with progressive/resultative/perfective forms read as states, and complaints marked."""
+    grammar = lexicon.grammar
+    question = _has_question_force(tokens, lexicon)
+    embedded = _embedded_question(tokens, mentions, lexicon)
+    asks = embedded
+    out: list[Mention] = []
+    previous: Mention | None = None
+    for mention in mentions:
+        current: Mention | None = _complaint(mention, previous, tokens, lexicon)
+        previous = mention
+        assert current is not None
+        if not _is_actionish(current) or current.has(Kind.DEVICE):
+            out.append(current)
+            continue
+        tail = _tail(tokens, current.end, lexicon)
+        auxiliaries = {t.lemma for t in tail if t.tag == "VX"}
+        if auxiliaries & grammar.request_auxiliaries or any(
+            t.lemma in grammar.request_auxiliaries for t in tail
+        ):
+            out.append(current)  # 꺼 주시겠어요?, 켜 주셨으면: a request, however it is dressed
+            continue
+        has_past = any(t.tag == "EP" and t.lemma in grammar.past_markers for t in tail) or (
+            # 끈 거 맞지?: a past modifier on "the fact"
+            bool(tail) and tail[-1].tag == "ETM" and tail[-1].lemma in grammar.past_modifiers and question
+        )
+        later_past = any(t.tag == "EP" and t.lemma in grammar.past_markers for t in tokens[current.end :])
+        modifies = bool(tail) and tail[-1].tag == "ETM"
+        goal = _goal(current, tail, tokens, lexicon)
+        if goal is not None:
+            out.append(goal)  # 꺼지게 예약해: the state wanted, so the act that brings it
+            continue
+        if _progressive(current, tokens, lexicon):
+            attribute = _state_of(current, tokens, dict(grammar.progressive_states), "run_state")
+            current, asks = _as_state(current, attribute or "run_state"), True
+        elif modifies and not has_past and auxiliaries & grammar.resultative_auxiliaries:
+            current = _without_action(current)  # 켜진 거 다 꺼: "the ones that are on" names, not asks
+        elif (
+            auxiliaries & grammar.resultative_auxiliaries
+            and _is_actionish(current)
+            and (question or has_past or embedded or auxiliaries & grammar.state_auxiliaries)
+        ):
+            # 켜져 있어, 열어 놨니, 돌리고 있어?: the state the act left (or is in)
+            attribute = _state_of(current, tokens, dict(grammar.perfective_states), None) or _state_of(
+                current, tokens, dict(grammar.progressive_states), None
+            )
+            current = _as_state(current, attribute) if attribute else _without_action(current)
+            asks = True
+        elif (has_past or later_past) and (question or embedded):
+            # 껐니?, 다 끝났니?, (불) 끄고 나왔니?: the result is asked, not the act
+            attribute = _state_of(current, tokens, dict(grammar.perfective_states), None)
+            if attribute is not None:
+                current, asks = _as_state(current, attribute), True
+            else:
+                current = _without_action(current)  # 돌렸어?: a past act, nothing to do
+        if current is not None:
+            out.append(current)
+    return Forms(out, asks)

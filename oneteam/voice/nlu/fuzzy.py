@@ -1,0 +1,79 @@
+"""One-jamo slips in known words ("불륨" for 볼륨): edit distance over jamo, limited to the home's words.
+
+Only words of two or more syllables are corrected, only into a word of the same length, and only
+when exactly one known word is one jamo away: an unrelated word is never pulled into the home's
+vocabulary. Lookup is a deletion index (every word with one jamo left out), so a slip costs a few
+dictionary lookups, not a scan of the vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_BASE, _LAST = 0xAC00, 0xD7A3
+_MEDIALS, _FINALS = 21, 28
+
+
+def jamo(word: str) -> str:
+    """The word as initial/medial/final jamo codes (a final that is absent counts as nothing)."""
+    out = []
+    for ch in word:
+        code = ord(ch)
+        if not _BASE <= code <= _LAST:
+            out.append(ch)
+            continue
+        index = code - _BASE
+        initial, rest = divmod(index, _MEDIALS * _FINALS)
+        medial, final = divmod(rest, _FINALS)
+        out.append(chr(0x1100 + initial))
+        out.append(chr(0x1161 + medial))
+        if final:
+            out.append(chr(0x11A7 + final))
+    return "".join(out)
+
+
+def _deletions(text: str) -> set[str]:
+    return {text[:i] + text[i + 1 :] for i in range(len(text))}
+
+
+def _within_one(a: str, b: str) -> bool:
+    """Levenshtein distance of a and b is at most one."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _is_hangul(word: str) -> bool:
+    return all(_BASE <= ord(ch) <= _LAST for ch in word)
+
+
+class FuzzyIndex:
+    """Known words, found again from a spelling one jamo away."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._exact: dict[str, str] = {}
+        self._deleted: dict[str, set[str]] = {}
+        for word in words:
+            if len(word) < 2 or not _is_hangul(word):
+                continue
+            code = jamo(word)
+            self._exact[code] = word
+            for variant in (code, *_deletions(code)):
+                self._deleted.setdefault(variant, set()).add(word)
+
+    def correct(self, word: str) -> str | None:
+        """The one known word of the same length one jamo from `word`, or None."""
+        if len(word) < 2 or not _is_hangul(word):
+            return None
+        code = jamo(word)
+        if code in self._exact:
+            return None  # already known: nothing to correct
+        found: set[str] = set()
+        for variant in (code, *_deletions(code)):
+            for candidate in self._deleted.get(variant, ()):
+                if len(candidate) == len(word) and _within_one(code, jamo(candidate)):
+                    found.add(candidate)
+        return found.pop() if len(found) == 1 else None
