@@ -49,6 +49,7 @@ from oneteam.automation.model import (
     StateTrigger,
     SunTrigger,
     TimeTrigger,
+    Trigger,
     WaitAction,
 )
 from oneteam.automation.store import AutomationStore, RunRecord
@@ -100,6 +101,8 @@ class Engine:
         self._by_device: dict[str, list[tuple[Automation, int, StateTrigger]]] = {}
         self._by_kind: dict[str, list[tuple[Automation, int, EventTrigger]]] = {}
         self._next_time: dict[tuple[str, int], float] = {}
+        self._armed: dict[tuple[str, int], Trigger] = {}
+        """Each enabled trigger by (routine, index), to tell a changed trigger from a kept one."""
         self._seen: dict[str, dict[str, StateValue]] = {}
         self._for_timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         self._active: dict[str, set[asyncio.Task[None]]] = {}
@@ -382,6 +385,7 @@ class Engine:
         self._by_device.clear()
         self._by_kind.clear()
         live: dict[tuple[str, int], float] = {}
+        armed: dict[tuple[str, int], Trigger] = {}
         now = time.time()
         for routine in self.routines.values():
             if not isinstance(routine, Automation) or not routine.enabled:
@@ -393,19 +397,19 @@ class Engine:
                     self._by_kind.setdefault(trigger.kind, []).append((routine, index, trigger))
                 elif isinstance(trigger, TIME_TRIGGERS):
                     key = (routine.id, index)
-                    fire = self._next_time.get(key)
+                    # Keep the next time of an unchanged trigger; a changed one is computed afresh.
+                    fire = self._next_time.get(key) if self._armed.get(key) == trigger else None
                     if fire is None:
                         fire = next_fire(trigger, now, self.place)
                     if fire is not None:
                         live[key] = fire
+                armed[(routine.id, index)] = trigger
         self._next_time = live
-        for key in [k for k in self._for_timers if not self._has_trigger(*k)]:
+        changed = [k for k in self._for_timers if armed.get(k) != self._armed.get(k)]
+        self._armed = armed
+        for key in changed:
             self._for_timers.pop(key).cancel()
         self._clock_changed.set()
-
-    def _has_trigger(self, routine_id: str, index: int) -> bool:
-        routine = self.routines.get(routine_id)
-        return isinstance(routine, Automation) and routine.enabled and index < len(routine.triggers)
 
     # -- triggers -------------------------------------------------------------------------------
 

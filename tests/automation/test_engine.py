@@ -495,3 +495,16 @@ async def test_event_triggers_filter_on_kind_device_and_data(hub: Hub, engine: E
     assert len(engine.store.runs("washer_offline")) == 1
     assert runs[0].trigger["event_id"] == offline.id
     assert warned[0].trigger["device"] == "fridge" and warned[0].trigger["data"] == {"probability": 0.8}
+
+
+async def test_replacing_a_time_trigger_rearms_it_and_disabling_stops_it(hub: Hub, engine: Engine) -> None:
+    engine.put({"id": "alarm", "triggers": [{"time": "03:00"}], "actions": [{"notify": "x"}]})
+    engine.put({"id": "alarm", "triggers": [{"time": _clock_in(1.0)}], "actions": [{"notify": "x"}]})
+    runs = await wait_runs(engine, "alarm", within_s=3)
+    assert runs[0].trigger["trigger"]["time"] != "03:00"
+    engine.put({"id": "ticker", "triggers": [{"cron": "* * * * * *"}], "actions": [{"notify": "t"}]})
+    await wait_runs(engine, "ticker")
+    engine.set_enabled("ticker", False)
+    count = len(engine.store.runs("ticker"))
+    await asyncio.sleep(1.5)
+    assert len(engine.store.runs("ticker")) == count
