@@ -71,7 +71,6 @@ fetch(`/api/devices/${id}/commands`, {
   headers: {
     Authorization: `Bearer ${sessionStorage.getItem("oneteam.token")}`,
     "Content-Type": "application/json",
-    "x-oneteam-source": "bench",
   },
   body: JSON.stringify({ command }),
 });

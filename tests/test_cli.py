@@ -46,7 +46,7 @@ def test_devices_state_do_and_events_against_a_running_hub(hub_server: HubProces
     state = json.loads(oneteam_cli("state", "tv", "--json", env=env).stdout)
     assert state["attributes"]["volume"] == 15
     history = json.loads(oneteam_cli("events", "--device", "tv", "--json", env=env).stdout)
-    assert any(e["source"] == "cli" for e in history["events"])
+    assert any(e["source"] == "rest:token:cli" for e in history["events"])
 
 
 def test_a_refused_command_prints_the_reason_in_korean_or_english_and_exits_2(hub_server: HubProcess) -> None:

@@ -1,10 +1,14 @@
-"""Bearer-token checks for HTTP and WebSocket."""
+"""Bearer-token checks for HTTP and WebSocket: each request's `Grant` comes from its token."""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request, WebSocket
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Request, WebSocket
 
 from oneteam.hub import Hub
+from oneteam.hub.tokens import token_grant
+from oneteam.model import Door, Grant
 
 
 def hub_of(request: Request) -> Hub:
@@ -22,15 +26,58 @@ def bearer(header: str | None) -> str | None:
 
 
 async def require_token(request: Request) -> None:
-    """Refuse the request with 401 unless it carries a valid bearer token."""
+    """Refuse the request with 401 unless it carries a valid bearer token; keep its grant."""
     token = bearer(request.headers.get("authorization"))
-    if token is None or not await hub_of(request).check_token(token):
+    record = await hub_of(request).authenticate(token) if token else None
+    if record is None:
         raise HTTPException(status_code=401)
+    request.state.grant = token_grant(record, Door.REST)
+
+
+def grant_of(request: Request) -> Grant:
+    """The grant `require_token` found for this request (its router must depend on it)."""
+    grant: Grant = request.state.grant
+    return grant
+
+
+def websocket_token(websocket: WebSocket) -> str | None:
+    """A WebSocket's token: Authorization header, or `token` query parameter for browsers, which
+    cannot set headers on a WebSocket."""
+    return bearer(websocket.headers.get("authorization")) or websocket.query_params.get("token")
+
+
+async def websocket_grant(websocket: WebSocket, door: Door) -> Grant | None:
+    """The grant of a WebSocket's token, or None when it has no valid one."""
+    token = websocket_token(websocket)
+    hub: Hub = websocket.app.state.hub
+    record = await hub.authenticate(token) if token else None
+    return None if record is None else token_grant(record, door)
 
 
 async def websocket_token_ok(websocket: WebSocket) -> bool:
-    """Whether a WebSocket carries a valid token (Authorization header, or `token` query parameter
-    for browsers, which cannot set headers on a WebSocket)."""
-    token = bearer(websocket.headers.get("authorization")) or websocket.query_params.get("token")
-    hub: Hub = websocket.app.state.hub
-    return token is not None and await hub.check_token(token)
+    """Whether a WebSocket carries a valid token."""
+    return await websocket_grant(websocket, Door.WS) is not None
+
+
+def websocket_origin_ok(websocket: WebSocket) -> bool:
+    """A browser's cross-site WebSocket is refused: no Origin (a program, not a page), the hub's
+    own origin (same host:port as the request), or one configured with `--allow-origin`."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin.strip())
+    host = websocket.headers.get("host", "")
+    if parts.scheme in ("http", "https") and parts.netloc and parts.netloc.lower() == host.lower():
+        return True
+    allowed: tuple[str, ...] = getattr(websocket.app.state, "allowed_origins", ())
+    return origin.strip().rstrip("/").lower() in allowed
+
+
+router = APIRouter(prefix="/api/token", tags=["auth"])
+
+
+@router.get("")
+async def who_am_i(request: Request) -> dict[str, str]:
+    """Who this request's token is: what the activity log will show for its commands."""
+    grant = grant_of(request)
+    return {"principal": grant.principal, "door": str(grant.door), "source": grant.source}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from oneteam.api.auth import hub_of
+from oneteam.api.auth import grant_of, hub_of
 from oneteam.api.errors import language_of
 
 router = APIRouter(prefix="/api/conversation", tags=["conversation"])
@@ -27,6 +27,12 @@ class ConversationRequest(BaseModel):
     session: str = Field(
         default="", max_length=128, description="Keeps a clarifying question and its answer together."
     )
+    allow: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None,
+        max_length=32,
+        description="Commands this sentence may run; narrows the token's own permissions, never widens "
+        "them (an MCP server passes its --allow list).",
+    )
 
 
 @router.post("")
@@ -37,11 +43,8 @@ async def converse(body: ConversationRequest, request: Request) -> dict[str, Any
         body = body.model_copy(update={"room": None})
     session = body.session or f"http:{request.headers.get('authorization', '')[-12:]}:{body.room or ''}"
     language = body.language or (language_of(request) if request.headers.get("accept-language") else None)
-    reply = await hub.converse(
-        body.text,
-        room=body.room,
-        language=language,
-        session=session,
-        source=request.headers.get("x-oneteam-source", "api")[:32],
-    )
+    grant = grant_of(request)
+    if body.allow is not None:
+        grant = grant.narrowed(commands=frozenset(body.allow))
+    reply = await hub.converse(body.text, room=body.room, language=language, session=session, grant=grant)
     return asdict(reply)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from oneteam.api.auth import hub_of
+from oneteam.api.auth import grant_of, hub_of
 from oneteam.api.schemas import CommandRequest, device_json, state_json
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
@@ -41,6 +41,6 @@ async def get_state(device_id: str, request: Request) -> dict[str, Any]:
 async def send_command(device_id: str, body: CommandRequest, request: Request) -> dict[str, Any]:
     """Carry out a command; answers once the new state is stored."""
     hub = hub_of(request)
-    source = request.headers.get("x-oneteam-source", "api")[:32]
-    state = await hub.dispatch(body.to_command(device_id, source))
+    grant = grant_of(request)
+    state = await hub.dispatch(body.to_command(device_id, grant.source), grant=grant)
     return {"ok": True, "state": state_json(state)}

@@ -18,9 +18,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from oneteam.api.auth import websocket_token_ok
+from oneteam.api.auth import websocket_grant, websocket_origin_ok
+from oneteam.hub.conversation import DOOR_GRANT
 from oneteam.i18n import render
-from oneteam.model import OneteamError
+from oneteam.model import Door, Grant, OneteamError
 from oneteam.voice.audio import AudioFormat
 from oneteam.voice.pipeline import TurnEvent, VoicePipeline, VoiceSession, VoiceTurn
 
@@ -30,23 +31,31 @@ _MAX_FRAME_BYTES = 256 * 1024
 router = APIRouter(tags=["voice"])
 
 
-async def _authorised(websocket: WebSocket) -> bool:
+async def _grant(websocket: WebSocket) -> Grant | None:
     check = getattr(websocket.app.state, "check_token", None)
     if check is None:
-        return await websocket_token_ok(websocket)
+        return await websocket_grant(websocket, Door.VOICE)
+    # A voice server without a hub (its own token check): one principal for its one token.
     token = websocket.query_params.get("token")
     if not token:
-        return False
+        return None
     verdict = check(token)
-    return bool(await verdict) if inspect.isawaitable(verdict) else bool(verdict)
+    ok = bool(await verdict) if inspect.isawaitable(verdict) else bool(verdict)
+    return Grant(principal="token:voice", door=Door.VOICE) if ok else None
 
 
 @router.websocket("/api/voice")
 async def voice_socket(websocket: WebSocket) -> None:
     """Push-to-talk voice turns over one socket."""
-    if not await _authorised(websocket):
+    if not websocket_origin_ok(websocket):
+        await websocket.close(code=1008, reason="origin not allowed")  # before accept: HTTP 403
+        return
+    grant = await _grant(websocket)
+    if grant is None:
         await websocket.close(code=4401, reason="unauthorized")
         return
+    # Sentences heard here reach Hub.converse through the pipeline, under this socket's grant.
+    DOOR_GRANT.set(grant)
     pipeline: VoicePipeline | None = getattr(websocket.app.state, "voice", None)
     await websocket.accept()
     if pipeline is None:

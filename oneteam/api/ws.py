@@ -13,6 +13,7 @@ event is encoded to JSON once and the text shared by every subscriber.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -21,12 +22,12 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from oneteam.api.auth import websocket_token_ok
+from oneteam.api.auth import websocket_grant, websocket_origin_ok, websocket_token
 from oneteam.api.errors import error_body
 from oneteam.api.schemas import WsCommand, event_json, state_json
 from oneteam.hub import Hub, Subscription
 from oneteam.i18n import language_from_header, render
-from oneteam.model import Event, OneteamError
+from oneteam.model import Door, Event, Grant, OneteamError
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_MESSAGE_BYTES = 64 * 1024
@@ -58,7 +59,12 @@ router = APIRouter(tags=["websocket"])
 @router.websocket("/api/ws")
 async def events_socket(websocket: WebSocket) -> None:
     """Live events and commands over one socket."""
-    if not await websocket_token_ok(websocket):
+    if not websocket_origin_ok(websocket):
+        await websocket.close(code=1008, reason="origin not allowed")  # before accept: HTTP 403
+        return
+    grant = await websocket_grant(websocket, Door.WS)
+    token = websocket_token(websocket)
+    if grant is None or token is None:
         await websocket.close(code=4401, reason="unauthorized")
         return
     hub: Hub = websocket.app.state.hub
@@ -74,10 +80,19 @@ async def events_socket(websocket: WebSocket) -> None:
         send = _send_batches if batch else _send_events
         async with asyncio.TaskGroup() as group:
             sender = group.create_task(send(websocket, subscription), name="ws-send")
+            watcher = group.create_task(close_when_revoked(websocket, hub, token), name="ws-revoked")
             try:
-                await _receive_commands(websocket, hub, language)
+                await _receive_commands(websocket, hub, language, grant)
             finally:
                 sender.cancel()
+                watcher.cancel()
+
+
+async def close_when_revoked(websocket: WebSocket, hub: Hub, token: str) -> None:
+    """Close the socket as soon as its token is revoked (4401, as for a missing token)."""
+    await hub.tokens.wait_revoked(token)
+    with contextlib.suppress(RuntimeError):
+        await websocket.close(code=4401, reason="token revoked")
 
 
 async def _send_events(websocket: WebSocket, subscription: Subscription) -> None:
@@ -107,17 +122,17 @@ async def _send_batches(websocket: WebSocket, subscription: Subscription) -> Non
         return
 
 
-async def _receive_commands(websocket: WebSocket, hub: Hub, language: str) -> None:
+async def _receive_commands(websocket: WebSocket, hub: Hub, language: str, grant: Grant) -> None:
     try:
         while True:
             text = await websocket.receive_text()
-            reply = await _handle(text, hub, language)
+            reply = await _handle(text, hub, language, grant)
             await websocket.send_json(reply)
     except WebSocketDisconnect:
         return
 
 
-async def _handle(text: str, hub: Hub, language: str) -> dict[str, Any]:
+async def _handle(text: str, hub: Hub, language: str, grant: Grant) -> dict[str, Any]:
     if len(text.encode("utf-8")) > _MAX_MESSAGE_BYTES:
         return {
             "type": "error",
@@ -138,7 +153,7 @@ async def _handle(text: str, hub: Hub, language: str) -> dict[str, Any]:
             },
         }
     try:
-        state = await hub.dispatch(message.to_command(message.device, "ws"))
+        state = await hub.dispatch(message.to_command(message.device, grant.source), grant=grant)
     except OneteamError as exc:
         return {"type": "result", "id": message.id, "ok": False, **error_body(exc, language)}
     return {"type": "result", "id": message.id, "ok": True, "state": state_json(state)}

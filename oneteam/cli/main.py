@@ -85,6 +85,10 @@ def serve(
         int | None, typer.Option("--mqtt-port", help="Start the embedded MQTT broker on this port.")
     ] = None,
     mqtt_url: Annotated[str | None, typer.Option("--mqtt-url", help="Join this MQTT broker instead.")] = None,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option("--allow-origin", help="Another web origin whose pages may open the WebSockets."),
+    ] = None,
 ) -> None:
     """Run the hub and its API."""
     from oneteam.cli.serve import run_hub
@@ -98,6 +102,7 @@ def serve(
         time_scale=time_scale,
         mqtt_port=mqtt_port,
         mqtt_url=mqtt_url,
+        allowed_origins=tuple(allow_origin) if allow_origin else None,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_hub(settings, show_token=demo))
@@ -171,9 +176,7 @@ def do_command(
     if target is not None:
         body["target"] = target
     client = HubClient(url, token)
-    data = client.request(
-        "POST", f"/api/devices/{device}/commands", json=body, headers={"x-oneteam-source": "cli"}
-    )
+    data = client.request("POST", f"/api/devices/{device}/commands", json=body)
     if json:
         OUT.json(data)
         return
@@ -219,18 +222,25 @@ def _storage(data_dir: Path | None) -> Storage:
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "cli",
+    door: Annotated[
+        str | None,
+        typer.Option("--door", help="A token for a door process (mcp, voice): the activity log shows it."),
+    ] = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Create a bearer token; it is printed once and only its hash is stored."""
-    from oneteam.hub.tokens import hash_token, new_token
+    from oneteam.hub.tokens import TOKEN_DOORS, hash_token, new_token
+
+    if door is not None and door not in TOKEN_DOORS:
+        OUT.fail(f"--door must be one of {', '.join(TOKEN_DOORS)}")
 
     async def create() -> tuple[int, str]:
         storage = _storage(data_dir)
         await storage.open()
         try:
             token = new_token()
-            record = await storage.add_token(name, hash_token(token), time.time())
+            record = await storage.add_token(name, hash_token(token), time.time(), door=door)
             return record.id, token
         finally:
             await storage.close()

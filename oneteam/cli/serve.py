@@ -95,6 +95,7 @@ async def _serve(
             max_body_bytes=config.max_body_bytes,
             extra_routers=(*extra_routers, *parts.routers),
             public_routers=parts.public_routers,
+            allowed_origins=config.allowed_origins,
         )
         for name, value in parts.state.items():
             setattr(app.state, name, value)

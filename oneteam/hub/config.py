@@ -64,6 +64,11 @@ class HubConfig(BaseModel):
     timezone: str = Field(default="Asia/Seoul", description="Local time zone for schedules at a time of day.")
     durable_writes: bool = Field(default=False, description="fsync every commit (survives power loss).")
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    allowed_origins: tuple[str, ...] = Field(
+        default=(),
+        description="Web origins (https://host:port) besides the hub's own whose pages may open its "
+        "WebSockets; programs that send no Origin are not affected.",
+    )
 
     @property
     def database_path(self) -> Path:

@@ -3,10 +3,15 @@ language understanding, without importing it: the voice room registers an agent 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Protocol
 
 from oneteam.model import Grant, OneteamError
 from oneteam.model.conversation import ConversationReply
+
+DOOR_GRANT: ContextVar[Grant | None] = ContextVar("oneteam_door_grant", default=None)
+"""The grant of the request being handled, set by a door whose sentences reach `Hub.converse`
+through layers that do not carry it (the voice pipeline); `Hub.converse` uses it when given none."""
 
 
 class ConversationUnavailable(OneteamError):

@@ -17,11 +17,11 @@ from typing import Any
 
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
-from oneteam.hub.conversation import ConversationAgent, ConversationUnavailable
+from oneteam.hub.conversation import DOOR_GRANT, ConversationAgent, ConversationUnavailable
 from oneteam.hub.scheduler import Scheduler
-from oneteam.hub.storage import EventQuery, Storage
+from oneteam.hub.storage import EventQuery, Storage, TokenRecord
 from oneteam.hub.supervisor import Devices, Supervisor, Work
-from oneteam.hub.tokens import hash_token, new_token
+from oneteam.hub.tokens import TokenKeeper
 from oneteam.i18n import render
 from oneteam.model import (
     Command,
@@ -40,8 +40,6 @@ from oneteam.model import (
 from oneteam.model.conversation import ConversationReply
 
 _LOGGER = logging.getLogger(__name__)
-TOKEN_RECHECK_S = 5.0
-"""How long a confirmed token is trusted before storage is asked again (bounds revocation delay)."""
 
 
 class Hub:
@@ -65,9 +63,7 @@ class Hub:
         self._adapters: list[Adapter] = []
         self._stored_states: dict[str, State] = {}
         self._last_event_id = 0
-        self._token_checked_at: dict[str, float] = {}
-        """Token hash → when storage last confirmed it (monotonic seconds)."""
-        self.token_recheck_s = TOKEN_RECHECK_S
+        self.tokens = TokenKeeper(storage)
         self.supervisor = Supervisor("hub", on_failure=self._task_failed, on_recovered=self._task_recovered)
         """Owns the hub's long-lived tasks (scheduler, retention, the parts' loops)."""
         self._running_adapters: list[Adapter] = []
@@ -364,6 +360,7 @@ class Hub:
         The agent checks `grant` before each command and each schedule it books."""
         if self._agent is None:
             raise ConversationUnavailable("no language understanding is running")
+        grant = grant or DOOR_GRANT.get()
         if grant is not None:
             source = grant.source
         return await self._agent.converse(
@@ -372,26 +369,22 @@ class Hub:
 
     # -- tokens -----------------------------------------------------------------------------
 
-    async def create_token(self, name: str) -> str:
-        """A new bearer token; only its hash is kept."""
-        token = new_token()
-        token_hash = hash_token(token)
-        await self.storage.add_token(name, token_hash, time.time())
-        self._token_checked_at[token_hash] = time.monotonic()
-        return token
+    async def create_token(self, name: str, *, door: str | None = None) -> str:
+        """A new bearer token; only its hash is kept. `door` marks a token handed to a door
+        process (`mcp`), which the activity log then shows as that door."""
+        return await self.tokens.create(name, door=door)
+
+    async def authenticate(self, token: str) -> TokenRecord | None:
+        """Who a bearer token is (its stored record), or None; a revoked token fails at once."""
+        return await self.tokens.authenticate(token)
 
     async def check_token(self, token: str) -> bool:
-        """Whether `token` is valid. Tokens made or revoked by the CLI while the hub runs count:
-        a confirmed token is trusted for `token_recheck_s` seconds, then read from storage again."""
-        token_hash = hash_token(token)
-        checked_at = self._token_checked_at.get(token_hash)
-        if checked_at is not None and time.monotonic() - checked_at < self.token_recheck_s:
-            return True
-        if await self.storage.has_token_hash(token_hash):
-            self._token_checked_at[token_hash] = time.monotonic()
-            return True
-        self._token_checked_at.pop(token_hash, None)
-        return False
+        """Whether `token` is valid (see `authenticate`)."""
+        return await self.tokens.authenticate(token) is not None
+
+    async def revoke_token(self, token_id: int) -> bool:
+        """Revoke a token: every door refuses it from the next request, open sockets close."""
+        return await self.tokens.revoke(token_id)
 
     def stats(self) -> dict[str, Any]:
         """Counters for health and benchmarks."""

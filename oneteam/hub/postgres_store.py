@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS tokens (
   id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
   created_at DOUBLE PRECISION NOT NULL
 );
+ALTER TABLE tokens ADD COLUMN IF NOT EXISTS door TEXT;
 """
 
 
@@ -220,18 +221,39 @@ class PostgresStorage:
         """Mark a schedule as run (or cancelled)."""
         await self._require().execute("UPDATE schedules SET status = %s WHERE id = %s", (status, schedule_id))
 
-    async def add_token(self, name: str, token_hash: str, created_at: float) -> TokenRecord:
+    async def add_token(
+        self, name: str, token_hash: str, created_at: float, *, door: str | None = None
+    ) -> TokenRecord:
         """Store a token hash."""
         rows = await self._rows(
-            "INSERT INTO tokens (name, token_hash, created_at) VALUES (%s, %s, %s) RETURNING id",
-            (name, token_hash, created_at),
+            "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (%s, %s, %s, %s) RETURNING id",
+            (name, token_hash, created_at, door),
         )
-        return TokenRecord(id=int(rows[0][0]), name=name, token_hash=token_hash, created_at=created_at)
+        return TokenRecord(
+            id=int(rows[0][0]), name=name, token_hash=token_hash, created_at=created_at, door=door
+        )
 
     async def tokens(self) -> list[TokenRecord]:
         """Every token record."""
-        rows = await self._rows("SELECT id, name, token_hash, created_at FROM tokens ORDER BY id")
-        return [TokenRecord(id=int(i), name=n, token_hash=h, created_at=float(c)) for i, n, h, c in rows]
+        rows = await self._rows("SELECT id, name, token_hash, created_at, door FROM tokens ORDER BY id")
+        return [
+            TokenRecord(id=int(i), name=n, token_hash=h, created_at=float(c), door=d)
+            for i, n, h, c, d in rows
+        ]
+
+    async def token_by_hash(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash, or None."""
+        rows = await self._rows(
+            "SELECT id, name, token_hash, created_at, door FROM tokens WHERE token_hash = %s", (token_hash,)
+        )
+        if not rows:
+            return None
+        i, n, h, c, d = rows[0]
+        return TokenRecord(id=int(i), name=n, token_hash=h, created_at=float(c), door=d)
+
+    def token_stamp(self) -> int | None:
+        """No cheap cross-process change number here: every token check asks the database."""
+        return None
 
     async def revoke_token(self, token_id: int) -> bool:
         """Delete one token."""

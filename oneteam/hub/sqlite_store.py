@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS schedules (
 );
 CREATE TABLE IF NOT EXISTS tokens (
   id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
-  created_at REAL NOT NULL
+  created_at REAL NOT NULL, door TEXT
 );
 """
 
@@ -71,6 +71,9 @@ class SqliteStorage:
         connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
         connection.execute("PRAGMA busy_timeout=5000")
         connection.executescript(_SCHEMA)
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(tokens)")}
+        if "door" not in columns:  # files made before tokens could name their door
+            connection.execute("ALTER TABLE tokens ADD COLUMN door TEXT")
         return connection
 
     async def close(self) -> None:
@@ -259,24 +262,44 @@ class SqliteStorage:
             self._execute, "UPDATE schedules SET status = ? WHERE id = ?", (status, schedule_id)
         )
 
-    async def add_token(self, name: str, token_hash: str, created_at: float) -> TokenRecord:
+    async def add_token(
+        self, name: str, token_hash: str, created_at: float, *, door: str | None = None
+    ) -> TokenRecord:
         """Store a token hash."""
         token_id = await asyncio.to_thread(
             self._insert,
-            "INSERT INTO tokens (name, token_hash, created_at) VALUES (?, ?, ?)",
-            (name, token_hash, created_at),
+            "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (?, ?, ?, ?)",
+            (name, token_hash, created_at, door),
         )
-        return TokenRecord(id=token_id, name=name, token_hash=token_hash, created_at=created_at)
+        return TokenRecord(id=token_id, name=name, token_hash=token_hash, created_at=created_at, door=door)
 
     async def tokens(self) -> list[TokenRecord]:
         """Every token record."""
         rows = await asyncio.to_thread(
-            self._query, "SELECT id, name, token_hash, created_at FROM tokens ORDER BY id"
+            self._query, "SELECT id, name, token_hash, created_at, door FROM tokens ORDER BY id"
         )
-        return [
-            TokenRecord(id=int(str(i)), name=str(n), token_hash=str(h), created_at=float(str(c)))
-            for i, n, h, c in rows
-        ]
+        return [_token_record(row) for row in rows]
+
+    async def token_by_hash(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash, or None."""
+        rows = await asyncio.to_thread(
+            self._query,
+            "SELECT id, name, token_hash, created_at, door FROM tokens WHERE token_hash = ?",
+            (token_hash,),
+        )
+        return _token_record(rows[0]) if rows else None
+
+    def token_stamp(self) -> int | None:
+        """SQLite's data_version: it changes when another connection (the CLI revoking a token)
+        commits to the file. A pragma read of a few microseconds, so it runs on the loop."""
+        connection = self._connection
+        # A writer thread holding the connection: answer "unknown" rather than block the loop.
+        if connection is None or not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return int(connection.execute("PRAGMA data_version").fetchone()[0])
+        finally:
+            self._lock.release()
 
     async def revoke_token(self, token_id: int) -> bool:
         """Delete one token."""
@@ -288,3 +311,14 @@ class SqliteStorage:
             self._query, "SELECT 1 FROM tokens WHERE token_hash = ?", (token_hash,)
         )
         return bool(rows)
+
+
+def _token_record(row: tuple[object, ...]) -> TokenRecord:
+    token_id, name, token_hash, created_at, door = row
+    return TokenRecord(
+        id=int(str(token_id)),
+        name=str(name),
+        token_hash=str(token_hash),
+        created_at=float(str(created_at)),
+        door=str(door) if door is not None else None,
+    )

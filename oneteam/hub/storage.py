@@ -18,6 +18,9 @@ class TokenRecord:
     name: str
     token_hash: str
     created_at: float
+    door: str | None = None
+    """The door a token is handed to (`mcp` for an MCP server over REST): what the activity log
+    shows for it instead of the door it connects through. None for a person's or an app's token."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +78,9 @@ class Storage(Protocol):
     async def finish_schedule(self, schedule_id: int, status: str) -> None:
         """Mark a schedule done, failed or cancelled."""
 
-    async def add_token(self, name: str, token_hash: str, created_at: float) -> TokenRecord:
+    async def add_token(
+        self, name: str, token_hash: str, created_at: float, *, door: str | None = None
+    ) -> TokenRecord:
         """Store a new token's hash."""
 
     async def tokens(self) -> list[TokenRecord]:
@@ -86,6 +91,13 @@ class Storage(Protocol):
 
     async def has_token_hash(self, token_hash: str) -> bool:
         """Whether a token with this hash exists."""
+
+    async def token_by_hash(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash, or None."""
+
+    def token_stamp(self) -> int | None:
+        """A number that changes whenever another process may have changed the tokens (cheap,
+        called per request); None when the backend has no such number (then every check asks)."""
 
 
 def events_kinds_sql(kinds: Sequence[EventKind]) -> tuple[str, list[str]]:

@@ -62,7 +62,7 @@ def hub_act(url: str, token: str, session: str = "voice") -> Act:
             response = await client.post(
                 "/api/conversation",
                 json={"text": text, "room": room, "session": session},
-                headers={"Authorization": f"Bearer {token}", "x-oneteam-source": "voice"},
+                headers={"Authorization": f"Bearer {token}"},
             )
         body = response.json()
         if response.status_code != 200:

@@ -24,12 +24,14 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** Who or what caused an event, in words ("웹 페이지", "음성", "다른 플랫폼 (genie)"). */
+/** Who or what caused an event, in words ("앱 (kitchen-tablet)", "음성", "다른 플랫폼 (genie)").
+ * A source is `<door>:<principal>`: `rest:token:kitchen-tablet`, `partner:partner:genie`. */
 export function sourceName(source) {
   const [head, rest] = String(source || "hub").split(/:(.*)/s);
   const known = t(`source.${head}`);
   const name = known === head ? head : known;
-  return rest ? `${name} (${rest})` : name;
+  const who = rest ? rest.replace(/^(token|partner):/, "") : "";
+  return who ? `${name} (${who})` : name;
 }
 
 /** Changed attributes in words ("켜짐 · 밝기 80%"); noisy ones are left out. */

@@ -28,7 +28,6 @@ export async function call(method, path, body, token = session.token) {
   const headers = {
     Authorization: `Bearer ${token}`,
     "Accept-Language": currentLanguage(),
-    "x-oneteam-source": "page",
   };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;

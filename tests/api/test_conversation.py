@@ -25,7 +25,7 @@ def test_a_korean_command_is_carried_out_and_answered_in_korean(hub_server: HubP
         params={"device": "light_small", "kind": "command"},
         headers=hub_server.headers,
     ).json()["events"]
-    assert events[0]["source"] == "api"
+    assert events[0]["source"] == "rest:token:cli"  # the door and the token that asked
 
 
 def test_an_english_request_gets_an_english_answer(hub_server: HubProcess) -> None:

@@ -85,10 +85,15 @@ async def test_a_token_revoked_elsewhere_stops_working_without_a_restart(
 
     home = load_home(fixture_home_path)
     hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    cli = SqliteStorage(tmp_path / "hub.sqlite3")  # another connection, as the CLI's process has
     async with hub:
-        hub.token_recheck_s = 0.0  # ask storage every time, as after the recheck interval
-        token = new_token()  # made by another process (the CLI), straight into storage
-        record = await hub.storage.add_token("cli", hash_token(token), time.time())
-        assert await hub.check_token(token)
-        assert await hub.storage.revoke_token(record.id)
-        assert not await hub.check_token(token)
+        await cli.open()
+        try:
+            token = new_token()  # made by the CLI, straight into storage
+            record = await cli.add_token("cli", hash_token(token), time.time())
+            assert await hub.check_token(token)
+            assert await hub.check_token(token)  # now remembered
+            assert await cli.revoke_token(record.id)
+            assert not await hub.check_token(token)  # the very next check, no waiting
+        finally:
+            await cli.close()

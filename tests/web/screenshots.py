@@ -39,8 +39,7 @@ SETUP = (
 def _prepare(hub: HubProcess) -> None:
     """Drive the demo home a little, and wait for the demo washer's real wear warning."""
     for device, body in SETUP:
-        source = {"x-oneteam-source": "voice" if device == "ac_living" else "page"}
-        httpx.post(f"{hub.url}/api/devices/{device}/commands", json=body, headers={**hub.headers, **source})
+        httpx.post(f"{hub.url}/api/devices/{device}/commands", json=body, headers=hub.headers)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         warnings = httpx.get(f"{hub.url}/api/maintenance/warnings", headers=hub.headers).json()

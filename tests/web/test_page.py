@@ -73,13 +73,13 @@ def test_switching_a_light_shows_the_state_the_hub_reports(
     assert toggle.get_attribute("aria-checked") == "true"
     state = httpx.get(f"{page_hub.url}/api/devices/light_small/state", headers=page_hub.headers).json()
     assert state["attributes"]["power"] is True
-    # The command is logged as coming from the page.
+    # The command is logged as coming through the REST door with the page's token.
     events = httpx.get(
         f"{page_hub.url}/api/events",
         params={"device": "light_small", "kind": "command"},
         headers=page_hub.headers,
     ).json()["events"]
-    assert events[0]["source"] == "page" and events[0]["data"]["command"] == "turn_on"
+    assert events[0]["source"] == "rest:token:cli" and events[0]["data"]["command"] == "turn_on"
     toggle.click()
     wait_for(browser, lambda b: _state_text(b, "light_small").startswith("꺼짐"))
 
@@ -133,7 +133,9 @@ def test_a_command_through_the_rest_api_appears_in_the_log_and_on_the_card(
         return None
 
     item = wait_for(browser, new_tv_command)
-    assert "다른 플랫폼 (genie)" in item.text and "채널 11" in item.text and "티비" in item.text
+    # The forged x-oneteam-source header changes nothing: the log names the door and the token.
+    assert "앱 (cli)" in item.text and "genie" not in item.text
+    assert "채널 11" in item.text and "티비" in item.text
     wait_for(browser, lambda b: "채널 11" in _state_text(b, "tv"))
     assert _state_text(browser, "tv").startswith("켜짐")
 

@@ -1,18 +1,19 @@
 """The home as an MCP server sees it: in the hub's process (`LocalHome`) or over the hub's REST API
 (`RemoteHome`, what `oneteam mcp` uses beside a running `oneteam serve`). Both go through the
-hub's one command path, so validation and errors are the hub's."""
+hub's one command path, so validation, permissions and errors are the hub's: the agent's allowed
+commands travel with every command and sentence and are checked before anything is dispatched."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from typing import Any, Protocol
 
 import httpx
+from mcp.server.auth.middleware.auth_context import get_access_token
 
 from oneteam.hub import Hub
 from oneteam.i18n import render
-from oneteam.model import Command, Direction, OneteamError
+from oneteam.model import Command, Direction, Door, Grant, OneteamError
 
 
 class HomeError(Exception):
@@ -28,22 +29,31 @@ class HomePort(Protocol):
     async def state(self, device_id: str) -> dict[str, Any]:
         """One device's state: attributes and whether it is reachable."""
 
-    async def command(self, command: Command) -> dict[str, Any]:
-        """Carry out a command; the new state."""
+    async def command(self, command: Command, allowed: frozenset[str]) -> dict[str, Any]:
+        """Carry out a command if `allowed` (and the caller's token) permit it; the new state."""
 
-    async def converse(self, text: str, language: str | None, room: str | None) -> dict[str, Any]:
-        """A sentence through the language understanding; the reply."""
+    async def converse(
+        self, text: str, language: str | None, room: str | None, allowed: frozenset[str]
+    ) -> dict[str, Any]:
+        """A sentence through the language understanding, running only `allowed` commands; the reply."""
 
-    async def check_token(self, token: str) -> bool:
-        """Whether a bearer token is one of the hub's."""
+    async def identify(self, token: str) -> str | None:
+        """The principal of a hub bearer token (`token:<name>`), or None when it is not valid now."""
 
 
 class LocalHome:
     """The hub in this process."""
 
-    def __init__(self, hub: Hub, *, language: str = "en") -> None:
+    def __init__(self, hub: Hub, *, language: str = "en", principal: str = "local") -> None:
         self._hub = hub
         self._language = language
+        self._principal = principal
+        """Who acts when no HTTP caller's token says otherwise (a stdio agent in the hub's process)."""
+
+    def _grant(self, allowed: frozenset[str]) -> Grant:
+        access = get_access_token()  # the HTTP caller, as HubTokenVerifier identified it
+        principal = access.client_id if access is not None and access.client_id else self._principal
+        return Grant(principal=principal, door=Door.MCP, commands=allowed)
 
     async def devices(self) -> list[dict[str, Any]]:
         """Every device with its commands and attributes."""
@@ -73,10 +83,10 @@ class LocalHome:
             "is_available": state.is_available,
         }
 
-    async def command(self, command: Command) -> dict[str, Any]:
-        """Dispatch through the hub."""
+    async def command(self, command: Command, allowed: frozenset[str]) -> dict[str, Any]:
+        """Dispatch through the hub under the agent's grant."""
         try:
-            state = await self._hub.dispatch(command)
+            state = await self._hub.dispatch(command, grant=self._grant(allowed))
         except OneteamError as exc:
             raise HomeError(render(exc.key, self._language, **exc.params)) from exc
         return {
@@ -85,42 +95,49 @@ class LocalHome:
             "is_available": state.is_available,
         }
 
-    async def converse(self, text: str, language: str | None, room: str | None) -> dict[str, Any]:
-        """The hub's conversation agent."""
+    async def converse(
+        self, text: str, language: str | None, room: str | None, allowed: frozenset[str]
+    ) -> dict[str, Any]:
+        """The hub's conversation agent, under the agent's grant."""
+        grant = self._grant(allowed)
         try:
-            reply = await self._hub.converse(text, room=room, language=language, session="mcp", source="mcp")
+            reply = await self._hub.converse(
+                text, room=room, language=language, session=f"mcp:{grant.principal}", grant=grant
+            )
         except OneteamError as exc:
             raise HomeError(render(exc.key, language or self._language, **exc.params)) from exc
         return asdict(reply)
 
-    async def check_token(self, token: str) -> bool:
-        """The hub's own token check."""
-        return await self._hub.check_token(token)
+    async def identify(self, token: str) -> str | None:
+        """The hub's own token check (revocation is seen at once)."""
+        record = await self._hub.authenticate(token)
+        return None if record is None else f"token:{record.name}"
 
 
 class RemoteHome:
-    """A running hub over its REST API, with one of its bearer tokens."""
+    """A running hub over its REST API, with one of its bearer tokens.
 
-    _TOKEN_CACHE_S = 30.0
+    Over the HTTP transport each call carries the agent's own token to the hub, so the hub checks
+    (and logs) that token on every call; over stdio the token given at start-up is used. Either way
+    nothing is cached here: a revoked token fails on the very next call. Give the MCP process a
+    token made with `oneteam token create --door mcp` and the log shows its commands as MCP's."""
 
     def __init__(self, url: str, token: str, *, language: str = "en", timeout_s: float = 10.0) -> None:
         self._client = httpx.AsyncClient(
             base_url=url.rstrip("/"),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept-Language": language,
-                "x-oneteam-source": "mcp",
-            },
+            headers={"Authorization": f"Bearer {token}", "Accept-Language": language},
             timeout=timeout_s,
         )
         self._url = url.rstrip("/")
-        self._checked: dict[str, float] = {}
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        access = get_access_token()
+        if access is not None:
+            kwargs["headers"] = {"Authorization": f"Bearer {access.token}"}
         try:
             response = await self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -154,34 +171,39 @@ class RemoteHome:
         data = await self._call("GET", f"/api/devices/{device_id}/state")
         return {k: data[k] for k in ("device_id", "attributes", "is_available")}
 
-    async def command(self, command: Command) -> dict[str, Any]:
-        """POST /api/devices/{id}/commands."""
+    async def command(self, command: Command, allowed: frozenset[str]) -> dict[str, Any]:
+        """POST /api/devices/{id}/commands (the MCP server refused anything outside `allowed`)."""
+        if command.name not in allowed:
+            raise HomeError(f"{command.name!r} is not allowed for this agent")
         body = {k: v for k, v in command.as_dict().items() if k != "device"}
         data = await self._call("POST", f"/api/devices/{command.device_id}/commands", json=body)
         state = data["state"]
         return {k: state[k] for k in ("device_id", "attributes", "is_available")}
 
-    async def converse(self, text: str, language: str | None, room: str | None) -> dict[str, Any]:
-        """POST /api/conversation."""
-        body = {"text": text, "language": language, "room": room, "session": "mcp"}
+    async def converse(
+        self, text: str, language: str | None, room: str | None, allowed: frozenset[str]
+    ) -> dict[str, Any]:
+        """POST /api/conversation, narrowed to `allowed` (the hub refuses the rest before dispatch)."""
+        body = {
+            "text": text,
+            "language": language,
+            "room": room,
+            "session": "mcp",
+            "allow": sorted(allowed),
+        }
         result: dict[str, Any] = await self._call("POST", "/api/conversation", json=body)
         return result
 
-    async def check_token(self, token: str) -> bool:
-        """Ask the hub (one cheap authenticated read), remembering a yes for a short while."""
-        now = time.monotonic()
-        if self._checked.get(token, 0.0) > now:
-            return True
+    async def identify(self, token: str) -> str | None:
+        """Ask the hub who the token is, every time (GET /api/token)."""
         try:
-            response = await self._client.get(
-                "/api/events", params={"limit": 1}, headers={"Authorization": f"Bearer {token}"}
-            )
+            response = await self._client.get("/api/token", headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError:
-            return False
-        if response.status_code == 200:
-            self._checked[token] = now + self._TOKEN_CACHE_S
-            return True
-        return False
+            return None
+        if response.status_code != 200:
+            return None
+        principal = response.json().get("principal")
+        return str(principal) if principal else None
 
 
 def direction_of(value: str | None) -> Direction | None:

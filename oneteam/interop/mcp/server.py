@@ -57,10 +57,11 @@ class HubTokenVerifier:
         self._home = home
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        """An AccessToken for a valid hub token, else None (the SDK answers 401)."""
-        if not await self._home.check_token(token):
+        """An AccessToken for a valid hub token (its principal as client id), else None (401)."""
+        principal = await self._home.identify(token)
+        if principal is None:
             return None
-        return AccessToken(token=token, client_id="hub-token", scopes=[])
+        return AccessToken(token=token, client_id=principal, scopes=[])
 
 
 def build_server(
@@ -127,7 +128,8 @@ def build_server(
                     direction=_direction(direction),
                     target=target,
                     source=SOURCE,
-                )
+                ),
+                allowed,
             )
         )
 
@@ -137,12 +139,9 @@ def build_server(
         language: str | None = Field(default=None, pattern="^(ko|en)$"),
         room: str | None = Field(default=None, max_length=64),
     ) -> dict[str, Any]:
-        """Say a sentence to the home ("주방 조명 밝기 40%로 해 줘"); it is understood and carried out."""
-        reply = await _guard(home.converse(text, language, room))
-        refused = [d for d in reply.get("done", []) if d.get("command") not in allowed and "error" not in d]
-        if refused:
-            _LOGGER.warning("conversation ran %d command(s) outside the agent allow-list", len(refused))
-        return reply
+        """Say a sentence to the home ("주방 조명 밝기 40%로 해 줘"); it is understood and carried out
+        (only the allowed commands: the rest are refused before they run, and the reply says so)."""
+        return await _guard(home.converse(text, language, room, allowed))
 
     return server
 

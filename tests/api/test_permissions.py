@@ -1,0 +1,233 @@
+"""Every door enforces the caller's permissions before dispatch; each test tries a bypass and is refused.
+
+A real hub (demo home, virtual appliances, SQLite file) with the real Korean conversation agent,
+served by uvicorn on a free port; clients are real HTTP, WebSocket and MCP clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+from mcp.client.client import Client
+from mcp.client.streamable_http import streamable_http_client
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from oneteam.api.app import create_app
+from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.hub.storage import EventQuery
+from oneteam.hub.tokens import hash_token
+from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.interop.mcp import LocalHome, RemoteHome, build_server, http_app
+from oneteam.model import EventKind
+from oneteam.voice.dialog import Conversation
+from tests.conftest import free_port
+from tests.interop.smarthome.conftest import DEMO_HOME, Serve
+
+
+@dataclass
+class Running:
+    hub: Hub
+    url: str
+    token: str
+    db: Path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/api/ws"
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    home = load_home(DEMO_HOME)
+    db = tmp_path / "oneteam.sqlite3"
+    hub = Hub(home, SqliteStorage(db))
+    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
+    async with hub:
+        hub.set_conversation_agent(Conversation(hub))
+        token = await hub.create_token("kitchen-tablet")
+        app = create_app(hub, allowed_origins=["https://panel.example"])
+        async with Serve(app) as api:
+            yield Running(hub, api.url, token, db)
+
+
+def _data(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    data: dict[str, Any] = result.structured_content
+    return data
+
+
+# -- MCP: the allow-list holds for sentences too ----------------------------------------------
+
+
+async def test_mcp_say_outside_the_allow_list_is_refused_before_dispatch(running: Running) -> None:
+    hub = running.hub
+    before = hub.state("washer").get("run_state")
+    async with Client(build_server(LocalHome(hub, language="ko"), allowed_commands={"turn_on"})) as client:
+        reply = _data(await client.call_tool("say", {"text": "세탁기 시작해줘", "language": "ko"}))
+        assert reply["done"][0]["error"] == "error.forbidden"
+        assert "권한" in reply["text"]
+        assert hub.state("washer").get("run_state") == before != "running"
+        allowed = _data(await client.call_tool("say", {"text": "거실 불 켜줘", "language": "ko"}))
+    assert allowed["changed_devices"] == ["light_living"]
+    failed = await hub.events(EventQuery(device_id="washer", kinds=(EventKind.COMMAND_FAILED,)))
+    assert failed[0].data["error"] == "error.forbidden" and failed[0].source == "mcp:local"
+    assert not await hub.events(EventQuery(device_id="washer", kinds=(EventKind.COMMAND,)))
+
+
+async def test_mcp_over_rest_say_outside_the_allow_list_is_refused_by_the_hub(running: Running) -> None:
+    """`oneteam mcp --allow turn_on` beside a running hub: the hub narrows the sentence to turn_on."""
+    hub = running.hub
+    agent_token = await hub.create_token("claude", door="mcp")
+    home = RemoteHome(running.url, agent_token, language="ko")
+    try:
+        async with Client(build_server(home, allowed_commands={"turn_on"})) as client:
+            reply = _data(await client.call_tool("say", {"text": "세탁기 시작해줘", "language": "ko"}))
+            assert reply["done"][0]["error"] == "error.forbidden" and "권한" in reply["text"]
+            assert hub.state("washer").get("run_state") != "running"
+            _data(await client.call_tool("say", {"text": "거실 불 켜줘", "language": "ko"}))
+    finally:
+        await home.aclose()
+    done = await hub.events(EventQuery(device_id="light_living", kinds=(EventKind.COMMAND,)))
+    assert done[0].source == "mcp:token:claude"  # recorded as MCP, from the token, not a header
+
+
+# -- the activity log's source comes from the door and the token --------------------------------
+
+
+async def test_a_forged_source_header_does_not_change_the_activity_log(running: Running) -> None:
+    forged = {**running.headers, "x-oneteam-source": "partner:genie"}
+    async with httpx.AsyncClient(base_url=running.url, headers=forged) as http:
+        response = await http.post("/api/devices/tv/commands", json={"command": "turn_on"})
+        assert response.status_code == 200
+        spoken = await http.post("/api/conversation", json={"text": "거실 불 켜줘", "language": "ko"})
+        assert spoken.status_code == 200
+        events = (await http.get("/api/events", params={"kind": "command"})).json()["events"]
+        me = (await http.get("/api/token")).json()
+    assert me == {"principal": "token:kitchen-tablet", "door": "rest", "source": "rest:token:kitchen-tablet"}
+    assert {e["device_id"]: e["source"] for e in events} == {
+        "tv": "rest:token:kitchen-tablet",
+        "light_living": "rest:token:kitchen-tablet",
+    }
+
+
+async def test_the_rest_allow_field_only_narrows(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=running.headers) as http:
+        narrowed = await http.post(
+            "/api/conversation", json={"text": "세탁기 시작해줘", "language": "ko", "allow": ["turn_on"]}
+        )
+    assert narrowed.status_code == 200 and narrowed.json()["done"][0]["error"] == "error.forbidden"
+    assert running.hub.state("washer").get("run_state") != "running"
+
+
+# -- WebSocket Origin ------------------------------------------------------------------------------
+
+
+async def test_a_websocket_from_a_foreign_origin_is_refused(running: Running) -> None:
+    url = f"{running.ws_url}?token={running.token}"
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, origin="https://evil.example"):  # type: ignore[arg-type]
+            pass
+    assert refused.value.response.status_code == 403
+    voice_url = url.replace("/api/ws", "/api/voice")
+    with pytest.raises(InvalidStatus) as voice_refused:
+        async with connect(voice_url, origin="http://192.168.0.66:8123"):  # type: ignore[arg-type]
+            pass
+    assert voice_refused.value.response.status_code == 403
+    host = running.url.removeprefix("http://")
+    for origin in (None, f"http://{host}", "https://panel.example"):
+        async with connect(url, origin=origin) as socket:  # type: ignore[arg-type]
+            hello = await socket.recv()
+            assert '"hello"' in str(hello)
+
+
+# -- revocation is immediate on every door -------------------------------------------------------
+
+
+async def _command(socket: ClientConnection, n: int) -> dict[str, Any]:
+    import json
+
+    await socket.send(json.dumps({"type": "command", "id": n, "device": "tv", "command": "turn_on"}))
+    while True:
+        message = json.loads(await socket.recv())
+        if message.get("type") == "result" and message.get("id") == n:
+            result: dict[str, Any] = message
+            return result
+
+
+async def _record_id(hub: Hub, token: str) -> int:
+    return next(r.id for r in await hub.storage.tokens() if r.token_hash == hash_token(token))
+
+
+async def test_a_token_revoked_through_the_hub_stops_rest_ws_and_mcp_at_once(running: Running) -> None:
+    hub = running.hub
+    token = await hub.create_token("old-phone")
+    headers = {"Authorization": f"Bearer {token}"}
+    port = free_port()
+    mcp_app = http_app(build_server(LocalHome(hub), http_url=f"http://127.0.0.1:{port}"))
+    async with (
+        Serve(mcp_app, port=port, lifespan="on") as mcp_served,
+        httpx.AsyncClient(base_url=running.url, headers=headers) as http,
+        connect(f"{running.ws_url}?token={token}") as socket,
+        httpx2.AsyncClient(headers=headers, timeout=10) as mcp_http,
+        Client(streamable_http_client(f"{mcp_served.url}/mcp", http_client=mcp_http)) as agent,
+    ):
+        await socket.recv()  # hello
+        assert (await http.get("/api/devices")).status_code == 200
+        assert (await _command(socket, 1))["ok"]
+        _data(await agent.call_tool("get_state", {"device_id": "tv"}))
+        assert await hub.revoke_token(await _record_id(hub, token))
+        assert (await http.get("/api/devices")).status_code == 401
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(2):
+                while True:
+                    await socket.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        refused = await mcp_http.post(
+            f"{mcp_served.url}/mcp",
+            json={"jsonrpc": "2.0", "id": 9, "method": "tools/list"},
+            headers={"Accept": "application/json, text/event-stream"},
+        )
+        assert refused.status_code == 401
+
+
+async def test_a_token_revoked_by_another_process_fails_on_the_next_call(running: Running) -> None:
+    """The CLI revokes through its own connection to the file: REST and RemoteHome refuse the very next
+    request; an open WebSocket is closed within the watch interval."""
+    hub = running.hub
+    token = await hub.create_token("mcp-agent", door="mcp")
+    home = RemoteHome(running.url, token)
+    cli = SqliteStorage(running.db)
+    await cli.open()
+    try:
+        async with (
+            Client(build_server(home)) as agent,
+            connect(f"{running.ws_url}?token={token}") as socket,
+        ):
+            await socket.recv()
+            _data(await agent.call_tool("get_state", {"device_id": "tv"}))
+            _data(await agent.call_tool("get_state", {"device_id": "tv"}))  # a remembered token now
+            assert await cli.revoke_token(await _record_id(hub, token))
+            started = time.monotonic()
+            refused = await agent.call_tool("get_state", {"device_id": "tv"})
+            assert refused.is_error and "token is missing or not valid" in str(refused.content)
+            with pytest.raises(ConnectionClosed):
+                async with asyncio.timeout(3):
+                    while True:
+                        await socket.recv()
+            assert time.monotonic() - started < 2.0
+    finally:
+        await cli.close()
+        await home.aclose()
