@@ -67,6 +67,7 @@ class Hub:
         self.supervisor = Supervisor("hub", on_failure=self._task_failed, on_recovered=self._task_recovered)
         """Owns the hub's long-lived tasks (scheduler, retention, the parts' loops)."""
         self._running_adapters: list[Adapter] = []
+        self._watched: list[Supervisor] = []
         self._stack = AsyncExitStack()
         self._started = False
         self._agent: ConversationAgent | None = None
@@ -111,9 +112,16 @@ class Hub:
         await self._stack.aclose()
         self._started = False
 
+    def watch(self, supervisor: Supervisor) -> None:
+        """List another part's supervisor in `task_health` (the embedded broker, MQTT export)."""
+        self._watched.append(supervisor)
+
     def task_health(self) -> list[dict[str, Any]]:
-        """Every supervised task of the hub and its adapters: state, failures, last error."""
+        """Every supervised task of the hub, its adapters and the watched parts: state, failures,
+        last error."""
         rows = self.supervisor.health()
+        for watched in self._watched:
+            rows.extend(watched.health())
         for adapter in self._running_adapters:
             supervisor = getattr(adapter, "supervisor", None)
             if isinstance(supervisor, Supervisor):

@@ -138,3 +138,22 @@ async def _next(events: Subscription, kind: EventKind, timeout_s: float = 3.0) -
             event = await events.get()
             if event.kind is kind:
                 return event
+
+
+async def test_mqtt_parts_tasks_are_listed_in_the_hubs_task_health(
+    tmp_path: Path, fixture_home_path: Path
+) -> None:
+    from oneteam.integrations.mqtt.credentials import MqttCredentials
+    from oneteam.integrations.mqtt.service import mqtt_for_hub
+
+    hub = Hub(load_home(fixture_home_path), SqliteStorage(tmp_path / "hub.sqlite3"))
+    async with hub:
+        async with mqtt_for_hub(hub, embedded_port=0, credentials=MqttCredentials.generate()):
+            tasks = {(row["component"], row["task"]) for row in hub.task_health()}
+            assert {
+                ("mqtt-broker", "broker-keepalive"),
+                ("mqtt-adapter", "mqtt-adapter-connection"),
+                ("mqtt-export", "mqtt-export-connection"),
+                ("hub", "mqtt-export"),
+            } <= tasks
+        assert "mqtt-export" not in hub.supervisor.names()  # ended with its part, before the hub

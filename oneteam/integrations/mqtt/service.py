@@ -46,6 +46,7 @@ async def mqtt_for_hub(
                 raise BrokerError(
                     f"cannot listen on {embedded_host}:{embedded_port}: {exc.strerror}"
                 ) from exc
+            hub.watch(broker.supervisor)
             settings = BrokerSettings(
                 host=embedded_host,
                 port=broker.port,
@@ -64,6 +65,7 @@ async def mqtt_for_hub(
         if export:
             will = Will(f"{DEFAULT_BASE_TOPIC}/{STATUS_SUFFIX}", PAYLOAD_OFFLINE, PAYLOAD_ONLINE)
             client = await stack.enter_async_context(MqttClient(settings, will=will, name="mqtt-export"))
+            hub.watch(client.supervisor)
             events = await stack.enter_async_context(hub.subscribe("mqtt-export", maxsize=10_000))
             publisher = DiscoveryPublisher(client)
             # Owned by the hub's supervisor (logged and restarted if it fails), ended before the
