@@ -52,6 +52,7 @@ from oneteam.automation.model import (
     Trigger,
     WaitAction,
 )
+from oneteam.automation.notify import Notice, Notifier, PageNotifier, deliver
 from oneteam.automation.store import AutomationStore, RunRecord
 from oneteam.automation.timing import Place, last_fire, next_fire
 from oneteam.hub import Hub
@@ -88,9 +89,17 @@ class Engine:
     """Runs the home's routines and scenes on its hub."""
 
     def __init__(
-        self, hub: Hub, store: AutomationStore, *, place: Place | None = None, grace_s: float = GRACE_S
+        self,
+        hub: Hub,
+        store: AutomationStore,
+        *,
+        place: Place | None = None,
+        grace_s: float = GRACE_S,
+        notifiers: list[Notifier] | None = None,
     ) -> None:
         self.hub = hub
+        self.notifiers: list[Notifier] = [PageNotifier(hub), *(notifiers or [])]
+        """Where `notify` steps go: always the page and activity log, then any others given."""
         self.store = store
         self.place = place or Place(timezone=hub.scheduler.timezone)
         self.grace_s = grace_s
@@ -678,9 +687,10 @@ class Engine:
             )
             record.step = index + 1
             record.resume_at = None
-            self.store.save_run(record)
             if stop:
                 return "failed"
+            if record.step < len(routine.actions):  # the last step is saved with the run's end
+                self.store.save_run(record)
         return "done"
 
     async def _do(  # noqa: PLR0911 (one return per kind of action)
@@ -706,11 +716,17 @@ class Engine:
                 return "ok", {"seconds": action.seconds, **({"resumed": True} if resume_at else {})}, False
             case WaitAction():
                 return await self._wait(action, record, resume_at)
-            case NotifyAction() | SayAction():
-                kind = EventKind.NOTICE if isinstance(action, NotifyAction) else EventKind.SAY
+            case NotifyAction():
+                notice = Notice(
+                    text=dict(action.text), routine=routine.id, run=record.id, source=grant.source
+                )
+                outcome = await deliver(self.notifiers, notice)
+                status = "ok" if not outcome["failed"] else "partial" if outcome["delivered"] else "failed"
+                return status, {"text": dict(action.text), **outcome}, False
+            case SayAction():
                 self.hub.publish(
                     Event(
-                        kind=kind,
+                        kind=EventKind.SAY,
                         data={"text": dict(action.text), "routine": routine.id, "run": record.id},
                         source=grant.source,
                     )
