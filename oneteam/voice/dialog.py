@@ -10,28 +10,35 @@ first request.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from oneteam.hub import Hub
 from oneteam.hub.scheduler import due_time
 from oneteam.model import Command, Grant, OneteamError, State
 from oneteam.model.conversation import ConversationReply
+from oneteam.model.schedule import Schedule
 from oneteam.voice.nlu import (
+    Action,
     ClarifyResult,
     CommandResult,
     NoneResult,
     QueryResult,
     Result,
+    ScheduleCancelResult,
+    ScheduleListResult,
     ScheduleResult,
     Understander,
     commands,
     language_of,
 )
+from oneteam.voice.nlu.lexicon import Kind
 from oneteam.voice.replies import Replies
 
 _LOGGER = logging.getLogger(__name__)
@@ -61,6 +68,14 @@ class _Pending:
     at: float
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Topic:
+    """The devices a question was just answered about ("세탁기 돌아가?" → "그럼 꺼 줘")."""
+
+    devices: tuple[str, ...]
+    at: float
+
+
 class Conversation:
     """Understands sentences for one hub and acts on them (a `ConversationAgent`)."""
 
@@ -77,6 +92,7 @@ class Conversation:
         self.understander = understander or Understander(hub.home_view())
         self.replies = Replies(hub.home_view())
         self._pending: OrderedDict[tuple[str, str | None], _Pending] = OrderedDict()
+        self._topics: OrderedDict[tuple[str, str | None], _Topic] = OrderedDict()
         self._pending_ttl_s = pending_ttl_s
         self._lock = threading.Lock()
 
@@ -90,11 +106,14 @@ class Conversation:
         self._follow_devices()
         with self._lock:  # turns run in worker threads (Kiwi is blocking work)
             pending = self._pending.pop(key, None)
-        if pending is not None and time.monotonic() - pending.at > self._pending_ttl_s:
+            topic = self._topics.pop(key, None)
+        now = time.monotonic()
+        if pending is not None and now - pending.at > self._pending_ttl_s:
             pending = None
+        focus = topic.devices if topic is not None and now - topic.at <= self._pending_ttl_s else ()
         language = language or language_of(text)
-        result = self.understander.understand(text, room)
-        turn = Turn(result=result, language=language)
+        result = self.understander.understand(text, room, focus=focus)
+        turn = Turn(result=result, language=language, is_follow_up=bool(focus) and _acts(result))
         if pending is not None and isinstance(result, NoneResult | ClarifyResult):
             completed = self._complete(pending, text)
             if completed is not None:
@@ -103,6 +122,8 @@ class Conversation:
                 # It named a place or device, just not one that settles it ("다용도실"): ask again.
                 again = ClarifyResult(candidates=pending.candidates)
                 turn = Turn(result=again, language=pending.language, is_follow_up=True)
+        if isinstance(turn.result, QueryResult):
+            self._remember_topic(key, _Topic(devices=(turn.result.device,), at=time.monotonic()))
         if isinstance(turn.result, ClarifyResult):
             source_text = pending.text if turn.is_follow_up and pending is not None else text
             self._remember(
@@ -127,6 +148,12 @@ class Conversation:
         with self._lock:
             self.understander, self.replies, self._built_for = understander, replies, version
 
+    def _remember_topic(self, key: tuple[str, str | None], topic: _Topic) -> None:
+        with self._lock:
+            self._topics[key] = topic
+            while len(self._topics) > MAX_PENDING:
+                self._topics.popitem(last=False)
+
     def _remember(self, key: tuple[str, str | None], pending: _Pending) -> None:
         with self._lock:
             self._pending[key] = pending
@@ -135,6 +162,11 @@ class Conversation:
 
     def _complete(self, pending: _Pending, answer: str) -> Result | None:
         """The open request re-read in the room the answer names ("안방", "거실 거", "the bedroom one")."""
+        if self.understander.parse(answer).has(Kind.ALL):
+            # "둘 다", "전부": every device that was offered
+            result = self.understander.understand(pending.text, pending.room, focus=pending.candidates)
+            if not isinstance(result, NoneResult | ClarifyResult):
+                return result
         rooms, devices = self.understander.referents(answer)
         home = self._hub.home_view()
         chosen_rooms = [home.devices[d].room for d in devices if d in pending.candidates]
@@ -172,6 +204,12 @@ class Conversation:
             reply = self._answer(result, lang)
         elif isinstance(result, ClarifyResult):
             reply = self.replies.clarify(result, lang)
+        elif isinstance(result, ScheduleListResult):
+            reply = self._list_schedules(result, lang)
+        elif isinstance(result, ScheduleCancelResult):
+            reply = await self._cancel_schedules(result, lang, done, grant)
+        elif isinstance(result, NoneResult) and result.reason:
+            reply = self.replies.none(lang, reason=result.reason)
         else:
             reply = self.replies.none(lang)
         _LOGGER.info("conversation turn: %s, %d done, %d changed", result.kind, len(done), len(changed))
@@ -233,12 +271,74 @@ class Conversation:
         done.extend({**a.as_dict(), "scheduled": schedule.id, "due_at": due_at} for a in result.actions)
         return self.replies.actions(result.actions, lang, schedule=result)
 
+    def _schedules_of(self, devices: tuple[str, ...]) -> list[Schedule]:
+        pending = self._hub.scheduler.pending()
+        if not devices:
+            return pending
+        return [s for s in pending if any(c.device_id in devices for c in s.commands)]
+
+    def _list_schedules(self, result: ScheduleListResult, lang: str) -> str:
+        """예약 뭐 있어?: each pending booking, earliest first."""
+        schedules = self._schedules_of(result.devices)
+        if not schedules:
+            return self.replies.schedules_none(lang)
+        items = [self._schedule_line(s, lang) for s in schedules]
+        return self.replies.schedules_list(items, lang)
+
+    async def _cancel_schedules(
+        self,
+        result: ScheduleCancelResult,
+        lang: str,
+        done: list[dict[str, Any]],
+        grant: Grant | None,
+    ) -> str:
+        """아까 예약 취소해 줘: the latest booking (by when it was made), those of the devices
+        named, or all; a grant must permit every command of a booking to cancel it."""
+        schedules = self._schedules_of(result.devices)
+        if result.which == "latest" and schedules:
+            schedules = [max(schedules, key=lambda s: s.id)]
+        if not schedules:
+            return self.replies.schedules_none(lang)
+        cancelled: list[str] = []
+        try:
+            if grant is not None:
+                for schedule in schedules:
+                    for command in schedule.commands:
+                        grant.refuse(self._hub.device(command.device_id), command.name)
+            for schedule in schedules:
+                if await self._hub.scheduler.cancel(schedule.id):
+                    cancelled.append(self._schedule_line(schedule, lang))
+                    done.append({"cancelled": schedule.id})
+        except OneteamError as exc:
+            return self.replies.error(exc, lang)
+        if not cancelled:
+            return self.replies.schedules_none(lang)
+        return self.replies.schedules_cancelled(cancelled, lang)
+
+    def _schedule_line(self, schedule: Schedule, lang: str) -> str:
+        at = _clock(schedule.due_at, self._hub.scheduler.timezone)
+        actions = [
+            Action(device=c.device_id, command=c.name, value=c.value, direction=c.direction, target=c.target)
+            for c in schedule.commands
+        ]
+        return self.replies.actions(actions, lang, schedule=ScheduleResult(actions=tuple(actions), at=at))
+
     def _answer(self, result: QueryResult, lang: str) -> str:
         try:
             state: State = self._hub.state(result.device)
         except OneteamError as exc:
             return self.replies.error(exc, lang)
         return self.replies.answer(result, state, lang)
+
+
+def _acts(result: Result) -> bool:
+    return isinstance(result, CommandResult | ScheduleResult)
+
+
+def _clock(due_at: float, timezone: str) -> str:
+    """HH:MM of a due time in the home's time zone."""
+    local = dt.datetime.fromtimestamp(due_at, ZoneInfo(timezone))
+    return f"{local.hour:02d}:{local.minute:02d}"
 
 
 def _with_source(command: Command, source: str) -> Command:

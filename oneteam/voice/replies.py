@@ -179,9 +179,21 @@ class Replies:
         names = [self.device_name(d, lang) for d in result.candidates]
         return render("dialog.clarify", lang, options=self._word("and", lang).join(names))
 
-    def none(self, lang: str) -> str:
-        """Not something the home does."""
-        return render("dialog.none", lang)
+    def none(self, lang: str, reason: str = "") -> str:
+        """Not something the home does (or, with `reason`, why it was not read: `too_long`)."""
+        return render(f"dialog.none_{reason}" if reason else "dialog.none", lang)
+
+    def schedules_none(self, lang: str) -> str:
+        """No booking is pending (that matches)."""
+        return render("dialog.schedules.none", lang)
+
+    def schedules_list(self, items: Sequence[str], lang: str) -> str:
+        """The pending bookings, one sentence each."""
+        return render("dialog.schedules.list", lang, count=len(items), items=" ".join(items))
+
+    def schedules_cancelled(self, items: Sequence[str], lang: str) -> str:
+        """The bookings cancelled."""
+        return render("dialog.schedules.cancelled", lang, count=len(items), items=" ".join(items))
 
     def error(self, error: OneteamError, lang: str) -> str:
         """Why a command was refused, from the error's own message key."""

@@ -58,7 +58,7 @@ def _state_of(
 
 
 def _as_state(mention: Mention, attribute: str) -> Mention:
-    kept = tuple(s for s in mention.senses if s.kind not in (*_ACTING, Kind.STATE))
+    kept = tuple(s for s in mention.senses if s.kind not in (*_ACTING, Kind.STATE, Kind.MODE))
     kept = tuple(Sense(s.kind, s.value) if s.kind is Kind.ACTIVITY else s for s in kept)
     return Mention((*kept, Sense(Kind.STATE, attribute)), mention.start, mention.end)
 
@@ -159,10 +159,21 @@ def read_forms(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexi
     asks = embedded
     out: list[Mention] = []
     previous: Mention | None = None
+    # past_after[i]: a past marker at or after token i (one pass, so long input stays linear)
+    past_after = [False] * (len(tokens) + 1)
+    for index in range(len(tokens) - 1, -1, -1):
+        token = tokens[index]
+        past_after[index] = past_after[index + 1] or (
+            token.tag == "EP" and token.lemma in grammar.past_markers
+        )
     for mention in mentions:
         current: Mention | None = _complaint(mention, previous, tokens, lexicon)
         previous = mention
         assert current is not None
+        if current.has(Kind.MODE) and not current.has(Kind.ACTION) and _progressive(current, tokens, lexicon):
+            current, asks = _as_state(current, "mode"), True  # 냉방 중이야?: which mode, not set it
+            out.append(current)
+            continue
         if not _is_actionish(current) or current.has(Kind.DEVICE):
             out.append(current)
             continue
@@ -177,7 +188,7 @@ def read_forms(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexi
             # 끈 거 맞지?: a past modifier on "the fact"
             bool(tail) and tail[-1].tag == "ETM" and tail[-1].lemma in grammar.past_modifiers and question
         )
-        later_past = any(t.tag == "EP" and t.lemma in grammar.past_markers for t in tokens[current.end :])
+        later_past = past_after[current.end]
         modifies = bool(tail) and tail[-1].tag == "ETM"
         goal = _goal(current, tail, tokens, lexicon)
         if goal is not None:

@@ -173,8 +173,8 @@ def _activity_done(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon
     verb = tokens[after]
     if verb.lemma not in lexicon.grammar.light_verbs or not (verb.is_verb or verb.tag.startswith("XSV")):
         return mention
-    if any(t.tag == "EP" for t in tokens[mention.end :]):
-        return mention
+    if any(t.tag == "EP" for t in tokens[mention.end : after + 3]):
+        return mention  # 빨래했어, 청소해야겠다: the light verb's own endings
     senses = tuple(Sense(s.kind, s.value, "done") if s is activity else s for s in mention.senses)
     return Mention(senses, mention.start, mention.end)
 

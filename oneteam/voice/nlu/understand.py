@@ -14,8 +14,9 @@ from oneteam.voice.nlu.tokens import EnglishTokenizer, KoreanTokenizer, language
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_TEXT_CHARS = 500
-"""Longer input is not a spoken request; it is answered `none` without analysis."""
+MAX_TEXT_CHARS = 2000
+"""Longer input is not a spoken request; it is refused (`none`, reason `too_long`) unread.
+Up to this length every step is linear in the text (bench/bench_nlu.py measures 100 → 2,000)."""
 
 
 class Understander:
@@ -54,13 +55,21 @@ class Understander:
                 rooms.append(room.value)
         return rooms, devices
 
-    def understand(self, text: str, context_room: str | None = None) -> Result:
-        """What `text`, heard in `context_room` (a room id, or None), asks of the home."""
-        if not text.strip() or len(text) > MAX_TEXT_CHARS:
+    def understand(
+        self, text: str, context_room: str | None = None, *, focus: tuple[str, ...] = ()
+    ) -> Result:
+        """What `text`, heard in `context_room` (a room id, or None), asks of the home.
+
+        `focus`: devices the conversation is about (just asked about, or asked back), which an
+        utterance naming no device refers to ("그럼 꺼 줘", "둘 다")."""
+        if len(text) > MAX_TEXT_CHARS:
+            return NoneResult(reason="too_long")
+        if not text.strip():
             return NoneResult()
         if context_room is not None and context_room not in self.home.rooms:
             _LOGGER.debug("unknown context room %r ignored", context_room)
             context_room = None
-        result = self._resolver.resolve(self.parse(text), context_room)
+        focus = tuple(d for d in focus if d in self.home.devices)
+        result = self._resolver.resolve(self.parse(text), context_room, focus)
         _LOGGER.debug("understood %d chars as %s", len(text), result.kind)
         return result
