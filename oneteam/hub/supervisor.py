@@ -184,7 +184,7 @@ class Supervisor:
                 await (work() if callable(work) else work)
             except Exception as exc:
                 if healthy is not None:
-                    healthy.cancel()
+                    healthy.cancel()  # before the back-off sleep, during which it could fire
                 delay = self._failed(entry, exc)
                 if delay is None:
                     return
@@ -192,8 +192,10 @@ class Supervisor:
                 entry.retry_at = time.time() + delay
                 await asyncio.sleep(delay)
                 continue
+            finally:
+                if healthy is not None:
+                    healthy.cancel()  # also when cancelled: a stopped component recovers nothing
             if healthy is not None:
-                healthy.cancel()
                 self._recovered(entry)
             if self._entries.get(entry.name) is entry:
                 del self._entries[entry.name]
