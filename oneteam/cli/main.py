@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from oneteam.automation.cli import app as routine_app
 from oneteam.cli.client import HubClient
 from oneteam.cli.context import OUT, set_language
 from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_home, open_storage
@@ -48,6 +49,7 @@ app.command("simulate")(simulate)
 app.add_typer(maintenance_cli.app, name="maintenance", help="Failure prediction: train, evaluate, predict.")
 app.add_typer(epidemic_app, name="epidemic", help="Epidemic-exposure alerts from roaming records.")
 app.command("mqtt-broker")(mqtt_broker)
+app.add_typer(routine_app, name="routine", help="Routines and scenes: run, on/off, import/export, traces.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")]

@@ -57,7 +57,34 @@ async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Par
     await _maintenance(hub, config, parts)
     _epidemic(hub, config, stack, parts)
     _voice(hub, config, parts)
+    await _automation(hub, config, stack, parts)
     return parts
+
+
+async def _automation(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:
+    import os
+
+    from oneteam.api import routines as routines_api
+    from oneteam.automation import AutomationStore, Engine
+    from oneteam.automation.engine import GRACE_S
+    from oneteam.automation.notify import Notifier, WebhookNotifier
+
+    # Routines keep their own tables in the hub's SQLite file (beside PostgreSQL: in data_dir).
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    grace_s = float(os.environ.get("ONETEAM_AUTOMATION_GRACE_S", GRACE_S))
+    notifiers: list[Notifier] = []
+    if os.environ.get("ONETEAM_NOTIFY_WEBHOOK_URL"):
+        # A routine's notices also go to this URL, signed with the secret when one is set.
+        notifiers.append(
+            WebhookNotifier(
+                os.environ["ONETEAM_NOTIFY_WEBHOOK_URL"], os.environ.get("ONETEAM_NOTIFY_WEBHOOK_SECRET")
+            )
+        )
+    engine = Engine(hub, AutomationStore(config.database_path), grace_s=grace_s, notifiers=notifiers)
+    await engine.start(home_text=await hub.storage.stored_home(), presets="ko")
+    stack.push_async_callback(engine.stop)
+    parts.routers.append(routines_api.router)
+    parts.state["automation"] = engine
 
 
 def _epidemic(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:

@@ -1,0 +1,171 @@
+"""Routines and scenes over REST: CRUD, run now, on/off, traces, YAML import/export.
+
+The caller's grant must cover every command a routine would send, when it is saved and when it
+is run now, so a token limited to some rooms cannot reach other rooms through a routine (the
+routine itself acts as `routine:<id>` afterwards).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from oneteam.api.auth import grant_of
+from oneteam.automation import AutomationInvalid, Engine, RunNotFound
+from oneteam.automation.definitions import commands_in
+from oneteam.automation.engine import Allow
+from oneteam.automation.model import Routine
+from oneteam.automation.presets import preset_text
+from oneteam.model import Grant, OneteamError
+
+router = APIRouter(prefix="/api/routines", tags=["routines"])
+MAX_WAIT_S = 30.0
+
+
+class AutomationNotRunning(OneteamError):
+    """The hub runs without its automation engine."""
+
+    key = "automation.not_running"
+
+
+def engine_of(request: Request) -> Engine:
+    """The hub's automation engine (set on app.state by `oneteam serve`)."""
+    engine: Engine | None = getattr(request.app.state, "automation", None)
+    if engine is None:
+        raise AutomationNotRunning("the automation engine is not running")
+    return engine
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AutomationInvalid("automation.bad_json", "body", str(exc), reason=str(exc)) from None
+
+
+def _allow(engine: Engine, grant: Grant) -> Allow:
+    """Refuse (PermissionDenied) a routine that would send a command this caller may not send."""
+
+    def allow(routines: Mapping[str, Routine], routine: Routine) -> None:
+        for action in commands_in(routine, routines):
+            grant.refuse(engine.hub.device(action.device), action.command)
+
+    return allow
+
+
+@router.get("")
+async def list_routines(request: Request) -> dict[str, Any]:
+    """Every routine and scene, with those that no longer fit the home."""
+    engine = engine_of(request)
+    return {"routines": [engine.describe(r) for r in engine.routines.values()], "problems": engine.problems}
+
+
+@router.get("/status")
+async def engine_status(request: Request) -> dict[str, Any]:
+    """Counters, the next time triggers and the home's location."""
+    return engine_of(request).status()
+
+
+@router.post("/import")
+async def import_routines(request: Request) -> dict[str, Any]:
+    """`{"yaml": "...", "replace": true}` (all or nothing) or `{"preset": "ko"}` (steps for devices
+    the home lacks are left out, with notes)."""
+    engine = engine_of(request)
+    body = await _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("yaml", body.get("preset")), str):
+        raise AutomationInvalid("automation.import_what", "body", "give yaml or preset")
+    allow = _allow(engine, grant_of(request))
+    if isinstance(body.get("preset"), str):
+        return engine.import_yaml(
+            preset_text(body["preset"]), origin="preset", replace_existing=False, strict=False, allow=allow
+        )
+    replace = body.get("replace", True) is not False
+    return engine.import_yaml(body["yaml"], origin="api", replace_existing=replace, allow=allow)
+
+
+@router.get("/export")
+async def export_routines(request: Request, ids: str | None = None) -> Response:
+    """The routines (all, or `ids=a,b`) as YAML that import reads back."""
+    chosen = [i for i in (ids or "").split(",") if i]
+    text = engine_of(request).export_yaml(chosen or None)
+    return Response(text, media_type="application/yaml; charset=utf-8")
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: int, request: Request) -> dict[str, Any]:
+    """One run with its trace."""
+    record = engine_of(request).store.run(run_id)
+    if record is None:
+        raise RunNotFound(run_id)
+    return record.as_dict()
+
+
+@router.post("", status_code=201)
+async def create_routine(request: Request) -> dict[str, Any]:
+    """A new routine (`actions:`) or scene (`targets:`); refused with the reason when it does not fit."""
+    engine = engine_of(request)
+    body = await _body(request)
+    return engine.put(body, origin="api", replace_existing=False, allow=_allow(engine, grant_of(request)))
+
+
+@router.put("/{routine_id}")
+async def replace_routine(routine_id: str, request: Request) -> dict[str, Any]:
+    """Create or replace the routine `routine_id`."""
+    engine = engine_of(request)
+    body = await _body(request)
+    if isinstance(body, dict):
+        body = {**body, "id": routine_id}
+    return engine.put(body, origin="api", replace_existing=True, allow=_allow(engine, grant_of(request)))
+
+
+@router.get("/{routine_id}")
+async def get_routine(routine_id: str, request: Request) -> dict[str, Any]:
+    """One routine or scene."""
+    engine = engine_of(request)
+    return engine.describe(engine.get(routine_id))
+
+
+@router.delete("/{routine_id}")
+async def delete_routine(routine_id: str, request: Request) -> dict[str, Any]:
+    """Delete a routine or scene (its past runs stay readable)."""
+    engine_of(request).delete(routine_id)
+    return {"ok": True}
+
+
+@router.post("/{routine_id}/run")
+async def run_routine(
+    routine_id: str, request: Request, wait: float = Query(default=0.0, ge=0.0, le=MAX_WAIT_S)
+) -> dict[str, Any]:
+    """Run now (conditions are not checked); `wait`: seconds to wait for the result."""
+    engine = engine_of(request)
+    routine = engine.get(routine_id)
+    grant = grant_of(request)
+    _allow(engine, grant)(engine.routines, routine)
+    record = await engine.run_now(routine_id, source=grant.source, wait_s=wait)
+    return record.as_dict()
+
+
+@router.post("/{routine_id}/enable")
+async def enable_routine(routine_id: str, request: Request) -> dict[str, Any]:
+    """Let the routine's triggers start it."""
+    engine = engine_of(request)
+    return engine.describe(engine.set_enabled(routine_id, True))
+
+
+@router.post("/{routine_id}/disable")
+async def disable_routine(routine_id: str, request: Request) -> dict[str, Any]:
+    """Keep the routine, but let nothing trigger it."""
+    engine = engine_of(request)
+    return engine.describe(engine.set_enabled(routine_id, False))
+
+
+@router.get("/{routine_id}/traces")
+async def routine_traces(
+    routine_id: str, request: Request, limit: int = Query(default=20, ge=1, le=200)
+) -> dict[str, Any]:
+    """The routine's latest runs with their traces, newest first."""
+    return {"runs": [r.as_dict() for r in engine_of(request).runs(routine_id, limit)]}
