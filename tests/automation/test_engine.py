@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from oneteam.automation import AutomationStore, Engine
 from oneteam.hub import Hub, parse_home
 from oneteam.model import Command, EventKind, OneteamError
@@ -508,3 +510,40 @@ async def test_replacing_a_time_trigger_rearms_it_and_disabling_stops_it(hub: Hu
     count = len(engine.store.runs("ticker"))
     await asyncio.sleep(1.5)
     assert len(engine.store.runs("ticker")) == count
+
+
+async def test_a_limited_caller_cannot_reach_further_through_a_routine(hub: Hub, engine: Engine) -> None:
+    from oneteam.automation.definitions import commands_in
+    from oneteam.model import Door, Grant, PermissionDenied
+
+    kids_room = Grant(principal="token:kid", door=Door.REST, rooms=frozenset({"small_room"}))
+
+    def allow(routines: Any, routine: Any) -> None:  # what the REST door hands the engine
+        for action in commands_in(routine, routines):
+            kids_room.refuse(hub.device(action.device), action.command)
+
+    engine.put({"id": "own_room", "actions": [{"device": "light_small", "command": "turn_on"}]}, allow=allow)
+    engine.put({"id": "living", "targets": [{"device": "light_living", "command": "turn_off"}]})
+    engine.put({"id": "elsewhere", "actions": [{"device": "tv", "command": "turn_off"}]})
+    refused = (
+        {"id": "sneaky", "actions": [{"device": "ac_living", "command": "turn_off"}]},
+        {"id": "via_scene", "actions": [{"scene": "living"}]},
+        {"id": "via_run", "actions": [{"run": "own_room"}, {"run": "elsewhere"}]},
+    )
+    for body in refused:
+        with pytest.raises(PermissionDenied):
+            engine.put(body, allow=allow)
+        assert body["id"] not in engine.routines
+    with pytest.raises(PermissionDenied):
+        engine.import_yaml(
+            "routines: [{id: in_yaml, actions: [{device: light_small, command: turn_off}, "
+            "{run: elsewhere}]}]",
+            origin="api",
+            allow=allow,
+        )
+    assert "in_yaml" not in engine.routines
+    assert [r["id"] for r in (engine.describe(x) for x in engine.routines.values())] == [
+        "own_room",
+        "living",
+        "elsewhere",
+    ]
