@@ -10,6 +10,7 @@ from oneteam import __version__
 from oneteam.api import auth, conversation, devices, events, health, schedules, web, ws
 from oneteam.api.auth import require_token
 from oneteam.api.errors import install_error_handlers
+from oneteam.api.frames import NoFraming
 from oneteam.api.limits import BodySizeLimit
 from oneteam.hub import Hub
 
@@ -50,4 +51,5 @@ def create_app(
         app.include_router(router)
     app.include_router(web.router)
     app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes)
+    app.add_middleware(NoFraming)
     return app

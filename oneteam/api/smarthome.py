@@ -14,15 +14,25 @@ import binascii
 import json
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from oneteam.api.auth import bearer, hub_of
 from oneteam.api.errors import language_of
 from oneteam.i18n import LANGUAGES, render
 from oneteam.interop.smarthome import ALL_DEVICES, Grantee, OAuthRefusal, SmartHomeService
-from oneteam.interop.smarthome.consent import FORM_FIELDS, consent_devices, render_consent, render_refusal
+from oneteam.interop.smarthome.consent import (
+    FORM_FIELDS,
+    SESSION_COOKIE,
+    SESSION_TTL_S,
+    ConsentSessions,
+    consent_devices,
+    render_consent,
+    render_refusal,
+    render_signin,
+)
 from oneteam.interop.smarthome.oauth import Answer
 from oneteam.interop.smarthome.store import Link
 
@@ -62,6 +72,19 @@ def _refused(refusal: OAuthRefusal, language: str) -> Response:
     return HTMLResponse(html, status_code=400)
 
 
+def _sessions(request: Request) -> ConsentSessions:
+    sessions: ConsentSessions | None = getattr(request.app.state, "consent_sessions", None)
+    if sessions is None:
+        sessions = request.app.state.consent_sessions = ConsentSessions()
+    return sessions
+
+
+async def _signed_in(request: Request) -> bool:
+    """Whether the consent page's session cookie belongs to a hub token that is valid now."""
+    token = _sessions(request).token(request.cookies.get(SESSION_COOKIE))
+    return token is not None and await hub_of(request).check_token(token)
+
+
 async def _consent_page(
     request: Request, query: list[tuple[str, str]], language: str, error: str = "", status: int = 200
 ) -> Response:
@@ -71,6 +94,16 @@ async def _consent_page(
     except OAuthRefusal as refusal:
         return _refused(refusal, language)
     hub = hub_of(request)
+    if not await _signed_in(request):
+        # Nothing about the home until the household signs in: the partner's name only.
+        html = render_signin(
+            language=language,
+            partner=consent.partner.name,
+            action=str(request.url_for("authorize_signin")),
+            params=query,
+            error=error,
+        )
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
     html = render_consent(
         language=language,
         partner=consent.partner.name,
@@ -90,6 +123,33 @@ async def authorize_page(request: Request) -> Response:
     return await _consent_page(request, list(request.query_params.multi_items()), _page_language(request))
 
 
+@public_router.post("/oauth/authorize/signin", name="authorize_signin", response_model=None)
+async def authorize_signin(request: Request) -> Response:
+    """Sign in on the consent page with a hub token; back to the consent page with a session cookie."""
+    form = await request.form()
+    pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    query = [(k, v) for k, v in pairs if k not in FORM_FIELDS]
+    language = _page_language(request)
+    token = dict(pairs).get("hub_token", "")
+    if not token or not await hub_of(request).check_token(token):
+        return await _consent_page(
+            request, query, language, render("interop.consent.bad_token", language), 401
+        )
+    session = _sessions(request).start(token)
+    target = f"{request.url_for('authorize_page')}?{urlencode(query)}"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session,
+        max_age=int(SESSION_TTL_S),
+        path="/oauth",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
 @public_router.post("/oauth/authorize", name="authorize_decision")
 async def authorize_decision(request: Request) -> Response:
     """The person's decision: a code (allow) or access_denied (deny), sent back to the partner."""
@@ -101,7 +161,8 @@ async def authorize_decision(request: Request) -> Response:
     service, hub = service_of(request), hub_of(request)
     grantee: Grantee | None = None
     if fields.get("decision") == "allow":
-        if not await hub.check_token(fields.get("hub_token", "")):
+        signed_in = await _signed_in(request) or await hub.check_token(fields.get("hub_token", ""))
+        if not signed_in:
             return await _consent_page(
                 request, query, language, render("interop.consent.bad_token", language), 401
             )

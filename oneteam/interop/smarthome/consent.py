@@ -1,8 +1,14 @@
 """The consent page a person sees when a partner asks to link: which partner, which devices, which
-permissions, in Korean or English (words from the i18n catalogs, HTML from templates/)."""
+permissions, in Korean or English (words from the i18n catalogs, HTML from templates/).
+
+The home's name and devices are shown only to someone signed in with a hub token: a sign-in page
+comes first and sets a short-lived session cookie (`ConsentSessions`), kept only in memory."""
 
 from __future__ import annotations
 
+import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -15,6 +21,39 @@ from oneteam.model import Device, Home
 
 # Our own form fields on the consent page; everything else is the partner's OAuth request.
 FORM_FIELDS = frozenset({"hub_token", "decision", "device", "all_devices"})
+SESSION_COOKIE = "oneteam_consent"
+SESSION_TTL_S = 600.0
+MAX_SESSIONS = 1000
+
+
+class ConsentSessions:
+    """Sign-ins on the consent page: a random session id → the hub token it signed in with.
+
+    The token is checked again on every use, so revoking it ends the session at once."""
+
+    def __init__(self, ttl_s: float = SESSION_TTL_S) -> None:
+        self._ttl_s = ttl_s
+        self._sessions: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    def start(self, token: str) -> str:
+        """A new session for a valid hub token; its id goes in the cookie."""
+        session = secrets.token_urlsafe(32)
+        self._sessions[session] = (token, time.monotonic() + self._ttl_s)
+        while len(self._sessions) > MAX_SESSIONS:
+            self._sessions.popitem(last=False)
+        return session
+
+    def token(self, session: str | None) -> str | None:
+        """The hub token of a live session, or None."""
+        if not session:
+            return None
+        found = self._sessions.get(session)
+        if found is None:
+            return None
+        if found[1] < time.monotonic():
+            del self._sessions[session]
+            return None
+        return found[0]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +119,20 @@ def render_consent(
         params=[(k, v) for k, v in params if k not in FORM_FIELDS],
         scopes=scopes,
         devices=devices,
+        error=error,
+    )
+
+
+def render_signin(
+    *, language: str, partner: str, action: str, params: Sequence[tuple[str, str]], error: str = ""
+) -> str:
+    """The sign-in page: the partner's name only, nothing about the home."""
+    return _page(
+        "signin.html",
+        language,
+        partner=partner,
+        action=action,
+        params=[(k, v) for k, v in params if k not in FORM_FIELDS],
         error=error,
     )
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,16 +24,34 @@ from oneteam.model import (
     Device,
     DeviceNotFound,
     DeviceUnavailable,
+    Door,
+    Grant,
     InvalidValue,
     OneteamError,
+    PermissionDenied,
     VendorError,
 )
+from oneteam.model.state_rules import Conflict, StateConflict
 
 _LOGGER = logging.getLogger(__name__)
 
 MAX_DEVICES = 1000
 """Most devices one QUERY or EXECUTE may name (a request above is a protocol error)."""
 MAX_EXECUTIONS = 10
+MAX_NUMERIC_ID = 10**64
+"""A numeric requestId is echoed as a number when its magnitude is below this."""
+RequestId = str | int
+
+
+def _request_id(body: object) -> RequestId:
+    """The requestId to echo even when the request is refused: as sent, or "" when unusable."""
+    value = body.get("requestId") if isinstance(body, dict) else None
+    if isinstance(value, str) and len(value) <= 256:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_NUMERIC_ID:
+        return value
+    return ""
+
 
 # Hub validation keys → the API's error codes
 # (developers.home.google.com/cloud-to-cloud/intents/errors-exceptions).
@@ -41,7 +59,7 @@ _VALUE_CODES = {
     "error.temperature_out_of_range": "valueOutOfRange",
     "error.brightness_out_of_range": "valueOutOfRange",
     "error.volume_out_of_range": "valueOutOfRange",
-    "error.channel_out_of_range": "valueOutOfRange",
+    "error.channel_out_of_range": "noAvailableChannel",
     "error.amount_out_of_range": "valueOutOfRange",
     "error.mode_not_allowed": "notSupported",
     "error.fan_speed_not_allowed": "notSupported",
@@ -51,19 +69,37 @@ _VALUE_CODES = {
 }
 
 
+# The hub's state rule (oneteam/model/state_rules.py) → the API's codes.
+_CONFLICT_CODES = {
+    Conflict.ALREADY_STARTED: "alreadyStarted",
+    Conflict.ALREADY_PAUSED: "alreadyPaused",
+    Conflict.ALREADY_STOPPED: "alreadyStopped",
+    Conflict.NOT_PAUSED: "alreadyStopped",
+    Conflict.ALREADY_DOCKED: "alreadyDocked",
+    Conflict.ALREADY_IN_STATE: "alreadyInState",
+    Conflict.TURNED_OFF: "deviceTurnedOff",
+}
+
+
 def error_code(error: OneteamError) -> str:
     """The API's error code for a hub error."""
-    if isinstance(error, DeviceNotFound):
-        return "deviceNotFound"
-    if isinstance(error, DeviceUnavailable):
-        return "deviceOffline"
-    if isinstance(error, CommandNotSupported):
-        return "functionNotSupported"
+    if isinstance(error, StateConflict):
+        return _CONFLICT_CODES[error.conflict]
     if isinstance(error, InvalidValue):
         return _VALUE_CODES.get(error.key, "protocolError")
-    if isinstance(error, VendorError):
-        return "hardError"
+    for kind, code in _ERROR_CODES:
+        if isinstance(error, kind):
+            return code
     return "transientError"
+
+
+_ERROR_CODES: tuple[tuple[type[OneteamError], str], ...] = (
+    (DeviceNotFound, "deviceNotFound"),
+    (PermissionDenied, "authFailure"),
+    (DeviceUnavailable, "deviceOffline"),
+    (CommandNotSupported, "functionNotSupported"),
+    (VendorError, "hardError"),
+)
 
 
 class _DeviceRef(BaseModel):
@@ -102,9 +138,14 @@ class _Input(BaseModel):
     payload: dict[str, Any] | None = None
 
 
+_StrId = Annotated[str, Field(min_length=1, max_length=256)]
+_IntId = Annotated[int, Field(strict=True, gt=-MAX_NUMERIC_ID, lt=MAX_NUMERIC_ID)]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="allow")
-    requestId: str = Field(min_length=1, max_length=256)  # noqa: N815 (the API's field name)
+    # Some partner clouds send a JSON number; it is echoed back as sent (same type, same digits).
+    requestId: _StrId | _IntId  # noqa: N815 (the API's field name)
     inputs: list[_Input] = Field(min_length=1, max_length=1)
 
 
@@ -124,8 +165,7 @@ class Fulfillment:
 
     async def handle(self, body: object, link: Link) -> dict[str, Any]:
         """The response body for a request body (already parsed JSON); bad input → protocolError."""
-        request_id = body.get("requestId") if isinstance(body, dict) else None
-        request_id = request_id if isinstance(request_id, str) and len(request_id) <= 256 else ""
+        request_id = _request_id(body)
         try:
             request = _Request.model_validate(body)
             intent = request.inputs[0]
@@ -150,7 +190,7 @@ class Fulfillment:
             )
 
     @staticmethod
-    def protocol_error(request_id: str, body: object, detail: str) -> dict[str, Any]:
+    def protocol_error(request_id: RequestId, body: object, detail: str) -> dict[str, Any]:
         """A request-level protocolError answer (the payload keeps the intent's required fields)."""
         return {
             "requestId": request_id,
@@ -158,7 +198,7 @@ class Fulfillment:
         }
 
     @staticmethod
-    def _envelope(request_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _envelope(request_id: RequestId, payload: dict[str, Any]) -> dict[str, Any]:
         return {"requestId": request_id, "payload": payload}
 
     @staticmethod
@@ -235,14 +275,17 @@ class Fulfillment:
         device = self._covered(link, device_id)
         if device is None:
             return _Outcome(status="ERROR", error_code="deviceNotFound")
-        source = f"partner:{link.client_id}"
+        # The partner acts for the linked home, on the devices the household linked, and nothing else.
+        grant = Grant(
+            principal=f"partner:{link.client_id}", door=Door.PARTNER, devices=frozenset(link.device_ids)
+        )
         try:
             for execution in executions:
                 commands = to_commands(
                     device, self._hub.state(device_id), execution.command, execution.params
                 )
                 for command in commands:
-                    await self._hub.dispatch(replace(command, source=source))
+                    await self._hub.dispatch(command, grant=grant)
         except TranslationError as exc:
             return _Outcome(status="ERROR", error_code=exc.code)
         except DeviceUnavailable:

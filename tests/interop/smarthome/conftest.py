@@ -232,14 +232,30 @@ def authorize_params(partner: Partner, pkce: Pkce, **extra: str) -> dict[str, st
     return params
 
 
+async def signed_in_page(
+    client: httpx.AsyncClient, door: Door, params: dict[str, str], headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """Open the consent link, sign in with the hub token as a person would, and get the consent page
+    (the client keeps the session cookie)."""
+    extra = headers or {}
+    page = await client.get(f"{door.url}/oauth/authorize", params=params, headers=extra)
+    assert page.status_code == 200, page.text
+    signin = read_form(page.text)
+    data = [*signin.fields, ("hub_token", door.hub_token)]
+    answer = await client.post(signin.action, content=urlencode(data), headers={**FORM, **extra})
+    assert answer.status_code == 303, answer.text
+    consent = await client.get(answer.headers["location"], headers=extra)
+    assert consent.status_code == 200, consent.text
+    return consent
+
+
 async def get_code(
     client: httpx.AsyncClient, door: Door, params: dict[str, str], devices: list[str] | None = None
 ) -> tuple[str, dict[str, list[str]]]:
-    """Open the consent page, approve with the hub token, and return the code from the redirect."""
-    page = await client.get(f"{door.url}/oauth/authorize", params=params)
-    assert page.status_code == 200, page.text
+    """Sign in on the consent page, approve, and return the code from the redirect."""
+    page = await signed_in_page(client, door, params)
     form = read_form(page.text)
-    data = [*form.fields, ("hub_token", door.hub_token), ("decision", "allow")]
+    data = [*form.fields, ("decision", "allow")]
     data += [("device", d) for d in (devices if devices is not None else form.devices)]
     answer = await client.post(form.action, content=urlencode(data), headers=FORM)
     assert answer.status_code == 302, answer.text

@@ -18,6 +18,7 @@ from tests.interop.smarthome.conftest import (
     intent,
     link_account,
     read_form,
+    signed_in_page,
 )
 
 
@@ -119,7 +120,7 @@ async def test_denied_consent_redirects_access_denied(door: Door) -> None:
     partner, _ = door.add_partner()
     params = authorize_params(partner, Pkce())
     async with httpx.AsyncClient() as client:
-        form = read_form((await client.get(f"{door.url}/oauth/authorize", params=params)).text)
+        form = read_form((await signed_in_page(client, door, params)).text)
         answer = await client.post(
             form.action, content=urlencode([*form.fields, ("decision", "deny")]), headers=FORM
         )
@@ -127,27 +128,64 @@ async def test_denied_consent_redirects_access_denied(door: Door) -> None:
     assert parse_qs(urlsplit(answer.headers["location"]).query)["error"] == ["access_denied"]
 
 
-async def test_consent_needs_the_hub_token(door: Door) -> None:
+async def test_consent_shows_the_home_only_after_signing_in(door: Door) -> None:
+    """Knowing a client id is not enough to see the home's name and devices, or to approve."""
+    partner, _ = door.add_partner()
+    params = authorize_params(partner, Pkce())
+    korean = {"Accept-Language": "ko"}
+    home_name = door.hub.home.name or door.hub.home.id
+    async with httpx.AsyncClient() as client:
+        page = await client.get(f"{door.url}/oauth/authorize", params=params, headers=korean)
+        assert page.status_code == 200 and partner.name in page.text
+        assert (
+            "거실 에어컨" not in page.text and home_name not in page.text and "연결할 기기" not in page.text
+        )
+        signin = read_form(page.text)
+        wrong = await client.post(
+            signin.action,
+            content=urlencode([*signin.fields, ("hub_token", "ot_wrong")]),
+            headers={**FORM, **korean},
+        )
+        assert wrong.status_code == 401 and "허브 토큰이 맞지 않습니다" in wrong.text
+        assert "거실 에어컨" not in wrong.text and "set-cookie" not in wrong.headers
+        # Approving straight away (no session, a wrong token) is refused too.
+        fields = [*signin.fields, ("hub_token", "ot_wrong"), ("decision", "allow"), ("device", "tv")]
+        answer = await client.post(
+            f"{door.url}/oauth/authorize", content=urlencode(fields), headers={**FORM, **korean}
+        )
+        assert answer.status_code == 401 and "거실 에어컨" not in answer.text
+        signed_in = await signed_in_page(client, door, params, korean)
+    assert "연결할 기기" in signed_in.text and "거실 에어컨" in signed_in.text and home_name in signed_in.text
+
+
+async def test_a_revoked_hub_token_ends_the_consent_session(door: Door) -> None:
     partner, _ = door.add_partner()
     params = authorize_params(partner, Pkce())
     async with httpx.AsyncClient() as client:
-        page = await client.get(
+        assert "거실 에어컨" in (await signed_in_page(client, door, params, {"Accept-Language": "ko"})).text
+        record = next(r for r in await door.hub.storage.tokens() if r.name == "test")
+        assert await door.hub.revoke_token(record.id)
+        again = await client.get(
             f"{door.url}/oauth/authorize", params=params, headers={"Accept-Language": "ko"}
         )
-        assert "연결할 기기" in page.text and "거실 에어컨" in page.text
-        form = read_form(page.text)
-        fields = [*form.fields, ("hub_token", "ot_wrong"), ("decision", "allow"), ("device", "tv")]
-        answer = await client.post(
-            form.action, content=urlencode(fields), headers={**FORM, "Accept-Language": "ko"}
-        )
-    assert answer.status_code == 401 and "허브 토큰이 맞지 않습니다" in answer.text
+    assert again.status_code == 200 and "거실 에어컨" not in again.text
+
+
+async def test_pages_cannot_be_framed(door: Door) -> None:
+    partner, _ = door.add_partner()
+    async with httpx.AsyncClient() as client:
+        consent = await signed_in_page(client, door, authorize_params(partner, Pkce()))
+        home_page = await client.get(f"{door.url}/")
+    for page in (consent, home_page):
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
 async def test_consent_page_speaks_english_when_asked(door: Door) -> None:
     partner, _ = door.add_partner(name="Acme Speaker")
     params = authorize_params(partner, Pkce(), ui_locales="en")
     async with httpx.AsyncClient() as client:
-        page = await client.get(f"{door.url}/oauth/authorize", params=params)
+        page = await signed_in_page(client, door, params)
     assert "Acme Speaker wants to see and control devices" in page.text and "living room AC" in page.text
 
 
