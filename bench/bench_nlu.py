@@ -175,6 +175,44 @@ def measure(
     return right, acted, wall, cpu
 
 
+LONG_LENGTHS = (100, 250, 500, 1000, 2000)
+# Clauses a person might chain, repeated to the length measured (spaced, and with no spaces).
+LONG_CLAUSES = "거실 불 켜고 안방 에어컨 이십사 도로 맞추고 세탁기 돌리고 티비 소리 좀 줄이고 "
+
+
+def long_input(understander: Understander, anchor: Answer | None) -> None:
+    """Understanding time per length, 100 → 2,000 characters, without the analysis cache: it grows
+    linearly (time per character stays flat). The anchor is the same system's time for one
+    ordinary sentence in the same run, and hassil on the same text when it is installed."""
+    short = "거실 불 켜 줘"
+    understander.understand(short)
+    start = time.perf_counter()
+    for _ in range(20):
+        understander.understand(short)
+    base_ms = (time.perf_counter() - start) / 20 * 1000
+    print(f"long input (no cache); anchor: one short sentence {base_ms:.2f} ms")
+    for spaced in (True, False):
+        for length in LONG_LENGTHS:
+            text = (LONG_CLAUSES * (length // len(LONG_CLAUSES) + 1))[:length]
+            text = text if spaced else text.replace(" ", "")
+            start = time.perf_counter()
+            result = understander.understand(text)
+            ms = (time.perf_counter() - start) * 1000
+            line = (
+                f"  {'spaced' if spaced else 'no spaces':9} {length:5} chars  {ms:8.1f} ms  "
+                f"{1000 * ms / length:6.1f} µs/char  → {result.kind}"
+            )
+            if anchor is not None and length <= 500:
+                start = time.perf_counter()
+                anchor(text, None)
+                line += f"   hassil {(time.perf_counter() - start) * 1000:8.1f} ms"
+            print(line)
+    refused = "불 켜 " * 700
+    start = time.perf_counter()
+    result = understander.understand(refused)
+    print(f"  {len(refused)} chars refused as too long in {(time.perf_counter() - start) * 1e6:.0f} µs")
+
+
 def main() -> None:
     if not (EVAL / "nlu_dev_ko.jsonl").is_file():
         sys.exit("shared/eval/nlu_dev_ko.jsonl is not beside the repository")
@@ -204,6 +242,7 @@ def main() -> None:
         )
         print(f"{'':30} wall {summary_ms(wall)}")
         print(f"{'':30} cpu  {summary_ms(cpu)}")
+    long_input(Understander(home, cache_size=0), anchor)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ class _Pending:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Topic:
-    """The devices a question was just answered about ("세탁기 돌아가?" → "그럼 꺼 줘")."""
+    """The devices a question was just answered about ("건조기 아직 돌아?" → "그럼 꺼 줘")."""
 
     devices: tuple[str, ...]
     at: float

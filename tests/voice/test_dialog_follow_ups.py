@@ -4,11 +4,10 @@ virtual appliances and a SQLite file."""
 
 from __future__ import annotations
 
-from tests.voice.test_dialog import conversation, eval_home, hub, understander  # noqa: F401
-
 from oneteam.hub import Hub
 from oneteam.voice.dialog import Conversation
 from oneteam.voice.nlu.understand import MAX_TEXT_CHARS
+from tests.voice.test_dialog import conversation, eval_home, hub, understander  # noqa: F401
 
 
 async def test_bookings_are_listed_and_the_latest_is_cancelled(

@@ -151,7 +151,9 @@ def _goal(mention: Mention, tail: list[Token], tokens: tuple[Token, ...], lexico
     return Mention((*kept, Sense(Kind.ACTION, goals[lemma])), mention.start, mention.end)
 
 
-def read_forms(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> Forms:
+def read_forms(  # noqa: PLR0912 - one branch per verb form
+    tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon
+) -> Forms:
     """Mentions with progressive/resultative/perfective forms read as states, and complaints marked."""
     grammar = lexicon.grammar
     question = _has_question_force(tokens, lexicon)
@@ -210,8 +212,15 @@ def read_forms(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexi
             )
             current = _as_state(current, attribute) if attribute else _without_action(current)
             asks = True
-        elif (has_past or later_past) and (question or embedded):
-            # 껐니?, 다 끝났니?, (불) 끄고 나왔니?: the result is asked, not the act
+        elif (has_past or later_past) and (
+            question
+            or embedded
+            or (
+                has_past and tail[-1].tag == "EF" and current.has(Kind.STATE) and not current.has(Kind.ACTION)
+            )
+        ):
+            # 껐니?, 다 끝났니?, (불) 끄고 나왔니?; and a state verb in the past (다 끝났어) said to
+            # the home is a check, whatever the intonation
             attribute = _state_of(current, tokens, dict(grammar.perfective_states), None)
             if attribute is not None:
                 current, asks = _as_state(current, attribute), True

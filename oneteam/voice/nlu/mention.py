@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from oneteam.voice.nlu.lexicon import Kind, Sense
 
@@ -16,6 +16,11 @@ class Mention:
     """First token index."""
     end: int
     """One past the last token index."""
+    kinds: frozenset[Kind] = field(init=False, repr=False, compare=False)
+    """The kinds of the senses, kept for `has` (called for every mention many times)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", frozenset(s.kind for s in self.senses))
 
     def first(self, kind: Kind) -> Sense | None:
         """The first sense of this kind, if any."""
@@ -23,4 +28,4 @@ class Mention:
 
     def has(self, kind: Kind) -> bool:
         """Whether the phrase can mean something of this kind."""
-        return any(s.kind is kind for s in self.senses)
+        return kind in self.kinds

@@ -100,7 +100,9 @@ def _digit_names(
     return out
 
 
-def _phrases(tokens: tuple[Token, ...], text: str, lexicon: Lexicon, consumed: list[bool]) -> list[Mention]:
+def _phrases(  # noqa: PLR0912 - one branch per way a phrase is found
+    tokens: tuple[Token, ...], text: str, lexicon: Lexicon, consumed: list[bool]
+) -> list[Mention]:
     """The longest known phrase at each place, then verb base forms."""
     out: list[Mention] = []
     i, n = 0, len(tokens)

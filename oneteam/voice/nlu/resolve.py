@@ -73,7 +73,7 @@ class Resolver:
         call._context, call._focus = context_room, focus
         return call._resolve(parsed, context_room)
 
-    def _resolve(self, parsed: Parsed, context_room: str | None) -> Result:
+    def _resolve(self, parsed: Parsed, context_room: str | None) -> Result:  # noqa: PLR0911 - the order of precedence
         if parsed.has(Kind.OFFTOPIC) or parsed.has(Kind.ABSENT) or parsed.is_negated:
             return NoneResult()
         if parsed.has(Kind.BOOKING) and parsed.delay_s is None and parsed.at is None:
@@ -172,7 +172,7 @@ class Resolver:
     def _focus_ok(self, device: Device) -> bool:
         return not self._focus or device.id in self._focus
 
-    def _groups(self, clause: Clause) -> list[_Group]:
+    def _groups(self, clause: Clause) -> list[_Group]:  # noqa: PLR0912, PLR0915 - one pass over the mentions
         """Targets in the order said; rooms said before a type or device belong to it; what
         was said right before an exclusion word is left out of the rest."""
         groups: list[_Group] = []

@@ -420,4 +420,4 @@ def test_unknown_context_room_is_ignored(understand: Understand) -> None:
 
 def test_empty_and_overlong_text_is_none(understand: Understand) -> None:
     assert understand("   ") == NONE
-    assert understand("불 켜 " * 200, "kitchen") == NONE
+    assert understand("불 켜 " * 700, "kitchen") == NONE
