@@ -60,7 +60,7 @@ async def test_an_unexpected_commit_error_fails_the_waiting_command_and_the_writ
         storage.broken = True
         with pytest.raises(StorageFailed) as failed:
             async with asyncio.timeout(5):  # before the fix this waited forever
-                await hub.dispatch(Command(device_id="ac_bedroom", name="set_temperature", value=26))
+                await hub.dispatch(Command(device_id="ac_bedroom", name="turn_on"))
         assert "RuntimeError: disk controller reset" in str(failed.value)
         assert "disk controller reset" in render(failed.value.key, "en", **failed.value.params)
         assert "storage write failed unexpectedly" in caplog.text
