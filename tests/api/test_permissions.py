@@ -7,6 +7,8 @@ served by uvicorn on a free port; clients are real HTTP, WebSocket and MCP clien
 from __future__ import annotations
 
 import asyncio
+import random
+import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,13 +23,16 @@ from mcp.client.streamable_http import streamable_http_client
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from oneteam.api import maintenance as maintenance_api
 from oneteam.api.app import create_app
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.hub.storage import EventQuery
 from oneteam.hub.tokens import hash_token
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.interop.mcp import LocalHome, RemoteHome, build_server, http_app
-from oneteam.model import EventKind
+from oneteam.model import DeviceType, EventKind
+from oneteam.services.maintenance import MaintenanceService, ModelStore
+from oneteam.sim import DegradingAppliance
 from oneteam.voice.dialog import Conversation
 from tests.conftest import free_port
 from tests.interop.smarthome.conftest import DEMO_HOME, Serve
@@ -77,6 +82,7 @@ async def test_mcp_say_outside_the_allow_list_is_refused_before_dispatch(running
     before = hub.state("washer").get("run_state")
     async with Client(build_server(LocalHome(hub, language="ko"), allowed_commands={"turn_on"})) as client:
         reply = _data(await client.call_tool("say", {"text": "세탁기 시작해줘", "language": "ko"}))
+        assert reply["kind"] == "command", reply  # understood as starting the washer, then refused
         assert reply["done"][0]["error"] == "error.forbidden"
         assert "권한" in reply["text"]
         assert hub.state("washer").get("run_state") == before != "running"
@@ -231,3 +237,42 @@ async def test_a_token_revoked_by_another_process_fails_on_the_next_call(running
     finally:
         await cli.close()
         await home.aclose()
+
+
+# -- model names, never paths ----------------------------------------------------------------------
+
+
+async def test_predict_takes_model_names_only(running: Running, tmp_path: Path) -> None:
+    """A real saved model copied outside the models folder cannot be reached by any path spelling."""
+    store = ModelStore(tmp_path / "data" / "models")
+    service = MaintenanceService(store)
+    await asyncio.to_thread(service.ensure_appliance_models)
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(store.root / "appliance-washer", outside / "appliance-washer")
+    app = create_app(running.hub, extra_routers=[maintenance_api.router])
+    app.state.maintenance = service
+    washer = DegradingAppliance(DeviceType.WASHER, rng=random.Random(9), life_days=300.0)
+    rows = [{**washer.advance().values, "device": "w1"} for _ in range(5)]
+    async with Serve(app) as api, httpx.AsyncClient(base_url=api.url, headers=running.headers) as http:
+        for model in (
+            str(outside / "appliance-washer"),
+            "/etc/passwd",
+            "../../elsewhere/appliance-washer",
+            "..",
+            "appliance-washer/../appliance-washer",
+            "models\\appliance-washer",
+        ):
+            answer = await http.post(
+                "/api/maintenance/predict",
+                json={"model": model, "rows": rows},
+                headers={"Accept-Language": "en"},
+            )
+            assert answer.status_code == 422, (model, answer.text)
+            error = answer.json()["error"]
+            if len(model) > 64:  # longer than any name: refused by the request's own limit
+                assert error["key"] == "error.malformed_request" and "model" in error["message"]
+            else:
+                assert error["key"] == "maintenance.error.bad_model_name"
+                assert "never a path" in error["message"]
+        named = await http.post("/api/maintenance/predict", json={"model": "appliance-washer", "rows": rows})
+    assert named.status_code == 200 and named.json()["model"] == "appliance-washer"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Mapping, Sequence
@@ -22,12 +23,25 @@ import lightgbm as lgb
 import numpy as np
 
 from oneteam import __version__
-from oneteam.services.maintenance.errors import ModelMismatch, ModelNotFound
+from oneteam.services.maintenance.errors import MaintenanceInputError, ModelMismatch, ModelNotFound
 
 _LOGGER = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 """Bumped when the card or the features change so that old models are refused, not misread."""
+
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+"""A model is named, never located: letters, digits, `-` and `_`, so no path (`/`, `\\`, `..`,
+an absolute path) can reach a file outside the models folder."""
+
+
+def check_model_name(name: str) -> str:
+    """`name` if it is a model name, else MaintenanceInputError (HTTP 422) saying what is allowed."""
+    if not re.fullmatch(MODEL_NAME_PATTERN, name):
+        raise MaintenanceInputError(
+            "maintenance.error.bad_model_name", f"{name[:80]!r} is not a model name", model=name[:80]
+        )
+    return name
 
 
 def models_dir(data_dir: Path | None = None) -> Path:
@@ -136,7 +150,7 @@ class ModelStore:
 
     def card(self, name: str) -> ModelCard:
         """One model's card."""
-        path = self.root / name / "card.json"
+        path = self.root / check_model_name(name) / "card.json"
         if not path.is_file():
             raise ModelNotFound(name, self.names())
         try:
@@ -180,6 +194,7 @@ class ModelStore:
 
     def save(self, card: ModelCard, boosters: Sequence[lgb.Booster]) -> ModelCard:
         """Save a model under `card.name`, numbering its version after any earlier one."""
+        check_model_name(card.name)
         previous = 0
         try:
             previous = self.card(card.name).version
