@@ -195,9 +195,6 @@ def test_the_grid_covers_every_device_of_the_home(nlu_home: Home) -> None:
     assert _object("거실 불") == "거실 불을"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 16: 8 of 20618 acted at 04:21 ('에어컨 냉방 중이야' sets cool mode)"
-)
 def test_no_question_of_the_grid_makes_the_home_act(nlu_home: Home, understander: Understander) -> None:
     grid = question_grid(nlu_home)
     acted = []
