@@ -147,3 +147,49 @@ async def test_turn_it_off_with_no_question_before_acts_on_nothing(
     reply = await conversation.converse("그럼 꺼 줘", session="two")  # another speaker asked
     assert reply.kind not in ("command", "schedule")
     assert hub.state("light_small").get("power") is True
+
+
+async def test_cancelling_a_named_device_booking_keeps_the_others(
+    hub: Hub, conversation: Conversation
+) -> None:
+    await _book(conversation, "세 시간 뒤에 세탁기 돌려 줘")
+    await _book(conversation, "40분 뒤에 티비 꺼 줘")
+    reply = await conversation.converse("세탁기 예약 취소해 줘", session="s")
+    assert reply.kind not in ("schedule", "none"), reply
+    assert _booked(hub) == [("tv", "turn_off")]
+    assert reply.changed_devices == []
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 16: '둘 다' after a four-way question turns off all four lights (04:35)"
+)
+async def test_both_when_more_than_two_were_offered_does_not_act(
+    hub: Hub, conversation: Conversation
+) -> None:
+    for light in ("light_living", "light_bedroom", "light_kitchen", "light_small"):
+        await hub.dispatch(Action(device=light, command="turn_on").to_command())
+    first = await conversation.converse("불 꺼 줘", session="s")
+    assert first.kind == "clarify"
+    assert len(first.result["candidates"]) > 2
+    reply = await conversation.converse("둘 다", session="s")  # which two? not something to guess
+    assert reply.kind not in ("command", "schedule")
+    assert all(hub.state(light).get("power") is True for light in ("light_living", "light_small"))
+
+
+async def test_pause_it_after_asking_how_long_is_left(hub: Hub, conversation: Conversation) -> None:
+    await hub.dispatch(Action(device="dryer", command="start").to_command())
+    asked = await conversation.converse("건조기 얼마나 남았어?", session="s")
+    assert asked.kind == "query"
+    reply = await conversation.converse("그럼 잠깐 멈춰 줘", session="s")
+    assert reply.kind == "command"
+    assert reply.result["actions"] == [{"device": "dryer", "command": "pause"}]
+
+
+async def test_turn_it_on_after_asking_whether_it_was_left_off(hub: Hub, conversation: Conversation) -> None:
+    asked = await conversation.converse("내가 거실 티비 끄고 나왔나?", session="s")
+    assert asked.kind == "query"
+    assert hub.state("tv").get("power") is not True
+    reply = await conversation.converse("그럼 다시 켜 줘", session="s")
+    assert reply.kind == "command"
+    assert reply.result["actions"] == [{"device": "tv", "command": "turn_on"}]
+    assert hub.state("tv").get("power") is True
