@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oneteam.hub.sqlite_store import private_database
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS automation_routines (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, enabled INTEGER NOT NULL,
@@ -88,7 +90,7 @@ class AutomationStore:
         self._connection: sqlite3.Connection | None = None
 
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)  # owner-only, like the hub's own opening of this file
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")

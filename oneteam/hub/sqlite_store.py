@@ -8,7 +8,9 @@ power loss, which needs synchronous=FULL: set `durable=True`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -47,6 +49,18 @@ CREATE TABLE IF NOT EXISTS tokens (
 """
 
 
+def private_database(path: Path) -> None:
+    """Make a SQLite file readable by its owner only: created 0600 before SQLite opens it (its
+    -wal and -shm then get the same mode), and an older file and its companions set to 0600. The
+    file holds token hashes, history and partner data; no other local user needs to read it."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(name).chmod(0o600)
+
+
 class SqliteStorage:
     """The hub's storage in one SQLite file."""
 
@@ -61,7 +75,7 @@ class SqliteStorage:
         """Create the file and schema, and start the group-commit writer (a second call does nothing)."""
         if self._writes.is_running:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(private_database, self.path)
         self._connection = await asyncio.to_thread(self._connect)
         self._writes.start()
 

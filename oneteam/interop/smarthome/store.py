@@ -2,7 +2,8 @@
 
 Only SHA-256 hashes of client secrets, codes and tokens are kept: all of them are 32 random bytes,
 so a fast unsalted hash leaves nothing to brute-force (as for the hub's own tokens). The one
-plain secret is each partner's report-state signing key, which we must hold to sign with.
+secret we must hold to use, each partner's report-state signing key, is kept sealed with the key in
+`partners.key` beside the database (sealed.py); rows from before sealing are sealed on open.
 Calls are blocking and short; async callers run them with `asyncio.to_thread`.
 """
 
@@ -17,6 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from oneteam.hub.sqlite_store import private_database
+from oneteam.interop.smarthome.sealed import KEY_FILE_NAME, Sealer, is_sealed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS partner_clients (
@@ -120,15 +124,34 @@ class PartnerStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._sealer = Sealer(self.path.with_name(KEY_FILE_NAME))
+        self._seal_plain_keys()
         self.version = 0
         """Bumped by every change to partners or links made through this object (caches compare it)."""
+
+    def _seal_plain_keys(self) -> None:
+        """Seal signing keys stored in plain text by an older oneteam, and scrub the old bytes."""
+        plain = [
+            (row["client_id"], row["report_key"])
+            for row in self._db.execute("SELECT client_id, report_key FROM partner_clients")
+            if not is_sealed(row["report_key"])
+        ]
+        if not plain:
+            return
+        self._db.execute("PRAGMA secure_delete=ON")  # overwrite the old values, do not just unlink them
+        for client_id, key in plain:
+            self._db.execute(
+                "UPDATE partner_clients SET report_key = ? WHERE client_id = ?",
+                (self._sealer.seal(key, client_id), client_id),
+            )
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         """Close the connection."""
@@ -179,7 +202,7 @@ class PartnerStore:
             " ".join(scopes),
             rate_per_minute,
             report_url,
-            partner.report_key,
+            self._sealer.seal(partner.report_key, client_id),
             time.time(),
         )
         return partner, secret
@@ -187,11 +210,16 @@ class PartnerStore:
     def partner(self, client_id: str) -> Partner | None:
         """One partner, or None."""
         rows = self._all("SELECT * FROM partner_clients WHERE client_id = ?", client_id)
-        return _partner(rows[0]) if rows else None
+        return self._partner(rows[0]) if rows else None
 
     def partners(self) -> list[Partner]:
         """Every partner, oldest first."""
-        return [_partner(r) for r in self._all("SELECT * FROM partner_clients ORDER BY created_at")]
+        return [self._partner(r) for r in self._all("SELECT * FROM partner_clients ORDER BY created_at")]
+
+    def _partner(self, row: sqlite3.Row) -> Partner:
+        stored = str(row["report_key"])
+        key = self._sealer.open(stored, row["client_id"]) if is_sealed(stored) else stored
+        return _partner(row, key)
 
     def remove_partner(self, client_id: str) -> int | None:
         """Delete a partner and revoke its links; the number of links revoked, or None if unknown."""
@@ -373,7 +401,7 @@ class PartnerStore:
         )
 
 
-def _partner(row: sqlite3.Row) -> Partner:
+def _partner(row: sqlite3.Row, report_key: str) -> Partner:
     return Partner(
         client_id=row["client_id"],
         name=row["name"],
@@ -382,7 +410,7 @@ def _partner(row: sqlite3.Row) -> Partner:
         scopes=tuple(row["scopes"].split()),
         rate_per_minute=row["rate_per_minute"],
         report_url=row["report_url"],
-        report_key=row["report_key"],
+        report_key=report_key,
     )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oneteam.hub.sqlite_store import private_database
 from oneteam.services.epidemic.errors import AlertNotFound, ConsentNotFound
 
 _LOGGER = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class EpidemicStore:
     """The epidemic tables in one SQLite file (usually the hub's `<data_dir>/oneteam.sqlite3`)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)  # owner-only, like the hub's own opening of this file
         # One connection guarded by a lock: API handlers reach it from worker threads.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
