@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 
 from oneteam.hub import HomeFileError, load_home
 from oneteam.i18n import language_from_environment, render
@@ -84,6 +83,8 @@ def understand(
         result = understander.understand(text, room)
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
         return
+    from rich.progress import Progress  # only the set form draws a progress bar
+
     rows = _read_set(jsonl)
     understander.warm_up()
     answers = []

@@ -10,6 +10,7 @@ opposite. Which words play these parts comes from the grammar YAML.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense
@@ -100,7 +101,8 @@ def _embedded_question(tokens: tuple[Token, ...], mentions: list[Mention], lexic
     return False
 
 
-def _has_question_force(tokens: tuple[Token, ...], lexicon: Lexicon) -> bool:
+def has_question_force(tokens: tuple[Token, ...], lexicon: Lexicon) -> bool:
+    """A question by its final ending or mark (fillers left out by the caller)."""
     grammar = lexicon.grammar
     words = [t for t in tokens if t.tag != "SF"]
     return (
@@ -138,6 +140,41 @@ def _complaint(
     return Mention(senses, mention.start, mention.end)
 
 
+def _ongoing(tail: list[Token], lexicon: Lexicon) -> bool:
+    """-고 있-: a connective 고 then the auxiliary 있."""
+    grammar = lexicon.grammar
+    return any(
+        first.tag == "EC"
+        and first.lemma in grammar.clause_endings
+        and second.tag == "VX"
+        and second.lemma in grammar.progressive_auxiliaries
+        for first, second in itertools.pairwise(tail)
+    )
+
+
+def _is_fact(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
+    """켜져 있는 거야?, 끈 거 맞지?: a modifier on "the fact" that ends the sentence is the
+    sentence's own predicate, not a description of something else."""
+    if index >= len(tokens) or tokens[index].lemma not in lexicon.grammar.fact_nouns:
+        return False
+    rest = [t for t in tokens[index + 1 :] if t.tag not in ("SF", "VCP")]
+    return len(rest) <= 2 and all(t.is_ending or t.is_verb for t in rest)
+
+
+def _lone_progressive(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> Mention | None:
+    """로봇청소기 일하는 중?: an act the lexicon does not know, said as ongoing, still asks
+    whether the device is running."""
+    if not any(m.has(Kind.DEVICE) or m.has(Kind.TYPE) for m in mentions):
+        return None
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+    for index, token in enumerate(tokens):
+        if index == 0 or index in covered or token.lemma not in lexicon.grammar.progressive_nouns:
+            continue
+        if token.tag == "NNB" and tokens[index - 1].tag in ("ETM", "NNG", "XSV"):
+            return Mention((Sense(Kind.STATE, "run_state"),), index, index + 1)
+    return None
+
+
 def _goal(mention: Mention, tail: list[Token], tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention | None:
     """켜지게, 꺼지게, 돌아가게 (+ 예약해/해 줘): a state verb with the goal ending 게 asks for
     the act that brings that state about."""
@@ -145,18 +182,18 @@ def _goal(mention: Mention, tail: list[Token], tokens: tuple[Token, ...], lexico
     lemma = tokens[mention.start].lemma
     if lemma not in goals or not mention.has(Kind.STATE):
         return None
-    if not any(t.tag == "EC" and t.lemma == "게" for t in tail):
+    if not any(t.tag in ("EC", "EF") and t.lemma == "게" for t in tail):
         return None
     kept = tuple(s for s in mention.senses if s.kind is not Kind.STATE)
     return Mention((*kept, Sense(Kind.ACTION, goals[lemma])), mention.start, mention.end)
 
 
-def read_forms(  # noqa: PLR0912 - one branch per verb form
-    tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon
+def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
+    tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon, *, question: bool
 ) -> Forms:
-    """Mentions with progressive/resultative/perfective forms read as states, and complaints marked."""
+    """Mentions with progressive/resultative/perfective forms read as states, and complaints
+    marked; `question`: the utterance has question force (by its ending, "?" or intonation word)."""
     grammar = lexicon.grammar
-    question = _has_question_force(tokens, lexicon)
     embedded = _embedded_question(tokens, mentions, lexicon)
     asks = embedded
     out: list[Mention] = []
@@ -191,12 +228,18 @@ def read_forms(  # noqa: PLR0912 - one branch per verb form
             bool(tail) and tail[-1].tag == "ETM" and tail[-1].lemma in grammar.past_modifiers and question
         )
         later_past = past_after[current.end]
-        modifies = bool(tail) and tail[-1].tag == "ETM"
+        modifies = (
+            bool(tail) and tail[-1].tag == "ETM" and not _is_fact(tokens, current.end + len(tail), lexicon)
+        )
         goal = _goal(current, tail, tokens, lexicon)
         if goal is not None:
             out.append(goal)  # 꺼지게 예약해: the state wanted, so the act that brings it
             continue
         if _progressive(current, tokens, lexicon):
+            attribute = _state_of(current, tokens, dict(grammar.progressive_states), "run_state")
+            current, asks = _as_state(current, attribute or "run_state"), True
+        elif _ongoing(tail, lexicon):
+            # 청소하고 있어요?, 돌리고 있어?: -고 있- is an ongoing act, asked about
             attribute = _state_of(current, tokens, dict(grammar.progressive_states), "run_state")
             current, asks = _as_state(current, attribute or "run_state"), True
         elif modifies and not has_past and auxiliaries & grammar.resultative_auxiliaries:
@@ -212,7 +255,7 @@ def read_forms(  # noqa: PLR0912 - one branch per verb form
             )
             current = _as_state(current, attribute) if attribute else _without_action(current)
             asks = True
-        elif (has_past or later_past) and (
+        elif (has_past or (later_past and current.has(Kind.ACTION))) and (
             question
             or embedded
             or (
@@ -228,4 +271,9 @@ def read_forms(  # noqa: PLR0912 - one branch per verb form
                 current = _without_action(current)  # 돌렸어?: a past act, nothing to do
         if current is not None:
             out.append(current)
-    return Forms(out, asks)
+    if not asks:
+        lone = _lone_progressive(tokens, out, lexicon)
+        if lone is not None:
+            out.append(lone)
+            asks = True
+    return Forms(sorted(out, key=lambda m: m.start), asks)

@@ -1,14 +1,15 @@
 """One-jamo slips in known words ("불륨" for 볼륨): edit distance over jamo, limited to the home's words.
 
-Only words of two or more syllables are corrected, only into a word of the same length, and only
-when exactly one known word is one jamo away: an unrelated word is never pulled into the home's
-vocabulary. Lookup is a deletion index (every word with one jamo left out), so a slip costs a few
-dictionary lookups, not a scan of the vocabulary.
+Only words of two or more syllables are corrected, only into a word of the same length that
+starts with the same consonant, and only when exactly one known word is one jamo away: an
+unrelated word is never pulled into the home's vocabulary. Lookup is a deletion index (every
+word with one jamo left out), so a slip costs a few dictionary lookups, not a scan of the
+vocabulary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 _BASE, _LAST = 0xAC00, 0xD7A3
 _MEDIALS, _FINALS = 21, 28
@@ -46,6 +47,11 @@ def _within_one(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+def candidate_code_ok(code: str, candidate: str) -> bool:
+    """One jamo apart, and the same first consonant."""
+    return code[:1] == candidate[:1] and _within_one(code, candidate)
+
+
 def _is_hangul(word: str) -> bool:
     return all(_BASE <= ord(ch) <= _LAST for ch in word)
 
@@ -74,6 +80,30 @@ class FuzzyIndex:
         found: set[str] = set()
         for variant in (code, *_deletions(code)):
             for candidate in self._deleted.get(variant, ()):
-                if len(candidate) == len(word) and _within_one(code, jamo(candidate)):
+                # A slip keeps the word's first sound: 주면 is not a slip of 수면.
+                if len(candidate) == len(word) and candidate_code_ok(code, jamo(candidate)):
                     found.add(candidate)
         return found.pop() if len(found) == 1 else None
+
+
+def correct_words(text: str, known: Mapping[str, object], index: FuzzyIndex, particles: Sequence[str]) -> str:
+    """`text` with each unknown word (a particle after it kept) replaced by the one known word one
+    jamo away ("거실 조멍 꺼" → "거실 조명 꺼"). Words are corrected before morphology because a
+    misspelt word falls apart there (조멍 → 조/MM + 멍/NNG)."""
+    words = text.split(" ")
+    changed = False
+    for position, word in enumerate(words):
+        if len(word) < 2 or word in known:
+            continue
+        for particle in (*particles, ""):
+            if particle and not word.endswith(particle):
+                continue
+            stem = word[: len(word) - len(particle)] if particle else word
+            if len(stem) < 2 or stem in known:
+                break  # a known word with its particle: nothing to correct
+            corrected = index.correct(stem)
+            if corrected is not None:
+                words[position] = corrected + particle
+                changed = True
+                break
+    return " ".join(words) if changed else text

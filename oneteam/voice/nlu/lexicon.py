@@ -77,6 +77,8 @@ class Kind(StrEnum):
     """For a moment (잠시): a stop becomes a pause."""
     INTENSIFIER = "intensifier"
     LESSENING = "lessening"
+    FILLER = "filler"
+    """A hesitation (그 뭐냐, 있잖아): carries no meaning, and its question form asks nothing."""
     COMPLAINT = "complaint"
     """A state described ("너무 밝아"): value is the aspect, extra the direction wanted (the opposite)."""
 
@@ -130,6 +132,12 @@ class Grammar:
     """Modifier endings of the past (끈 거 맞지?)."""
     goal_states: Mapping[str, str] = field(default_factory=dict)
     """State verb → the action bringing it about, said with 게 (꺼지게 → off)."""
+    particles: tuple[str, ...] = ()
+    """Particles that may follow a word, longest first (for correcting the word before them)."""
+    fact_nouns: frozenset[str] = frozenset()
+    """Bound nouns of "the fact" (켜져 있는 거야?)."""
+    progressive_auxiliaries: frozenset[str] = frozenset()
+    """Auxiliaries after 고 of an ongoing act (청소하고 있어?)."""
     conditional_endings: frozenset[str] = frozenset()
     """"꺼 주면 안 될까?": a negation after a conditional is a polite request."""
     units: Mapping[str, str]
@@ -264,6 +272,7 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         Kind.BRIEF: "brief_words",
         Kind.INTENSIFIER: "intensifiers",
         Kind.LESSENING: "lessening",
+        Kind.FILLER: "fillers",
     }
     for kind, section in simple.items():
         builder.word(grammar.get(section) or (), Sense(kind, kind.value))
@@ -292,6 +301,9 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         embedded_question_endings=words("embedded_question_endings"),
         conditional_endings=words("conditional_endings"),
         past_markers=words("past_markers"),
+        fact_nouns=words("fact_nouns"),
+        particles=tuple(sorted((str(p) for p in grammar.get("particles") or ()), key=len, reverse=True)),
+        progressive_auxiliaries=words("progressive_auxiliaries"),
         past_modifiers=words("past_modifiers"),
         units=units,
     )

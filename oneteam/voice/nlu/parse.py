@@ -12,7 +12,7 @@ import itertools
 import logging
 from dataclasses import dataclass
 
-from oneteam.voice.nlu.forms import read_forms
+from oneteam.voice.nlu.forms import has_question_force, read_forms
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense, key
 from oneteam.voice.nlu.mention import Mention
 from oneteam.voice.nlu.quantities import Quantity, read_quantities, unit_after
@@ -359,8 +359,10 @@ def _unknown_verb(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: L
     for index, token in enumerate(tokens):
         if token.tag != "VV" or index in covered:
             continue
-        if token.lemma in grammar.light_verbs or token.lemma in grammar.request_auxiliaries:
+        if token.lemma in grammar.light_verbs:
             continue
+        if token.lemma in grammar.request_auxiliaries and index > 0 and tokens[index - 1].tag == "EC":
+            continue  # 켜 줘 (an auxiliary Kiwi tagged as a verb); 이불 줘 is "give", not ours
         if token.lemma in lexicon.lemmas or token.lemma in grammar.know_verbs:
             continue
         return True
@@ -374,12 +376,16 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
     quantities = read_quantities(tokens, lexicon, consumed)
     mentions = sorted([*digit_names, *_phrases(tokens, text, lexicon, consumed)], key=lambda m: m.start)
     mentions = [_activity_done(m, tokens, lexicon) for m in mentions]
-    forms = read_forms(tokens, mentions, lexicon)
+    # A filler (그 뭐냐) is no part of the request: its question form asks nothing.
+    fillers = {i for m in mentions if m.has(Kind.FILLER) for i in range(m.start, m.end)}
+    said = tuple(t for i, t in enumerate(tokens) if i not in fillers) if fillers else tokens
+    mentions = [m for m in mentions if not m.has(Kind.FILLER)]
+    forms = read_forms(tokens, mentions, lexicon, question=has_question_force(said, lexicon))
     mentions = forms.mentions
     mentions = [kept for m in mentions if (kept := _modifier_verb(m, tokens, lexicon)) is not None]
     mentions = _unit_aspects(mentions, tokens, lexicon)
     delay_s, at, values = _time(quantities, mentions)
-    is_question, is_request, is_tell = _mood(tokens, mentions, lexicon)
+    is_question, is_request, is_tell = _mood(said, mentions, lexicon)
     grammar = lexicon.grammar
     mentions, is_negated = _negation(tokens, mentions, lexicon)
     is_statement = any(t.tag == "EP" and t.lemma in grammar.statement_markers for t in tokens)

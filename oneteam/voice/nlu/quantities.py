@@ -42,6 +42,8 @@ def _has_sense(tokens: tuple[Token, ...], index: int, lexicon: Lexicon, kind: Ki
 def _read_number(tokens: tuple[Token, ...], i: int, lexicon: Lexicon) -> tuple[float | None, int, bool]:
     """(value, end, needs_unit) of the numeral starting at token i, or (None, i, False)."""
     token, reader = tokens[i], lexicon.numerals
+    if i > 0 and tokens[i - 1].tag == "XPN" and tokens[i - 1].end == token.start:
+        return None, i, False  # 제일 (most), 제이 (the second): a prefix makes it a word, not a number
     if token.tag in _KOREAN_NUMERAL_TAGS:
         # Kiwi splits 스물네 into 스물/NR + 네/MM and 이십사 into three NR: read the run whole.
         end = i + 1

@@ -164,10 +164,17 @@ class Resolver:
             device = mention.first(Kind.DEVICE)
             room = mention.first(Kind.ROOM)
             if device is not None and device.value in self._home.devices:
-                rooms.append(self._home.devices[device.value].room)
+                if mention.has(Kind.ROOM) or self._names_room(self._home.devices[device.value]):
+                    rooms.append(self._home.devices[device.value].room)
             elif room is not None:
                 rooms.append(room.value)
         return tuple(dict.fromkeys(rooms))
+
+    def _names_room(self, device: Device) -> bool:
+        """Whether the device is known by its room ("거실 에어컨"): then naming it names the room.
+        A device known by itself ("티비") says nothing about where another one is meant."""
+        room = self._home.rooms.get(device.room or "")
+        return room is not None and all(any(r in name for r in room.names) for name in device.names)
 
     def _focus_ok(self, device: Device) -> bool:
         return not self._focus or device.id in self._focus
@@ -286,14 +293,17 @@ class Resolver:
             able = [d for d in self._home.devices.values() if actions_for(d, intent)]
             return self._pick(able, False, rooms)
         out: list[Device] = []
+        said: list[str | None] = []
         for group in groups:
             # A room said for an earlier target is the first guess for a later one
-            # ("안방 불하고 에어컨" is the bedroom's air conditioner).
-            said = tuple(dict.fromkeys(d.room for d in out))
-            chosen = self._group_devices(group, intent, is_all, (*said, *rooms))
+            # ("안방 불하고 에어컨" is the bedroom's air conditioner); a device known by itself
+            # ("티비랑 에어컨") says no room.
+            chosen = self._group_devices(group, intent, is_all, (*dict.fromkeys(said), *rooms))
             if isinstance(chosen, ClarifyResult):
                 return chosen
             out.extend(d for d in chosen if d not in out)
+            said.extend(group.rooms)
+            said.extend(d.room for d in chosen if group.devices and self._names_room(d))
         return out
 
     def _group_devices(
@@ -415,4 +425,8 @@ class Resolver:
             return states[0].value
         if {s.value for s in parsed.senses(Kind.ACTION)} & {"on", "off"}:
             return "power"
+        if parsed.has(Kind.MODE):
+            return "mode"  # 냉방이야 제습이야?
+        if parsed.has(Kind.FAN):
+            return "fan_speed"
         return None

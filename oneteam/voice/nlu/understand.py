@@ -6,6 +6,7 @@ import logging
 import unicodedata
 
 from oneteam.model import Home
+from oneteam.voice.nlu.fuzzy import correct_words
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, build_lexicon
 from oneteam.voice.nlu.parse import Parsed, parse
 from oneteam.voice.nlu.resolve import Resolver
@@ -37,8 +38,11 @@ class Understander:
         """The parse of `text` (for tests and debugging)."""
         text = unicodedata.normalize("NFC", text).strip()
         language = language_of(text)
+        lexicon = self._lexicons[language]
         tokenizer = self._korean if language == "ko" else self._english
-        return parse(tokenizer.tokenize(text), text, self._lexicons[language])
+        if lexicon.fuzzy is not None:
+            text = correct_words(text, lexicon.words, lexicon.fuzzy, lexicon.grammar.particles)
+        return parse(tokenizer.tokenize(text), text, lexicon)
 
     def referents(self, text: str) -> tuple[list[str], list[str]]:
         """The room ids and device ids `text` names ("안방" → (["master_bedroom"], []))."""

@@ -202,7 +202,11 @@ CONTEXT_AND_CLARIFY: list[Case] = [
     ("안방 꺼줘", None, CLARIFY),
     ("불 켤 수 있어?", "kitchen", cmd(("light_kitchen", "turn_on"))),
     ("에어컨 좀 켜 줬으면 좋겠어", "living_room", cmd(("ac_living", "turn_on"))),
-    ("에어컨 끄고 공기청정기 켜 줘", None, cmd(("ac_living", "turn_off"), ("purifier", "turn_on"))),
+    # A device known by itself says no room: which air conditioner is asked back (a wrong guess
+    # would act on the wrong device). A device named with its room does say it.
+    ("에어컨 끄고 공기청정기 켜 줘", None, CLARIFY),
+    ("거실 에어컨하고 공기청정기 꺼 줘", None, cmd(("ac_living", "turn_off"), ("purifier", "turn_off"))),
+    ("안방 불 끄고 에어컨도 꺼", None, cmd(("light_bedroom", "turn_off"), ("ac_bedroom", "turn_off"))),
 ]
 
 QUERIES: list[Case] = [
