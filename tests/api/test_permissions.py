@@ -276,3 +276,21 @@ async def test_predict_takes_model_names_only(running: Running, tmp_path: Path) 
                 assert "never a path" in error["message"]
         named = await http.post("/api/maintenance/predict", json={"model": "appliance-washer", "rows": rows})
     assert named.status_code == 200 and named.json()["model"] == "appliance-washer"
+
+
+# -- Wyoming: a sentence from Home Assistant acts under the Wyoming server's token ----------------
+
+
+async def test_wyoming_sentences_act_under_the_voice_token_and_its_door(running: Running) -> None:
+    from oneteam.voice.cli import hub_act
+
+    token = await running.hub.create_token("wyoming", door="voice")
+    act = hub_act(running.url, token, session="wyoming")
+    reply = await act("거실 불 켜줘", None)
+    assert reply.changed_devices == ["light_living"]
+    done = await running.hub.events(EventQuery(device_id="light_living", kinds=(EventKind.COMMAND,)))
+    assert done[0].source == "voice:token:wyoming"
+    await running.hub.revoke_token(await _record_id(running.hub, token))
+    refused = await act("거실 불 꺼줘", None)
+    assert refused.kind == "none" and "토큰" in refused.text
+    assert running.hub.state("light_living").get("power") is True

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.hub.conversation import DOOR_GRANT
 from oneteam.hub.storage import EventQuery
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command, Door, EventKind, Grant, PermissionDenied
+from oneteam.model.conversation import ConversationReply
 from oneteam.voice.dialog import Conversation
 
 DEMO_HOME = Path(__file__).resolve().parents[2] / "oneteam" / "homes" / "demo.yaml"
@@ -82,3 +85,18 @@ async def test_a_schedule_outside_the_grant_is_refused_at_booking(hub: Hub) -> N
     assert reply.kind == "schedule"
     assert reply.done and all(d.get("error") == "error.forbidden" for d in reply.done)
     assert hub.scheduler.pending() == []
+
+
+async def test_a_door_grant_set_for_the_request_limits_converse(hub: Hub) -> None:
+    """The voice socket sets DOOR_GRANT; sentences its pipeline hands to Hub.converse obey it."""
+    hub.set_conversation_agent(Conversation(hub))
+    grant = Grant(principal="token:speaker", door=Door.VOICE, commands=frozenset({"turn_on"}))
+
+    async def one_voice_turn() -> ConversationReply:
+        DOOR_GRANT.set(grant)
+        return await hub.converse("세탁기 돌려 줘", language="ko")
+
+    reply = await asyncio.create_task(one_voice_turn())
+    assert reply.kind == "command" and reply.done[0]["error"] == "error.forbidden"
+    assert hub.state("washer").get("run_state") != "running"
+    assert DOOR_GRANT.get() is None  # set only inside that request's task
