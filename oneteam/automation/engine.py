@@ -66,6 +66,14 @@ MAX_DEPTH = 5
 """How deep `run` steps may nest (a → b → c ...)."""
 _MARK_EVERY_S = 5.0
 _RUN_ERROR = "automation.run_error"
+_ALREADY = {
+    "error.state.already_started": "start",
+    "error.state.already_paused": "pause",
+    "error.state.already_stopped": "stop",
+    "error.state.already_docked": "return_to_base",
+    "error.state.already_in_state": "*",
+}
+"""State-rule refusals (model/state_rules.py) that mean the step's target already holds, by command."""
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Allow = Callable[[Mapping[str, Routine], Routine], None]
 """A door's last word before a routine is stored: raise to refuse it (PermissionDenied)."""
@@ -753,6 +761,10 @@ class Engine:
         try:
             await self.hub.dispatch(command_of(action, grant.source), grant=grant)
         except OneteamError as exc:
+            if _ALREADY.get(exc.key) in (action.command, "*"):
+                # The hub refused because the device is already where the step wants it (a docked
+                # robot told to dock): for a routine the target state holds, so the step is done.
+                return {**result, "ok": True, "already": exc.key}
             return {
                 **result,
                 "ok": False,
@@ -773,8 +785,20 @@ class Engine:
         return {**result, "ok": True}
 
     async def apply_scene(self, scene: Scene, grant: Grant) -> list[dict[str, Any]]:
-        """Every target at once; one result per device (failures say why, in both languages)."""
-        return list(await asyncio.gather(*(self._dispatch(t, grant) for t in scene.targets)))
+        """Every device at once, each device's targets in their order (an air conditioner is turned
+        on before its temperature is set); one result per target, failures saying why in Korean
+        and English."""
+        by_device: dict[str, list[int]] = {}
+        for index, target in enumerate(scene.targets):
+            by_device.setdefault(target.device, []).append(index)
+        results: list[dict[str, Any]] = [{} for _ in scene.targets]
+
+        async def one_device(indexes: list[int]) -> None:
+            for index in indexes:
+                results[index] = await self._dispatch(scene.targets[index], grant)
+
+        await asyncio.gather(*(one_device(indexes) for indexes in by_device.values()))
+        return results
 
     async def _wait(
         self, action: WaitAction, record: RunRecord, resume_at: float | None

@@ -2,6 +2,7 @@
 import { ActivityLog, WarningsPanel } from "./activity.js";
 import { HubError, LiveSocket, call, info, session } from "./api.js";
 import { DeviceBoard } from "./devices.js";
+import { RoutinePanel } from "./routines.js";
 import { applyStrings, currentLanguage, loadLanguage, preferredLanguage, t } from "./i18n.js";
 import { TalkBox } from "./talk.js";
 import { PushToTalk } from "./voice.js";
@@ -27,6 +28,7 @@ const activity = new ActivityLog({ list: $("#activity-log"), empty: $("#activity
 const warnings = new WarningsPanel({ panel: $("#warnings"), list: $("#warnings-list"), empty: $("#warnings-empty"), board });
 const talk = new TalkBox({ form: $("#talk-form"), input: $("#talk-input"), log: $("#talk-log"), board });
 const ptt = new PushToTalk({ button: $("#talk-ptt"), talk });
+const routines = new RoutinePanel({ panel: $("#routines"), list: $("#routines-list"), onExpired: () => expire() });
 
 function setStatus(status) {
   const node = $("#connection");
@@ -101,6 +103,7 @@ async function enter(token) {
   warnings.reset(features);
   $("#talk").hidden = !features.includes("conversation");
   ptt.enable(features.includes("voice"));
+  await routines.load(features);
   socket?.close();
   socket = new LiveSocket({ onHello: (states) => board.applyStates(states), onEvent, onStatus: setStatus, onUnauthorized: expire });
   socket.open();

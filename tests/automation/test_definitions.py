@@ -185,7 +185,11 @@ def test_type_and_room_steps_fit_any_home_and_missing_devices_are_noted(tmp_path
     presets = yaml.safe_load(preset_text("ko"))
     movie = parse_routine(presets["scenes"][0], devices, kind="scene")
     assert isinstance(movie.routine, Scene)
-    assert [t.device for t in movie.routine.targets] == ["lamp", "cool"]
+    assert [(t.device, t.command) for t in movie.routine.targets] == [
+        ("lamp", "set_brightness"),
+        ("cool", "turn_on"),
+        ("cool", "set_temperature"),
+    ]
     assert [n["type"] for n in movie.notes] == ["tv"]
     assert render(movie.notes[0]["key"], "ko", **movie.notes[0]).startswith(
         "movie.targets[1]: 이 집에 tv 기기가 없어서"

@@ -36,6 +36,7 @@ async def test_a_scene_applies_every_target_and_reports_the_one_that_failed(hub:
             "targets": [
                 {"device": "light_living", "command": "set_brightness", "value": 30},
                 {"device": "washer", "command": "set_mode", "value": "wool"},
+                {"device": "ac_living", "command": "turn_on"},  # before its temperature: in order per device
                 {"device": "ac_living", "command": "set_temperature", "value": 26},
             ],
         }
@@ -44,6 +45,7 @@ async def test_a_scene_applies_every_target_and_reports_the_one_that_failed(hub:
     assert record.status == "partial"
     results = {r["device"]: r for r in record.trace["steps"][0]["results"]}
     assert results["light_living"]["ok"] and results["ac_living"]["ok"]
+    assert [r["command"] for r in record.trace["steps"][0]["results"]][2:] == ["turn_on", "set_temperature"]
     assert results["washer"]["ok"] is False
     assert results["washer"]["error"] == "error.busy_running"
     assert "세탁기" in results["washer"]["message"]["ko"]
@@ -70,7 +72,7 @@ async def test_a_state_trigger_with_for_fires_only_when_the_state_holds(hub: Hub
         {
             "id": "light_left_on",
             "triggers": [{"device": "light_kitchen", "attribute": "power", "to": True, "for": 0.4}],
-            "actions": [{"device": "tv", "command": "set_volume", "value": 7}],
+            "actions": [{"device": "light_living", "command": "set_brightness", "value": 7}],
         }
     )
     await _set(hub, "light_kitchen", "turn_on")
@@ -85,7 +87,7 @@ async def test_a_state_trigger_with_for_fires_only_when_the_state_holds(hub: Hub
     assert runs[0].trigger["for_s"] == 0.4
     assert runs[0].trigger["to"] is True
     assert runs[0].trace["steps"][0]["at"] - started >= 0.4
-    assert hub.state("tv").attributes["volume"] == 7
+    assert hub.state("light_living").attributes["brightness"] == 7
 
 
 async def test_a_threshold_trigger_fires_when_crossing_not_while_above(hub: Hub, engine: Engine) -> None:
@@ -132,6 +134,7 @@ async def test_time_and_cron_triggers_fire_on_the_real_clock(hub: Hub, engine: E
 
 
 async def test_conditions_combine_and_the_trace_says_which_failed(hub: Hub, engine: Engine) -> None:
+    await _set(hub, "ac_living", "turn_on")
     await _set(hub, "ac_living", "set_temperature", 22)
     engine.put(
         {
@@ -340,7 +343,11 @@ async def test_a_delay_resumes_after_a_restart_or_is_skipped_by_rule(tmp_path: P
                     "actions": [
                         {"device": "light_living", "command": "turn_on"},
                         {"delay": seconds},
-                        {"device": "tv", "command": "set_volume", "value": 21 if routine_id == "long" else 9},
+                        {
+                            "device": "light_kitchen",
+                            "command": "set_brightness",
+                            "value": 21 if routine_id == "long" else 9,
+                        },
                     ],
                 }
             )
@@ -356,7 +363,7 @@ async def test_a_delay_resumes_after_a_restart_or_is_skipped_by_rule(tmp_path: P
         try:
             resumed = (await wait_runs(engine, "long", within_s=4))[0]
             skipped = engine.store.run(short_run.id)
-            volume = second.state("tv").attributes["volume"]
+            brightness = second.state("light_kitchen").attributes["brightness"]
         finally:
             await engine.stop()
     assert resumed.id == long_run.id and resumed.status == "done"
@@ -364,7 +371,7 @@ async def test_a_delay_resumes_after_a_restart_or_is_skipped_by_rule(tmp_path: P
     assert [s["action"] for s in resumed.trace["steps"]] == ["command", "delay", "command"]
     assert resumed.trace["steps"][1]["resumed"] is True
     assert resumed.finished_at is not None and resumed.finished_at - resumed.started_at >= 1.5
-    assert volume == 21
+    assert brightness == 21
     assert skipped is not None and skipped.status == "skipped"
     assert skipped.trace["notes"][0]["key"] == "automation.note_resume_skipped"
     assert skipped.trace["notes"][0]["late_s"] >= 0

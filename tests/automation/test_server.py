@@ -209,9 +209,9 @@ def _kill_during_delay(tmp_path: Path, delay_s: float) -> tuple[HubProcess, int]
     body = {
         "id": "later",
         "actions": [
-            {"device": "tv", "command": "set_volume", "value": 5},
+            {"device": "light_kitchen", "command": "set_brightness", "value": 5},
             {"delay": delay_s},
-            {"device": "tv", "command": "set_volume", "value": 42},
+            {"device": "light_kitchen", "command": "set_brightness", "value": 42},
         ],
     }
     assert _call(hub, "PUT", "/api/routines/later", json=body).status_code == 200
@@ -228,7 +228,9 @@ def test_kill_9_in_a_delay_then_the_run_finishes_after_restart(tmp_path: Path) -
     restarted = start_hub(tmp_path, token=killed.token)
     try:
         run = _wait_status(restarted, run_id)
-        volume = _call(restarted, "GET", "/api/devices/tv/state").json()["attributes"]["volume"]
+        brightness = _call(restarted, "GET", "/api/devices/light_kitchen/state").json()["attributes"][
+            "brightness"
+        ]
     finally:
         stop_hub(restarted)
     assert run["status"] == "done"
@@ -236,7 +238,7 @@ def test_kill_9_in_a_delay_then_the_run_finishes_after_restart(tmp_path: Path) -
     assert [s["status"] for s in run["steps"]] == ["ok", "ok", "ok"]
     assert run["steps"][1]["resumed"] is True
     assert run["finished_at"] - run["started_at"] >= 8.0
-    assert volume == 42
+    assert brightness == 42
 
 
 def test_kill_9_in_a_delay_past_the_grace_window_is_skipped_with_a_note(
@@ -248,10 +250,12 @@ def test_kill_9_in_a_delay_past_the_grace_window_is_skipped_with_a_note(
     restarted = start_hub(tmp_path, token=killed.token)
     try:
         run = _wait_status(restarted, run_id)
-        volume = _call(restarted, "GET", "/api/devices/tv/state").json()["attributes"]["volume"]
+        brightness = _call(restarted, "GET", "/api/devices/light_kitchen/state").json()["attributes"][
+            "brightness"
+        ]
     finally:
         stop_hub(restarted)
     assert run["status"] == "skipped"
     assert run["notes"][0]["key"] == "automation.note_resume_skipped"
     assert run["notes"][0]["grace_s"] == 0
-    assert volume == 5  # the step after the delay never ran
+    assert brightness == 5  # the step after the delay never ran

@@ -1,0 +1,104 @@
+// Routines and scenes: a list with on/off switches, a run button and each one's latest result.
+import { call } from "./api.js";
+import { currentLanguage, t } from "./i18n.js";
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else node.setAttribute(name, String(value));
+  }
+  node.append(...children.filter(Boolean));
+  return node;
+}
+
+function nameOf(routine) {
+  const names = routine.names || {};
+  return names[currentLanguage()] || names.ko || routine.id;
+}
+
+/** A run's result in words: "완료", "일부 실패: 세탁기 — 작동 중이라 ..." */
+export function runText(run) {
+  const failed = [];
+  for (const step of run.steps || []) {
+    for (const result of step.results || [step]) {
+      if (result.ok === false) failed.push(result.message?.[currentLanguage()] || result.message?.ko || result.error);
+    }
+  }
+  const status = t(`run_${run.status}`);
+  return failed.length ? `${status}: ${failed.join(" · ")}` : status;
+}
+
+export class RoutinePanel {
+  constructor({ panel, list, onExpired }) {
+    this.panel = panel;
+    this.list = list;
+    this.onExpired = onExpired;
+  }
+
+  /** Show the panel when the hub runs automations; list what it has. */
+  async load(features) {
+    this.list.replaceChildren();
+    this.panel.hidden = !features.includes("automation");
+    if (this.panel.hidden) return;
+    try {
+      const data = await call("GET", "/api/routines");
+      this.list.append(...data.routines.map((routine) => this.item(routine)));
+    } catch (error) {
+      if (error.status === 401) this.onExpired();
+    }
+  }
+
+  item(routine) {
+    const isScene = routine.kind === "scene";
+    const status = el("span", { class: "routine-status", role: "status", "data-testid": `routine-status-${routine.id}` });
+    const run = el("button", {
+      type: "button",
+      class: "ghost",
+      "data-testid": `routine-run-${routine.id}`,
+      text: t(isScene ? "routine_apply" : "routine_run"),
+    });
+    run.addEventListener("click", () => this.run(routine, run, status));
+    const toggle = el("button", { type: "button", class: "switch", role: "switch", "data-testid": `routine-toggle-${routine.id}` });
+    toggle.setAttribute("aria-checked", String(routine.enabled));
+    toggle.setAttribute("aria-label", `${nameOf(routine)} ${t("routine_enabled")}`);
+    toggle.append(el("span", { class: "knob" }));
+    toggle.addEventListener("click", () => this.toggle(routine, toggle, status));
+    return el(
+      "li",
+      { class: "routine", "data-testid": `routine-${routine.id}`, "data-kind": routine.kind },
+      el("div", { class: "routine-titles" }, el("strong", { text: nameOf(routine) }), el("span", { class: "routine-kind", text: t(isScene ? "routine_scene" : "routine_automation") })),
+      el("div", { class: "routine-actions" }, run, isScene ? null : toggle),
+      status,
+    );
+  }
+
+  async run(routine, button, status) {
+    button.disabled = true;
+    status.textContent = t("run_running");
+    try {
+      const result = await call("POST", `/api/routines/${encodeURIComponent(routine.id)}/run?wait=10`);
+      status.textContent = runText(result);
+      status.dataset.status = result.status;
+    } catch (error) {
+      if (error.status === 401) this.onExpired();
+      status.textContent = error.message;
+      status.dataset.status = "error";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async toggle(routine, button, status) {
+    const enable = button.getAttribute("aria-checked") !== "true";
+    try {
+      const result = await call("POST", `/api/routines/${encodeURIComponent(routine.id)}/${enable ? "enable" : "disable"}`);
+      button.setAttribute("aria-checked", String(result.enabled));
+    } catch (error) {
+      if (error.status === 401) this.onExpired();
+      status.textContent = error.message;
+    }
+  }
+}
