@@ -35,9 +35,9 @@ from oneteam.model import (
     OneteamError,
     State,
     StateValue,
-    validate_command,
 )
-from oneteam.model.conversation import ConversationReply
+from oneteam.model.conversation import ConversationReply, check_sentence
+from oneteam.model.state_rules import base_name, check_state
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -310,13 +310,14 @@ class Hub:
             command = replace(command, source=grant.source)
         try:
             if grant is not None:
-                grant.refuse(device, command.name)
+                grant.refuse(device, base_name(command.name))
             if not self._states[device.id].is_available:
                 reason = self._unavailable_reasons.get(device.id, "")
                 raise DeviceUnavailable(
                     device.id, reason, reason_key=reason if "." in reason else None, name=device.display_name
                 )
-            command = validate_command(command, device)
+            # Validation, then the state rule every door shares: no "done" for stopping an idle washer.
+            command = check_state(command, device, self._states[device.id])
             await self._owners[device.id].execute(command)
         except OneteamError as exc:
             self.publish(
@@ -365,7 +366,9 @@ class Hub:
     ) -> ConversationReply:
         """Understand a sentence and act on it through `dispatch` (needs a registered agent).
 
-        The agent checks `grant` before each command and each schedule it books."""
+        The agent checks `grant` before each command and each schedule it books. A sentence over
+        MAX_SENTENCE_CHARS is refused here, so every door (REST, MCP, voice, Wyoming) has the cap."""
+        check_sentence(text)
         if self._agent is None:
             raise ConversationUnavailable("no language understanding is running")
         grant = grant or DOOR_GRANT.get()

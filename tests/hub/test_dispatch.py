@@ -37,6 +37,7 @@ async def test_relative_adjustments_stay_inside_the_range(hub: Hub) -> None:
         Command(device_id="ac_living", name="adjust_temperature", direction=Direction.UP, value=5)
     )
     assert state.attributes["temperature"] == 30
+    await hub.dispatch(Command(device_id="tv", name="turn_on"))  # volume needs a TV that is on
     state = await hub.dispatch(Command(device_id="tv", name="adjust_volume", direction=Direction.DOWN))
     assert state.attributes["volume"] == 7
 

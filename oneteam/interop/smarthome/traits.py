@@ -14,6 +14,7 @@ from typing import Any
 
 from oneteam.i18n import render
 from oneteam.model import Command, Device, DeviceType, Direction, Home, State
+from oneteam.model.state_rules import RESUME
 
 _T = "action.devices.traits."
 _C = "action.devices.commands."
@@ -39,6 +40,8 @@ _FROM_THERMOSTAT = {v: k for k, v in _THERMOSTAT_MODES.items()}
 _MODE_GROUP = {DeviceType.WASHER: "course", DeviceType.AIR_PURIFIER: "mode"}
 _RUNNING = {"running", "cleaning", "returning"}
 # Google's SensorState AirQuality descriptive states for our Korean PM2.5 bands.
+MAX_LISTED_CHANNELS = 200
+"""SYNC lists a TV's channels one by one; beyond this many a partner is told only the first ones."""
 _AIR_QUALITY = {"good": "good", "moderate": "moderate", "bad": "unhealthy", "very_bad": "very unhealthy"}
 
 
@@ -140,7 +143,7 @@ def describe(device: Device, home: Home) -> GoogleDevice:
     if _T + "Channel" in traits:
         # Channels are numbers only; a partner selects them with channelNumber.
         attributes["availableChannels"] = [
-            {"key": str(n), "names": [str(n)], "number": str(n)} for n in range(1, 13)
+            {"key": str(n), "names": [str(n)], "number": str(n)} for n in listed_channels(device)
         ]
     if _T + "StartStop" in traits:
         attributes["pausable"] = "pause" in spec.commands
@@ -326,12 +329,21 @@ def _volume_relative(device: Device, state: State, params: Mapping[str, Any]) ->
     return [("adjust_volume", abs(steps), Direction.UP if steps > 0 else Direction.DOWN, None)]
 
 
+def listed_channels(device: Device) -> range:
+    """The channels SYNC lists for a TV: its channel range, at most MAX_LISTED_CHANNELS of them."""
+    limit = device.spec.channel_range
+    low = max(1, int(limit.low))
+    return range(low, min(int(limit.high), low + MAX_LISTED_CHANNELS - 1) + 1)
+
+
 def _select_channel(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
     value = params.get("channelNumber", params.get("channelCode"))
     try:
         number = int(str(value))
     except ValueError:
         raise TranslationError("noAvailableChannel", f"no channel {value!r}") from None
+    if number not in listed_channels(device):
+        raise TranslationError("noAvailableChannel", f"channel {number} is not in the TV's list")
     return [("set_channel", number, None, None)]
 
 
@@ -339,15 +351,22 @@ def _relative_channel(device: Device, state: State, params: Mapping[str, Any]) -
     change = _param(params, "relativeChannelChange")
     if not isinstance(change, int) or isinstance(change, bool):
         raise TranslationError("valueOutOfRange", "relativeChannelChange must be an integer")
-    return [("set_channel", round(_num(state.get("channel"), 1.0)) + change, None, None)]
+    number = round(_num(state.get("channel"), 1.0)) + change
+    if number not in listed_channels(device):
+        raise TranslationError("noAvailableChannel", f"channel {number} is not in the TV's list")
+    return [("set_channel", number, None, None)]
 
 
 def _start_stop(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    if params.get("zone") is not None or params.get("multipleZones"):
+        # No device here declares availableZones: cleaning "the kitchen" must not clean everywhere.
+        raise TranslationError("notSupported", f"{device.id} cannot be sent to one zone")
     return [("start" if _flag(params, "start") else "stop", None, None, None)]
 
 
 def _pause(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    return [("pause" if _flag(params, "pause") else "start", None, None, None)]
+    # Unpausing only continues a paused cycle: the hub refuses `resume` on an idle washer.
+    return [("pause" if _flag(params, "pause") else RESUME, None, None, None)]
 
 
 def _set_modes(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:

@@ -40,15 +40,9 @@ async def test_partner_links_syncs_executes_queries_gets_pushes_and_disconnects(
         }
         assert devices["washer"]["type"] == "action.devices.types.WASHER"
 
-        # "Set the living-room AC to 24 °C" and "start the washer", as a partner sends them.
-        await _fulfill(
-            client,
-            door,
-            access,
-            execute_body(
-                ["ac_living"], "ThermostatTemperatureSetpoint", {"thermostatTemperatureSetpoint": 22}
-            ),
-        )
+        # "Turn on the living-room AC, set it to 24 °C" and "start the washer", as a partner sends
+        # them (a setpoint alone on an off AC is deviceTurnedOff, docs/state-rules.md).
+        await _fulfill(client, door, access, execute_body(["ac_living"], "OnOff", {"on": True}))
         set_ac = await _fulfill(
             client,
             door,

@@ -210,7 +210,8 @@ async def test_type_example_commands_give_the_example_results_or_the_right_error
         ("tv", "setVolume", {"volumeLevel": 150}, "valueOutOfRange"),
         ("light_living", "Dock", {}, "functionNotSupported"),
         ("washer", "SetModes", {"updateModeSettings": {"course": "silk"}}, "notSupported"),
-        ("robot", "Dock", {"unexpected": 1}, None),
+        # An unknown param is tolerated; the docked robot is then told it is already docked.
+        ("robot", "Dock", {"unexpected": 1}, "alreadyDocked"),
     ],
 )
 async def test_broken_constraints_get_the_apis_error_codes(
