@@ -231,6 +231,9 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
         modifies = (
             bool(tail) and tail[-1].tag == "ETM" and not _is_fact(tokens, current.end + len(tail), lexicon)
         )
+        if tail and tail[-1].tag == "EC" and tail[-1].lemma in grammar.conditional_endings:
+            out.append(_without_action(current) or current)  # 켜져 있으면 꺼 줘: a condition only
+            continue
         goal = _goal(current, tail, tokens, lexicon)
         if goal is not None:
             out.append(goal)  # 꺼지게 예약해: the state wanted, so the act that brings it

@@ -82,8 +82,9 @@ def intent_of(
     actions = {s.value for s in clause.senses(Kind.ACTION)}
     if clause.has(Kind.BRIEF) and "stop" in actions:
         actions = (actions - {"stop"}) | {"pause"}  # 잠시 중단: stop for a moment is a pause
-    if clause.has(Kind.PURPOSE) and not actions & _SWITCHES:
-        actions.add("on")  # 공기 깨끗하게 해 줘: bring it about by turning the device on
+    if (clause.has(Kind.PURPOSE) or (is_request and clause.has(Kind.FEATURE))) and not actions & _SWITCHES:
+        # 공기 깨끗하게 해 줘, 급속냉동 해 줘: a wanted condition or a feature said as a request
+        actions.add("on")
     directed = clause.senses(Kind.DIRECTED)
     # A complaint ("너무 밝아") counts only beside something asked: an action or a request.
     # With a switch ("추워 에어컨 좀 꺼") it is only the reason; alone it is not a request.

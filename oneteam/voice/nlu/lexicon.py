@@ -132,6 +132,8 @@ class Grammar:
     """Modifier endings of the past (끈 거 맞지?)."""
     goal_states: Mapping[str, str] = field(default_factory=dict)
     """State verb → the action bringing it about, said with 게 (꺼지게 → off)."""
+    exclusion_follows: bool = False
+    """The excluded thing is said after the exclusion word (English), not before (Korean)."""
     particles: tuple[str, ...] = ()
     """Particles that may follow a word, longest first (for correcting the word before them)."""
     fact_nouns: frozenset[str] = frozenset()
@@ -302,6 +304,7 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         conditional_endings=words("conditional_endings"),
         past_markers=words("past_markers"),
         fact_nouns=words("fact_nouns"),
+        exclusion_follows=bool(grammar.get("exclusion_follows")),
         particles=tuple(sorted((str(p) for p in grammar.get("particles") or ()), key=len, reverse=True)),
         progressive_auxiliaries=words("progressive_auxiliaries"),
         past_modifiers=words("past_modifiers"),
@@ -372,7 +375,10 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
         know_verbs=frozenset(str(v) for v in word_data.get("know_verbs") or ()),
         perfective_states=_mapping(word_data.get("perfective_states")),
         progressive_states=_mapping(word_data.get("progressive_states")),
-        feature_switched=frozenset(str(t) for t in word_data.get("feature_switched") or ()),
+        # What a device type's on/off does is the same in every language: read from all of them.
+        feature_switched=frozenset(
+            str(t) for lang in LANGUAGES for t in _language_file(lang, "words").get("feature_switched") or ()
+        ),
         goal_states=_mapping(word_data.get("goal_states")),
     )
     home_names = _add_home(builder, home)

@@ -70,6 +70,8 @@ class Parsed:
     """A state asked in a verb form (작동 중이야, 켜져 있어, 껐니, 꺼졌는지 확인해 줘): never acts."""
     feature_switched: frozenset[str] = frozenset()
     """Device types whose on/off needs their feature named (lexicon.grammar.feature_switched)."""
+    exclusion_follows: bool = False
+    """What an exclusion word leaves out comes after it ("except the kitchen"), not before (거실 빼고)."""
     has_unknown_verb: bool = False
     """A verb the lexicon does not know ("이불 개 줘"): what it asks is not something we do."""
 
@@ -403,4 +405,5 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
         asks_state=forms.asks_state,
         has_unknown_verb=_unknown_verb(tokens, mentions, lexicon),
         feature_switched=lexicon.grammar.feature_switched,
+        exclusion_follows=lexicon.grammar.exclusion_follows,
     )

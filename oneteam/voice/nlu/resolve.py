@@ -63,6 +63,7 @@ class Resolver:
         for device in home.devices.values():
             self._by_type.setdefault(device.type, []).append(device)
         self._context: str | None = None
+        self._exclusion_follows = False
         self._focus: tuple[str, ...] = ()
 
     def resolve(self, parsed: Parsed, context_room: str | None, focus: tuple[str, ...] = ()) -> Result:
@@ -71,16 +72,22 @@ class Resolver:
         asked back), used when the utterance names none."""
         call = copy.copy(self)  # the call's own context: conversations resolve from many threads
         call._context, call._focus = context_room, focus
+        call._exclusion_follows = parsed.exclusion_follows
         return call._resolve(parsed, context_room)
 
     def _resolve(self, parsed: Parsed, context_room: str | None) -> Result:  # noqa: PLR0911 - the order of precedence
-        if parsed.has(Kind.OFFTOPIC) or parsed.has(Kind.ABSENT) or parsed.is_negated:
+        if parsed.has(Kind.OFFTOPIC) or parsed.has(Kind.ABSENT):
             return NoneResult()
         if parsed.has(Kind.BOOKING) and parsed.delay_s is None and parsed.at is None:
             return self._bookings(parsed)
+        if parsed.is_negated and not parsed.is_question:
+            return NoneResult()  # 끄지 마, 불이 안 켜져 (a report, not a question)
         if parsed.asks_state or parsed.is_tell:
-            # Asked in a state form or to be told: answer it or do nothing, never act.
+            # Asked in a state form or to be told: answer it or do nothing, never act. A negated
+            # state question ("안 꺼졌지?") asks the same thing.
             return self._query(parsed, context_room) or NoneResult()
+        if parsed.is_negated:
+            return NoneResult()
         if self._wants_query(parsed):
             query = self._query(parsed, context_room)
             if query is not None:
@@ -187,6 +194,7 @@ class Resolver:
         except_rooms: list[str] = []
         except_devices: list[str] = []
         every = False
+        excluding = False
         last_end = -1
         for mention in clause.mentions:
             device = mention.first(Kind.DEVICE)
@@ -196,6 +204,17 @@ class Resolver:
                 or mention.first(Kind.FEATURE)
                 or mention.first(Kind.PURPOSE)
             )
+            if excluding and (device is not None or mention.has(Kind.ROOM)):
+                if device is not None and device.value in self._home.devices:
+                    except_devices.append(device.value)  # "except the bedroom light"
+                elif (room := mention.first(Kind.ROOM)) is not None:
+                    except_rooms.append(room.value)  # "except the kitchen"
+                last_end = mention.end
+                continue
+            excluding = False
+            if mention.has(Kind.EXCEPT) and self._exclusion_follows:
+                excluding = True
+                continue
             if mention.has(Kind.EXCEPT):
                 except_rooms.extend(rooms)
                 rooms = []

@@ -31,6 +31,8 @@ STATE_QUESTIONS: list[Case] = [
     ("TV 채널 어떻게 돼?", None, query("tv", "channel")),
     ("냉장고 문 제대로 닫혔는지 알아?", None, query("fridge", "door")),
     ("냉장고 문 열어 놨어?", None, query("fridge", "door")),
+    ("주방 불 안 꺼졌니?", None, query("light_kitchen", "power")),  # negated, still a question
+    ("세탁기 돌고 있는 거야?", None, query("washer", "run_state")),
     ("거실 에어컨 껐니", None, query("ac_living", "power")),
     ("세탁기 일시정지 했어?", None, query("washer", "run_state")),
     ("청소기 돌아가고 있어요?", None, query("robot", "run_state")),
@@ -89,6 +91,7 @@ HERE: list[Case] = [
 
 SOFT_WORDS: list[Case] = [
     ("안방 조명 은은하게", None, cmd(("light_bedroom", "adjust_brightness", None, "down"))),
+    ("안방 에어컨 켜져 있으면 꺼 줘", None, cmd(("ac_bedroom", "turn_off"))),  # a condition, then a request
     ("거실 에어컨 좀 덜 춥게", None, cmd(("ac_living", "adjust_temperature", None, "up"))),
     ("주방 불 너무 밝다 좀 줄여 줘", None, cmd(("light_kitchen", "adjust_brightness", None, "down"))),
     ("너무 더워 안방 에어컨 온도 내려", None, cmd(("ac_bedroom", "adjust_temperature", None, "down"))),
@@ -142,7 +145,21 @@ OUT_OF_REACH: list[Case] = [
     ("영화 모드 켜 줘", None, NONE),
 ]
 
+ENGLISH: list[Case] = [
+    ("is the dryer running?", None, query("dryer", "run_state")),
+    ("check whether the kitchen light is on", None, query("light_kitchen", "power")),
+    (
+        "switch off the lights except the living room",
+        None,
+        cmd(*((d, "turn_off") for d in ("light_bedroom", "light_kitchen", "light_small"))),
+    ),
+    ("make the kids room light the brightest", None, cmd(("light_small", "set_brightness", 100))),
+    ("turn off every appliance in the laundry room", None, cmd(("washer", "stop"), ("dryer", "stop"))),
+    ("pause the dryer for a second", None, cmd(("dryer", "pause"))),
+]
+
 FOLLOW_UP_WORDS: list[Case] = [
+    ("음 그 뭐냐 안방 불 좀 꺼 봐", None, cmd(("light_bedroom", "turn_off"))),  # a filler asks nothing
     ("이거 켜 줘", None, CLARIFY),  # something to do, nothing named: ask back
 ]
 
@@ -160,6 +177,7 @@ CASES = {
     "modes": MODES,
     "out of reach": OUT_OF_REACH,
     "follow-up words": FOLLOW_UP_WORDS,
+    "english": ENGLISH,
 }
 
 
