@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import httpx
 import httpx2
 import pytest
 from mcp.client.client import Client
+from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -34,7 +36,7 @@ from oneteam.model import DeviceType, EventKind
 from oneteam.services.maintenance import MaintenanceService, ModelStore
 from oneteam.sim import DegradingAppliance
 from oneteam.voice.dialog import Conversation
-from tests.conftest import free_port
+from tests.conftest import HubProcess, free_port
 from tests.interop.smarthome.conftest import DEMO_HOME, Serve
 
 
@@ -294,3 +296,29 @@ async def test_wyoming_sentences_act_under_the_voice_token_and_its_door(running:
     refused = await act("거실 불 꺼줘", None)
     assert refused.kind == "none" and "토큰" in refused.text
     assert running.hub.state("light_living").get("power") is True
+
+
+# -- the real `oneteam mcp --allow turn_on` beside a real `oneteam serve` --------------------------
+
+
+@pytest.mark.slow
+async def test_oneteam_mcp_allow_list_holds_for_say(hub_server: HubProcess) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[
+            *("-m", "oneteam.interop.mcp", "--url", hub_server.url, "--token", hub_server.token),
+            *("--allow", "turn_on", "--lang", "ko"),
+        ],
+    )
+    async with httpx.AsyncClient(base_url=hub_server.url, headers=hub_server.headers) as http:
+        before = (await http.get("/api/devices/washer/state")).json()["attributes"]
+        async with Client(params) as agent:
+            reply = _data(await agent.call_tool("say", {"text": "세탁기 시작해줘", "language": "ko"}))
+            refused = await agent.call_tool("send_command", {"device_id": "washer", "command": "start"})
+        after = (await http.get("/api/devices/washer/state")).json()["attributes"]
+        failed = (await http.get("/api/events", params={"device": "washer", "kind": "command_failed"})).json()
+    assert reply["kind"] == "command" and reply["done"][0]["error"] == "error.forbidden", reply
+    assert "권한" in reply["text"]
+    assert refused.is_error and "start" in str(refused.content)
+    assert after.get("run_state") == before.get("run_state") != "running"
+    assert failed["events"][0]["data"]["error"] == "error.forbidden"
