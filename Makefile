@@ -10,7 +10,7 @@ MQTT_PORT ?= 1883
 SYSTEM_DEPS ?= 1
 # 1: install missing system packages the tests use (as root with apt-get), else warn loudly; 0: skip.
 
-.PHONY: run test test-spark lint bench setup clean
+.PHONY: run test test-spark lint bench fuzz setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# API fuzzing: schemathesis against a live hub's OpenAPI spec with a token; any 5xx fails.
+FUZZ_TIME ?= 200
+FUZZ_MIN ?= 20000
+fuzz: $(STAMP)
+	$(PY) bench/fuzz_api.py --max-time $(FUZZ_TIME) --min-requests $(FUZZ_MIN)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

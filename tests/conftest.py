@@ -71,20 +71,25 @@ class HubProcess:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_hub(data_dir: Path, *extra: str, token: str | None = None) -> HubProcess:
-    """Start `oneteam serve` on a free port and wait until /healthz answers."""
+def start_hub(
+    data_dir: Path, *extra: str, token: str | None = None, log_path: Path | None = None
+) -> HubProcess:
+    """Start `oneteam serve` on a free port and wait until /healthz answers (its output to `log_path`)."""
     if token is None:
         created = oneteam_cli("token", "create", "--json", "--data-dir", str(data_dir))
         assert created.returncode == 0, created.stderr
         token = json.loads(created.stdout)["token"]
     port = free_port()
+    log = log_path.open("ab") if log_path is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "oneteam", "serve", "--port", str(port), "--data-dir", str(data_dir), *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT if log_path is not None else subprocess.DEVNULL,
         # Speech has its own tests; hubs started for other tests skip loading the 0.5 GB model.
         env={**os.environ, "ONETEAM_VOICE": os.environ.get("ONETEAM_TEST_HUB_VOICE", "0")},
     )
+    if not isinstance(log, int):
+        log.close()  # the process has its own copy
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Security
+from fastapi.security import HTTPBearer
 
 from oneteam import __version__
-from oneteam.api import auth, conversation, devices, events, health, schedules, web, ws
+from oneteam.api import auth, conversation, devices, docs, events, health, schedules, web, ws
 from oneteam.api.auth import require_token
 from oneteam.api.errors import install_error_handlers
 from oneteam.api.frames import NoFraming
 from oneteam.api.limits import BodySizeLimit
+from oneteam.api.schemas import error_responses
 from oneteam.hub import Hub
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+# Declares the bearer scheme in the OpenAPI spec; `require_token` does the checking.
+_BEARER = HTTPBearer(auto_error=False, description="A hub token from `oneteam token create`.")
 
 
 def create_app(
@@ -30,12 +35,16 @@ def create_app(
         title="oneteam",
         version=__version__,
         description="One home, one command path: devices, commands, events.",
+        # /docs is served from local files (docs.py); the CDN-loading defaults stay off.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.hub = hub
     app.state.allowed_origins = tuple(o.strip().rstrip("/").lower() for o in allowed_origins)
     install_error_handlers(app)
     app.include_router(health.router)
-    protected = [Depends(require_token)]
+    protected = [Depends(require_token), Security(_BEARER)]
     for router in (
         auth.router,
         devices.router,
@@ -44,12 +53,30 @@ def create_app(
         schedules.router,
         *extra_routers,
     ):
-        app.include_router(router, dependencies=protected)
+        app.include_router(router, dependencies=protected, responses=error_responses(400, 401, 413, 422))
     app.include_router(ws.router)
     # Routers that authenticate on their own (the partner door's OAuth and fulfillment).
     for router in public_routers:
         app.include_router(router)
+    app.include_router(docs.router)
     app.include_router(web.router)
     app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes)
     app.add_middleware(NoFraming)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The spec, where every operation that takes ids (in its path, or an `ids` list) also documents
+    the 404 it answers for one that does not exist (routers of other rooms need not each remember it)."""
+    spec = FastAPI.openapi(app)  # cached by FastAPI; the additions below are idempotent
+    not_found = {
+        "description": "No such device, link, alert, schedule, routine or event.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            names = [str(p.get("name", "")) for p in operation.get("parameters", ())]
+            if any(p.get("in") == "path" for p in operation.get("parameters", ())) or "ids" in names:
+                operation.setdefault("responses", {}).setdefault("404", not_found)
+    return spec

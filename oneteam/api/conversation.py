@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oneteam.api.auth import grant_of, hub_of
 from oneteam.api.errors import language_of
+from oneteam.api.schemas import error_responses
+from oneteam.model.conversation import MAX_SENTENCE_CHARS
 
 router = APIRouter(prefix="/api/conversation", tags=["conversation"])
 
@@ -19,7 +21,8 @@ class ConversationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=500)
+    # The length cap is the hub's (every door shares it), refused with its own message.
+    text: str = Field(min_length=1, json_schema_extra={"maxLength": MAX_SENTENCE_CHARS})
     room: str | None = Field(default=None, max_length=64, description="The room of the speaker device.")
     language: str | None = Field(
         default=None, pattern="^(ko|en)$", description="Reply language; detected if unset."
@@ -35,7 +38,7 @@ class ConversationRequest(BaseModel):
     )
 
 
-@router.post("")
+@router.post("", responses=error_responses(403, 503))
 async def converse(body: ConversationRequest, request: Request) -> dict[str, Any]:
     """Understand the sentence, act through the hub, and answer in words."""
     hub = hub_of(request)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from oneteam.api.auth import grant_of, hub_of
-from oneteam.api.schemas import CommandRequest, device_json, state_json
+from oneteam.api.schemas import CommandRequest, device_json, error_responses, state_json
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 
@@ -24,20 +24,20 @@ async def list_devices(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/{device_id}")
+@router.get("/{device_id}", responses=error_responses(404))
 async def get_device(device_id: str, request: Request) -> dict[str, Any]:
     """One device."""
     hub = hub_of(request)
     return device_json(hub.device(device_id), hub.state(device_id))
 
 
-@router.get("/{device_id}/state")
+@router.get("/{device_id}/state", responses=error_responses(404))
 async def get_state(device_id: str, request: Request) -> dict[str, Any]:
     """One device's current state."""
     return state_json(hub_of(request).state(device_id))
 
 
-@router.post("/{device_id}/commands")
+@router.post("/{device_id}/commands", responses=error_responses(403, 404, 409, 502, 503))
 async def send_command(device_id: str, body: CommandRequest, request: Request) -> dict[str, Any]:
     """Carry out a command; answers once the new state is stored."""
     hub = hub_of(request)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oneteam.api.errors import error_body, language_of
+from oneteam.api.schemas import ROW_ID_MAX, error_responses
 from oneteam.services.epidemic import (
     AlertNotFound,
     AlertRecord,
@@ -101,8 +102,10 @@ async def list_consents(
     return {"consents": [link.as_dict() for link in links]}
 
 
-@router.get("/consents/{link_id}", response_model=None)
-async def get_consent(link_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+@router.get("/consents/{link_id}", response_model=None, responses=error_responses(404))
+async def get_consent(
+    link_id: Annotated[str, Path(max_length=128)], request: Request
+) -> dict[str, Any] | JSONResponse:
     """One consent link."""
     try:
         link = await asyncio.to_thread(service_of(request).store.consent, link_id)
@@ -111,8 +114,10 @@ async def get_consent(link_id: str, request: Request) -> dict[str, Any] | JSONRe
     return link.as_dict()
 
 
-@router.delete("/consents/{link_id}", response_model=None)
-async def revoke_consent(link_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+@router.delete("/consents/{link_id}", response_model=None, responses=error_responses(404))
+async def revoke_consent(
+    link_id: Annotated[str, Path(max_length=128)], request: Request
+) -> dict[str, Any] | JSONResponse:
     """Revoke a consent link: no alert reaches the home through it from now on."""
     try:
         link = await asyncio.to_thread(service_of(request).revoke, link_id)
@@ -132,8 +137,10 @@ async def list_alerts(
     return {"alerts": [alert_json(alert) for alert in alerts]}
 
 
-@router.get("/alerts/{alert_id}", response_model=None)
-async def get_alert(alert_id: int, request: Request) -> dict[str, Any] | JSONResponse:
+@router.get("/alerts/{alert_id}", response_model=None, responses=error_responses(404))
+async def get_alert(
+    alert_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)], request: Request
+) -> dict[str, Any] | JSONResponse:
     """One alert."""
     try:
         alert = await asyncio.to_thread(service_of(request).store.alert, alert_id)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oneteam.api.limits import BodyTooLarge
 from oneteam.hub.conversation import ConversationUnavailable
 from oneteam.hub.group_commit import StorageFailed
 from oneteam.i18n import language_from_header, render
@@ -21,6 +23,7 @@ from oneteam.model import (
     PermissionDenied,
     VendorError,
 )
+from oneteam.model.conversation import SentenceTooLong
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
     (InvalidCommand, 422),
     (DeviceUnavailable, 503),
     (ConversationUnavailable, 503),
+    (SentenceTooLong, 422),
     (StorageFailed, 503),
     (VendorError, 502),
 )
@@ -67,6 +71,26 @@ def _plain_error(key: str, status: int, language: str, **params: object) -> JSON
     )
 
 
+_TRACEBACK_EVERY_S = 300.0
+_last_traceback: dict[tuple[str, str, str], float] = {}
+
+
+def _log_unexpected(request: Request, exc: Exception) -> None:
+    """Log a traceback once per route and error type every few minutes, so a client repeating a
+    failing request cannot flood the log; repeats in between get one line each at most."""
+    route = request.scope.get("route")
+    where = str(getattr(route, "path", request.url.path))
+    key = (request.method, where, type(exc).__name__)
+    now = time.monotonic()
+    if now - _last_traceback.get(key, -_TRACEBACK_EVERY_S) >= _TRACEBACK_EVERY_S:
+        if len(_last_traceback) > 1000:
+            _last_traceback.clear()
+        _last_traceback[key] = now
+        _LOGGER.error("unexpected error on %s %s", request.method, where, exc_info=exc)
+    else:
+        _LOGGER.error("unexpected error on %s %s again: %s", request.method, where, type(exc).__name__)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every failure to a 4xx/5xx JSON answer; nothing leaks a traceback."""
 
@@ -87,6 +111,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # e.g. a body FastAPI could not parse
+            return _plain_error("error.malformed_request", 400, language_of(request), detail=str(exc.detail))
         keys = {401: "error.unauthorized", 404: "error.not_found"}
         key = keys.get(exc.status_code)
         if key is None:
@@ -97,7 +123,21 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers.update(headers)
         return response
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # Only input makes a number overflow (an id past SQLite's 64 bits, an int past float range);
+        # routes bound their numbers, and this keeps one that forgot from answering 500.
+        _LOGGER.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        return _plain_error(
+            "error.malformed_request", 422, language_of(request), detail="a number is out of range"
+        )
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        # A route that reads its body as a stream met the limit; BodySizeLimit answers the 413.
+        return Response(status_code=413)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        _LOGGER.exception("unexpected error on %s %s", request.method, request.url.path)
+        _log_unexpected(request, exc)
         return _plain_error("error.unknown", 500, language_of(request))

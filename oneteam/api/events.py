@@ -7,19 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from oneteam.api.auth import hub_of
-from oneteam.api.schemas import event_json
+from oneteam.api.schemas import ROW_ID_MAX, error_responses, event_json
 from oneteam.hub import EventQuery
 from oneteam.model import EventKind
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 
-@router.get("")
+@router.get("", responses=error_responses(404))
 async def list_events(
     request: Request,
     device: Annotated[str | None, Query(max_length=128)] = None,
     kind: Annotated[list[EventKind] | None, Query()] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Stored events, newest first; page back with `before` (an event id)."""

@@ -9,8 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from oneteam.i18n import language_from_header, render
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised into the app when a streamed body passes the limit (the guard answers 413)."""
 
 
 class BodySizeLimit:
@@ -31,27 +31,36 @@ class BodySizeLimit:
             await self._refuse(send, language)
             return
         seen = 0
+        too_large = False
+        replaced = False
         started = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit_bytes:
-                    raise _TooLarge
+                    too_large = True
+                    raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+        async def guarded_send(message: Message) -> None:
+            # The app may catch BodyTooLarge itself (FastAPI turns any body-reading error into 400):
+            # whatever it answers then is replaced by the 413 it should have been.
+            nonlocal replaced, started
+            if too_large and (replaced or not started):
+                if message["type"] == "http.response.start" and not replaced:
+                    replaced = True
+                    await self._refuse(send, language)
+                return
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            await self.app(scope, counting_receive, guarded_send)
+        except BodyTooLarge:
+            if not replaced and not started:
                 await self._refuse(send, language)
 
     async def _refuse(self, send: Send, language: str) -> None:

@@ -13,6 +13,7 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from oneteam.api.schemas import error_responses
 from oneteam.services.maintenance import MaintenanceService
 
 router = APIRouter(prefix="/api/maintenance", tags=["maintenance"])
@@ -43,7 +44,7 @@ async def list_models(request: Request) -> dict[str, Any]:
     return {"models": [card.summary() for card in cards]}
 
 
-@router.post("/predict")
+@router.post("/predict", responses=error_responses(404))
 async def predict(body: PredictRequest, request: Request) -> dict[str, Any]:
     """Remaining life (C-MAPSS units, appliances) or failure probability (AI4I rows)."""
     frame = pd.DataFrame.from_records(body.rows)

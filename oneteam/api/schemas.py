@@ -4,9 +4,59 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from oneteam.model import Command, Device, Direction, Event, State
+
+ROW_ID_MAX = 2**63 - 1
+"""Ids stored as SQLite INTEGER (events, schedules, alerts) fit in a signed 64-bit number."""
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, for machines (`key`) and for people (`message`, in the caller's language)."""
+
+    key: str = Field(description="Message key, e.g. error.device_not_found.")
+    message: str = Field(description="The message in the caller's language (Accept-Language).")
+    detail: str | None = Field(default=None, description="Technical detail in English.")
+    params: dict[str, Any] | None = Field(default=None, description="The facts the message names.")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the hub's own API."""
+
+    error: ErrorDetail
+
+
+_MEANING = {
+    400: "The request could not be read (a body that is not JSON, a bad form).",
+    401: "No bearer token, or one that is not valid (revoked tokens fail at once).",
+    403: "The token may not do this (its door's allowed commands or devices).",
+    404: "No such device, link, alert, schedule or event.",
+    409: "The request conflicts with the current state.",
+    413: "The body is over the hub's limit.",
+    422: "A value the device or the API does not accept, or a sentence over 500 characters.",
+    429: "Too many requests; retry after the Retry-After header's seconds.",
+    502: "The device's vendor cloud refused or failed.",
+    503: "The device, the storage or understanding is not available right now.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the given error statuses, each with the hub's error body."""
+    return {status: {"model": ErrorBody, "description": _MEANING[status]} for status in statuses}
+
+
+class OAuthError(BaseModel):
+    """An error of the partner door, shaped as RFC 6749 §5.2 and RFC 6750 §3.1 require."""
+
+    error: str = Field(description="invalid_request, invalid_client, invalid_grant, invalid_token, ...")
+    error_description: str | None = None
+    retry_after_s: int | None = Field(default=None, description="With rate_limited (429).")
+
+
+def oauth_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the partner door's OAuth-shaped errors."""
+    return {status: {"model": OAuthError, "description": _MEANING[status]} for status in statuses}
 
 
 class CommandRequest(BaseModel):
@@ -15,7 +65,10 @@ class CommandRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     command: str = Field(min_length=1, max_length=64, description="A command name, e.g. set_temperature.")
-    value: float | int | str | None = Field(default=None, description="Number or canonical id.")
+    # Strict: JSON `true` is not the number 1, and "24" is not 24.
+    value: StrictInt | StrictFloat | StrictStr | None = Field(
+        default=None, description="Number or canonical id (a boolean is refused)."
+    )
     direction: Literal["up", "down"] | None = None
     target: str | None = Field(default=None, max_length=32, description="Refrigerator compartment.")
 

@@ -13,14 +13,15 @@ import base64
 import binascii
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from oneteam.api.auth import bearer, hub_of
 from oneteam.api.errors import language_of
+from oneteam.api.schemas import error_responses, oauth_error_responses
 from oneteam.i18n import LANGUAGES, render
 from oneteam.interop.smarthome import ALL_DEVICES, Grantee, OAuthRefusal, SmartHomeService
 from oneteam.interop.smarthome.consent import (
@@ -40,6 +41,17 @@ _LOGGER = logging.getLogger(__name__)
 
 public_router = APIRouter(tags=["smarthome"])
 router = APIRouter(prefix="/api/smarthome", tags=["smarthome"])
+
+_HTML: dict[str, Any] = {"text/html": {}}
+_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"content": _HTML, "description": "A refused request, explained on the page (never redirected)."},
+    302: {"description": "Back to the partner's redirect URI with an error (a trusted URI)."},
+}
+_DECISION_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **_PAGE_ERRORS,
+    302: {"description": "Back to the partner with a code (allowed) or access_denied."},
+    401: {"content": _HTML, "description": "The hub token on the form is not valid; the page again."},
+}
 
 MAX_FULFILLMENT_BYTES = 256 * 1024
 """Largest fulfillment body read; above it the answer is protocolError (the app's own limit may be lower)."""
@@ -117,13 +129,18 @@ async def _consent_page(
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-@public_router.get("/oauth/authorize", response_class=HTMLResponse)
+@public_router.get("/oauth/authorize", response_class=HTMLResponse, responses=_PAGE_ERRORS)
 async def authorize_page(request: Request) -> Response:
     """The consent page for a partner's authorization request."""
     return await _consent_page(request, list(request.query_params.multi_items()), _page_language(request))
 
 
-@public_router.post("/oauth/authorize/signin", name="authorize_signin", response_model=None)
+@public_router.post(
+    "/oauth/authorize/signin",
+    name="authorize_signin",
+    response_model=None,
+    responses={**_DECISION_ANSWERS, 303: {"description": "Signed in: back to the consent page."}},
+)
 async def authorize_signin(request: Request) -> Response:
     """Sign in on the consent page with a hub token; back to the consent page with a session cookie."""
     form = await request.form()
@@ -150,7 +167,7 @@ async def authorize_signin(request: Request) -> Response:
     return response
 
 
-@public_router.post("/oauth/authorize", name="authorize_decision")
+@public_router.post("/oauth/authorize", name="authorize_decision", responses=_DECISION_ANSWERS)
 async def authorize_decision(request: Request) -> Response:
     """The person's decision: a code (allow) or access_denied (deny), sent back to the partner."""
     form = await request.form()
@@ -181,7 +198,7 @@ async def authorize_decision(request: Request) -> Response:
     return _answer(answer)
 
 
-@public_router.post("/oauth/token")
+@public_router.post("/oauth/token", responses=oauth_error_responses(400, 401, 429))
 async def token(request: Request) -> Response:
     """The token endpoint: authorization_code (with PKCE) and refresh_token grants."""
     service = service_of(request)
@@ -196,9 +213,9 @@ async def token(request: Request) -> Response:
     try:
         answer = await asyncio.to_thread(service.oauth.token, str(request.url), request.headers, pairs)
     except OAuthRefusal as refusal:
-        return JSONResponse(
-            {"error": refusal.error}, status_code=500 if refusal.error == "server_error" else 400
-        )
+        if refusal.error == "server_error":
+            return JSONResponse({"error": refusal.error}, status_code=500)
+        return JSONResponse({"error": refusal.error, "error_description": refusal.description}, 400)
     return _answer(answer)
 
 
@@ -232,7 +249,7 @@ def _unauthorized() -> JSONResponse:
     )
 
 
-@public_router.post("/api/smarthome/fulfillment")
+@public_router.post("/api/smarthome/fulfillment", responses=oauth_error_responses(401, 413, 429))
 async def fulfillment(request: Request) -> Response:
     """SYNC, QUERY, EXECUTE and DISCONNECT for the link behind the partner's bearer token."""
     service = service_of(request)
@@ -252,8 +269,8 @@ async def fulfillment(request: Request) -> Response:
         return JSONResponse(service.fulfillment.protocol_error("", None, "request body too large"))
     try:
         body: Any = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return JSONResponse(service.fulfillment.protocol_error("", None, f"not JSON: {exc}"))
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of 4300+ digits
+        return JSONResponse(service.fulfillment.protocol_error("", None, f"not JSON: {str(exc)[:200]}"))
     return JSONResponse(await service.fulfillment.handle(body, link))
 
 
@@ -289,8 +306,8 @@ async def list_links(request: Request) -> dict[str, Any]:
     return {"links": [_link_json(link, names.get(link.client_id, "")) for link in ordered]}
 
 
-@router.delete("/links/{link_id}")
-async def revoke_link(link_id: str, request: Request) -> Response:
+@router.delete("/links/{link_id}", responses=error_responses(404))
+async def revoke_link(link_id: Annotated[str, Path(max_length=128)], request: Request) -> Response:
     """End a link now: its tokens stop working at once."""
     store = service_of(request).store
     if not await asyncio.to_thread(store.revoke_link, link_id):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oneteam.api.auth import hub_of
 from oneteam.api.errors import language_of
+from oneteam.api.schemas import ROW_ID_MAX, error_responses
 from oneteam.hub import EventQuery
 from oneteam.model import EventKind, InvalidValue, NotFound
 from oneteam.voice.tts import EspeakEngine, Speaker
@@ -37,7 +38,7 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(default=None, min_length=1, max_length=1000)
-    event: int | None = Field(default=None, ge=1)
+    event: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
     language: str | None = Field(default=None, pattern="^(ko|en)$")
 
 
@@ -72,7 +73,7 @@ def _wav(text: str, language: str) -> bytes:
     return buffer.getvalue()
 
 
-@router.post("", responses={200: {"content": {"audio/wav": {}}}})
+@router.post("", responses={200: {"content": {"audio/wav": {}}}, **error_responses(404)})
 async def speak(body: SpeechRequest, request: Request) -> Response:
     """WAV audio of `text`, or of the alert or warning event `event` in `language`."""
     language = body.language or language_of(request)

@@ -125,8 +125,18 @@ async def _send_batches(websocket: WebSocket, subscription: Subscription) -> Non
 async def _receive_commands(websocket: WebSocket, hub: Hub, language: str, grant: Grant) -> None:
     try:
         while True:
-            text = await websocket.receive_text()
-            reply = await _handle(text, hub, language, grant)
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            try:
+                if text is None:  # a binary frame: this socket speaks JSON text only
+                    reply = _error_reply("error.malformed_request", language, detail="send JSON text")
+                else:
+                    reply = await _handle(text, hub, language, grant)
+            except Exception:  # one bad message answers an error; it never closes the socket
+                _LOGGER.exception("unexpected error handling a WebSocket message")
+                reply = _error_reply("error.unknown", language)
             await websocket.send_json(reply)
     except WebSocketDisconnect:
         return
@@ -143,8 +153,8 @@ async def _handle(text: str, hub: Hub, language: str, grant: Grant) -> dict[str,
         }
     try:
         message = WsCommand.model_validate(json.loads(text))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        detail = str(exc).splitlines()[0]
+    except (ValueError, ValidationError) as exc:  # ValueError: not JSON, or an int of 4300+ digits
+        detail = str(exc).splitlines()[0][:200]
         return {
             "type": "error",
             "error": {
@@ -157,3 +167,7 @@ async def _handle(text: str, hub: Hub, language: str, grant: Grant) -> dict[str,
     except OneteamError as exc:
         return {"type": "result", "id": message.id, "ok": False, **error_body(exc, language)}
     return {"type": "result", "id": message.id, "ok": True, "state": state_json(state)}
+
+
+def _error_reply(key: str, language: str, **params: object) -> dict[str, Any]:
+    return {"type": "error", "error": {"key": key, "message": render(key, language, **params)}}

@@ -18,6 +18,10 @@ from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, T
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _KNOWN_INTEGRATIONS = {"virtual", "mqtt", "thinq"}
+MAX_HOME_BYTES = 1024 * 1024
+"""A home file is a few kilobytes; reading stops here (a device file like /dev/zero never ends)."""
+MAX_HOME_DEPTH = 32
+"""Deepest nesting of lists and mappings; a home needs about 6 (composing deeper input recurses)."""
 _AUTOMATION_SECTIONS = ("routines", "scenes", "location")
 """Read by the automation room (oneteam/automation/homefile.py), which checks them itself."""
 
@@ -116,7 +120,11 @@ def read_home_text(path: str | Path) -> str:
     """A home file's text; HomeFileError when it cannot be read."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_HOME_BYTES + 1)
+        if len(data) > MAX_HOME_BYTES:
+            raise HomeFileError(str(path), [Problem(0, "too_large", {"limit": str(MAX_HOME_BYTES)})])
+        return data.decode("utf-8").replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise HomeFileError(str(path), [Problem(0, "unreadable", {"reason": str(exc)})]) from exc
 
@@ -129,7 +137,10 @@ def load_home(path: str | Path) -> Home:
 def parse_home(text: str, source: str = "<home>") -> Home:
     """Validate a home file's text; raise HomeFileError with every problem."""
     try:
+        _check_depth(text, source)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError as exc:  # _check_depth should have caught it; never crash on a file
+        raise HomeFileError(source, [Problem(0, "too_deep", {"limit": str(MAX_HOME_DEPTH)})]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -164,6 +175,20 @@ def parse_home(text: str, source: str = "<home>") -> Home:
         mode_names=mode_names,
         compartment_names=compartment_names,
     )
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_HOME_DEPTH, reading the parser's event stream (which, unlike
+    composing, does not recurse), so a file nested 20,000 deep is a problem with a line, not a crash."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_HOME_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark is not None else 0
+                raise HomeFileError(source, [Problem(line, "too_deep", {"limit": str(MAX_HOME_DEPTH)})])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _section(reader: _Reader, top: dict[str, tuple[Node, Node]], name: str) -> dict[str, tuple[Node, Node]]:

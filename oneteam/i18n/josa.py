@@ -48,6 +48,9 @@ def _rules() -> _Rules:
     )
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
 def _final(word: str) -> str:
     """The final consonant of how `word` is read aloud ('' for none, `*` for one other than ㄹ)."""
     rules = _rules()
@@ -61,7 +64,7 @@ def _final(word: str) -> str:
     if _HANGUL_FIRST <= code <= _HANGUL_LAST:
         index = (code - _HANGUL_FIRST) % 28
         return "" if index == 0 else rules.rieul if index == _RIEUL_INDEX else _ANY_FINAL
-    if last.isdigit():
+    if last in _ASCII_DIGITS:  # not str.isdigit(): superscripts like ³ are digits to it
         return _number_final(stripped, rules)
     if last.isalpha():
         return rules.letter_finals.get(last.lower(), "")

@@ -44,6 +44,8 @@ class Direction(StrEnum):
 
 
 CommandValue = float | int | str | None
+MAX_COMMAND_NUMBER = 10**9
+"""Largest magnitude of a numeric command value (far beyond any device's range)."""
 
 # Step used by an adjust_* command when the person gave no amount ("좀 더 밝게").
 DEFAULT_STEPS: dict[str, float] = {
@@ -218,6 +220,15 @@ def _number(command: Command, device: Device) -> float:
             f"{command.name} needs a number, got {value!r}",
             device=device.id,
             command=command.name,
+        )
+    if isinstance(value, int) and abs(value) > MAX_COMMAND_NUMBER:
+        # float(10**400) overflows; no device takes a number anywhere near this.
+        raise InvalidValue(
+            "error.number_too_large",
+            f"{command.name} value is beyond {MAX_COMMAND_NUMBER}",
+            device=device.id,
+            command=command.name,
+            limit=MAX_COMMAND_NUMBER,
         )
     if math.isnan(value) or math.isinf(value):
         raise InvalidValue(

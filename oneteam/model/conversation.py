@@ -5,6 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from oneteam.model.errors import OneteamError
+
+MAX_SENTENCE_CHARS = 500
+"""Longest sentence any door hands to understanding: a spoken request is a few dozen characters,
+and understanding costs grow with length, so longer text is refused with a message, not parsed."""
+
+
+class SentenceTooLong(OneteamError):
+    """A sentence over MAX_SENTENCE_CHARS."""
+
+    key = "error.sentence_too_long"
+
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            f"a sentence of {length} characters; at most {MAX_SENTENCE_CHARS}",
+            length=length,
+            limit=MAX_SENTENCE_CHARS,
+        )
+
+
+def check_sentence(text: str) -> str:
+    """`text`, or SentenceTooLong when it is over the limit every door applies."""
+    if len(text) > MAX_SENTENCE_CHARS:
+        raise SentenceTooLong(len(text))
+    return text
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationReply:

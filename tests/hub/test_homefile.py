@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from oneteam.hub import HomeFileError, load_home, parse_home
+from oneteam.hub.homefile import MAX_HOME_BYTES, MAX_HOME_DEPTH
 from oneteam.model import DeviceType, Range
 
 
@@ -65,3 +66,37 @@ def test_empty_and_unreadable_files_are_errors(tmp_path: Path) -> None:
         parse_home("")
     with pytest.raises(HomeFileError):
         load_home(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rooms: " + "[" * 20_000 + "]" * 20_000 + "\n",
+        "rooms: " + "{a: " * 20_000 + "1" + "}" * 20_000 + "\n",
+        "".join(" " * i + "- \n" for i in range(0, 400, 1)),
+    ],
+)
+def test_nesting_deeper_than_the_limit_is_a_problem_not_a_crash(text: str) -> None:
+    with pytest.raises(HomeFileError) as raised:
+        parse_home(text, "deep.yaml")
+    (problem,) = raised.value.problems
+    assert problem.key == "too_deep" and problem.line >= 1
+    assert str(MAX_HOME_DEPTH) in problem.text("en") and "깊게" in problem.text("ko")
+
+
+def test_a_home_file_is_read_up_to_a_size_cap(tmp_path: Path) -> None:
+    with pytest.raises(HomeFileError) as raised:
+        load_home("/dev/zero")  # endless: reading stops at the cap
+    assert raised.value.problems[0].key == "too_large"
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * MAX_HOME_BYTES + "\n")
+    with pytest.raises(HomeFileError) as raised:
+        load_home(big)
+    assert "1048576" in raised.value.problems[0].text("en")
+
+
+def test_the_shipped_homes_are_within_the_limits(fixture_home_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[2] / "oneteam" / "homes" / "demo.yaml"
+    for path in (demo, fixture_home_path):
+        assert path.stat().st_size < MAX_HOME_BYTES
+        assert load_home(path).devices

@@ -14,12 +14,14 @@ worker thread. Security rules beyond Authlib's defaults, each from the RFCs:
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
@@ -98,9 +100,52 @@ class _Payload(OAuth2Payload):
         return self._datalist
 
 
+_HOME_NETWORK_SUFFIXES = (".local", ".home.arpa", ".lan", ".internal")
+
+
+def transport_allowed(uri: str) -> bool:
+    """Whether the door may answer at `uri`: https anywhere, plain http only on the home network
+    (loopback, private and link-local addresses, localhost, mDNS and home.arpa names), where a
+    hub on a LAN address has no certificate. Authlib alone would refuse http beyond loopback."""
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http" or not host:
+        return False
+    if host == "localhost" or host.endswith(_HOME_NETWORK_SUFFIXES):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
+
+
+def _check_parameters(pairs: Pairs) -> None:
+    # RFC 6749 Appendix A: every parameter is printable ASCII; a URI holds no backslash or quote.
+    # Authlib would raise ValueError (a 500) when it quotes such a value in an error description.
+    for name, value in pairs:
+        bad = any(not " " <= c <= "~" for c in value) or (
+            name == "redirect_uri" and any(c in value for c in '\\"')
+        )
+        if bad:
+            raise OAuthRefusal("invalid_request", f"{name[:40]!r} holds characters that are not allowed")
+
+
 class _Request(OAuth2Request):
     def __init__(self, method: str, uri: str, headers: Mapping[str, str], query: Pairs, form: Pairs) -> None:
-        super().__init__(method=method, uri=uri, headers=headers)
+        if not transport_allowed(uri):
+            raise OAuthRefusal("invalid_request", "https is required beyond the home network")
+        _check_parameters([*query, *form])
+        # Authlib's own check refuses http beyond loopback; the home network was allowed above.
+        super().__init__(
+            method=method, uri="https:" + uri[5:] if uri.startswith("http:") else uri, headers=headers
+        )
+        self.uri = uri
         self._args = dict(query)
         self._form = dict(form)
         self.payload = _Payload([*query, *form])
