@@ -55,7 +55,7 @@ from oneteam.automation.model import (
 from oneteam.automation.notify import Notice, Notifier, PageNotifier, deliver
 from oneteam.automation.store import AutomationStore, RunRecord
 from oneteam.automation.timing import Place, last_fire, next_fire
-from oneteam.hub import Hub
+from oneteam.hub import Hub, Subscription
 from oneteam.i18n import render
 from oneteam.model import Door, Event, EventKind, Grant, OneteamError, State, StateValue
 
@@ -114,6 +114,8 @@ class Engine:
         self.routines: dict[str, Routine] = {}
         self.origins: dict[str, str] = {}
         self.problems: list[dict[str, Any]] = []
+        self._unfit: set[str] = set()
+        """Stored routines that name a device the hub does not have (now)."""
         """Stored or home-file routines that no longer fit the home (kept, not run)."""
         self._by_device: dict[str, list[tuple[Automation, int, StateTrigger]]] = {}
         self._by_kind: dict[str, list[tuple[Automation, int, EventTrigger]]] = {}
@@ -129,6 +131,8 @@ class Engine:
         self._clock_changed = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._stack = contextlib.AsyncExitStack()
+        self._events: Subscription | None = None
         self._mark_written = 0.0
         self.stats: dict[str, int] = {
             "triggered": 0,
@@ -145,6 +149,10 @@ class Engine:
         """Load routines (stored, the home file's, presets at first start), resume or skip runs
         cut off by a restart, catch up missed time triggers, and start watching the bus and clock."""
         self.store.open()
+        # Subscribed before anything else happens, so no event after start() is missed.
+        self._events = await self._stack.enter_async_context(
+            self.hub.subscribe("automation", maxsize=100_000)
+        )
         self._seen = {
             d: {**s.attributes, "is_available": s.is_available} for d, s in self.hub.states().items()
         }
@@ -184,6 +192,7 @@ class Engine:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._stack.aclose()
         self.store.close()
 
     async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -237,6 +246,11 @@ class Engine:
         return {"routine": self.describe(routine), "notes": parsed.notes}
 
     def delete(self, routine_id: str) -> None:
+        if routine_id in self._unfit:  # one that does not fit the home can still be deleted
+            self._unfit.discard(routine_id)
+            self.problems = [p for p in self.problems if p.get("id") != routine_id]
+            self.store.delete_routine(routine_id)
+            return
         self.get(routine_id)
         self.store.delete_routine(routine_id)
         del self.routines[routine_id]
@@ -345,23 +359,32 @@ class Engine:
         self.routines[routine.id] = routine
         self.origins[routine.id] = origin
 
-    def _load_stored(self) -> None:
+    def _load_stored(self, only: set[str] | None = None) -> None:
         devices = self.devices()
         for stored in self.store.routines():
+            if only is not None and stored.id not in only:
+                continue
             try:
                 routine = parse_routine(stored.body, devices, kind=stored.kind).routine
             except AutomationInvalid as exc:
-                # A device left the home: keep the definition, do not run it, and say why.
-                self.problems.append({"id": stored.id, "key": exc.key, **exc.params})
-                _LOGGER.warning("routine %s no longer fits the home: %s", stored.id, exc)
+                # A device left the home (or has not joined yet: MQTT devices are discovered while
+                # the hub runs): keep the definition, do not run it, say why, try again later.
+                if stored.id not in self._unfit:
+                    self.problems.append({"id": stored.id, "key": exc.key, **exc.params})
+                    _LOGGER.warning("routine %s does not fit the home now: %s", stored.id, exc)
+                self._unfit.add(stored.id)
                 continue
+            self._unfit.discard(stored.id)
+            self.problems = [p for p in self.problems if p.get("id") != stored.id]
             self.routines[stored.id] = replace(routine, enabled=stored.enabled)
             self.origins[stored.id] = stored.origin
         for routine in list(self.routines.values()):
             try:
                 check_references(self.routines, routine)
             except AutomationInvalid as exc:
-                self.problems.append({"id": routine.id, "key": exc.key, **exc.params})
+                problem = {"id": routine.id, "key": exc.key, **exc.params}
+                if problem not in self.problems:
+                    self.problems.append(problem)
         self._reindex()
 
     def _load_home(self, text: str) -> None:
@@ -431,13 +454,15 @@ class Engine:
     # -- triggers -------------------------------------------------------------------------------
 
     async def _watch_events(self) -> None:
-        async with self.hub.subscribe("automation", maxsize=100_000) as events:
-            async for event in events:
-                self.on_event(event)
+        assert self._events is not None
+        async for event in self._events:  # a restarted watcher goes on where the last one stopped
+            self.on_event(event)
 
     def on_event(self, event: Event) -> None:
         """Evaluate the triggers an event concerns (called for every bus event, in order)."""
         device = event.device_id
+        if event.kind is EventKind.DEVICE_ADDED and self._unfit:
+            self._load_stored(only=set(self._unfit))  # a routine waiting for this device may fit now
         if device is not None and event.kind in (EventKind.STATE_CHANGED, EventKind.AVAILABILITY):
             seen = self._seen.setdefault(device, {})
             changes = (

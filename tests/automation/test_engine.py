@@ -554,3 +554,64 @@ async def test_a_limited_caller_cannot_reach_further_through_a_routine(hub: Hub,
         "living",
         "elsewhere",
     ]
+
+
+class _LateDevices:
+    """An integration whose device joins while the hub runs (as MQTT discovery does)."""
+
+    name = "late"
+
+    def __init__(self) -> None:
+        self.sink: Any = None
+        self.commands: list[Command] = []
+
+    async def devices(self) -> list[Any]:
+        return []
+
+    async def start(self, sink: Any, last_states: Any) -> None:
+        self.sink = sink
+
+    async def execute(self, command: Command) -> None:
+        self.commands.append(command)
+        self.sink.report_state(command.device_id, {"power": command.name == "turn_on"})
+
+    async def stop(self) -> None:
+        return None
+
+
+async def test_a_stored_routine_waits_for_its_device_to_join(tmp_path: Path) -> None:
+    from oneteam.model import Device, DeviceType, builtin_type_specs
+
+    path = tmp_path / "hub.sqlite3"
+    lamp = Device(
+        id="mqtt_lamp", type=DeviceType.LIGHT, room="living_room", spec=builtin_type_specs()[DeviceType.LIGHT]
+    )
+    first = await make_hub(path)
+    late = _LateDevices()
+    await first.add_adapter(late)
+    async with first:
+        engine = Engine(first, AutomationStore(path))
+        await engine.start()
+        late.sink.add_device(lamp)
+        await asyncio.sleep(0.05)
+        engine.put({"id": "lamp_on", "actions": [{"device": "mqtt_lamp", "command": "turn_on"}]})
+        await engine.stop()
+    second = await make_hub(path)
+    late = _LateDevices()
+    await second.add_adapter(late)
+    async with second:
+        engine = Engine(second, AutomationStore(path))
+        await engine.start()
+        try:
+            assert "lamp_on" not in engine.routines  # the lamp has not been discovered yet
+            assert engine.problems[0]["id"] == "lamp_on"
+            late.sink.add_device(lamp)
+            async with asyncio.timeout(3):
+                while "lamp_on" not in engine.routines:
+                    await asyncio.sleep(0.02)
+            assert engine.problems == []
+            record = await engine.run_now("lamp_on", wait_s=3)
+        finally:
+            await engine.stop()
+    assert record.status == "done"
+    assert [c.name for c in late.commands] == ["turn_on"]
