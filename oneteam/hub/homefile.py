@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from oneteam.i18n import render
 from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, TypeSpec, builtin_type_specs
+from oneteam.model.device import Confirmation
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _KNOWN_INTEGRATIONS = {"virtual", "mqtt", "thinq"}
@@ -249,7 +251,16 @@ def _device(
 ) -> Device | None:
     fields = reader.mapping(node, "a device")
     for key, (key_node, _) in fields.items():
-        if key not in {"id", "type", "room", "names", "integration", "manufacturer", "model"}:
+        if key not in {
+            "id",
+            "type",
+            "room",
+            "names",
+            "integration",
+            "manufacturer",
+            "model",
+            *_CONFIRM_FIELDS,
+        }:
             reader.fault(key_node, "unknown_device_field", key=key)
     missing = [name for name in ("id", "type") if name not in fields]
     if missing:
@@ -281,7 +292,8 @@ def _device(
         ok = False
     names = reader.texts(fields["names"][1], "device names") if "names" in fields else ()
     extra = {k: reader.text(fields[k][1], k) or "" for k in ("manufacturer", "model") if k in fields}
-    if not ok:
+    confirm = _confirmation(reader, node, fields, types[device_type])
+    if not ok or confirm is False:
         return None
     return Device(
         id=device_id,
@@ -290,8 +302,51 @@ def _device(
         spec=types[device_type],
         names=names,
         integration=integration or "virtual",
+        confirm=confirm or None,
         **extra,
     )
+
+
+_CONFIRM_FIELDS = ("confirm", "pin", "confirm_commands")
+_PIN = re.compile(r"^[0-9]{4,12}$")
+
+
+def _confirmation(
+    reader: _Reader, node: Node, fields: dict[str, tuple[Node, Node]], spec: TypeSpec
+) -> Confirmation | Literal[False] | None:
+    """`confirm: ack` or `confirm: pin` + `pin: "1234"`, optionally `confirm_commands: [...]`;
+    None when not asked for, False after a fault."""
+    faults = len(reader.problems)
+    kind = reader.text(fields["confirm"][1], "confirm") if "confirm" in fields else None
+    if kind is None:
+        for key in ("pin", "confirm_commands"):
+            if key in fields:
+                reader.fault(fields[key][1], "confirm_missing", key=key)
+    elif kind not in ("ack", "pin"):
+        reader.fault(fields["confirm"][1], "bad_confirm", value=kind)
+    pin = reader.text(fields["pin"][1], "pin") or "" if "pin" in fields else ""
+    if kind == "pin" and not _PIN.match(pin):
+        reader.fault(fields.get("pin", fields.get("confirm", (node, node)))[1], "bad_pin")
+    elif kind == "ack" and "pin" in fields:
+        reader.fault(fields["pin"][1], "confirm_missing", key="pin")
+    commands = (
+        reader.texts(fields["confirm_commands"][1], "confirm_commands")
+        if "confirm_commands" in fields
+        else ()
+    )
+    if unknown := [c for c in commands if c not in spec.commands]:
+        reader.fault(
+            fields["confirm_commands"][1],
+            "unknown_names",
+            what="confirm_commands",
+            names=", ".join(unknown),
+            allowed=", ".join(spec.commands),
+        )
+    if len(reader.problems) > faults:
+        return False
+    if kind is None:
+        return None
+    return Confirmation(kind="pin" if kind == "pin" else "ack", pin=pin, commands=frozenset(commands))
 
 
 def _types(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from oneteam.model.errors import DeviceNotFound
 from oneteam.model.types import DeviceType, TypeSpec
@@ -15,6 +16,22 @@ class Room:
     id: str
     names: tuple[str, ...] = ()
     """What people call the room, in any language (`거실`, `living room`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Confirmation:
+    """A second factor a partner cloud must bring before a command runs (door locks, gas valves).
+
+    `ack`: the person confirms ("are you sure?"); `pin`: the person says the PIN. `commands` limits
+    it to some commands (empty: every command)."""
+
+    kind: Literal["ack", "pin"]
+    pin: str = field(default="", repr=False)
+    commands: frozenset[str] = frozenset()
+
+    def covers(self, command: str) -> bool:
+        """Whether `command` needs this confirmation."""
+        return not self.commands or command in self.commands
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +49,8 @@ class Device:
     """The adapter that owns the device."""
     manufacturer: str = ""
     model: str = ""
+    confirm: Confirmation | None = None
+    """Two-factor confirmation asked of partner clouds before commands (from the home file)."""
 
     @property
     def display_name(self) -> str:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from oneteam import __version__
 from oneteam.hub import Hub
+from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
 from oneteam.interop.smarthome.store import Link
 from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, to_commands
 from oneteam.model import (
@@ -154,6 +155,8 @@ class _Outcome:
     status: str
     states: Mapping[str, Any] | None = None
     error_code: str | None = None
+    challenge: str | None = None
+    """The two-factor challenge type to ask for (`ackNeeded`, `pinNeeded`, ...)."""
 
 
 class Fulfillment:
@@ -162,6 +165,7 @@ class Fulfillment:
     def __init__(self, hub: Hub, *, on_disconnect: Callable[[Link], None]) -> None:
         self._hub = hub
         self._on_disconnect = on_disconnect
+        self.challenges = Challenges()
 
     async def handle(self, body: object, link: Link) -> dict[str, Any]:
         """The response body for a request body (already parsed JSON); bad input → protocolError."""
@@ -284,10 +288,15 @@ class Fulfillment:
                 commands = to_commands(
                     device, self._hub.state(device_id), execution.command, execution.params
                 )
+                self.challenges.require(
+                    device, [c.name for c in commands], (execution.model_extra or {}).get("challenge")
+                )
                 for command in commands:
                     await self._hub.dispatch(command, grant=grant)
         except TranslationError as exc:
             return _Outcome(status="ERROR", error_code=exc.code)
+        except ChallengeNeeded as exc:
+            return _Outcome(status="ERROR", error_code=exc.code, challenge=exc.challenge)
         except DeviceUnavailable:
             return _Outcome(status="OFFLINE", error_code="deviceOffline")
         except OneteamError as exc:
@@ -300,14 +309,18 @@ class Fulfillment:
 def _grouped(outcomes: dict[str, _Outcome]) -> list[dict[str, Any]]:
     """Devices with the same failure share one entry; each success keeps its own states."""
     results: list[dict[str, Any]] = []
-    failures: dict[tuple[str, str], list[str]] = {}
+    failures: dict[tuple[str, str, str | None], list[str]] = {}
     for device_id, outcome in outcomes.items():
         if outcome.status == "SUCCESS":
             results.append({"ids": [device_id], "status": "SUCCESS", "states": dict(outcome.states or {})})
         else:
-            failures.setdefault((outcome.status, outcome.error_code or "unknownError"), []).append(device_id)
-    for (status, code), ids in failures.items():
-        results.append({"ids": ids, "status": status, "errorCode": code})
+            key = (outcome.status, outcome.error_code or "unknownError", outcome.challenge)
+            failures.setdefault(key, []).append(device_id)
+    for (status, code, challenge), ids in failures.items():
+        entry: dict[str, Any] = {"ids": ids, "status": status, "errorCode": code}
+        if challenge is not None:
+            entry["challengeNeeded"] = {"type": challenge}
+        results.append(entry)
     return results
 
 
