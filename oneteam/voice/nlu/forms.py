@@ -231,8 +231,9 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
         modifies = (
             bool(tail) and tail[-1].tag == "ETM" and not _is_fact(tokens, current.end + len(tail), lexicon)
         )
-        if tail and tail[-1].tag == "EC" and tail[-1].lemma in grammar.conditional_endings:
-            out.append(_without_action(current) or current)  # 켜져 있으면 꺼 줘: a condition only
+        if tail and tail[-1].tag == "EC" and tail[-1].lemma in grammar.frame_endings:
+            # 켜져 있으면 꺼 줘, 켜져 있는데 꺼: a condition or background, not what is asked
+            out.append(_without_action(current) or current)
             continue
         goal = _goal(current, tail, tokens, lexicon)
         if goal is not None:

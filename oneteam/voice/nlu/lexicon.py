@@ -140,6 +140,8 @@ class Grammar:
     """Bound nouns of "the fact" (켜져 있는 거야?)."""
     progressive_auxiliaries: frozenset[str] = frozenset()
     """Auxiliaries after 고 of an ongoing act (청소하고 있어?)."""
+    frame_endings: frozenset[str] = frozenset()
+    """Connective endings of a condition or background clause (끝났으면, 켜져 있는데)."""
     conditional_endings: frozenset[str] = frozenset()
     """"꺼 주면 안 될까?": a negation after a conditional is a polite request."""
     units: Mapping[str, str]
@@ -302,6 +304,7 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         progressive_nouns=words("progressive_nouns"),
         embedded_question_endings=words("embedded_question_endings"),
         conditional_endings=words("conditional_endings"),
+        frame_endings=words("frame_endings"),
         past_markers=words("past_markers"),
         fact_nouns=words("fact_nouns"),
         exclusion_follows=bool(grammar.get("exclusion_follows")),

@@ -25,6 +25,7 @@ TIME_UNITS = {"hour": 3600, "minute": 60, "second": 1}
 _UNIT_ASPECTS = {"degree": "temperature", "number": "channel", "percent": "brightness"}
 _NOUN_TAGS = frozenset({"NNG", "NNP", "NA"})
 _NOUN_ONLY = frozenset({Kind.ABSENT, Kind.OFFTOPIC})
+_TARGET_KINDS = (Kind.DEVICE, Kind.TYPE, Kind.ROOM, Kind.ACTIVITY, Kind.FEATURE, Kind.ANY, Kind.HERE)
 _ACTION_KINDS = (Kind.ACTION, Kind.DIRECTED, Kind.MODE, Kind.FAN, Kind.ACTIVITY)
 
 
@@ -118,7 +119,7 @@ def _phrases(  # noqa: PLR0912 - one branch per way a phrase is found
             if any(consumed[i:end]):
                 continue
             senses = lexicon.words.get(key(text[token.start : tokens[end - 1].end]))
-            if senses and token.is_verb and all(s.kind in _NOUN_ONLY for s in senses):
+            if senses and end == i + 1 and token.is_verb and all(s.kind in _NOUN_ONLY for s in senses):
                 senses = None  # 차 (cold) is not 차 (a car): things are nouns, not verbs
             if senses:
                 found = Mention(senses, i, end)
@@ -248,6 +249,20 @@ def _clause_end(tokens: tuple[Token, ...], start: int, lexicon: Lexicon) -> int 
     return None
 
 
+def _frame_ends(tokens: tuple[Token, ...], lexicon: Lexicon) -> set[int]:
+    """Where condition or background clauses end (after 끝났으면, 켜져 있는데)."""
+    grammar = lexicon.grammar
+    return {
+        index + 1
+        for index, token in enumerate(tokens)
+        if token.tag == "EC"
+        and token.lemma in grammar.frame_endings
+        and index > 0
+        # 꺼 주면 안 될까?, 켜 줬으면 좋겠어: a request, however it is dressed
+        and not any(t.lemma in grammar.request_auxiliaries for t in tokens[max(0, index - 3) : index])
+    }
+
+
 def _clauses(
     tokens: tuple[Token, ...], mentions: list[Mention], quantities: list[Quantity], lexicon: Lexicon
 ) -> tuple[Clause, ...]:
@@ -271,8 +286,12 @@ def _clauses(
             and following.lemma in grammar.clause_endings
         ):
             cuts.append(index + 2)
+    # "세탁기 끝났으면 …", "티비 켜져 있는데 …": a condition or background ends its clause too.
+    frames = _frame_ends(tokens, lexicon)
+    cuts.extend(frames)
     bounds = [0, *sorted(set(cuts)), len(tokens) + 1]
     raw: list[Clause] = []
+    is_frame: list[bool] = []
     for low, high in itertools.pairwise(bounds):
         raw.append(
             Clause(
@@ -280,9 +299,17 @@ def _clauses(
                 tuple(q for q in quantities if low <= q.start < high),
             )
         )
+        is_frame.append(high in frames)
     merged: list[Clause] = []
     pending: list[Mention] = []
-    for clause in raw:
+    for index, clause in enumerate(raw):
+        if is_frame[index]:
+            # Its target is the request's only when the request names none ("켜져 있으면 꺼 줘");
+            # otherwise it is about something else ("세탁기 끝났으면 건조기 돌려 줘").
+            following = raw[index + 1] if index + 1 < len(raw) else None
+            if following is None or not any(following.has(k) for k in _TARGET_KINDS):
+                pending.extend(m for m in clause.mentions if not any(m.has(k) for k in _ACTION_KINDS))
+            continue
         if not clause.has_cue:
             pending.extend(clause.mentions)
             continue
@@ -335,7 +362,9 @@ def _negation(
             if not any(m.start == index + 1 and _acts(m) for m in mentions):
                 continue  # 소리가 안 들려 좀 키워 줘: 안 negates hearing, not the request
             negated = True
-        elif token.tag == "VX" and token.lemma in grammar.negation_auxiliaries:
+        elif token.lemma in grammar.negation_auxiliaries and (
+            token.tag == "VX" or (token.tag == "VV" and index > 0 and tokens[index - 1].tag == "EC")
+        ):  # 끄지 마; 돌릴까 말까 (Kiwi may tag this 말 as a verb)
             following = tokens[index + 1] if index + 1 < len(tokens) else None
             later = [m for m in mentions if m.start > index and m.has(Kind.ACTION)]
             if following is not None and following.lemma in grammar.clause_endings and later:
@@ -390,7 +419,9 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
     is_question, is_request, is_tell = _mood(said, mentions, lexicon)
     grammar = lexicon.grammar
     mentions, is_negated = _negation(tokens, mentions, lexicon)
-    is_statement = any(t.tag == "EP" and t.lemma in grammar.statement_markers for t in tokens)
+    # The past inside a condition (다 돌았으면 …) does not make the request a report.
+    main_from = max(_frame_ends(tokens, lexicon), default=0)
+    is_statement = any(t.tag == "EP" and t.lemma in grammar.statement_markers for t in tokens[main_from:])
     return Parsed(
         clauses=_clauses(tokens, mentions, values, lexicon),
         mentions=tuple(mentions),
