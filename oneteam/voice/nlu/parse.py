@@ -263,7 +263,7 @@ def _frame_ends(tokens: tuple[Token, ...], lexicon: Lexicon) -> set[int]:
     }
 
 
-def _clauses(
+def _clauses(  # noqa: PLR0912 - cuts of four kinds, then one merge
     tokens: tuple[Token, ...], mentions: list[Mention], quantities: list[Quantity], lexicon: Lexicon
 ) -> tuple[Clause, ...]:
     """Split at a verb's connective ending or a conjunction; a clause with nothing to do joins the next."""
@@ -306,8 +306,8 @@ def _clauses(
         if is_frame[index]:
             # Its target is the request's only when the request names none ("켜져 있으면 꺼 줘");
             # otherwise it is about something else ("세탁기 끝났으면 건조기 돌려 줘").
-            following = raw[index + 1] if index + 1 < len(raw) else None
-            if following is None or not any(following.has(k) for k in _TARGET_KINDS):
+            request = raw[index + 1] if index + 1 < len(raw) else None
+            if request is None or not any(request.has(k) for k in _TARGET_KINDS):
                 pending.extend(m for m in clause.mentions if not any(m.has(k) for k in _ACTION_KINDS))
             continue
         if not clause.has_cue:

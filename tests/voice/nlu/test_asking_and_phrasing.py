@@ -92,8 +92,9 @@ HERE: list[Case] = [
 SOFT_WORDS: list[Case] = [
     ("안방 조명 은은하게", None, cmd(("light_bedroom", "adjust_brightness", None, "down"))),
     ("안방 에어컨 켜져 있으면 꺼 줘", None, cmd(("ac_bedroom", "turn_off"))),  # a condition, then a request
-    ("건조기 다 돌았으면 세탁기 멈춰", None, cmd(("washer", "pause"))),  # the condition's device is not the target
-    ("작은방 불 켜져 있는데 좀 꺼 줄래", None, cmd(("light_small", "turn_off"))),  # background, then a request
+    # The condition's device is not the target; background is not the request.
+    ("건조기 다 돌았으면 세탁기 멈춰", None, cmd(("washer", "pause"))),
+    ("작은방 불 켜져 있는데 좀 꺼 줄래", None, cmd(("light_small", "turn_off"))),
     ("청소기 돌릴까 말까", None, NONE),  # deliberating is not asking
     ("거실 에어컨 좀 덜 춥게", None, cmd(("ac_living", "adjust_temperature", None, "up"))),
     ("주방 불 너무 밝다 좀 줄여 줘", None, cmd(("light_kitchen", "adjust_brightness", None, "down"))),
