@@ -5,14 +5,18 @@
 2. SYNC for a home of 1,000 devices vs GET /api/devices for the same home.
 3. Report-state latency, from a device change to the partner's endpoint receiving the signed push,
    vs the same change reaching an in-process bus subscriber.
+4. Report-state pushes per real state change (a change of what QUERY answers) while simulated
+   appliances tick telemetry, beside the states the pusher looked at (what it pushed before it
+   sent only changes) in the same run.
 
-Run: .venv/bin/python bench/bench_interop.py [--n 300]
+Run: .venv/bin/python bench/bench_interop.py [--n 300] [--pushes-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
 import tempfile
@@ -34,7 +38,8 @@ from oneteam.api.app import create_app
 from oneteam.hub import Hub, SqliteStorage, parse_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.interop.smarthome import ALL_DEVICES, SmartHomeService
-from oneteam.model import Command
+from oneteam.interop.smarthome.traits import google_state
+from oneteam.model import Command, EventKind, OneteamError
 
 _TYPES = ("light", "air_conditioner", "tv", "washer", "switch", "air_purifier", "robot_cleaner", "dryer")
 
@@ -200,12 +205,88 @@ async def _report_latency(hub: Hub, received: dict[float, float], seen: asyncio.
     print(f"  anchor, change → in-process bus subscriber (n={n}):              {summary_ms(bus)}")
 
 
+_RUN = {
+    "air_conditioner": "turn_on",
+    "air_purifier": "turn_on",
+    "washer": "start",
+    "dryer": "start",
+    "robot_cleaner": "start",
+}
+
+
+async def pushes_per_change(devices: int, seconds: float) -> None:
+    """Run ticking appliances (ACs cooling, washers counting down, robots draining, sensors and
+    wear telemetry) for `seconds` and count what reaches the partner per real state change."""
+    received = {"states": 0, "pushes": 0}
+    partner_app = FastAPI()
+
+    @partner_app.post("/homegraph")
+    async def receive(request: Request) -> Response:
+        body = await request.json()
+        received["pushes"] += 1
+        received["states"] += len(body.get("payload", {}).get("devices", {}).get("states", {}))
+        return Response(status_code=200)
+
+    with tempfile.TemporaryDirectory() as folder:
+        home = parse_home(home_yaml(devices))
+        hub = Hub(home, SqliteStorage(Path(folder) / "oneteam.sqlite3"))
+        # Real time, one tick a second (the adapter's default), wear telemetry at 100 days a day.
+        await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=1.0, wear_day_s=864.0))
+        async with (
+            hub,
+            _Serve(partner_app) as partner_side,
+            SmartHomeService(hub, Path(folder) / "oneteam.sqlite3") as service,
+        ):
+            await _link(service, hub, f"{partner_side.url}/homegraph")
+            for device in hub.devices():
+                if name := _RUN.get(device.type.value):
+                    with contextlib.suppress(OneteamError):  # one already running stays so
+                        await hub.dispatch(Command(device_id=device.id, name=name))
+            await asyncio.sleep(1.0)  # the commands' own pushes leave first
+            pusher = service.pusher
+            base_states, base_considered = received["states"], pusher.stats.states_considered
+            seen: dict[str, dict[str, object]] = {}
+            real = 0
+            async with hub.subscribe("bench-real-changes") as events:
+                for device in hub.devices():
+                    seen[device.id] = google_state(device, hub.state(device.id))
+                deadline = time.perf_counter() + seconds
+                while (left := deadline - time.perf_counter()) > 0:
+                    try:
+                        event = await asyncio.wait_for(events.get(), timeout=left)
+                    except TimeoutError:
+                        break
+                    if event.kind is not EventKind.STATE_CHANGED or event.device_id is None:
+                        continue
+                    now = google_state(hub.device(event.device_id), hub.state(event.device_id))
+                    if now != seen.get(event.device_id):
+                        real += 1
+                        seen[event.device_id] = now
+            await asyncio.sleep(0.5)  # the last batch window closes
+            sent = received["states"] - base_states
+            considered = pusher.stats.states_considered - base_considered
+    print(
+        f"report state while appliances tick ({devices + 1} devices, {seconds:.0f} s): "
+        f"{real} real state changes, {sent} device states pushed → "
+        f"{sent / max(real, 1):.2f} per real change"
+    )
+    print(
+        f"  anchor, states the pusher looked at (pushed before only changes were sent): "
+        f"{considered} → {considered / max(real, 1):.2f} per real change"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=300, help="EXECUTE/REST pairs (report-state uses up to 100)")
     parser.add_argument("--devices", type=int, default=999, help="extra devices (plus ac_living)")
+    parser.add_argument("--pushes-only", action="store_true", help="only the pushes-per-change figure")
     args = parser.parse_args()
-    asyncio.run(run(args.n, args.devices))
+    if not args.pushes_only:
+        asyncio.run(run(args.n, args.devices))
+    asyncio.run(pushes_per_change(min(args.devices, 99), 20.0))
+    if args.pushes_only:
+        print(f"machine: {machine()}")
 
 
 if __name__ == "__main__":

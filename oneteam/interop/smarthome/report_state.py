@@ -58,6 +58,10 @@ class PushStats:
 
     batches_sent: int = 0
     states_sent: int = 0
+    states_considered: int = 0
+    """Device states a flush looked at: what was pushed before only changes were sent."""
+    states_unchanged: int = 0
+    """Of those, states left out because the partner already has them (telemetry ticks)."""
     sync_requests: int = 0
     retries: int = 0
     dead_letters: int = 0
@@ -98,6 +102,8 @@ class ReportStatePusher:
         """Owns the collect and flush loops: a failure is logged and both restart after a back-off."""
         self.stats = PushStats()
         self._links: list[tuple[Link, Partner]] = []
+        self._reported: dict[_Target, dict[str, dict[str, object]]] = {}
+        """Per partner link, the last state each device was reported with (only changes go out)."""
         self._links_at = float("-inf")
         self._links_version = -1
 
@@ -178,15 +184,34 @@ class ReportStatePusher:
                 for target, device_ids in pending.items():
                     sends.create_task(self._report(target, sorted(device_ids)), name="report-state-send")
 
+    def _changed(self, target: _Target, device_ids: list[str]) -> dict[str, dict[str, object]]:
+        """The reportable part of each device's state that differs from what `target` was last
+        sent: telemetry the partner does not see (wear sensors, counters) or a state it already
+        has produces nothing. The first report of a device carries its whole state."""
+        known = self._reported.setdefault(target, {})
+        changed: dict[str, dict[str, object]] = {}
+        for device_id in device_ids:
+            self.stats.states_considered += 1
+            try:
+                device, state = self._hub.device(device_id), self._hub.state(device_id)
+            except DeviceNotFound:
+                known.pop(device_id, None)
+                continue
+            now: dict[str, object] = {"online": state.is_available, **google_state(device, state)}
+            before = known.get(device_id)
+            diff = now if before is None else {k: v for k, v in now.items() if before.get(k) != v}
+            if not diff:
+                self.stats.states_unchanged += 1
+                continue
+            changed[device_id] = diff
+            known[device_id] = now
+        return changed
+
     async def _report(self, target: _Target, device_ids: list[str]) -> None:
-        for start in range(0, len(device_ids), self._max_batch):
-            states: dict[str, object] = {}
-            for device_id in device_ids[start : start + self._max_batch]:
-                try:
-                    device, state = self._hub.device(device_id), self._hub.state(device_id)
-                except DeviceNotFound:
-                    continue
-                states[device_id] = {"online": state.is_available, **google_state(device, state)}
+        changed = self._changed(target, device_ids)
+        ids = sorted(changed)
+        for start in range(0, len(ids), self._max_batch):
+            states: dict[str, object] = {d: changed[d] for d in ids[start : start + self._max_batch]}
             if not states:
                 continue
             body = {
@@ -197,6 +222,10 @@ class ReportStatePusher:
             if await self._send(target.partner, "reportState", body):
                 self.stats.batches_sent += 1
                 self.stats.states_sent += len(states)
+            else:
+                # Undelivered: the next push of these devices carries their whole state again.
+                for device_id in states:
+                    self._reported.get(target, {}).pop(device_id, None)
 
     async def _request_sync(self, target: _Target) -> None:
         body = {"agentUserId": target.agent_user_id, "async": True}

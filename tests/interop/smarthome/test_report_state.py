@@ -82,3 +82,33 @@ async def test_devices_added_or_removed_ask_the_partner_to_sync(door: Door) -> N
     door.hub.publish(Event(kind=EventKind.DEVICE_ADDED, device_id="new_lamp", source="mqtt"))
     push = await door.endpoint.wait_for(lambda p: p["kind"] == "requestSync")
     assert push["signed"] and push["body"] == {"agentUserId": door.hub.home.id, "async": True}
+
+
+async def test_only_changed_reportable_states_are_pushed(door: Door) -> None:
+    partner, secret = door.add_partner()
+    async with httpx.AsyncClient() as client:
+        await link_account(client, door, partner, secret)
+    pusher = door.service.pusher
+    await door.hub.dispatch(Command(device_id="tv", name="turn_on"))
+    first = await door.endpoint.wait_for(lambda p: "tv" in p["body"]["payload"]["devices"]["states"])
+    # The first report of a device carries its whole state ...
+    assert first["body"]["payload"]["devices"]["states"]["tv"] == {
+        "online": True,
+        "on": True,
+        "currentVolume": door.hub.state("tv").get("volume"),
+        "isMuted": False,
+    }
+    # ... telemetry ticks the partner cannot see (wear sensors) and repeats of a state push nothing ...
+    for tick in range(20):
+        door.hub._apply("tv", {"panel_hours": 1000 + tick}, "virtual")  # as an adapter reports
+    await door.hub.dispatch(Command(device_id="tv", name="turn_on"))
+    await asyncio.sleep(0.3)
+    assert [p for p in door.endpoint.pushes if p["kind"] == "reportState"] == [first]
+    assert pusher.stats.states_unchanged >= 1
+    # ... and a real change sends only what changed, in the reportStateAndNotification shape.
+    await door.hub.dispatch(Command(device_id="tv", name="set_volume", value=33))
+    push = await door.endpoint.wait_for(lambda p: p is not first and p["kind"] == "reportState")
+    body = push["body"]
+    assert set(body) == {"requestId", "agentUserId", "payload"} and body["agentUserId"]
+    assert body["payload"]["devices"]["states"] == {"tv": {"currentVolume": 33}}
+    assert push["signed"]
