@@ -134,7 +134,7 @@ async def test_a_forged_source_header_does_not_change_the_activity_log(running: 
 async def test_the_rest_allow_field_only_narrows(running: Running) -> None:
     async with httpx.AsyncClient(base_url=running.url, headers=running.headers) as http:
         narrowed = await http.post(
-            "/api/conversation", json={"text": "세탁기 시작해줘", "language": "ko", "allow": ["turn_on"]}
+            "/api/conversation", json={"text": "세탁기 돌려 줘", "language": "ko", "allow": ["turn_on"]}
         )
     assert narrowed.status_code == 200 and narrowed.json()["done"][0]["error"] == "error.forbidden"
     assert running.hub.state("washer").get("run_state") != "running"

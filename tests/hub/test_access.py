@@ -68,7 +68,8 @@ async def test_dispatch_stamps_the_source_from_the_grant_not_the_command(hub: Hu
 async def test_a_sentence_outside_the_grant_is_refused_before_dispatch(hub: Hub) -> None:
     hub.set_conversation_agent(Conversation(hub))
     grant = Grant(principal="token:agent", door=Door.MCP, commands=frozenset({"turn_on"}))
-    reply = await hub.converse("세탁기 시작해줘", language="ko", grant=grant)
+    reply = await hub.converse("세탁기 돌려 줘", language="ko", grant=grant)
+    assert reply.kind == "command"
     assert reply.done and reply.done[0]["error"] == "error.forbidden"
     assert "권한" in reply.text
     assert hub.state("washer").get("run_state") != "running"
@@ -81,7 +82,7 @@ async def test_a_sentence_outside_the_grant_is_refused_before_dispatch(hub: Hub)
 async def test_a_schedule_outside_the_grant_is_refused_at_booking(hub: Hub) -> None:
     hub.set_conversation_agent(Conversation(hub))
     grant = Grant(principal="token:agent", door=Door.MCP, commands=frozenset({"turn_on"}))
-    reply = await hub.converse("10분 뒤에 세탁기 시작해줘", language="ko", grant=grant)
+    reply = await hub.converse("10분 뒤에 세탁기 돌려 줘", language="ko", grant=grant)
     assert reply.kind == "schedule"
     assert reply.done and all(d.get("error") == "error.forbidden" for d in reply.done)
     assert hub.scheduler.pending() == []
