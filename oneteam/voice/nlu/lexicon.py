@@ -77,6 +77,8 @@ class Kind(StrEnum):
     """For a moment (잠시): a stop becomes a pause."""
     INTENSIFIER = "intensifier"
     LESSENING = "lessening"
+    CANCEL = "cancel"
+    """Removes a booking (예약 지워 줘); only beside a booking word."""
     FILLER = "filler"
     """A hesitation (그 뭐냐, 있잖아): carries no meaning, and its question form asks nothing."""
     COMPLAINT = "complaint"
@@ -277,6 +279,7 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         Kind.INTENSIFIER: "intensifiers",
         Kind.LESSENING: "lessening",
         Kind.FILLER: "fillers",
+        Kind.CANCEL: "cancel_words",
     }
     for kind, section in simple.items():
         builder.word(grammar.get(section) or (), Sense(kind, kind.value))

@@ -102,7 +102,7 @@ class Resolver:
         """예약 뭐 있어? (list), 아까 예약 취소해 줘 (cancel the latest): bookings themselves."""
         devices = tuple(d for g in self._all_groups(parsed) for d in self._group_ids(g))
         actions = {s.value for s in parsed.senses(Kind.ACTION)}
-        if actions & {"stop", "off"}:
+        if actions & {"stop", "off"} or parsed.has(Kind.CANCEL):
             if parsed.has(Kind.ALL):
                 return ScheduleCancelResult(which="all", devices=devices)
             if devices and not parsed.has(Kind.RECENT):

@@ -54,6 +54,8 @@ EXTREMES: list[Case] = [
     ("안방 에어컨 온도 최저로", None, cmd(("ac_bedroom", "set_temperature", 18))),
     ("냉동실 온도 제일 낮게", None, cmd(("fridge", "set_temperature", -23, None, "freezer"))),
     ("티비 볼륨 최대로 올려", None, cmd(("tv", "set_volume", 100))),
+    ("안방 에어컨 온도 맨 아래로", None, cmd(("ac_bedroom", "set_temperature", 18))),
+    ("주방 조명 완전 밝게", None, cmd(("light_kitchen", "set_brightness", 100))),
 ]
 
 EXCLUSION_AND_EVERYTHING: list[Case] = [
@@ -205,6 +207,7 @@ def test_bookings_are_listed_and_cancelled(understand: Understand) -> None:
     assert understand("세탁기 예약 있니")["devices"] == ["washer"]
     latest = understand("방금 한 예약 취소해")
     assert (latest["kind"], latest["which"]) == ("schedule_cancel", "latest")
+    assert understand("예약 전부 지워 줘")["which"] == "all"
     every = understand("예약 다 취소해 줘")
     assert (every["kind"], every["which"]) == ("schedule_cancel", "all")
     by_device = understand("건조기 예약 취소")
