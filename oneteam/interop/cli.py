@@ -226,7 +226,12 @@ def links_revoke(link_id: str, data_dir: DataDirOpt = None, database: DatabaseOp
 def mcp(
     url: Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")] = None,
     token: Annotated[
-        str | None, typer.Option("--token", help="A hub bearer token (or ONETEAM_TOKEN).")
+        str | None,
+        typer.Option(
+            "--token",
+            help="A hub bearer token (or ONETEAM_TOKEN); make one for the agent with "
+            "`oneteam token create --name <agent> --door mcp` so the activity log shows it as MCP.",
+        ),
     ] = None,
     transport: Annotated[str, typer.Option("--transport", help="stdio or http.")] = "stdio",
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -234,7 +239,10 @@ def mcp(
     allow: Annotated[list[str] | None, typer.Option("--allow", help="Allowed command (repeatable).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of refusals: ko or en.")] = "en",
 ) -> None:
-    """Run an MCP server over a running hub: stdio for a local agent, or HTTP with hub-token auth."""
+    """Run an MCP server over a running hub: stdio for a local agent, or HTTP with hub-token auth.
+
+    The --allow list holds for every tool, `say` included: the hub refuses a sentence's commands
+    outside it before anything runs. Over HTTP each call acts under the calling agent's own token."""
     from oneteam.interop.mcp import (
         DEFAULT_ALLOWED_COMMANDS,
         RemoteHome,
