@@ -615,3 +615,32 @@ async def test_a_stored_routine_waits_for_its_device_to_join(tmp_path: Path) -> 
             await engine.stop()
     assert record.status == "done"
     assert [c.name for c in late.commands] == ["turn_on"]
+
+
+async def test_a_failing_watcher_is_logged_and_restarted_not_lost(
+    hub: Hub, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine.put(
+        {
+            "id": "still_here",
+            "triggers": [{"device": "light_small", "attribute": "power", "to": True}],
+            "actions": [{"notify": "ok"}],
+        }
+    )
+    real = engine.on_event
+    failures: list[Any] = []
+
+    def flaky(event: Any) -> None:  # one bad event (a bug) must not end the watching for good
+        if not failures:
+            failures.append(event)
+            raise RuntimeError("bug while evaluating")
+        real(event)
+
+    engine.on_event = flaky  # type: ignore[method-assign]
+    await _set(hub, "light_kitchen", "turn_on")
+    await asyncio.sleep(0.8)  # the supervisor waits 0.5 s before starting the watcher again
+    await _set(hub, "light_small", "turn_on")
+    runs = await wait_runs(engine, "still_here")
+    assert runs[0].status == "done"
+    assert engine.stats["task_restarts"] == 1
+    assert "automation task automation-events failed" in caplog.text
