@@ -235,7 +235,7 @@ def token_create(
     from oneteam.hub.tokens import TOKEN_DOORS, hash_token, new_token
 
     if door is not None and door not in TOKEN_DOORS:
-        OUT.fail(f"--door must be one of {', '.join(TOKEN_DOORS)}")
+        OUT.fail(OUT.t("cli.token_bad_door", doors=", ".join(TOKEN_DOORS)))
 
     async def create() -> tuple[int, str]:
         storage = _storage(data_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -36,7 +37,7 @@ from oneteam.model import DeviceType, EventKind
 from oneteam.services.maintenance import MaintenanceService, ModelStore
 from oneteam.sim import DegradingAppliance
 from oneteam.voice.dialog import Conversation
-from tests.conftest import HubProcess, free_port
+from tests.conftest import HubProcess, free_port, oneteam_cli
 from tests.interop.smarthome.conftest import DEMO_HOME, Serve
 
 
@@ -322,3 +323,16 @@ async def test_oneteam_mcp_allow_list_holds_for_say(hub_server: HubProcess) -> N
     assert refused.is_error and "start" in str(refused.content)
     assert after.get("run_state") == before.get("run_state") != "running"
     assert failed["events"][0]["data"]["error"] == "error.forbidden"
+
+
+def test_a_door_token_is_made_by_the_cli_and_a_wrong_door_is_exit_2(tmp_path: Path) -> None:
+    made = oneteam_cli(
+        "token", "create", "--name", "agent", "--door", "mcp", "--json", "--data-dir", str(tmp_path)
+    )
+    assert made.returncode == 0, made.stderr
+    wrong = oneteam_cli("--lang", "en", "token", "create", "--door", "partner", "--data-dir", str(tmp_path))
+    assert wrong.returncode == 2 and "--door must be one of: mcp, voice" in wrong.stderr
+    with sqlite3.connect(tmp_path / "oneteam.sqlite3") as raw:
+        rows = raw.execute("SELECT name, door FROM tokens").fetchall()
+    raw.close()
+    assert rows == [("agent", "mcp")]
