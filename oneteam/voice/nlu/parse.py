@@ -71,6 +71,8 @@ class Parsed:
     """A state asked in a verb form (작동 중이야, 켜져 있어, 껐니, 꺼졌는지 확인해 줘): never acts."""
     feature_switched: frozenset[str] = frozenset()
     """Device types whose on/off needs their feature named (lexicon.grammar.feature_switched)."""
+    names_unknown_mode: bool = False
+    """"외출 모드", "party mode": a mode or scene by a name the home does not know."""
     exclusion_follows: bool = False
     """What an exclusion word leaves out comes after it ("except the kitchen"), not before (거실 빼고)."""
     has_unknown_verb: bool = False
@@ -384,6 +386,19 @@ def _drop_acts(mention: Mention) -> Mention:
     return Mention(senses or (Sense(Kind.NEGATION, "dropped"),), mention.start, mention.end)
 
 
+def _unknown_mode(tokens: tuple[Token, ...], mentions: list[Mention]) -> bool:
+    """A word no phrase covers, right before the word for "mode" (외출 모드, party mode)."""
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+    for mention in mentions:
+        aspect = mention.first(Kind.ASPECT)
+        if aspect is None or aspect.value != "mode" or mention.has(Kind.MODE) or mention.start == 0:
+            continue
+        before = mention.start - 1
+        if before not in covered and tokens[before].tag in ("NNG", "NNP", "SL"):
+            return True
+    return False
+
+
 def _unknown_verb(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> bool:
     """A main verb (not an auxiliary, light verb or copula) that no phrase covers."""
     covered = {i for m in mentions for i in range(m.start, m.end)}
@@ -436,6 +451,7 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
         at=at,
         asks_state=forms.asks_state,
         has_unknown_verb=_unknown_verb(tokens, mentions, lexicon),
+        names_unknown_mode=_unknown_mode(tokens, mentions),
         feature_switched=lexicon.grammar.feature_switched,
         exclusion_follows=lexicon.grammar.exclusion_follows,
     )

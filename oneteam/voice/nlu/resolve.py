@@ -76,8 +76,8 @@ class Resolver:
         return call._resolve(parsed, context_room)
 
     def _resolve(self, parsed: Parsed, context_room: str | None) -> Result:  # noqa: PLR0911 - the order of precedence
-        if parsed.has(Kind.OFFTOPIC) or parsed.has(Kind.ABSENT):
-            return NoneResult()
+        if parsed.has(Kind.OFFTOPIC) or parsed.has(Kind.ABSENT) or parsed.names_unknown_mode:
+            return NoneResult()  # also a scene or mode by a name the home does not have
         if parsed.has(Kind.BOOKING) and parsed.delay_s is None and parsed.at is None:
             return self._bookings(parsed)
         if parsed.is_negated and not parsed.is_question:

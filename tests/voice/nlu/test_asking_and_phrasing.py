@@ -149,6 +149,7 @@ OUT_OF_REACH: list[Case] = [
     ("MBC 몇 번이야", None, NONE),
     ("금요일 일정 메모해 줘", None, NONE),
     ("영화 모드 켜 줘", None, NONE),
+    ("외출 모드 실행해", None, NONE),  # a scene the home has none of
 ]
 
 ENGLISH: list[Case] = [
