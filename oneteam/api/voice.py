@@ -11,6 +11,7 @@ message} for unusable input. A socket carries any number of turns.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -18,7 +19,9 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from oneteam.api.auth import websocket_grant, websocket_origin_ok
+from oneteam.api.auth import websocket_grant, websocket_origin_ok, websocket_token
+from oneteam.api.ws import close_when_revoked
+from oneteam.hub import Hub
 from oneteam.hub.conversation import DOOR_GRANT
 from oneteam.i18n import render
 from oneteam.model import Door, Grant, OneteamError
@@ -64,6 +67,13 @@ async def voice_socket(websocket: WebSocket) -> None:
         return
     language = websocket.query_params.get("lang", "ko")
     await websocket.send_json({"type": "ready", "language": "ko"})
+    hub: Hub | None = getattr(websocket.app.state, "hub", None)
+    token = websocket_token(websocket)
+    watcher = (
+        asyncio.create_task(close_when_revoked(websocket, hub, token), name="voice-revoked")
+        if hub is not None and token is not None
+        else None
+    )
     session: VoiceSession | None = None
     try:
         while True:
@@ -77,6 +87,9 @@ async def voice_socket(websocket: WebSocket) -> None:
                 session = await _control(websocket, pipeline, session, message["text"], language)
     except WebSocketDisconnect:
         return
+    finally:
+        if watcher is not None:
+            watcher.cancel()
 
 
 async def _audio(

@@ -336,3 +336,25 @@ def test_a_door_token_is_made_by_the_cli_and_a_wrong_door_is_exit_2(tmp_path: Pa
         rows = raw.execute("SELECT name, door FROM tokens").fetchall()
     raw.close()
     assert rows == [("agent", "mcp")]
+
+
+@pytest.mark.slow
+async def test_an_open_voice_socket_closes_when_its_token_is_revoked(running: Running) -> None:
+    from oneteam.api import voice as voice_api
+    from oneteam.voice.pipeline import for_hub
+
+    hub = running.hub
+    token = await hub.create_token("kitchen-speaker")
+    app = create_app(hub)
+    app.include_router(voice_api.router)
+    app.state.voice = await asyncio.to_thread(for_hub, hub)
+    async with Serve(app) as api:
+        url = f"{api.url.replace('http://', 'ws://')}/api/voice?token={token}"
+        async with connect(url) as socket:
+            assert '"ready"' in str(await socket.recv())
+            assert await hub.revoke_token(await _record_id(hub, token))
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(2):
+                    while True:
+                        await socket.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
