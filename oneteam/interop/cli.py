@@ -27,6 +27,7 @@ from rich.table import Table
 from oneteam.hub import load_config
 from oneteam.i18n import language_from_environment, render
 from oneteam.interop.smarthome.oauth import SCOPES
+from oneteam.interop.smarthome.service_account import ServiceAccount, ServiceAccountError
 from oneteam.interop.smarthome.store import PartnerStore
 
 partners_app = typer.Typer(
@@ -91,11 +92,26 @@ def partners_add(
     ] = None,
     rate: Annotated[int, typer.Option("--rate", min=1, max=100_000, help="Requests per minute.")] = 600,
     scope: Annotated[list[str] | None, typer.Option("--scope", help="devices.read, devices.control")] = None,
+    service_account: Annotated[
+        Path | None,
+        typer.Option(
+            "--service-account",
+            help="Service-account key file (JSON): push HomeGraph-style to --report-url with an RS256 "
+            "JWT-authorised token instead of signed webhooks.",
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     database: DatabaseOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Register a partner; prints its client id, secret and report signing key once."""
+    key_file = ""
+    if service_account is not None:
+        try:
+            key_file = service_account.read_text(encoding="utf-8")
+            ServiceAccount.from_json(key_file)
+        except (OSError, UnicodeDecodeError, ServiceAccountError) as exc:
+            _fail(_t("interop.cli.bad_service_account", path=str(service_account), reason=str(exc)))
     for uri in [*redirect_uri, *([report_url] if report_url else [])]:
         if not check_url(uri):
             _fail(_t("interop.cli.bad_redirect", uri=uri))
@@ -107,6 +123,8 @@ def partners_add(
         partner, secret = store.add_partner(
             name, redirect_uri, scopes=scopes, rate_per_minute=rate, report_url=report_url
         )
+        if key_file:
+            store.set_service_account(partner.client_id, key_file)
     finally:
         store.close()
     shown = {

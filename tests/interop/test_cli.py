@@ -66,3 +66,37 @@ def test_bad_redirect_uris_are_refused_with_exit_code_2(tmp_path: Path) -> None:
         "partners", "add", "--name", "local", "--redirect-uri", "http://127.0.0.1:9000/cb", "--database", db
     )
     assert code == 0
+
+
+def test_partners_add_with_a_service_account_key_file(tmp_path: Path) -> None:
+    from joserfc.jwk import RSAKey
+
+    db = str(tmp_path / "oneteam.sqlite3")
+    key_file = tmp_path / "sa.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "client_email": "push@partner.example",
+                "private_key": RSAKey.generate_key(2048).as_pem(private=True).decode(),
+                "token_uri": "https://oauth2.partner.example/token",
+            }
+        )
+    )
+    code, out, _ = _run(
+        "partners", "add", "--name", "G", "--redirect-uri", "https://g.example/cb",
+        "--report-url", "https://homegraph.g.example", "--service-account", str(key_file),
+        "--database", db, "--json",
+    )  # fmt: skip
+    assert code == 0
+    store = PartnerStore(db)
+    accounts = store.service_accounts()
+    store.close()
+    assert accounts[json.loads(out)["client_id"]].client_email == "push@partner.example"
+    # The key is sealed in the database, not stored as written.
+    assert b"BEGIN PRIVATE KEY" not in Path(db).read_bytes()
+    key_file.write_text('{"client_email": "x"}')
+    code, _, err = _run(
+        "partners", "add", "--name", "G", "--redirect-uri", "https://g.example/cb",
+        "--service-account", str(key_file), "--database", db,
+    )  # fmt: skip
+    assert code == 2 and "missing private_key, token_uri" in " ".join(err.split())

@@ -2,8 +2,10 @@
 batched, retried; count what could not be delivered. Ask partners to re-SYNC when devices come
 or go (requestSync).
 
-Bodies follow Google's HomeGraph shapes (`reportStateAndNotification`, `requestSync`); the header
-`x-oneteam-kind` says which. Each push is signed like a webhook: `x-oneteam-signature:
+Bodies follow Google's HomeGraph shapes (`reportStateAndNotification`, `requestSync`) and carry
+only what changed since the partner's last push. A partner that gave a service account gets them
+HomeGraph-style (`service_account.py`: RS256 JWT → access token → `/v1/devices:...`). Others get a
+signed webhook: the header `x-oneteam-kind` says which body, `x-oneteam-signature:
 t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the partner's report key, so the partner
 can check origin and reject replays by time.
 """
@@ -25,6 +27,7 @@ import httpx
 
 from oneteam.hub import Hub, Subscription
 from oneteam.hub.supervisor import Supervisor
+from oneteam.interop.smarthome.service_account import PATHS, AccessTokens, ServiceAccount
 from oneteam.interop.smarthome.store import Link, Partner, PartnerStore
 from oneteam.interop.smarthome.traits import google_state
 from oneteam.model import DeviceNotFound, EventKind
@@ -95,6 +98,9 @@ class ReportStatePusher:
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
         self._client = httpx.AsyncClient(timeout=timeout_s)
+        self.tokens = AccessTokens(self._client)
+        """HomeGraph access tokens of partners that gave a service account."""
+        self._accounts: dict[str, ServiceAccount] = {}
         self._pending: dict[_Target, set[str]] = {}
         self._sync_pending: set[_Target] = set()
         self._wake = asyncio.Event()
@@ -167,6 +173,7 @@ class ReportStatePusher:
             for link in self._store.links()
             if link.revoked_at is None and link.client_id in partners
         ]
+        self._accounts = self._store.service_accounts()
         self._links_at = time.monotonic()
         self._links_version = version
 
@@ -232,23 +239,35 @@ class ReportStatePusher:
         if await self._send(target.partner, "requestSync", body):
             self.stats.sync_requests += 1
 
+    async def _request(self, partner: Partner, kind: str, data: bytes) -> httpx.Response:
+        """One POST: HomeGraph-style with a service-account token, or a signed webhook."""
+        account = self._accounts.get(partner.client_id)
+        base = partner.report_url or ""
+        if account is not None:
+            token = await self.tokens.bearer(partner.client_id, account)
+            headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+            return await self._client.post(base.rstrip("/") + PATHS[kind], content=data, headers=headers)
+        headers = {
+            "content-type": "application/json",
+            "x-oneteam-kind": kind,
+            "x-oneteam-signature": sign(partner.report_key, data, int(time.time())),
+        }
+        return await self._client.post(base, content=data, headers=headers)
+
     async def _send(self, partner: Partner, kind: str, body: Mapping[str, object]) -> bool:
-        """POST one signed body with retries; on final failure count a dead letter."""
+        """POST one body with retries; on final failure count a dead letter."""
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        url = partner.report_url or ""
         for attempt in range(self._max_attempts):
             if attempt:
                 self.stats.retries += 1
                 await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
-            headers = {
-                "content-type": "application/json",
-                "x-oneteam-kind": kind,
-                "x-oneteam-signature": sign(partner.report_key, data, int(time.time())),
-            }
             try:
-                response = await self._client.post(url, content=data, headers=headers)
-            except httpx.HTTPError as exc:
+                response = await self._request(partner, kind, data)
+            except (httpx.HTTPError, ValueError) as exc:
                 _LOGGER.debug("push to partner %s failed: %s", partner.client_id, type(exc).__name__)
+                continue
+            if response.status_code == 401 and partner.client_id in self._accounts:
+                self.tokens.forget(partner.client_id)  # expired or revoked early: fetch a new one
                 continue
             if response.status_code < 300:
                 return True

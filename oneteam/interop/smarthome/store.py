@@ -21,12 +21,16 @@ from typing import Any
 
 from oneteam.hub.sqlite_store import private_database
 from oneteam.interop.smarthome.sealed import KEY_FILE_NAME, Sealer, is_sealed
+from oneteam.interop.smarthome.service_account import ServiceAccount
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS partner_clients (
   client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL,
   redirect_uris TEXT NOT NULL, scopes TEXT NOT NULL, rate_per_minute INTEGER NOT NULL,
   report_url TEXT, report_key TEXT NOT NULL, created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partner_service_accounts (
+  client_id TEXT PRIMARY KEY, sealed_key_file TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS partner_links (
   id TEXT PRIMARY KEY, client_id TEXT NOT NULL, agent_user_id TEXT NOT NULL, device_ids TEXT NOT NULL,
@@ -207,6 +211,28 @@ class PartnerStore:
         )
         return partner, secret
 
+    def set_service_account(self, client_id: str, key_file: str) -> ServiceAccount:
+        """Report state to this partner HomeGraph-style, with its service-account key file (JSON,
+        kept sealed); ServiceAccountError when unusable, KeyError for an unknown partner."""
+        if self.partner(client_id) is None:
+            raise KeyError(client_id)
+        account = ServiceAccount.from_json(key_file)
+        self._run(
+            "INSERT OR REPLACE INTO partner_service_accounts VALUES (?, ?)",
+            client_id,
+            self._sealer.seal(account.to_json(), client_id),
+        )
+        return account
+
+    def service_accounts(self) -> dict[str, ServiceAccount]:
+        """Partner client id → its service account, for partners in the HomeGraph mode."""
+        return {
+            row["client_id"]: ServiceAccount.from_json(
+                self._sealer.open(row["sealed_key_file"], row["client_id"])
+            )
+            for row in self._all("SELECT client_id, sealed_key_file FROM partner_service_accounts")
+        }
+
     def partner(self, client_id: str) -> Partner | None:
         """One partner, or None."""
         rows = self._all("SELECT * FROM partner_clients WHERE client_id = ?", client_id)
@@ -239,6 +265,7 @@ class PartnerStore:
         )
         self._run("DELETE FROM oauth_codes WHERE client_id = ?", client_id)
         self._run("DELETE FROM partner_clients WHERE client_id = ?", client_id)
+        self._run("DELETE FROM partner_service_accounts WHERE client_id = ?", client_id)
         return revoked
 
     # -- codes --------------------------------------------------------------------------------
