@@ -195,6 +195,28 @@ def test_the_cli_lists_runs_and_refuses_in_korean_or_english(server: HubProcess)
     assert shown.returncode == 0 and "robot" in shown.stdout
 
 
+def test_the_cli_imports_and_exports_yaml_files(server: HubProcess, tmp_path: Path) -> None:
+    env = {"ONETEAM_URL": server.url, "ONETEAM_TOKEN": server.token}
+    source = tmp_path / "mine.yaml"
+    source.write_text(
+        "routines:\n  - id: tv_off_at_midnight\n    triggers: [{time: '00:00'}]\n"
+        "    actions: [{device: tv, command: turn_off}]\n",
+        encoding="utf-8",
+    )
+    imported = oneteam_cli("routine", "import", str(source), env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert "1개를 가져왔어요: tv_off_at_midnight" in imported.stdout
+    target = tmp_path / "out.yaml"
+    exported = oneteam_cli("routine", "export", "tv_off_at_midnight", "-o", str(target), env=env)
+    assert exported.returncode == 0 and "tv_off_at_midnight" in target.read_text(encoding="utf-8")
+    source.write_text("routines: [{id: bad, actions: [{device: tv, command: fly}]}]", encoding="utf-8")
+    refused = oneteam_cli("--lang", "en", "routine", "import", str(source), env=env)
+    assert refused.returncode == 2
+    assert "routines[0].bad.actions[0]" in refused.stderr and "fly" in refused.stderr
+    missing = oneteam_cli("routine", "import", str(tmp_path / "nope.yaml"), env=env)
+    assert missing.returncode == 2 and "파일을 읽을 수 없어요" in missing.stderr
+
+
 def _wait_status(hub: HubProcess, run_id: int, timeout: float = 20.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
