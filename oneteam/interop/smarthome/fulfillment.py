@@ -217,7 +217,7 @@ class Fulfillment:
 
     def sync_device(self, device: Device) -> dict[str, Any]:
         """One device as SYNC describes it."""
-        described = describe(device, self._hub.home)
+        described = describe(device, self._hub.home, self._hub.state(device.id))
         room = self._hub.home.rooms.get(device.room or "")
         out: dict[str, Any] = {
             "id": device.id,

@@ -62,9 +62,39 @@ class GoogleDevice:
     attributes: Mapping[str, Any]
 
 
-def traits_of(device: Device) -> tuple[str, ...]:
-    """The Google traits a device has, from what its type spec can do."""
+# What a sensor measures, from the unit it reports (an MQTT sensor's `unit_of_measurement`);
+# a sensor without a unit is a thermometer, as the virtual one is.
+_SENSOR_UNITS = {
+    "°C": "temperature",
+    "℃": "temperature",
+    "C": "temperature",
+    "°F": "fahrenheit",
+    "%": "humidity",
+    "µg/m³": "pm25",
+    "μg/m³": "pm25",
+    "ug/m3": "pm25",
+    "ppm": "co2",
+}
+# SensorState numeric sensors: our kind → (Google sensor name, rawValueUnit).
+_NUMERIC_SENSORS = {
+    "pm25": ("PM2.5", "MICROGRAMS_PER_CUBIC_METER"),
+    "co2": ("CarbonDioxideLevel", "PARTS_PER_MILLION"),
+}
+
+
+def sensor_kind(device: Device, state: State | None) -> str | None:
+    """`temperature`, `fahrenheit`, `humidity`, `pm25`, `co2`, `other`, or None (not a sensor)."""
+    if device.type is not DeviceType.SENSOR:
+        return None
+    unit = str(state.get("unit") or "°C").strip() if state is not None else "°C"
+    return _SENSOR_UNITS.get(unit, "other")
+
+
+def traits_of(device: Device, state: State | None = None) -> tuple[str, ...]:
+    """The Google traits a device has, from what its type spec can do (and, for a sensor, the
+    unit it reports: a humidity sensor is HumiditySetting, never a 65 °C thermometer)."""
     spec, commands = device.spec, set(device.spec.commands)
+    kind = sensor_kind(device, state)
     traits: list[str] = []
     if {"turn_on", "turn_off"} <= commands and device.type is not DeviceType.REFRIGERATOR:
         traits.append("OnOff")
@@ -86,11 +116,20 @@ def traits_of(device: Device) -> tuple[str, ...]:
         traits.append("Dock")
     if "remaining_time" in spec.queries:
         traits.append("RunCycle")
-    if spec.compartments or device.type is DeviceType.SENSOR:
-        traits.append("TemperatureControl")
-    if "air_quality" in spec.queries:
-        traits.append("SensorState")
+    traits.extend(_measuring_traits(device, kind))
     return tuple(_T + t for t in traits)
+
+
+def _measuring_traits(device: Device, kind: str | None) -> list[str]:
+    """Traits of what a device measures: fridge compartments, a sensor's quantity, air quality."""
+    out: list[str] = []
+    if device.spec.compartments or kind in ("temperature", "fahrenheit"):
+        out.append("TemperatureControl")
+    if kind == "humidity":
+        out.append("HumiditySetting")
+    if "air_quality" in device.spec.queries or kind in _NUMERIC_SENSORS:
+        out.append("SensorState")
+    return out
 
 
 def _synonyms(names: tuple[str, ...], canonical: str) -> list[dict[str, Any]]:
@@ -107,9 +146,10 @@ def _catalog_list(key: str, language: str) -> list[str]:
     return [part.strip() for part in render(key, language).split(",") if part.strip()]
 
 
-def describe(device: Device, home: Home) -> GoogleDevice:
+def describe(device: Device, home: Home, state: State | None = None) -> GoogleDevice:
     """The SYNC view of a device: its Google type, traits and attributes."""
-    traits = traits_of(device)
+    traits = traits_of(device, state)
+    kind = sensor_kind(device, state)
     spec = device.spec
     attributes: dict[str, Any] = {}
     if _T + "TemperatureSetting" in traits:
@@ -177,7 +217,12 @@ def describe(device: Device, home: Home) -> GoogleDevice:
         attributes["temperatureUnitForUX"] = "C"
         if device.type is DeviceType.SENSOR:
             attributes["queryOnlyTemperatureControl"] = True
-    if _T + "SensorState" in traits:
+    if _T + "HumiditySetting" in traits:
+        attributes["queryOnlyHumiditySetting"] = True
+    if _T + "SensorState" in traits and kind in _NUMERIC_SENSORS:
+        name, unit = _NUMERIC_SENSORS[kind]
+        attributes["sensorStatesSupported"] = [{"name": name, "numericCapabilities": {"rawValueUnit": unit}}]
+    elif _T + "SensorState" in traits:
         attributes["sensorStatesSupported"] = [
             {
                 "name": "AirQuality",
@@ -194,7 +239,8 @@ def _num(value: object, default: float = 0.0) -> float:
 
 def google_state(device: Device, state: State) -> dict[str, Any]:
     """The QUERY view of a device's state (without `online`/`status`)."""
-    traits = set(traits_of(device))
+    traits = set(traits_of(device, state))
+    kind = sensor_kind(device, state)
     attrs = state.attributes
     out: dict[str, Any] = {}
     power = bool(attrs.get("power", False))
@@ -213,13 +259,30 @@ def google_state(device: Device, state: State) -> dict[str, Any]:
     if _T + "Volume" in traits:
         out.update(currentVolume=round(_num(attrs.get("volume"))), isMuted=False)
     out.update(_cycle_state(device, traits, attrs))
+    out.update(_measured_state(device, kind, traits, attrs))
+    return out
+
+
+def _measured_state(
+    device: Device, kind: str | None, traits: set[str], attrs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """TemperatureControl, HumiditySetting and SensorState states."""
+    out: dict[str, Any] = {}
     if _T + "TemperatureControl" in traits:
         if device.type is DeviceType.SENSOR:
             value = _num(attrs.get("value"))
+            if kind == "fahrenheit":
+                value = round((value - 32) * 5 / 9, 1)
             out.update(temperatureSetpointCelsius=value, temperatureAmbientCelsius=value)
         else:
             out["temperatureSetpointCelsius"] = _num(attrs.get("fridge_temperature"), 3.0)
-    if _T + "SensorState" in traits:
+    if _T + "HumiditySetting" in traits:
+        out["humidityAmbientPercent"] = max(0, min(100, round(_num(attrs.get("value")))))
+    if _T + "SensorState" in traits and kind in _NUMERIC_SENSORS:
+        out["currentSensorStateData"] = [
+            {"name": _NUMERIC_SENSORS[kind][0], "rawValue": _num(attrs.get("value"))}
+        ]
+    elif _T + "SensorState" in traits:
         quality = _AIR_QUALITY.get(str(attrs.get("air_quality", "")), "moderate")
         out["currentSensorStateData"] = [
             {"name": "AirQuality", "currentSensorState": quality},
@@ -251,7 +314,7 @@ def _cycle_state(device: Device, traits: set[str], attrs: Mapping[str, Any]) -> 
 
 def to_commands(device: Device, state: State, command: str, params: Mapping[str, Any]) -> list[Command]:
     """Our commands for one Google EXECUTE command on one device, or TranslationError."""
-    traits = set(traits_of(device))
+    traits = set(traits_of(device, state))
     name = command.removeprefix(_C)
     # The washer example upstream spells it PauseUnPause; the trait index says PauseUnpause.
     if name == "PauseUnPause":
