@@ -1,8 +1,9 @@
 """The API's interactive docs at /docs, served with Swagger UI's files from this machine.
 
 FastAPI's own /docs loads Swagger UI from a CDN, so on a home network without internet the page
-stays blank. The `swagger-ui-bundle` package ships the files; they are served under
-/docs/assets/ and the page names no other host (the spec's validator badge is off too).
+stays blank. The `fastapi-offline` package ships Swagger UI 5 (which reads OpenAPI 3.1, as FastAPI
+writes it); only its files are used, served under /docs/assets/, and the page names no other host
+(the spec's validator badge is off too).
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ router = APIRouter(include_in_schema=False)
 _ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",
-    "favicon-32x32.png": "image/png",
+    "favicon.png": "image/png",
 }
 
 
 def _assets_dir() -> Path | None:
     try:
-        import swagger_ui_bundle  # type: ignore[import-untyped]
+        import fastapi_offline
     except ImportError:
         return None
-    folder = Path(str(swagger_ui_bundle.swagger_ui_path))
+    folder = Path(fastapi_offline.__file__).parent / "static"
     return folder if all((folder / name).is_file() for name in _ASSETS) else None
 
 
@@ -42,7 +43,7 @@ async def docs(request: Request) -> Response:
         title=f"{request.app.title} API",
         swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
         swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
-        swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png",
+        swagger_favicon_url=f"{root}/docs/assets/favicon.png",
         swagger_ui_parameters={"validatorUrl": None},
     )
 

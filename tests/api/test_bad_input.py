@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from mcp import Client
 from websockets.sync.client import ClientConnection, connect
 
 from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.interop.mcp import LocalHome, build_server
 from oneteam.model.conversation import MAX_SENTENCE_CHARS, SentenceTooLong
 from tests.conftest import HubProcess, oneteam_cli, start_hub, stop_hub
 from tests.interop.smarthome.conftest import Door, door, execute_body, link_account  # noqa: F401
@@ -356,3 +358,13 @@ def test_dev_zero_as_a_home_file_is_refused_with_exit_2(tmp_path: Path, language
     words = "너무 커요" if language == "ko" else "too large"
     assert "/dev/zero" in result.stderr and words in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("language", "words"), [("ko", "500자까지"), ("en", "at most 500 characters")])
+async def test_mcp_say_refuses_a_long_sentence_in_the_callers_language(
+    tmp_path: Path, language: str, words: str
+) -> None:
+    hub = Hub(load_home(DEMO_HOME), SqliteStorage(tmp_path / "hub.sqlite3"))
+    async with hub, Client(build_server(LocalHome(hub), language=language)) as client:
+        result = await client.call_tool("say", {"text": "불 켜 " * 200, "language": language})
+    assert result.is_error and words in result.content[0].text
