@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from oneteam.api.auth import grant_of
+from oneteam.api.schemas import ROW_ID_MAX, error_responses
 from oneteam.automation import AutomationInvalid, Engine, RunNotFound
 from oneteam.automation.definitions import commands_in
 from oneteam.automation.engine import Allow
@@ -39,12 +40,17 @@ def engine_of(request: Request) -> Engine:
     return engine
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 async def _body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise AutomationInvalid("automation.bad_json", "body", str(exc), reason=str(exc)) from None
+        return json.loads(raw or b"null", parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
+        raise AutomationInvalid("automation.bad_json", "body", reason, reason=reason) from None
 
 
 def _allow(engine: Engine, grant: Grant) -> Allow:
@@ -70,7 +76,7 @@ async def engine_status(request: Request) -> dict[str, Any]:
     return engine_of(request).status()
 
 
-@router.post("/import")
+@router.post("/import", responses=error_responses(403))
 async def import_routines(request: Request) -> dict[str, Any]:
     """`{"yaml": "...", "replace": true}` (all or nothing) or `{"preset": "ko"}` (steps for devices
     the home lacks are left out, with notes)."""
@@ -95,8 +101,8 @@ async def export_routines(request: Request, ids: str | None = None) -> Response:
     return Response(text, media_type="application/yaml; charset=utf-8")
 
 
-@router.get("/runs/{run_id}")
-async def get_run(run_id: int, request: Request) -> dict[str, Any]:
+@router.get("/runs/{run_id}", responses=error_responses(404))
+async def get_run(run_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)], request: Request) -> dict[str, Any]:
     """One run with its trace."""
     record = engine_of(request).store.run(run_id)
     if record is None:
@@ -104,7 +110,7 @@ async def get_run(run_id: int, request: Request) -> dict[str, Any]:
     return record.as_dict()
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=error_responses(403))
 async def create_routine(request: Request) -> dict[str, Any]:
     """A new routine (`actions:`) or scene (`targets:`); refused with the reason when it does not fit."""
     engine = engine_of(request)
@@ -112,7 +118,7 @@ async def create_routine(request: Request) -> dict[str, Any]:
     return engine.put(body, origin="api", replace_existing=False, allow=_allow(engine, grant_of(request)))
 
 
-@router.put("/{routine_id}")
+@router.put("/{routine_id}", responses=error_responses(403))
 async def replace_routine(routine_id: str, request: Request) -> dict[str, Any]:
     """Create or replace the routine `routine_id`."""
     engine = engine_of(request)
@@ -136,7 +142,7 @@ async def delete_routine(routine_id: str, request: Request) -> dict[str, Any]:
     return {"ok": True}
 
 
-@router.post("/{routine_id}/run")
+@router.post("/{routine_id}/run", responses=error_responses(403, 404))
 async def run_routine(
     routine_id: str, request: Request, wait: float = Query(default=0.0, ge=0.0, le=MAX_WAIT_S)
 ) -> dict[str, Any]:

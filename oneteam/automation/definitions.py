@@ -9,6 +9,7 @@ the reason (AutomationInvalid), before anything is stored.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,10 @@ _DAY_GROUPS = {"weekdays": (0, 1, 2, 3, 4), "weekend": (5, 6), "평일": (0, 1, 
 _EVENT_KINDS = {k.value for k in EventKind}
 MAX_DURATION_S = 7 * 86400.0
 MAX_STEPS = 200
+MAX_NODES = 1000
+"""Triggers, conditions and steps one definition may hold (nested ones counted)."""
+MAX_DEPTH = 8
+"""How deeply and/or/not may nest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +344,7 @@ def parse_duration(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().lower().replace(" ", "")
@@ -371,6 +376,14 @@ class _Reader:
         self.home = home
         self.where = where
         self.notes: list[dict[str, Any]] = []
+        self.budget = MAX_NODES
+
+    def spend(self, path: str) -> None:
+        """Count one trigger, condition or step: YAML aliases can make a small text expand
+        enormously, so a definition has a size limit."""
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail("automation.too_large", path, "too large", limit=MAX_NODES)
 
     def fail(self, key: str, path: str, message: str, **params: Any) -> AutomationInvalid:
         return AutomationInvalid(key, f"{self.where}{path}", message, **params)
@@ -499,6 +512,7 @@ class _Reader:
         return found
 
     def commands(self, value: Any, path: str) -> list[CommandAction]:
+        self.spend(path)
         item = self.mapping(value, path)
         self.no_extra(
             item,
@@ -558,6 +572,7 @@ class _Reader:
         return [self.trigger({**rest, "device": d.id}, path) for d in self.devices_for(item, path)]
 
     def trigger(self, value: Any, path: str) -> Trigger:
+        self.spend(path)
         item = self.mapping(value, path)
         if "time" in item:
             self.no_extra(item, {"time", "weekdays"}, path)
@@ -616,16 +631,21 @@ class _Reader:
             )
         raise self.fail("automation.bad_trigger", path, "unknown trigger")
 
-    def condition(self, value: Any, path: str) -> Condition:  # noqa: PLR0911
+    def condition(self, value: Any, path: str, depth: int = 0) -> Condition:  # noqa: PLR0911
+        self.spend(path)
+        if depth > MAX_DEPTH:
+            raise self.fail("automation.too_deep", path, "nested too deeply", limit=MAX_DEPTH)
         item = self.mapping(value, path)
         for key, kind in (("and", AllOf), ("or", AnyOf)):
             if key in item:
                 parts = self.sequence(item[key], f"{path}.{key}")
                 return kind(
-                    conditions=tuple(self.condition(c, f"{path}.{key}[{i}]") for i, c in enumerate(parts))
+                    conditions=tuple(
+                        self.condition(c, f"{path}.{key}[{i}]", depth + 1) for i, c in enumerate(parts)
+                    )
                 )
         if "not" in item:
-            return Not(condition=self.condition(item["not"], f"{path}.not"))
+            return Not(condition=self.condition(item["not"], f"{path}.not", depth + 1))
         if "time" in item:
             window = self.mapping(item["time"], f"{path}.time")
             self.no_extra(window, {"after", "before"}, f"{path}.time")
@@ -658,6 +678,7 @@ class _Reader:
         raise self.fail("automation.bad_condition", path, "unknown condition")
 
     def action(self, value: Any, path: str) -> Sequence[Action]:  # noqa: PLR0911
+        self.spend(path)
         item = self.mapping(value, path)
         if "command" in item:
             return self.commands(item, path)

@@ -288,8 +288,9 @@ class Engine:
         (raise) before anything is stored."""
         try:
             data = yaml.load(text, Loader=_YAML_LOADER) or {}  # the C-accelerated safe loader when present
-        except yaml.YAMLError as exc:
-            raise AutomationInvalid("automation.bad_yaml", "yaml", str(exc), reason=str(exc)) from None
+        except (yaml.YAMLError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise AutomationInvalid("automation.bad_yaml", "yaml", reason, reason=reason) from None
         if not isinstance(data, dict):
             raise AutomationInvalid("automation.not_mapping", "yaml", "expected a mapping")
         return self._import(

@@ -278,3 +278,31 @@ def test_korean_holidays_include_the_lunar_ones_and_time_windows_wrap_midnight()
     assert in_window(_at("2026-12-03T23:30:00"), "22:00", "06:00", place)
     assert in_window(_at("2026-12-03T05:59:00"), "22:00", "06:00", place)
     assert not in_window(_at("2026-12-03T12:00:00"), "22:00", "06:00", place)
+
+
+async def test_yaml_aliases_cannot_blow_a_small_text_up(hub: Hub, engine: Engine) -> None:
+    import time
+
+    lines = ["a0: &a0 {device: tv, attribute: power, is: true}"]
+    for n in range(1, 25):  # 2**24 conditions once expanded
+        lines.append(f"a{n}: &a{n} {{and: [*a{n - 1}, *a{n - 1}]}}")
+    lines.append("routines: [{id: laughs, conditions: [*a24], actions: [{notify: hi}]}]")
+    started = time.perf_counter()
+    with pytest.raises(AutomationInvalid) as caught:
+        engine.import_yaml("\n".join(lines), origin="api")
+    assert caught.value.key in {"automation.too_large", "automation.too_deep"}
+    assert time.perf_counter() - started < 2
+    assert "laughs" not in engine.routines
+
+
+def test_deep_nesting_and_non_finite_numbers_are_refused(devices: Devices) -> None:
+    condition: dict[str, object] = {"device": "tv", "attribute": "power", "is": True}
+    for _ in range(12):
+        condition = {"not": condition}
+    error = _refusal({"id": "x", "conditions": [condition], "actions": [{"notify": "x"}]}, devices)
+    assert error.key == "automation.too_deep"
+    assert render(error.key, "en", **error.params).endswith("may nest at most 8 levels.")
+    error = _refusal({"id": "x", "actions": [{"delay": float("nan")}]}, devices)
+    assert error.key == "automation.bad_duration"
+    error = _refusal({"id": "x", "actions": [{"delay": float("inf")}]}, devices)
+    assert error.key == "automation.bad_duration"

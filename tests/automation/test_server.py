@@ -116,7 +116,15 @@ def test_refusals_say_why_in_the_readers_language(
 
 @pytest.mark.parametrize(
     ("content", "status"),
-    [(b"{not json", 422), (b"[1, 2]", 422), (b'{"id": "y", "actions": "lots"}', 422), (b"", 422)],
+    [
+        (b"{not json", 422),
+        (b"[1, 2]", 422),
+        (b'{"id": "y", "actions": "lots"}', 422),
+        (b"", 422),
+        (b'{"id": "y", "actions": [{"delay": NaN}]}', 422),
+        (b"[" * 20_000 + b"]" * 20_000, 422),
+        (b'{"id": "y", "actions": [{"run": {"nested": true}}]}', 422),
+    ],
 )
 def test_malformed_bodies_are_4xx_not_500(server: HubProcess, content: bytes, status: int) -> None:
     response = _call(
@@ -135,6 +143,7 @@ def test_run_modes_refuse_a_second_single_run_and_unknown_ids_are_404(server: Hu
     assert busy.json()["error"]["message"] == "'slow' 루틴이 이미 실행 중이에요. (실행 방식: single)"
     assert _call(server, "POST", "/api/routines/nothing/run").status_code == 404
     assert _call(server, "GET", "/api/routines/runs/999999").status_code == 404
+    assert _call(server, "GET", f"/api/routines/runs/{2**70}").status_code == 422
     deadline = time.monotonic() + 5
     while _call(server, "GET", f"/api/routines/runs/{first['id']}").json()["status"] == "running":
         assert time.monotonic() < deadline
