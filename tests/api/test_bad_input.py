@@ -11,14 +11,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import APIRouter
 from mcp import Client
 from websockets.sync.client import ClientConnection, connect
 
+from oneteam.api.app import create_app
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.interop.mcp import LocalHome, build_server
 from oneteam.model.conversation import MAX_SENTENCE_CHARS, SentenceTooLong
 from tests.conftest import HubProcess, oneteam_cli, start_hub, stop_hub
-from tests.interop.smarthome.conftest import Door, door, execute_body, link_account  # noqa: F401
+from tests.interop.smarthome.conftest import Door, Serve, door, execute_body, link_account  # noqa: F401
 
 HUGE = 10**400  # beyond float range: float(HUGE) raises OverflowError
 ENGLISH = {"Accept-Language": "en"}
@@ -368,3 +370,29 @@ async def test_mcp_say_refuses_a_long_sentence_in_the_callers_language(
     async with hub, Client(build_server(LocalHome(hub), language=language)) as client:
         result = await client.call_tool("say", {"text": "불 켜 " * 200, "language": language})
     assert result.is_error and words in result.content[0].text
+
+
+async def test_a_repeated_unexpected_error_logs_one_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A route that fails in a way nobody foresaw: the client gets a 500 with words every time, and
+    # the log gets one traceback, not one per request (a client looping on it cannot flood the disk).
+    boom = APIRouter()
+
+    @boom.get("/api/boom")
+    async def fail() -> None:
+        raise RuntimeError("nobody foresaw this")
+
+    hub = Hub(load_home(DEMO_HOME), SqliteStorage(tmp_path / "hub.sqlite3"))
+    async with hub:
+        token = await hub.create_token("test")
+        app = create_app(hub, extra_routers=[boom])
+        async with Serve(app) as api, httpx.AsyncClient() as client:
+            for _ in range(20):
+                response = await client.get(
+                    f"{api.url}/api/boom", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert response.status_code == 500 and response.json()["error"]["message"]
+    logged = [r for r in caplog.records if r.name == "oneteam.api.errors"]
+    assert len(logged) == 20
+    assert sum(1 for r in logged if r.exc_info) == 1
