@@ -92,6 +92,15 @@ def test_partners_add_with_a_service_account_key_file(tmp_path: Path) -> None:
     accounts = store.service_accounts()
     store.close()
     assert accounts[json.loads(out)["client_id"]].client_email == "push@partner.example"
+    assert json.loads(out)["pkce_required"] == "yes"
+    code, out, _ = _run(
+        "partners", "add", "--name", "NoPkce", "--redirect-uri", "https://n.example/cb", "--no-pkce",
+        "--database", db, "--json",
+    )  # fmt: skip
+    store = PartnerStore(db)
+    partner = store.partner(json.loads(out)["client_id"])
+    store.close()
+    assert code == 0 and partner is not None and partner.pkce_required is False
     # The key is sealed in the database, not stored as written.
     assert b"BEGIN PRIVATE KEY" not in Path(db).read_bytes()
     key_file.write_text('{"client_email": "x"}')

@@ -4,11 +4,14 @@ rotating refresh tokens, exact redirect URIs, hashes only.
 Authlib does the protocol (RFC 6749, RFC 7636); this module gives it our storage. Authlib is
 synchronous and untyped, so its objects stay inside this module and every call into it runs in a
 worker thread. Security rules beyond Authlib's defaults, each from the RFCs:
-- PKCE is required for every client and only S256 is accepted (RFC 9700 §2.1.1).
+- PKCE is required and only S256 is accepted (RFC 9700 §2.1.1), except for a partner registered
+  explicitly as a confidential client without PKCE (`partners add --no-pkce`): it may omit
+  code_challenge (and then must not send a code_verifier); a `plain` challenge is still refused.
 - A code is redeemed once, atomically; a replay is `invalid_grant` and revokes the link the code
   produced (RFC 6749 §4.1.2).
 - A refresh token is exchanged once; presenting a rotated one again is treated as theft and
-  revokes the whole link (RFC 9700 §4.14.2).
+  revokes the whole link (RFC 9700 §4.14.2). The access token issued beside the exchanged refresh
+  token stays valid until it expires (partner clouds retry requests in flight with it).
 """
 
 from __future__ import annotations
@@ -231,6 +234,10 @@ class _S256Only(CodeChallenge):
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
+        client = grant.request.client
+        opted_out = isinstance(client, _Client) and not client.partner.pkce_required
+        if opted_out and not data.get("code_challenge") and not data.get("code_challenge_method"):
+            return  # a confidential client registered without PKCE; its secret is checked at /token
         if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("PKCE with code_challenge_method=S256 is required.")
         super().validate_code_challenge(grant, redirect_uri)

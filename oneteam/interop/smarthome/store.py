@@ -73,6 +73,9 @@ class Partner:
     """Where report-state pushes go (HTTPS, or loopback http for local tests)."""
     report_key: str
     """HMAC-SHA256 key the pushes are signed with (shared with the partner once, at `partners add`)."""
+    pkce_required: bool = True
+    """False only for a partner registered explicitly as a confidential client without PKCE (some
+    smart-home clouds send no code_challenge); it still authenticates with its secret."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +138,11 @@ class PartnerStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(partner_clients)")}
+        if "pkce_required" not in columns:  # a database from before the PKCE opt-out
+            self._db.execute(
+                "ALTER TABLE partner_clients ADD COLUMN pkce_required INTEGER NOT NULL DEFAULT 1"
+            )
         self._sealer = Sealer(self.path.with_name(KEY_FILE_NAME))
         self._seal_plain_keys()
         self.version = 0
@@ -183,6 +191,7 @@ class PartnerStore:
         scopes: tuple[str, ...] = ("devices.read", "devices.control"),
         rate_per_minute: int = 600,
         report_url: str | None = None,
+        pkce_required: bool = True,
     ) -> tuple[Partner, str]:
         """Register a partner; returns it and its client secret (shown once, stored hashed)."""
         client_id = "p_" + secrets.token_hex(8)
@@ -196,9 +205,12 @@ class PartnerStore:
             rate_per_minute=rate_per_minute,
             report_url=report_url,
             report_key=secrets.token_urlsafe(32),
+            pkce_required=pkce_required,
         )
         self._run(
-            "INSERT INTO partner_clients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO partner_clients (client_id, name, secret_hash, redirect_uris, scopes,"
+            " rate_per_minute, report_url, report_key, created_at, pkce_required)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             client_id,
             name,
             partner.secret_hash,
@@ -208,6 +220,7 @@ class PartnerStore:
             report_url,
             self._sealer.seal(partner.report_key, client_id),
             time.time(),
+            int(pkce_required),
         )
         return partner, secret
 
@@ -414,14 +427,13 @@ class PartnerStore:
         )
 
     def claim_refresh(self, token_id: int) -> bool:
-        """Retire a token pair whose refresh token is being exchanged, once (its access token ends too)."""
-        now = time.time()
+        """Retire a token pair whose refresh token is being exchanged, once. Its access token stays
+        valid until it expires: partner clouds retry requests in flight with it."""
         return (
             self._run(
-                "UPDATE oauth_tokens SET rotated_at = ?, access_expires_at = MIN(access_expires_at, ?)"
+                "UPDATE oauth_tokens SET rotated_at = ?"
                 " WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL",
-                now,
-                now,
+                time.time(),
                 token_id,
             )
             == 1
@@ -438,6 +450,7 @@ def _partner(row: sqlite3.Row, report_key: str) -> Partner:
         rate_per_minute=row["rate_per_minute"],
         report_url=row["report_url"],
         report_key=report_key,
+        pkce_required=bool(row["pkce_required"]),
     )
 
 
