@@ -36,6 +36,11 @@ class ConversationRequest(BaseModel):
         description="Commands this sentence may run; narrows the token's own permissions, never widens "
         "them (an MCP server passes its --allow list).",
     )
+    devices: list[Annotated[str, Field(max_length=128)]] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Devices this sentence may act on; narrows like `allow` (an MCP server's --device).",
+    )
 
 
 @router.post("", responses=error_responses(403, 503))
@@ -49,5 +54,7 @@ async def converse(body: ConversationRequest, request: Request) -> dict[str, Any
     grant = grant_of(request)
     if body.allow is not None:
         grant = grant.narrowed(commands=frozenset(body.allow))
+    if body.devices is not None:
+        grant = grant.narrowed(devices=frozenset(body.devices))
     reply = await hub.converse(body.text, room=body.room, language=language, session=session, grant=grant)
     return asdict(reply)

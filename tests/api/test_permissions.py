@@ -358,3 +358,27 @@ async def test_an_open_voice_socket_closes_when_its_token_is_revoked(running: Ru
                     while True:
                         await socket.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_mcp_device_limits_hold_for_every_tool(running: Running) -> None:
+    """`oneteam mcp --device light_living`: other devices are neither listed, read, commanded nor
+    reachable through a sentence (in process and over REST)."""
+    hub = running.hub
+    agent_token = await hub.create_token("lamp-agent", door="mcp")
+    remote = RemoteHome(running.url, agent_token, language="ko")
+    try:
+        for home in (LocalHome(hub, language="ko"), remote):
+            server = build_server(home, allowed_devices={"light_living"}, language="ko")
+            async with Client(server) as client:
+                listed = _data(await client.call_tool("list_devices", {}))["devices"]
+                assert [d["id"] for d in listed] == ["light_living"]
+                read = await client.call_tool("get_state", {"device_id": "washer"})
+                sent = await client.call_tool("send_command", {"device_id": "washer", "command": "start"})
+                assert read.is_error and sent.is_error and "washer" in str(sent.content)
+                said = _data(await client.call_tool("say", {"text": "세탁기 돌려 줘", "language": "ko"}))
+                assert said["kind"] == "command" and said["done"][0]["error"] == "error.forbidden"
+                lit = _data(await client.call_tool("say", {"text": "거실 불 켜줘", "language": "ko"}))
+                assert lit["changed_devices"] == ["light_living"]
+    finally:
+        await remote.aclose()
+    assert hub.state("washer").get("run_state") != "running"

@@ -29,13 +29,20 @@ class HomePort(Protocol):
     async def state(self, device_id: str) -> dict[str, Any]:
         """One device's state: attributes and whether it is reachable."""
 
-    async def command(self, command: Command, allowed: frozenset[str]) -> dict[str, Any]:
-        """Carry out a command if `allowed` (and the caller's token) permit it; the new state."""
+    async def command(
+        self, command: Command, allowed: frozenset[str], devices: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """Carry out a command if `allowed`, `devices` (None: all) and the caller's token permit it."""
 
     async def converse(
-        self, text: str, language: str | None, room: str | None, allowed: frozenset[str]
+        self,
+        text: str,
+        language: str | None,
+        room: str | None,
+        allowed: frozenset[str],
+        devices: frozenset[str] | None = None,
     ) -> dict[str, Any]:
-        """A sentence through the language understanding, running only `allowed` commands; the reply."""
+        """A sentence through the language understanding, acting only within `allowed` and `devices`."""
 
     async def identify(self, token: str) -> str | None:
         """The principal of a hub bearer token (`token:<name>`), or None when it is not valid now."""
@@ -50,10 +57,10 @@ class LocalHome:
         self._principal = principal
         """Who acts when no HTTP caller's token says otherwise (a stdio agent in the hub's process)."""
 
-    def _grant(self, allowed: frozenset[str]) -> Grant:
+    def _grant(self, allowed: frozenset[str], devices: frozenset[str] | None) -> Grant:
         access = get_access_token()  # the HTTP caller, as HubTokenVerifier identified it
         principal = access.client_id if access is not None and access.client_id else self._principal
-        return Grant(principal=principal, door=Door.MCP, commands=allowed)
+        return Grant(principal=principal, door=Door.MCP, commands=allowed, devices=devices)
 
     async def devices(self) -> list[dict[str, Any]]:
         """Every device with its commands and attributes."""
@@ -83,10 +90,12 @@ class LocalHome:
             "is_available": state.is_available,
         }
 
-    async def command(self, command: Command, allowed: frozenset[str]) -> dict[str, Any]:
+    async def command(
+        self, command: Command, allowed: frozenset[str], devices: frozenset[str] | None = None
+    ) -> dict[str, Any]:
         """Dispatch through the hub under the agent's grant."""
         try:
-            state = await self._hub.dispatch(command, grant=self._grant(allowed))
+            state = await self._hub.dispatch(command, grant=self._grant(allowed, devices))
         except OneteamError as exc:
             raise HomeError(render(exc.key, self._language, **exc.params)) from exc
         return {
@@ -96,10 +105,15 @@ class LocalHome:
         }
 
     async def converse(
-        self, text: str, language: str | None, room: str | None, allowed: frozenset[str]
+        self,
+        text: str,
+        language: str | None,
+        room: str | None,
+        allowed: frozenset[str],
+        devices: frozenset[str] | None = None,
     ) -> dict[str, Any]:
         """The hub's conversation agent, under the agent's grant."""
-        grant = self._grant(allowed)
+        grant = self._grant(allowed, devices)
         try:
             reply = await self._hub.converse(
                 text, room=room, language=language, session=f"mcp:{grant.principal}", grant=grant
@@ -171,26 +185,38 @@ class RemoteHome:
         data = await self._call("GET", f"/api/devices/{device_id}/state")
         return {k: data[k] for k in ("device_id", "attributes", "is_available")}
 
-    async def command(self, command: Command, allowed: frozenset[str]) -> dict[str, Any]:
-        """POST /api/devices/{id}/commands (the MCP server refused anything outside `allowed`)."""
+    async def command(
+        self, command: Command, allowed: frozenset[str], devices: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """POST /api/devices/{id}/commands (the MCP server refused anything outside its limits)."""
         if command.name not in allowed:
             raise HomeError(f"{command.name!r} is not allowed for this agent")
+        if devices is not None and command.device_id not in devices:
+            raise HomeError(f"{command.device_id!r} is not allowed for this agent")
         body = {k: v for k, v in command.as_dict().items() if k != "device"}
         data = await self._call("POST", f"/api/devices/{command.device_id}/commands", json=body)
         state = data["state"]
         return {k: state[k] for k in ("device_id", "attributes", "is_available")}
 
     async def converse(
-        self, text: str, language: str | None, room: str | None, allowed: frozenset[str]
+        self,
+        text: str,
+        language: str | None,
+        room: str | None,
+        allowed: frozenset[str],
+        devices: frozenset[str] | None = None,
     ) -> dict[str, Any]:
-        """POST /api/conversation, narrowed to `allowed` (the hub refuses the rest before dispatch)."""
-        body = {
+        """POST /api/conversation, narrowed to `allowed` and `devices` (the hub refuses the rest
+        before dispatch)."""
+        body: dict[str, Any] = {
             "text": text,
             "language": language,
             "room": room,
             "session": "mcp",
             "allow": sorted(allowed),
         }
+        if devices is not None:
+            body["devices"] = sorted(devices)
         result: dict[str, Any] = await self._call("POST", "/api/conversation", json=body)
         return result
 

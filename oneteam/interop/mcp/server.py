@@ -68,11 +68,26 @@ def build_server(
     home: HomePort,
     *,
     allowed_commands: Iterable[str] = DEFAULT_ALLOWED_COMMANDS,
+    allowed_devices: Iterable[str] | None = None,
     language: str = "en",
     http_url: str | None = None,
 ) -> MCPServer:
-    """The MCP server over `home`. With `http_url` (where it is served), HTTP needs a hub token."""
+    """The MCP server over `home`. With `http_url` (where it is served), HTTP needs a hub token.
+    `allowed_devices` (None: all) limits every tool to those devices, `say` included."""
     allowed = frozenset(allowed_commands)
+    devices_allowed = None if allowed_devices is None else frozenset(allowed_devices)
+
+    def check_device(device_id: str) -> None:
+        if devices_allowed is not None and device_id not in devices_allowed:
+            raise ToolError(
+                render(
+                    "interop.mcp.device_not_allowed",
+                    language,
+                    device=device_id,
+                    allowed=", ".join(sorted(devices_allowed)) or "-",
+                )
+            )
+
     auth = None
     verifier = None
     if http_url is not None:
@@ -92,6 +107,8 @@ def build_server(
     async def list_devices() -> dict[str, Any]:
         """Every device of the home with its room, names, the commands an agent may send, and its state."""
         devices = await _guard(home.devices())
+        if devices_allowed is not None:
+            devices = [d for d in devices if d["id"] in devices_allowed]
         for device in devices:
             device["commands"] = [c for c in device["commands"] if c in allowed]
         return {"devices": devices}
@@ -99,6 +116,7 @@ def build_server(
     @server.tool()
     async def get_state(device_id: str = Field(min_length=1, max_length=128)) -> dict[str, Any]:
         """The current state of one device (attributes such as power, temperature, run_state)."""
+        check_device(device_id)
         return await _guard(home.state(device_id))
 
     @server.tool()
@@ -110,6 +128,7 @@ def build_server(
         target: str | None = Field(default=None, max_length=32, description="fridge or freezer."),
     ) -> dict[str, Any]:
         """Carry out one allow-listed command on one device; returns the device's new state."""
+        check_device(device_id)
         if command not in allowed:
             raise ToolError(
                 render(
@@ -130,22 +149,19 @@ def build_server(
                     source=SOURCE,
                 ),
                 allowed,
+                devices_allowed,
             )
         )
 
     @server.tool()
     async def say(
-        # The hub refuses a sentence over MAX_SENTENCE_CHARS with a message in the caller's language;
-        # this bound only stops absurd input before it is handed on.
-        text: str = Field(
-            min_length=1, max_length=10_000, description="A sentence (at most 500 characters)."
-        ),
+        text: str = Field(min_length=1, max_length=500, description="A sentence, Korean or English."),
         language: str | None = Field(default=None, pattern="^(ko|en)$"),
         room: str | None = Field(default=None, max_length=64),
     ) -> dict[str, Any]:
         """Say a sentence to the home ("주방 조명 밝기 40%로 해 줘"); it is understood and carried out
         (only the allowed commands: the rest are refused before they run, and the reply says so)."""
-        return await _guard(home.converse(text, language, room, allowed))
+        return await _guard(home.converse(text, language, room, allowed, devices_allowed))
 
     return server
 
