@@ -66,12 +66,46 @@ export class RoutinePanel {
     toggle.setAttribute("aria-label", `${nameOf(routine)} ${t("routine_enabled")}`);
     toggle.append(el("span", { class: "knob" }));
     toggle.addEventListener("click", () => this.toggle(routine, toggle, status));
+    const traces = el("ol", { class: "routine-traces", "data-testid": `routine-traces-${routine.id}`, hidden: true });
+    const history = el("button", { type: "button", class: "ghost", "data-testid": `routine-history-${routine.id}`, text: t("routine_history") });
+    history.addEventListener("click", () => this.history(routine, traces));
     return el(
       "li",
       { class: "routine", "data-testid": `routine-${routine.id}`, "data-kind": routine.kind },
       el("div", { class: "routine-titles" }, el("strong", { text: nameOf(routine) }), el("span", { class: "routine-kind", text: t(isScene ? "routine_scene" : "routine_automation") })),
-      el("div", { class: "routine-actions" }, run, isScene ? null : toggle),
+      el("div", { class: "routine-actions" }, history, run, isScene ? null : toggle),
       status,
+      traces,
+    );
+  }
+
+  /** The latest runs: when, what started it, the result and each step's. Toggles open and shut. */
+  async history(routine, list) {
+    if (!list.hidden) {
+      list.hidden = true;
+      return;
+    }
+    try {
+      const data = await call("GET", `/api/routines/${encodeURIComponent(routine.id)}/traces?limit=5`);
+      list.replaceChildren(...data.runs.map((run) => this.traceItem(run)));
+      if (!data.runs.length) list.append(el("li", { class: "empty", text: t("routine_no_runs") }));
+      list.hidden = false;
+    } catch (error) {
+      if (error.status === 401) this.onExpired();
+    }
+  }
+
+  traceItem(run) {
+    const when = new Date(run.started_at * 1000).toLocaleString(currentLanguage() === "ko" ? "ko-KR" : "en-GB");
+    const cause = t(`trigger_${run.trigger?.kind || "manual"}`);
+    const steps = (run.steps || []).map((step) =>
+      el("li", { "data-status": step.status, text: `${step.index + 1}. ${t(`action_${step.action}`)} — ${t(`step_${step.status}`)} (${step.ms} ms)` }),
+    );
+    return el(
+      "li",
+      { class: "trace", "data-testid": "routine-trace", "data-status": run.status },
+      el("span", { class: "trace-head", text: `${when} · ${cause} · ${runText(run)}` }),
+      steps.length ? el("ol", { class: "trace-steps" }, ...steps) : null,
     );
   }
 

@@ -78,3 +78,29 @@ def test_a_failed_device_shows_its_reason_in_the_status(
     assert "세탁기" in status.text
     assert status.get_attribute("data-status") == "partial"
     httpx.post(f"{page_hub.url}/api/devices/washer/commands", json={"command": "stop"}, headers=headers)
+
+
+def test_the_history_shows_each_runs_cause_and_steps(browser: webdriver.Chrome, page_hub: HubProcess) -> None:
+    headers = page_hub.headers
+    body = {
+        "id": "two_steps",
+        "names": {"ko": "두 단계", "en": "Two steps"},
+        "actions": [{"device": "light_kitchen", "command": "turn_on"}, {"notify": "끝"}],
+    }
+    assert httpx.put(f"{page_hub.url}/api/routines/two_steps", json=body, headers=headers).status_code == 200
+    run = httpx.post(f"{page_hub.url}/api/routines/two_steps/run?wait=5", headers=headers).json()
+    assert run["status"] == "done"
+    sign_in(browser, page_hub.url, page_hub.token)
+    wait_for(browser, lambda b: by_testid(b, "routine-history-two_steps"))
+    by_testid(browser, "routine-history-two_steps").click()
+    traces = wait_for(
+        browser,
+        lambda b: (
+            by_testid(b, "routine-traces-two_steps")
+            if by_testid(b, "routine-traces-two_steps").is_displayed()
+            else None
+        ),
+    )
+    text = traces.text
+    assert "직접 실행" in text and "완료" in text
+    assert "1. 기기 명령 — 완료" in text and "2. 알림 — 완료" in text
