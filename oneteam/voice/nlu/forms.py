@@ -175,11 +175,23 @@ def _lone_progressive(tokens: tuple[Token, ...], mentions: list[Mention], lexico
     return None
 
 
+def _surface(tokens: tuple[Token, ...]) -> str:
+    """The text the tokens cover (Kiwi gives an ending the span of the syllable it is in)."""
+    out, end = [], -1
+    for token in tokens:
+        if token.start >= end:
+            out.append(token.surface)
+            end = token.end
+    return "".join(out)
+
+
 def _goal(mention: Mention, tail: list[Token], tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention | None:
     """켜지게, 꺼지게, 돌아가게 (+ 예약해/해 줘): a state verb with the goal ending 게 asks for
     the act that brings that state about."""
     goals = lexicon.grammar.goal_states
     lemma = tokens[mention.start].lemma
+    if lemma not in goals:
+        lemma = _surface(tokens[mention.start : mention.end])  # 꺼지 said as 끄 + 어 + 지
     if lemma not in goals or not mention.has(Kind.STATE):
         return None
     if not any(t.tag in ("EC", "EF") and t.lemma == "게" for t in tail):
@@ -234,6 +246,9 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
         if tail and tail[-1].tag == "EC" and tail[-1].lemma in grammar.frame_endings:
             # 켜져 있으면 꺼 줘, 켜져 있는데 꺼: a condition or background, not what is asked
             out.append(_without_action(current) or current)
+            continue
+        if current.has(Kind.ACTION) and any(t.tag in ("EC", "EF") and t.lemma == "게" for t in tail):
+            out.append(current)  # 꺼지게 예약해, 켜지게 해 줘: the act, wanted
             continue
         goal = _goal(current, tail, tokens, lexicon)
         if goal is not None:

@@ -122,7 +122,7 @@ def _phrases(  # noqa: PLR0912 - one branch per way a phrase is found
                 continue
             senses = lexicon.words.get(key(text[token.start : tokens[end - 1].end]))
             is_one_verb = token.is_verb and all(t.is_ending for t in tokens[i + 1 : end])
-            if senses and is_one_verb and all(s.kind in _NOUN_ONLY for s in senses):
+            if senses and is_one_verb and any(s.kind in _NOUN_ONLY for s in senses):
                 senses = None  # 차 (cold) is not 차 (a car): things are nouns, not verbs
             if senses:
                 found = Mention(senses, i, end)

@@ -58,15 +58,21 @@ def _kiwi(user_words: tuple[str, ...]) -> Any:
     from kiwipiepy import Kiwi
 
     with _KIWI_LOCK:
-        # Start-up cost is the point here (`oneteam understand` answers one sentence): the
-        # multi-word dictionary (12 MB of compound proper nouns) is not needed for home requests,
-        # and adding the home's names before the first analysis means Kiwi builds its tables
-        # once instead of twice (a build costs about a second).
+        # The multi-word dictionary (12 MB of compound proper nouns) and the default dictionary
+        # of proper nouns are not needed for home requests and cost most of Kiwi's start-up
+        # (`oneteam understand` answers one sentence).
         kiwi = Kiwi(load_multi_dict=False, load_default_dict=False)
-        for word in user_words:
+        # Only names Kiwi does not already read as one noun are added: a user word also shifts
+        # Kiwi's guesses around it ("세탁기" added again made "시작해줘" one noun).
+        unknown = [w for w in user_words if not _is_one_noun(kiwi.tokenize(w))]
+        for word in unknown:
             kiwi.add_user_word(word, "NNG", 0)
-    _LOGGER.info("Kiwi loaded with %d home names as user words", len(user_words))
+    _LOGGER.info("Kiwi loaded with %d of %d home names as user words", len(unknown), len(user_words))
     return kiwi
+
+
+def _is_one_noun(tokens: Sequence[Any]) -> bool:
+    return len(tokens) == 1 and str(tokens[0].tag).startswith("NN")
 
 
 class KoreanTokenizer:

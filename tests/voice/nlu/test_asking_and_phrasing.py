@@ -165,6 +165,13 @@ ENGLISH: list[Case] = [
     ("pause the dryer for a second", None, cmd(("dryer", "pause"))),
 ]
 
+# Home names Kiwi already knows are not added to it again: that shifted its reading of the verb.
+KIWI_READINGS: list[Case] = [
+    ("세탁기 시작해줘", None, cmd(("washer", "start"))),
+    ("건조기 시작해 주세요", None, cmd(("dryer", "start"))),
+    ("공기청정기 켜줘", None, cmd(("purifier", "turn_on"))),
+]
+
 FOLLOW_UP_WORDS: list[Case] = [
     ("음 그 뭐냐 안방 불 좀 꺼 봐", None, cmd(("light_bedroom", "turn_off"))),  # a filler asks nothing
     ("이거 켜 줘", None, CLARIFY),  # something to do, nothing named: ask back
@@ -185,6 +192,7 @@ CASES = {
     "out of reach": OUT_OF_REACH,
     "follow-up words": FOLLOW_UP_WORDS,
     "english": ENGLISH,
+    "kiwi readings": KIWI_READINGS,
 }
 
 
