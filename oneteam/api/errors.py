@@ -16,6 +16,7 @@ from oneteam.hub.conversation import ConversationUnavailable
 from oneteam.hub.group_commit import StorageFailed
 from oneteam.i18n import language_from_header, render
 from oneteam.model import (
+    CommandPending,
     DeviceUnavailable,
     InvalidCommand,
     NotFound,
@@ -24,6 +25,7 @@ from oneteam.model import (
     VendorError,
 )
 from oneteam.model.conversation import SentenceTooLong
+from oneteam.model.state_rules import StateConflict
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,10 +33,12 @@ _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
     (NotFound, 404),
     (PermissionDenied, 403),
     (InvalidCommand, 422),
+    (StateConflict, 409),
     (DeviceUnavailable, 503),
     (ConversationUnavailable, 503),
     (SentenceTooLong, 422),
     (StorageFailed, 503),
+    (CommandPending, 202),  # before VendorError: sent, the device's answer is what is missing
     (VendorError, 502),
 )
 

@@ -5,6 +5,7 @@ from oneteam.model.command import Command, CommandName, Direction, validate_comm
 from oneteam.model.device import Device, Home, Room
 from oneteam.model.errors import (
     CommandNotSupported,
+    CommandPending,
     DeviceNotFound,
     DeviceUnavailable,
     InvalidCommand,
@@ -21,6 +22,7 @@ __all__ = [
     "Command",
     "CommandName",
     "CommandNotSupported",
+    "CommandPending",
     "Device",
     "DeviceNotFound",
     "DeviceType",

@@ -88,3 +88,14 @@ class VendorError(OneteamError):
 
     def __init__(self, device_id: str, reason: str) -> None:
         super().__init__(f"{device_id}: {reason}", device=device_id, reason=reason)
+
+
+class CommandPending(VendorError):
+    """The device received the command but has not confirmed it within the window; its state is
+    reported when it does (REST 202, partner PENDING). A VendorError for callers that do not care."""
+
+    key = "error.command_pending"
+
+    def __init__(self, device_id: str, reason: str, *, name: str | None = None) -> None:
+        super().__init__(device_id, reason)
+        self.params["name"] = name or device_id

@@ -30,6 +30,7 @@ from oneteam.integrations.mqtt.convert import Availability, DiscoveryError, Enti
 from oneteam.integrations.mqtt.payloads import PayloadError, Reader, availability_value, plan_command, readers
 from oneteam.model import (
     Command,
+    CommandPending,
     Device,
     DeviceNotFound,
     DeviceUnavailable,
@@ -45,11 +46,13 @@ _LOGGER = logging.getLogger(__name__)
 class _Waiter:
     """A command waiting for its device to report the commanded state."""
 
-    __slots__ = ("expected", "future")
+    __slots__ = ("delivered", "expected", "future")
 
     def __init__(self, expected: dict[str, StateValue] | None, future: asyncio.Future[None]) -> None:
         self.expected = expected
         self.future = future
+        self.delivered = False
+        """The broker acknowledged every message: the device has it, only its answer is missing."""
 
 
 class MqttAdapter:
@@ -147,6 +150,13 @@ class MqttAdapter:
         except TimeoutError:
             if not client.connected.is_set():
                 raise DeviceUnavailable(command.device_id, "(MQTT broker not reachable)") from None
+            if waiter.delivered:
+                # Sent and acknowledged by the broker; the device may still act (its state will tell).
+                raise CommandPending(
+                    command.device_id,
+                    f"did not confirm {command.name} within {self.confirm_timeout_s:g} s",
+                    name=entity.device.display_name,
+                ) from None
             raise VendorError(
                 command.device_id, f"did not confirm {command.name} within {self.confirm_timeout_s:g} s"
             ) from None
@@ -180,6 +190,7 @@ class MqttAdapter:
             await client.connected.wait()
             for topic, payload in messages:
                 await client.publish_acked(topic, payload)
+            waiter.delivered = True
             await asyncio.wait({waiter.future, reconnected}, return_when=asyncio.FIRST_COMPLETED)
             if waiter.future.done():
                 return

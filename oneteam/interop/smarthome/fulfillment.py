@@ -22,6 +22,7 @@ from oneteam.interop.smarthome.store import Link
 from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, to_commands
 from oneteam.model import (
     CommandNotSupported,
+    CommandPending,
     Device,
     DeviceNotFound,
     DeviceUnavailable,
@@ -293,17 +294,25 @@ class Fulfillment:
                 )
                 for command in commands:
                     await self._hub.dispatch(command, grant=grant)
-        except TranslationError as exc:
-            return _Outcome(status="ERROR", error_code=exc.code)
-        except ChallengeNeeded as exc:
-            return _Outcome(status="ERROR", error_code=exc.code, challenge=exc.challenge)
-        except DeviceUnavailable:
-            return _Outcome(status="OFFLINE", error_code="deviceOffline")
-        except OneteamError as exc:
-            _LOGGER.debug("partner command on %s refused: %s", device_id, exc.key)
-            return _Outcome(status="ERROR", error_code=error_code(exc))
+        except (TranslationError, ChallengeNeeded, OneteamError) as exc:
+            return self._refusal(device, exc)
         state = self._hub.state(device_id)
         return _Outcome(status="SUCCESS", states={"online": True, **google_state(device, state)})
+
+    def _refusal(self, device: Device, exc: TranslationError | ChallengeNeeded | OneteamError) -> _Outcome:
+        """The outcome of an EXECUTE item that did not (or not yet) succeed."""
+        if isinstance(exc, TranslationError):
+            return _Outcome(status="ERROR", error_code=exc.code)
+        if isinstance(exc, ChallengeNeeded):
+            return _Outcome(status="ERROR", error_code=exc.code, challenge=exc.challenge)
+        if isinstance(exc, DeviceUnavailable):
+            return _Outcome(status="OFFLINE", error_code="deviceOffline")
+        if isinstance(exc, CommandPending):
+            # Delivered, not yet confirmed: the final state follows in a report-state push.
+            state = self._hub.state(device.id)
+            return _Outcome(status="PENDING", states={"online": True, **google_state(device, state)})
+        _LOGGER.debug("partner command on %s refused: %s", device.id, exc.key)
+        return _Outcome(status="ERROR", error_code=error_code(exc))
 
 
 def _grouped(outcomes: dict[str, _Outcome]) -> list[dict[str, Any]]:
@@ -311,8 +320,10 @@ def _grouped(outcomes: dict[str, _Outcome]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     failures: dict[tuple[str, str, str | None], list[str]] = {}
     for device_id, outcome in outcomes.items():
-        if outcome.status == "SUCCESS":
-            results.append({"ids": [device_id], "status": "SUCCESS", "states": dict(outcome.states or {})})
+        if outcome.status in ("SUCCESS", "PENDING"):
+            results.append(
+                {"ids": [device_id], "status": outcome.status, "states": dict(outcome.states or {})}
+            )
         else:
             key = (outcome.status, outcome.error_code or "unknownError", outcome.challenge)
             failures.setdefault(key, []).append(device_id)
