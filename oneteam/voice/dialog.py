@@ -114,7 +114,7 @@ class Conversation:
         language = language or language_of(text)
         result = self.understander.understand(text, room, focus=focus)
         turn = Turn(result=result, language=language, is_follow_up=bool(focus) and _acts(result))
-        if pending is not None and isinstance(result, NoneResult | ClarifyResult):
+        if pending is not None and isinstance(result, NoneResult | ClarifyResult) and not self._asks(text):
             completed = self._complete(pending, text)
             if completed is not None:
                 turn = Turn(result=completed, language=pending.language, is_follow_up=True)
@@ -160,10 +160,19 @@ class Conversation:
             while len(self._pending) > MAX_PENDING:
                 self._pending.popitem(last=False)
 
+    def _asks(self, text: str) -> bool:
+        """A question of its own ("거실 불 아직 꺼져 있지 않아?") is no answer to an open one."""
+        parsed = self.understander.parse(text)
+        return parsed.is_question or parsed.asks_state or parsed.is_tell
+
     def _complete(self, pending: _Pending, answer: str) -> Result | None:
         """The open request re-read in the room the answer names ("안방", "거실 거", "the bedroom one")."""
-        if self.understander.parse(answer).has(Kind.ALL):
-            # "둘 다", "전부": every device that was offered
+        every = self.understander.parse(answer).senses(Kind.ALL)
+        if every:
+            # "전부": every device offered; "둘 다" only when two were offered (which two else?)
+            counts = {int(s.extra) for s in every if s.extra.isdigit()}
+            if counts and counts != {len(pending.candidates)}:
+                return None
             result = self.understander.understand(pending.text, pending.room, focus=pending.candidates)
             if not isinstance(result, NoneResult | ClarifyResult):
                 return result

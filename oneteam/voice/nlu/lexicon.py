@@ -244,6 +244,8 @@ def _add_language(builder: _Builder, words: dict[str, Any]) -> None:
         builder.lemma(verbs or (), Sense(Kind.STATE, str(attribute)))
         builder.word(verbs or (), Sense(Kind.STATE, str(attribute)))
     builder.word(words.get("all_words") or (), Sense(Kind.ALL, "all"))
+    for phrase, count in (words.get("all_counts") or {}).items():
+        builder.word([str(phrase)], Sense(Kind.ALL, "all", str(count)))
     builder.word(words.get("any_device") or (), Sense(Kind.ANY, "any"))
     builder.word(words.get("tell_nouns") or (), Sense(Kind.TELL, "tell"))
     for device_type, phrases in (words.get("purposes") or {}).items():
