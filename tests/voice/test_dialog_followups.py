@@ -161,9 +161,6 @@ async def test_cancelling_a_named_device_booking_keeps_the_others(
     assert reply.changed_devices == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 16: '둘 다' after a four-way question turns off all four lights (04:35)"
-)
 async def test_both_when_more_than_two_were_offered_does_not_act(
     hub: Hub, conversation: Conversation
 ) -> None:
@@ -196,11 +193,6 @@ async def test_turn_it_on_after_asking_whether_it_was_left_off(hub: Hub, convers
     assert hub.state("tv").get("power") is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16: 25 of 405 grid questions complete an open request at 04:38 "
-    "('불 켜 줘' / '거실 불 아직 꺼져 있지 않아?' turns it on; '… 다 돌렸니?' reads as 둘 다)",
-)
 def test_a_question_while_a_request_is_open_does_not_complete_it(
     home: Home, conversation: Conversation
 ) -> None:
