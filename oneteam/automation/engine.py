@@ -168,6 +168,7 @@ class Engine:
             self.store.set_mark(f"presets:{presets}", time.time())
             _LOGGER.info("presets %s installed: %s", presets, ", ".join(result["imported"]))
         self._resume_runs()
+        self._restore_holds()
         self._catch_up()
         for name, work in (
             ("automation-events", self._watch_events),
@@ -450,6 +451,7 @@ class Engine:
         self._armed = armed
         for key in changed:
             self._for_timers.pop(key).cancel()
+            self.store.delete_mark(_hold_mark(key))
         self._clock_changed.set()
 
     # -- triggers -------------------------------------------------------------------------------
@@ -512,6 +514,7 @@ class Engine:
             timer = self._for_timers.pop(key, None)
             if timer is not None:
                 timer.cancel()
+                self.store.delete_mark(_hold_mark(key))
             return
         threshold = trigger.above is not None or trigger.below is not None
         if threshold and value_matches(old, trigger.to, trigger.above, trigger.below):
@@ -531,13 +534,60 @@ class Engine:
         if trigger.for_s <= 0:
             self._trigger(routine.id, info)
         elif key not in self._for_timers:
-            loop = asyncio.get_running_loop()
             info["for_s"] = trigger.for_s
-            self._for_timers[key] = loop.call_later(trigger.for_s, self._held, key, info)
+            # Kept, so a restart in the middle of the `for` neither forgets nor restarts it.
+            self.store.set_mark(_hold_mark(key), event.at)
+            self._hold(key, trigger.for_s, info)
+
+    def _hold(self, key: tuple[str, int], delay_s: float, info: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        self._for_timers[key] = loop.call_later(max(0.0, delay_s), self._held, key, info)
 
     def _held(self, key: tuple[str, int], info: dict[str, Any]) -> None:
         if self._for_timers.pop(key, None) is not None:
+            self.store.delete_mark(_hold_mark(key))
             self._trigger(key[0], info)
+
+    def _restore_holds(self) -> None:
+        """`for` durations that were running when the hub stopped: if the state still holds, the
+        timer goes on from when it began (firing at once if that time has passed); else it is
+        dropped."""
+        now = time.time()
+        for name, since in self.store.marks(_HOLD).items():
+            routine_id, _, index_text = name[len(_HOLD) :].rpartition("#")
+            trigger = self._state_trigger(routine_id, int(index_text) if index_text.isdigit() else -1)
+            state = self.hub.states().get(trigger.device) if trigger is not None else None
+            if trigger is None or state is None:
+                self.store.delete_mark(name)
+                continue
+            value = state.get(trigger.attribute)
+            if not value_matches(value, trigger.to, trigger.above, trigger.below):
+                self.store.delete_mark(name)
+                continue
+            index = int(index_text)
+            info = {
+                "kind": "state",
+                "index": index,
+                "device": trigger.device,
+                "attribute": trigger.attribute,
+                "to": value,
+                "at": since,
+                "for_s": trigger.for_s,
+                "restored": True,
+            }
+            self._hold((routine_id, index), since + trigger.for_s - now, info)
+
+    def _state_trigger(self, routine_id: str, index: int) -> StateTrigger | None:
+        """An enabled automation's state trigger with a `for`, or None."""
+        routine = self.routines.get(routine_id)
+        if (
+            not isinstance(routine, Automation)
+            or not routine.enabled
+            or not 0 <= index < len(routine.triggers)
+        ):
+            return None
+        trigger = routine.triggers[index]
+        return trigger if isinstance(trigger, StateTrigger) and trigger.for_s > 0 else None
 
     async def _watch_clock(self) -> None:
         while True:
@@ -952,6 +1002,13 @@ class Engine:
                 f"{k[0]}#{k[1]}": v for k, v in sorted(self._next_time.items(), key=lambda kv: kv[1])[:20]
             },
         }
+
+
+_HOLD = "hold:"
+
+
+def _hold_mark(key: tuple[str, int]) -> str:
+    return f"{_HOLD}{key[0]}#{key[1]}"
 
 
 def _time_info(trigger: TimeTrigger | CronTrigger | SunTrigger, index: int, due_at: float) -> dict[str, Any]:

@@ -217,6 +217,15 @@ class AutomationStore:
         row = self._run("SELECT value FROM automation_marks WHERE name = ?", (name,)).fetchone()
         return None if row is None else float(row[0])
 
+    def marks(self, prefix: str) -> dict[str, float]:
+        rows = self._run(
+            "SELECT name, value FROM automation_marks WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
+        ).fetchall()
+        return {str(name): float(value) for name, value in rows}
+
+    def delete_mark(self, name: str) -> None:
+        self._run("DELETE FROM automation_marks WHERE name = ?", (name,))
+
     def set_mark(self, name: str, value: float) -> None:
         self._run(
             "INSERT INTO automation_marks (name, value) VALUES (?, ?) "

@@ -644,3 +644,49 @@ async def test_a_failing_watcher_is_logged_and_restarted_not_lost(
     assert runs[0].status == "done"
     assert engine.stats["task_restarts"] == 1
     assert "automation task automation-events failed" in caplog.text
+
+
+async def test_a_for_duration_running_at_a_restart_goes_on_from_when_it_began(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    body = {
+        "id": "lights_left_on",
+        "triggers": [{"device": "light_small", "attribute": "power", "to": True, "for": 2.0}],
+        "actions": [{"notify": {"ko": "작은방 불이 켜져 있어요", "en": "The small room light is on"}}],
+    }
+    first = await make_hub(path)
+    async with first:
+        engine = Engine(first, AutomationStore(path))
+        await engine.start()
+        engine.put(body)
+        began = time.time()
+        await _set(first, "light_small", "turn_on")
+        await asyncio.sleep(0.3)
+        await engine.stop()  # the hub goes down 0.3 s into the 2 s
+    second = await make_hub(path)
+    async with second:  # the light's state comes back from storage: still on
+        engine = Engine(second, AutomationStore(path))
+        await engine.start()
+        try:
+            runs = await wait_runs(engine, "lights_left_on", within_s=5)
+        finally:
+            await engine.stop()
+    assert runs[0].trigger["restored"] is True
+    assert runs[0].trigger["fired_at"] - began >= 2.0
+    assert runs[0].trigger["fired_at"] - began < 3.5  # from when it began, not 2 s after the restart + more
+    # Off while the hub was down: nothing fires after the next start.
+    third = await make_hub(path)
+    async with third:
+        engine = Engine(third, AutomationStore(path))
+        await engine.start()
+        await _set(third, "light_small", "turn_off")
+        await _set(third, "light_small", "turn_on")
+        await engine.stop()
+    fourth = await make_hub(path)
+    async with fourth:
+        await _set(fourth, "light_small", "turn_off")  # before the engine looks
+        engine = Engine(fourth, AutomationStore(path))
+        await engine.start()
+        await asyncio.sleep(2.5)
+        count = len(engine.store.runs("lights_left_on"))
+        await engine.stop()
+    assert count == 1
