@@ -15,6 +15,9 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point: the full command, or the `understand` command alone when that is asked."""
     if len(sys.argv) > 1 and sys.argv[1] == "understand":
+        from oneteam.voice.nlu.tokens import prestart
+
+        prestart()  # Kiwi's model loads while the rest is imported and the home file read
         from oneteam.voice.nlu.cli import main as understand_main
 
         sys.argv = [f"{sys.argv[0]} understand", *sys.argv[2:]]

@@ -51,17 +51,46 @@ def language_of(text: str) -> str:
 
 
 _KIWI_LOCK = threading.RLock()
+_KIWI_OPTIONS: dict[str, Any] = {"load_multi_dict": False, "load_default_dict": False}
+"""The multi-word dictionary (12 MB of compound proper nouns) and the default dictionary of proper
+nouns are not needed for home requests and cost most of Kiwi's start-up."""
+_PRESTARTED: list[threading.Thread] = []
+_PRESTARTED_KIWI: list[Any] = []
+
+
+def prestart() -> None:
+    """Start loading Kiwi's model in a thread now, for a short-lived command that will need it
+    after its other imports (`oneteam understand`); the first analyser built takes it over."""
+    if _PRESTARTED:
+        return
+
+    def load() -> None:
+        from kiwipiepy import Kiwi
+
+        kiwi = Kiwi(**_KIWI_OPTIONS)
+        kiwi.tokenize("불")  # builds the analyser's tables
+        _PRESTARTED_KIWI.append(kiwi)
+
+    thread = threading.Thread(target=load, name="kiwi-prestart", daemon=True)
+    _PRESTARTED.append(thread)
+    thread.start()
+
+
+def _fresh_kiwi() -> Any:
+    """The prestarted analyser (once), or a new one."""
+    if _PRESTARTED:
+        _PRESTARTED[0].join()
+        if _PRESTARTED_KIWI:
+            return _PRESTARTED_KIWI.pop()
+    from kiwipiepy import Kiwi
+
+    return Kiwi(**_KIWI_OPTIONS)
 
 
 @lru_cache(maxsize=8)
 def _kiwi(user_words: tuple[str, ...]) -> Any:
-    from kiwipiepy import Kiwi
-
     with _KIWI_LOCK:
-        # The multi-word dictionary (12 MB of compound proper nouns) and the default dictionary
-        # of proper nouns are not needed for home requests and cost most of Kiwi's start-up
-        # (`oneteam understand` answers one sentence).
-        kiwi = Kiwi(load_multi_dict=False, load_default_dict=False)
+        kiwi = _fresh_kiwi()
         # Only names Kiwi does not already read as one noun are added: a user word also shifts
         # Kiwi's guesses around it ("세탁기" added again made "시작해줘" one noun).
         unknown = [w for w in user_words if not _is_one_noun(kiwi.tokenize(w))]
