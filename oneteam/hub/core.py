@@ -316,6 +316,7 @@ class Hub:
                 raise DeviceUnavailable(
                     device.id, reason, reason_key=reason if "." in reason else None, name=device.display_name
                 )
+            command = self.canonical_mode(command, device)
             # Validation, then the state rule every door shares: no "done" for stopping an idle washer.
             command = check_state(command, device, self._states[device.id])
             await self._owners[device.id].execute(command)
@@ -334,6 +335,19 @@ class Hub:
         )
         await self.storage.flush()
         return self._states[device.id]
+
+    def canonical_mode(self, command: Command, device: Device) -> Command:
+        """A mode by a name the home file gives it ("제습" for dry) becomes its id, so a mode said
+        at the REST API or the CLI reads as it does by voice."""
+        if base_name(command.name) != "set_mode" or not isinstance(command.value, str):
+            return command
+        if command.value in device.spec.modes:
+            return command
+        wanted = command.value.replace(" ", "").lower()
+        for mode, names in self.home.mode_names.get(device.type, {}).items():
+            if mode in device.spec.modes and any(n.replace(" ", "").lower() == wanted for n in names):
+                return replace(command, value=mode)
+        return command
 
     async def dispatch_many(
         self, commands: Sequence[Command], *, grant: Grant | None = None

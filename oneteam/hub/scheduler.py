@@ -71,6 +71,7 @@ class Scheduler:
 
     async def add(self, commands: Sequence[Command], due_at: float, source: str) -> Schedule:
         """Validate the commands now (so errors are immediate), store the schedule, and arm the timer."""
+        commands = [self._hub.canonical_mode(c, self._hub.device(c.device_id)) for c in commands]
         for command in commands:
             validate_command(command, self._hub.device(command.device_id))
         stored = await self._hub.storage.add_schedule(due_at, [c.as_dict() for c in commands], source)

@@ -73,3 +73,19 @@ async def test_over_long_input_is_refused_with_a_reason(conversation: Conversati
     reply = await conversation.converse("불 켜 " * (MAX_TEXT_CHARS // 3 + 1))
     assert reply.kind == "none"
     assert "길어요" in reply.text
+
+
+async def test_a_mode_by_its_korean_name_works_at_every_door(hub: Hub) -> None:  # noqa: F811
+    """The home file names the air conditioner's dry mode 제습: the hub takes that name from the
+    REST API, the CLI or a schedule as it does by voice."""
+    from oneteam.hub.scheduler import due_time
+    from oneteam.model import Command
+
+    await hub.dispatch(Command(device_id="ac_living", name="set_mode", value="제습", source="rest"))
+    assert hub.state("ac_living").get("mode") == "dry"
+    booked = await hub.scheduler.add(
+        [Command(device_id="ac_bedroom", name="set_mode", value="송풍", source="rest")],
+        due_time(delay_s=600),
+        "rest",
+    )
+    assert [c.value for c in booked.commands] == ["fan"]
