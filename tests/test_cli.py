@@ -41,6 +41,7 @@ def test_devices_state_do_and_events_against_a_running_hub(hub_server: HubProces
     env = {"ONETEAM_URL": hub_server.url, "ONETEAM_TOKEN": hub_server.token}
     listed = json.loads(oneteam_cli("devices", "--json", env=env).stdout)
     assert {d["id"] for d in listed["devices"]} >= {"ac_living", "washer", "tv"}
+    assert oneteam_cli("do", "tv", "turn_on", env=env).returncode == 0  # volume needs the TV on
     done = oneteam_cli("do", "tv", "set_volume", "15", "--json", env=env)
     assert done.returncode == 0 and json.loads(done.stdout)["state"]["attributes"]["volume"] == 15
     state = json.loads(oneteam_cli("state", "tv", "--json", env=env).stdout)

@@ -43,7 +43,10 @@ async def test_a_schedule_survives_a_restart_and_runs_once(tmp_path: Path, fixtu
     await first.add_adapter(VirtualAdapter(home, tick_s=3600))
     async with first:
         await first.scheduler.add(
-            [Command(device_id="tv", name="set_volume", value=33)], time.time() + 0.3, "voice"
+            # Volume needs a TV that is on (docs/state-rules.md).
+            [Command(device_id="tv", name="turn_on"), Command(device_id="tv", name="set_volume", value=33)],
+            time.time() + 0.3,
+            "voice",
         )
     await asyncio.sleep(0.4)  # falls due while the hub is down
     second = Hub(home, SqliteStorage(tmp_path / "h.sqlite3"))
