@@ -89,6 +89,7 @@ def main() -> int:
                 capture_output=True,
                 text=True,
                 env={**env, "SCHEMATHESIS_HOOKS": str(HOOKS), "ONETEAM_FUZZ_COUNTS": str(counts_path)},
+                cwd=work,  # schemathesis keeps a cache folder where it runs: not in the repository
                 check=False,
             )
             elapsed = time.monotonic() - started
