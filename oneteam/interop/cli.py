@@ -100,6 +100,14 @@ def partners_add(
             "JWT-authorised token instead of signed webhooks.",
         ),
     ] = None,
+    no_pkce: Annotated[
+        bool,
+        typer.Option(
+            "--no-pkce",
+            help="Register as a confidential client that sends no code_challenge (it still "
+            "authenticates with its secret). PKCE is required otherwise.",
+        ),
+    ] = False,
     data_dir: DataDirOpt = None,
     database: DatabaseOpt = None,
     json_out: JsonOpt = False,
@@ -121,7 +129,12 @@ def partners_add(
     store = _store(data_dir, database)
     try:
         partner, secret = store.add_partner(
-            name, redirect_uri, scopes=scopes, rate_per_minute=rate, report_url=report_url
+            name,
+            redirect_uri,
+            scopes=scopes,
+            rate_per_minute=rate,
+            report_url=report_url,
+            pkce_required=not no_pkce,
         )
         if key_file:
             store.set_service_account(partner.client_id, key_file)
@@ -133,6 +146,7 @@ def partners_add(
         "report_signing_key": partner.report_key,
         "redirect_uris": list(partner.redirect_uris),
         "scopes": list(partner.scopes),
+        "pkce_required": "yes" if partner.pkce_required else "no",
     }
     if json_out:
         _print_json(shown)
