@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from oneteam import __version__
 from oneteam.hub import Hub
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
-from oneteam.interop.smarthome.store import Link
+from oneteam.interop.smarthome.store import ALL_DEVICES, Link
 from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, to_commands
 from oneteam.model import (
     CommandNotSupported,
@@ -281,9 +281,9 @@ class Fulfillment:
         if device is None:
             return _Outcome(status="ERROR", error_code="deviceNotFound")
         # The partner acts for the linked home, on the devices the household linked, and nothing else.
-        grant = Grant(
-            principal=f"partner:{link.client_id}", door=Door.PARTNER, devices=frozenset(link.device_ids)
-        )
+        # "All devices" (also those added later) is a link without a device limit, not a device named "*".
+        devices = None if ALL_DEVICES in link.device_ids else frozenset(link.device_ids)
+        grant = Grant(principal=f"partner:{link.client_id}", door=Door.PARTNER, devices=devices)
         try:
             for execution in executions:
                 commands = to_commands(

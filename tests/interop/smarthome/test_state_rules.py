@@ -6,13 +6,25 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
 
 from oneteam.model import Command
 from oneteam.model.state_rules import RESUME, StateConflict
-from tests.interop.smarthome.conftest import Door, execute_body, intent, link_account, validate
+from tests.interop.smarthome.conftest import (
+    FORM,
+    Door,
+    Pkce,
+    authorize_params,
+    execute_body,
+    intent,
+    link_account,
+    read_form,
+    signed_in_page,
+    validate,
+)
 from tests.interop.smarthome.test_fulfillment import Linked
 
 
@@ -156,3 +168,32 @@ async def test_resume_is_the_hubs_command_for_every_door(door: Door) -> None:
     await hub.dispatch(Command(device_id="washer", name="pause"))
     state = await hub.dispatch(Command(device_id="washer", name=RESUME))
     assert state.get("run_state") == "running"
+
+
+async def test_a_link_to_all_devices_can_execute(door: Door) -> None:
+    # The consent page's "all devices" box: the link covers every device, and its grant has no
+    # device limit (it once named a device "*" and every command was authFailure).
+    partner, secret = door.add_partner()
+    async with httpx.AsyncClient(timeout=10) as client:
+        pkce = Pkce()
+        params = authorize_params(partner, pkce)
+        page = await signed_in_page(client, door, params)
+        form = read_form(page.text)
+        data = [*form.fields, ("decision", "allow"), ("all_devices", "1")]
+        answer = await client.post(form.action, content=urlencode(data), headers=FORM)
+        assert answer.status_code == 302, answer.text
+        code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+        tokens = await client.post(
+            f"{door.url}/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": params["redirect_uri"],
+                "code_verifier": pkce.verifier,
+            },
+            auth=(partner.client_id, secret),
+        )
+        linked = Linked(door, client, tokens.json()["access_token"])
+        result = await _one(linked, "light_living", "OnOff", {"on": True})
+        assert result["status"] == "SUCCESS", result
+    assert door.hub.state("light_living").get("power") is True
