@@ -29,7 +29,9 @@ from tests.voice.nlu.conftest import EVAL
 
 SET = Path(__file__).with_name("natural_ko.jsonl")
 REPO = Path(__file__).resolve().parents[3]
-ACCURACY_FLOOR = 0.85
+ACCURACY_FLOOR = 0.95
+"""A little under what the product reached (05:41 UTC, 3 Dec): 529/546 = 96.9%, no wrong action.
+The last 172 lines were written after the nlu work began and kept from it until then: 91.9% there."""
 WRONG_ACTION_SHARE = 0.01
 """The issue's bar: at most 1 in 100 sentences may make the home act wrongly."""
 
