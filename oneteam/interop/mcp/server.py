@@ -155,7 +155,11 @@ def build_server(
 
     @server.tool()
     async def say(
-        text: str = Field(min_length=1, max_length=500, description="A sentence, Korean or English."),
+        # The hub refuses a sentence over MAX_SENTENCE_CHARS with a message in the caller's language;
+        # this bound only stops absurd input before it is handed on.
+        text: str = Field(
+            min_length=1, max_length=10_000, description="A sentence (at most 500 characters)."
+        ),
         language: str | None = Field(default=None, pattern="^(ko|en)$"),
         room: str | None = Field(default=None, max_length=64),
     ) -> dict[str, Any]:
