@@ -99,14 +99,16 @@ class AutomationStore:
         self._connection = connection
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        # Under the lock, so a statement still running in a worker thread finishes first.
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        if self._connection is None:
-            raise RuntimeError("automation store is not open")
         with self._lock:
+            if self._connection is None:
+                raise RuntimeError("automation store is not open")
             return self._connection.execute(sql, params)
 
     # -- routines ------------------------------------------------------------------------------

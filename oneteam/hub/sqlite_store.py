@@ -95,9 +95,16 @@ class SqliteStorage:
         if not self._writes.is_running:
             return
         await self._writes.stop()
-        if self._connection is not None:
-            await asyncio.to_thread(self._connection.close)
-            self._connection = None
+        await asyncio.to_thread(self._close_connection)
+
+    def _close_connection(self) -> None:
+        # Under the lock: a write cancelled on the loop (its thread runs on) or a reader still in
+        # a worker thread must finish before the file closes; closing under a running statement
+        # crashes the interpreter, not just the statement.
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def put_state(self, state: State) -> None:
         """Queue a device's latest state."""
@@ -120,8 +127,8 @@ class SqliteStorage:
             self._write(states, events)
 
     def _write(self, states: list[State], events: list[Event]) -> None:
-        connection = self._require()
         with self._lock:
+            connection = self._require()
             connection.execute("BEGIN")
             try:
                 connection.executemany(
@@ -160,20 +167,20 @@ class SqliteStorage:
         return self._connection
 
     def _query(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> list[tuple[object, ...]]:
-        connection = self._require()
         with self._lock:
+            connection = self._require()
             return connection.execute(sql, params).fetchall()
 
     def _execute(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """Run one statement; return the rows it changed."""
-        connection = self._require()
         with self._lock:
+            connection = self._require()
             return connection.execute(sql, params).rowcount
 
     def _insert(self, sql: str, params: tuple[object, ...]) -> int:
         """Run one INSERT; return the new row's id."""
-        connection = self._require()
         with self._lock:
+            connection = self._require()
             return int(connection.execute(sql, params).lastrowid or 0)
 
     async def load_states(self) -> dict[str, State]:
