@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -97,3 +98,21 @@ async def test_a_token_revoked_elsewhere_stops_working_without_a_restart(
             assert not await hub.check_token(token)  # the very next check, no waiting
         finally:
             await cli.close()
+
+
+async def test_closing_while_a_cancelled_batch_still_runs_in_its_thread_waits_for_it(tmp_path: Path) -> None:
+    # A batch over the inline limit is written in a worker thread; cancelling the writer task does
+    # not stop that thread. Closing the file under it crashed the interpreter (SIGSEGV in CI).
+    storage = SqliteStorage(tmp_path / "hub.db")
+    await storage.open()
+    events = [
+        Event(id=i, kind=EventKind.STATE_CHANGED, device_id="d", source="test", data={"n": "x" * 200}, at=1.0)
+        for i in range(1, 40_001)
+    ]
+    await asyncio.to_thread(storage._write, [], events[:1])  # the file exists and has a row
+    writing = asyncio.ensure_future(asyncio.to_thread(storage._write, [], events))
+    await asyncio.sleep(0.01)  # the thread has started its transaction
+    writing.cancel()
+    await storage.close()  # must wait for the thread's COMMIT, not close under it
+    rows = sqlite3.connect(tmp_path / "hub.db").execute("SELECT COUNT(*) FROM events").fetchone()
+    assert rows[0] == 40_000
