@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check oneteam tests bench
 	$(VENV)/bin/ruff check oneteam tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

@@ -19,7 +19,7 @@ from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_h
 from oneteam.integrations.mqtt.cli import broker as mqtt_broker
 from oneteam.integrations.mqtt.cli import simulate
 from oneteam.integrations.thinq.cli import app as thinq_app
-from oneteam.interop.cli import links_app, mcp, partners_app
+from oneteam.interop.cli import links_app, mcp, partners_app, wyoming
 from oneteam.model import OneteamError
 from oneteam.services.epidemic.cli import app as epidemic_app
 from oneteam.services.maintenance import cli as maintenance_cli
@@ -44,7 +44,7 @@ app.command("understand")(understand)
 app.command()(voice_cli.transcribe)
 app.command()(voice_cli.speak)
 app.command()(voice_cli.listen)
-app.command()(voice_cli.wyoming)
+app.command()(wyoming)
 app.command("simulate")(simulate)
 app.add_typer(maintenance_cli.app, name="maintenance", help="Failure prediction: train, evaluate, predict.")
 app.add_typer(epidemic_app, name="epidemic", help="Epidemic-exposure alerts from roaming records.")

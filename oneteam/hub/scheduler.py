@@ -11,14 +11,22 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from oneteam.model import Command, Event, EventKind, InvalidValue, OneteamError, validate_command
+from oneteam.hub.storage import Storage
+from oneteam.model import (
+    Command,
+    Device,
+    Event,
+    EventKind,
+    Grant,
+    InvalidValue,
+    OneteamError,
+    State,
+    validate_command,
+)
 from oneteam.model.schedule import Schedule
-
-if TYPE_CHECKING:
-    from oneteam.hub.core import Hub
 
 _LOGGER = logging.getLogger(__name__)
 MAX_DELAY_S = 7 * 86400  # a week ahead is the longest a one-shot timer makes sense
@@ -55,10 +63,26 @@ def due_time(
     return target.timestamp()
 
 
+class SchedulerHost(Protocol):
+    """What the scheduler needs of the hub (hub/core.py's Hub), so the two modules do not import
+    each other."""
+
+    @property
+    def storage(self) -> Storage: ...
+
+    def device(self, device_id: str) -> Device: ...
+
+    def canonical_mode(self, command: Command, device: Device) -> Command: ...
+
+    def publish(self, event: Event) -> Event: ...
+
+    async def dispatch(self, command: Command, *, grant: Grant | None = None) -> State: ...
+
+
 class Scheduler:
     """Keeps one timer for the earliest pending schedule of the hub."""
 
-    def __init__(self, hub: Hub, timezone: str = "Asia/Seoul") -> None:
+    def __init__(self, hub: SchedulerHost, timezone: str = "Asia/Seoul") -> None:
         self._hub = hub
         self.timezone = timezone
         self._pending: dict[int, Schedule] = {}

@@ -1,11 +1,13 @@
-"""Commands of the partner door: `oneteam partners add|list|remove`, `oneteam links list|revoke`,
-and `oneteam mcp` (an MCP server over a running hub).
+"""Commands of the doors for other ecosystems: `oneteam partners add|list|remove`,
+`oneteam links list|revoke`, `oneteam mcp` (an MCP server over a running hub) and `oneteam wyoming`
+(Korean ASR, TTS and intents for Home Assistant).
 
 Registered by the lead in oneteam/cli/main.py:
     from oneteam.interop.cli import links_app, mcp, partners_app
     app.add_typer(partners_app, name="partners")
     app.add_typer(links_app, name="links")
     app.command("mcp")(mcp)
+    app.command("wyoming")(wyoming)
 """
 
 from __future__ import annotations
@@ -316,3 +318,35 @@ def mcp(
             await home.aclose()
 
     asyncio.run(run())
+
+
+def wyoming(
+    uri: Annotated[str, typer.Option("--uri", help="Where to listen: tcp://host:port or unix://path.")] = (
+        "tcp://127.0.0.1:10300"
+    ),
+    home: Annotated[
+        Path | None, typer.Option("--home", help="Home YAML whose names bias recognition.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="A running hub to act through (or ONETEAM_URL).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="The hub's bearer token (or ONETEAM_TOKEN).")
+    ] = None,
+) -> None:
+    """Serve Korean ASR, TTS and intent handling over the Wyoming protocol (for Home Assistant)."""
+    import contextlib
+
+    from oneteam.interop.wyoming import WyomingVoice
+    from oneteam.model import OneteamError
+    from oneteam.voice.cli import heard_only, hub_act, recognizer_for
+    from oneteam.voice.tts import Speaker
+
+    url, token = url or os.environ.get("ONETEAM_URL"), token or os.environ.get("ONETEAM_TOKEN")
+    act = hub_act(url, token, session="wyoming") if url and token else heard_only
+    try:
+        voice = WyomingVoice(recognizer_for(home, True), Speaker(), act)
+    except OneteamError as exc:
+        _fail(_t(exc.key, **exc.params))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(voice.run(uri))

@@ -1,7 +1,8 @@
-"""`oneteam transcribe | speak | listen | wyoming`: the voice room's commands (plain functions for typer).
+"""`oneteam transcribe | speak | listen`: the voice room's commands (plain functions for typer).
 
-`listen` and `wyoming` act through a running hub (`--url`, `--token`, or ONETEAM_URL/ONETEAM_TOKEN)
-by posting what was heard to its /api/conversation; without a hub `listen` only transcribes.
+`listen` acts through a running hub (`--url`, `--token`, or ONETEAM_URL/ONETEAM_TOKEN) by posting what
+was heard to its /api/conversation; without a hub it only transcribes. interop's `oneteam wyoming` uses
+the same `hub_act`, `heard_only` and `recognizer_for`.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def hub_act(url: str, token: str, session: str = "voice") -> Act:
     return act
 
 
-async def _heard_only(text: str, _room: str | None) -> ConversationReply:
+async def heard_only(text: str, _room: str | None) -> ConversationReply:
+    """An act without a hub: it only hands back what was heard."""
     return ConversationReply(text="", language="ko", kind="none", result={"text": text})
 
 
@@ -146,7 +148,7 @@ def listen(
 ) -> None:
     """Hear one command (microphone on Enter, or --file), act through the hub, answer."""
     url, token = url or os.environ.get("ONETEAM_URL"), token or os.environ.get("ONETEAM_TOKEN")
-    act = hub_act(url, token) if url and token else _heard_only
+    act = hub_act(url, token) if url and token else heard_only
     try:
         pipeline = VoicePipeline(recognizer_for(home, True), act, Speaker())
         if file is not None:
@@ -197,24 +199,3 @@ async def _from_microphone(pipeline: VoicePipeline, room: str | None) -> VoiceTu
         with contextlib.suppress(subprocess.TimeoutExpired):
             await asyncio.to_thread(process.wait, 2)
     return await session.finish()
-
-
-def wyoming(
-    uri: Annotated[str, typer.Option("--uri", help="Where to listen: tcp://host:port or unix://path.")] = (
-        "tcp://127.0.0.1:10300"
-    ),
-    home: HomeOpt = None,
-    url: UrlOpt = None,
-    token: TokenOpt = None,
-) -> None:
-    """Serve Korean ASR, TTS and intent handling over the Wyoming protocol (for Home Assistant)."""
-    from oneteam.interop.wyoming import WyomingVoice
-
-    url, token = url or os.environ.get("ONETEAM_URL"), token or os.environ.get("ONETEAM_TOKEN")
-    act = hub_act(url, token, session="wyoming") if url and token else _heard_only
-    try:
-        voice = WyomingVoice(recognizer_for(home, True), Speaker(), act)
-    except OneteamError as exc:
-        raise _fail(exc) from None
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(voice.run(uri))
