@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Security
 from fastapi.security import HTTPBearer
 
 from oneteam import __version__
-from oneteam.api import auth, conversation, devices, docs, events, health, schedules, web, ws
+from oneteam.api import auth, conversation, devices, docs, events, health, schedules, warnings, web, ws
 from oneteam.api.auth import require_token
 from oneteam.api.errors import install_error_handlers
 from oneteam.api.frames import NoFraming
@@ -51,6 +51,7 @@ def create_app(
         events.router,
         conversation.router,
         schedules.router,
+        warnings.router,
         *extra_routers,
     ):
         app.include_router(router, dependencies=protected, responses=error_responses(400, 401, 413, 422))

@@ -38,6 +38,7 @@ from oneteam.model import (
 )
 from oneteam.model.conversation import ConversationReply, check_sentence
 from oneteam.model.state_rules import base_name, check_state
+from oneteam.model.warning import DeviceWarning
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -169,6 +170,13 @@ class Hub:
                     **facts,
                     "message_ko": render(reason, "ko", **facts),
                     "message_en": render(reason, "en", **facts),
+                    **DeviceWarning(
+                        key=reason,
+                        problem=f"task:{name}",
+                        source="hub",
+                        params=facts,
+                        text={lang: render(reason, lang, **facts) for lang in ("ko", "en")},
+                    ).as_data(),
                 },
                 source=f"task:{name}",
             )

@@ -1,4 +1,5 @@
 // The live activity log (who or what changed what) and the warnings panel.
+import { call } from "./api.js";
 import { clock, currentLanguage, label, t } from "./i18n.js";
 
 // Attributes that drift on their own (sensors, countdowns) would flood the log; their changes show on the cards.
@@ -25,7 +26,7 @@ function el(tag, attrs = {}, ...children) {
 }
 
 /** Who or what caused an event, in words ("앱 (kitchen-tablet)", "음성", "다른 플랫폼 (genie)").
- * A source is `<door>:<principal>`: `rest:token:kitchen-tablet`, `partner:partner:genie`. */
+ * A source is `<door>:<principal>`: `rest:token:kitchen-tablet`, `partner:genie` (a principal naming its door is not doubled). */
 export function sourceName(source) {
   const [head, rest] = String(source || "hub").split(/:(.*)/s);
   const known = t(`source.${head}`);
@@ -225,7 +226,16 @@ export class ActivityLog {
   }
 }
 
-/** Failure-prediction warnings and epidemic alerts; hidden when there are none and no such service runs. */
+/** The words of a warning's facts ("사우디아라비아 · 메르스"), from the shared warning shape. */
+export function warningFacts(data) {
+  const facts = data?.facts;
+  if (facts && typeof facts === "object") return facts[currentLanguage()] || facts.ko || "";
+  return "";
+}
+
+/** Warnings and alerts: one card per device and problem (`warning_id`), updated in place, shown on the
+ * device's card too, acknowledged or dismissed by whoever is signed in. Hidden when there are none
+ * and no such service runs. */
 export class WarningsPanel {
   constructor({ panel, list, empty, board }) {
     this.panel = panel;
@@ -234,11 +244,13 @@ export class WarningsPanel {
     this.board = board;
     this.servicesRun = false;
     this.seen = new Set();
+    this.items = new Map();
   }
 
   reset(features) {
-    this.servicesRun = features.includes("maintenance") || features.includes("epidemic");
+    this.servicesRun = features.includes("maintenance") || features.includes("epidemic") || features.includes("thinq");
     this.seen.clear();
+    this.items.clear();
     this.list.replaceChildren();
     this.refresh();
   }
@@ -246,30 +258,84 @@ export class WarningsPanel {
   add(event) {
     if ((event.kind !== "warning" && event.kind !== "alert") || this.seen.has(event.id)) return;
     this.seen.add(event.id);
-    // Show what to do, or a few plain facts; service-internal keys and ids stay out of sight.
+    const data = event.data || {};
+    // Events from before the shared shape have no warning id: each is its own card.
+    const id = data.warning_id || `event:${event.id}`;
+    const old = this.items.get(id);
+    if (old && Number(old.dataset.eventId) > event.id) return; // history older than what is shown
+    old?.remove();
+    this.items.delete(id);
+    if (data.status === "dismissed") {
+      this.board.setWarning(event.device_id, id, null);
+      this.refresh();
+      return;
+    }
+    const item = this.card(event, id);
+    this.items.set(id, item);
+    this.list.prepend(item);
+    this.board.setWarning(event.device_id, id, { text: warningMessage(data), severity: data.severity || "warning", status: data.status || "active" });
+    this.refresh();
+  }
+
+  card(event, id) {
+    const data = event.data || {};
     const hidden = new Set(["text", "summary", "title", "key", "advice_key", "device", "device_type", "model_version", "level_days", "language", "home_id", "alert_id"]);
+    // The shared shape says its facts in words; older events show a few plain facts at most.
     const details =
-      warningAdvice(event.data) ||
-      Object.entries(event.data || {})
+      warningFacts(data) ||
+      Object.entries(data)
         .filter(([key, value]) => !key.startsWith("message") && !hidden.has(key) && ["string", "number", "boolean"].includes(typeof value))
         .slice(0, 4)
         .map(([key, value]) => detailText(key, value))
         .join(" · ");
+    const advice = warningAdvice(data);
+    const source = data.source || event.source;
+    const kindName = t(`warning_source.${source}`);
+    const status = data.status || "active";
     const item = el(
       "li",
-      { class: `warning kind-${event.kind}`, "data-testid": "warning", "data-kind": event.kind, "data-device": event.device_id || "" },
+      {
+        class: `warning kind-${event.kind} severity-${data.severity || "warning"} status-${status}`,
+        "data-testid": "warning", "data-kind": event.kind, "data-device": event.device_id || "", "data-warning-id": id,
+        "data-event-id": event.id, "data-status": status,
+      },
       el(
         "div",
         { class: "warning-head" },
-        el("span", { class: "warning-kind", text: t(`kind_${event.kind}`) }),
+        el("span", { class: "warning-kind", text: kindName === source ? t(`kind_${event.kind}`) : kindName }),
         el("time", { datetime: new Date(event.at * 1000).toISOString(), text: clock(event.at) }),
       ),
       event.device_id ? el("strong", { text: this.board.deviceName(event.device_id) }) : null,
-      el("p", { class: "warning-text", text: warningMessage(event.data) }),
-      details ? el("p", { class: "warning-details", text: details }) : null,
+      el("p", { class: "warning-text", "data-testid": "warning-text", text: warningMessage(data) }),
+      details ? el("p", { class: "warning-details", "data-testid": "warning-facts", text: details }) : null,
+      advice ? el("p", { class: "warning-details", text: advice }) : null,
     );
-    this.list.prepend(item);
-    this.refresh();
+    if (data.warning_id) item.append(this.buttons(id, status, data.by));
+    return item;
+  }
+
+  buttons(id, status, by) {
+    const row = el("div", { class: "warning-actions" });
+    if (status === "acknowledged") row.append(el("span", { class: "warning-seen", "data-testid": "warning-seen", text: t("warning_acknowledged", { by: by || "" }) }));
+    else row.append(this.button(id, "acknowledge", t("warning_acknowledge")));
+    row.append(this.button(id, "dismiss", t("warning_dismiss")));
+    return row;
+  }
+
+  button(id, action, text) {
+    const button = el("button", { type: "button", class: "ghost", "data-testid": `warning-${action}`, text });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        // The hub publishes the new status; the card changes when that event arrives.
+        const result = await call("POST", `/api/warnings/${encodeURIComponent(id)}/${action}`);
+        this.add({ ...result.warning, id: result.warning.event_id, data: result.warning });
+      } catch (error) {
+        button.disabled = false;
+        button.title = error.message;
+      }
+    });
+    return button;
   }
 
   refresh() {

@@ -98,6 +98,8 @@ class DeviceCard {
     this.detail = el("p", { class: "state-detail" });
     this.badge = el("span", { class: "badge-offline", text: t("unavailable"), hidden: true });
     this.error = el("p", { class: "card-error", role: "alert", "data-testid": `error-${d.id}`, hidden: true });
+    this.warningList = el("ul", { class: "card-warnings", "data-testid": `warnings-${d.id}`, hidden: true });
+    this.warnings = new Map();
     const typeName = label("types", d.type);
     const titles = el("div", { class: "titles" }, el("h3", { text: this.name }), typeName !== this.name ? el("p", { class: "type", text: typeName }) : null);
     const header = el("header", {}, icon(d.type), titles, this.badge);
@@ -134,9 +136,22 @@ class DeviceCard {
       { class: `card type-${d.type}`, "data-testid": `device-${d.id}`, "data-device": d.id, "aria-label": this.name },
       header,
       el("div", { class: "state", "data-testid": `state-${d.id}`, "aria-live": "polite" }, this.headline, this.detail),
+      this.warningList,
       controls.childElementCount ? controls : null,
       this.error,
     );
+  }
+
+  /** Show, update or (with null) drop one warning on this card, by its stable id. */
+  setWarning(id, warning) {
+    if (warning) this.warnings.set(id, warning);
+    else this.warnings.delete(id);
+    this.warningList.replaceChildren(
+      ...[...this.warnings].map(([key, w]) =>
+        el("li", { class: `card-warning severity-${w.severity} status-${w.status}`, "data-warning-id": key, text: w.text }),
+      ),
+    );
+    this.warningList.hidden = this.warnings.size === 0;
   }
 
   labelled(text, control) {
@@ -344,5 +359,9 @@ export class DeviceBoard {
 
   highlight(ids) {
     for (const id of ids) this.cards.get(id)?.highlight();
+  }
+
+  setWarning(deviceId, id, warning) {
+    this.cards.get(deviceId)?.setWarning(id, warning);
   }
 }

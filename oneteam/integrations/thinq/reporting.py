@@ -10,7 +10,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from oneteam.hub.adapter import AdapterSink
+from oneteam.i18n import LANGUAGES, render
 from oneteam.model import Device, EventKind, StateValue
+from oneteam.model.warning import DeviceWarning, Severity
 
 
 class StateReporter:
@@ -21,16 +23,20 @@ class StateReporter:
         self._attributes: dict[str, dict[str, StateValue]] = {}
         self._unavailable: dict[str, str] = {}
         """Device id → the reason (an i18n key) it was reported unavailable."""
+        self._devices: dict[str, Device] = {}
+        """The devices announced, for their names in warnings."""
 
     def add(self, device: Device) -> None:
         """A new device: announce it to the hub."""
         self._attributes[device.id] = {}
+        self._devices[device.id] = device
         if self.sink is not None:
             self.sink.add_device(device)
 
     def remove(self, device_id: str) -> None:
         """A device left the account: tell the hub."""
         self._attributes.pop(device_id, None)
+        self._devices.pop(device_id, None)
         self._unavailable.pop(device_id, None)
         if self.sink is not None:
             self.sink.remove_device(device_id)
@@ -83,8 +89,36 @@ class StateReporter:
             self.set_available(device_id, is_available, reason)
 
     def warn(self, device_ids: Iterable[str], data: Mapping[str, Any]) -> None:
-        """A WARNING event on each device (a back-off, an appliance's own notification)."""
+        """A WARNING event on each device (a back-off, an appliance's own notification), in the
+        shared warning shape; `data.reason` is the message key, the other fields its parameters."""
         if self.sink is None:
             return
         for device_id in device_ids:
-            self.sink.report_event(device_id, EventKind.WARNING, data)
+            warning = thinq_warning(self._devices.get(device_id), device_id, data)
+            self.sink.report_event(device_id, EventKind.WARNING, {**data, **warning.as_data()})
+
+
+_INFO_REASONS = frozenset({"thinq.push_lost"})
+
+
+def thinq_warning(device: Device | None, device_id: str, data: Mapping[str, Any]) -> DeviceWarning:
+    """One ThinQ warning with its text in every language (the device named as the household calls it)."""
+    key = str(data.get("reason", "thinq.push"))
+    params = {k: v for k, v in data.items() if k != "reason" and isinstance(v, (str, int, float))}
+    # An appliance's own notifications differ by code; LG's own troubles are one problem each.
+    problem = f"{key}.{params['code']}" if key == "thinq.push" and "code" in params else key
+    names = {lang: device.name_in(lang) if device else device_id for lang in LANGUAGES}
+    text = {lang: render(key, lang, **{"name": names[lang], **params}) for lang in LANGUAGES}
+    facts = {}
+    if "retry_in_s" in params:
+        facts = {lang: render("warnings.retry_in", lang, **params) for lang in LANGUAGES}
+    return DeviceWarning(
+        key=key,
+        problem=problem,
+        source="thinq",
+        device_id=device_id,
+        params=params,
+        severity=Severity.INFO if key in _INFO_REASONS else Severity.WARNING,
+        text=text,
+        facts=facts,
+    )

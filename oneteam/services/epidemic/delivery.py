@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from oneteam.i18n import LANGUAGES, render
 from oneteam.model import DeviceType, Event, EventKind, Home
+from oneteam.model.warning import DeviceWarning, Severity
 from oneteam.services.epidemic.engine import Exposure
 from oneteam.services.epidemic.schema import RiskList, countries
 from oneteam.services.epidemic.store import AlertRecord, ConsentLink, EpidemicStore
@@ -111,9 +112,41 @@ def tv_of(home: Home) -> str | None:
     return tvs[0].id if tvs else None
 
 
+def alert_warning(payload: Mapping[str, Any], device_id: str | None) -> DeviceWarning:
+    """The shared warning shape of an alert: one card per country and disease, its fields in words."""
+    names = (payload.get("country_name") or {}, payload.get("disease_name") or {})
+    until = str(payload.get("watch_until", ""))
+    facts = {
+        lang: render(
+            "warnings.epidemic_facts",
+            lang,
+            country=names[0].get(lang, payload.get("country", "")),
+            disease=names[1].get(lang, payload.get("disease", "")),
+            until=until,
+        )
+        for lang in LANGUAGES
+    }
+    return DeviceWarning(
+        key="epidemic.notice",
+        problem=f"epidemic:{payload.get('country', '')}:{payload.get('disease', '')}",
+        source=SOURCE,
+        device_id=device_id,
+        params={"country": str(payload.get("country", "")), "disease": str(payload.get("disease", ""))},
+        severity=Severity.WARNING,
+        text=dict(payload.get("notice") or {}),
+        facts=facts,
+    )
+
+
 def alert_event(alert: AlertRecord, device_id: str | None) -> Event:
     """The hub event of an alert."""
-    data = {**alert.payload, "alert_id": alert.id, "link_id": alert.link_id, "home_id": alert.home_id}
+    data = {
+        **alert.payload,
+        **alert_warning(alert.payload, device_id).as_data(),
+        "alert_id": alert.id,
+        "link_id": alert.link_id,
+        "home_id": alert.home_id,
+    }
     return Event(kind=EventKind.ALERT, device_id=device_id, data=data, source=SOURCE, at=time.time())
 
 

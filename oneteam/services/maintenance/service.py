@@ -29,6 +29,7 @@ import pandas as pd
 
 from oneteam.i18n import LANGUAGES, render
 from oneteam.model import DeviceType, Event, EventKind
+from oneteam.model.warning import DeviceWarning, Severity
 from oneteam.services.maintenance.classify import predict_failure
 from oneteam.services.maintenance.errors import MaintenanceInputError, ModelMismatch, ModelNotFound
 from oneteam.services.maintenance.fleet import (
@@ -70,21 +71,31 @@ class MaintenanceWarning:
     at: float
     model_version: int
 
-    def data(self) -> dict[str, Any]:
-        """The WARNING event's data (and the API's JSON)."""
+    def payload(self) -> DeviceWarning:
+        """The shared warning shape: one per device and worn part, updated as the days run down."""
         params = {"days": self.days_left}
+        key = f"maintenance.warning.{self.component}"
+        return DeviceWarning(
+            key=key,
+            problem=self.component,
+            source="maintenance",
+            device_id=self.device_id,
+            params=params,
+            severity=Severity.CRITICAL if self.days_left <= 3 else Severity.WARNING,
+            text={lang: render(key, lang, **params) for lang in LANGUAGES},
+            advice={lang: render(f"maintenance.advice.{self.component}", lang) for lang in LANGUAGES},
+            facts={lang: render("warnings.days_left", lang, **params) for lang in LANGUAGES},
+        )
+
+    def data(self) -> dict[str, Any]:
+        """The WARNING event's data (and the API's JSON): the shared shape plus the prediction's facts."""
         return {
+            **self.payload().as_data(),
             "device": self.device_id,
             "device_type": self.device_type.value,
             "component": self.component,
             "days_left": self.days_left,
-            "key": f"maintenance.warning.{self.component}",
-            "params": params,
             "advice_key": f"maintenance.advice.{self.component}",
-            "text": {
-                lang: render(f"maintenance.warning.{self.component}", lang, **params) for lang in LANGUAGES
-            },
-            "advice": {lang: render(f"maintenance.advice.{self.component}", lang) for lang in LANGUAGES},
             "level_days": self.level_days,
             "model_version": self.model_version,
             "at": self.at,
