@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from oneteam.i18n import render
 from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, TypeSpec, builtin_type_specs
-from oneteam.model.device import Confirmation
+from oneteam.model.device import Confirmation, Zone
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _KNOWN_INTEGRATIONS = {"virtual", "mqtt", "thinq"}
@@ -259,6 +259,7 @@ def _device(
             "integration",
             "manufacturer",
             "model",
+            "zones",
             *_CONFIRM_FIELDS,
         }:
             reader.fault(key_node, "unknown_device_field", key=key)
@@ -293,7 +294,8 @@ def _device(
     names = reader.texts(fields["names"][1], "device names") if "names" in fields else ()
     extra = {k: reader.text(fields[k][1], k) or "" for k in ("manufacturer", "model") if k in fields}
     confirm = _confirmation(reader, node, fields, types[device_type])
-    if not ok or confirm is False:
+    zones = _zones(reader, fields, device_id, device_type)
+    if not ok or confirm is False or zones is None:
         return None
     return Device(
         id=device_id,
@@ -303,8 +305,29 @@ def _device(
         names=names,
         integration=integration or "virtual",
         confirm=confirm or None,
+        zones=zones,
         **extra,
     )
+
+
+def _zones(
+    reader: _Reader, fields: dict[str, tuple[Node, Node]], device_id: str, device_type: DeviceType
+) -> tuple[Zone, ...] | None:
+    """A robot cleaner's `zones: {kitchen: [주방, kitchen], ...}`; None after a fault."""
+    if "zones" not in fields:
+        return ()
+    key_node, value = fields["zones"]
+    if device_type is not DeviceType.ROBOT_CLEANER:
+        reader.fault(key_node, "zones_not_robot", id=device_id, type=device_type.value)
+        return None
+    zones: list[Zone] = []
+    ok = True
+    for zone_id, (zone_key, names) in reader.mapping(value, "zones").items():
+        if not _ID.match(zone_id):
+            reader.fault(zone_key, "bad_zone_id", id=zone_id)
+            ok = False
+        zones.append(Zone(id=zone_id, names=reader.texts(names, f"names of zone {zone_id}")))
+    return tuple(zones) if ok else None
 
 
 _CONFIRM_FIELDS = ("confirm", "pin", "confirm_commands")

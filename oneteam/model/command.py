@@ -34,6 +34,10 @@ class CommandName(StrEnum):
     SET_VOLUME = "set_volume"
     ADJUST_VOLUME = "adjust_volume"
     SET_CHANNEL = "set_channel"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    OPEN = "open"
+    CLOSE = "close"
 
 
 class Direction(StrEnum):
@@ -103,6 +107,10 @@ _NO_VALUE = {
     CommandName.PAUSE,
     CommandName.STOP,
     CommandName.RETURN_TO_BASE,
+    CommandName.LOCK,
+    CommandName.UNLOCK,
+    CommandName.OPEN,
+    CommandName.CLOSE,
 }
 
 
@@ -113,11 +121,7 @@ def validate_command(command: Command, device: Device) -> Command:
         raise CommandNotSupported(device.id, command.name, list(spec.commands))
     name = CommandName(command.name)
     if name in _NO_VALUE:
-        if command.value is not None:
-            raise InvalidValue(
-                "error.no_value_expected", f"{name} takes no value", command=name.value, device=device.id
-            )
-        return command
+        return _validate_no_value(command, device, name)
     if name.value.startswith("adjust_"):
         return _validate_adjust(command, device)
     if name is CommandName.SET_TEMPERATURE:
@@ -146,6 +150,29 @@ def validate_command(command: Command, device: Device) -> Command:
             high=_plain(limit.high),
         )
     return replace(command, value=_plain(number))
+
+
+def _validate_no_value(command: Command, device: Device, name: CommandName) -> Command:
+    if command.value is None:
+        return command
+    if name is CommandName.START:
+        return _validate_zone(command, device)
+    raise InvalidValue(
+        "error.no_value_expected", f"{name} takes no value", command=name.value, device=device.id
+    )
+
+
+def _validate_zone(command: Command, device: Device) -> Command:
+    """`start` with a value sends a robot cleaner to one of its named zones, and only there."""
+    zones = device.zone_ids()
+    if not zones:
+        raise InvalidValue(
+            "error.zones_not_supported",
+            f"{device.id} cannot clean one zone",
+            device=device.name_in("ko"),
+            device_en=device.name_in("en"),
+        )
+    return replace(command, value=_choice(command, zones, "error.zone_not_allowed", device))
 
 
 def _validate_adjust(command: Command, device: Device) -> Command:

@@ -28,10 +28,28 @@ class Confirmation:
     kind: Literal["ack", "pin"]
     pin: str = field(default="", repr=False)
     commands: frozenset[str] = frozenset()
+    ack_commands: frozenset[str] = frozenset()
+    """Commands that need only an acknowledgement besides `commands` (locking a door whose
+    unlocking needs the PIN)."""
 
     def covers(self, command: str) -> bool:
         """Whether `command` needs this confirmation."""
         return not self.commands or command in self.commands
+
+    def kind_for(self, command: str) -> Literal["ack", "pin"] | None:
+        """What `command` needs: the PIN, an acknowledgement, or nothing."""
+        if self.covers(command):
+            return self.kind
+        return "ack" if command in self.ack_commands else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Zone:
+    """A part of the home a robot cleaner can be sent to (from the home file)."""
+
+    id: str
+    names: tuple[str, ...] = ()
+    """What people call it (`주방`, `kitchen`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +69,12 @@ class Device:
     model: str = ""
     confirm: Confirmation | None = None
     """Two-factor confirmation asked of partner clouds before commands (from the home file)."""
+    zones: tuple[Zone, ...] = ()
+    """Named areas a robot cleaner can clean alone (`start` with the zone id as its value)."""
+
+    def zone_ids(self) -> tuple[str, ...]:
+        """The ids of `zones`, in the home file's order."""
+        return tuple(zone.id for zone in self.zones)
 
     @property
     def display_name(self) -> str:

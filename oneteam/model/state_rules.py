@@ -58,6 +58,8 @@ _ROBOT_STOPPED = {"docked", "idle", "charging"}
 # not here: it runs the AC at that temperature, visibly (docs/state-rules.md says why).
 _NEEDS_POWER: dict[DeviceType, frozenset[str]] = {
     DeviceType.TV: frozenset({"set_volume", "adjust_volume"}),
+    # An oven never starts heating because someone changed its temperature.
+    DeviceType.OVEN: frozenset({"set_temperature"}),
 }
 
 

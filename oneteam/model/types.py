@@ -23,6 +23,9 @@ class DeviceType(StrEnum):
     TV = "tv"
     SWITCH = "switch"
     SENSOR = "sensor"
+    DOOR_LOCK = "door_lock"
+    GAS_VALVE = "gas_valve"
+    OVEN = "oven"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,16 @@ _BUILTIN: tuple[TypeSpec, ...] = (
     ),
     TypeSpec(type=DeviceType.SWITCH, commands=("turn_on", "turn_off"), queries=("power",)),
     TypeSpec(type=DeviceType.SENSOR, commands=(), queries=("value",)),
+    # Devices a stranger's voice must not open: partner clouds confirm their commands
+    # (model/safety.py), and `close` / `turn_off` are the safe way and always allowed.
+    TypeSpec(type=DeviceType.DOOR_LOCK, commands=("lock", "unlock"), queries=("locked",)),
+    TypeSpec(type=DeviceType.GAS_VALVE, commands=("close", "open"), queries=("valve",)),
+    TypeSpec(
+        type=DeviceType.OVEN,
+        commands=("turn_on", "turn_off", "set_temperature"),
+        temperature_range=Range(50, 250),
+        queries=("power", "temperature", "current_temperature"),
+    ),
 )
 
 

@@ -25,6 +25,8 @@ ROBOT_CHARGE_PCT_PER_S = 2 / 60
 ROBOT_LOW_BATTERY_PCT = 15.0
 ROBOT_RETURN_S = 60.0
 ROBOT_CLEAN_S = 45 * 60.0
+ROBOT_ZONE_CLEAN_S = 10 * 60.0  # one room
+OVEN_HEAT_C_PER_S = 0.5  # ~6 minutes to 200 °C, as a convection oven preheats
 
 
 @dataclass
@@ -272,7 +274,13 @@ class AirPurifier(Appliance):
 
 
 class RobotCleaner(Appliance):
-    defaults: ClassVar[Mapping[str, StateValue]] = {"run_state": "docked", "battery": 100, "cleaned_s": 0}
+    defaults: ClassVar[Mapping[str, StateValue]] = {
+        "run_state": "docked",
+        "battery": 100,
+        "cleaned_s": 0,
+        "zone": None,
+    }
+    """`zone`: the zone being cleaned (None: the whole home)."""
 
     def _cmd_start(self, command: Command) -> Changes:
         if float(self.attributes["battery"] or 0) <= ROBOT_LOW_BATTERY_PCT:
@@ -282,7 +290,11 @@ class RobotCleaner(Appliance):
                 device=self.device.name_in("ko"),
                 device_en=self.device.name_in("en"),
             )
-        return self._set(run_state="cleaning")
+        if command.value is not None:  # validated against the device's zones
+            return self._set(run_state="cleaning", zone=str(command.value), cleaned_s=0)
+        if self.attributes["run_state"] == "paused":  # continue where it was, zone included
+            return self._set(run_state="cleaning")
+        return self._set(run_state="cleaning", zone=None)
 
     def _cmd_pause(self, command: Command) -> Changes:
         return self._set(run_state="paused") if self.attributes["run_state"] == "cleaning" else {}
@@ -306,11 +318,16 @@ class RobotCleaner(Appliance):
             cleaned = float(self.attributes["cleaned_s"] or 0) + dt_s
             changes: Changes = {"battery": round(battery, 1), "cleaned_s": int(cleaned)}
             outcome = Outcome()
-            if battery <= ROBOT_LOW_BATTERY_PCT or cleaned >= ROBOT_CLEAN_S:
+            zone = self.attributes.get("zone")
+            done = cleaned >= (ROBOT_ZONE_CLEAN_S if zone else ROBOT_CLEAN_S)
+            if battery <= ROBOT_LOW_BATTERY_PCT or done:
                 changes["run_state"] = "returning"
                 self._returning_s = 0.0
-                if cleaned >= ROBOT_CLEAN_S:
-                    outcome.events.append((EventKind.FINISHED, {"cleaned_s": int(cleaned)}))
+                if done:
+                    finished: dict[str, Any] = {"cleaned_s": int(cleaned)}
+                    if zone:
+                        finished["zone"] = zone
+                    outcome.events.append((EventKind.FINISHED, finished))
                     changes["cleaned_s"] = 0
             outcome.changes = self._set(**changes)
             return outcome
@@ -336,6 +353,45 @@ class Sensor(Appliance):
         return Outcome(self._set(value=value)) if value != self.attributes["value"] else Outcome()
 
 
+class DoorLock(Appliance):
+    defaults: ClassVar[Mapping[str, StateValue]] = {"locked": True}
+
+    def _cmd_lock(self, command: Command) -> Changes:
+        return self._set(locked=True)
+
+    def _cmd_unlock(self, command: Command) -> Changes:
+        return self._set(locked=False)
+
+
+class GasValve(Appliance):
+    defaults: ClassVar[Mapping[str, StateValue]] = {"valve": "closed"}
+
+    def _cmd_open(self, command: Command) -> Changes:
+        return self._set(valve="open")
+
+    def _cmd_close(self, command: Command) -> Changes:
+        return self._set(valve="closed")
+
+
+class Oven(Appliance):
+    defaults: ClassVar[Mapping[str, StateValue]] = {
+        "power": False,
+        "temperature": 180,
+        "current_temperature": 25.0,
+    }
+
+    def _cmd_set_temperature(self, command: Command) -> Changes:
+        return self._set(temperature=_num(float(command.value or 0)))
+
+    def advance(self, dt_s: float) -> Outcome:
+        current = float(self.attributes["current_temperature"] or 0)
+        target = float(self.attributes["temperature"] or 0) if self.attributes["power"] else 25.0
+        step = OVEN_HEAT_C_PER_S * dt_s
+        moved = min(target, current + step) if current < target else max(target, current - step)
+        moved = round(moved, 1)
+        return Outcome(self._set(current_temperature=moved)) if moved != current else Outcome()
+
+
 APPLIANCES: dict[DeviceType, type[Appliance]] = {
     DeviceType.LIGHT: Light,
     DeviceType.TV: Tv,
@@ -347,4 +403,7 @@ APPLIANCES: dict[DeviceType, type[Appliance]] = {
     DeviceType.ROBOT_CLEANER: RobotCleaner,
     DeviceType.SWITCH: Switch,
     DeviceType.SENSOR: Sensor,
+    DeviceType.DOOR_LOCK: DoorLock,
+    DeviceType.GAS_VALVE: GasValve,
+    DeviceType.OVEN: Oven,
 }

@@ -1,10 +1,11 @@
 """Two-factor confirmation at the partner door: `ackNeeded` / `pinNeeded` challenges.
 
-A device whose home-file entry says `confirm: ack` or `confirm: pin` (door locks, gas valves,
-ovens, disarming — anything a stranger's voice must not open) is carried out only when the
-EXECUTE item brings the answer (`"challenge": {"ack": true}` or `{"pin": "1234"}`). Wrong PINs
-are counted per device, across partners: after `max_failures` the device refuses every PIN for
-`lockout_s` (`tooManyFailedAttempts`), so a PIN cannot be guessed through retries.
+A device whose home-file entry says `confirm: ack` or `confirm: pin`, and every door lock, gas
+valve and oven by default (model/safety.py: anything a stranger's voice must not open), is
+carried out only when the EXECUTE item brings the answer (`"challenge": {"ack": true}` or
+`{"pin": "1234"}`). Wrong PINs are counted per device, across partners: after `max_failures`
+the device refuses every PIN for `lockout_s` (`tooManyFailedAttempts`), so a PIN cannot be
+guessed through retries.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from oneteam.model import Device
+from oneteam.model.safety import confirmation_of
 from oneteam.model.state_rules import base_name
 
 ACK_NEEDED = "ackNeeded"
@@ -64,15 +66,18 @@ class Challenges:
 
     def check(self, device: Device, commands: Iterable[str], challenge: object) -> str | None:
         """None when the commands may run; else the challenge type to ask for, or TOO_MANY."""
-        confirm = device.confirm
-        if confirm is None or not any(confirm.covers(base_name(c)) for c in commands):
+        confirm = confirmation_of(device)
+        if confirm is None:
+            return None
+        kinds = {confirm.kind_for(base_name(c)) for c in commands}
+        if kinds <= {None}:
             return None
         now = self._clock()
         tries = self._tries.get(device.id)
         if tries is not None and tries.locked_until > now:
             return TOO_MANY
         given = challenge if isinstance(challenge, Mapping) else {}
-        if confirm.kind == "ack":
+        if "pin" not in kinds:
             return None if given.get("ack") is True else ACK_NEEDED
         pin = given.get("pin")
         return PIN_NEEDED if pin is None else self._pin(device.id, confirm.pin, pin, now)

@@ -66,6 +66,8 @@ _VALUE_CODES = {
     "error.mode_not_allowed": "notSupported",
     "error.fan_speed_not_allowed": "notSupported",
     "error.compartment_not_allowed": "notSupported",
+    "error.zones_not_supported": "notSupported",
+    "error.zone_not_allowed": "notSupported",
     "error.busy_running": "actionUnavailableWhileRunning",
     "error.battery_low": "lowBattery",
 }

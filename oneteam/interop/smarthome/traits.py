@@ -31,6 +31,9 @@ GOOGLE_TYPES: dict[DeviceType, str] = {
     DeviceType.TV: "action.devices.types.TV",
     DeviceType.SWITCH: "action.devices.types.SWITCH",
     DeviceType.SENSOR: "action.devices.types.SENSOR",
+    DeviceType.DOOR_LOCK: "action.devices.types.LOCK",
+    DeviceType.GAS_VALVE: "action.devices.types.VALVE",
+    DeviceType.OVEN: "action.devices.types.OVEN",
 }
 
 # Our AC modes → Google thermostat modes ("fan" is "fan-only" there); "off" means power off.
@@ -110,6 +113,10 @@ def traits_of(device: Device, state: State | None = None) -> tuple[str, ...]:
         traits.append("Channel")
     if "start" in commands:
         traits.append("StartStop")
+    if "lock" in commands:
+        traits.append("LockUnlock")
+    if "open" in commands:
+        traits.append("OpenClose")
     if device.type in _MODE_GROUP and spec.modes and "set_mode" in commands:
         traits.append("Modes")
     if "return_to_base" in commands:
@@ -123,7 +130,7 @@ def traits_of(device: Device, state: State | None = None) -> tuple[str, ...]:
 def _measuring_traits(device: Device, kind: str | None) -> list[str]:
     """Traits of what a device measures: fridge compartments, a sensor's quantity, air quality."""
     out: list[str] = []
-    if device.spec.compartments or kind in ("temperature", "fahrenheit"):
+    if device.spec.compartments or kind in ("temperature", "fahrenheit") or device.type is DeviceType.OVEN:
         out.append("TemperatureControl")
     if kind == "humidity":
         out.append("HumiditySetting")
@@ -185,8 +192,7 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
         attributes["availableChannels"] = [
             {"key": str(n), "names": [str(n)], "number": str(n)} for n in listed_channels(device)
         ]
-    if _T + "StartStop" in traits:
-        attributes["pausable"] = "pause" in spec.commands
+    attributes.update(_control_attributes(device, traits))
     if _T + "Modes" in traits:
         group = _MODE_GROUP[device.type]
         names = home.mode_names.get(device.type, {})
@@ -211,7 +217,7 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
             }
         ]
     if _T + "TemperatureControl" in traits:
-        limit = spec.compartments.get("fridge") if spec.compartments else None
+        limit = spec.compartments.get("fridge") if spec.compartments else spec.temperature_range
         low, high = (limit.low, limit.high) if limit else (-40.0, 80.0)
         attributes["temperatureRange"] = {"minThresholdCelsius": low, "maxThresholdCelsius": high}
         attributes["temperatureUnitForUX"] = "C"
@@ -231,6 +237,18 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
             {"name": "PM2.5", "numericCapabilities": {"rawValueUnit": "MICROGRAMS_PER_CUBIC_METER"}},
         ]
     return GoogleDevice(type=GOOGLE_TYPES[device.type], traits=traits, attributes=attributes)
+
+
+def _control_attributes(device: Device, traits: tuple[str, ...]) -> dict[str, Any]:
+    """StartStop (zones a robot can clean alone) and OpenClose attributes."""
+    out: dict[str, Any] = {}
+    if _T + "StartStop" in traits:
+        out["pausable"] = "pause" in device.spec.commands
+        if device.zones:
+            out["availableZones"] = [zone_name(device, z) for z in device.zone_ids()]
+    if _T + "OpenClose" in traits:
+        out["discreteOnlyOpenClose"] = True  # a gas valve is open or shut, never half-way
+    return out
 
 
 def _num(value: object, default: float = 0.0) -> float:
@@ -259,6 +277,10 @@ def google_state(device: Device, state: State) -> dict[str, Any]:
     if _T + "Volume" in traits:
         out.update(currentVolume=round(_num(attrs.get("volume"))), isMuted=False)
     out.update(_cycle_state(device, traits, attrs))
+    if _T + "LockUnlock" in traits:
+        out.update(isLocked=attrs.get("locked") is True, isJammed=False)
+    if _T + "OpenClose" in traits:
+        out["openPercent"] = 100 if attrs.get("valve") == "open" else 0
     out.update(_measured_state(device, kind, traits, attrs))
     return out
 
@@ -274,6 +296,11 @@ def _measured_state(
             if kind == "fahrenheit":
                 value = round((value - 32) * 5 / 9, 1)
             out.update(temperatureSetpointCelsius=value, temperatureAmbientCelsius=value)
+        elif device.type is DeviceType.OVEN:
+            out.update(
+                temperatureSetpointCelsius=_num(attrs.get("temperature")),
+                temperatureAmbientCelsius=_num(attrs.get("current_temperature")),
+            )
         else:
             out["temperatureSetpointCelsius"] = _num(attrs.get("fridge_temperature"), 3.0)
     if _T + "HumiditySetting" in traits:
@@ -297,6 +324,9 @@ def _cycle_state(device: Device, traits: set[str], attrs: Mapping[str, Any]) -> 
     run_state = str(attrs.get("run_state", "idle"))
     if _T + "StartStop" in traits:
         out.update(isRunning=run_state in _RUNNING, isPaused=run_state == "paused")
+        zone = attrs.get("zone")
+        if device.zones and zone and run_state in _RUNNING | {"paused"}:
+            out["activeZones"] = [zone_name(device, str(zone))]
     if _T + "Modes" in traits and attrs.get("mode") is not None:
         out["currentModeSettings"] = {_MODE_GROUP[device.type]: str(attrs["mode"])}
     if _T + "Dock" in traits:
@@ -343,6 +373,8 @@ _COMMAND_TRAIT = {
     "SetModes": "Modes",
     "Dock": "Dock",
     "SetTemperature": "TemperatureControl",
+    "LockUnlock": "LockUnlock",
+    "OpenClose": "OpenClose",
 }
 
 _Step = tuple[str, Any, Direction | None, str | None]
@@ -420,11 +452,37 @@ def _relative_channel(device: Device, state: State, params: Mapping[str, Any]) -
     return [("set_channel", number, None, None)]
 
 
+def zone_name(device: Device, zone_id: str) -> str:
+    """What SYNC calls a zone: its first name in the home file, or its id."""
+    for zone in device.zones:
+        if zone.id == zone_id:
+            return zone.names[0] if zone.names else zone.id
+    return zone_id
+
+
+def _zone_id(device: Device, asked: str) -> str:
+    """The zone a partner named (by any of its names or its id); notSupported for any other, so
+    cleaning "the kitchen" never cleans the whole home."""
+    wanted = asked.strip().casefold()
+    for zone in device.zones:
+        if wanted in {zone.id.casefold(), *(n.casefold() for n in zone.names)}:
+            return zone.id
+    known = ", ".join(zone_name(device, z) for z in device.zone_ids()) or "none"
+    raise TranslationError("notSupported", f"{device.id} has no zone {asked!r} (zones: {known})")
+
+
 def _start_stop(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    if params.get("zone") is not None or params.get("multipleZones"):
-        # No device here declares availableZones: cleaning "the kitchen" must not clean everywhere.
-        raise TranslationError("notSupported", f"{device.id} cannot be sent to one zone")
-    return [("start" if _flag(params, "start") else "stop", None, None, None)]
+    start = _flag(params, "start")
+    zones = params.get("multipleZones") or ([params["zone"]] if params.get("zone") is not None else [])
+    if not zones:
+        return [("start" if start else "stop", None, None, None)]
+    if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
+        raise TranslationError("protocolError", "zone and multipleZones name zones as strings")
+    if not start:  # stopping is never limited to a zone: the robot stops
+        return [("stop", None, None, None)]
+    if len(zones) > 1:
+        raise TranslationError("notSupported", f"{device.id} cleans one zone at a time")
+    return [("start", _zone_id(device, zones[0]), None, None)]
 
 
 def _pause(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
@@ -445,7 +503,19 @@ def _dock(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step
 
 
 def _set_temperature(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    return [("set_temperature", _param(params, "temperature"), None, "fridge")]
+    target = "fridge" if device.spec.compartments else None
+    return [("set_temperature", _param(params, "temperature"), None, target)]
+
+
+def _lock_unlock(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    return [("lock" if _flag(params, "lock") else "unlock", None, None, None)]
+
+
+def _open_close(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
+    percent = _param(params, "openPercent")
+    if isinstance(percent, bool) or not isinstance(percent, int | float) or percent not in (0, 100):
+        raise TranslationError("discreteOnlyOpenClose", f"{device.id} is only fully open or closed")
+    return [("open" if percent == 100 else "close", None, None, None)]
 
 
 _HANDLERS: dict[str, _Handler] = {
@@ -463,4 +533,6 @@ _HANDLERS: dict[str, _Handler] = {
     "SetModes": _set_modes,
     "Dock": _dock,
     "SetTemperature": _set_temperature,
+    "LockUnlock": _lock_unlock,
+    "OpenClose": _open_close,
 }
