@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from oneteam.hub.group_commit import GroupCommit
 from oneteam.hub.storage import EventQuery, TokenRecord
-from oneteam.model import Command, Event, EventKind, State
+from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
 
 _SCHEMA = """
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS tokens (
   created_at DOUBLE PRECISION NOT NULL
 );
 ALTER TABLE tokens ADD COLUMN IF NOT EXISTS door TEXT;
+ALTER TABLE schedules ADD COLUMN IF NOT EXISTS booked_by JSONB;
 """
 
 
@@ -193,19 +194,23 @@ class PostgresStorage:
         cursor = await self._require().execute("DELETE FROM events WHERE at < %s", (older_than,))
         return cursor.rowcount
 
-    async def add_schedule(self, due_at: float, actions: list[dict[str, Any]], source: str) -> int:
-        """Store a pending schedule."""
+    async def add_schedule(
+        self, due_at: float, actions: list[dict[str, Any]], source: str, *, grant: Grant | None = None
+    ) -> int:
+        """Store a pending schedule and the grant it was booked under."""
+        booked_by = None if grant is None else Jsonb(grant.as_dict())
         rows = await self._rows(
-            "INSERT INTO schedules (due_at, actions, source, created_at) "
-            "VALUES (%s, %s, %s, %s) RETURNING id",
-            (due_at, Jsonb(actions), source, time.time()),
+            "INSERT INTO schedules (due_at, actions, source, created_at, booked_by) "
+            "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            (due_at, Jsonb(actions), source, time.time(), booked_by),
         )
         return int(rows[0][0])
 
     async def pending_schedules(self) -> list[Schedule]:
         """Schedules not yet run."""
         rows = await self._rows(
-            "SELECT id, due_at, actions, source FROM schedules WHERE status = 'pending' ORDER BY due_at"
+            "SELECT id, due_at, actions, source, booked_by FROM schedules WHERE status = 'pending' "
+            "ORDER BY due_at"
         )
         return [
             Schedule(
@@ -213,8 +218,9 @@ class PostgresStorage:
                 due_at=float(due_at),
                 commands=tuple(Command.from_dict(a, source) for a in actions),
                 source=source,
+                grant=None if booked_by is None else Grant.from_dict(booked_by),
             )
-            for schedule_id, due_at, actions, source in rows
+            for schedule_id, due_at, actions, source, booked_by in rows
         ]
 
     async def finish_schedule(self, schedule_id: int, status: str) -> None:

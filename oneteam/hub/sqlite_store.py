@@ -20,7 +20,7 @@ from typing import Any
 
 from oneteam.hub.group_commit import GroupCommit
 from oneteam.hub.storage import EventQuery, TokenRecord, events_kinds_sql
-from oneteam.model import Command, Event, EventKind, State
+from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
 
 _INLINE_WRITE_ROWS = 64
@@ -40,7 +40,7 @@ CREATE INDEX IF NOT EXISTS events_device ON events (device_id, id);
 CREATE INDEX IF NOT EXISTS events_at ON events (at);
 CREATE TABLE IF NOT EXISTS schedules (
   id INTEGER PRIMARY KEY AUTOINCREMENT, due_at REAL NOT NULL, actions TEXT NOT NULL, source TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'pending', created_at REAL NOT NULL
+  status TEXT NOT NULL DEFAULT 'pending', created_at REAL NOT NULL, booked_by TEXT
 );
 CREATE TABLE IF NOT EXISTS tokens (
   id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
@@ -88,6 +88,9 @@ class SqliteStorage:
         columns = {row[1] for row in connection.execute("PRAGMA table_info(tokens)")}
         if "door" not in columns:  # files made before tokens could name their door
             connection.execute("ALTER TABLE tokens ADD COLUMN door TEXT")
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(schedules)")}
+        if "booked_by" not in columns:  # files made before schedules kept who booked them
+            connection.execute("ALTER TABLE schedules ADD COLUMN booked_by TEXT")
         return connection
 
     async def close(self) -> None:
@@ -253,19 +256,23 @@ class SqliteStorage:
         """Delete events older than `older_than` (Unix time)."""
         return await asyncio.to_thread(self._execute, "DELETE FROM events WHERE at < ?", (older_than,))
 
-    async def add_schedule(self, due_at: float, actions: list[dict[str, Any]], source: str) -> int:
-        """Store a pending schedule."""
+    async def add_schedule(
+        self, due_at: float, actions: list[dict[str, Any]], source: str, *, grant: Grant | None = None
+    ) -> int:
+        """Store a pending schedule and the grant it was booked under."""
+        booked_by = None if grant is None else json.dumps(grant.as_dict())
         return await asyncio.to_thread(
             self._insert,
-            "INSERT INTO schedules (due_at, actions, source, created_at) VALUES (?, ?, ?, ?)",
-            (due_at, json.dumps(actions), source, time.time()),
+            "INSERT INTO schedules (due_at, actions, source, created_at, booked_by) VALUES (?, ?, ?, ?, ?)",
+            (due_at, json.dumps(actions), source, time.time(), booked_by),
         )
 
     async def pending_schedules(self) -> list[Schedule]:
         """Schedules not yet run."""
         rows = await asyncio.to_thread(
             self._query,
-            "SELECT id, due_at, actions, source FROM schedules WHERE status = 'pending' ORDER BY due_at",
+            "SELECT id, due_at, actions, source, booked_by FROM schedules WHERE status = 'pending' "
+            "ORDER BY due_at",
         )
         return [
             Schedule(
@@ -273,8 +280,9 @@ class SqliteStorage:
                 due_at=float(str(due_at)),
                 commands=tuple(Command.from_dict(a, str(source)) for a in json.loads(str(actions))),
                 source=str(source),
+                grant=None if booked_by is None else Grant.from_dict(json.loads(str(booked_by))),
             )
-            for schedule_id, due_at, actions, source in rows
+            for schedule_id, due_at, actions, source, booked_by in rows
         ]
 
     async def finish_schedule(self, schedule_id: int, status: str) -> None:

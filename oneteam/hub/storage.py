@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from oneteam.model import Event, EventKind, State
+from oneteam.model import Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
 
 
@@ -69,11 +69,13 @@ class Storage(Protocol):
     async def prune_events(self, older_than: float) -> int:
         """Delete events older than a Unix time; return how many."""
 
-    async def add_schedule(self, due_at: float, actions: list[dict[str, Any]], source: str) -> int:
-        """Store a pending schedule; return its id."""
+    async def add_schedule(
+        self, due_at: float, actions: list[dict[str, Any]], source: str, *, grant: Grant | None = None
+    ) -> int:
+        """Store a pending schedule with the grant of whoever booked it; return its id."""
 
     async def pending_schedules(self) -> list[Schedule]:
-        """Every schedule not yet run."""
+        """Every schedule not yet run, each with the grant it was booked under."""
 
     async def finish_schedule(self, schedule_id: int, status: str) -> None:
         """Mark a schedule done, failed or cancelled."""

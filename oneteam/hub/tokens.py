@@ -97,4 +97,4 @@ TOKEN_DOORS = (Door.MCP.value, Door.VOICE.value)
 def token_grant(record: TokenRecord, door: Door) -> Grant:
     """The grant of a hub token used through `door` (or through the door the token was made for)."""
     marked = Door(record.door) if record.door in TOKEN_DOORS else door
-    return Grant(principal=f"token:{record.name}", door=marked)
+    return Grant(principal=f"token:{record.name}", door=marked, token_id=record.id)

@@ -7,8 +7,10 @@ activity log's `source` is derived from the grant, never from anything the calle
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from oneteam.model.device import Device
 from oneteam.model.errors import OneteamError
@@ -40,6 +42,9 @@ class Grant:
     commands: frozenset[str] | None = None
     devices: frozenset[str] | None = None
     rooms: frozenset[str] | None = None
+    token_id: int | None = None
+    """The stored token the caller showed, if any: what a schedule booked under this grant checks
+    again when it falls due (a revoked token's bookings do not run)."""
 
     def permits(self, device: Device, command: str) -> bool:
         """Whether this caller may send `command` to `device`."""
@@ -68,12 +73,48 @@ class Grant:
             commands=_both(self.commands, commands),
             devices=_both(self.devices, devices),
             rooms=_both(self.rooms, rooms),
+            token_id=self.token_id,
         )
 
     @property
     def source(self) -> str:
-        """What the activity log shows as who acted: `<door>:<principal>`."""
+        """What the activity log shows as who acted: `<door>:<principal>`, or the principal alone
+        when it already names the door (`partner:<client id>`, `routine:<id>`), never doubled."""
+        if self.principal.startswith(f"{self.door}:"):
+            return self.principal
         return f"{self.door}:{self.principal}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (kept with a schedule, to check again when it falls due)."""
+        return {
+            "principal": self.principal,
+            "door": str(self.door),
+            "commands": _listed(self.commands),
+            "devices": _listed(self.devices),
+            "rooms": _listed(self.rooms),
+            "token_id": self.token_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Grant:
+        """The grant `as_dict` wrote."""
+        token_id = data.get("token_id")
+        return cls(
+            principal=str(data["principal"]),
+            door=Door(str(data["door"])),
+            commands=_set(data.get("commands")),
+            devices=_set(data.get("devices")),
+            rooms=_set(data.get("rooms")),
+            token_id=None if token_id is None else int(token_id),
+        )
+
+
+def _listed(limit: frozenset[str] | None) -> list[str] | None:
+    return None if limit is None else sorted(limit)
+
+
+def _set(value: Any) -> frozenset[str] | None:
+    return None if value is None else frozenset(str(item) for item in value)
 
 
 def _both(first: frozenset[str] | None, second: frozenset[str] | None) -> frozenset[str] | None:

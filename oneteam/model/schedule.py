@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from oneteam.model.access import Grant
 from oneteam.model.command import Command
 
 
@@ -19,6 +20,9 @@ class Schedule:
     source: str
     status: str = "pending"
     """pending, done, failed or cancelled."""
+    grant: Grant | None = None
+    """Who booked it and within which limits; checked again when it falls due. None only for
+    the hub's own bookings and those stored before bookings kept their grant."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -27,5 +31,6 @@ class Schedule:
             "due_at": self.due_at,
             "status": self.status,
             "source": self.source,
+            "booked_by": None if self.grant is None else self.grant.principal,
             "actions": [c.as_dict() for c in self.commands],
         }

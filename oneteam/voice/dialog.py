@@ -272,7 +272,7 @@ class Conversation:
                     grant.refuse(self._hub.device(command.device_id), command.name)
             due_at = due_time(delay_s=result.delay_s, at=result.at, timezone=self._hub.scheduler.timezone)
             schedule = await self._hub.scheduler.add(
-                [_with_source(c, source) for c in commands(result)], due_at, source
+                [_with_source(c, source) for c in commands(result)], due_at, source, grant=grant
             )
         except OneteamError as exc:
             done.extend({**a.as_dict(), "error": exc.key} for a in result.actions)

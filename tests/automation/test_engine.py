@@ -57,7 +57,7 @@ async def test_a_scene_applies_every_target_and_reports_the_one_that_failed(hub:
     assert stored is not None and stored.status == "partial"
     # The commands went through the one command path, as the routine's grant.
     events = [e async for e in _events(hub, EventKind.COMMAND)]
-    assert any(e.source == "routine:routine:evening" and e.device_id == "light_living" for e in events)
+    assert any(e.source == "routine:evening" and e.device_id == "light_living" for e in events)
 
 
 async def _events(hub: Hub, kind: EventKind) -> Any:
@@ -251,7 +251,7 @@ async def test_a_trace_records_trigger_conditions_and_each_step(hub: Hub, engine
     assert steps[3]["value"] == "dry"
     assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
     assert said[0].data["text"] == {"ko": "준비됐어요", "en": "Ready"}
-    assert said[0].source == "routine:routine:traced"
+    assert said[0].source == "routine:traced"
 
 
 async def _take(events: Any, kind: EventKind) -> Any:

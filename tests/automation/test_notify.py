@@ -80,4 +80,4 @@ async def test_a_notice_goes_to_the_page_and_a_signed_webhook(
     assert payload["routine"] == "tell" and payload["run"] == record.id
     notices = await hub.events(EventQuery(kinds=(EventKind.NOTICE,), limit=5))
     assert notices[0].data["text"]["ko"] == "세탁이 끝났어요"
-    assert notices[0].source == "routine:routine:tell"
+    assert notices[0].source == "routine:tell"

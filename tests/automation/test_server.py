@@ -68,7 +68,7 @@ def test_create_read_replace_run_disable_delete(server: HubProcess) -> None:
     events = _call(server, "GET", "/api/events", params={"device": "light_living", "limit": 5}).json()[
         "events"
     ]
-    assert any(e["kind"] == "command" and e["source"] == "routine:routine:dim" for e in events)
+    assert any(e["kind"] == "command" and e["source"] == "routine:dim" for e in events)
     assert _call(server, "POST", "/api/routines/dim/disable").json()["enabled"] is False
     assert _call(server, "POST", "/api/routines/dim/enable").json()["enabled"] is True
     traces = _call(server, "GET", "/api/routines/dim/traces").json()["runs"]

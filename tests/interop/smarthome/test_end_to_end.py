@@ -63,7 +63,7 @@ async def test_partner_links_syncs_executes_queries_gets_pushes_and_disconnects(
         assert door.hub.state("ac_living").get("temperature") == 24
         assert door.hub.state("washer").get("run_state") == "running"
         commands = await door.hub.events(EventQuery(device_id="washer"))
-        assert any(e.source == f"partner:partner:{partner.client_id}" for e in commands)
+        assert any(e.source == f"partner:{partner.client_id}" for e in commands)
 
         query = await _fulfill(
             client, door, access, intent("QUERY", {"devices": [{"id": "ac_living"}, {"id": "washer"}]})
