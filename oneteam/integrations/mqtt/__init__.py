@@ -2,9 +2,10 @@
 
 from oneteam.integrations.mqtt.adapter import MqttAdapter
 from oneteam.integrations.mqtt.broker import EmbeddedBroker
-from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings, MqttClient, Will, parse_broker_url
+from oneteam.integrations.mqtt.client import MqttClient
 from oneteam.integrations.mqtt.discovery_out import DiscoveryPublisher
 from oneteam.integrations.mqtt.service import mqtt_for_hub
+from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, Will, parse_broker_url
 
 __all__ = [
     "BrokerError",

@@ -14,7 +14,8 @@ from dataclasses import replace
 
 from oneteam.hub.adapter import AdapterSink
 from oneteam.hub.supervisor import Supervisor
-from oneteam.integrations.mqtt.client import BrokerSettings, MqttClient
+from oneteam.integrations.mqtt.client import MqttClient
+from oneteam.integrations.mqtt.confirm import Waiter, Waiters
 from oneteam.integrations.mqtt.const import (
     COMPONENT_TYPES,
     CONFIRM_TIMEOUT_S,
@@ -26,8 +27,11 @@ from oneteam.integrations.mqtt.const import (
     PAYLOAD_ONLINE,
     STATUS_SUFFIX,
 )
-from oneteam.integrations.mqtt.convert import Availability, DiscoveryError, Entity, parse_discovery
+from oneteam.integrations.mqtt.convert import parse_discovery
+from oneteam.integrations.mqtt.entity import Availability, DiscoveryError, Entity
 from oneteam.integrations.mqtt.payloads import PayloadError, Reader, availability_value, plan_command, readers
+from oneteam.integrations.mqtt.routes import TopicRoutes
+from oneteam.integrations.mqtt.settings import BrokerSettings
 from oneteam.model import (
     Command,
     CommandPending,
@@ -41,18 +45,6 @@ from oneteam.model import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class _Waiter:
-    """A command waiting for its device to report the commanded state."""
-
-    __slots__ = ("delivered", "expected", "future")
-
-    def __init__(self, expected: dict[str, StateValue] | None, future: asyncio.Future[None]) -> None:
-        self.expected = expected
-        self.future = future
-        self.delivered = False
-        """The broker acknowledged every message: the device has it, only its answer is missing."""
 
 
 class MqttAdapter:
@@ -86,8 +78,8 @@ class MqttAdapter:
         self._sink: AdapterSink | None = None
         self._entities: dict[str, Entity] = {}
         self._by_config_topic: dict[str, str] = {}
-        self._state_routes: dict[str, list[tuple[str, Reader]]] = {}
-        self._availability_routes: dict[str, list[tuple[str, Availability]]] = {}
+        self._state_routes: TopicRoutes[Reader] = TopicRoutes()
+        self._availability_routes: TopicRoutes[Availability] = TopicRoutes()
         self._last_payloads: dict[str, bytes] = {}
         """Last payload seen per state and availability topic: an entity that joins a topic already
         subscribed (one Zigbee2MQTT state topic feeds several entities) gets it at once, as the
@@ -95,7 +87,7 @@ class MqttAdapter:
         self._states: dict[str, dict[str, StateValue]] = {}
         self._available: dict[str, bool] = {}
         self._has_state: set[str] = set()
-        self._waiters: dict[str, list[_Waiter]] = {}
+        self._waiters = Waiters()
         self._next_connect: asyncio.Future[None] | None = None
         self._warned: set[str] = set()
         self.messages_skipped = 0
@@ -142,8 +134,7 @@ class MqttAdapter:
             if plan.expected:
                 self._apply(command.device_id, plan.expected)
             return
-        waiter = _Waiter(plan.expected, asyncio.get_running_loop().create_future())
-        self._waiters.setdefault(command.device_id, []).append(waiter)
+        waiter = self._waiters.add(command.device_id, plan.expected)
         try:
             async with asyncio.timeout(self.confirm_timeout_s):
                 await self._deliver(client, plan.messages, waiter)
@@ -161,11 +152,7 @@ class MqttAdapter:
                 command.device_id, f"did not confirm {command.name} within {self.confirm_timeout_s:g} s"
             ) from None
         finally:
-            waiters = self._waiters.get(command.device_id, [])
-            if waiter in waiters:
-                waiters.remove(waiter)
-            if not waiters:
-                self._waiters.pop(command.device_id, None)
+            self._waiters.discard(command.device_id, waiter)
 
     def _reachable(self, device_id: str) -> tuple[Entity, MqttClient]:
         """The device's entity and a connected client, or the error that says why not."""
@@ -182,7 +169,7 @@ class MqttAdapter:
         return entity, client
 
     async def _deliver(
-        self, client: MqttClient, messages: tuple[tuple[str, str], ...], waiter: _Waiter
+        self, client: MqttClient, messages: tuple[tuple[str, str], ...], waiter: Waiter
     ) -> None:
         while True:
             assert self._next_connect is not None
@@ -200,10 +187,7 @@ class MqttAdapter:
 
     async def stop(self) -> None:
         """Disconnect from the broker and end every task."""
-        for waiters in self._waiters.values():
-            for waiter in waiters:
-                waiter.future.cancel()
-        self._waiters.clear()
+        self._waiters.cancel_all()
         await self._stack.aclose()
         self._client = None
 
@@ -300,17 +284,13 @@ class MqttAdapter:
         device_id = entity.device.id
         for topic, reader in readers(entity):
             self._has_state.add(device_id)
-            routes = self._state_routes.setdefault(topic, [])
-            if not routes:
+            if self._state_routes.add(topic, device_id, reader):
                 self._client.subscribe(topic, self._on_state)
-            routes.append((device_id, reader))
             if topic in self._last_payloads:
                 self._read_state(topic, self._last_payloads[topic], [(device_id, reader)])
         for availability in entity.availability:
-            routes_a = self._availability_routes.setdefault(availability.topic, [])
-            if not routes_a:
+            if self._availability_routes.add(availability.topic, device_id, availability):
                 self._client.subscribe(availability.topic, self._on_availability)
-            routes_a.append((device_id, availability))
             if availability.topic in self._last_payloads:
                 self._read_availability(
                     availability.topic, self._last_payloads[availability.topic], [(device_id, availability)]
@@ -319,26 +299,14 @@ class MqttAdapter:
     def _unbind(self, entity: Entity) -> None:
         device_id = entity.device.id
         self._has_state.discard(device_id)
-        for topic in [
-            t for t, routes in self._state_routes.items() if any(d == device_id for d, _ in routes)
-        ]:
-            kept = [r for r in self._state_routes[topic] if r[0] != device_id]
-            self._state_routes[topic] = kept
-            if not kept:
-                del self._state_routes[topic]
+        for routes, handler in (
+            (self._state_routes, self._on_state),
+            (self._availability_routes, self._on_availability),
+        ):
+            for topic in routes.remove(device_id):
                 self._last_payloads.pop(topic, None)
                 if self._client is not None:
-                    self._client.unsubscribe(topic, self._on_state)
-        for topic in [
-            t for t, routes in self._availability_routes.items() if any(d == device_id for d, _ in routes)
-        ]:
-            kept_a = [r for r in self._availability_routes[topic] if r[0] != device_id]
-            self._availability_routes[topic] = kept_a
-            if not kept_a:
-                del self._availability_routes[topic]
-                self._last_payloads.pop(topic, None)
-                if self._client is not None:
-                    self._client.unsubscribe(topic, self._on_availability)
+                    self._client.unsubscribe(topic, handler)
 
     def _forget(self, config_topic: str) -> None:
         device_id = self._by_config_topic.pop(config_topic, None)
@@ -389,21 +357,14 @@ class MqttAdapter:
         state.update(changes)
         if self._sink is not None:
             self._sink.report_state(device_id, changes)
-        waiters = self._waiters.get(device_id)
-        if waiters:
-            for waiter in waiters:
-                expected = waiter.expected
-                if not waiter.future.done() and (
-                    expected is None or all(state.get(k) == v for k, v in expected.items())
-                ):
-                    waiter.future.set_result(None)
+        self._waiters.settle(device_id, state)
 
     def _on_availability(self, topic: str, payload: bytes) -> None:
         if len(payload) > MAX_STATE_BYTES:
             self._skip(topic, f"availability payload of {len(payload)} bytes is too large")
             return
         self._last_payloads[topic] = payload
-        self._read_availability(topic, payload, self._availability_routes.get(topic, []))
+        self._read_availability(topic, payload, self._availability_routes.get(topic))
 
     def _read_availability(self, topic: str, payload: bytes, routes: list[tuple[str, Availability]]) -> None:
         for device_id, availability in routes:

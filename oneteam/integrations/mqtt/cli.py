@@ -20,7 +20,6 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from oneteam.i18n import language_from_environment, render
 from oneteam.integrations.mqtt.auth import Accounts
 from oneteam.integrations.mqtt.broker import EmbeddedBroker
-from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings, parse_broker_url
 from oneteam.integrations.mqtt.const import DEFAULT_DISCOVERY_PREFIX
 from oneteam.integrations.mqtt.credentials import (
     DEVICE_USER,
@@ -28,6 +27,7 @@ from oneteam.integrations.mqtt.credentials import (
     load_or_create_credentials,
     read_credentials,
 )
+from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, parse_broker_url
 from oneteam.integrations.mqtt.simulator import KINDS, Simulator
 
 CONNECT_WAIT_S = 10.0

@@ -2,7 +2,8 @@
 
 paho does the protocol; this module drives its socket from the event loop (`add_reader`), the way
 aiomqtt does, but hands each message straight to a handler instead of through a queue, and turns
-on TCP_NODELAY (Nagle's delay made command round trips ~21 ms instead of ~1 ms).
+on TCP_NODELAY (Nagle's delay made command round trips ~21 ms instead of ~1 ms). Its settings, will
+and error live in settings.py.
 """
 
 from __future__ import annotations
@@ -13,81 +14,20 @@ import random
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.mqtt.const import RECONNECT_MAX_S, RECONNECT_MIN_S, SUBSCRIBE_BATCH
-from oneteam.model import OneteamError
+from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, Will
 
 _LOGGER = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes], None]
 """Called on the loop with (topic, payload) for every message on a subscribed filter."""
-
-
-class BrokerError(OneteamError):
-    """The broker cannot be used: a bad URL, refused credentials, or unreachable."""
-
-    key = "error.mqtt_broker"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, reason=message)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BrokerSettings:
-    """Where and how to reach the broker."""
-
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    use_tls: bool = False
-    """Encrypt the connection (`mqtts://`); the system's CAs verify the broker unless `ca_file` is set."""
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    """Client certificate, for brokers that require one (`require_certificate true`)."""
-    key_file: Path | None = None
-    tls_insecure: bool = False
-    """Skip the host-name check (self-signed test brokers only)."""
-    keepalive_s: int = 30
-    client_id: str = ""
-
-
-def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
-    """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → settings; BrokerError when malformed."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-        raise BrokerError(f"broker URL must look like mqtt://host:1883 or mqtts://host:8883, got {url!r}")
-    use_tls = parts.scheme in ("mqtts", "ssl")
-    try:
-        port = parts.port or (8883 if use_tls else 1883)
-    except ValueError as exc:
-        raise BrokerError(f"bad port in broker URL {url!r}") from exc
-    return BrokerSettings(
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        use_tls=use_tls,
-        **tls,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Will:
-    """A retained message the broker publishes for us if we vanish, and its opposite on connect."""
-
-    topic: str
-    offline: str
-    online: str
 
 
 class _BufferedSocket:

@@ -1,248 +1,42 @@
 """Home Assistant MQTT discovery configs → our `Device` plus the topics and payloads that drive it.
 
-Untrusted JSON is validated here once (pydantic); everything after this module works with the
-frozen `Entity`. A config we cannot use raises `DiscoveryError` with the reason, never anything else.
+Untrusted JSON is validated once (discovery_config.py); everything after this module works with the
+frozen `Entity` (entity.py). A config we cannot use raises `DiscoveryError` with the reason, never
+anything else.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from oneteam.integrations.mqtt.const import (
-    ABBREVIATIONS,
     COMPONENT_TYPES,
-    DEVICE_ABBREVIATIONS,
     DOMAIN,
     HA_TO_MODE,
     MAX_CONFIG_BYTES,
-    MAX_ID_LENGTH,
-    PAYLOAD_OFFLINE,
-    PAYLOAD_ONLINE,
     SPEED_PERCENT,
+)
+from oneteam.integrations.mqtt.discovery_config import (
+    TEMPLATE_ROLES,
+    TOPIC_FIELDS,
+    DeviceInfo,
+    DiscoveryConfig,
+    expand,
+)
+from oneteam.integrations.mqtt.entity import (
+    Availability,
+    DiscoveryError,
+    Entity,
+    Template,
+    check_id,
+    check_topic,
+    parse_template,
 )
 from oneteam.model import Device, DeviceType, Range, Room, TypeSpec, builtin_type_specs
 
 _SPECS = builtin_type_specs()
-_TOPIC_FIELDS = (
-    "state_topic",
-    "command_topic",
-    "brightness_command_topic",
-    "brightness_state_topic",
-    "mode_command_topic",
-    "mode_state_topic",
-    "temperature_command_topic",
-    "temperature_state_topic",
-    "current_temperature_topic",
-    "fan_mode_command_topic",
-    "fan_mode_state_topic",
-    "power_command_topic",
-    "percentage_command_topic",
-    "percentage_state_topic",
-    "preset_mode_command_topic",
-    "preset_mode_state_topic",
-)
-_TEMPLATE = re.compile(
-    r"^\{\{\s*value(?:_json((?:\.\w+|\[\s*['\"]?[\w-]+['\"]?\s*\])+))?\s*(?:\|\s*\w+\s*)?\}\}$"
-)
-_PATH_PART = re.compile(r"\.(\w+)|\[\s*['\"]?([\w-]+)['\"]?\s*\]")
-_BAD_ID_CHARS = re.compile(r"[/#+\s\x00-\x1f]")
-
-
-class DiscoveryError(ValueError):
-    """A discovery config that cannot become a device; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """A supported `value_template`: the whole payload, or one path into its JSON."""
-
-    path: tuple[str, ...] | None
-    """None: the payload itself (`{{ value }}`); else keys into the JSON (`{{ value_json.a.b }}`)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Availability:
-    """One availability topic and the payloads that mean online and offline."""
-
-    topic: str
-    online: str = PAYLOAD_ONLINE
-    offline: str = PAYLOAD_OFFLINE
-    template: Template | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Entity:
-    """One discovered entity: the hub device it is, and how to read and drive it over MQTT."""
-
-    device: Device
-    component: str
-    config_topic: str
-    topics: dict[str, str]
-    """Topic role (`state_topic`, `mode_command_topic`, ...) → topic, only those the config gave."""
-    templates: dict[str, Template]
-    """State topic role → how to pull the value out of its payload."""
-    availability: tuple[Availability, ...] = ()
-    payload_on: str = "ON"
-    payload_off: str = "OFF"
-    state_on: str = "ON"
-    state_off: str = "OFF"
-    is_json_schema: bool = False
-    """A light using the JSON schema: one JSON state and command topic."""
-    brightness_scale: int = 255
-    speed_range_max: int = 100
-    vacuum_payloads: dict[str, str]
-    unit: str = ""
-
-    def topic(self, role: str) -> str | None:
-        """The topic for `role`, if the config gave one."""
-        return self.topics.get(role)
-
-
-class _DeviceInfo(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-
-    identifiers: list[str] | str | None = None
-    name: str | None = None
-    manufacturer: str | None = None
-    model: str | None = None
-    suggested_area: str | None = None
-
-
-class _AvailabilityItem(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    topic: str
-    payload_available: str = PAYLOAD_ONLINE
-    payload_not_available: str = PAYLOAD_OFFLINE
-    value_template: str | None = None
-
-
-class _Config(BaseModel):
-    """The keys of a Home Assistant discovery config that we read; the rest are ignored."""
-
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-
-    unique_id: str | None = None
-    object_id: str | None = None
-    name: str | None = None
-    device: _DeviceInfo | None = None
-    availability: list[_AvailabilityItem] | None = None
-    availability_topic: str | None = None
-    payload_available: str = PAYLOAD_ONLINE
-    payload_not_available: str = PAYLOAD_OFFLINE
-    schema_: str = Field(default="default", alias="schema")
-    payload_on: str = "ON"
-    payload_off: str = "OFF"
-    state_on: str | None = None
-    state_off: str | None = None
-    brightness: bool = False
-    brightness_scale: int = Field(default=255, ge=1, le=65535)
-    modes: list[str] | None = None
-    fan_modes: list[str] | None = None
-    preset_modes: list[str] | None = None
-    min_temp: float | None = None
-    max_temp: float | None = None
-    speed_range_max: int = Field(default=100, ge=1, le=10000)
-    payload_start: str = "start"
-    payload_pause: str = "pause"
-    payload_stop: str = "stop"
-    payload_return_to_base: str = "return_to_base"
-    supported_features: list[str] | None = None
-    unit_of_measurement: str | None = None
-    value_template: str | None = None
-    state_value_template: str | None = None
-    brightness_value_template: str | None = None
-    mode_state_template: str | None = None
-    temperature_state_template: str | None = None
-    current_temperature_template: str | None = None
-    fan_mode_state_template: str | None = None
-    percentage_value_template: str | None = None
-    preset_mode_value_template: str | None = None
-    topics: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("unique_id", "object_id", "name", mode="before")
-    @classmethod
-    def _text(cls, value: object) -> object:
-        return None if value is None else str(value) if isinstance(value, int | float) else value
-
-
-_TEMPLATE_ROLES = {
-    "state_topic": ("state_value_template", "value_template"),
-    "brightness_state_topic": ("brightness_value_template",),
-    "mode_state_topic": ("mode_state_template",),
-    "temperature_state_topic": ("temperature_state_template",),
-    "current_temperature_topic": ("current_temperature_template",),
-    "fan_mode_state_topic": ("fan_mode_state_template",),
-    "percentage_state_topic": ("percentage_value_template",),
-    "preset_mode_state_topic": ("preset_mode_value_template",),
-}
-
-
-def expand(raw: dict[str, Any]) -> dict[str, Any]:
-    """Abbreviated keys (`stat_t`) → full keys, and `~` in topics → the config's base topic."""
-    base = raw.get("~")
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        full = ABBREVIATIONS.get(key, key)
-        if full == "device" and isinstance(value, dict):
-            out[full] = {DEVICE_ABBREVIATIONS.get(k, k): v for k, v in value.items()}
-        elif full == "availability" and isinstance(value, list):
-            out[full] = [_expand_availability(item, base) for item in value]
-        elif isinstance(base, str) and isinstance(value, str) and full.endswith("_topic"):
-            out[full] = _with_base(value, base)
-        else:
-            out[full] = value
-    return out
-
-
-def _expand_availability(item: object, base: object) -> object:
-    if not isinstance(item, dict):
-        return item
-    expanded = {ABBREVIATIONS.get(k, k): v for k, v in item.items()}
-    if isinstance(base, str) and isinstance(expanded.get("topic"), str):
-        expanded["topic"] = _with_base(expanded["topic"], base)
-    return expanded
-
-
-def _with_base(topic: str, base: str) -> str:
-    if topic.startswith("~"):
-        return base + topic[1:]
-    if topic.endswith("~"):
-        return topic[:-1] + base
-    return topic
-
-
-def parse_template(text: str | None) -> Template | None:
-    """`{{ value_json.temperature }}` → Template(("temperature",)); unsupported Jinja → DiscoveryError."""
-    if text is None:
-        return None
-    match = _TEMPLATE.match(text.strip())
-    if match is None:
-        raise DiscoveryError(
-            f"unsupported template {text!r} (only {{{{ value }}}} and {{{{ value_json.key }}}})"
-        )
-    if match.group(1) is None:
-        return Template(path=None)
-    return Template(path=tuple(a or b for a, b in _PATH_PART.findall(match.group(1))))
-
-
-def check_topic(topic: str, role: str) -> str:
-    """A topic we may subscribe or publish to: no wildcards, no NUL, not empty."""
-    if not topic or "+" in topic or "#" in topic or "\x00" in topic or len(topic) > 1024:
-        raise DiscoveryError(f"{role} {topic!r} is not a plain topic (wildcards are not allowed)")
-    return topic
-
-
-def check_id(value: str) -> str:
-    """A device id we accept: no `/`, `#`, `+`, whitespace or control characters, at most 128 chars."""
-    if not value or len(value) > MAX_ID_LENGTH or _BAD_ID_CHARS.search(value):
-        raise DiscoveryError(f"id {value!r} has characters not allowed in an id (/ # + space)")
-    return value
 
 
 def parse_discovery(
@@ -264,11 +58,11 @@ def parse_discovery(
     if not isinstance(raw, dict):
         raise DiscoveryError("config is not a JSON object")
     expanded = expand(raw)
-    topics = {k: v for k, v in expanded.items() if k in _TOPIC_FIELDS}
+    topics = {k: v for k, v in expanded.items() if k in TOPIC_FIELDS}
     if any(not isinstance(v, str) for v in topics.values()):
         raise DiscoveryError("a topic in the config is not a string")
     try:
-        config = _Config.model_validate({**expanded, "topics": topics})
+        config = DiscoveryConfig.model_validate({**expanded, "topics": topics})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -282,8 +76,8 @@ def parse_discovery(
     return _entity(device, component, config_topic, config)
 
 
-def _device(device_id: str, component: str, config: _Config, rooms: dict[str, Room]) -> Device:
-    info = config.device or _DeviceInfo()
+def _device(device_id: str, component: str, config: DiscoveryConfig, rooms: dict[str, Room]) -> Device:
+    info = config.device or DeviceInfo()
     names = [n for n in (config.name, info.name) if n]
     if config.name and info.name and not config.name.startswith(info.name):
         names.insert(0, f"{info.name} {config.name}")
@@ -310,7 +104,7 @@ def _room(area: str | None, rooms: dict[str, Room]) -> str | None:
     return None
 
 
-def _spec(device_type: DeviceType, config: _Config) -> TypeSpec:
+def _spec(device_type: DeviceType, config: DiscoveryConfig) -> TypeSpec:
     spec = _SPECS[device_type]
     t = config.topics
     has = {
@@ -358,9 +152,9 @@ def _spec(device_type: DeviceType, config: _Config) -> TypeSpec:
     return spec.with_overrides(**changes)
 
 
-def _entity(device: Device, component: str, config_topic: str, config: _Config) -> Entity:
+def _entity(device: Device, component: str, config_topic: str, config: DiscoveryConfig) -> Entity:
     templates: dict[str, Template] = {}
-    for role, keys in _TEMPLATE_ROLES.items():
+    for role, keys in TEMPLATE_ROLES.items():
         if role in config.topics:
             text = next((getattr(config, k) for k in keys if getattr(config, k) is not None), None)
             template = parse_template(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from oneteam.integrations.mqtt.auth import Accounts, check_password
-from oneteam.integrations.mqtt.client import BrokerError
+from oneteam.integrations.mqtt.settings import BrokerError
 
 _LOGGER = logging.getLogger(__name__)
 

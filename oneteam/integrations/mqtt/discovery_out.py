@@ -37,7 +37,7 @@ from oneteam.integrations.mqtt.const import (
     STATUS_SUFFIX,
     TYPE_COMPONENTS,
 )
-from oneteam.integrations.mqtt.convert import DiscoveryError, check_id
+from oneteam.integrations.mqtt.entity import DiscoveryError, check_id
 from oneteam.model import Command, Device, DeviceType, Event, EventKind, OneteamError, State, StateValue
 
 _LOGGER = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings
 from oneteam.integrations.mqtt.credentials import Login, MqttCredentials
+from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings
 
 _LOGGER = logging.getLogger(__name__)
 

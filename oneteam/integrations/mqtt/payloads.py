@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from oneteam.integrations.mqtt.const import HA_TO_MODE, MAX_STATE_BYTES, MODE_TO_HA, SPEED_PERCENT
-from oneteam.integrations.mqtt.convert import Entity, Template
+from oneteam.integrations.mqtt.entity import Entity, Template
 from oneteam.model import Command, CommandName, Direction, InvalidValue, StateValue
 from oneteam.model.command import DEFAULT_STEPS
 

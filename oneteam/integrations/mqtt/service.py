@@ -9,10 +9,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from oneteam.hub import Hub
 from oneteam.integrations.mqtt.adapter import MqttAdapter
 from oneteam.integrations.mqtt.broker import EmbeddedBroker
-from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings, MqttClient, Will, parse_broker_url
+from oneteam.integrations.mqtt.client import MqttClient
 from oneteam.integrations.mqtt.const import DEFAULT_BASE_TOPIC, PAYLOAD_OFFLINE, PAYLOAD_ONLINE, STATUS_SUFFIX
 from oneteam.integrations.mqtt.credentials import MqttCredentials
 from oneteam.integrations.mqtt.discovery_out import DiscoveryPublisher
+from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, Will, parse_broker_url
 
 
 @asynccontextmanager

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from oneteam.integrations.mqtt.client import BrokerSettings, MqttClient, Will
+from oneteam.integrations.mqtt.client import MqttClient
 from oneteam.integrations.mqtt.const import (
     DEFAULT_DISCOVERY_PREFIX,
     HA_TO_MODE,
@@ -28,6 +28,7 @@ from oneteam.integrations.mqtt.const import (
     SPEED_PERCENT,
     STATUS_SUFFIX,
 )
+from oneteam.integrations.mqtt.settings import BrokerSettings, Will
 
 _LOGGER = logging.getLogger(__name__)
 

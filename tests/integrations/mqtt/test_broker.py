@@ -11,8 +11,8 @@ import pytest
 from oneteam.integrations.mqtt import BrokerSettings, MqttAdapter, MqttClient
 from oneteam.integrations.mqtt.auth import Accounts
 from oneteam.integrations.mqtt.broker import BrokerLimits, EmbeddedBroker
-from oneteam.integrations.mqtt.client import Will
 from oneteam.integrations.mqtt.credentials import Login, MqttCredentials
+from oneteam.integrations.mqtt.settings import Will
 from oneteam.integrations.mqtt.simulator import Simulator
 from oneteam.integrations.mqtt.wire import topic_matches
 from oneteam.model import Command

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from oneteam.integrations.mqtt.convert import DiscoveryError, parse_discovery
+from oneteam.integrations.mqtt.convert import parse_discovery
+from oneteam.integrations.mqtt.entity import DiscoveryError
 from oneteam.model import DeviceType, Range, Room
 
 PREFIX = "homeassistant"

@@ -10,9 +10,10 @@ import pytest
 
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.mqtt import MqttAdapter
-from oneteam.integrations.mqtt.client import BrokerSettings, MqttClient, Will
+from oneteam.integrations.mqtt.client import MqttClient
 from oneteam.integrations.mqtt.discovery_out import DiscoveryPublisher
 from oneteam.integrations.mqtt.mosquitto import MosquittoBroker
+from oneteam.integrations.mqtt.settings import BrokerSettings, Will
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command, Device, DeviceType, builtin_type_specs
 from tests.integrations.mqtt.conftest import RecordingSink, eventually

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.mqtt import BrokerError, MqttClient, mqtt_for_hub, parse_broker_url
 from oneteam.integrations.mqtt.auth import check_password
-from oneteam.integrations.mqtt.client import BrokerSettings
 from oneteam.integrations.mqtt.credentials import ACL_FILE, PASSWORD_FILE, Login, load_or_create_credentials
 from oneteam.integrations.mqtt.mosquitto import MosquittoBroker, find_mosquitto
+from oneteam.integrations.mqtt.settings import BrokerSettings
 from oneteam.integrations.virtual import VirtualAdapter
 from tests.integrations.mqtt.conftest import eventually
 from tests.integrations.mqtt.test_cli import app

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from oneteam.integrations.mqtt.convert import Entity, parse_discovery
+from oneteam.integrations.mqtt.convert import parse_discovery
+from oneteam.integrations.mqtt.entity import Entity
 from oneteam.integrations.mqtt.payloads import PayloadError, plan_command, readers
 from oneteam.model import Command, Direction
 

@@ -17,7 +17,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from oneteam.hub import Hub, SqliteStorage, load_home
-from oneteam.integrations.mqtt.client import BrokerError, BrokerSettings, MqttClient
+from oneteam.integrations.mqtt.client import MqttClient
 from oneteam.integrations.mqtt.credentials import (
     ACL_FILE,
     CREDENTIALS_FILE,
@@ -26,6 +26,7 @@ from oneteam.integrations.mqtt.credentials import (
     load_or_create_credentials,
 )
 from oneteam.integrations.mqtt.service import mqtt_for_hub
+from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings
 from oneteam.integrations.mqtt.simulator import Simulator
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command, DeviceType

@@ -1,0 +1,69 @@
+"""Where the MQTT client connects and how: broker settings (from an `mqtt://` URL), the will it
+leaves, and the error when the broker cannot be used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from oneteam.model import OneteamError
+
+
+class BrokerError(OneteamError):
+    """The broker cannot be used: a bad URL, refused credentials, or unreachable."""
+
+    key = "error.mqtt_broker"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason=message)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerSettings:
+    """Where and how to reach the broker."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = False
+    """Encrypt the connection (`mqtts://`); the system's CAs verify the broker unless `ca_file` is set."""
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    """Client certificate, for brokers that require one (`require_certificate true`)."""
+    key_file: Path | None = None
+    tls_insecure: bool = False
+    """Skip the host-name check (self-signed test brokers only)."""
+    keepalive_s: int = 30
+    client_id: str = ""
+
+
+def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
+    """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → settings; BrokerError when malformed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+        raise BrokerError(f"broker URL must look like mqtt://host:1883 or mqtts://host:8883, got {url!r}")
+    use_tls = parts.scheme in ("mqtts", "ssl")
+    try:
+        port = parts.port or (8883 if use_tls else 1883)
+    except ValueError as exc:
+        raise BrokerError(f"bad port in broker URL {url!r}") from exc
+    return BrokerSettings(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        **tls,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    """A retained message the broker publishes for us if we vanish, and its opposite on connect."""
+
+    topic: str
+    offline: str
+    online: str
