@@ -7,12 +7,15 @@ kept. Home names (`퓨리케어`, `이불`) are added as user words so that spac
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
@@ -67,9 +70,9 @@ def prestart() -> None:
     def load() -> None:
         from kiwipiepy import Kiwi
 
-        kiwi = Kiwi(**_KIWI_OPTIONS)
-        kiwi.tokenize("불")  # builds the analyser's tables
-        _PRESTARTED_KIWI.append(kiwi)
+        # No tokenize here: the analyser's tables (half a second) are built once, on the first
+        # analysis after the home's names are added; building them now would be thrown away.
+        _PRESTARTED_KIWI.append(Kiwi(**_KIWI_OPTIONS))
 
     thread = threading.Thread(target=load, name="kiwi-prestart", daemon=True)
     _PRESTARTED.append(thread)
@@ -93,15 +96,66 @@ def _kiwi(user_words: tuple[str, ...]) -> Any:
         kiwi = _fresh_kiwi()
         # Only names Kiwi does not already read as one noun are added: a user word also shifts
         # Kiwi's guesses around it ("세탁기" added again made "시작해줘" one noun).
-        unknown = [w for w in user_words if not _is_one_noun(kiwi.tokenize(w))]
+        unknown = [w for w, noun in _one_nouns(kiwi, user_words).items() if not noun]
         for word in unknown:
             kiwi.add_user_word(word, "NNG", 0)
     _LOGGER.info("Kiwi loaded with %d of %d home names as user words", len(unknown), len(user_words))
     return kiwi
 
 
-def _is_one_noun(tokens: Sequence[Any]) -> bool:
-    return len(tokens) == 1 and str(tokens[0].tag).startswith("NN")
+def _one_nouns(kiwi: Any, words: Sequence[str]) -> dict[str, bool]:
+    """Whether Kiwi as shipped reads each word as one noun. Asking means analysing, which builds
+    Kiwi's tables — and adding a user word afterwards makes it build them again (0.5 s each), so
+    the answers are kept in a small file per Kiwi version; a short command then builds once."""
+    known = _noun_cache()
+    missing = [w for w in words if w not in known]
+    for word in missing:
+        tokens = kiwi.tokenize(word)
+        known[word] = len(tokens) == 1 and str(tokens[0].tag).startswith("NN")
+    if missing:
+        _save_noun_cache(known)
+    return {w: known[w] for w in words}
+
+
+def _noun_cache_path() -> Path:
+    from kiwipiepy import __version__ as kiwi_version
+
+    base = os.environ.get("ONETEAM_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    if not os.environ.get("ONETEAM_CACHE_DIR"):
+        root = root / "oneteam"
+    options = "-".join(f"{k}={v}" for k, v in sorted(_KIWI_OPTIONS.items()))
+    return root / f"kiwi-{kiwi_version}-{options}-nouns.json"
+
+
+_NOUNS: dict[str, bool] = {}
+_NOUNS_LOADED: list[bool] = []
+
+
+def _noun_cache() -> dict[str, bool]:
+    if not _NOUNS_LOADED:
+        _NOUNS_LOADED.append(True)
+        try:
+            data = json.loads(_noun_cache_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _LOGGER.debug("no Kiwi noun cache: %s", exc)
+        else:
+            if isinstance(data, dict):
+                _NOUNS.update({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, bool)})
+    return _NOUNS
+
+
+def _save_noun_cache(known: dict[str, bool]) -> None:
+    """Written whole through a temporary file (another process may read it at the same time);
+    a cache that cannot be written only costs the next start half a second."""
+    path = _noun_cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(known, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        _LOGGER.debug("Kiwi noun cache not written: %s", exc)
 
 
 class KoreanTokenizer:
