@@ -271,7 +271,7 @@ async def fulfillment(request: Request) -> Response:
         body: Any = json.loads(raw)
     except ValueError as exc:  # not UTF-8, not JSON, or an integer of 4300+ digits
         return JSONResponse(service.fulfillment.protocol_error("", None, f"not JSON: {str(exc)[:200]}"))
-    return JSONResponse(await service.fulfillment.handle(body, link))
+    return Response(await service.fulfillment.encoded(body, link), media_type="application/json")
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:

@@ -8,6 +8,7 @@ answered exactly like a device that does not exist (`deviceNotFound`) and never 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,15 +20,23 @@ from oneteam import __version__
 from oneteam.hub import Hub
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
 from oneteam.interop.smarthome.store import ALL_DEVICES, Link
-from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, to_commands
+from oneteam.interop.smarthome.traits import (
+    TranslationError,
+    describe,
+    google_state,
+    sensor_kind,
+    to_commands,
+)
 from oneteam.model import (
     CommandNotSupported,
     CommandPending,
     Device,
     DeviceNotFound,
+    DeviceType,
     DeviceUnavailable,
     Door,
     Grant,
+    Home,
     InvalidValue,
     OneteamError,
     PermissionDenied,
@@ -162,6 +171,23 @@ class _Outcome:
     """The two-factor challenge type to ask for (`ackNeeded`, `pinNeeded`, ...)."""
 
 
+def dumps(answer: Mapping[str, Any]) -> bytes:
+    """JSON as the API sends it (compact, UTF-8, no NaN)."""
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class _SyncEntry:
+    """One device's SYNC entry and its JSON, valid while the device, the home and (for a sensor)
+    the quantity it measures stay the same objects/values."""
+
+    device: Device
+    home: Home
+    kind: str | None
+    entry: dict[str, Any]
+    encoded: bytes
+
+
 class Fulfillment:
     """Answers one partner request for one account link."""
 
@@ -169,6 +195,36 @@ class Fulfillment:
         self._hub = hub
         self._on_disconnect = on_disconnect
         self.challenges = Challenges()
+        self._sync_cache: dict[str, _SyncEntry] = {}
+        """SYNC entries by device id: a TV lists up to 200 channels, so a 1,000-device home is ~2 MB
+        of JSON that only changes when a device or the home file does."""
+
+    async def encoded(self, body: object, link: Link) -> bytes:
+        """`handle`'s answer as JSON bytes; SYNC joins each device's entry encoded once."""
+        try:
+            request = _Request.model_validate(body)
+        except ValidationError:
+            request = None
+        if request is not None and request.inputs[0].intent == "action.devices.SYNC":
+            devices = self._hub.devices()
+            entries = [self._sync_entry(d).encoded for d in devices if link.covers(d.id)]
+            if len(self._sync_cache) > 2 * len(devices) + 100:  # devices removed since: drop them
+                present = {d.id for d in devices}
+                self._sync_cache = {k: v for k, v in self._sync_cache.items() if k in present}
+            head = dumps({"requestId": request.requestId, "payload": {"agentUserId": link.agent_user_id}})
+            return head[:-2] + b',"devices":[' + b",".join(entries) + b"]}}"
+        return dumps(await self.handle(body, link))
+
+    def _sync_entry(self, device: Device) -> _SyncEntry:
+        home = self._hub.home
+        kind = sensor_kind(device, self._hub.state(device.id)) if device.type is DeviceType.SENSOR else None
+        cached = self._sync_cache.get(device.id)
+        if cached is not None and cached.device is device and cached.home is home and cached.kind == kind:
+            return cached
+        entry = self._describe(device, home)
+        fresh = _SyncEntry(device, home, kind, entry, dumps(entry))
+        self._sync_cache[device.id] = fresh
+        return fresh
 
     async def handle(self, body: object, link: Link) -> dict[str, Any]:
         """The response body for a request body (already parsed JSON); bad input → protocolError."""
@@ -219,9 +275,12 @@ class Fulfillment:
         return {"agentUserId": link.agent_user_id, "devices": devices}
 
     def sync_device(self, device: Device) -> dict[str, Any]:
-        """One device as SYNC describes it."""
-        described = describe(device, self._hub.home, self._hub.state(device.id))
-        room = self._hub.home.rooms.get(device.room or "")
+        """One device as SYNC describes it (a shallow copy of the cached entry)."""
+        return dict(self._sync_entry(device).entry)
+
+    def _describe(self, device: Device, home: Home) -> dict[str, Any]:
+        described = describe(device, home, self._hub.state(device.id))
+        room = home.rooms.get(device.room or "")
         out: dict[str, Any] = {
             "id": device.id,
             "type": described.type,
