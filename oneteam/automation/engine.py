@@ -56,6 +56,7 @@ from oneteam.automation.notify import Notice, Notifier, PageNotifier, deliver
 from oneteam.automation.store import AutomationStore, RunRecord
 from oneteam.automation.timing import Place, last_fire, next_fire
 from oneteam.hub import Hub, Subscription
+from oneteam.hub.routines import attach_routines
 from oneteam.i18n import render
 from oneteam.model import Door, Event, EventKind, Grant, OneteamError, State, StateValue
 
@@ -131,6 +132,8 @@ class Engine:
         self._clock_changed = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self.announce_runs = True
+        """Publish ROUTINE_RUN events (started, each step, finished): the page and WebSocket follow runs."""
         self._stack = contextlib.AsyncExitStack()
         self._events: Subscription | None = None
         self._mark_written = 0.0
@@ -176,10 +179,14 @@ class Engine:
         ):
             self._tasks.append(asyncio.create_task(self._supervise(name, work), name=name))
         self.hub.features.add("automation")
+        from oneteam.automation.doors import EngineRoutines  # it wraps this class
+
+        attach_routines(self.hub, EngineRoutines(self))
 
     async def stop(self) -> None:
         """Cancel runs (their stored position stays, so a delay resumes after restart) and close."""
         self._stopping = True
+        attach_routines(self.hub, None)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -728,6 +735,7 @@ class Engine:
 
     async def _run(self, routine: Automation, record: RunRecord, *, resume: bool, depth: int = 0) -> None:
         task = asyncio.current_task()
+        self._announce(record, "started", resumed=resume)
         try:
             record.status = await self._steps(routine, record, resume=resume, depth=depth)
         except asyncio.CancelledError:
@@ -748,6 +756,7 @@ class Engine:
         record.finished_at = time.time()
         record.resume_at = None
         self.store.save_run(record)
+        self._announce(record, "finished")
         if record.id % 20 == 0:
             self.store.prune_runs(routine.id)
 
@@ -771,6 +780,7 @@ class Engine:
             )
             record.step = index + 1
             record.resume_at = None
+            self._announce(record, "step", index=index, action=_kind(action), result=status)
             if stop:
                 return "failed"
             if record.step < len(routine.actions):  # the last step is saved with the run's end
@@ -952,6 +962,7 @@ class Engine:
         info: dict[str, Any] = {"kind": "manual", "by": source, "fired_at": time.time()}
         if isinstance(routine, Scene):
             record = self.store.start_run(routine.id, info)
+            self._announce(record, "started")
             started, clock = time.time(), time.perf_counter()
             results = await self.apply_scene(routine, grant_for(routine.id))
             status = _scene_status(results)
@@ -969,6 +980,7 @@ class Engine:
             record.status = "done" if status == "ok" else status
             record.finished_at = time.time()
             self.store.save_run(record)
+            self._announce(record, "finished")
             return record
         started_record = self._start(routine, info, [])
         if started_record is None:
@@ -981,6 +993,24 @@ class Engine:
                     return current
                 await asyncio.sleep(0.05)
         return self.store.run(started_record.id) or started_record
+
+    def _announce(self, record: RunRecord, phase: str, **extra: Any) -> None:
+        """A ROUTINE_RUN event (started, step, finished) for the page and WebSocket subscribers."""
+        if not self.announce_runs:
+            return
+        self.hub.publish(
+            Event(
+                kind=EventKind.ROUTINE_RUN,
+                data={
+                    "routine": record.routine_id,
+                    "run": record.id,
+                    "phase": phase,
+                    "status": record.status,
+                    **extra,
+                },
+                source=grant_for(record.routine_id).source,
+            )
+        )
 
     def runs(self, routine_id: str | None = None, limit: int = 20) -> list[RunRecord]:
         if routine_id is not None:

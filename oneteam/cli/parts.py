@@ -196,10 +196,12 @@ async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts
 
 async def _conversation(hub: Hub) -> None:
     from oneteam.voice.dialog import Conversation
+    from oneteam.voice.routines import RoutineTalk
 
     conversation = Conversation(hub)
     await asyncio.to_thread(conversation.understander.warm_up)  # loads Kiwi once, off the loop
-    hub.set_conversation_agent(conversation)
+    # Routine and scene sentences ("외출 모드 해 줘") first, everything else to the dialog.
+    hub.set_conversation_agent(RoutineTalk(hub, conversation))
 
 
 async def _partner_door(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:

@@ -36,6 +36,8 @@ class EventKind(StrEnum):
     """A routine's message for the household (page, activity log); `data.text` is {ko, en}."""
     SAY = "say"
     """A sentence for the home's speakers to say aloud; `data.text` is {ko, en}."""
+    ROUTINE_RUN = "routine_run"
+    """A routine run started, finished a step or finished; `data.routine`, `run`, `phase`, `status`."""
     DEVICE_ADDED = "device_added"
     DEVICE_REMOVED = "device_removed"
 

@@ -141,7 +141,8 @@ class Replies:
         elif action.value is not None:
             params["value"] = self._value(action, lang)
             params["aspect"] = self._aspect(action, lang)
-        return render(f"dialog.{section}.{key}", lang, **params)
+        prefix = section if "." in section else f"dialog.{section}"  # another room's keys: "routines.ask"
+        return render(f"{prefix}.{key}", lang, **params)
 
     # -- replies -----------------------------------------------------------------------------
 
@@ -171,6 +172,11 @@ class Replies:
                 skip.add(index + 1)
             sentences.append(self._action(action, lang, section, when, mode_start))
         return " ".join(sentences)
+
+    def asked(self, actions: Sequence[Action], lang: str, *, when: str, keys: str) -> str:
+        """The actions as sentences from the catalog section `keys`, one per action (a routine's
+        confirmation asks with `routines.ask.turn_on`: "{when} {device|을} 켤까요?")."""
+        return " ".join(self._action(action, lang, keys, when, False) for action in actions)
 
     def clarify(self, result: ClarifyResult, lang: str) -> str:
         """Ask back which device was meant."""

@@ -1,0 +1,72 @@
+"""The engine as the hub's `Routines`: what voice, MCP and the partner door call, each with its Grant.
+
+A caller may run, switch or create a routine only when its grant permits every command the
+routine would send (through its scenes and the routines it runs), so a limited door cannot reach
+further through a routine; the routine itself then acts as `routine:<id>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from oneteam.automation.definitions import commands_in, parse_routine
+from oneteam.automation.engine import Engine
+from oneteam.automation.model import PhraseTrigger, Routine, Scene
+from oneteam.hub.routines import RoutineEntry
+from oneteam.model import Grant
+
+
+class EngineRoutines:
+    """`oneteam.hub.routines.Routines` over an Engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def entry(self, routine: Routine) -> RoutineEntry:
+        described = self.engine.describe(routine)
+        phrases = (
+            ()
+            if isinstance(routine, Scene)
+            else tuple(t.phrase for t in routine.triggers if isinstance(t, PhraseTrigger))
+        )
+        return RoutineEntry(
+            id=routine.id,
+            kind=described["kind"],
+            names=dict(routine.names),
+            enabled=routine.enabled,
+            phrases=phrases,
+            running=described["running"],
+            data=described,
+        )
+
+    def catalog(self) -> list[RoutineEntry]:
+        return [self.entry(r) for r in self.engine.routines.values()]
+
+    def allow(self, grant: Grant | None, routine: Routine, routines: Mapping[str, Routine]) -> None:
+        """PermissionDenied unless the grant permits every command the routine sends."""
+        if grant is None:
+            return
+        for action in commands_in(routine, routines):
+            grant.refuse(self.engine.hub.device(action.device), action.command)
+
+    async def activate(self, routine_id: str, *, grant: Grant, wait_s: float = 0.0) -> dict[str, Any]:
+        routine = self.engine.get(routine_id)
+        self.allow(grant, routine, self.engine.routines)
+        record = await self.engine.run_now(routine_id, source=grant.source, wait_s=wait_s)
+        return record.as_dict()
+
+    def set_enabled(self, routine_id: str, enabled: bool, *, grant: Grant | None) -> RoutineEntry:
+        self.allow(grant, self.engine.get(routine_id), self.engine.routines)
+        return self.entry(self.engine.set_enabled(routine_id, enabled))
+
+    def create(self, data: Mapping[str, Any], *, grant: Grant | None, origin: str) -> RoutineEntry:
+        def allow(routines: Mapping[str, Routine], routine: Routine) -> None:
+            self.allow(grant, routine, routines)
+
+        self.engine.put(dict(data), origin=origin, replace_existing=False, allow=allow)
+        return self.entry(self.engine.get(str(data["id"])))
+
+    def check(self, data: Mapping[str, Any], *, grant: Grant | None) -> None:
+        routine = parse_routine(dict(data), self.engine.devices()).routine
+        self.allow(grant, routine, {**self.engine.routines, routine.id: routine})
