@@ -17,8 +17,11 @@ class AdapterSink(Protocol):
     def report_event(self, device_id: str, kind: EventKind, data: Mapping[str, Any]) -> None:
         """Something happened on a device (a wash cycle finished, a warning)."""
 
-    def report_availability(self, device_id: str, is_available: bool, reason: str = "") -> None:
-        """A device went offline or came back."""
+    def report_availability(
+        self, device_id: str, is_available: bool, reason: str = "", *, reason_key: str | None = None
+    ) -> None:
+        """A device went offline or came back. `reason` is free text (logs, the event); `reason_key`
+        an i18n message key every door renders in its caller's language (`thinq.poll_failed`)."""
 
     def add_device(self, device: Device) -> None:
         """A device appeared after start (MQTT discovery, a new appliance on a vendor account)."""

@@ -75,7 +75,8 @@ class Hub:
         self.devices_version = 0
         """Counts registrations and removals, so views built from the devices know when to rebuild."""
         self._home_view: tuple[int, Home] | None = None
-        self._unavailable_reasons: dict[str, str] = {}
+        self._unavailable_reasons: dict[str, tuple[str, str | None]] = {}
+        """Device id → why it is unavailable: (free text, i18n message key or None)."""
         self.scheduler = Scheduler(self, timezone)
         self.features: set[str] = set()
         """Optional parts running in this hub (`conversation`, `voice`, `maintenance`, ...)."""
@@ -159,7 +160,9 @@ class Hub:
 
     def _task_failed(self, name: str, devices: list[str], exc: BaseException) -> None:
         for device_id in devices:
-            self._set_available(device_id, False, "hub.task_down", f"task:{name}")
+            self._set_available(
+                device_id, False, f"task {name} is down", f"task:{name}", reason_key="hub.task_down"
+            )
         reason = "hub.task_failed"
         facts = {"task": name, "error": exc.__class__.__name__}
         self.publish(
@@ -184,7 +187,7 @@ class Hub:
 
     def _task_recovered(self, name: str, devices: list[str]) -> None:
         for device_id in devices:
-            if self._unavailable_reasons.get(device_id) == "hub.task_down":
+            if self._unavailable_reasons.get(device_id, ("", None))[1] == "hub.task_down":
                 self._set_available(device_id, True, "", f"task:{name}")
 
     async def run_retention(self, interval_s: float) -> None:
@@ -253,11 +256,13 @@ class Hub:
             Event(kind=EventKind.STATE_CHANGED, device_id=device_id, data=changed, source=source, at=now)
         )
 
-    def _set_available(self, device_id: str, is_available: bool, reason: str, source: str) -> None:
+    def _set_available(
+        self, device_id: str, is_available: bool, reason: str, source: str, *, reason_key: str | None = None
+    ) -> None:
         if is_available:
             self._unavailable_reasons.pop(device_id, None)
         else:
-            self._unavailable_reasons[device_id] = reason
+            self._unavailable_reasons[device_id] = (reason, reason_key)
         current = self._states.get(device_id)
         if current is None or current.is_available == is_available:
             return
@@ -273,7 +278,7 @@ class Hub:
             Event(
                 kind=EventKind.AVAILABILITY,
                 device_id=device_id,
-                data={"is_available": is_available, "reason": reason},
+                data={"is_available": is_available, "reason": reason, "reason_key": reason_key},
                 source=source,
             )
         )
@@ -320,10 +325,8 @@ class Hub:
             if grant is not None:
                 grant.refuse(device, base_name(command.name))
             if not self._states[device.id].is_available:
-                reason = self._unavailable_reasons.get(device.id, "")
-                raise DeviceUnavailable(
-                    device.id, reason, reason_key=reason if "." in reason else None, name=device.display_name
-                )
+                reason, reason_key = self._unavailable_reasons.get(device.id, ("", None))
+                raise DeviceUnavailable(device.id, reason, reason_key=reason_key, name=device.display_name)
             command = self.canonical_mode(command, device)
             # Validation, then the state rule every door shares: no "done" for stopping an idle washer.
             command = check_state(command, device, self._states[device.id])
@@ -445,8 +448,10 @@ class _Sink:
     def report_event(self, device_id: str, kind: EventKind, data: Mapping[str, Any]) -> None:
         self._hub.publish(Event(kind=kind, device_id=device_id, data=data, source=self._adapter.name))
 
-    def report_availability(self, device_id: str, is_available: bool, reason: str = "") -> None:
-        self._hub._set_available(device_id, is_available, reason, self._adapter.name)
+    def report_availability(
+        self, device_id: str, is_available: bool, reason: str = "", *, reason_key: str | None = None
+    ) -> None:
+        self._hub._set_available(device_id, is_available, reason, self._adapter.name, reason_key=reason_key)
 
     def add_device(self, device: Device) -> None:
         self._hub._register(device, self._adapter, announce=True)

@@ -61,10 +61,17 @@ async def test_several_commands_report_each_result(hub: Hub) -> None:
 
 
 async def test_an_unavailable_device_explains_with_its_integrations_reason(hub: Hub) -> None:
-    hub._set_available("tv", False, "thinq.token_invalid", "thinq")
+    hub._set_available("tv", False, "", "thinq", reason_key="thinq.token_invalid")
     with pytest.raises(DeviceUnavailable) as caught:
         await hub.dispatch(Command(device_id="tv", name="turn_on"))
     assert caught.value.key == "thinq.token_invalid"
+    # Free text is never taken for a message key, dots or not.
+    hub._set_available("tv", False, "firmware 1.2 is updating", "mqtt")
+    with pytest.raises(DeviceUnavailable) as plain:
+        await hub.dispatch(Command(device_id="tv", name="turn_on"))
+    assert plain.value.key == "error.device_unavailable" and "firmware 1.2" in str(plain.value)
+    hub._set_available("tv", True, "", "mqtt")
+    hub._set_available("tv", False, "", "thinq", reason_key="thinq.token_invalid")
     assert caught.value.params["name"] == "TV"  # the device's name, which the integration's message uses
     hub._set_available("tv", True, "", "thinq")
     state = await hub.dispatch(Command(device_id="tv", name="turn_on"))

@@ -215,7 +215,7 @@ class MqttAdapter:
     def _connection_task_failed(self, name: str, devices: list[str], error: BaseException) -> None:
         # The connection task is restarted by its supervisor; until it reconnects, nothing is current.
         for device_id in list(self._available):
-            self._set_available(device_id, False, "hub.task_down")
+            self._set_available(device_id, False, "MQTT connection task down", reason_key="hub.task_down")
 
     def _birth(self) -> None:
         # Home Assistant's birth message: ESPHome, Zigbee2MQTT and Tasmota answer it by announcing
@@ -223,12 +223,14 @@ class MqttAdapter:
         if self._client is not None:
             self._client.publish(f"{self.prefix}/{STATUS_SUFFIX}", PAYLOAD_ONLINE, qos=1)
 
-    def _set_available(self, device_id: str, is_available: bool, reason: str) -> None:
+    def _set_available(
+        self, device_id: str, is_available: bool, reason: str, *, reason_key: str | None = None
+    ) -> None:
         if self._available.get(device_id) == is_available:
             return
         self._available[device_id] = is_available
         if self._sink is not None:
-            self._sink.report_availability(device_id, is_available, reason)
+            self._sink.report_availability(device_id, is_available, reason, reason_key=reason_key)
 
     # -- discovery --------------------------------------------------------------------------
 

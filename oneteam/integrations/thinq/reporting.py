@@ -74,14 +74,14 @@ class StateReporter:
             if not is_available and self._unavailable[device_id] != reason and self.sink is not None:
                 # Still unavailable, for another reason: the hub shows the newest one.
                 self._unavailable[device_id] = reason
-                self.sink.report_availability(device_id, False, reason)
+                self.sink.report_availability(device_id, False, reason_key=reason)
             return
         if is_available:
             self._unavailable.pop(device_id, None)
         else:
             self._unavailable[device_id] = reason
         if self.sink is not None:
-            self.sink.report_availability(device_id, is_available, reason)
+            self.sink.report_availability(device_id, is_available, reason_key=reason or None)
 
     def set_all_available(self, device_ids: Iterable[str], is_available: bool, reason: str = "") -> None:
         """The same availability for many devices (the account's token, LG's outage)."""

@@ -123,7 +123,9 @@ class VirtualAdapter:
     def _task_failed(self, name: str, devices: list[str], error: BaseException) -> None:
         if self._sink is not None:
             for device_id in devices:
-                self._sink.report_availability(device_id, False, "hub.task_down")
+                self._sink.report_availability(
+                    device_id, False, "clock task down", reason_key="hub.task_down"
+                )
 
     def _task_recovered(self, name: str, devices: list[str]) -> None:
         if self._sink is not None:

@@ -44,7 +44,9 @@ class RecordingSink:
     def report_event(self, device_id: str, kind: EventKind, data: Mapping[str, Any]) -> None:
         self.events.append((device_id, kind, data))
 
-    def report_availability(self, device_id: str, is_available: bool, reason: str = "") -> None:
+    def report_availability(
+        self, device_id: str, is_available: bool, reason: str = "", *, reason_key: str | None = None
+    ) -> None:
         self.available[device_id] = is_available
         self.reasons[device_id] = reason
 

@@ -44,7 +44,7 @@ async def test_an_unknown_lg_code_on_a_poll_is_logged_marks_the_device_and_polli
     async with hub.subscribe("t") as events:
         server.fake.fail(UNKNOWN_CODE, times=2)
         down = await availability(events, ac, False)
-        assert down["reason"] == "thinq.poll_failed"
+        assert down["reason_key"] == "thinq.poll_failed"
         assert "9999" in caplog.text and "trying it again" in caplog.text
         assert not hub.state(ac).is_available
         await availability(events, ac, True)  # the next good poll brings it back
@@ -87,7 +87,7 @@ async def test_a_thinq_task_that_raises_is_logged_restarted_and_its_appliances_m
     adapter.budget.can_poll = can_poll  # type: ignore[method-assign]
     async with hub.subscribe("t") as events:
         down = await availability(events, ac, False)
-        assert down["reason"] == "thinq.task_failed"
+        assert down["reason_key"] == "thinq.task_failed"
         assert "task thinq-poller failed" in caplog.text and "poll loop bug" in caplog.text
         failing = adapter.health()["failing_tasks"]
         assert failing == ["thinq-poller"]

@@ -89,7 +89,7 @@ async def test_an_expired_token_marks_devices_unavailable_until_a_new_token_is_g
     server.fake.valid_tokens = {"new-token"}
     async with hub.subscribe("t") as events:
         gone = await next_event(events, EventKind.AVAILABILITY, ac)
-        assert gone.data == {"is_available": False, "reason": "thinq.token_invalid"}
+        assert gone.data == {"is_available": False, "reason": "", "reason_key": "thinq.token_invalid"}
         calls = len(server.fake.calls)
         await asyncio.sleep(0.3)
         assert len(server.fake.calls) == calls  # nothing is retried with a refused token
@@ -123,7 +123,7 @@ async def test_an_outage_makes_devices_unavailable_and_they_come_back_without_a_
     async with hub.subscribe("t") as events:
         server.fake.outage = True
         gone = await next_event(events, EventKind.AVAILABILITY, robot)
-        assert gone.data["reason"] == "thinq.cloud_unreachable"
+        assert gone.data["reason_key"] == "thinq.cloud_unreachable"
         started = time.monotonic()
         with pytest.raises(DeviceUnavailable):
             await hub.dispatch(Command(device_id=robot, name="start"))
@@ -233,7 +233,7 @@ async def test_an_appliance_that_drops_off_wifi_is_unavailable_alone_and_comes_b
     async with hub.subscribe("t") as events:
         server.fake.appliances[AC_ID].offline = True
         gone = await next_event(events, EventKind.AVAILABILITY, ac)
-        assert gone.data == {"is_available": False, "reason": "thinq.appliance_offline"}
+        assert gone.data == {"is_available": False, "reason": "", "reason_key": "thinq.appliance_offline"}
         assert hub.state(robot).is_available
         with pytest.raises(DeviceUnavailable):
             await hub.dispatch(Command(device_id=ac, name="turn_on"))
