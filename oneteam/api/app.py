@@ -9,7 +9,19 @@ from fastapi import APIRouter, Depends, FastAPI, Security
 from fastapi.security import HTTPBearer
 
 from oneteam import __version__
-from oneteam.api import auth, conversation, devices, docs, events, health, schedules, warnings, web, ws
+from oneteam.api import (
+    auth,
+    conversation,
+    devices,
+    docs,
+    events,
+    health,
+    household,
+    schedules,
+    warnings,
+    web,
+    ws,
+)
 from oneteam.api.auth import require_token
 from oneteam.api.errors import install_error_handlers
 from oneteam.api.frames import NoFraming
@@ -44,6 +56,7 @@ def create_app(
     app.state.allowed_origins = tuple(o.strip().rstrip("/").lower() for o in allowed_origins)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(household.public_router, responses=error_responses(401, 422))
     protected = [Depends(require_token), Security(_BEARER)]
     for router in (
         auth.router,
@@ -52,6 +65,7 @@ def create_app(
         conversation.router,
         schedules.router,
         warnings.router,
+        household.router,
         *extra_routers,
     ):
         app.include_router(router, dependencies=protected, responses=error_responses(400, 401, 413, 422))

@@ -7,8 +7,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request, WebSocket
 
 from oneteam.hub import Hub
-from oneteam.hub.tokens import token_grant
+from oneteam.hub.household import Caller
 from oneteam.model import Door, Grant
+
+SESSION_COOKIE = "oneteam_session"
+"""The page's sign-in session (HttpOnly, SameSite=Strict): the same value works as a bearer token."""
 
 
 def hub_of(request: Request) -> Hub:
@@ -25,13 +28,27 @@ def bearer(header: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def credential_of(request: Request) -> str | None:
+    """The bearer token, or else the session cookie the page signed in with."""
+    return bearer(request.headers.get("authorization")) or request.cookies.get(SESSION_COOKIE) or None
+
+
 async def require_token(request: Request) -> None:
-    """Refuse the request with 401 unless it carries a valid bearer token; keep its grant."""
-    token = bearer(request.headers.get("authorization"))
-    record = await hub_of(request).authenticate(token) if token else None
-    if record is None:
+    """Refuse the request with 401 unless it carries a valid token or session; keep who it is
+    (`caller_of`) and its grant (`grant_of`)."""
+    token = credential_of(request)
+    hub = hub_of(request)
+    caller = await hub.household.caller(token) if token else None
+    if caller is None:
         raise HTTPException(status_code=401)
-    request.state.grant = token_grant(record, Door.REST)
+    request.state.caller = caller
+    request.state.grant = caller.grant(Door.REST, hub.devices())
+
+
+def caller_of(request: Request) -> Caller:
+    """The member (or household token) `require_token` found for this request."""
+    caller: Caller = request.state.caller
+    return caller
 
 
 def grant_of(request: Request) -> Grant:
@@ -42,16 +59,20 @@ def grant_of(request: Request) -> Grant:
 
 def websocket_token(websocket: WebSocket) -> str | None:
     """A WebSocket's token: Authorization header, or `token` query parameter for browsers, which
-    cannot set headers on a WebSocket."""
-    return bearer(websocket.headers.get("authorization")) or websocket.query_params.get("token")
+    cannot set headers on a WebSocket, or the page's session cookie."""
+    return (
+        bearer(websocket.headers.get("authorization"))
+        or websocket.query_params.get("token")
+        or websocket.cookies.get(SESSION_COOKIE)
+        or None
+    )
 
 
 async def websocket_grant(websocket: WebSocket, door: Door) -> Grant | None:
     """The grant of a WebSocket's token, or None when it has no valid one."""
     token = websocket_token(websocket)
     hub: Hub = websocket.app.state.hub
-    record = await hub.authenticate(token) if token else None
-    return None if record is None else token_grant(record, door)
+    return await hub.grant_for(token, door) if token else None
 
 
 async def websocket_token_ok(websocket: WebSocket) -> bool:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from oneteam.api.limits import BodyTooLarge
 from oneteam.hub.conversation import ConversationUnavailable
 from oneteam.hub.group_commit import StorageFailed
+from oneteam.hub.household import MemberExists, NotAllowed, SignInFailed
 from oneteam.i18n import language_from_header, render
 from oneteam.model import (
     CommandPending,
@@ -32,6 +33,9 @@ _LOGGER = logging.getLogger(__name__)
 _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
     (NotFound, 404),
     (PermissionDenied, 403),
+    (NotAllowed, 403),
+    (SignInFailed, 401),
+    (MemberExists, 409),
     (InvalidCommand, 422),
     (StateConflict, 409),
     (DeviceUnavailable, 503),

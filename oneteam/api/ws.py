@@ -90,7 +90,7 @@ async def events_socket(websocket: WebSocket) -> None:
 
 async def close_when_revoked(websocket: WebSocket, hub: Hub, token: str) -> None:
     """Close the socket as soon as its token is revoked (4401, as for a missing token)."""
-    await hub.tokens.wait_revoked(token)
+    await hub.household.wait_revoked(token)
     with contextlib.suppress(RuntimeError):
         await websocket.close(code=4401, reason="token revoked")
 

@@ -15,6 +15,7 @@ from rich.table import Table
 from oneteam.automation.cli import app as routine_app
 from oneteam.cli.client import HubClient
 from oneteam.cli.context import OUT, set_language
+from oneteam.cli.members import member_app, token_app
 from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_home, open_storage
 from oneteam.integrations.mqtt.cli import broker as mqtt_broker
 from oneteam.integrations.mqtt.cli import simulate
@@ -32,9 +33,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
 home_app = typer.Typer(help="Home files.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(member_app, name="member")
 app.add_typer(home_app, name="home")
 app.add_typer(partners_app, name="partners", help="Partner clouds that may link accounts (OAuth2).")
 app.add_typer(links_app, name="links", help="Account links of partner clouds.")
@@ -219,81 +220,6 @@ def events(
 
 def _storage(data_dir: Path | None) -> Storage:
     return open_storage(load_config(None, data_dir=data_dir))
-
-
-@token_app.command("create")
-def token_create(
-    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "cli",
-    door: Annotated[
-        str | None,
-        typer.Option("--door", help="A token for a door process (mcp, voice): the activity log shows it."),
-    ] = None,
-    data_dir: DataDirOpt = None,
-    json: JsonOpt = False,
-) -> None:
-    """Create a bearer token; it is printed once and only its hash is stored."""
-    from oneteam.hub.tokens import TOKEN_DOORS, hash_token, new_token
-
-    if door is not None and door not in TOKEN_DOORS:
-        OUT.fail(OUT.t("cli.token_bad_door", doors=", ".join(TOKEN_DOORS)))
-
-    async def create() -> tuple[int, str]:
-        storage = _storage(data_dir)
-        await storage.open()
-        try:
-            token = new_token()
-            record = await storage.add_token(name, hash_token(token), time.time(), door=door)
-            return record.id, token
-        finally:
-            await storage.close()
-
-    token_id, token = asyncio.run(create())
-    if json:
-        OUT.json({"id": token_id, "name": name, "token": token})
-        return
-    OUT.console.print(OUT.t("cli.token_created"), highlight=False)
-    OUT.console.print(token, highlight=False, soft_wrap=True)
-
-
-@token_app.command("list")
-def token_list(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
-    """List tokens (names and dates; never the tokens)."""
-
-    async def read() -> list[dict[str, Any]]:
-        storage = _storage(data_dir)
-        await storage.open()
-        try:
-            return [{"id": t.id, "name": t.name, "created_at": t.created_at} for t in await storage.tokens()]
-        finally:
-            await storage.close()
-
-    rows = asyncio.run(read())
-    if json:
-        OUT.json({"tokens": rows})
-        return
-    table = Table(OUT.t("cli.col_id"), OUT.t("cli.col_name"), OUT.t("cli.col_time"))
-    for row in rows:
-        table.add_row(
-            str(row["id"]), row["name"], time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"]))
-        )
-    OUT.console.print(table)
-
-
-@token_app.command("revoke")
-def token_revoke(token_id: int, data_dir: DataDirOpt = None) -> None:
-    """Revoke a token by its id."""
-
-    async def revoke() -> bool:
-        storage = _storage(data_dir)
-        await storage.open()
-        try:
-            return await storage.revoke_token(token_id)
-        finally:
-            await storage.close()
-
-    if not asyncio.run(revoke()):
-        OUT.fail(OUT.t("cli.token_missing", id=token_id))
-    OUT.console.print(OUT.t("cli.token_revoked", id=token_id), highlight=False)
 
 
 @home_app.command("check")

@@ -14,8 +14,9 @@ from oneteam.api.app import create_app
 from oneteam.cli.context import OUT
 from oneteam.cli.lifetime import HubServer, StopSignals, check_port_free, claim_port
 from oneteam.cli.parts import add_vendor_adapters, start_parts
-from oneteam.hub import HomeFileError, Hub, HubConfig, open_storage, parse_home
+from oneteam.hub import HomeFileError, Hub, HubConfig, load_config, open_storage, parse_home
 from oneteam.hub.homefile import read_home_text
+from oneteam.hub.household import LINK_S
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.integrations.virtual.adapter import SECONDS_PER_DAY
 from oneteam.model import Home
@@ -24,6 +25,29 @@ _LOGGER = logging.getLogger(__name__)
 DEMO_HOME = Path(__file__).resolve().parent.parent / "homes" / "demo.yaml"
 DEMO_WEAR_DAY_S = 6.0
 DEMO_DAYS_LEFT = {"washer": 25.0}
+
+
+async def _sign_in_link(hub: Hub, url: str, *, demo: bool) -> None:
+    """The owner's way in: created on a first start, then a one-time sign-in link (ten minutes,
+    used up by its first use) when the demo runs or the owner has no password yet. No start
+    mints a lasting token any more."""
+    owner = await hub.household.owner()
+    if owner is None:
+        owner = await hub.household.ensure_owner()
+        OUT.console.print(OUT.t("cli.owner_created", name=owner.name), highlight=False)
+    if demo or owner.password_hash is None:
+        code = await hub.household.sign_in_link(owner.name)
+        OUT.console.print(
+            OUT.t("cli.signin_link", minutes=int(LINK_S // 60), url=f"{url}/signin?code={code}"),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _data_dir_option(config: HubConfig) -> str:
+    """` --data-dir DIR` when the hub runs on another folder than the CLI would find by default."""
+    default = load_config(None).data_dir
+    return "" if config.data_dir == default else f" --data-dir {config.data_dir}"
 
 
 def _choose_home(path: Path | None, stored_text: str | None) -> tuple[Home, str, str]:
@@ -119,16 +143,15 @@ async def _serve(
         OUT.console.print(OUT.t("cli.docs", url=url), highlight=False)
         for note in parts.notes:
             OUT.console.print(note, highlight=False, soft_wrap=True)
+        await _sign_in_link(hub, url, demo=show_token)
         if show_token:
-            token = await hub.create_token("make-run")
-            OUT.console.print(OUT.t("cli.token_once", token=token), highlight=False)
-            OUT.console.print(OUT.t("cli.page", url=f"{url}/#token={token}"), highlight=False, soft_wrap=True)
             OUT.console.print(OUT.t("cli.try_title"), highlight=False)
             for line in (
-                f"export ONETEAM_TOKEN={token} ONETEAM_URL={url}",
+                f"export ONETEAM_URL={url} ONETEAM_TOKEN=$(.venv/bin/oneteam token create --name cli --quiet"
+                f"{_data_dir_option(config)})",
                 ".venv/bin/oneteam devices",
                 ".venv/bin/oneteam do ac_living set_temperature 24",
-                f"curl -H 'Authorization: Bearer {token}' {url}/api/devices/washer",
+                f'curl -H "Authorization: Bearer $ONETEAM_TOKEN" {url}/api/devices/washer',
             ):
                 OUT.console.print(f"  {line}", highlight=False, soft_wrap=True)
         if stop.requested is None:  # a signal during start-up: stop without serving

@@ -15,9 +15,11 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+from oneteam.hub.accounts_store import accounts_for
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.conversation import DOOR_GRANT, ConversationAgent, ConversationUnavailable
+from oneteam.hub.household import Household
 from oneteam.hub.scheduler import Scheduler
 from oneteam.hub.storage import EventQuery, Storage, TokenRecord
 from oneteam.hub.supervisor import Devices, Supervisor, Work
@@ -28,6 +30,7 @@ from oneteam.model import (
     Device,
     DeviceNotFound,
     DeviceUnavailable,
+    Door,
     Event,
     EventKind,
     Grant,
@@ -65,6 +68,8 @@ class Hub:
         self._stored_states: dict[str, State] = {}
         self._last_event_id = 0
         self.tokens = TokenKeeper(storage)
+        self.household = Household(accounts_for(storage), storage, self.devices)
+        """Members, sign-in sessions and members' tokens: what every door turns a bearer value into."""
         self.supervisor = Supervisor("hub", on_failure=self._task_failed, on_recovered=self._task_recovered)
         """Owns the hub's long-lived tasks (scheduler, retention, the parts' loops)."""
         self._running_adapters: list[Adapter] = []
@@ -87,6 +92,8 @@ class Hub:
         await self.storage.open()
         self._stack.push_async_callback(self.storage.close)
         try:
+            await self.household.open()
+            self._stack.push_async_callback(self.household.close)
             self._stored_states = await self.storage.load_states()
             self._last_event_id = await self.storage.last_event_id()
             self._started = True
@@ -415,12 +422,19 @@ class Hub:
         return await self.tokens.authenticate(token)
 
     async def check_token(self, token: str) -> bool:
-        """Whether `token` is valid (see `authenticate`)."""
-        return await self.tokens.authenticate(token) is not None
+        """Whether `token` is valid: a hub token, a member's token or a sign-in session."""
+        return await self.household.caller(token) is not None
+
+    async def grant_for(self, token: str, door: Door) -> Grant | None:
+        """The Grant of a bearer value (hub token, member's token or sign-in session) through
+        `door`, or None when it is unknown, revoked or expired: the check every door makes."""
+        return await self.household.grant(token, door)
 
     async def revoke_token(self, token_id: int) -> bool:
         """Revoke a token: every door refuses it from the next request, open sockets close."""
-        return await self.tokens.revoke(token_id)
+        removed = await self.tokens.revoke(token_id)
+        self.household.forget()
+        return removed
 
     def stats(self) -> dict[str, Any]:
         """Counters for health and benchmarks."""

@@ -1,0 +1,440 @@
+"""The household: members, sign-in (password → session, one-time links), members' API tokens, and
+the one question every door asks — who is this bearer value, and what may they touch?
+
+A confirmed credential is remembered only while storage's `token_stamp` is unchanged (as the
+`TokenKeeper` does), so a member removed or a token revoked by the CLI's process is seen by the
+next check; changes made here empty the memory at once. Expiry is checked on every use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from oneteam.hub.accounts import (
+    DUMMY_HASH,
+    GUEST_DEFAULT_S,
+    AccountError,
+    Member,
+    Role,
+    check_name,
+    check_overrides,
+    check_role,
+    hash_password,
+    password_matches,
+)
+from oneteam.hub.accounts_store import LINK, SESSION, AccountStore, Credential, TokenRow
+from oneteam.hub.storage import Storage
+from oneteam.hub.tokens import TOKEN_DOORS, TOKEN_PREFIX, hash_token
+from oneteam.model import Device, Door, Grant
+from oneteam.model.errors import NotFound
+
+SESSION_PREFIX = "os_"
+LINK_PREFIX = "ol_"
+SESSION_S = 7 * 86400.0
+"""A sign-in lasts a week (the page keeps it in a cookie), or until signed out or revoked."""
+LINK_S = 600.0
+"""A one-time sign-in link works for ten minutes."""
+MAX_TOKEN_S = 366 * 86400.0
+OWNER = "owner"
+"""The name `oneteam serve` gives the owner it creates on a first start."""
+
+
+class MemberNotFound(NotFound):
+    key = "error.member.not_found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no member {name!r}", name=name[:40])
+
+
+class TokenNotFound(NotFound):
+    key = "error.token.not_found"
+
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"no token {token_id}", id=token_id)
+
+
+class NotAllowed(AccountError):
+    """The caller's role may not do this (HTTP 403)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("error.member.not_allowed", f"not allowed: {what}", what=what)
+
+
+class SignInFailed(AccountError):
+    """Wrong name or password, or a used or expired link (HTTP 401); never says which."""
+
+    def __init__(self, key: str = "error.session.failed") -> None:
+        super().__init__(key, "sign-in failed")
+
+
+class MemberExists(AccountError):
+    """HTTP 409."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("error.member.exists", f"member {name!r} exists", name=name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Caller:
+    """Who a bearer value is: a member (by session or their token) or a household token."""
+
+    credential: Credential
+    member: Member | None
+    """None for a household token (made before members, or by `oneteam token create` without a
+    member): it belongs to the owner and keeps its `token:<name>` principal in the log."""
+
+    @property
+    def role(self) -> Role:
+        return Role.OWNER if self.member is None else self.member.role
+
+    @property
+    def name(self) -> str | None:
+        return None if self.member is None else self.member.name
+
+    def grant(self, door: Door, devices: Iterable[Device]) -> Grant:
+        """The Grant for this caller through `door` (a token made for mcp/voice shows that door)."""
+        marked = Door(self.credential.door) if self.credential.door in TOKEN_DOORS else door
+        if self.member is None:
+            return Grant(principal=f"token:{self.credential.name}", door=marked)
+        return self.member.grant(marked, devices)
+
+
+def _expired(at: float | None, now: float) -> bool:
+    return at is not None and now >= at
+
+
+class Household:
+    """Members, sessions and tokens over an `AccountStore`, with the checks' memory."""
+
+    def __init__(self, store: AccountStore, storage: Storage, devices: Callable[[], list[Device]]) -> None:
+        self.store = store
+        self._storage = storage
+        self._devices = devices
+        self._known: dict[str, Caller] = {}
+        self._members: dict[str, Member] | None = None
+        self._stamp: int | None = None
+        self._changed = asyncio.Event()
+        """Set (and replaced) on every revocation or removal here, to wake `wait_revoked`."""
+
+    async def open(self) -> None:
+        await self.store.open()
+        await self.store.prune(time.time())
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    def forget(self) -> None:
+        """Drop what is remembered and wake `wait_revoked` (after a change made elsewhere in the hub)."""
+        self._known.clear()
+        self._members = None
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _fresh(self) -> bool:
+        """Whether what is remembered still holds (no other process wrote since)."""
+        stamp = self._storage.token_stamp()
+        if stamp is None or stamp != self._stamp:
+            self._known.clear()
+            self._members = None
+            self._stamp = stamp
+            return False
+        return True
+
+    # -- members ----------------------------------------------------------------------------
+
+    async def _all(self) -> dict[str, Member]:
+        self._fresh()
+        if self._members is None:
+            self._members = {m.name: m for m in await self.store.members()}
+        return self._members
+
+    async def members(self) -> list[Member]:
+        return list((await self._all()).values())
+
+    async def member(self, name: str) -> Member:
+        found = (await self._all()).get(name)
+        if found is None:
+            raise MemberNotFound(name)
+        return found
+
+    async def owner(self) -> Member | None:
+        return next((m for m in (await self._all()).values() if m.role is Role.OWNER), None)
+
+    async def ensure_owner(self, name: str = OWNER) -> Member:
+        """The owner, created (without a password: they sign in by a link) on a first start."""
+        owner = await self.owner()
+        if owner is not None:
+            return owner
+        owner = Member(name=check_name(name), role=Role.OWNER, created_at=time.time())
+        await self.store.put_member(owner)
+        self.forget()
+        return owner
+
+    async def add_member(
+        self,
+        name: str,
+        role: str,
+        *,
+        by: Caller | None,
+        password: str | None = None,
+        display: str = "",
+        overrides: Mapping[str, Any] | None = None,
+        expires_at: float | None = None,
+    ) -> Member:
+        """A new member; `by` None is the machine's own operator (the CLI)."""
+        kind = check_role(role)
+        check_name(name)
+        self._may_manage(by, kind)
+        if name in await self._all():
+            raise MemberExists(name)
+        now = time.time()
+        if kind is Role.GUEST and expires_at is None:
+            expires_at = now + GUEST_DEFAULT_S
+        self._check_expiry(expires_at, now)
+        member = Member(
+            name=name,
+            role=kind,
+            display=_display(display),
+            password_hash=None if password is None else await asyncio.to_thread(hash_password, password),
+            overrides=check_overrides(overrides or {}),
+            expires_at=expires_at,
+            created_at=now,
+        )
+        await self.store.put_member(member)
+        self.forget()
+        return member
+
+    async def update_member(
+        self,
+        name: str,
+        *,
+        by: Caller | None,
+        role: str | None = None,
+        password: str | None = None,
+        display: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        expires_at: float | None = None,
+        clear_expiry: bool = False,
+    ) -> Member:
+        """Change a member. Anyone may change their own password and display name; roles,
+        permissions and expiry are for the owner and adults (an adult cannot touch the owner)."""
+        member = await self.member(name)
+        own = by is not None and by.member is not None and by.member.name == name
+        managing = role is not None or overrides is not None or expires_at is not None or clear_expiry
+        if managing or not own:
+            self._may_manage(by, member.role)
+        kind = member.role if role is None else check_role(role)
+        if kind is not member.role:
+            self._may_manage(by, kind)
+            if (
+                member.role is Role.OWNER
+                and len([m for m in await self.members() if m.role is Role.OWNER]) < 2
+            ):
+                raise AccountError("error.member.last_owner", "the last owner stays owner")
+        changes: dict[str, Any] = {"role": kind}
+        if password is not None:
+            changes["password_hash"] = await asyncio.to_thread(hash_password, password)
+        if display is not None:
+            changes["display"] = _display(display)
+        if overrides is not None:
+            changes["overrides"] = {**member.overrides, **check_overrides(overrides)}
+        if expires_at is not None:
+            self._check_expiry(expires_at, time.time())
+            changes["expires_at"] = expires_at
+        elif clear_expiry:
+            changes["expires_at"] = None
+        updated = replace(member, **changes)
+        await self.store.put_member(updated)
+        if password is not None and not own:
+            await self.store.delete_sessions(name)  # a password set for someone ends their sign-ins
+        self.forget()
+        return updated
+
+    async def remove_member(self, name: str, *, by: Caller | None) -> None:
+        member = await self.member(name)
+        self._may_manage(by, member.role)
+        if member.role is Role.OWNER and len([m for m in await self.members() if m.role is Role.OWNER]) < 2:
+            raise AccountError("error.member.last_owner", "the last owner stays")
+        await self.store.delete_member(name)
+        self.forget()
+
+    @staticmethod
+    def _may_manage(by: Caller | None, target: Role) -> None:
+        if by is None:
+            return
+        if not by.role.manages:
+            raise NotAllowed("members")
+        if target is Role.OWNER and by.role is not Role.OWNER:
+            raise NotAllowed("owner")
+
+    @staticmethod
+    def _check_expiry(expires_at: float | None, now: float) -> None:
+        if expires_at is not None and not now < expires_at < now + MAX_TOKEN_S:
+            raise AccountError(
+                "error.member.bad_expiry", "expiry out of range", days=int(MAX_TOKEN_S // 86400)
+            )
+
+    # -- sign-in ----------------------------------------------------------------------------
+
+    async def sign_in(self, name: str, password: str) -> tuple[str, float, Member]:
+        """A new session for a member's name and password: (session value, expiry, member)."""
+        member = (await self._all()).get(name)
+        ok = await asyncio.to_thread(
+            password_matches, member.password_hash if member else DUMMY_HASH, password
+        )
+        now = time.time()
+        if member is None or not ok or member.expired(now):
+            raise SignInFailed()
+        return (*await self._new_session(member, now), member)
+
+    async def sign_in_link(self, name: str, *, ttl_s: float = LINK_S) -> str:
+        """A code for a one-time sign-in link (valid `ttl_s`, used up by its first use)."""
+        member = await self.member(name)
+        code = LINK_PREFIX + secrets.token_urlsafe(24)
+        now = time.time()
+        await self.store.add_session(member.name, hash_token(code), LINK, now, now + ttl_s)
+        return code
+
+    async def redeem_link(self, code: str) -> tuple[str, float, Member]:
+        """A session for a one-time link's code; a second use, or a late one, fails."""
+        now = time.time()
+        name = await self.store.take_link(hash_token(code), now) if code.startswith(LINK_PREFIX) else None
+        member = None if name is None else (await self._all()).get(name)
+        if member is None or member.expired(now):
+            raise SignInFailed("error.session.link_used")
+        return (*await self._new_session(member, now), member)
+
+    async def _new_session(self, member: Member, now: float) -> tuple[str, float]:
+        value = SESSION_PREFIX + secrets.token_urlsafe(32)
+        expires = now + SESSION_S if member.expires_at is None else min(now + SESSION_S, member.expires_at)
+        await self.store.prune(now)
+        await self.store.add_session(member.name, hash_token(value), SESSION, now, expires)
+        return value, expires
+
+    async def sign_out(self, value: str) -> bool:
+        removed = await self.store.delete_session(hash_token(value))
+        self.forget()
+        return removed
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    async def create_token(
+        self,
+        member: str,
+        name: str,
+        *,
+        by: Caller | None,
+        door: str | None = None,
+        expires_at: float | None = None,
+    ) -> tuple[int, str]:
+        """A member's named API token (shown once; only its hash is kept)."""
+        owner = await self.member(member)
+        if by is not None and by.name != member:
+            self._may_manage(by, owner.role)
+        if not 0 < len(name) <= 64:
+            raise AccountError("error.token.bad_name", "token name length")
+        if door is not None and door not in TOKEN_DOORS:
+            raise AccountError("error.token.bad_door", "bad door", doors=", ".join(TOKEN_DOORS))
+        now = time.time()
+        self._check_expiry(expires_at, now)
+        if owner.expires_at is not None:  # a guest's token ends with the guest
+            expires_at = owner.expires_at if expires_at is None else min(expires_at, owner.expires_at)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token_id = await self.store.add_member_token(
+            name, hash_token(token), now, door=door, member=owner.name, expires_at=expires_at
+        )
+        self.forget()
+        return token_id, token
+
+    async def store_token(self, name: str, token_hash: str, *, door: str | None = None) -> int:
+        """A household token (no member: the owner's reach, `token:<name>` in the log)."""
+        record = await self._storage.add_token(name, token_hash, time.time(), door=door)
+        self.forget()
+        return record.id
+
+    async def tokens(self, *, by: Caller | None) -> list[dict[str, Any]]:
+        """Tokens as listed: the owner and adults see all, others their own. A household token
+        (no member) is shown as the owner's."""
+        owner = await self.owner()
+        rows = []
+        for row in await self.store.tokens():
+            member = row.member or (owner.name if owner else None)
+            if by is None or by.role.manages or member == by.name:
+                rows.append(_token_json(row, member))
+        return rows
+
+    async def revoke_token(self, token_id: int, *, by: Caller | None) -> bool:
+        """Revoke a token: yours, or anyone's for the owner and adults."""
+        row = next((t for t in await self.store.tokens() if t.id == token_id), None)
+        if row is None:
+            return False
+        if by is not None and not by.role.manages and row.member != by.name:
+            raise NotAllowed("tokens")
+        removed = await self.store.revoke_token(token_id)
+        self.forget()
+        return removed
+
+    # -- the check every door makes -----------------------------------------------------------
+
+    async def caller(self, value: str) -> Caller | None:
+        """Who a bearer value (API token or session) is, or None: unknown, revoked, expired, or
+        its member removed or expired."""
+        token_hash = hash_token(value)
+        now = time.time()
+        caller = self._known.get(token_hash) if self._fresh() else None
+        if caller is None:
+            credential = await self.store.credential(token_hash)
+            if credential is None:
+                return None
+            member = None
+            if credential.member is not None:
+                member = (await self._all()).get(credential.member)
+                if member is None:
+                    return None
+            caller = Caller(credential=credential, member=member)
+            if self._stamp is not None:
+                self._known[token_hash] = caller
+        if _expired(caller.credential.expires_at, now) or (caller.member and caller.member.expired(now)):
+            return None
+        return caller
+
+    async def grant(self, value: str, door: Door) -> Grant | None:
+        """The Grant of a bearer value through `door`, or None when it is not valid."""
+        caller = await self.caller(value)
+        return None if caller is None else caller.grant(door, self._devices())
+
+    async def wait_revoked(self, value: str, *, poll_s: float = 0.5) -> None:
+        """Return once `value` no longer works: at once for a change here, within `poll_s` for
+        one by another process, or when it expires."""
+        while True:
+            changed = self._changed
+            try:
+                async with asyncio.timeout(poll_s):
+                    await changed.wait()
+            except TimeoutError:
+                pass
+            if await self.caller(value) is None:
+                return
+
+
+def _display(display: str) -> str:
+    if len(display) > 64:
+        raise AccountError("error.member.bad_display", "display name too long", high=64)
+    return display.strip()
+
+
+def _token_json(row: TokenRow, member: str | None) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "member": member,
+        "door": row.door,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "household": row.member is None,
+    }
