@@ -174,9 +174,9 @@ class Replies:
         return " ".join(sentences)
 
     def asked(self, actions: Sequence[Action], lang: str, *, when: str, keys: str) -> str:
-        """The actions as sentences from the catalog section `keys`, one per action (a routine's
-        confirmation asks with `routines.ask.turn_on`: "{when} {device|을} 켤까요?")."""
-        return " ".join(self._action(action, lang, keys, when, False) for action in actions)
+        """The actions as sentences from the catalog section `keys` (`routines.ask.`), one per
+        action (a routine's confirmation: `routines.ask.turn_on` "{when} {device|을} 켤까요?")."""
+        return " ".join(self._action(action, lang, keys.rstrip("."), when, False) for action in actions)
 
     def clarify(self, result: ClarifyResult, lang: str) -> str:
         """Ask back which device was meant."""

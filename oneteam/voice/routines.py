@@ -37,7 +37,8 @@ PENDING_TTL_S = 120.0
 """How long a confirmation question waits for its yes or no."""
 MAX_PENDING = 1000
 _SPACE = re.compile(r"[\s\"'“”‘’.,!~…·]+")
-_QUESTION = "?"
+_ASK_KEYS = "routines.ask."
+"""The confirmation's sentences, one key per command (`routines.ask.turn_on`)."""
 
 
 def _norm(text: str) -> str:
@@ -436,9 +437,7 @@ class RoutineTalk:
             return _reply(render("routines.need_request", lang), lang, "none")
         replies = self.dialog.replies
         when = render("dialog.when.at", lang, clock=replies.clock(result.at, lang))
-        question = (
-            f"{every.words(lang)} {replies.asked(result.actions, lang, when=when, keys='routines.ask')}"
-        )
+        question = f"{every.words(lang)} {replies.asked(result.actions, lang, when=when, keys=_ASK_KEYS)}"
         trigger: dict[str, Any] = {"time": result.at}
         if every.weekdays is not None:
             trigger["weekdays"] = every.weekdays if isinstance(every.weekdays, str) else list(every.weekdays)
