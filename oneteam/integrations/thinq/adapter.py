@@ -1,7 +1,8 @@
 """The ThinQ integration: LG appliances through LG's own SDK (`thinqconnect`), behind the hub's Adapter.
 
-The account (account.py) holds the session and the appliances; state comes by push (push.py) when
-LG's MQTT can be set up, else from budgeted polling (poller.py), and after each command; commands
+The account (account.py) holds the session and the appliances; state comes by push (push.py, kept
+by push_link.py) when LG's MQTT can be set up, else from budgeted polling (poller.py), and after
+each command; commands
 become the SDK's control calls (control.py); failures become oneteam errors (errors.py).
 """
 
@@ -26,13 +27,13 @@ from oneteam.integrations.thinq.cloud import (
     ConnectorFactory,
     RateLimited,
     TokenRejected,
-    classify,
 )
 from oneteam.integrations.thinq.config import ThinqConfig, ThinqConfigError, load_thinq_config
+from oneteam.integrations.thinq.const import BackoffKind, StateSource
 from oneteam.integrations.thinq.control import control_call
 from oneteam.integrations.thinq.errors import ThinqRefused, ThinqUnavailable, to_oneteam
 from oneteam.integrations.thinq.poller import Backoff, CallBudget, Poller, PollHooks
-from oneteam.integrations.thinq.push import NOTIFICATION, STATUS_REPORT, PushChannel, PushUnavailable
+from oneteam.integrations.thinq.push_link import PushLink
 from oneteam.integrations.thinq.reporting import StateReporter
 from oneteam.model import Command, Device, DeviceNotFound, State
 
@@ -90,32 +91,27 @@ class ThinqAdapter:
         """Owns the poller, rediscovery, settings watch and push set-up: a failing one is logged,
         its appliances marked unavailable, and it is restarted with back-off."""
         self.token_ok = True
-        self.backoff_kind: str | None = None
+        self.backoff_kind: BackoffKind | None = None
         self._discovered = asyncio.Event()
         self._retry_now = asyncio.Event()
-        self._push: PushChannel | None = None
-        self.mode = "polling"
-        """`push` while LG's MQTT push is connected, else `polling`."""
-        self.push_lost_at: float | None = None
-        """When the push connection went down (wall clock), while it is down."""
-        self.push_interruptions = 0
-        self.push_error = ""
-        self._stopping = False
+        self.push = PushLink(
+            self.account,
+            budget=self.budget,
+            poller=self.poller,
+            backoff=self._backoff,
+            reporter=self._reporter,
+            supervisor=self.supervisor,
+        )
 
     # -- lifetime -------------------------------------------------------------------------------
 
     async def start(self, sink: AdapterSink, last_states: Mapping[str, State]) -> None:
         """Open the session, discover the account's appliances and start polling."""
         self._reporter.sink = sink
-        self._stopping = False
+        self.push.stopping = False
         self.supervisor.start()
         self.account.open()
-        try:
-            await self.discover()
-        except TokenRejected as exc:
-            self._on_token_rejected(str(exc))
-        except CloudError as exc:
-            _LOGGER.warning("ThinQ discovery failed (%s); retrying in the background", exc)
+        await self._try_discover("ThinQ discovery failed (%s); retrying in the background")
         everything = self._all_devices
         self.supervisor.spawn("thinq-poller", self.poller.run, devices=everything)
         self.supervisor.spawn("thinq-rediscovery", self._rediscover_loop)
@@ -125,24 +121,24 @@ class ThinqAdapter:
         if not self._discovered.is_set():
             self.supervisor.spawn("thinq-discovery", self._discover_later, devices=everything)
         elif self.config.use_push and self.account.by_thinq:
-            self.supervisor.spawn("thinq-push", self._start_push)
+            self.supervisor.spawn("thinq-push", self.push.start)
 
     def _all_devices(self) -> list[str]:
         return list(self.account.appliances)
 
     async def stop(self) -> None:
         """Cancel polling and close the session."""
-        self._stopping = True
+        self.push.stopping = True
         await self.supervisor.stop()
-        push, self._push = self._push, None
         try:
-            if push is not None:
-                async with asyncio.timeout(self.config.polling.request_timeout_s):
-                    await push.close()
-        except Exception as exc:  # leaving LG's push cleanly is a courtesy; the session still closes
-            _LOGGER.warning("ThinQ push did not close cleanly (%s)", exc.__class__.__name__)
+            await self.push.close()
         finally:
             await self.account.close()
+
+    @property
+    def mode(self) -> StateSource:
+        """`push` while LG's MQTT push is connected, else `polling`."""
+        return self.push.mode
 
     @property
     def config(self) -> ThinqConfig:
@@ -197,18 +193,23 @@ class ThinqAdapter:
             self.poller.set_devices(list(self.account.by_thinq))
         return [a.device for a in found]
 
+    async def _try_discover(self, failure: str, level: int = logging.WARNING) -> None:
+        """Discover once: a refused token pauses everything, a cloud error is logged (`failure`
+        with the error) and the caller tries again later."""
+        try:
+            await self.discover()
+        except TokenRejected as exc:
+            self._on_token_rejected(str(exc))
+        except CloudError as exc:
+            _LOGGER.log(level, failure, exc)
+
     async def _rediscover_loop(self) -> None:
         """Look for appliances added to or removed from the account, one list call at a time."""
         while True:
             await asyncio.sleep(self.config.polling.rediscover_s)
             if not self.token_ok or self._backoff.remaining_s() > 0:
                 continue
-            try:
-                await self.discover()
-            except TokenRejected as exc:
-                self._on_token_rejected(str(exc))
-            except CloudError as exc:
-                _LOGGER.info("ThinQ device list not refreshed (%s)", exc)
+            await self._try_discover("ThinQ device list not refreshed (%s)", logging.INFO)
 
     async def _discover_later(self) -> None:
         while not self._discovered.is_set():
@@ -218,15 +219,10 @@ class ThinqAdapter:
                     await self._retry_now.wait()
             if not self.token_ok:
                 continue
-            try:
-                await self.discover()
-            except TokenRejected as exc:
-                self._on_token_rejected(str(exc))
-            except CloudError as exc:
-                _LOGGER.warning("ThinQ discovery failed again (%s)", exc)
+            await self._try_discover("ThinQ discovery failed again (%s)")
         self._backoff.clear()
         if self.config.use_push and self.account.by_thinq:
-            await self._start_push()
+            await self.push.start()
 
     async def devices(self) -> Sequence[Device]:
         """The appliances found on the account."""
@@ -243,13 +239,13 @@ class ThinqAdapter:
                 self._reporter.set_available(appliance.device.id, False, "thinq.appliance_offline")
             _LOGGER.info("ThinQ appliance offline: %s", exc)
 
-    def _on_backoff(self, kind: str, delay_s: float, reason: str) -> None:
+    def _on_backoff(self, kind: BackoffKind, delay_s: float, reason: str) -> None:
         first = self.backoff_kind is None
         self.backoff_kind = kind
-        if kind == "outage":
+        if kind is BackoffKind.OUTAGE:
             self._reporter.set_all_available(self.account.appliances, False, "thinq.cloud_unreachable")
         if first:
-            data = {"reason": f"thinq.backoff.{kind}", "retry_in_s": round(delay_s, 1)}
+            data = {"reason": f"thinq.backoff.{kind.value}", "retry_in_s": round(delay_s, 1)}
             self._reporter.warn(self.account.appliances, data)
 
     def _on_recovered(self) -> None:
@@ -282,94 +278,6 @@ class ThinqAdapter:
         self.poller.pause()
         self._reporter.set_all_available(self.account.appliances, False, "thinq.token_invalid")
 
-    # -- push -----------------------------------------------------------------------------------
-
-    async def _start_push(self) -> None:
-        """Set up LG's MQTT push; when it cannot be, say so once and keep polling."""
-        channel = PushChannel(
-            self.account.api,
-            self.config.client_id,
-            self.config.push_root_ca,
-            on_message=self._on_push,
-            on_connection=self._on_push_connection,
-        )
-        answers = self.account.answers
-        calls_before = answers.calls
-        try:
-            async with asyncio.timeout(self.config.polling.request_timeout_s * 3):
-                await channel.connect(list(self.account.by_thinq))
-        except PushUnavailable as exc:
-            _LOGGER.warning("ThinQ push not available (%s); polling instead", exc)
-            return
-        except Exception as exc:  # the SDK's setup raises its own, aiohttp's and awscrt's errors
-            error = exc if isinstance(exc, CloudError) else classify(exc, answers)
-            _LOGGER.warning("ThinQ push not available (%s); polling instead", error)
-            return
-        finally:
-            self.budget.record(answers.calls - calls_before)
-        self._push = channel
-        self._on_push_connection("connected", "")
-
-    async def _restart_push(self) -> None:
-        """The SDK closed the push connection for good: make a new one after a pause."""
-        push, self._push = self._push, None
-        if push is not None:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(self.config.polling.request_timeout_s):
-                    await push.close()
-        await asyncio.sleep(self._backoff.hit(None))
-        await self._start_push()
-
-    def _on_push_connection(self, what: str, detail: str) -> None:
-        """The SDK's MQTT connection callbacks: a dead push is logged, surfaced (health, a warning
-        event) and covered by normal polling until the SDK reconnects or a new connection is made."""
-        if self._stopping:
-            return
-        if what == "connected":
-            if self.push_lost_at is not None:
-                _LOGGER.warning(
-                    "ThinQ push reconnected after %.0f s; polling slows down again",
-                    time.time() - self.push_lost_at,
-                )
-            self.push_lost_at = None
-            self.push_error = ""
-            self._set_mode("push")
-            return
-        self.push_error = detail
-        if what == "failed":
-            _LOGGER.warning("ThinQ push could not reconnect (%s); still polling", detail or "no reason given")
-        if self.push_lost_at is None and (what in ("interrupted", "closed") or self.mode == "push"):
-            self.push_lost_at = time.time()
-            self.push_interruptions += 1
-            _LOGGER.warning(
-                "ThinQ push connection %s (%s); polling every %.0f s until it is back",
-                "lost" if what == "interrupted" else what,
-                detail or "no reason given",
-                self.config.polling.interval_s,
-            )
-            self._reporter.warn(self.account.appliances, {"reason": "thinq.push_lost"})
-        self._set_mode("polling")
-        if what == "closed" and self._push is not None:
-            # awscrt reconnects an interrupted connection by itself, never a closed one.
-            self.supervisor.spawn("thinq-push", self._restart_push)
-
-    def _set_mode(self, mode: str) -> None:
-        if mode == self.mode:
-            return
-        self.mode = mode
-        polling = self.config.polling
-        self.poller.set_interval(polling.push_interval_s if mode == "push" else polling.interval_s)
-        _LOGGER.info("ThinQ state now by %s", mode)
-
-    def _on_push(self, message: dict[str, Any]) -> None:
-        thinq_id = str(message.get("deviceId"))
-        report = message.get("report")
-        if message.get("pushType") == STATUS_REPORT and isinstance(report, dict):
-            self.account.apply_report(thinq_id, report)
-        elif message.get("pushType") == NOTIFICATION:
-            data = {"reason": "thinq.push", "code": message.get("pushCode")}
-            self._reporter.warn((a.device.id for a in self.account.by_thinq.get(thinq_id, [])), data)
-
     # -- commands -------------------------------------------------------------------------------
 
     async def execute(self, command: Command) -> None:
@@ -381,7 +289,7 @@ class ThinqAdapter:
         if not self.token_ok:
             raise ThinqUnavailable(device, "thinq.token_invalid", "token refused")
         waiting_s = self._backoff.remaining_s()
-        if waiting_s > 0 and self.backoff_kind == "rate_limited":
+        if waiting_s > 0 and self.backoff_kind is BackoffKind.RATE_LIMITED:
             raise ThinqRefused(device, "thinq.rate_limited", "backing off", retry_in_s=round(waiting_s))
         if not self.budget.can_command():
             wait = self.budget.wait_s()
@@ -396,7 +304,7 @@ class ThinqAdapter:
             if isinstance(exc, TokenRejected):
                 self._on_token_rejected(str(exc))
             elif isinstance(exc, RateLimited):
-                self._on_backoff("rate_limited", self._backoff.hit(exc.retry_after_s), str(exc))
+                self._on_backoff(BackoffKind.RATE_LIMITED, self._backoff.hit(exc.retry_after_s), str(exc))
             raise to_oneteam(exc, device, retry_in_s=self._backoff.remaining_s() or None) from exc
         except ValueError as exc:
             # The SDK checks a value against the profile before sending; validation should have.
@@ -409,17 +317,17 @@ class ThinqAdapter:
         return {
             "appliances": len(self.account.appliances),
             "skipped": list(self.skipped),
-            "mode": self.mode,
-            "push_down_s": round(time.time() - self.push_lost_at, 1) if self.push_lost_at else None,
-            "push_interruptions": self.push_interruptions,
-            "push_error": self.push_error,
+            "mode": self.push.mode.value,
+            "push_down_s": round(time.time() - self.push.lost_at, 1) if self.push.lost_at else None,
+            "push_interruptions": self.push.interruptions,
+            "push_error": self.push.error,
             "failing_tasks": [row["task"] for row in self.supervisor.failing()],
             "token_ok": self.token_ok,
             "calls_total": self.account.answers.calls,
             "calls_last_hour": self.budget.used(),
             "calls_per_hour_budget": self.budget.calls_per_hour,
             "poll_interval_s": round(self.poller.interval_s, 1),
-            "backoff": self.backoff_kind,
+            "backoff": self.backoff_kind.value if self.backoff_kind else None,
             "backoff_remaining_s": round(self._backoff.remaining_s(), 1),
         }
 

@@ -33,6 +33,35 @@ DEFAULT_BACKOFF_BASE_S: Final = 30.0
 DEFAULT_BACKOFF_MAX_S: Final = 1800.0
 
 
+class StateSource(StrEnum):
+    """How the adapter hears of state changes now (health's `mode`)."""
+
+    PUSH = "push"
+    """LG's MQTT push is connected; a slow poll still catches a lost message."""
+    POLLING = "polling"
+
+
+class BackoffKind(StrEnum):
+    """Why polling pauses (health's `backoff`, the warning key `thinq.backoff.<kind>`)."""
+
+    RATE_LIMITED = "rate_limited"
+    """LG said too many calls: commands wait too."""
+    OUTAGE = "outage"
+    """LG's cloud does not answer: every appliance is unavailable until it does."""
+
+
+class PushEvent(StrEnum):
+    """The SDK's push connection callbacks, as push.py hands them to the loop."""
+
+    CONNECTED = "connected"
+    """Also after the SDK reconnected by itself."""
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+    """A connect or reconnect attempt failed."""
+    CLOSED = "closed"
+    """For good: the SDK never reconnects a closed connection."""
+
+
 class Kind(StrEnum):
     """The appliance classes this integration drives (each maps to one hub DeviceType)."""
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from oneteam.integrations.thinq.cloud import CloudDown, CloudError, RateLimited, TokenRejected
-from oneteam.integrations.thinq.const import BUDGET_WINDOW_S
+from oneteam.integrations.thinq.const import BUDGET_WINDOW_S, BackoffKind
 
 _LOGGER = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -115,8 +115,8 @@ class PollHooks:
 
     fetch: Callable[[str], Awaitable[None]]
     """Fetch and report one ThinQ device's state; raises RateLimited, CloudDown or TokenRejected."""
-    on_backoff: Callable[[str, float, str], None]
-    """(kind `rate_limited` or `outage`, delay_s, reason) when polling pauses."""
+    on_backoff: Callable[[BackoffKind, float, str], None]
+    """(why, delay_s, reason) when polling pauses."""
     on_recovered: Callable[[], None]
     """A call succeeded after failures."""
     on_token_rejected: Callable[[str], None]
@@ -240,12 +240,12 @@ class Poller:
         except RateLimited as exc:
             delay = self.backoff.hit(exc.retry_after_s)
             _LOGGER.warning("ThinQ rate limit: polling paused for %.1f s (%s)", delay, exc)
-            self.hooks.on_backoff("rate_limited", delay, str(exc))
+            self.hooks.on_backoff(BackoffKind.RATE_LIMITED, delay, str(exc))
             return  # the device stays due: it is polled first when the pause ends
         except CloudDown as exc:
             delay = self.backoff.hit(None)
             _LOGGER.warning("ThinQ unreachable: polling paused for %.1f s (%s)", delay, exc)
-            self.hooks.on_backoff("outage", delay, str(exc))
+            self.hooks.on_backoff(BackoffKind.OUTAGE, delay, str(exc))
             return
         except TokenRejected as exc:
             self.pause()

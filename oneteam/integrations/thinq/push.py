@@ -22,6 +22,8 @@ from cryptography.x509.oid import NameOID
 from thinqconnect import ThinQMQTTClient
 from thinqconnect.mqtt_client import CLIENT_BODY
 
+from oneteam.integrations.thinq.const import PushEvent
+
 _LOGGER = logging.getLogger(__name__)
 AMAZON_ROOT_CA = Path("/etc/ssl/certs/Amazon_Root_CA_1.pem")
 STATUS_REPORT = "DEVICE_STATUS"
@@ -43,7 +45,7 @@ class PushChannel:
         root_ca: Path,
         *,
         on_message: Callable[[dict[str, Any]], None],
-        on_connection: Callable[[str, str], None],
+        on_connection: Callable[[PushEvent, str], None],
     ) -> None:
         """`on_connection(what, detail)` is called on the loop for each of the SDK's connection
         callbacks: `connected` (also after an automatic reconnect), `interrupted`, `failed`
@@ -124,23 +126,23 @@ class PushChannel:
         if isinstance(message, dict) and self._loop is not None:
             self._loop.call_soon_threadsafe(self._on_message, message)
 
-    def _tell(self, what: str, detail: str) -> None:
+    def _tell(self, what: PushEvent, detail: str) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed() and not self._closing:
             loop.call_soon_threadsafe(self._on_connection, what, detail)
 
     # awscrt calls these on its own threads.
     def _interrupted(self, connection: Any, error: Any, **kwargs: Any) -> None:
-        self._tell("interrupted", str(error))
+        self._tell(PushEvent.INTERRUPTED, str(error))
 
     def _succeeded(self, connection: Any, callback_data: Any, **kwargs: Any) -> None:
-        self._tell("connected", "")
+        self._tell(PushEvent.CONNECTED, "")
 
     def _failed(self, connection: Any, callback_data: Any, **kwargs: Any) -> None:
-        self._tell("failed", str(getattr(callback_data, "error", callback_data)))
+        self._tell(PushEvent.FAILED, str(getattr(callback_data, "error", callback_data)))
 
     def _closed(self, connection: Any, callback_data: Any, **kwargs: Any) -> None:
-        self._tell("closed", "")
+        self._tell(PushEvent.CLOSED, "")
 
 
 def _key_and_csr() -> tuple[bytes, str]:
