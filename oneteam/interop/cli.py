@@ -333,19 +333,23 @@ def wyoming(
     token: Annotated[
         str | None, typer.Option("--token", help="The hub's bearer token (or ONETEAM_TOKEN).")
     ] = None,
+    wake_phrase: Annotated[
+        list[str] | None,
+        typer.Option("--wake-phrase", help="A wake phrase to serve (repeatable; default 원팀아)."),
+    ] = None,
 ) -> None:
-    """Serve Korean ASR, TTS and intent handling over the Wyoming protocol (for Home Assistant)."""
+    """Serve Korean ASR, TTS, intent handling and wake phrases over Wyoming (for Home Assistant)."""
     import contextlib
 
     from oneteam.interop.wyoming import WyomingVoice
     from oneteam.model import OneteamError
-    from oneteam.voice.cli import heard_only, hub_act, recognizer_for
+    from oneteam.voice.cli import heard_only, hub_act, recognizer_for, wake_model_for
     from oneteam.voice.tts import Speaker
 
     url, token = url or os.environ.get("ONETEAM_URL"), token or os.environ.get("ONETEAM_TOKEN")
     act = hub_act(url, token, session="wyoming") if url and token else heard_only
     try:
-        voice = WyomingVoice(recognizer_for(home, True), Speaker(), act)
+        voice = WyomingVoice(recognizer_for(home, True), Speaker(), act, wake_model_for(wake_phrase))
     except OneteamError as exc:
         _fail(_t(exc.key, **exc.params))
     with contextlib.suppress(KeyboardInterrupt):

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,7 @@ from oneteam.voice.audio import SAMPLE_RATE, read_wav, write_wav
 from oneteam.voice.grammar import build_grammar, speech_vocabulary
 from oneteam.voice.pipeline import Act, VoicePipeline, VoiceTurn
 from oneteam.voice.tts import Speaker, load_engine
+from oneteam.voice.wake import WAKE_PHRASE_ENV, WakeModel
 
 _LOGGER = logging.getLogger(__name__)
 _DEMO_HOME = Path(__file__).resolve().parent.parent / "homes" / "demo.yaml"
@@ -37,6 +39,16 @@ _LANG = os.environ.get("ONETEAM_LANG", "ko")
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Home YAML whose names bias recognition.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A running hub to act through (or ONETEAM_URL).")]
 TokenOpt = Annotated[str | None, typer.Option("--token", help="The hub's bearer token (or ONETEAM_TOKEN).")]
+WakePhraseOpt = Annotated[
+    list[str] | None,
+    typer.Option("--wake-phrase", help="A wake phrase (repeatable; default 원팀아, or ONETEAM_WAKE_PHRASE)."),
+]
+
+
+def wake_model_for(phrases: list[str] | None) -> WakeModel:
+    """The wake phrases given, else ONETEAM_WAKE_PHRASE (comma-separated), else the language's default."""
+    chosen = phrases or [p.strip() for p in os.environ.get(WAKE_PHRASE_ENV, "").split(",") if p.strip()]
+    return WakeModel(shared_model(), chosen or None)
 
 
 def _fail(exc: OneteamError) -> typer.Exit:
@@ -145,10 +157,17 @@ def listen(
     url: UrlOpt = None,
     token: TokenOpt = None,
     reply_out: Annotated[Path | None, typer.Option("--reply-out", help="Save the spoken reply.")] = None,
+    wake: Annotated[
+        bool, typer.Option("--wake", help="Hands-free: wait for the wake phrase, then hear the command.")
+    ] = False,
+    wake_phrase: WakePhraseOpt = None,
 ) -> None:
     """Hear one command (microphone on Enter, or --file), act through the hub, answer."""
     url, token = url or os.environ.get("ONETEAM_URL"), token or os.environ.get("ONETEAM_TOKEN")
     act = hub_act(url, token) if url and token else heard_only
+    if wake or wake_phrase:
+        _listen_hands_free(file, room, home, act, wake_phrase, reply_out)
+        return
     try:
         pipeline = VoicePipeline(recognizer_for(home, True), act, Speaker())
         if file is not None:
@@ -166,6 +185,74 @@ def listen(
     if reply_out is not None and turn.audio is not None:
         write_wav(reply_out, turn.audio.pcm, turn.audio.sample_rate)
     typer.echo(jsonlib.dumps({k: round(v, 1) for k, v in turn.timings_ms.items()}), err=True)
+
+
+def _listen_hands_free(
+    file: Path | None,
+    room: str | None,
+    home: Path | None,
+    act: Act,
+    phrases: list[str] | None,
+    reply_out: Path | None,
+) -> None:
+    """Every wake phrase in the file (or on the microphone, until Ctrl+C) and the command after it."""
+    from oneteam.voice.hands_free import wake_turns
+
+    async def run() -> int:
+        pipeline = VoicePipeline(recognizer_for(home, True), act, Speaker())
+        wake = await asyncio.to_thread(wake_model_for, phrases)
+        source = _file_chunks(file) if file is not None else _microphone_chunks()
+        if file is None:
+            typer.echo(render("voice.waiting_for_wake", _LANG, phrase=", ".join(wake.names)), err=True)
+        woken = 0
+        async for step in wake_turns(pipeline, wake, source, room):
+            woken += 1
+            typer.echo(render("voice.woke", _LANG, phrase=step.wake.name, at=round(step.wake.end_s, 2)))
+            turn = step.turn
+            if not turn.heard_speech or turn.transcript is None:
+                typer.echo(render("voice.no_speech", _LANG))
+                continue
+            typer.echo(render("voice.heard", _LANG, text=turn.transcript.text))
+            if turn.reply is not None and turn.reply.text:
+                typer.echo(turn.reply.text)
+            if reply_out is not None and turn.audio is not None:
+                write_wav(reply_out, turn.audio.pcm, turn.audio.sample_rate)
+        return woken
+
+    try:
+        woken = asyncio.run(run())
+    except OneteamError as exc:
+        raise _fail(exc) from None
+    if not woken:
+        typer.echo(render("voice.no_wake", _LANG))
+        raise typer.Exit(code=1)
+
+
+async def _file_chunks(file: Path, chunk_s: float = 0.1, tail_s: float = 1.0) -> AsyncIterator[bytes]:
+    """A WAV file as a live stream would bring it, then a second of silence to close the last turn."""
+    pcm = read_wav(file).data + bytes(round(tail_s * SAMPLE_RATE) * 2)
+    step = round(chunk_s * SAMPLE_RATE) * 2
+    for start in range(0, len(pcm), step):
+        yield pcm[start : start + step]
+
+
+async def _microphone_chunks() -> AsyncIterator[bytes]:
+    """The microphone (ALSA's arecord), 0.1 s at a time, until the program stops."""
+    recorder = shutil.which("arecord")
+    if recorder is None:
+        raise NoMicrophone
+    command = [recorder, "-q", "-f", "S16_LE", "-r", str(SAMPLE_RATE), "-c", "1", "-t", "raw"]
+    process = await asyncio.to_thread(subprocess.Popen, command, stdout=subprocess.PIPE)
+    try:
+        while process.stdout is not None:
+            chunk = await asyncio.to_thread(process.stdout.read, 3200)
+            if not chunk:
+                break
+            yield chunk
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(process.wait, 2)
 
 
 class NoMicrophone(OneteamError):

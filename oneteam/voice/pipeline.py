@@ -4,10 +4,9 @@ The understanding-and-dispatch step is injected (`act`), so the same pipeline ru
 hub's conversation agent, a remote hub over HTTP, or anything else that answers a sentence. Each
 turn reports how long every stage took.
 
-Activation is push-to-talk: a door opens a session (the WebSocket's `start` message, Enter in
-`oneteam listen`, Wyoming's `audio-start`). No Korean wake-word model can be had from the package
-registries today, so there is none; one plugs in in front of `session()`: run it over the
-microphone audio and open a session, with its pre-roll, when it fires.
+Activation is push-to-talk (a door opens a session: the WebSocket's `start` message, Enter in
+`oneteam listen`, Wyoming's `audio-start`) or hands-free: the wake phrase (wake.py) opens one
+(hands_free.py, `oneteam listen --wake`).
 """
 
 from __future__ import annotations
@@ -76,19 +75,29 @@ class VoiceSession:
     """One utterance in progress: feed audio, then `finish()`; single use."""
 
     def __init__(
-        self, pipeline: VoicePipeline, room: str | None, biased: bool, audio_format: AudioFormat
+        self,
+        pipeline: VoicePipeline,
+        room: str | None,
+        biased: bool,
+        audio_format: AudioFormat,
+        vad_settings: VadSettings | None = None,
     ) -> None:
         audio_format.check()
         self._pipeline = pipeline
         self.room = room
         self._format = audio_format
-        self._detector = SpeechDetector(pipeline.vad_settings)
+        self._detector = SpeechDetector(vad_settings or pipeline.vad_settings)
         self._stream: RecognitionStream = pipeline.recognizer.stream(biased=biased)
         self._partial = ""
         self._leftover = b""
         self._started = time.perf_counter()
         self.speech_ended_at: float | None = None
         self._finished = False
+
+    @property
+    def in_speech(self) -> bool:
+        """Voice activity has heard the utterance begin."""
+        return self._detector.in_speech
 
     @property
     def ended(self) -> bool:
@@ -186,10 +195,15 @@ class VoicePipeline:
         self.vad_settings = vad_settings or VadSettings()
 
     def session(
-        self, room: str | None = None, *, biased: bool = True, audio_format: AudioFormat = RECOGNISER_FORMAT
+        self,
+        room: str | None = None,
+        *,
+        biased: bool = True,
+        audio_format: AudioFormat = RECOGNISER_FORMAT,
+        vad_settings: VadSettings | None = None,
     ) -> VoiceSession:
-        """A session for one utterance (push-to-talk start)."""
-        return VoiceSession(self, room, biased, audio_format)
+        """A session for one utterance (push-to-talk start; `vad_settings` overrides the pipeline's)."""
+        return VoiceSession(self, room, biased, audio_format, vad_settings)
 
     async def run(
         self, pcm: bytes, room: str | None = None, *, biased: bool = True, chunk_s: float = 0.1

@@ -3,7 +3,9 @@
 Home Assistant (or any Wyoming client) connects, asks `describe` and gets an `info` listing Korean
 speech-to-text, text-to-speech and intent handling. Then: `transcribe` + `audio-start/chunk/stop`
 → `transcript`; `synthesize` → `audio-start/chunk/stop`; `transcript` (text to act on) →
-`handled` or `not-handled`. Errors go back as Wyoming `error` events, never as a dropped socket.
+`handled` or `not-handled`; `detect` + audio → a `detection` per wake phrase heard (voice/wake.py),
+`not-detected` at `audio-stop` when none was. Errors go back as Wyoming `error` events, never as a
+dropped socket.
 """
 
 from __future__ import annotations
@@ -27,15 +29,21 @@ from wyoming.info import (
     Info,
     TtsProgram,
     TtsVoice,
+    WakeModel,
+    WakeProgram,
 )
 from wyoming.server import AsyncEventHandler, AsyncServer
 from wyoming.tts import Synthesize
+from wyoming.wake import Detect, Detection, NotDetected
 
 from oneteam.model import OneteamError
 from oneteam.voice.asr import KoreanRecognizer, RecognitionStream
 from oneteam.voice.audio import RECOGNISER_FORMAT, AudioFormat, convert
 from oneteam.voice.pipeline import Act
 from oneteam.voice.tts import Speaker
+from oneteam.voice.wake import Detection as WakeDetection
+from oneteam.voice.wake import WakeDetector
+from oneteam.voice.wake import WakeModel as WakePhrases
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,12 +55,15 @@ _ESPEAK = Attribution(name="eSpeak NG", url="https://github.com/espeak-ng/espeak
 
 
 class WyomingVoice:
-    """What the Wyoming handlers share: one recogniser, one speaker, one act."""
+    """What the Wyoming handlers share: one recogniser, one speaker, one act, the wake phrases."""
 
-    def __init__(self, recognizer: KoreanRecognizer, speaker: Speaker, act: Act) -> None:
+    def __init__(
+        self, recognizer: KoreanRecognizer, speaker: Speaker, act: Act, wake: WakePhrases | None = None
+    ) -> None:
         self.recognizer = recognizer
         self.speaker = speaker
         self.act = act
+        self.wake = wake
 
     async def start(self, uri: str) -> AsyncServer:
         """Start serving on `uri` (tcp://host:port, unix://path) without blocking."""
@@ -68,8 +79,32 @@ class WyomingVoice:
 
 
 def describe(voice: WyomingVoice) -> Info:
-    """The Wyoming `info`: Korean ASR, TTS and intent handling."""
+    """The Wyoming `info`: Korean ASR, TTS, intent handling and (when configured) wake phrases."""
+    wake = []
+    if voice.wake is not None:
+        wake.append(
+            WakeProgram(
+                name="oneteam-wake",
+                attribution=_ONETEAM,
+                installed=True,
+                description="Korean wake phrase: Vosk phrase grammar behind Silero VAD",
+                version=None,
+                models=[
+                    WakeModel(
+                        name=name,
+                        attribution=_VOSK,
+                        installed=True,
+                        description=f"wake phrase {name}",
+                        version=None,
+                        languages=[LANGUAGE],
+                        phrase=name,
+                    )
+                    for name in voice.wake.names
+                ],
+            )
+        )
     return Info(
+        wake=wake,
         asr=[
             AsrProgram(
                 name="oneteam-asr",
@@ -143,6 +178,10 @@ class VoiceHandler(AsyncEventHandler):
         self._format = RECOGNISER_FORMAT
         self._biased = True
         self._failed = False
+        self._wake: WakeDetector | None = None
+        self._wake_names: set[str] | None = None
+        """Set by `detect`: the audio that follows is searched for wake phrases, not transcribed."""
+        self._detected = False
 
     async def handle_event(self, event: Event) -> bool:
         """Answer one event; errors become Wyoming `error` events."""
@@ -158,7 +197,10 @@ class VoiceHandler(AsyncEventHandler):
     async def _dispatch(self, event: Event) -> None:
         if Describe.is_type(event.type):
             await self.write_event(describe(self.voice).event())
+        elif Detect.is_type(event.type):
+            self._start_wake(Detect.from_event(event).names)
         elif Transcribe.is_type(event.type):
+            self._wake_names = None
             transcribe = Transcribe.from_event(event)
             if transcribe.language and not transcribe.language.lower().startswith(LANGUAGE):
                 raise OneteamError(f"only {LANGUAGE} is recognised", detail=transcribe.language)
@@ -166,8 +208,11 @@ class VoiceHandler(AsyncEventHandler):
             start = AudioStart.from_event(event)
             self._format = AudioFormat(rate=start.rate, width=start.width, channels=start.channels)
             self._format.check()
-            self._stream = self.voice.recognizer.stream(biased=self._biased)
             self._failed = False
+            if self._wake_names is not None:
+                self._start_wake(list(self._wake_names) or None)
+            else:
+                self._stream = self.voice.recognizer.stream(biased=self._biased)
         elif AudioChunk.is_type(event.type):
             await self._audio(AudioChunk.from_event(event))
         elif AudioStop.is_type(event.type):
@@ -177,7 +222,24 @@ class VoiceHandler(AsyncEventHandler):
         elif Transcript.is_type(event.type):
             await self._handle(Transcript.from_event(event).text)
 
+    def _start_wake(self, names: list[str] | None) -> None:
+        wake = self.voice.wake
+        if wake is None:
+            raise OneteamError("no wake phrase is served here", detail="wake")
+        unknown = set(names or ()) - set(wake.names)
+        if unknown:
+            raise OneteamError(f"unknown wake phrase: {', '.join(sorted(unknown))}", detail="wake")
+        self._wake_names = set(names or ())
+        self._wake = WakeDetector(wake)
+        self._detected = False
+
     async def _audio(self, chunk: AudioChunk) -> None:
+        if self._wake is not None:
+            pcm = convert(
+                chunk.audio, AudioFormat(rate=chunk.rate, width=chunk.width, channels=chunk.channels)
+            )
+            await self._detections(await asyncio.to_thread(self._wake.feed, pcm))
+            return
         if self._stream is None:
             if not self._failed:
                 # A chunk without audio-start: take the chunk's own format.
@@ -188,7 +250,21 @@ class VoiceHandler(AsyncEventHandler):
         pcm = convert(chunk.audio, self._format)
         await asyncio.to_thread(self._stream.accept, pcm)
 
+    async def _detections(self, found: list[WakeDetection]) -> None:
+        for detection in found:
+            if self._wake_names and detection.name not in self._wake_names:
+                continue
+            self._detected = True
+            timestamp = round(detection.end_s * 1000)
+            await self.write_event(Detection(name=detection.name, timestamp=timestamp).event())
+
     async def _transcript(self) -> None:
+        if self._wake is not None:
+            wake, self._wake = self._wake, None
+            await self._detections(await asyncio.to_thread(wake.finish))
+            if not self._detected:
+                await self.write_event(NotDetected().event())
+            return
         if self._stream is None:
             return
         stream, self._stream = self._stream, None

@@ -1,0 +1,111 @@
+"""The wake phrase on real recorded Korean speech, with the packaged model behind Silero VAD."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from oneteam.model.conversation import ConversationReply
+from oneteam.voice import cli
+from oneteam.voice.asr import KoreanRecognizer, VoskModel
+from oneteam.voice.audio import read_wav, write_wav
+from oneteam.voice.hands_free import wake_turns
+from oneteam.voice.pipeline import VoicePipeline
+from oneteam.voice.wake import BadWakePhrase, Detection, WakeDetector, WakeModel
+
+pytestmark = pytest.mark.slow
+_SILENCE = bytes(32_000)
+
+
+def _detect(wake: WakeModel, pcm: bytes, chunk: int = 3200) -> list[Detection]:
+    detector = WakeDetector(wake)
+    found: list[Detection] = []
+    for start in range(0, len(pcm), chunk):
+        found.extend(detector.feed(pcm[start : start + chunk]))
+    return [*found, *detector.finish()]
+
+
+def test_the_default_phrase_is_spelled_in_words_the_model_knows(vosk_model: VoskModel) -> None:
+    wake = WakeModel(vosk_model)
+    assert wake.names == ["원팀아"]
+    assert all(vosk_model.is_known(word) for spelled in wake.words for word in spelled.words)
+    with pytest.raises(BadWakePhrase):
+        WakeModel(vosk_model, ["zzzq"])
+
+
+def test_a_recorded_wake_word_is_detected_where_it_is_said(vosk_model: VoskModel, speech_dir: Path) -> None:
+    wake = WakeModel(vosk_model, ["빅스비"])
+    found = _detect(wake, read_wav(speech_dir / "pv_porcupine_bixby.wav").data)
+    assert [d.name for d in found] == ["빅스비"]
+    # The clip holds 0.8 s of silence, then the word.
+    assert 0.5 < found[0].start_s < found[0].end_s < 2.0
+
+
+def test_three_household_phrases_are_found_in_order_in_one_recording(
+    vosk_model: VoskModel, speech_dir: Path
+) -> None:
+    wake = WakeModel(vosk_model, ["빅스비", "아이스크림"])
+    found = _detect(wake, read_wav(speech_dir / "pv_porcupine_multiple_keywords_ko.wav").data)
+    assert [d.name for d in found] == ["빅스비", "아이스크림"]
+    assert found[0].end_s < found[1].start_s
+
+
+def test_speech_without_the_phrase_and_silence_wake_nothing(vosk_model: VoskModel, speech_dir: Path) -> None:
+    wake = WakeModel(vosk_model)
+    for name in ("zeroth_104_003_0294.wav", "pv_leopard_test_ko.wav", "pv_rhino_test_within_context_ko.wav"):
+        assert _detect(wake, read_wav(speech_dir / name).data) == [], name
+    assert _detect(wake, _SILENCE * 5) == []
+
+
+def _wake_then_command(speech_dir: Path) -> bytes:
+    """A real wake-word recording, a short pause, then a real lighting command (two recordings)."""
+    wake = read_wav(speech_dir / "pv_porcupine_bixby.wav").data
+    command = read_wav(speech_dir / "pv_rhino_test_within_context_ko.wav").data
+    return wake + _SILENCE[:12_800] + command
+
+
+async def test_after_the_wake_phrase_the_command_is_recognised_and_acted_on(
+    recognizer: KoreanRecognizer, vosk_model: VoskModel, speech_dir: Path
+) -> None:
+    acted: list[str] = []
+
+    async def act(text: str, room: str | None) -> ConversationReply:
+        acted.append(text)
+        return ConversationReply(text="조명을 파란색으로 바꿨어요.", language="ko", kind="command")
+
+    pcm = _wake_then_command(speech_dir) + _SILENCE
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(pcm), 1600):
+            yield pcm[start : start + 1600]
+
+    pipeline = VoicePipeline(recognizer, act)
+    turns = [t async for t in wake_turns(pipeline, WakeModel(vosk_model, ["빅스비"]), chunks(), "거실")]
+    assert [t.wake.name for t in turns] == ["빅스비"]
+    assert len(acted) == 1
+    assert "파란색" in acted[0]
+    assert "바꿔" in acted[0]
+
+
+def test_listen_wake_hears_the_command_after_the_phrase(tmp_path: Path, speech_dir: Path) -> None:
+    app = typer.Typer()
+    app.command()(cli.listen)
+    app.command()(cli.speak)
+    recording = tmp_path / "hands_free.wav"
+    write_wav(recording, _wake_then_command(speech_dir), 16_000)
+    runner = CliRunner()
+    woke = runner.invoke(app, ["listen", "--wake", "--wake-phrase", "빅스비", "--file", str(recording)])
+    assert woke.exit_code == 0, woke.output
+    assert "깨어났어요: 빅스비" in woke.output
+    assert "파란색" in woke.output
+    # The same recording without its wake phrase: nothing wakes, nothing is acted on.
+    plain = tmp_path / "command_only.wav"
+    write_wav(plain, read_wav(speech_dir / "pv_rhino_test_within_context_ko.wav").data, 16_000)
+    asleep = runner.invoke(app, ["listen", "--wake", "--wake-phrase", "빅스비", "--file", str(plain)])
+    assert asleep.exit_code == 1
+    assert "호출어가 들리지 않았어요" in asleep.output
+    assert "파란색" not in asleep.output
