@@ -16,13 +16,16 @@ from oneteam.voice.nlu.quantities import Quantity
 from oneteam.voice.nlu.result import Action
 
 # When several actions are said, the one that stops things wins ("그만 돌려" is stop).
-_ACTION_ORDER = ("return_to_base", "pause", "stop", "off", "on", "start")
+_ACTION_ORDER = ("return_to_base", "pause", "stop", "off", "on", "resume", "start")
 _UNIT_ASPECTS = {"degree": "temperature", "number": "channel"}
 # Values changed by turning a dial: a "start" verb with them (채널 돌려) does not mean start.
 _DIALED = frozenset({"temperature", "brightness", "volume", "channel"})
 # Units that by themselves say what is changed (24도 → a temperature), so "24도로 맞춰" needs no device.
 _NAMING_UNITS = frozenset({"degree", "percent"})
-_SWITCHES = frozenset({"on", "off", "start", "stop", "pause", "return_to_base"})
+_SWITCHES = frozenset({"on", "off", "start", "resume", "stop", "pause", "return_to_base"})
+# Resuming is the hub's own command (model/state_rules.py): it continues a paused cycle and never
+# begins a new one, so it is meant only for types that both start and pause.
+_RESUMABLE = frozenset({"start", "pause"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,7 +33,7 @@ class Intent:
     """The cues of one clause."""
 
     actions: frozenset[str]
-    """Action ids: on, off, start, pause, stop, return_to_base, up, down, set, max, min."""
+    """Action ids: on, off, start, resume, pause, stop, return_to_base, up, down, set, max, min."""
     aspect: str | None
     """What to change, if named: temperature, brightness, volume, channel, mode, fan_speed, ..."""
     direction: Direction | None
@@ -82,6 +85,16 @@ def intent_of(
     actions = {s.value for s in clause.senses(Kind.ACTION)}
     if clause.has(Kind.BRIEF) and "stop" in actions:
         actions = (actions - {"stop"}) | {"pause"}  # 잠시 중단: stop for a moment is a pause
+    is_activity = any(s.extra == "done" for s in clause.senses(Kind.ACTIVITY)) or (
+        is_request and clause.has(Kind.ACTIVITY)
+    )
+    goes_on = any(s.extra == "done" for s in clause.senses(Kind.CONTINUE))  # 계속해, 이어서 해
+    if clause.has(Kind.CONTINUE) and (
+        actions & {"start", "resume"} or ((is_activity or goes_on) and not actions)
+    ):
+        actions = (actions - {"start"}) | {"resume"}  # 계속 돌려, 청소 이어서 해: go on, not anew
+    if "resume" in actions and actions & (_SWITCHES - {"resume", "start"}):
+        actions.discard("resume")  # 이어서 불 꺼: "next", and the other action is what is asked
     if (clause.has(Kind.PURPOSE) or (is_request and clause.has(Kind.FEATURE))) and not actions & _SWITCHES:
         # 공기 깨끗하게 해 줘, 급속냉동 해 줘: a wanted condition or a feature said as a request
         actions.add("on")
@@ -117,8 +130,7 @@ def intent_of(
         quantities=clause.quantities,
         compartment=compartments[0].value if compartments else None,
         # "빨래 많다" names an activity without asking for it; "빨래해", "빨래 돌려 줘" ask.
-        is_activity=any(s.extra == "done" for s in clause.senses(Kind.ACTIVITY))
-        or (is_request and clause.has(Kind.ACTIVITY)),
+        is_activity=is_activity,
     )
 
 
@@ -284,7 +296,7 @@ def _plain_action(device: Device, intent: Intent, *, is_strict: bool) -> list[Ac
         "off": ("turn_off", "stop"),
         "on": ("turn_on", "start"),
         "start": ("start", "turn_on"),
-    }
+    }  # resume has no stand-in: below
     wanted = [a for a in _ACTION_ORDER if a in intent.actions]
     if device.type.value in intent.feature_switched and device.type.value not in intent.features:
         # "냉장고 꺼": its on/off only switch a feature, which was not named
@@ -297,6 +309,10 @@ def _plain_action(device: Device, intent: Intent, *, is_strict: bool) -> list[Ac
     if not wanted and intent.is_activity:
         wanted = ["start"]
     for action in wanted:
+        if action == "resume":
+            if set(can) >= _RESUMABLE:
+                return [Action(device=device.id, command="resume")]
+            continue
         # "Everything" requests take no stand-in that starts something ("거실 다 켜" does not
         # start the vacuum), but stopping stands in for turning off ("거실 다 꺼" stops it).
         strict = is_strict and action in ("on", "start")

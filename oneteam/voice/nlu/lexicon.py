@@ -75,6 +75,8 @@ class Kind(StrEnum):
     """Asks for a list (목록)."""
     BRIEF = "brief"
     """For a moment (잠시): a stop becomes a pause."""
+    CONTINUE = "continue"
+    """On from where it stopped (계속, 이어서): a start becomes a resume."""
     INTENSIFIER = "intensifier"
     LESSENING = "lessening"
     CANCEL = "cancel"
@@ -278,6 +280,7 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         Kind.RECENT: "recent_words",
         Kind.LISTING: "list_words",
         Kind.BRIEF: "brief_words",
+        Kind.CONTINUE: "continue_words",
         Kind.INTENSIFIER: "intensifiers",
         Kind.LESSENING: "lessening",
         Kind.FILLER: "fillers",

@@ -171,8 +171,9 @@ def _has_verb(tokens: tuple[Token, ...], mention: Mention) -> bool:
 
 def _activity_done(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> Mention:
     """`빨래해`, `청소하자`: an activity noun with its light verb right after asks to do it,
-    unless a pre-final ending makes it a statement (`빨래했어`, `청소해야겠다`)."""
-    activity = mention.first(Kind.ACTIVITY)
+    unless a pre-final ending makes it a statement (`빨래했어`, `청소해야겠다`). The same for
+    going on with one (`계속해`, `이어서 해`, `마저 해`)."""
+    activity = mention.first(Kind.ACTIVITY) or mention.first(Kind.CONTINUE)
     if activity is None or mention.end >= len(tokens):
         return mention
     after = mention.end

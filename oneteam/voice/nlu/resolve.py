@@ -30,7 +30,7 @@ from oneteam.voice.nlu.result import (
 
 _LOGGER = logging.getLogger(__name__)
 
-_STRONG_ACTIONS = frozenset({"on", "off", "start", "pause", "stop", "return_to_base", "up", "down"})
+_STRONG_ACTIONS = frozenset({"on", "off", "start", "resume", "pause", "stop", "return_to_base", "up", "down"})
 
 
 # A device that cannot answer one of these may answer the other ("에어컨 가동 중이니" → power).
@@ -155,9 +155,22 @@ class Resolver:
                 actions.extend(a for a in found if a not in actions)
             previous = targets or previous
         if not actions:
-            if unnamed and parsed.is_request:
+            # "그거 꺼 줘", "저거 켜" (반말's bare ending is a request too unless it asks or reports)
+            bare_request = not (parsed.is_question or parsed.is_statement or parsed.is_negated)
+            if unnamed and (parsed.is_request or bare_request):
                 able = [d for d in self._home.devices.values() if self._focus_ok(d)]
-                return ClarifyResult(candidates=tuple(d.id for d in able))
+                # Only the devices that can do it are offered ("이어서 해 줘": what pauses).
+                capable = [
+                    d
+                    for d in able
+                    if any(
+                        actions_for(
+                            d, intent_of(c, is_request=True, feature_switched=parsed.feature_switched)
+                        )
+                        for c in parsed.clauses
+                    )
+                ]
+                return ClarifyResult(candidates=tuple(d.id for d in capable or able))
             return NoneResult()
         if parsed.delay_s is not None or parsed.at is not None:
             return ScheduleResult(actions=tuple(actions), delay_s=parsed.delay_s, at=parsed.at)
