@@ -118,3 +118,21 @@ class GroupCommit:
                     waiter.set_result(None)
                 else:
                     waiter.set_exception(failure)
+
+
+class GroupCommitted:
+    """The Storage methods every backend answers alike, from its group-commit writer `_writes`."""
+
+    _writes: GroupCommit
+
+    def put_state(self, state: State) -> None:
+        """Queue a device's latest state."""
+        self._writes.put_state(state)
+
+    def put_event(self, event: Event) -> None:
+        """Queue an event for the history."""
+        self._writes.put_event(event)
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        await self._writes.flush()

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from oneteam.hub.group_commit import GroupCommit
+from oneteam.hub.group_commit import GroupCommit, GroupCommitted
 from oneteam.hub.storage import EventQuery, TokenRecord
 from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
@@ -51,7 +51,7 @@ def _plain(data: Any) -> Any:
     return json.loads(json.dumps(dict(data), default=str))
 
 
-class PostgresStorage:
+class PostgresStorage(GroupCommitted):
     """The hub's storage in a PostgreSQL database (`postgresql://user@host:5432/oneteam`)."""
 
     def __init__(self, url: str) -> None:
@@ -75,18 +75,6 @@ class PostgresStorage:
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
-
-    def put_state(self, state: State) -> None:
-        """Queue a device's latest state."""
-        self._writes.put_state(state)
-
-    def put_event(self, event: Event) -> None:
-        """Queue an event."""
-        self._writes.put_event(event)
-
-    async def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
-        await self._writes.flush()
 
     def _require(self) -> psycopg.AsyncConnection[Any]:
         if self._connection is None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from oneteam.hub.group_commit import GroupCommit
+from oneteam.hub.group_commit import GroupCommit, GroupCommitted
 from oneteam.hub.storage import EventQuery, TokenRecord, events_kinds_sql
 from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
@@ -61,7 +61,7 @@ def private_database(path: Path) -> None:
             path.with_name(name).chmod(0o600)
 
 
-class SqliteStorage:
+class SqliteStorage(GroupCommitted):
     """The hub's storage in one SQLite file."""
 
     def __init__(self, path: str | Path, *, durable: bool = False) -> None:
@@ -108,18 +108,6 @@ class SqliteStorage:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
-
-    def put_state(self, state: State) -> None:
-        """Queue a device's latest state."""
-        self._writes.put_state(state)
-
-    def put_event(self, event: Event) -> None:
-        """Queue an event for the history."""
-        self._writes.put_event(event)
-
-    async def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
-        await self._writes.flush()
 
     async def _commit(self, states: list[State], events: list[Event]) -> None:
         if self._durable or len(states) + len(events) > _INLINE_WRITE_ROWS:
