@@ -144,12 +144,21 @@ async def delete_routine(routine_id: str, request: Request) -> dict[str, Any]:
 
 @router.post("/{routine_id}/run", responses=error_responses(403, 404))
 async def run_routine(
-    routine_id: str, request: Request, wait: float = Query(default=0.0, ge=0.0, le=MAX_WAIT_S)
+    routine_id: str,
+    request: Request,
+    wait: float = Query(default=0.0, ge=0.0, le=MAX_WAIT_S),
+    allow: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query(max_length=32)] = None,
+    devices: Annotated[list[Annotated[str, Query(max_length=128)]] | None, Query(max_length=1000)] = None,
 ) -> dict[str, Any]:
-    """Run now (conditions are not checked); `wait`: seconds to wait for the result."""
+    """Run now (conditions are not checked); `wait`: seconds to wait for the result. `allow` and
+    `devices` narrow the token's permissions (an MCP server passes its limits), never widen them."""
     engine = engine_of(request)
     routine = engine.get(routine_id)
     grant = grant_of(request)
+    if allow is not None:
+        grant = grant.narrowed(commands=frozenset(allow))
+    if devices is not None:
+        grant = grant.narrowed(devices=frozenset(devices))
     _allow(engine, grant)(engine.routines, routine)
     record = await engine.run_now(routine_id, source=grant.source, wait_s=wait)
     return record.as_dict()

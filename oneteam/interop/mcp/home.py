@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from mcp.server.auth.middleware.auth_context import get_access_token
 
 from oneteam.hub import Hub
+from oneteam.hub.routines import RoutineEntry, routines_of
 from oneteam.i18n import render
 from oneteam.model import Command, Direction, Door, Grant, OneteamError
 
@@ -47,6 +49,15 @@ class HomePort(Protocol):
     async def identify(self, token: str) -> str | None:
         """The principal of a hub bearer token (`token:<name>`), or None when it is not valid now."""
 
+    async def routines(self) -> list[dict[str, Any]]:
+        """Every routine and scene: id, kind, names, enabled, running."""
+
+    async def run_routine(
+        self, routine_id: str, allowed: frozenset[str], devices: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """Run a routine now or apply a scene, only if every command it sends is within `allowed`,
+        `devices` and the caller's token; the run with each step's result."""
+
 
 class LocalHome:
     """The hub in this process."""
@@ -57,10 +68,15 @@ class LocalHome:
         self._principal = principal
         """Who acts when no HTTP caller's token says otherwise (a stdio agent in the hub's process)."""
 
-    def _grant(self, allowed: frozenset[str], devices: frozenset[str] | None) -> Grant:
+    async def _grant(self, allowed: frozenset[str], devices: frozenset[str] | None) -> Grant:
         access = get_access_token()  # the HTTP caller, as HubTokenVerifier identified it
-        principal = access.client_id if access is not None and access.client_id else self._principal
-        return Grant(principal=principal, door=Door.MCP, commands=allowed, devices=devices)
+        if access is None:
+            return Grant(principal=self._principal, door=Door.MCP, commands=allowed, devices=devices)
+        # A member's token acts within the member's permissions, narrowed by the agent's lists.
+        grant = await self._hub.grant_for(access.token, Door.MCP)
+        if grant is None:
+            raise HomeError("the token is not valid any more")
+        return grant.narrowed(commands=allowed, devices=devices)
 
     async def devices(self) -> list[dict[str, Any]]:
         """Every device with its commands and attributes."""
@@ -95,7 +111,7 @@ class LocalHome:
     ) -> dict[str, Any]:
         """Dispatch through the hub under the agent's grant."""
         try:
-            state = await self._hub.dispatch(command, grant=self._grant(allowed, devices))
+            state = await self._hub.dispatch(command, grant=await self._grant(allowed, devices))
         except OneteamError as exc:
             raise HomeError(render(exc.key, self._language, **exc.params)) from exc
         return {
@@ -113,7 +129,7 @@ class LocalHome:
         devices: frozenset[str] | None = None,
     ) -> dict[str, Any]:
         """The hub's conversation agent, under the agent's grant."""
-        grant = self._grant(allowed, devices)
+        grant = await self._grant(allowed, devices)
         try:
             reply = await self._hub.converse(
                 text, room=room, language=language, session=f"mcp:{grant.principal}", grant=grant
@@ -124,8 +140,26 @@ class LocalHome:
 
     async def identify(self, token: str) -> str | None:
         """The hub's own token check (revocation is seen at once)."""
-        record = await self._hub.authenticate(token)
-        return None if record is None else f"token:{record.name}"
+        grant = await self._hub.grant_for(token, Door.MCP)
+        return None if grant is None else grant.principal
+
+    async def routines(self) -> list[dict[str, Any]]:
+        """The automation engine's routines and scenes."""
+        try:
+            return [_routine(e) for e in routines_of(self._hub).catalog()]
+        except OneteamError as exc:
+            raise HomeError(render(exc.key, self._language, **exc.params)) from exc
+
+    async def run_routine(
+        self, routine_id: str, allowed: frozenset[str], devices: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """Through the engine under the agent's grant (refused before anything runs)."""
+        try:
+            return await routines_of(self._hub).activate(
+                routine_id, grant=await self._grant(allowed, devices), wait_s=ROUTINE_WAIT_S
+            )
+        except OneteamError as exc:
+            raise HomeError(render(exc.key, self._language, **exc.params)) from exc
 
 
 class RemoteHome:
@@ -220,6 +254,26 @@ class RemoteHome:
         result: dict[str, Any] = await self._call("POST", "/api/conversation", json=body)
         return result
 
+    async def routines(self) -> list[dict[str, Any]]:
+        """GET /api/routines."""
+        data = await self._call("GET", "/api/routines")
+        return [
+            {k: r.get(k) for k in ("id", "kind", "names", "enabled", "running")} for r in data["routines"]
+        ]
+
+    async def run_routine(
+        self, routine_id: str, allowed: frozenset[str], devices: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """POST /api/routines/{id}/run, narrowed to `allowed` and `devices` (the hub refuses a
+        routine that would send anything else before it runs)."""
+        params: dict[str, Any] = {"wait": ROUTINE_WAIT_S, "allow": sorted(allowed)}
+        if devices is not None:
+            params["devices"] = sorted(devices)
+        result: dict[str, Any] = await self._call(
+            "POST", f"/api/routines/{quote(routine_id, safe='')}/run", params=params
+        )
+        return result
+
     async def identify(self, token: str) -> str | None:
         """Ask the hub who the token is, every time (GET /api/token)."""
         try:
@@ -230,6 +284,20 @@ class RemoteHome:
             return None
         principal = response.json().get("principal")
         return str(principal) if principal else None
+
+
+ROUTINE_WAIT_S = 10.0
+"""How long run_routine waits for a run's result before answering with it still running."""
+
+
+def _routine(entry: RoutineEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "kind": entry.kind,
+        "names": dict(entry.names),
+        "enabled": entry.enabled,
+        "running": entry.running,
+    }
 
 
 def direction_of(value: str | None) -> Direction | None:

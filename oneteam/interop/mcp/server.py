@@ -167,6 +167,19 @@ def build_server(
         (only the allowed commands: the rest are refused before they run, and the reply says so)."""
         return await _guard(home.converse(text, language, room, allowed, devices_allowed))
 
+    @server.tool()
+    async def list_routines() -> dict[str, Any]:
+        """The home's routines and scenes (id, kind, names in Korean and English, on/off); run one
+        with run_routine."""
+        return {"routines": await _guard(home.routines())}
+
+    @server.tool()
+    async def run_routine(routine_id: str = Field(min_length=1, max_length=128)) -> dict[str, Any]:
+        """Run a routine now or apply a scene ("movie"), by the id list_routines gives; refused
+        before anything runs unless every command it sends is allowed for this agent. Returns the
+        run: its status and each step's (each device's) result."""
+        return await _guard(home.run_routine(routine_id, allowed, devices_allowed))
+
     return server
 
 

@@ -83,7 +83,7 @@ def _data(result: Any) -> dict[str, Any]:
 async def test_tools_list_read_and_command_through_the_hub(hub: Hub) -> None:
     async with Client(build_server(LocalHome(hub))) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
-        assert names == {"list_devices", "get_state", "send_command", "say"}
+        assert names == {"list_devices", "get_state", "send_command", "say", "list_routines", "run_routine"}
         devices = _data(await client.call_tool("list_devices", {}))["devices"]
         assert {d["id"] for d in devices} == {d.id for d in hub.devices()}
         result = _data(
