@@ -15,9 +15,9 @@ import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from oneteam.hub.sqlite_store import private_database
 from oneteam.interop.smarthome.sealed import KEY_FILE_NAME, Sealer, is_sealed
@@ -303,20 +303,7 @@ class PartnerStore:
         rows = self._all("SELECT * FROM oauth_codes WHERE code_hash = ?", digest(code))
         if not rows:
             return None
-        row = rows[0]
-        return CodeRecord(
-            code_hash=row["code_hash"],
-            client_id=row["client_id"],
-            redirect_uri=row["redirect_uri"],
-            scope=row["scope"],
-            code_challenge=row["code_challenge"],
-            code_challenge_method=row["code_challenge_method"],
-            agent_user_id=row["agent_user_id"],
-            device_ids=tuple(json.loads(row["device_ids"])),
-            expires_at=row["expires_at"],
-            used_at=row["used_at"],
-            link_id=row["link_id"],
-        )
+        return _record(CodeRecord, rows[0], device_ids=tuple(json.loads(rows[0]["device_ids"])))
 
     def claim_code(self, code_hash: str, link_id: str) -> bool:
         """Mark a code redeemed, once: False when another redemption got there first."""
@@ -412,19 +399,7 @@ class PartnerStore:
 
     def _token(self, column: str, secret: str) -> TokenRecord | None:
         rows = self._all(f"SELECT * FROM oauth_tokens WHERE {column} = ?", digest(secret))
-        if not rows:
-            return None
-        row = rows[0]
-        return TokenRecord(
-            id=row["id"],
-            link_id=row["link_id"],
-            client_id=row["client_id"],
-            scope=row["scope"],
-            access_expires_at=row["access_expires_at"],
-            refresh_expires_at=row["refresh_expires_at"],
-            rotated_at=row["rotated_at"],
-            revoked_at=row["revoked_at"],
-        )
+        return _record(TokenRecord, rows[0]) if rows else None
 
     def claim_refresh(self, token_id: int) -> bool:
         """Retire a token pair whose refresh token is being exchanged, once. Its access token stays
@@ -440,27 +415,25 @@ class PartnerStore:
         )
 
 
+_Record = TypeVar("_Record", Partner, Link, CodeRecord, TokenRecord)
+
+
+def _record(kind: type[_Record], row: sqlite3.Row, **converted: Any) -> _Record:
+    """A record from its row: each field from the column of its name, except those passed in
+    `converted` (JSON lists, split scopes, an unsealed key); columns without a field are ignored."""
+    return kind(**{f.name: converted[f.name] if f.name in converted else row[f.name] for f in fields(kind)})
+
+
 def _partner(row: sqlite3.Row, report_key: str) -> Partner:
-    return Partner(
-        client_id=row["client_id"],
-        name=row["name"],
-        secret_hash=row["secret_hash"],
+    return _record(
+        Partner,
+        row,
         redirect_uris=tuple(json.loads(row["redirect_uris"])),
         scopes=tuple(row["scopes"].split()),
-        rate_per_minute=row["rate_per_minute"],
-        report_url=row["report_url"],
         report_key=report_key,
         pkce_required=bool(row["pkce_required"]),
     )
 
 
 def _link(row: sqlite3.Row) -> Link:
-    return Link(
-        id=row["id"],
-        client_id=row["client_id"],
-        agent_user_id=row["agent_user_id"],
-        device_ids=tuple(json.loads(row["device_ids"])),
-        scope=row["scope"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-    )
+    return _record(Link, row, device_ids=tuple(json.loads(row["device_ids"])))
