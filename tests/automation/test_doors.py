@@ -119,5 +119,6 @@ async def test_mcp_over_rest_narrows_the_run_to_its_allow_list(server: HubProces
             assert run["status"] == "done"
     finally:
         await remote.aclose()
-    traces = httpx.get(f"{server.url}/api/routines/movie/traces", headers=server.headers, timeout=10)
+    async with httpx.AsyncClient(headers=server.headers, timeout=10) as http:
+        traces = await http.get(f"{server.url}/api/routines/movie/traces")
     assert [r["status"] for r in traces.json()["runs"]] == ["done"]  # the refused one never ran
