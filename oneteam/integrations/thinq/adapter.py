@@ -29,13 +29,14 @@ from oneteam.integrations.thinq.cloud import (
     TokenRejected,
 )
 from oneteam.integrations.thinq.config import ThinqConfig, ThinqConfigError, load_thinq_config
+from oneteam.integrations.thinq.confirm import expected_of, shows
 from oneteam.integrations.thinq.const import BackoffKind, StateSource
 from oneteam.integrations.thinq.control import control_call
 from oneteam.integrations.thinq.errors import ThinqRefused, ThinqUnavailable, to_oneteam
 from oneteam.integrations.thinq.poller import Backoff, CallBudget, Poller, PollHooks
 from oneteam.integrations.thinq.push_link import PushLink
 from oneteam.integrations.thinq.reporting import StateReporter
-from oneteam.model import Command, Device, DeviceNotFound, State
+from oneteam.model import Command, CommandPending, Device, DeviceNotFound, State
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,11 +54,14 @@ class ThinqAdapter:
         seed: int | None = None,
         budget_window_s: float = const.BUDGET_WINDOW_S,
         config_file: Path | None = None,
+        confirm_s: float = const.CONFIRM_S,
     ) -> None:
         """`connector_factory` points the SDK's session elsewhere (tests, the demo);
         `budget_window_s` compresses LG's hour for benchmarks; a new token written to
         `config_file` (by `oneteam thinq link`) is picked up while running."""
         self._config_file = config_file
+        self.confirm_s = confirm_s
+        """How long a command waits for its effect to show before it is answered as pending."""
         self._rng = random.Random(seed)
         polling = config.polling
         self.budget = CallBudget(polling.calls_per_hour, polling.command_reserve, window_s=budget_window_s)
@@ -300,6 +304,7 @@ class ThinqAdapter:
             await self.account.call(call)
             self.budget.record()
             await self.account.refresh(appliance.thinq_id)
+            await self._confirm(command, device)
         except CloudError as exc:
             if isinstance(exc, TokenRejected):
                 self._on_token_rejected(str(exc))
@@ -309,6 +314,20 @@ class ThinqAdapter:
         except ValueError as exc:
             # The SDK checks a value against the profile before sending; validation should have.
             raise ThinqRefused(device, "thinq.refused.invalid_value", str(exc)) from exc
+
+    async def _confirm(self, command: Command, device: Device) -> None:
+        """CommandPending unless the appliance shows the command's effect within `confirm_s`: the
+        read-back first, then push reports (no extra API calls; the next poll also tells)."""
+        expected = expected_of(command)
+        deadline = time.monotonic() + self.confirm_s
+        while not shows(expected, self._reporter.attributes(device.id)):
+            if time.monotonic() >= deadline:
+                raise CommandPending(
+                    device.id,
+                    f"accepted {command.name}, not shown within {self.confirm_s:g} s",
+                    name=device.display_name,
+                )
+            await asyncio.sleep(0.05)
 
     # -- health ---------------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ DOMAIN: Final = "thinq"
 # One hour, the window LG counts calls in ("rate limit on user requests per hour",
 # thinq-connect/pythinqconnect#14; LG does not publish the figure).
 BUDGET_WINDOW_S: Final = 3600.0
+CONFIRM_S: Final = 5.0
+"""How long a command waits for the appliance to show its effect before it is answered as pending."""
 
 # Defaults chosen to stay far inside LG's unpublished hourly limit: 1,000 calls an hour for the
 # whole account (one every 3.6 s), a fifth of it kept back for commands, and a device polled at

@@ -111,6 +111,9 @@ class FakeThinq:
     faults: deque[Fault] = field(default_factory=deque)
     outage: bool = False
     delay_s: float = 0.0
+    settle_s: float = 0.0
+    """A control call is answered at once and the appliance acts this much later (as LG's cloud
+    answers before the appliance has done anything): the status changes then, with a push."""
     calls: list[Call] = field(default_factory=list)
     push_topics: set[str] = field(default_factory=set)
     """MQTT topics of the clients that registered for push."""
@@ -331,9 +334,17 @@ class FakeThinqServer:
         status = copy.deepcopy(appliance.status)
         for properties, section, changes in _sections(appliance, status, payload):
             _apply(properties, section, changes, appliance)
-        appliance.status = status
-        self.fake.report(request.match_info["device_id"], status)
+        device_id = request.match_info["device_id"]
+        if self.fake.settle_s:
+            asyncio.get_running_loop().call_later(self.fake.settle_s, self._settle, device_id, status)
+        else:
+            self._settle(device_id, status)
         return web.json_response(_envelope(request, {}))
+
+    def _settle(self, device_id: str, status: dict[str, Any]) -> None:
+        """The appliance has acted: its status is the controlled one, and it says so by push."""
+        self.fake.appliances[device_id].status = status
+        self.fake.report(device_id, status)
 
 
 def _sections(
