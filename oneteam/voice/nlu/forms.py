@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense
 from oneteam.voice.nlu.mention import Mention
-from oneteam.voice.nlu.tokens import Token
+from oneteam.voice.nlu.tokens import Role, Token
 
 _FLIP = {"up": "down", "down": "up"}
 # What a form replaces when it turns an action into a state.
@@ -35,7 +35,11 @@ def _tail(tokens: tuple[Token, ...], start: int, lexicon: Lexicon) -> list[Token
     """The endings and auxiliaries right after a word (켜 + 져 있 어, 끝 + 났 니)."""
     out = []
     for token in tokens[start:]:
-        if token.is_ending or token.tag == "VX" or token.lemma in lexicon.grammar.request_auxiliaries:
+        if (
+            token.is_ending
+            or token.role is Role.AUXILIARY
+            or token.lemma in lexicon.grammar.request_auxiliaries
+        ):
             out.append(token)
         else:
             break
@@ -76,12 +80,12 @@ def _is_actionish(mention: Mention) -> bool:
 def _progressive(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon) -> bool:
     """작동 중, 돌아가는 중, 충전하고 있는 중: the word, perhaps a modifier ending, then 중."""
     index = mention.end
-    while index < len(tokens) and (tokens[index].is_ending or tokens[index].tag == "VX"):
+    while index < len(tokens) and (tokens[index].is_ending or tokens[index].role is Role.AUXILIARY):
         index += 1
     if index >= len(tokens):
         return False
     token = tokens[index]
-    return token.tag in ("NNB", "NNG") and token.lemma in lexicon.grammar.progressive_nouns
+    return token.role in (Role.BOUND_NOUN, Role.NOUN) and token.lemma in lexicon.grammar.progressive_nouns
 
 
 def _embedded_question(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> bool:
@@ -90,13 +94,13 @@ def _embedded_question(tokens: tuple[Token, ...], mentions: list[Mention], lexic
     grammar = lexicon.grammar
     tell_starts = {m.start for m in mentions if m.has(Kind.TELL)}
     for index, token in enumerate(tokens):
-        if token.tag != "EC" or token.lemma not in grammar.embedded_question_endings:
+        if token.role is not Role.CONNECTIVE_ENDING or token.lemma not in grammar.embedded_question_endings:
             continue
         for following in range(index + 1, min(len(tokens), index + 4)):
             nxt = tokens[following]
             if following in tell_starts or (nxt.is_verb and nxt.lemma in grammar.know_verbs):
                 return True
-            if not (nxt.tag in ("MAG", "JKO", "JX") or nxt.is_ending):
+            if not (nxt.role is Role.ADVERB or nxt.is_ending):
                 break
     return False
 
@@ -104,11 +108,15 @@ def _embedded_question(tokens: tuple[Token, ...], mentions: list[Mention], lexic
 def has_question_force(tokens: tuple[Token, ...], lexicon: Lexicon) -> bool:
     """A question by its final ending or mark (fillers left out by the caller)."""
     grammar = lexicon.grammar
-    words = [t for t in tokens if t.tag != "SF"]
+    words = [t for t in tokens if t.role is not Role.SENTENCE_MARK]
     return (
-        any(t.tag == "SF" and t.surface == "?" for t in tokens)
-        or any(t.tag == "EF" and t.lemma in grammar.question_endings for t in tokens)
-        or (bool(words) and words[-1].tag == "EC" and words[-1].lemma in grammar.question_endings)
+        any(t.role is Role.SENTENCE_MARK and t.surface == "?" for t in tokens)
+        or any(t.role is Role.FINAL_ENDING and t.lemma in grammar.question_endings for t in tokens)
+        or (
+            bool(words)
+            and words[-1].role is Role.CONNECTIVE_ENDING
+            and words[-1].lemma in grammar.question_endings
+        )
     )
 
 
@@ -121,15 +129,16 @@ def _complaint(
         return mention
     flip = previous is not None and previous.end == mention.start and previous.has(Kind.LESSENING)
     head = tokens[mention.start]
-    is_lemma_match = mention.end - mention.start == 1 and (head.is_verb or head.tag == "XR")
+    is_lemma_match = mention.end - mention.start == 1 and (head.is_verb or head.role is Role.ROOT)
     describes = False
     if is_lemma_match:
         index = mention.end
-        while index < len(tokens) and tokens[index].tag.startswith("XS"):
+        while index < len(tokens) and tokens[index].role in (Role.VERB_SUFFIX, Role.SUFFIX):
             index += 1
         after = tokens[index] if index < len(tokens) else None
         is_goal = after is not None and (
-            (after.tag == "EC" and after.lemma == "게") or (after.tag == "VX" and after.lemma == "지")
+            (after.role is Role.CONNECTIVE_ENDING and after.lemma == "게")
+            or (after.role is Role.AUXILIARY and after.lemma == "지")
         )
         describes = not is_goal
     if not (flip or describes):
@@ -144,9 +153,9 @@ def _ongoing(tail: list[Token], lexicon: Lexicon) -> bool:
     """-고 있-: a connective 고 then the auxiliary 있."""
     grammar = lexicon.grammar
     return any(
-        first.tag == "EC"
+        first.role is Role.CONNECTIVE_ENDING
         and first.lemma in grammar.clause_endings
-        and second.tag == "VX"
+        and second.role is Role.AUXILIARY
         and second.lemma in grammar.progressive_auxiliaries
         for first, second in itertools.pairwise(tail)
     )
@@ -157,7 +166,7 @@ def _is_fact(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
     sentence's own predicate, not a description of something else."""
     if index >= len(tokens) or tokens[index].lemma not in lexicon.grammar.fact_nouns:
         return False
-    rest = [t for t in tokens[index + 1 :] if t.tag not in ("SF", "VCP")]
+    rest = [t for t in tokens[index + 1 :] if t.role not in (Role.SENTENCE_MARK, Role.COPULA)]
     return len(rest) <= 2 and all(t.is_ending or t.is_verb for t in rest)
 
 
@@ -170,7 +179,11 @@ def _lone_progressive(tokens: tuple[Token, ...], mentions: list[Mention], lexico
     for index, token in enumerate(tokens):
         if index == 0 or index in covered or token.lemma not in lexicon.grammar.progressive_nouns:
             continue
-        if token.tag == "NNB" and tokens[index - 1].tag in ("ETM", "NNG", "XSV"):
+        if token.role is Role.BOUND_NOUN and tokens[index - 1].role in (
+            Role.MODIFIER_ENDING,
+            Role.NOUN,
+            Role.VERB_SUFFIX,
+        ):
             return Mention((Sense(Kind.STATE, "run_state"),), index, index + 1)
     return None
 
@@ -194,7 +207,7 @@ def _goal(mention: Mention, tail: list[Token], tokens: tuple[Token, ...], lexico
         lemma = _surface(tokens[mention.start : mention.end])  # 꺼지 said as 끄 + 어 + 지
     if lemma not in goals or not mention.has(Kind.STATE):
         return None
-    if not any(t.tag in ("EC", "EF") and t.lemma == "게" for t in tail):
+    if not any(t.role in (Role.CONNECTIVE_ENDING, Role.FINAL_ENDING) and t.lemma == "게" for t in tail):
         return None
     kept = tuple(s for s in mention.senses if s.kind is not Kind.STATE)
     return Mention((*kept, Sense(Kind.ACTION, goals[lemma])), mention.start, mention.end)
@@ -215,7 +228,7 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
     for index in range(len(tokens) - 1, -1, -1):
         token = tokens[index]
         past_after[index] = past_after[index + 1] or (
-            token.tag == "EP" and token.lemma in grammar.past_markers
+            token.role is Role.PREFINAL_ENDING and token.lemma in grammar.past_markers
         )
     for mention in mentions:
         current: Mention | None = _complaint(mention, previous, tokens, lexicon)
@@ -229,25 +242,32 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
             out.append(current)
             continue
         tail = _tail(tokens, current.end, lexicon)
-        auxiliaries = {t.lemma for t in tail if t.tag == "VX"}
+        auxiliaries = {t.lemma for t in tail if t.role is Role.AUXILIARY}
         if auxiliaries & grammar.request_auxiliaries or any(
             t.lemma in grammar.request_auxiliaries for t in tail
         ):
             out.append(current)  # 꺼 주시겠어요?, 켜 주셨으면: a request, however it is dressed
             continue
-        has_past = any(t.tag == "EP" and t.lemma in grammar.past_markers for t in tail) or (
+        has_past = any(t.role is Role.PREFINAL_ENDING and t.lemma in grammar.past_markers for t in tail) or (
             # 끈 거 맞지?: a past modifier on "the fact"
-            bool(tail) and tail[-1].tag == "ETM" and tail[-1].lemma in grammar.past_modifiers and question
+            bool(tail)
+            and tail[-1].role is Role.MODIFIER_ENDING
+            and tail[-1].lemma in grammar.past_modifiers
+            and question
         )
         later_past = past_after[current.end]
         modifies = (
-            bool(tail) and tail[-1].tag == "ETM" and not _is_fact(tokens, current.end + len(tail), lexicon)
+            bool(tail)
+            and tail[-1].role is Role.MODIFIER_ENDING
+            and not _is_fact(tokens, current.end + len(tail), lexicon)
         )
-        if tail and tail[-1].tag == "EC" and tail[-1].lemma in grammar.frame_endings:
+        if tail and tail[-1].role is Role.CONNECTIVE_ENDING and tail[-1].lemma in grammar.frame_endings:
             # 켜져 있으면 꺼 줘, 켜져 있는데 꺼: a condition or background, not what is asked
             out.append(_without_action(current) or current)
             continue
-        if current.has(Kind.ACTION) and any(t.tag in ("EC", "EF") and t.lemma == "게" for t in tail):
+        if current.has(Kind.ACTION) and any(
+            t.role in (Role.CONNECTIVE_ENDING, Role.FINAL_ENDING) and t.lemma == "게" for t in tail
+        ):
             out.append(current)  # 꺼지게 예약해, 켜지게 해 줘: the act, wanted
             continue
         goal = _goal(current, tail, tokens, lexicon)
@@ -278,7 +298,10 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
             question
             or embedded
             or (
-                has_past and tail[-1].tag == "EF" and current.has(Kind.STATE) and not current.has(Kind.ACTION)
+                has_past
+                and tail[-1].role is Role.FINAL_ENDING
+                and current.has(Kind.STATE)
+                and not current.has(Kind.ACTION)
             )
         ):
             # 껐니?, 다 끝났니?, (불) 끄고 나왔니?; and a state verb in the past (다 끝났어) said to

@@ -21,6 +21,7 @@ import yaml
 from oneteam.model import Home
 from oneteam.voice.nlu.fuzzy import FuzzyIndex
 from oneteam.voice.nlu.numbers import NumeralReader
+from oneteam.voice.nlu.schema import LanguageDataError, check
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ class Grammar:
     """Connective endings of a condition or background clause (끝났으면, 켜져 있는데)."""
     conditional_endings: frozenset[str] = frozenset()
     """"꺼 주면 안 될까?": a negation after a conditional is a polite request."""
+    unmarked_hours: Mapping[int, str] = field(default_factory=dict)
+    """An hour said without a part of day → the part meant (3 → pm: "세 시에" is 15:00)."""
     units: Mapping[str, str]
     """Unit word → unit id (`도` → `degree`)."""
 
@@ -180,10 +183,12 @@ def key(phrase: str) -> str:
 def _language_file(language: str, name: str) -> dict[str, Any]:
     """One YAML file of `lang/<language>/`, parsed once."""
     folder = resources.files("oneteam.voice.nlu") / "lang" / language
-    data = yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"lang/{language}/{name}.yaml must be a mapping")
-    return data
+    where = f"oneteam/voice/nlu/lang/{language}/{name}.yaml"
+    try:
+        data = yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LanguageDataError(f"{where}: not YAML ({exc})") from exc
+    return check(data, name, where)
 
 
 def _texts(phrases: Iterable[object], sense: Sense) -> list[str]:
@@ -319,6 +324,11 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         particles=tuple(sorted((str(p) for p in grammar.get("particles") or ()), key=len, reverse=True)),
         progressive_auxiliaries=words("progressive_auxiliaries"),
         past_modifiers=words("past_modifiers"),
+        unmarked_hours={
+            int(hour): str(period)
+            for period, hours in (time.get("unmarked_hours") or {}).items()
+            for hour in hours
+        },
         units=units,
     )
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from oneteam.voice.nlu.forms import has_question_force, read_forms
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense, key
 from oneteam.voice.nlu.mention import Mention
 from oneteam.voice.nlu.quantities import Quantity, read_quantities, unit_after
-from oneteam.voice.nlu.tokens import Token
+from oneteam.voice.nlu.tokens import Role, Token
 
 _LOGGER = logging.getLogger(__name__)
 
 TIME_UNITS = {"hour": 3600, "minute": 60, "second": 1}
 # "몇 도야?" asks for a temperature, "몇 번이야?" for a channel.
 _UNIT_ASPECTS = {"degree": "temperature", "number": "channel", "percent": "brightness"}
-_NOUN_TAGS = frozenset({"NNG", "NNP", "NA"})
+
 _NOUN_ONLY = frozenset({Kind.ABSENT, Kind.OFFTOPIC})
 _TARGET_KINDS = (Kind.DEVICE, Kind.TYPE, Kind.ROOM, Kind.ACTIVITY, Kind.FEATURE, Kind.ANY, Kind.HERE)
 _ACTION_KINDS = (Kind.ACTION, Kind.DIRECTED, Kind.MODE, Kind.FAN, Kind.ACTIVITY)
@@ -93,7 +94,7 @@ def _digit_names(
     """Phrases that begin with a number ("1단", "둘 다") are found before numbers are read."""
     out = []
     for i, token in enumerate(tokens):
-        if token.tag not in ("SN", "NR", "MM") or consumed[i]:
+        if token.role not in (Role.NUMBER, Role.NUMERAL, Role.DETERMINER) or consumed[i]:
             continue
         for end in (i + 3, i + 2):
             if end <= len(tokens):
@@ -127,13 +128,18 @@ def _phrases(  # noqa: PLR0912 - one branch per way a phrase is found
             if senses:
                 found = Mention(senses, i, end)
                 break
-        if found is None and (token.is_verb or token.tag == "XR"):
+        if found is None and (token.is_verb or token.role is Role.ROOT):
             senses = lexicon.lemmas.get(token.lemma, ())
-            if not senses and token.tag == "XR" and i + 1 < n and tokens[i + 1].tag.startswith("XS"):
+            if (
+                not senses
+                and token.role is Role.ROOT
+                and i + 1 < n
+                and tokens[i + 1].role in (Role.VERB_SUFFIX, Role.SUFFIX)
+            ):
                 senses = lexicon.lemmas.get(token.lemma + tokens[i + 1].lemma, ())  # 시원 + 하
             if senses:
                 found = Mention(senses, i, i + 1)
-        if found is None and token.tag in _NOUN_TAGS and lexicon.fuzzy is not None:
+        if found is None and token.role is Role.NOUN and lexicon.fuzzy is not None:
             corrected = lexicon.fuzzy.correct(token.surface)  # 불륨 → 볼륨
             if corrected is not None:
                 found = Mention(lexicon.words[key(corrected)], i, i + 1)
@@ -153,13 +159,15 @@ def _modifier_verb(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon
     following = tokens[mention.end : mention.end + 2]
     if (
         not following
-        or following[0].tag not in ("ETM", "ETN")
+        or following[0].role not in (Role.MODIFIER_ENDING, Role.NOMINAL_ENDING)
         or following[0].lemma not in lexicon.grammar.nominal_endings
     ):
         return mention
     if len(following) > 1 and following[1].lemma in lexicon.grammar.ability_nouns:
         return mention
-    if following[0].tag == "ETN" and all(t.tag == "SF" for t in tokens[mention.end + 1 :]):
+    if following[0].role is Role.NOMINAL_ENDING and all(
+        t.role is Role.SENTENCE_MARK for t in tokens[mention.end + 1 :]
+    ):
         return mention  # a to-do said as a noun at the very end: "에어컨 끄기", "불 켜기"
     senses = tuple(s for s in mention.senses if s.kind not in (Kind.ACTION, Kind.DIRECTED))
     return Mention(senses, mention.start, mention.end) if senses else None
@@ -177,12 +185,12 @@ def _activity_done(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon
     if activity is None or mention.end >= len(tokens):
         return mention
     after = mention.end
-    while after < len(tokens) - 1 and tokens[after].tag == "MAG":  # 청소 좀 해, 빨래 빨리 해
+    while after < len(tokens) - 1 and tokens[after].role is Role.ADVERB:  # 청소 좀 해, 빨래 빨리 해
         after += 1
     verb = tokens[after]
-    if verb.lemma not in lexicon.grammar.light_verbs or not (verb.is_verb or verb.tag.startswith("XSV")):
+    if verb.lemma not in lexicon.grammar.light_verbs or not (verb.is_verb or verb.role is Role.VERB_SUFFIX):
         return mention
-    if any(t.tag == "EP" for t in tokens[mention.end : after + 3]):
+    if any(t.role is Role.PREFINAL_ENDING for t in tokens[mention.end : after + 3]):
         return mention  # 빨래했어, 청소해야겠다: the light verb's own endings
     senses = tuple(Sense(s.kind, s.value, "done") if s is activity else s for s in mention.senses)
     return Mention(senses, mention.start, mention.end)
@@ -200,9 +208,12 @@ def _unit_aspects(mentions: list[Mention], tokens: tuple[Token, ...], lexicon: L
     return out
 
 
-def _to_24h(hour: int, period: str | None) -> int:
-    """Spoken hour and part of day → 24-hour clock (오후 3시 → 15, 밤 11시 → 23, 밤 12시 → 0)."""
+def _to_24h(hour: int, period: str | None, unmarked: Mapping[int, str]) -> int:
+    """Spoken hour and part of day → 24-hour clock (오후 3시 → 15, 밤 11시 → 23, 밤 12시 → 0);
+    an hour said without one takes the part the language data gives it (`unmarked_hours`)."""
     hour %= 24
+    if period is None and hour in unmarked:
+        period = unmarked[hour]
     if period == "am":
         return 0 if hour == 12 else hour
     if period == "pm":
@@ -211,12 +222,11 @@ def _to_24h(hour: int, period: str | None) -> int:
         if hour == 12:
             return 0
         return hour + 12 if 6 <= hour < 12 else hour
-    # No part of day: people mean the afternoon for 1–6 o'clock ("세 시에 청소기 돌려줘").
-    return hour + 12 if 1 <= hour <= 6 else hour
+    return hour
 
 
 def _time(
-    quantities: list[Quantity], mentions: list[Mention]
+    quantities: list[Quantity], mentions: list[Mention], unmarked: Mapping[int, str]
 ) -> tuple[int | None, str | None, list[Quantity]]:
     """(delay_s, at, the quantities left for values)."""
     quantities = [q for q in quantities if q.unit != "count"]  # 에어컨 두 대: how many, not a value
@@ -226,7 +236,7 @@ def _time(
             (q for q in quantities if q.unit == "minute" and 0 <= q.start - oclock.end <= 1), None
         )
         period = next((s.value for m in mentions for s in m.senses if s.kind is Kind.PERIOD), None)
-        hour = _to_24h(int(oclock.value), period)
+        hour = _to_24h(int(oclock.value), period, unmarked)
         minute = int(minute_q.value) if minute_q is not None else 0
         rest = [q for q in quantities if q is not oclock and q is not minute_q]
         return None, f"{hour:02d}:{minute % 60:02d}", rest
@@ -245,9 +255,9 @@ def _clause_end(tokens: tuple[Token, ...], start: int, lexicon: Lexicon) -> int 
     closes the clause; None when the verb ends the sentence or is followed by something else."""
     for index in range(start, len(tokens)):
         token = tokens[index]
-        if token.tag == "EC" and token.lemma in lexicon.grammar.clause_endings:
+        if token.role is Role.CONNECTIVE_ENDING and token.lemma in lexicon.grammar.clause_endings:
             return index + 1
-        is_auxiliary = token.tag == "VX" or token.lemma in lexicon.grammar.request_auxiliaries
+        is_auxiliary = token.role is Role.AUXILIARY or token.lemma in lexicon.grammar.request_auxiliaries
         if not (token.is_ending or is_auxiliary):
             return None
     return None
@@ -259,7 +269,7 @@ def _frame_ends(tokens: tuple[Token, ...], lexicon: Lexicon) -> set[int]:
     return {
         index + 1
         for index, token in enumerate(tokens)
-        if token.tag == "EC"
+        if token.role is Role.CONNECTIVE_ENDING
         and token.lemma in grammar.frame_endings
         and index > 0
         # 꺼 주면 안 될까?, 켜 줬으면 좋겠어: a request, however it is dressed
@@ -286,7 +296,7 @@ def _clauses(  # noqa: PLR0912 - cuts of four kinds, then one merge
         if (
             token.is_verb
             and token.lemma in grammar.light_verbs
-            and following.tag == "EC"
+            and following.role is Role.CONNECTIVE_ENDING
             and following.lemma in grammar.clause_endings
         ):
             cuts.append(index + 2)
@@ -331,20 +341,24 @@ def _clauses(  # noqa: PLR0912 - cuts of four kinds, then one merge
 def _mood(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> tuple[bool, bool, bool]:
     """(is_question, is_request, is_tell)."""
     grammar = lexicon.grammar
-    words = [t for t in tokens if t.tag != "SF"]
+    words = [t for t in tokens if t.role is not Role.SENTENCE_MARK]
     is_question = (
-        any(t.tag == "SF" and t.surface == "?" for t in tokens)
-        or any(t.tag == "EF" and t.lemma in grammar.question_endings for t in tokens)
+        any(t.role is Role.SENTENCE_MARK and t.surface == "?" for t in tokens)
+        or any(t.role is Role.FINAL_ENDING and t.lemma in grammar.question_endings for t in tokens)
         # Said aloud there is no "?", and Kiwi then often reads a final 니/나 as connective.
-        or (bool(words) and words[-1].tag == "EC" and words[-1].lemma in grammar.question_endings)
+        or (
+            bool(words)
+            and words[-1].role is Role.CONNECTIVE_ENDING
+            and words[-1].lemma in grammar.question_endings
+        )
     )
     for mention in mentions:
         sense = mention.first(Kind.QUESTION)
         if sense is not None and (sense.extra != "start" or mention.start == 0):
             is_question = True
     is_request = any(m.has(Kind.REQUEST) for m in mentions) or any(
-        (t.tag == "VX" and t.lemma in grammar.request_auxiliaries)
-        or (t.tag == "EF" and t.lemma in grammar.request_endings)
+        (t.role is Role.AUXILIARY and t.lemma in grammar.request_auxiliaries)
+        or (t.role is Role.FINAL_ENDING and t.lemma in grammar.request_endings)
         for t in tokens
     )
     is_tell = any(m.has(Kind.TELL) for m in mentions)
@@ -359,15 +373,20 @@ def _negation(
     grammar = lexicon.grammar
     negated = any(m.has(Kind.NEGATION) for m in mentions)
     for index, token in enumerate(tokens):
-        if token.tag == "MAG" and token.lemma in grammar.negation_adverbs:
+        if token.role is Role.ADVERB and token.lemma in grammar.negation_adverbs:
             before = tokens[index - 1] if index > 0 else None
-            if before is not None and before.tag == "EC" and before.lemma in grammar.conditional_endings:
+            if (
+                before is not None
+                and before.role is Role.CONNECTIVE_ENDING
+                and before.lemma in grammar.conditional_endings
+            ):
                 continue  # 꺼 주면 안 될까?
             if not any(m.start == index + 1 and _acts(m) for m in mentions):
                 continue  # 소리가 안 들려 좀 키워 줘: 안 negates hearing, not the request
             negated = True
         elif token.lemma in grammar.negation_auxiliaries and (
-            token.tag == "VX" or (token.tag == "VV" and index > 0 and tokens[index - 1].tag == "EC")
+            token.role is Role.AUXILIARY
+            or (token.role is Role.VERB and index > 0 and tokens[index - 1].role is Role.CONNECTIVE_ENDING)
         ):  # 끄지 마; 돌릴까 말까 (Kiwi may tag this 말 as a verb)
             following = tokens[index + 1] if index + 1 < len(tokens) else None
             later = [m for m in mentions if m.start > index and m.has(Kind.ACTION)]
@@ -395,7 +414,7 @@ def _unknown_mode(tokens: tuple[Token, ...], mentions: list[Mention]) -> bool:
         if aspect is None or aspect.value != "mode" or mention.has(Kind.MODE) or mention.start == 0:
             continue
         before = mention.start - 1
-        if before not in covered and tokens[before].tag in ("NNG", "NNP", "SL"):
+        if before not in covered and tokens[before].role in (Role.NOUN, Role.FOREIGN):
             return True
     return False
 
@@ -405,11 +424,15 @@ def _unknown_verb(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: L
     covered = {i for m in mentions for i in range(m.start, m.end)}
     grammar = lexicon.grammar
     for index, token in enumerate(tokens):
-        if token.tag != "VV" or index in covered:
+        if token.role is not Role.VERB or index in covered:
             continue
         if token.lemma in grammar.light_verbs:
             continue
-        if token.lemma in grammar.request_auxiliaries and index > 0 and tokens[index - 1].tag == "EC":
+        if (
+            token.lemma in grammar.request_auxiliaries
+            and index > 0
+            and tokens[index - 1].role is Role.CONNECTIVE_ENDING
+        ):
             continue  # 켜 줘 (an auxiliary Kiwi tagged as a verb); 이불 줘 is "give", not ours
         if token.lemma in lexicon.lemmas or token.lemma in grammar.know_verbs:
             continue
@@ -432,13 +455,15 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
     mentions = forms.mentions
     mentions = [kept for m in mentions if (kept := _modifier_verb(m, tokens, lexicon)) is not None]
     mentions = _unit_aspects(mentions, tokens, lexicon)
-    delay_s, at, values = _time(quantities, mentions)
+    delay_s, at, values = _time(quantities, mentions, lexicon.grammar.unmarked_hours)
     is_question, is_request, is_tell = _mood(said, mentions, lexicon)
     grammar = lexicon.grammar
     mentions, is_negated = _negation(tokens, mentions, lexicon)
     # The past inside a condition (다 돌았으면 …) does not make the request a report.
     main_from = max(_frame_ends(tokens, lexicon), default=0)
-    is_statement = any(t.tag == "EP" and t.lemma in grammar.statement_markers for t in tokens[main_from:])
+    is_statement = any(
+        t.role is Role.PREFINAL_ENDING and t.lemma in grammar.statement_markers for t in tokens[main_from:]
+    )
     return Parsed(
         clauses=_clauses(tokens, mentions, values, lexicon),
         mentions=tuple(mentions),
@@ -447,7 +472,7 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
         is_tell=is_tell,
         is_negated=is_negated,
         is_statement=is_statement,
-        is_phrase=not any(t.tag == "EF" for t in tokens),
+        is_phrase=not any(t.role is Role.FINAL_ENDING for t in tokens),
         delay_s=delay_s,
         at=at,
         asks_state=forms.asks_state,

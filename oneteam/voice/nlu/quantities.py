@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, Sense, key
-from oneteam.voice.nlu.tokens import Token
+from oneteam.voice.nlu.tokens import NOUN_ROLES, Role, Token
 
-_KOREAN_NUMERAL_TAGS = frozenset({"SN", "NR", "MM"})
+_NUMERAL_ROLES = frozenset({Role.NUMBER, Role.NUMERAL, Role.DETERMINER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,31 +42,33 @@ def _has_sense(tokens: tuple[Token, ...], index: int, lexicon: Lexicon, kind: Ki
 def _read_number(tokens: tuple[Token, ...], i: int, lexicon: Lexicon) -> tuple[float | None, int, bool]:
     """(value, end, needs_unit) of the numeral starting at token i, or (None, i, False)."""
     token, reader = tokens[i], lexicon.numerals
-    if i > 0 and tokens[i - 1].tag == "XPN" and tokens[i - 1].end == token.start:
+    if i > 0 and tokens[i - 1].role is Role.PREFIX and tokens[i - 1].end == token.start:
         return None, i, False  # 제일 (most), 제이 (the second): a prefix makes it a word, not a number
-    if token.tag in _KOREAN_NUMERAL_TAGS:
+    if token.role in _NUMERAL_ROLES:
         # Kiwi splits 스물네 into 스물/NR + 네/MM and 이십사 into three NR: read the run whole.
         end = i + 1
         # Spoken numbers may be spaced ("스물 네", "이십 사"); digits must touch.
         while (
             end < len(tokens)
-            and tokens[end].tag in _KOREAN_NUMERAL_TAGS
-            and (tokens[end].start == tokens[end - 1].end or "SN" not in (token.tag, tokens[end].tag))
+            and tokens[end].role in _NUMERAL_ROLES
+            and (
+                tokens[end].start == tokens[end - 1].end or Role.NUMBER not in (token.role, tokens[end].role)
+            )
         ):
             end += 1
         for stop in range(end, i, -1):
             value = reader.read("".join(t.lemma for t in tokens[i:stop]))
             if value is not None:
-                return value, stop, token.tag == "MM" and stop == i + 1
+                return value, stop, token.role is Role.DETERMINER and stop == i + 1
         return None, i, False
-    if token.tag == "W":  # English number words
+    if token.role is Role.WORD:  # English number words
         if token.surface in reader.determiners:
             return float(reader.determiners[token.surface]), i + 1, True
         for end in (i + 3, i + 2, i + 1):  # "twenty two", "twenty-two"
             span = tokens[i:end]
-            if end > len(tokens) or any(t.tag != "W" and t.surface != "-" for t in span):
+            if end > len(tokens) or any(t.role is not Role.WORD and t.surface != "-" for t in span):
                 continue
-            value = reader.read("".join(t.surface for t in span if t.tag == "W"))
+            value = reader.read("".join(t.surface for t in span if t.role is Role.WORD))
             if value is not None:
                 return value, end, False
     return None, i, False
@@ -75,7 +77,7 @@ def _read_number(tokens: tuple[Token, ...], i: int, lexicon: Lexicon) -> tuple[f
 def _fused(token: Token, lexicon: Lexicon) -> tuple[float, str, bool] | None:
     """(value, unit, is_absolute) of a number and unit Kiwi read as one unknown noun
     ("이십도", "이십도로"), or None."""
-    if not token.tag.startswith("NN") or len(token.surface) < 2:
+    if token.role not in NOUN_ROLES or len(token.surface) < 2:
         return None
     word, grammar = token.surface, lexicon.grammar
     # At least two syllables of number: a single one fused with a unit is mostly another word
@@ -95,12 +97,16 @@ def _fused(token: Token, lexicon: Lexicon) -> tuple[float, str, bool] | None:
 def _glued_readings(tokens: tuple[Token, ...], i: int, end: int, lexicon: Lexicon) -> tuple[float, ...]:
     """Readings with the glued one-syllable particle before a number taken as its first digit:
     in "에어컨이십사도" Kiwi reads 이 as the subject particle, but a speaker may have said 이십사."""
-    if i == 0 or tokens[i].tag not in ("NR", "SN"):
+    if i == 0 or tokens[i].role not in (Role.NUMERAL, Role.NUMBER):
         return ()
     before = tokens[i - 1]
-    if before.end != tokens[i].start or before.tag[:1] not in ("J", "V") or len(before.surface) != 1:
+    if (
+        before.end != tokens[i].start
+        or not (before.role is Role.PARTICLE or before.is_verb)
+        or len(before.surface) != 1
+    ):
         return ()
-    if before.surface not in lexicon.numerals.sino_digits or tokens[i].tag == "SN":
+    if before.surface not in lexicon.numerals.sino_digits or tokens[i].role is Role.NUMBER:
         return ()
     value = lexicon.numerals.read(before.surface + "".join(t.lemma for t in tokens[i:end]))
     return (value,) if value is not None else ()
@@ -111,9 +117,13 @@ def _glued_readings_fused(tokens: tuple[Token, ...], i: int, lexicon: Lexicon) -
     if i == 0:
         return ()
     before = tokens[i - 1]
-    if before.end != tokens[i].start or before.tag[:1] not in ("J", "V") or len(before.surface) != 1:
+    if (
+        before.end != tokens[i].start
+        or not (before.role is Role.PARTICLE or before.is_verb)
+        or len(before.surface) != 1
+    ):
         return ()
-    fused = _fused(Token(before.surface + tokens[i].surface, "", tokens[i].tag, 0, 0), lexicon)
+    fused = _fused(Token(before.surface + tokens[i].surface, "", tokens[i].role, 0, 0), lexicon)
     return (fused[0],) if fused is not None else ()
 
 
@@ -134,7 +144,7 @@ def unit_after(tokens: tuple[Token, ...], j: int, lexicon: Lexicon) -> tuple[str
 
 def _clock(tokens: tuple[Token, ...], end: int) -> bool:
     """Whether `7` at tokens[end - 1] is followed by `:30`."""
-    return end + 1 < len(tokens) and tokens[end].surface == ":" and tokens[end + 1].tag == "SN"
+    return end + 1 < len(tokens) and tokens[end].surface == ":" and tokens[end + 1].role is Role.NUMBER
 
 
 def read_quantities(tokens: tuple[Token, ...], lexicon: Lexicon, consumed: list[bool]) -> list[Quantity]:

@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,121 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _ENGLISH_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[^\sa-z\d]")
 
 
+class Role(StrEnum):
+    """What a token does in its sentence: the parser reads only this, never a tokenizer's own
+    tag set, so another analyser plugs in by giving its tags a role (`_KIWI_ROLES` for Kiwi)."""
+
+    NOUN = "noun"
+    BOUND_NOUN = "bound_noun"
+    """A noun that needs a modifier: 중 (작동 중), 거 (켜진 거), 수 (켤 수)."""
+    PRONOUN = "pronoun"
+    NUMERAL = "numeral"
+    """A number said as a word (이십사, 다섯)."""
+    NUMBER = "number"
+    """Digits (24)."""
+    DETERMINER = "determiner"
+    """A word before a noun, numerals included (세 시, 두 대)."""
+    ADVERB = "adverb"
+    CONJUNCTION = "conjunction"
+    VERB = "verb"
+    ADJECTIVE = "adjective"
+    AUXILIARY = "auxiliary"
+    """A verb after another (켜 줘, 켜져 있어)."""
+    COPULA = "copula"
+    """이다 (… 중이야)."""
+    NEGATIVE_COPULA = "negative_copula"
+    """아니다."""
+    FINAL_ENDING = "final_ending"
+    """Ends the sentence and says its mood (켜라, 켜니)."""
+    CONNECTIVE_ENDING = "connective_ending"
+    """Joins to what follows (끄고, 꺼졌는지, 끝났으면)."""
+    PREFINAL_ENDING = "prefinal_ending"
+    """Tense or guess inside the verb (껐-, -겠-)."""
+    MODIFIER_ENDING = "modifier_ending"
+    """Makes the verb modify a noun (켜진, 켤)."""
+    NOMINAL_ENDING = "nominal_ending"
+    """Makes the verb a noun (끄기)."""
+    PARTICLE = "particle"
+    PREFIX = "prefix"
+    VERB_SUFFIX = "verb_suffix"
+    """Makes a noun a verb (청소 + 하)."""
+    SUFFIX = "suffix"
+    ROOT = "root"
+    """A stem that is not a word alone (깨끗 in 깨끗하게)."""
+    FOREIGN = "foreign"
+    """Latin letters inside Korean text (TV, ac)."""
+    WORD = "word"
+    """A word of a language without morphology here (English)."""
+    SENTENCE_MARK = "sentence_mark"
+    """. ? ! at the end of a sentence."""
+    SYMBOL = "symbol"
+    INTERJECTION = "interjection"
+    OTHER = "other"
+
+
+VERBAL_ROLES = frozenset({Role.VERB, Role.ADJECTIVE, Role.AUXILIARY, Role.COPULA, Role.NEGATIVE_COPULA})
+ENDING_ROLES = frozenset(
+    {
+        Role.FINAL_ENDING,
+        Role.CONNECTIVE_ENDING,
+        Role.PREFINAL_ENDING,
+        Role.MODIFIER_ENDING,
+        Role.NOMINAL_ENDING,
+        Role.PARTICLE,
+        Role.VERB_SUFFIX,
+        Role.SUFFIX,
+    }
+)
+NOUN_ROLES = frozenset({Role.NOUN, Role.BOUND_NOUN})
+
+# Kiwi's tag set (the Sejong tags, https://github.com/bab2min/kiwipiepy#품사-태그) → role. The one
+# place that knows it; a tag with a suffix ("VV-I", irregular) takes its base tag's role.
+_KIWI_ROLES: dict[str, Role] = {
+    "NNG": Role.NOUN,
+    "NNP": Role.NOUN,
+    "NA": Role.NOUN,
+    "NNB": Role.BOUND_NOUN,
+    "NP": Role.PRONOUN,
+    "NR": Role.NUMERAL,
+    "SN": Role.NUMBER,
+    "MM": Role.DETERMINER,
+    "MAG": Role.ADVERB,
+    "MAJ": Role.CONJUNCTION,
+    "VV": Role.VERB,
+    "VA": Role.ADJECTIVE,
+    "VX": Role.AUXILIARY,
+    "VCP": Role.COPULA,
+    "VCN": Role.NEGATIVE_COPULA,
+    "EF": Role.FINAL_ENDING,
+    "EC": Role.CONNECTIVE_ENDING,
+    "EP": Role.PREFINAL_ENDING,
+    "ETM": Role.MODIFIER_ENDING,
+    "ETN": Role.NOMINAL_ENDING,
+    "XPN": Role.PREFIX,
+    "XSV": Role.VERB_SUFFIX,
+    "XSA": Role.SUFFIX,
+    "XSN": Role.SUFFIX,
+    "XSM": Role.SUFFIX,
+    "XR": Role.ROOT,
+    "SL": Role.FOREIGN,
+    "SF": Role.SENTENCE_MARK,
+    "IC": Role.INTERJECTION,
+}
+
+
+def kiwi_role(tag: str) -> Role:
+    """The role of a Kiwi tag: particles (J…) and the remaining symbols (S…, W_…) by family."""
+    base = tag.split("-", 1)[0]
+    role = _KIWI_ROLES.get(base)
+    if role is not None:
+        return role
+    if base.startswith("J"):
+        return Role.PARTICLE
+    if base.startswith(("S", "W_")):
+        return Role.SYMBOL
+    return Role.OTHER
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """One morpheme (Korean) or word (English)."""
@@ -32,20 +148,21 @@ class Token:
     """The text as written, lower case."""
     lemma: str
     """The base form (`꺼` → `끄`); the surface for English."""
-    tag: str
-    """Kiwi's part-of-speech tag (`VV`, `NNG`, `SN`, ...); `W`, `SN`, `SF`, `SW` for English."""
+    role: Role
     start: int
     end: int
+    tag: str = ""
+    """The tokenizer's own tag (Kiwi's `VV-I`), for debugging only: the parser reads `role`."""
 
     @property
     def is_verb(self) -> bool:
-        """A verb, adjective or auxiliary (whose lemma is what counts)."""
-        return self.tag.startswith("V")
+        """A verb, adjective, auxiliary or copula (whose lemma is what counts)."""
+        return self.role in VERBAL_ROLES
 
     @property
     def is_ending(self) -> bool:
         """An ending, particle or suffix, which never starts a phrase."""
-        return self.tag[:1] in ("E", "J") or self.tag.startswith("XS")
+        return self.role in ENDING_ROLES
 
 
 def language_of(text: str) -> str:
@@ -176,7 +293,8 @@ class KoreanTokenizer:
         out = []
         for tok in analysed:
             start, end = int(tok.start), int(tok.start + tok.len)
-            out.append(Token(text[start:end].lower(), str(tok.form).lower(), str(tok.tag), start, end))
+            tag = str(tok.tag)
+            out.append(Token(text[start:end].lower(), str(tok.form).lower(), kiwi_role(tag), start, end, tag))
         return tuple(out)
 
 
@@ -197,12 +315,12 @@ class EnglishTokenizer:
             word = match.group(0)
             word = word.replace("'", "") if word.endswith("'s") else word
             if word[0].isdigit():
-                tag = "SN"
+                role = Role.NUMBER
             elif word[0].isalpha():
-                tag = "W"
+                role = Role.WORD
             elif word in "?":
-                tag = "SF"
+                role = Role.SENTENCE_MARK
             else:
-                tag = "SW"
-            out.append(Token(word, word, tag, match.start(), match.end()))
+                role = Role.SYMBOL
+            out.append(Token(word, word, role, match.start(), match.end()))
         return tuple(out)
