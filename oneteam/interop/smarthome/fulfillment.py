@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from oneteam import __version__
 from oneteam.hub import Hub
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
+from oneteam.interop.smarthome.scenes import Scenes, routine_of
 from oneteam.interop.smarthome.store import ALL_DEVICES, Link
 from oneteam.interop.smarthome.traits import (
     TranslationError,
@@ -40,6 +41,7 @@ from oneteam.model import (
     InvalidValue,
     OneteamError,
     PermissionDenied,
+    ValueProblem,
     VendorError,
 )
 from oneteam.model.state_rules import Conflict, StateConflict
@@ -64,21 +66,15 @@ def _request_id(body: object) -> RequestId:
     return ""
 
 
-# Hub validation keys → the API's error codes
-# (developers.home.google.com/cloud-to-cloud/intents/errors-exceptions).
+# What is wrong with a refused value → the API's error codes
+# (developers.home.google.com/cloud-to-cloud/intents/errors-exceptions); every kind has one.
 _VALUE_CODES = {
-    "error.temperature_out_of_range": "valueOutOfRange",
-    "error.brightness_out_of_range": "valueOutOfRange",
-    "error.volume_out_of_range": "valueOutOfRange",
-    "error.channel_out_of_range": "noAvailableChannel",
-    "error.amount_out_of_range": "valueOutOfRange",
-    "error.mode_not_allowed": "notSupported",
-    "error.fan_speed_not_allowed": "notSupported",
-    "error.compartment_not_allowed": "notSupported",
-    "error.zones_not_supported": "notSupported",
-    "error.zone_not_allowed": "notSupported",
-    "error.busy_running": "actionUnavailableWhileRunning",
-    "error.battery_low": "lowBattery",
+    ValueProblem.OUT_OF_RANGE: "valueOutOfRange",
+    ValueProblem.NO_SUCH_CHANNEL: "noAvailableChannel",
+    ValueProblem.NOT_SUPPORTED: "notSupported",
+    ValueProblem.BUSY_RUNNING: "actionUnavailableWhileRunning",
+    ValueProblem.BATTERY_LOW: "lowBattery",
+    ValueProblem.MALFORMED: "protocolError",
 }
 
 
@@ -99,7 +95,7 @@ def error_code(error: OneteamError) -> str:
     if isinstance(error, StateConflict):
         return _CONFLICT_CODES[error.conflict]
     if isinstance(error, InvalidValue):
-        return _VALUE_CODES.get(error.key, "protocolError")
+        return _VALUE_CODES[error.problem]
     for kind, code in _ERROR_CODES:
         if isinstance(error, kind):
             return code
@@ -195,6 +191,7 @@ class Fulfillment:
         self._hub = hub
         self._on_disconnect = on_disconnect
         self.challenges = Challenges()
+        self.scenes = Scenes(hub)
         self._sync_cache: dict[str, _SyncEntry] = {}
         """SYNC entries by device id: a TV lists up to 200 channels, so a 1,000-device home is ~2 MB
         of JSON that only changes when a device or the home file does."""
@@ -208,6 +205,7 @@ class Fulfillment:
         if request is not None and request.inputs[0].intent == "action.devices.SYNC":
             devices = self._hub.devices()
             entries = [self._sync_entry(d).encoded for d in devices if link.covers(d.id)]
+            entries += [dumps(self.scenes.sync_entry(e)) for e in self.scenes.offered(link_grant(link))]
             if len(self._sync_cache) > 2 * len(devices) + 100:  # devices removed since: drop them
                 present = {d.id for d in devices}
                 self._sync_cache = {k: v for k, v in self._sync_cache.items() if k in present}
@@ -272,6 +270,7 @@ class Fulfillment:
     def sync(self, link: Link) -> dict[str, Any]:
         """The SYNC payload: the devices this link covers."""
         devices = [self.sync_device(d) for d in self._hub.devices() if link.covers(d.id)]
+        devices += [self.scenes.sync_entry(e) for e in self.scenes.offered(link_grant(link))]
         return {"agentUserId": link.agent_user_id, "devices": devices}
 
     def sync_device(self, device: Device) -> dict[str, Any]:
@@ -304,6 +303,8 @@ class Fulfillment:
 
     def device_state(self, link: Link, device_id: str) -> dict[str, Any]:
         """One device's QUERY entry (deviceNotFound for devices the link does not cover)."""
+        if routine_of(device_id) is not None:
+            return self.scenes.query_state(link_grant(link), device_id)
         device = self._covered(link, device_id)
         if device is None:
             return {"online": False, "status": "ERROR", "errorCode": "deviceNotFound"}
@@ -338,13 +339,12 @@ class Fulfillment:
         return _grouped({device_id: task.result() for device_id, task in outcomes.items()})
 
     async def _execute_device(self, link: Link, device_id: str, executions: list[_Execution]) -> _Outcome:
+        grant = link_grant(link)
+        if routine_of(device_id) is not None:
+            return await self._activate(grant, device_id, executions)
         device = self._covered(link, device_id)
         if device is None:
             return _Outcome(status="ERROR", error_code="deviceNotFound")
-        # The partner acts for the linked home, on the devices the household linked, and nothing else.
-        # "All devices" (also those added later) is a link without a device limit, not a device named "*".
-        devices = None if ALL_DEVICES in link.device_ids else frozenset(link.device_ids)
-        grant = Grant(principal=f"partner:{link.client_id}", door=Door.PARTNER, devices=devices)
         try:
             for execution in executions:
                 commands = to_commands(
@@ -360,6 +360,17 @@ class Fulfillment:
         state = self._hub.state(device_id)
         return _Outcome(status="SUCCESS", states={"online": True, **google_state(device, state)})
 
+    async def _activate(self, grant: Grant, device_id: str, executions: list[_Execution]) -> _Outcome:
+        """ActivateScene on a routine, each execution in order; the first refusal ends it."""
+        for execution in executions:
+            challenge = (execution.model_extra or {}).get("challenge")
+            status, code, asked = await self.scenes.activate(
+                grant, device_id, execution.command, execution.params, challenge
+            )
+            if status != "SUCCESS":
+                return _Outcome(status=status, error_code=code, challenge=asked)
+        return _Outcome(status="SUCCESS", states={"online": True})
+
     def _refusal(self, device: Device, exc: TranslationError | ChallengeNeeded | OneteamError) -> _Outcome:
         """The outcome of an EXECUTE item that did not (or not yet) succeed."""
         if isinstance(exc, TranslationError):
@@ -374,6 +385,13 @@ class Fulfillment:
             return _Outcome(status="PENDING", states={"online": True, **google_state(device, state)})
         _LOGGER.debug("partner command on %s refused: %s", device.id, exc.key)
         return _Outcome(status="ERROR", error_code=error_code(exc))
+
+
+def link_grant(link: Link) -> Grant:
+    """What a partner acts as: the linked home's devices the household chose, and nothing else.
+    "All devices" (also those added later) is a link without a device limit, not a device named "*"."""
+    devices = None if ALL_DEVICES in link.device_ids else frozenset(link.device_ids)
+    return Grant(principal=f"partner:{link.client_id}", door=Door.PARTNER, devices=devices)
 
 
 def _grouped(outcomes: dict[str, _Outcome]) -> list[dict[str, Any]]:
