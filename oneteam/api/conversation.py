@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from oneteam.api.auth import grant_of, hub_of
+from oneteam.api.auth import caller_of, grant_of, hub_of
 from oneteam.api.errors import language_of
 from oneteam.api.schemas import error_responses
 from oneteam.model.conversation import MAX_SENTENCE_CHARS
@@ -49,6 +49,9 @@ async def converse(body: ConversationRequest, request: Request) -> dict[str, Any
     hub = hub_of(request)
     if body.room is not None and body.room not in hub.home.rooms:
         body = body.model_copy(update={"room": None})
+    speaker = caller_of(request).speaker(hub.home)
+    if body.room is None and speaker is not None:  # a satellite speaks from its room (home file)
+        body = body.model_copy(update={"room": speaker.room})
     session = body.session or f"http:{request.headers.get('authorization', '')[-12:]}:{body.room or ''}"
     language = body.language or (language_of(request) if request.headers.get("accept-language") else None)
     grant = grant_of(request)

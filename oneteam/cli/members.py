@@ -20,13 +20,14 @@ import typer
 from rich.table import Table
 
 from oneteam.cli.context import OUT
-from oneteam.hub import load_config, open_storage
+from oneteam.hub import load_config, open_storage, parse_home
 from oneteam.hub.accounts import Member
 from oneteam.hub.accounts_store import accounts_for
 from oneteam.hub.household import LINK_S, Household
 from oneteam.hub.tokens import TOKEN_DOORS, hash_token, new_token
 from oneteam.i18n import render
-from oneteam.model import OneteamError
+from oneteam.model import Door, OneteamError
+from oneteam.model.device import Speaker
 
 member_app = typer.Typer(
     help="Household members: roles, permissions, passwords, sign-in links.", no_args_is_help=True
@@ -249,6 +250,12 @@ def token_create(
         str | None,
         typer.Option("--door", help="A token for a door process (mcp, voice): the activity log shows it."),
     ] = None,
+    speaker: Annotated[
+        str | None,
+        typer.Option(
+            "--speaker", help="A voice token for a speaker of the home file (its member, its room)."
+        ),
+    ] = None,
     expires: ExpiresOpt = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
@@ -258,10 +265,15 @@ def token_create(
     if door is not None and door not in TOKEN_DOORS:
         OUT.fail(OUT.t("cli.token_bad_door", doors=", ".join(TOKEN_DOORS)))
     expires_at = None if expires is None else time.time() + _seconds(expires)
-    if member is None and expires_at is not None:
+    if member is None and speaker is None and expires_at is not None:
         OUT.fail(OUT.t("cli.token_expiry_needs_member"))
 
     async def create(household: Household) -> tuple[int, str]:
+        if speaker is not None:
+            found = await _speaker(household, speaker)
+            return await household.create_token(
+                found.member, found.id, by=None, door=Door.VOICE.value, expires_at=expires_at
+            )
         if member is not None:
             return await household.create_token(member, name, by=None, door=door, expires_at=expires_at)
         token = new_token()
@@ -277,6 +289,15 @@ def token_create(
         return
     OUT.console.print(OUT.t("cli.token_created"), highlight=False)
     OUT.console.print(token, highlight=False, soft_wrap=True)
+
+
+async def _speaker(household: Household, speaker_id: str) -> Speaker:
+    """A speaker of the home the hub ran last (stored in its database)."""
+    text = await household.storage.stored_home()
+    found = None if text is None else parse_home(text, "stored home").speakers.get(speaker_id)
+    if found is None:
+        OUT.fail(OUT.t("cli.no_speaker", id=speaker_id))
+    return found
 
 
 @token_app.command("list")

@@ -37,7 +37,20 @@ CREATE TABLE IF NOT EXISTS token_members (
 );
 """
 _SQLITE = _TABLES.format(real="REAL", serial="INTEGER", integer="INTEGER")
-_POSTGRES = _TABLES.format(real="DOUBLE PRECISION", serial="BIGSERIAL", integer="BIGINT")
+_POSTGRES = _TABLES.format(real="DOUBLE PRECISION", serial="BIGSERIAL", integer="BIGINT") + "".join(
+    # Every change to these tables wakes the remembered token checks of every hub on the database,
+    # on the channel the PostgreSQL store listens on for `tokens` (its `token_stamp`).
+    f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}"
+    " FOR EACH STATEMENT EXECUTE FUNCTION oneteam_tokens_changed();\n"
+    for table in ("members", "member_sessions", "token_members")
+)
+_NOTIFY_FUNCTION = """
+CREATE OR REPLACE FUNCTION oneteam_tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('oneteam_tokens', TG_TABLE_NAME);
+  RETURN NULL;
+END $$;
+"""
 
 SESSION = "session"
 LINK = "link"
@@ -112,6 +125,9 @@ class AccountStore(Protocol):
         member: str,
         expires_at: float | None,
     ) -> int: ...
+    async def add_token(self, name: str, token_hash: str, created_at: float, *, door: str | None) -> int:
+        """A household token (no member), committed before this returns."""
+
     async def tokens(self) -> list[TokenRow]: ...
     async def revoke_token(self, token_id: int) -> bool: ...
     async def credential(self, token_hash: str) -> Credential | None: ...
@@ -277,6 +293,13 @@ class SqliteAccounts:
             )
         return token_id
 
+    async def add_token(self, name: str, token_hash: str, created_at: float, *, door: str | None) -> int:
+        cursor = self._db().execute(
+            "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (?, ?, ?, ?)",
+            (name, token_hash, created_at, door),
+        )
+        return int(cursor.lastrowid or 0)
+
     async def tokens(self) -> list[TokenRow]:
         return [_token_row(row) for row in self._db().execute(_TOKENS)]
 
@@ -306,7 +329,7 @@ class PostgresAccounts:
         import psycopg
 
         self._connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        await self._connection.execute(_POSTGRES)
+        await self._connection.execute(_NOTIFY_FUNCTION + _POSTGRES)
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -407,6 +430,13 @@ class PostgresAccounts:
                 (token_id, member, expires_at),
             )
         return token_id
+
+    async def add_token(self, name: str, token_hash: str, created_at: float, *, door: str | None) -> int:
+        rows = await self._rows(
+            "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (%s, %s, %s, %s) RETURNING id",
+            (name, token_hash, created_at, door),
+        )
+        return int(rows[0][0])
 
     async def tokens(self) -> list[TokenRow]:
         return [_token_row(row) for row in await self._rows(_TOKENS)]

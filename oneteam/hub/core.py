@@ -23,7 +23,7 @@ from oneteam.hub.household import Household
 from oneteam.hub.scheduler import Scheduler
 from oneteam.hub.storage import EventQuery, Storage, TokenRecord
 from oneteam.hub.supervisor import Devices, Supervisor, Work
-from oneteam.hub.tokens import TokenKeeper
+from oneteam.hub.tokens import TokenKeeper, hash_token, new_token
 from oneteam.i18n import render
 from oneteam.model import (
     Command,
@@ -415,7 +415,9 @@ class Hub:
     async def create_token(self, name: str, *, door: str | None = None) -> str:
         """A new bearer token; only its hash is kept. `door` marks a token handed to a door
         process (`mcp`), which the activity log then shows as that door."""
-        return await self.tokens.create(name, door=door)
+        token = new_token()
+        await self.household.store_token(name, hash_token(token), door=door)
+        return token
 
     async def authenticate(self, token: str) -> TokenRecord | None:
         """Who a bearer token is (its stored record), or None; a revoked token fails at once."""

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from oneteam.i18n import render
 from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, TypeSpec, builtin_type_specs
-from oneteam.model.device import Confirmation, Zone
+from oneteam.model.device import Confirmation, Speaker, Zone
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _KNOWN_INTEGRATIONS = {"virtual", "mqtt", "thinq"}
@@ -26,6 +26,8 @@ MAX_HOME_DEPTH = 32
 """Deepest nesting of lists and mappings; a home needs about 6 (composing deeper input recurses)."""
 _AUTOMATION_SECTIONS = ("routines", "scenes", "location")
 """Read by the automation room (oneteam/automation/homefile.py), which checks them itself."""
+_HOUSEHOLD_SECTIONS = ("speakers",)
+"""Voice satellites: their room and the member they speak for (model.device.Speaker)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,16 @@ def parse_home(text: str, source: str = "<home>") -> Home:
     reader = _Reader()
     top = reader.mapping(root, "the home file")
     for key, (key_node, _) in top.items():
-        if key not in {"id", "name", "rooms", "devices", "types", "fan_speeds", *_AUTOMATION_SECTIONS}:
+        if key not in {
+            "id",
+            "name",
+            "rooms",
+            "devices",
+            "types",
+            "fan_speeds",
+            "speakers",
+            *_AUTOMATION_SECTIONS,
+        }:
             reader.fault(key_node, "unknown_section", key=key)
     types, mode_names, compartment_names = _types(reader, top.get("types"))
     fan_speed_names = {
@@ -163,6 +174,7 @@ def parse_home(text: str, source: str = "<home>") -> Home:
     }
     rooms = _rooms(reader, top.get("rooms"))
     devices = _devices(reader, top.get("devices"), rooms, types)
+    speakers = _speakers(reader, top, rooms)
     if reader.problems:
         raise HomeFileError(source, sorted(reader.problems, key=lambda p: p.line))
     home_id = reader.text(top["id"][1], "id") if "id" in top else "home"
@@ -176,6 +188,7 @@ def parse_home(text: str, source: str = "<home>") -> Home:
         fan_speed_names=fan_speed_names,
         mode_names=mode_names,
         compartment_names=compartment_names,
+        speakers=speakers,
     )
 
 
@@ -211,6 +224,32 @@ def _rooms(reader: _Reader, entry: tuple[Node, Node] | None) -> dict[str, Room]:
         names = reader.texts(fields["names"][1], f"names of room {room_id}") if "names" in fields else ()
         rooms[room_id] = Room(id=room_id, names=names)
     return rooms
+
+
+def _speakers(
+    reader: _Reader, top: dict[str, tuple[Node, Node]], rooms: dict[str, Room]
+) -> dict[str, Speaker]:
+    """`speakers: {kids_speaker: {room: small_room, member: minji}}`: a satellite's room and member
+    (the member is checked when the speaker's token is made, as members live in the database)."""
+    speakers: dict[str, Speaker] = {}
+    for speaker_id, (key_node, value) in _section(reader, top, "speakers").items():
+        if not _ID.match(speaker_id):
+            reader.fault(key_node, "bad_speaker_id", id=speaker_id)
+            continue
+        fields = reader.mapping(value, f"speaker {speaker_id}")
+        for key, (field_node, _) in fields.items():
+            if key not in {"room", "member"}:
+                reader.fault(field_node, "unknown_speaker_field", key=key)
+        if "room" not in fields or "member" not in fields:
+            reader.fault(key_node, "speaker_missing", id=speaker_id)
+            continue
+        room = reader.text(fields["room"][1], f"room of speaker {speaker_id}") or ""
+        member = reader.text(fields["member"][1], f"member of speaker {speaker_id}") or ""
+        if room not in rooms:
+            reader.fault(fields["room"][1], "unknown_speaker_room", id=speaker_id, room=room)
+            continue
+        speakers[speaker_id] = Speaker(id=speaker_id, room=room, member=member)
+    return speakers
 
 
 def _devices(

@@ -30,7 +30,8 @@ from oneteam.hub.accounts import (
 from oneteam.hub.accounts_store import LINK, SESSION, AccountStore, Credential, TokenRow
 from oneteam.hub.storage import Storage
 from oneteam.hub.tokens import TOKEN_DOORS, TOKEN_PREFIX, hash_token
-from oneteam.model import Device, Door, Grant
+from oneteam.model import Device, Door, Grant, Home
+from oneteam.model.device import Speaker
 from oneteam.model.errors import NotFound
 
 SESSION_PREFIX = "os_"
@@ -96,6 +97,13 @@ class Caller:
     def name(self) -> str | None:
         return None if self.member is None else self.member.name
 
+    def speaker(self, home: Home) -> Speaker | None:
+        """The home file's speaker this caller is: its member's voice token named for it."""
+        found = home.speakers.get(self.credential.name) if self.credential.kind == "token" else None
+        if found is None or self.credential.door != Door.VOICE.value or found.member != self.name:
+            return None
+        return found
+
     def grant(self, door: Door, devices: Iterable[Device]) -> Grant:
         """The Grant for this caller through `door` (a token made for mcp/voice shows that door)."""
         marked = Door(self.credential.door) if self.credential.door in TOKEN_DOORS else door
@@ -113,7 +121,7 @@ class Household:
 
     def __init__(self, store: AccountStore, storage: Storage, devices: Callable[[], list[Device]]) -> None:
         self.store = store
-        self._storage = storage
+        self.storage = storage
         self._devices = devices
         self._known: dict[str, Caller] = {}
         self._members: dict[str, Member] | None = None
@@ -137,7 +145,7 @@ class Household:
 
     def _fresh(self) -> bool:
         """Whether what is remembered still holds (no other process wrote since)."""
-        stamp = self._storage.token_stamp()
+        stamp = self.storage.token_stamp()
         if stamp is None or stamp != self._stamp:
             self._known.clear()
             self._members = None
@@ -353,9 +361,10 @@ class Household:
 
     async def store_token(self, name: str, token_hash: str, *, door: str | None = None) -> int:
         """A household token (no member: the owner's reach, `token:<name>` in the log)."""
-        record = await self._storage.add_token(name, token_hash, time.time(), door=door)
+        # On this store's own connection, so it is committed (and usable by any process) at once.
+        token_id = await self.store.add_token(name, token_hash, time.time(), door=door)
         self.forget()
-        return record.id
+        return token_id
 
     async def tokens(self, *, by: Caller | None) -> list[dict[str, Any]]:
         """Tokens as listed: the owner and adults see all, others their own. A household token

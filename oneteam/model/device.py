@@ -90,6 +90,16 @@ class Device:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Speaker:
+    """A voice satellite or speaker: it stands in a room and speaks for one household member."""
+
+    id: str
+    """The name of the member's voice token it uses (`oneteam token create --speaker <id>`)."""
+    room: str
+    member: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Home:
     """A home: rooms, devices and the capabilities of each device type."""
 
@@ -104,6 +114,8 @@ class Home:
     """Per type, canonical mode → what people call it (from the home file)."""
     compartment_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Canonical compartment → what people call it (from the home file)."""
+    speakers: dict[str, Speaker] = field(default_factory=dict)
+    """Voice satellites by id: their room and the member they act as (home file `speakers:`)."""
 
     def device(self, device_id: str) -> Device:
         """The device with this id, or DeviceNotFound."""
