@@ -19,7 +19,8 @@ class State:
     `current_temperature`, `mode`, `fan_speed`, `brightness`, `volume`, `channel`,
     `run_state` (idle/running/paused/finished, docked/cleaning/returning), `remaining_time`
     (seconds), `battery` (%), `door` (open/closed), `air_quality` (good/moderate/bad/very_bad),
-    `fridge_temperature`, `freezer_temperature`, `express_freeze`.
+    `fridge_temperature`, `freezer_temperature`, `express_freeze`, `zone` (the zone a robot cleaner
+    cleans, None: the whole home), `locked` (bool, door locks), `valve` (open/closed, gas valves).
     """
 
     device_id: str
