@@ -2,16 +2,25 @@
 
 Same contract and group commit as the SQLite store: a command is acknowledged once its state is
 committed. Needs the `postgres` extra (psycopg 3).
+
+Token checks are remembered as with SQLite: a trigger on `tokens` sends a NOTIFY on the
+`oneteam_tokens` channel with every change, by any process, and `token_stamp` counts the
+notifications that reached a listening connection, reading its socket without waiting (a few
+microseconds). The notification leaves the server when the change commits, before whoever
+revoked a token hears that it is done, so the next check after a revocation sees a new stamp.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from types import MappingProxyType
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.types.json import Jsonb
 
 from oneteam.hub.group_commit import GroupCommit, GroupCommitted
@@ -45,6 +54,29 @@ ALTER TABLE tokens ADD COLUMN IF NOT EXISTS door TEXT;
 ALTER TABLE schedules ADD COLUMN IF NOT EXISTS booked_by JSONB;
 """
 
+_LOGGER = logging.getLogger(__name__)
+TOKENS_CHANNEL = "oneteam_tokens"
+
+
+_NOTIFY_FUNCTION = """
+CREATE OR REPLACE FUNCTION oneteam_tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('oneteam_tokens', TG_TABLE_NAME);
+  RETURN NULL;
+END $$;
+"""
+
+
+def notify_token_changes(*tables: str) -> str:
+    """SQL that makes every change to `tables` (tokens, or tables that decide what a token may
+    do: members, their sessions and tokens) wake the remembered token checks of every hub on the
+    database, whichever process made it."""
+    return _NOTIFY_FUNCTION + "".join(
+        f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION oneteam_tokens_changed();\n"
+        for table in tables
+    )
+
 
 def _plain(data: Any) -> Any:
     """Event data as plain JSON values (timestamps and enums as text), as the SQLite store keeps it."""
@@ -58,20 +90,40 @@ class PostgresStorage(GroupCommitted):
         self.url = url
         self._connection: psycopg.AsyncConnection[Any] | None = None
         self._writes = GroupCommit(self._commit, (psycopg.Error,))
+        self._listener: pq.abc.PGconn | None = None
+        """A connection that only LISTENs on TOKENS_CHANNEL, read without waiting by `token_stamp`."""
+        self._token_changes = 0
 
     async def open(self) -> None:
-        """Connect, create the schema, and start the group-commit writer."""
+        """Connect, create the schema, listen for token changes, and start the group-commit writer."""
         if self._writes.is_running:
             return
         self._connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        await self._connection.execute(_SCHEMA)
+        await self._connection.execute(_SCHEMA + notify_token_changes("tokens"))
+        self._listener = await asyncio.to_thread(self._listen)
         self._writes.start()
+
+    def _listen(self) -> pq.abc.PGconn | None:
+        listener = pq.PGconn.connect(self.url.encode())
+        if listener.status == pq.ConnStatus.OK:
+            result = listener.exec_(f"LISTEN {TOKENS_CHANNEL}".encode())
+            if result.status == pq.ExecStatus.COMMAND_OK:
+                return listener
+        _LOGGER.warning(
+            "cannot listen for token changes (%s): every token check asks the database",
+            listener.get_error_message(),
+        )
+        listener.finish()
+        return None
 
     async def close(self) -> None:
         """Commit what is queued and disconnect."""
         if not self._writes.is_running:
             return
         await self._writes.stop()
+        if self._listener is not None:
+            self._listener.finish()
+            self._listener = None
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -246,8 +298,25 @@ class PostgresStorage(GroupCommitted):
         return TokenRecord(id=int(i), name=n, token_hash=h, created_at=float(c), door=d)
 
     def token_stamp(self) -> int | None:
-        """No cheap cross-process change number here: every token check asks the database."""
-        return None
+        """How many token changes this hub has heard of: the listening connection's socket is
+        read without waiting and its notifications counted. None (every check asks the database)
+        when the listening connection is gone."""
+        listener = self._listener
+        if listener is None:
+            return None
+        try:
+            listener.consume_input()
+            while listener.notifies() is not None:
+                self._token_changes += 1
+        except psycopg.Error:
+            _LOGGER.warning("lost the token-change listener: every token check now asks the database")
+            listener.finish()
+            self._listener = None
+            return None
+        if listener.status != pq.ConnStatus.OK:
+            self._listener = None
+            return None
+        return self._token_changes
 
     async def revoke_token(self, token_id: int) -> bool:
         """Delete one token."""
