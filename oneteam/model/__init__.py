@@ -12,6 +12,7 @@ from oneteam.model.errors import (
     InvalidValue,
     NotFound,
     OneteamError,
+    ValueProblem,
     VendorError,
 )
 from oneteam.model.event import Event, EventKind
@@ -43,6 +44,7 @@ __all__ = [
     "State",
     "StateValue",
     "TypeSpec",
+    "ValueProblem",
     "VendorError",
     "builtin_type_specs",
     "validate_command",

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from oneteam.model.device import Device
-from oneteam.model.errors import CommandNotSupported, InvalidValue
+from oneteam.model.errors import CommandNotSupported, InvalidValue, ValueProblem
 from oneteam.model.types import Range
 
 
@@ -143,6 +143,9 @@ def validate_command(command: Command, device: Device) -> Command:
         raise InvalidValue(
             key,
             f"{name} {number} is outside {limit.text()}",
+            problem=ValueProblem.NO_SUCH_CHANNEL
+            if name is CommandName.SET_CHANNEL
+            else ValueProblem.OUT_OF_RANGE,
             device=device.name_in("ko"),
             device_en=device.name_in("en"),
             value=_plain(number),
@@ -169,6 +172,7 @@ def _validate_zone(command: Command, device: Device) -> Command:
         raise InvalidValue(
             "error.zones_not_supported",
             f"{device.id} cannot clean one zone",
+            problem=ValueProblem.NOT_SUPPORTED,
             device=device.name_in("ko"),
             device_en=device.name_in("en"),
         )
@@ -187,6 +191,7 @@ def _validate_adjust(command: Command, device: Device) -> Command:
         raise InvalidValue(
             "error.amount_out_of_range",
             f"{command.name} amount {amount} must be between 0 and 100",
+            problem=ValueProblem.OUT_OF_RANGE,
             device=device.id,
             value=_plain(amount),
         )
@@ -202,6 +207,7 @@ def _validate_temperature(command: Command, device: Device) -> Command:
             raise InvalidValue(
                 "error.compartment_not_allowed",
                 f"no compartment {target!r}; allowed: {', '.join(spec.compartments)}",
+                problem=ValueProblem.NOT_SUPPORTED,
                 device=device.id,
                 target=str(target),
                 allowed=", ".join(spec.compartments),
@@ -213,6 +219,7 @@ def _validate_temperature(command: Command, device: Device) -> Command:
             raise InvalidValue(
                 "error.compartment_not_allowed",
                 f"{device.id} has no compartments",
+                problem=ValueProblem.NOT_SUPPORTED,
                 device=device.id,
                 target=command.target,
                 allowed="-",
@@ -222,6 +229,7 @@ def _validate_temperature(command: Command, device: Device) -> Command:
         raise InvalidValue(
             "error.temperature_out_of_range",
             f"temperature {_plain(number)} °C is outside {limit.text()} °C",
+            problem=ValueProblem.OUT_OF_RANGE,
             device=device.name_in("ko"),
             device_en=device.name_in("en"),
             value=_plain(number),
@@ -272,6 +280,7 @@ def _choice(command: Command, allowed: tuple[str, ...], key: str, device: Device
         raise InvalidValue(
             key,
             f"{command.name} {command.value!r} is not one of {', '.join(allowed)}",
+            problem=ValueProblem.NOT_SUPPORTED,
             device=device.id,
             value=str(command.value),
             allowed=", ".join(allowed),

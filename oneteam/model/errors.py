@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 
@@ -56,12 +57,30 @@ class CommandNotSupported(InvalidCommand):
         )
 
 
-class InvalidValue(InvalidCommand):
-    """A value outside what the device accepts; `key` names which kind of limit."""
+class ValueProblem(StrEnum):
+    """What is wrong with a refused value, for doors that answer in codes rather than words (the
+    partner door's errorCode); the message key says it to people."""
 
-    def __init__(self, key: str, message: str, **params: Any) -> None:
+    OUT_OF_RANGE = "out_of_range"
+    NO_SUCH_CHANNEL = "no_such_channel"
+    NOT_SUPPORTED = "not_supported"
+    """Not among the device's options (a mode, fan speed, compartment or zone)."""
+    BUSY_RUNNING = "busy_running"
+    """Not while a cycle runs."""
+    BATTERY_LOW = "battery_low"
+    MALFORMED = "malformed"
+    """Not a usable value at all (a missing number or direction, NaN)."""
+
+
+class InvalidValue(InvalidCommand):
+    """A value outside what the device accepts; `key` names the message, `problem` its kind."""
+
+    def __init__(
+        self, key: str, message: str, *, problem: ValueProblem = ValueProblem.MALFORMED, **params: Any
+    ) -> None:
         super().__init__(message, **params)
         self.key = key
+        self.problem = problem
 
 
 class DeviceUnavailable(OneteamError):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from oneteam.model import Command, Device, DeviceType, EventKind, InvalidValue, StateValue
+from oneteam.model import Command, Device, DeviceType, EventKind, InvalidValue, StateValue, ValueProblem
 
 Changes = dict[str, StateValue]
 
@@ -173,6 +173,7 @@ class _Cycle(Appliance):
             raise InvalidValue(
                 "error.busy_running",
                 "cannot change the course while a cycle runs",
+                problem=ValueProblem.BUSY_RUNNING,
                 device=self.device.name_in("ko"),
                 device_en=self.device.name_in("en"),
             )
@@ -287,6 +288,7 @@ class RobotCleaner(Appliance):
             raise InvalidValue(
                 "error.battery_low",
                 "battery too low to clean",
+                problem=ValueProblem.BATTERY_LOW,
                 device=self.device.name_in("ko"),
                 device_en=self.device.name_in("en"),
             )
