@@ -20,6 +20,8 @@ pytest_plugins = ["tests.skip_report"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+FIXTURE_HOME = REPO / "tests" / "fixtures" / "home.yaml"
+"""A copy of shared/eval/home.yaml kept in the repository, so tests that need it run in any clone."""
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +33,9 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def fixture_home_path(shared_dir: Path) -> Path:
-    """The evaluation fixture home."""
-    return shared_dir / "eval" / "home.yaml"
+def fixture_home_path() -> Path:
+    """The evaluation fixture home (the repository's copy)."""
+    return FIXTURE_HOME
 
 
 def free_port() -> int:

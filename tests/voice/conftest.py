@@ -11,6 +11,7 @@ from oneteam.hub import load_home
 from oneteam.model import Home
 from oneteam.voice.asr import KoreanRecognizer, VoskModel, shared_model
 from oneteam.voice.grammar import Grammar, build_grammar, speech_vocabulary
+from tests.conftest import FIXTURE_HOME
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SPEECH = SHARED / "data" / "speech_ko"
@@ -33,11 +34,8 @@ def transcripts(speech_dir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def home() -> Home:
-    """The evaluation fixture home (shared/eval/home.yaml)."""
-    path = SHARED / "eval" / "home.yaml"
-    if not path.is_file():
-        pytest.skip("shared/eval/home.yaml is not beside the repository")
-    return load_home(path)
+    """The evaluation fixture home (the repository's copy of shared/eval/home.yaml)."""
+    return load_home(FIXTURE_HOME)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import pytest
 from oneteam.hub import load_home
 from oneteam.model import Home
 from oneteam.voice.nlu import Understander
+from tests.conftest import FIXTURE_HOME
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
 EVAL = SHARED / "eval"
@@ -20,11 +21,8 @@ Understand = Callable[..., dict[str, Any]]
 
 @pytest.fixture(scope="session")
 def nlu_home() -> Home:
-    """The evaluation fixture home (shared/eval/home.yaml)."""
-    path = EVAL / "home.yaml"
-    if not path.is_file():
-        pytest.skip("shared/eval/home.yaml is not beside the repository")
-    return load_home(path)
+    """The evaluation fixture home (the repository's copy of shared/eval/home.yaml)."""
+    return load_home(FIXTURE_HOME)
 
 
 @pytest.fixture(scope="session")
