@@ -93,11 +93,20 @@ def simulate(
         settings = _device_login(parse_broker_url(broker, ca_file=ca_file), username, password, data_dir)
     except BrokerError as exc:
         raise _fail(_t("error.mqtt_broker", reason=str(exc))) from None
-    simulator = Simulator(settings, devices, per_gateway=per_connection, prefix=prefix, kinds=chosen)
+    simulator = Simulator(
+        settings, devices, per_gateway=per_connection, prefix=prefix, kinds=chosen, on_failure=_task_failed
+    )
     with contextlib.suppress(KeyboardInterrupt):
         code = asyncio.run(_run_simulator(simulator, broker, devices, interval_s, duration_s))
         if code:
             raise typer.Exit(code)
+
+
+def _task_failed(name: str, exc: BaseException) -> None:
+    """A simulator task failed (its supervisor logged the traceback and restarts it): say so."""
+    _errors.print(
+        _t("mqtt.simulator_task_failed", task=name, error=f"{type(exc).__name__}: {exc}"), highlight=False
+    )
 
 
 def _device_login(
@@ -147,16 +156,11 @@ async def _run_simulator(
                 _t("mqtt.announced", devices=devices, gateways=len(simulator.gateways)), highlight=False
             )
             reporting = progress.add_task(_t("mqtt.reporting"), total=None)
-            reports = asyncio.create_task(simulator.run_reports(interval_s), name="simulator-reports")
+            simulator.start_reports(interval_s)  # supervised: a failure is printed and it restarts
             started = time.monotonic()
-            try:
-                while not duration_s or time.monotonic() - started < duration_s:
-                    await asyncio.sleep(0.5)
-                    progress.update(reporting, completed=simulator.published)
-            finally:
-                reports.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reports
+            while not duration_s or time.monotonic() - started < duration_s:
+                await asyncio.sleep(0.5)
+                progress.update(reporting, completed=simulator.published)
     obeyed = sum(len(d.received) for d in simulator.devices.values())
     _console.print(_t("mqtt.stopped", published=simulator.published, obeyed=obeyed), highlight=False)
     return 0

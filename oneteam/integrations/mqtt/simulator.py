@@ -13,12 +13,13 @@ import json
 import logging
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.mqtt.client import MqttClient
 from oneteam.integrations.mqtt.const import (
     DEFAULT_DISCOVERY_PREFIX,
@@ -254,8 +255,13 @@ class Gateway:
             self.report(device)
 
 
+REPORTS_TASK = "simulator-reports"
+
+
 class Simulator:
-    """`count` devices behind gateways; `async with` connects them, `run_reports` keeps them talking."""
+    """`count` devices behind gateways; `async with` connects them, `start_reports` keeps them
+    talking. The report loop is owned by the simulator's supervisor: named, logged when it fails
+    and restarted after a back-off (the gateways' MQTT clients supervise their own tasks)."""
 
     def __init__(
         self,
@@ -267,6 +273,8 @@ class Simulator:
         prefix: str = DEFAULT_DISCOVERY_PREFIX,
         kinds: Sequence[str] = KINDS,
         seed: int = 0,
+        on_failure: Callable[[str, BaseException], None] | None = None,
+        backoff_base_s: float = 1.0,
     ) -> None:
         groups = make_devices(count, base=base, per_gateway=per_gateway, kinds=kinds, seed=seed)
         self.gateways = [
@@ -275,6 +283,12 @@ class Simulator:
         ]
         self._rng = random.Random(seed)
         self._stack = AsyncExitStack()
+        self.supervisor = Supervisor(
+            "simulator",
+            on_failure=None if on_failure is None else lambda name, _devices, exc: on_failure(name, exc),
+            backoff_base_s=backoff_base_s,
+        )
+        """Owns the report loop (`start_reports`)."""
 
     @property
     def devices(self) -> dict[str, SimulatedDevice]:
@@ -287,6 +301,8 @@ class Simulator:
         return sum(g.published for g in self.gateways)
 
     async def __aenter__(self) -> Simulator:
+        self._stack.push_async_callback(self.supervisor.stop)
+        self.supervisor.start()
         for gateway in self.gateways:
             gateway.start()
             await self._stack.enter_async_context(gateway.client)
@@ -296,6 +312,10 @@ class Simulator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._stack.aclose()
+
+    def start_reports(self, interval_s: float, tick_s: float = 0.1) -> None:
+        """Run `run_reports` as the supervised task `simulator-reports` until the simulator closes."""
+        self.supervisor.spawn(REPORTS_TASK, lambda: self.run_reports(interval_s, tick_s))
 
     async def wait_connected(self, timeout_s: float) -> bool:
         """Whether every gateway connected within `timeout_s`."""
