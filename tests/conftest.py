@@ -46,14 +46,15 @@ def free_port() -> int:
 
 
 def oneteam_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `oneteam` command in a subprocess."""
+    """Run the real `oneteam` command in a subprocess (in `cwd`, else this one's folder)."""
     return subprocess.run(
         [sys.executable, "-m", "oneteam", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
+        cwd=cwd,
         env={**os.environ, "ONETEAM_LANG": "ko", **(env or {})},
         check=False,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,13 +16,15 @@ from rich.table import Table
 from oneteam.automation.cli import app as routine_app
 from oneteam.cli.client import HubClient
 from oneteam.cli.context import OUT, set_language
+from oneteam.cli.help import language_of, localize
 from oneteam.cli.members import member_app, token_app
+from oneteam.cli.words import TELEMETRY, attribute_name, kind_name, state_words, type_name, value_text
 from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_home, open_storage
 from oneteam.integrations.mqtt.cli import broker as mqtt_broker
 from oneteam.integrations.mqtt.cli import simulate
 from oneteam.integrations.thinq.cli import app as thinq_app
 from oneteam.interop.cli import links_app, mcp, partners_app, wyoming
-from oneteam.model import OneteamError
+from oneteam.model import EventKind, OneteamError
 from oneteam.services.epidemic.cli import app as epidemic_app
 from oneteam.services.maintenance import cli as maintenance_cli
 from oneteam.voice import cli as voice_cli
@@ -128,10 +131,11 @@ def devices(url: UrlOpt = None, token: TokenOpt = None, json: JsonOpt = False) -
     )
     for device in data["devices"]:
         state = device["state"]
-        summary = ", ".join(f"{k}={v}" for k, v in state["attributes"].items())
+        summary = state_words(state["attributes"], OUT.language, skip=TELEMETRY - {"current_temperature"})
         if not state["is_available"]:
             summary = f"[dim]{OUT.t('cli.unavailable')}[/dim] {summary}"
-        table.add_row(device["id"], device["name"], device["type"], rooms.get(device["room"], "-"), summary)
+        room = rooms.get(device["room"]) or OUT.t("words.no_room")
+        table.add_row(device["id"], device["name"], type_name(device["type"], OUT.language), room, summary)
     OUT.console.print(table)
 
 
@@ -144,8 +148,12 @@ def state(device: str, url: UrlOpt = None, token: TokenOpt = None, json: JsonOpt
         return
     table = Table(device, "")
     for name, value in data["attributes"].items():
-        table.add_row(name, str(value))
-    OUT.console.print(table)
+        table.add_row(attribute_name(name, OUT.language), value_text(name, value, OUT.language))
+    table.add_row(
+        attribute_name("is_available", OUT.language),
+        value_text("is_available", data["is_available"], OUT.language),
+    )
+    OUT.console.print(table, highlight=False)
 
 
 def _parse_value(text: str | None) -> float | int | str | None:
@@ -190,19 +198,32 @@ def do_command(
 
 @app.command()
 def events(
-    device: Annotated[str | None, typer.Option("--device")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+    device: Annotated[str | None, typer.Option("--device", help="Only this device.")] = None,
+    kind: Annotated[
+        list[EventKind] | None,
+        typer.Option("--kind", help="Only these kinds (repeatable): command, state_changed, warning, ..."),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also show sensor readings and countdowns (hidden by default).")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many events.")] = 20,
     url: UrlOpt = None,
     token: TokenOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Show recent events, newest first."""
-    params: dict[str, Any] = {"limit": limit}
+    # Sensors and countdowns change every few seconds; asked for more, their rows are left out after.
+    params: dict[str, Any] = {"limit": limit if show_all else min(limit * 10, 1000)}
     if device:
         params["device"] = device
+    if kind:
+        params["kind"] = [k.value for k in kind]
     data = HubClient(url, token).request("GET", "/api/events", params=params)
+    shown = [e for e in data["events"] if show_all or not _only_telemetry(e)]
+    hidden = len(data["events"]) - len(shown)
+    shown = shown[:limit]
     if json:
-        OUT.json(data)
+        OUT.json({"events": shown})
         return
     table = Table(
         OUT.t("cli.col_time"),
@@ -211,11 +232,49 @@ def events(
         OUT.t("cli.col_source"),
         OUT.t("cli.col_data"),
     )
-    for event in data["events"]:
+    for event in shown:
         when = time.strftime("%H:%M:%S", time.localtime(event["at"]))
-        details = ", ".join(f"{k}={v}" for k, v in event["data"].items())
-        table.add_row(when, event["kind"], event["device_id"] or "-", event["source"], details)
-    OUT.console.print(table)
+        kind_text = kind_name(event["kind"], OUT.language)
+        table.add_row(when, kind_text, event["device_id"] or "-", event["source"], _event_words(event))
+    OUT.console.print(table, highlight=False)
+    if hidden:
+        OUT.errors.print(OUT.t("words.hidden_telemetry", count=hidden), highlight=False)
+
+
+def _only_telemetry(event: dict[str, Any]) -> bool:
+    """A state change of sensors and countdowns only."""
+    return event["kind"] == EventKind.STATE_CHANGED and set(event["data"]) <= TELEMETRY
+
+
+def _event_words(event: dict[str, Any]) -> str:
+    data: dict[str, Any] = event["data"]
+    lang = OUT.language
+    if event["kind"] == EventKind.STATE_CHANGED:
+        return state_words(data, lang)
+    texts = data.get("text")
+    if isinstance(texts, dict) and texts.get(lang):
+        return str(texts[lang])
+    if f"message_{lang}" in data:
+        return str(data[f"message_{lang}"])
+    if event["kind"] == EventKind.AVAILABILITY:
+        return value_text("is_available", bool(data.get("is_available")), lang)
+    if "command" in data:
+        value = data.get("value")
+        return (
+            f"{data['command']} {value_text(_SETS.get(data['command'], ''), value, lang)}"
+            if value is not None
+            else str(data["command"])
+        )
+    return ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, str | int | float))
+
+
+_SETS = {
+    "set_temperature": "temperature",
+    "set_brightness": "brightness",
+    "set_volume": "volume",
+    "set_mode": "mode",
+    "set_fan_speed": "fan_speed",
+}
 
 
 def _storage(data_dir: Path | None) -> Storage:
@@ -248,8 +307,10 @@ def home_check(path: Path, json: JsonOpt = False) -> None:
 
 def main() -> None:
     """Entry point: run the app and turn expected failures into a message and exit code."""
+    command = typer.main.get_command(app)
+    localize(command, language_of(sys.argv[1:]))  # --help in the reader's language
     try:
-        app()
+        command()
     except (HomeFileError, ConfigError) as exc:
         OUT.errors.print(f"[red]{OUT.t(exc.key, **exc.params)}[/red]", highlight=False)
         raise SystemExit(2) from None

@@ -110,6 +110,25 @@ def load_config(path: Path | None = None, **overrides: object) -> HubConfig:
         raise ConfigError(f"invalid configuration: {exc}") from exc
 
 
+class NoDatabaseHere(ConfigError):
+    """A command that reads the hub's data, run where no hub keeps any (another working folder)."""
+
+    key = "error.no_database_here"
+
+
+def require_database(data_dir: Path | None) -> None:
+    """Refuse to start a fresh database in `./data` of whatever folder a command happens to run in:
+    without --data-dir or ONETEAM_DATA_DIR the hub's own folder must already hold one (NoDatabaseHere)."""
+    if data_dir is not None or os.environ.get("ONETEAM_DATA_DIR"):
+        return
+    config = load_config(None)
+    if config.database_url or config.database_path.exists():
+        return
+    raise NoDatabaseHere(
+        f"no hub database at {config.database_path.resolve()}", path=str(config.database_path.resolve())
+    )
+
+
 def open_storage(config: HubConfig) -> Storage:
     """The storage backend the configuration names: PostgreSQL for a database URL, else SQLite."""
     if config.database_url:

@@ -138,6 +138,9 @@ def speak(
     ] = None,
 ) -> None:
     """Text → a spoken WAV file (eSpeak NG Korean, or a Piper voice)."""
+    if not out.parent.is_dir():  # said before the voice is loaded, not as a traceback after
+        typer.echo(render("words.no_folder", _LANG, path=str(out.parent)), err=True)
+        raise typer.Exit(2)
     try:
         audio = Speaker(load_engine(piper_model)).speak(text)
     except OneteamError as exc:

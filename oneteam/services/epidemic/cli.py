@@ -5,6 +5,7 @@ Register with `app.add_typer(epidemic.cli.app, name="epidemic")` in oneteam/cli.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sys
@@ -25,15 +26,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from oneteam.hub import ConfigError, load_config
+from oneteam.hub import ConfigError, load_config, open_storage, parse_home
+from oneteam.hub.config import require_database
 from oneteam.i18n import language_from_environment, render
 from oneteam.model import OneteamError
 from oneteam.services.epidemic.errors import EpidemicError
+from oneteam.services.epidemic.generate import Traveller
 from oneteam.services.epidemic.generate import generate as generate_records
 from oneteam.services.epidemic.ingest import ingest as ingest_records
 from oneteam.services.epidemic.privacy import SubscriberHasher, load_operator_key
 from oneteam.services.epidemic.retention import apply_retention
-from oneteam.services.epidemic.schema import MAX_WATCH_DAYS
+from oneteam.services.epidemic.schema import MAX_WATCH_DAYS, countries, load_risk_list, sample_risk_path
 from oneteam.services.epidemic.service import ENGINES, EpidemicService, RunReport, make_engine
 from oneteam.services.epidemic.store import EpidemicStore
 
@@ -103,7 +106,11 @@ def _print_json(data: Any) -> None:
 @app.command()
 def generate(
     rows: Annotated[int, typer.Option("--rows", min=1, help="How many records to write.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced if it exists).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder to write; it must be empty or missing unless --replace is given."),
+    ],
+    replace: Annotated[bool, typer.Option("--replace", help="Replace what the folder holds.")] = False,
     as_of: AsOfOpt = None,
     seed: Annotated[int, typer.Option("--seed")] = 2015,
     file_format: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
@@ -113,6 +120,9 @@ def generate(
     json_out: JsonOpt = False,
 ) -> None:
     """Write realistic synthetic roaming records (Korean outbound travel)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not replace:
+        _ERR.print(f"[red]{_t('words.out_not_empty', path=str(out))}[/red]", highlight=False)
+        raise typer.Exit(2)
     with _errors():
         hasher = _hasher(key_file, data_dir)
         with _progress() as update:
@@ -125,6 +135,7 @@ def generate(
                 file_format=file_format,
                 malformed_rate=malformed_rate,
                 progress=update,
+                risk=load_risk_list(sample_risk_path()),
             )
     if json_out:
         _print_json(
@@ -134,6 +145,7 @@ def generate(
                 "subscribers": summary.subscribers,
                 "malformed_rows": summary.malformed_rows,
                 "elapsed_s": summary.elapsed_s,
+                "traveller": _traveller_json(summary.traveller),
             }
         )
         return
@@ -148,6 +160,28 @@ def generate(
         ),
         highlight=False,
     )
+    if summary.traveller is not None:
+        traveller = summary.traveller
+        country = countries()[traveller.country].names[language_from_environment()]
+        _OUT.print(
+            _t(
+                "words.traveller",
+                phone=traveller.msisdn,
+                country=country,
+                day=traveller.last_seen.date().isoformat(),
+            ),
+            highlight=False,
+        )
+
+
+def _traveller_json(traveller: Traveller | None) -> dict[str, str] | None:
+    if traveller is None:
+        return None
+    return {
+        "phone": traveller.msisdn,
+        "country": traveller.country,
+        "last_seen": traveller.last_seen.isoformat(),
+    }
 
 
 @app.command()
@@ -198,6 +232,7 @@ def run(
         _ERR.print(f"[red]--engine must be one of {', '.join(ENGINES)}[/red]", highlight=False)
         raise typer.Exit(2)
     with _errors():
+        require_database(data_dir)
         folder = _data_dir(data_dir)
         store = EpidemicStore(load_config(data_dir=data_dir).database_path)
         try:
@@ -265,6 +300,10 @@ def consent_add(
     if language not in ("ko", "en"):
         _ERR.print("[red]--language must be ko or en[/red]", highlight=False)
         raise typer.Exit(2)
+    known = _hub_home(data_dir)
+    if known != home:
+        _ERR.print(f"[red]{_t('words.unknown_home', home=home, known=known or '-')}[/red]", highlight=False)
+        raise typer.Exit(2)
     with _errors(), _service(key_file, data_dir) as service:
         link = service.link(phone, home_id=home, label=label, language=language)
     if json_out:
@@ -316,8 +355,26 @@ def consent_revoke(
     _OUT.print(_t("epidemic.cli.consent_revoked", id=link.id), highlight=False)
 
 
+def _hub_home(data_dir: Path | None) -> str | None:
+    """The id of the home the hub in this data folder runs (None before its first start)."""
+
+    async def read() -> str | None:
+        storage = open_storage(load_config(data_dir=data_dir))
+        await storage.open()
+        try:
+            text = await storage.stored_home()
+        finally:
+            await storage.close()
+        return None if text is None else parse_home(text).id
+
+    with _errors():
+        require_database(data_dir)
+        return asyncio.run(read())
+
+
 @contextmanager
 def _service(key_file: Path | None, data_dir: Path | None) -> Iterator[EpidemicService]:
+    require_database(data_dir)
     folder = _data_dir(data_dir)
     hasher = SubscriberHasher(load_operator_key(key_file, folder))
     store = EpidemicStore(load_config(data_dir=data_dir).database_path)

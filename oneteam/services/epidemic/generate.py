@@ -21,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from oneteam.services.epidemic.engine import DAY_S, epoch_s
 from oneteam.services.epidemic.errors import RecordsError
 from oneteam.services.epidemic.privacy import SubscriberHasher
-from oneteam.services.epidemic.schema import countries
+from oneteam.services.epidemic.schema import RiskList, countries, country_codes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +61,17 @@ class GenerateSummary:
     subscribers: int
     malformed_rows: int
     elapsed_s: float
+    traveller: Traveller | None = None
+    """One generated person still in the watch period of a risk list's entry: a number to consent with."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Traveller:
+    """A synthetic subscriber the records show back from a risk country, still under watch."""
+
+    msisdn: str
+    country: str
+    last_seen: dt.datetime
 
 
 def synthetic_msisdn(index: int) -> str:
@@ -83,8 +95,10 @@ def generate(
     file_format: str = "parquet",
     malformed_rate: float = 1e-5,
     progress: Progress | None = None,
+    risk: RiskList | None = None,
 ) -> GenerateSummary:
-    """Write `rows` synthetic records under `out_dir/day=YYYY-MM-DD/`."""
+    """Write `rows` synthetic records under `out_dir/day=YYYY-MM-DD/`; with a `risk` list, also name
+    one traveller the records show exposed (for a consent that makes the quick start end in an alert)."""
     if rows < 1:
         raise RecordsError("--rows must be at least 1")
     if file_format not in ("parquet", "csv"):
@@ -108,15 +122,57 @@ def generate(
             malformed += bad
             report("write", written, rows)
         files = len(writers.paths)
+    exposed = None
+    if risk is not None and file_format == "parquet":
+        exposed = find_traveller(out_dir, keys, risk, as_of)
     summary = GenerateSummary(
         rows=written,
         files=files,
         subscribers=len(keys),
         malformed_rows=malformed,
         elapsed_s=round(time.perf_counter() - started, 2),
+        traveller=exposed,
     )
     _LOGGER.info("generated %d records in %d files", summary.rows, summary.files)
     return summary
+
+
+def find_traveller(out_dir: Path, keys: np.ndarray, risk: RiskList, as_of: dt.datetime) -> Traveller | None:
+    """The subscriber of the latest record in a risk country whose stay overlaps the risk window and
+    whose watch (last seen + incubation) has not ended at `as_of`; None when the records show none."""
+    codes = country_codes()
+    table = pq.read_table(out_dir, columns=["subscriber_key", "visited", "last_seen", "first_seen"])
+    best: tuple[int, int, str] | None = None  # (last seen, key, country)
+    now = epoch_s(as_of)
+    for entry in risk.entries:
+        visited = [code for code, iso in codes.items() if iso == entry.country]
+        rows = table.filter(
+            pc.and_(pc.is_in(table["visited"], pa.array(visited)), pc.is_valid(table["subscriber_key"]))
+        )
+        if rows.num_rows == 0:
+            continue
+        last = rows["last_seen"].cast(pa.int64()).to_numpy(zero_copy_only=False) // 1_000_000
+        first = rows["first_seen"].cast(pa.int64()).to_numpy(zero_copy_only=False) // 1_000_000
+        key = rows["subscriber_key"].to_numpy(zero_copy_only=False)
+        ok = (
+            (last <= now)
+            & (last + entry.incubation_days * DAY_S > now + DAY_S)  # a day left, so it still holds tomorrow
+            & (last >= epoch_s(entry.window_start))
+            & (first <= epoch_s(entry.window_end))
+        )
+        for index in np.flatnonzero(ok):
+            if best is None or int(last[index]) > best[0]:
+                best = (int(last[index]), int(key[index]), entry.country)
+    if best is None:
+        return None
+    position = np.flatnonzero(keys == best[1])
+    if position.size == 0:
+        return None
+    return Traveller(
+        msisdn=synthetic_msisdn(int(position[0])),
+        country=best[2],
+        last_seen=dt.datetime.fromtimestamp(best[0], tz=dt.UTC),
+    )
 
 
 def _subscriber_keys(count: int, hasher: SubscriberHasher, report: Progress) -> np.ndarray:
