@@ -3,7 +3,8 @@
 A door lock, a gas valve and an oven confirm their dangerous commands even when the home file
 says nothing (`confirm:` there can only raise the bar): locking asks "are you sure?", unlocking,
 opening the gas and heating the oven ask for the PIN when the home file gives one (else an
-acknowledgement). Closing a valve and switching an oven off are the safe way and never asked.
+acknowledgement). Closing a valve and switching an oven off are the safe way: not asked unless the
+home file asks for every command.
 """
 
 from __future__ import annotations

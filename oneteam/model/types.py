@@ -138,7 +138,7 @@ _BUILTIN: tuple[TypeSpec, ...] = (
     TypeSpec(type=DeviceType.SWITCH, commands=("turn_on", "turn_off"), queries=("power",)),
     TypeSpec(type=DeviceType.SENSOR, commands=(), queries=("value",)),
     # Devices a stranger's voice must not open: partner clouds confirm their commands
-    # (model/safety.py), and `close` / `turn_off` are the safe way and always allowed.
+    # (model/safety.py); `close` / `turn_off` are the safe way and not asked by default.
     TypeSpec(type=DeviceType.DOOR_LOCK, commands=("lock", "unlock"), queries=("locked",)),
     TypeSpec(type=DeviceType.GAS_VALVE, commands=("close", "open"), queries=("valve",)),
     TypeSpec(
