@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from oneteam.api.auth import bearer, hub_of
 from oneteam.api.errors import language_of
 from oneteam.api.schemas import error_responses, oauth_error_responses
+from oneteam.hub.household import Caller, member_agent_id
 from oneteam.i18n import LANGUAGES, render
 from oneteam.interop.smarthome import ALL_DEVICES, Grantee, OAuthRefusal, SmartHomeService
 from oneteam.interop.smarthome.consent import (
@@ -95,6 +96,17 @@ async def _signed_in(request: Request) -> bool:
     """Whether the consent page's session cookie belongs to a hub token that is valid now."""
     token = _sessions(request).token(request.cookies.get(SESSION_COOKIE))
     return token is not None and await hub_of(request).check_token(token)
+
+
+async def _signer(request: Request, typed: str) -> Caller | None:
+    """Who approves on the consent page: its session cookie's hub token, or one typed in the form
+    (a household token, a member's token or sign-in session)."""
+    household = hub_of(request).household
+    for value in (_sessions(request).token(request.cookies.get(SESSION_COOKIE)), typed):
+        caller = await household.caller(value) if value else None
+        if caller is not None:
+            return caller
+    return None
 
 
 async def _consent_page(
@@ -178,8 +190,8 @@ async def authorize_decision(request: Request) -> Response:
     service, hub = service_of(request), hub_of(request)
     grantee: Grantee | None = None
     if fields.get("decision") == "allow":
-        signed_in = await _signed_in(request) or await hub.check_token(fields.get("hub_token", ""))
-        if not signed_in:
+        signer = await _signer(request, fields.get("hub_token", ""))
+        if signer is None:
             return await _consent_page(
                 request, query, language, render("interop.consent.bad_token", language), 401
             )
@@ -190,7 +202,9 @@ async def authorize_decision(request: Request) -> Response:
             return await _consent_page(
                 request, query, language, render("interop.consent.no_devices", language), 400
             )
-        grantee = Grantee(agent_user_id=hub.home.id, device_ids=device_ids)
+        # A member's link acts as that member (within what they may use); a household token's as the home.
+        agent = hub.home.id if signer.name is None else member_agent_id(hub.home.id, signer.name)
+        grantee = Grantee(agent_user_id=agent, device_ids=device_ids)
     try:
         answer = await asyncio.to_thread(service.oauth.decide, str(request.url), query, grantee)
     except OAuthRefusal as refusal:

@@ -112,6 +112,22 @@ class Caller:
         return self.member.grant(marked, devices)
 
 
+MEMBER_AGENT = "member:"
+
+
+def member_agent_id(home_id: str, member: str) -> str:
+    """The partner account id (Google's agentUserId) of a member's link: one per member, so a
+    partner link acts as the member who made it."""
+    return f"{MEMBER_AGENT}{member}:{home_id}"
+
+
+def agent_member(agent_user_id: str) -> str | None:
+    """The member a partner link was made by, or None for a household link (a household token)."""
+    if not agent_user_id.startswith(MEMBER_AGENT):
+        return None
+    return agent_user_id[len(MEMBER_AGENT) :].split(":", 1)[0] or None
+
+
 def _expired(at: float | None, now: float) -> bool:
     return at is not None and now >= at
 
@@ -416,6 +432,14 @@ class Household:
         """The Grant of a bearer value through `door`, or None when it is not valid."""
         caller = await self.caller(value)
         return None if caller is None else caller.grant(door, self._devices())
+
+    async def member_devices(self, name: str) -> frozenset[str] | None:
+        """The devices a member may use now (None: all); an empty set when the member is gone or
+        expired, so whatever acts for them (a partner link) stops with them."""
+        member = (await self._all()).get(name)
+        if member is None or member.expired(time.time()):
+            return frozenset()
+        return member.grant(Door.PARTNER, self._devices()).devices
 
     async def wait_revoked(self, value: str, *, poll_s: float = 0.5) -> None:
         """Return once `value` no longer works: at once for a change here, within `poll_s` for

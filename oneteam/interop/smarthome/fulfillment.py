@@ -11,13 +11,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from oneteam import __version__
 from oneteam.hub import Hub
+from oneteam.hub.household import agent_member
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
 from oneteam.interop.smarthome.scenes import Scenes, routine_of
 from oneteam.interop.smarthome.store import ALL_DEVICES, Link
@@ -198,6 +199,7 @@ class Fulfillment:
 
     async def encoded(self, body: object, link: Link) -> bytes:
         """`handle`'s answer as JSON bytes; SYNC joins each device's entry encoded once."""
+        link = await self._as_member(link)
         try:
             request = _Request.model_validate(body)
         except ValidationError:
@@ -212,6 +214,17 @@ class Fulfillment:
             head = dumps({"requestId": request.requestId, "payload": {"agentUserId": link.agent_user_id}})
             return head[:-2] + b',"devices":[' + b",".join(entries) + b"]}}"
         return dumps(await self.handle(body, link))
+
+    async def _as_member(self, link: Link) -> Link:
+        """A link made by a household member covers only what that member may use now."""
+        member = agent_member(link.agent_user_id)
+        if member is None:
+            return link
+        allowed = await self._hub.household.member_devices(member)
+        if allowed is None:
+            return link
+        chosen = allowed if ALL_DEVICES in link.device_ids else allowed & set(link.device_ids)
+        return replace(link, device_ids=tuple(sorted(chosen)))
 
     def _sync_entry(self, device: Device) -> _SyncEntry:
         home = self._hub.home
@@ -391,7 +404,9 @@ def link_grant(link: Link) -> Grant:
     """What a partner acts as: the linked home's devices the household chose, and nothing else.
     "All devices" (also those added later) is a link without a device limit, not a device named "*"."""
     devices = None if ALL_DEVICES in link.device_ids else frozenset(link.device_ids)
-    return Grant(principal=f"partner:{link.client_id}", door=Door.PARTNER, devices=devices)
+    member = agent_member(link.agent_user_id)  # the log says which member's link acted
+    principal = f"partner:{link.client_id}" + (f":member:{member}" if member else "")
+    return Grant(principal=principal, door=Door.PARTNER, devices=devices)
 
 
 def _grouped(outcomes: dict[str, _Outcome]) -> list[dict[str, Any]]:
