@@ -4,7 +4,8 @@ Only words of two or more syllables are corrected, only into a word of the same 
 starts with the same consonant, and only when exactly one known word is one jamo away: an
 unrelated word is never pulled into the home's vocabulary. Lookup is a deletion index (every
 word with one jamo left out), so a slip costs a few dictionary lookups, not a scan of the
-vocabulary.
+vocabulary. Two candidates that mean the same thing (에어컨 and 에어콘, both one jamo from a
+slip) count as one.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def _is_hangul(word: str) -> bool:
 class FuzzyIndex:
     """Known words, found again from a spelling one jamo away."""
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], meanings: Mapping[str, object] | None = None) -> None:
+        self._meanings = meanings or {}
+        """Word → what it means: two candidates that mean the same (에어컨, 에어콘) are no choice."""
         self._exact: dict[str, str] = {}
         self._deleted: dict[str, set[str]] = {}
         for word in words:
@@ -83,6 +86,9 @@ class FuzzyIndex:
                 # A slip keeps the word's first sound: 주면 is not a slip of 수면.
                 if len(candidate) == len(word) and candidate_code_ok(code, jamo(candidate)):
                     found.add(candidate)
+        if len(found) > 1:
+            meanings = [self._meanings.get(w, w) for w in sorted(found)]
+            found = {min(found)} if all(m == meanings[0] for m in meanings) else found
         return found.pop() if len(found) == 1 else None
 
 

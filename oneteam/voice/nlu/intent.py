@@ -113,7 +113,7 @@ def intent_of(
         direction = Direction(directed[0].extra)
     elif complaints:
         direction = Direction(complaints[0].extra)
-    aspects = [s.value for s in clause.senses(Kind.ASPECT)]
+    aspects = _aspects_by_nearness(clause)
     compartments = clause.senses(Kind.COMPARTMENT)
     steering = [*directed, *complaints]
     is_booked = is_booking and not actions
@@ -132,6 +132,17 @@ def intent_of(
         # "빨래 많다" names an activity without asking for it; "빨래해", "빨래 돌려 줘" ask.
         is_activity=is_activity,
     )
+
+
+def _aspects_by_nearness(clause: Clause) -> list[str]:
+    """The aspects a clause names, the one said nearest its action first: in "바람이 차가우니
+    설정 온도 올려" the wind is what the complaint is about, the temperature what is raised."""
+    aspects = [(m.start, s.value) for m in clause.mentions for s in m.senses if s.kind is Kind.ASPECT]
+    acting = [m.start for m in clause.mentions if m.has(Kind.ACTION)]
+    if len(aspects) < 2 or not acting:
+        return [value for _, value in aspects]
+    action = acting[0]
+    return [value for _, value in sorted(aspects, key=lambda a: (a[0] > action, abs(action - a[0])))]
 
 
 def _plain(number: float) -> int | float:

@@ -420,7 +420,8 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
     )
     nouns = {Kind.DEVICE, Kind.ROOM, Kind.TYPE, Kind.ASPECT, Kind.MODE, Kind.COMPARTMENT, Kind.FEATURE}
     fuzzy = FuzzyIndex(
-        phrase for phrase, senses in builder.words.items() if any(s.kind in nouns for s in senses)
+        (phrase for phrase, senses in builder.words.items() if any(s.kind in nouns for s in senses)),
+        {phrase: frozenset(senses) for phrase, senses in builder.words.items()},
     )
     longest = max((len(phrase.split()) for phrase in home_names), default=1)
     lexicon = Lexicon(

@@ -196,6 +196,21 @@ def _activity_done(mention: Mention, tokens: tuple[Token, ...], lexicon: Lexicon
     return Mention(senses, mention.start, mention.end)
 
 
+def _terse_activity(mentions: list[Mention], tokens: tuple[Token, ...]) -> list[Mention]:
+    """Typed without a verb ("건조기 표준 코스로 건조"), an activity said last after the thing or
+    the course it runs on asks to do it, as "건조해" does."""
+    said = [t for t in tokens if t.role is not Role.SENTENCE_MARK]
+    if not mentions or any(t.is_verb or t.role is Role.FINAL_ENDING for t in said):
+        return mentions
+    last = mentions[-1]
+    activity = last.first(Kind.ACTIVITY)
+    named = any(m.has(Kind.DEVICE) or m.has(Kind.TYPE) or m.has(Kind.MODE) for m in mentions[:-1])
+    if activity is None or last.end < len(said) or not named:
+        return mentions
+    senses = tuple(Sense(s.kind, s.value, "done") if s is activity else s for s in last.senses)
+    return [*mentions[:-1], Mention(senses, last.start, last.end)]
+
+
 def _unit_aspects(mentions: list[Mention], tokens: tuple[Token, ...], lexicon: Lexicon) -> list[Mention]:
     """`몇 도` asks for a temperature: a question word before a unit names what is asked."""
     out = []
@@ -372,6 +387,7 @@ def _negation(
     (the negated act is dropped); "꺼 주면 안 될까?" is a polite request, not a negation."""
     grammar = lexicon.grammar
     negated = any(m.has(Kind.NEGATION) for m in mentions)
+    asks = has_question_force(tokens, lexicon)
     for index, token in enumerate(tokens):
         if token.role is Role.ADVERB and token.lemma in grammar.negation_adverbs:
             before = tokens[index - 1] if index > 0 else None
@@ -388,6 +404,8 @@ def _negation(
             token.role is Role.AUXILIARY
             or (token.role is Role.VERB and index > 0 and tokens[index - 1].role is Role.CONNECTIVE_ENDING)
         ):  # 끄지 마; 돌릴까 말까 (Kiwi may tag this 말 as a verb)
+            if asks and not any(m.end <= index and m.has(Kind.ACTION) for m in mentions):
+                continue  # 안방 좀 춥지 않니?: a question whether it is, not a refusal
             following = tokens[index + 1] if index + 1 < len(tokens) else None
             later = [m for m in mentions if m.start > index and m.has(Kind.ACTION)]
             if following is not None and following.lemma in grammar.clause_endings and later:
@@ -446,7 +464,7 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
     digit_names = _digit_names(tokens, text, lexicon, consumed)
     quantities = read_quantities(tokens, lexicon, consumed)
     mentions = sorted([*digit_names, *_phrases(tokens, text, lexicon, consumed)], key=lambda m: m.start)
-    mentions = [_activity_done(m, tokens, lexicon) for m in mentions]
+    mentions = _terse_activity([_activity_done(m, tokens, lexicon) for m in mentions], tokens)
     # A filler (그 뭐냐) is no part of the request: its question form asks nothing.
     fillers = {i for m in mentions if m.has(Kind.FILLER) for i in range(m.start, m.end)}
     said = tuple(t for i, t in enumerate(tokens) if i not in fillers) if fillers else tokens
