@@ -20,6 +20,7 @@ from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.conversation import DOOR_GRANT, ConversationAgent, ConversationUnavailable
 from oneteam.hub.household import Household
+from oneteam.hub.registry import Registry, RegistrySink
 from oneteam.hub.scheduler import Scheduler
 from oneteam.hub.storage import EventQuery, Storage, TokenRecord
 from oneteam.hub.supervisor import Devices, Supervisor, Work
@@ -28,7 +29,6 @@ from oneteam.i18n import render
 from oneteam.model import (
     Command,
     Device,
-    DeviceNotFound,
     DeviceUnavailable,
     Door,
     Event,
@@ -61,11 +61,9 @@ class Hub:
         self.storage = storage
         self.bus = EventBus()
         self._event_retention_s = event_retention_s
-        self._devices: dict[str, Device] = {}
-        self._owners: dict[str, Adapter] = {}
-        self._states: dict[str, State] = {}
+        self.registry = Registry(storage, self.publish)
+        """Devices, their owning adapters and current states (hub/registry.py)."""
         self._adapters: list[Adapter] = []
-        self._stored_states: dict[str, State] = {}
         self._last_event_id = 0
         self.tokens = TokenKeeper(storage)
         self.household = Household(accounts_for(storage), storage, self.devices)
@@ -77,11 +75,6 @@ class Hub:
         self._stack = AsyncExitStack()
         self._started = False
         self._agent: ConversationAgent | None = None
-        self.devices_version = 0
-        """Counts registrations and removals, so views built from the devices know when to rebuild."""
-        self._home_view: tuple[int, Home] | None = None
-        self._unavailable_reasons: dict[str, tuple[str, str | None]] = {}
-        """Device id → why it is unavailable: (free text, i18n message key or None)."""
         self.scheduler = Scheduler(self, timezone)
         self.features: set[str] = set()
         """Optional parts running in this hub (`conversation`, `voice`, `maintenance`, ...)."""
@@ -94,7 +87,7 @@ class Hub:
         try:
             await self.household.open()
             self._stack.push_async_callback(self.household.close)
-            self._stored_states = await self.storage.load_states()
+            self.registry.stored_states = await self.storage.load_states()
             self._last_event_id = await self.storage.last_event_id()
             self._started = True
             self.supervisor.start()
@@ -146,19 +139,19 @@ class Hub:
     async def _start_adapter(self, adapter: Adapter) -> None:
         mine = {
             d.id: s
-            for d, s in ((d, self._stored_states.get(d.id)) for d in self.home.devices.values())
+            for d, s in ((d, self.registry.stored_states.get(d.id)) for d in self.home.devices.values())
             if d.integration == adapter.name and s is not None
         }
         # Devices known before start (a home file's) are registered first, so the adapter can
         # report their state from start(); devices found while connecting are registered after.
         for device in await adapter.devices():
-            self._register(device, adapter, announce=False)
+            self.registry.register(device, adapter, announce=False)
         # Counted as running before start() returns, so a start that fails halfway is stopped too.
         self._running_adapters.append(adapter)
-        await adapter.start(_Sink(self, adapter), mine)
+        await adapter.start(RegistrySink(self.registry, adapter, self.publish), mine)
         for device in await adapter.devices():
-            if device.id not in self._devices:
-                self._register(device, adapter, announce=False)
+            if not self.registry.knows(device.id):
+                self.registry.register(device, adapter, announce=False)
 
     def start_task(self, name: str, work: Work, *, devices: Devices = ()) -> None:
         """Run a background task for the hub's lifetime, owned by the hub's supervisor: a failure is
@@ -194,7 +187,7 @@ class Hub:
 
     def _task_recovered(self, name: str, devices: list[str]) -> None:
         for device_id in devices:
-            if self._unavailable_reasons.get(device_id, ("", None))[1] == "hub.task_down":
+            if self.registry.unavailable_reason(device_id)[1] == "hub.task_down":
                 self._set_available(device_id, True, "", f"task:{name}")
 
     async def run_retention(self, interval_s: float) -> None:
@@ -205,90 +198,42 @@ class Hub:
                 _LOGGER.info("retention removed %d old events", removed)
             await asyncio.sleep(interval_s)
 
-    # -- registry and state -----------------------------------------------------------------
+    # -- registry and state (hub/registry.py) -----------------------------------------------
 
-    def _register(self, device: Device, adapter: Adapter, *, announce: bool) -> None:
-        if self._devices.get(device.id) != device:
-            self.devices_version += 1
-        self._devices[device.id] = device
-        self._owners[device.id] = adapter
-        if device.id not in self._states:
-            stored = self._stored_states.get(device.id)
-            self._states[device.id] = stored or State(device_id=device.id, updated_at=time.time())
-        if announce:
-            self.publish(Event(kind=EventKind.DEVICE_ADDED, device_id=device.id, source=adapter.name))
+    @property
+    def devices_version(self) -> int:
+        """Counts registrations and removals, so views built from the devices know when to rebuild."""
+        return self.registry.version
 
     def devices(self) -> list[Device]:
         """Every device the hub knows, in registration order."""
-        return list(self._devices.values())
+        return self.registry.devices()
 
     def home_view(self) -> Home:
         """The home with every device the hub knows now: the home file's and those integrations
         found while running (ThinQ appliances, MQTT discovery)."""
-        if self._home_view is None or self._home_view[0] != self.devices_version:
-            known = {d.id: d for d in self._devices.values()}
-            extra = {d.id: d for d in self.home.devices.values() if d.id not in known}
-            self._home_view = (self.devices_version, replace(self.home, devices={**known, **extra}))
-        return self._home_view[1]
+        return self.registry.home_view(self.home)
 
     def device(self, device_id: str) -> Device:
         """One device, or DeviceNotFound."""
-        try:
-            return self._devices[device_id]
-        except KeyError:
-            raise DeviceNotFound(device_id) from None
+        return self.registry.device(device_id)
 
     def state(self, device_id: str) -> State:
         """A device's current state, or DeviceNotFound."""
-        self.device(device_id)
-        return self._states[device_id]
+        return self.registry.state(device_id)
 
     def states(self) -> dict[str, State]:
         """Every device's current state."""
-        return dict(self._states)
+        return self.registry.states()
 
     def _apply(self, device_id: str, changes: Mapping[str, StateValue], source: str) -> None:
-        current = self._states.get(device_id)
-        if current is None:
-            _LOGGER.debug("state for unknown device %s ignored", device_id)
-            return
-        changed = {k: v for k, v in changes.items() if current.attributes.get(k, _MISSING) != v}
-        if not changed:
-            return
-        now = time.time()
-        state = current.merged(changed, now)
-        self._states[device_id] = state
-        self.storage.put_state(state)
-        self.publish(
-            Event(kind=EventKind.STATE_CHANGED, device_id=device_id, data=changed, source=source, at=now)
-        )
+        # As an adapter reports through its sink (tests report readings this way).
+        self.registry.apply(device_id, changes, source)
 
     def _set_available(
         self, device_id: str, is_available: bool, reason: str, source: str, *, reason_key: str | None = None
     ) -> None:
-        if is_available:
-            self._unavailable_reasons.pop(device_id, None)
-        else:
-            self._unavailable_reasons[device_id] = (reason, reason_key)
-        current = self._states.get(device_id)
-        if current is None or current.is_available == is_available:
-            return
-        state = State(
-            device_id=device_id,
-            attributes=current.attributes,
-            is_available=is_available,
-            updated_at=time.time(),
-        )
-        self._states[device_id] = state
-        self.storage.put_state(state)
-        self.publish(
-            Event(
-                kind=EventKind.AVAILABILITY,
-                device_id=device_id,
-                data={"is_available": is_available, "reason": reason, "reason_key": reason_key},
-                source=source,
-            )
-        )
+        self.registry.set_available(device_id, is_available, reason, source, reason_key=reason_key)
 
     # -- events -----------------------------------------------------------------------------
 
@@ -331,13 +276,13 @@ class Hub:
         try:
             if grant is not None:
                 grant.refuse(device, base_name(command.name))
-            if not self._states[device.id].is_available:
-                reason, reason_key = self._unavailable_reasons.get(device.id, ("", None))
+            if not self.registry.state(device.id).is_available:
+                reason, reason_key = self.registry.unavailable_reason(device.id)
                 raise DeviceUnavailable(device.id, reason, reason_key=reason_key, name=device.display_name)
             command = self.canonical_mode(command, device)
             # Validation, then the state rule every door shares: no "done" for stopping an idle washer.
-            command = check_state(command, device, self._states[device.id])
-            await self._owners[device.id].execute(command)
+            command = check_state(command, device, self.registry.state(device.id))
+            await self.registry.owner(device.id).execute(command)
         except OneteamError as exc:
             self.publish(
                 Event(
@@ -352,7 +297,7 @@ class Hub:
             Event(kind=EventKind.COMMAND, device_id=device.id, data=command.as_dict(), source=command.source)
         )
         await self.storage.flush()
-        return self._states[device.id]
+        return self.registry.state(device.id)
 
     def canonical_mode(self, command: Command, device: Device) -> Command:
         """A mode by a name the home file gives it ("제습" for dry) becomes its id, so a mode said
@@ -441,42 +386,8 @@ class Hub:
     def stats(self) -> dict[str, Any]:
         """Counters for health and benchmarks."""
         return {
-            "devices": len(self._devices),
+            "devices": len(self.registry.devices()),
             "events_published": self._last_event_id,
             "subscribers": self.bus.subscriber_count,
             "events_dropped": self.bus.dropped_total,
         }
-
-
-_MISSING = object()
-
-
-class _Sink:
-    """The hub as seen by one adapter."""
-
-    def __init__(self, hub: Hub, adapter: Adapter) -> None:
-        self._hub = hub
-        self._adapter = adapter
-
-    def report_state(self, device_id: str, changes: Mapping[str, StateValue]) -> None:
-        self._hub._apply(device_id, changes, self._adapter.name)
-
-    def report_event(self, device_id: str, kind: EventKind, data: Mapping[str, Any]) -> None:
-        self._hub.publish(Event(kind=kind, device_id=device_id, data=data, source=self._adapter.name))
-
-    def report_availability(
-        self, device_id: str, is_available: bool, reason: str = "", *, reason_key: str | None = None
-    ) -> None:
-        self._hub._set_available(device_id, is_available, reason, self._adapter.name, reason_key=reason_key)
-
-    def add_device(self, device: Device) -> None:
-        self._hub._register(device, self._adapter, announce=True)
-
-    def remove_device(self, device_id: str) -> None:
-        if self._hub._devices.pop(device_id, None) is not None:
-            self._hub.devices_version += 1
-            self._hub._owners.pop(device_id, None)
-            self._hub._states.pop(device_id, None)
-            self._hub.publish(
-                Event(kind=EventKind.DEVICE_REMOVED, device_id=device_id, source=self._adapter.name)
-            )
