@@ -29,6 +29,7 @@ from _common import machine
 
 from oneteam.hub import Hub, SqliteStorage, Storage, load_home
 from oneteam.hub.tokens import hash_token
+from oneteam.model import Door
 
 DEMO_HOME = Path(__file__).resolve().parents[1] / "oneteam" / "homes" / "demo.yaml"
 
@@ -52,6 +53,18 @@ async def _measure(name: str, storage: Storage, rounds: int) -> None:
         stamp = await _per_call_us(hub.storage.token_stamp, rounds)
         hashing = await _per_call_us(lambda: hash_token(token), rounds)
         uncached = await _per_call_us(lambda: hub.storage.token_by_hash(token_hash), rounds // 10)
+        # Household members: a child's own token and sign-in session, each turned into the Grant
+        # every door uses (its device list computed from the home's devices on every request).
+        household = hub.household
+        await household.ensure_owner("owner")
+        await household.add_member("minji", "child", by=None, password="bench-password")
+        _, member_token = await household.create_token("minji", "tablet", by=None)
+        session, _, _ = await household.sign_in("minji", "bench-password")
+        assert (await hub.grant_for(member_token, Door.REST)) is not None
+        household_grant = await _per_call_us(lambda: hub.grant_for(token, Door.REST), rounds)
+        member_grant = await _per_call_us(lambda: hub.grant_for(member_token, Door.REST), rounds)
+        session_grant = await _per_call_us(lambda: hub.grant_for(session, Door.REST), rounds)
+        sign_in = await _per_call_us(lambda: household.sign_in("minji", "bench-password"), 10) / 1000
         # What is remembered never outlives a revocation.
         record = await hub.storage.token_by_hash(token_hash)
         assert record is not None and await hub.revoke_token(record.id)
@@ -61,6 +74,10 @@ async def _measure(name: str, storage: Storage, rounds: int) -> None:
     print(f"  of which the stamp read:                      {stamp:.1f} µs")
     print(f"anchor: sha256 of the token:                    {hashing:.1f} µs")
     print(f"anchor: storage lookup every time:              {uncached:.1f} µs")
+    print(f"hub.grant_for, household token (remembered):    {household_grant:.1f} µs")
+    print(f"hub.grant_for, a child's member token:          {member_grant:.1f} µs")
+    print(f"hub.grant_for, a child's sign-in session:       {session_grant:.1f} µs")
+    print(f"sign-in with a password (argon2id verify):      {sign_in:.1f} ms")
 
 
 @contextlib.contextmanager

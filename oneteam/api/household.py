@@ -13,8 +13,10 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from oneteam.api.auth import SESSION_COOKIE, caller_of, credential_of, grant_of, hub_of
-from oneteam.hub.accounts import MAX_PASSWORD
+from oneteam.hub import Hub
+from oneteam.hub.accounts import MAX_PASSWORD, AccountError
 from oneteam.hub.household import SESSION_PREFIX, Caller, NotAllowed, SignInFailed, TokenNotFound
+from oneteam.model import DeviceType
 
 router = APIRouter(tags=["household"])
 """Routes that need a signed-in caller (mounted behind `require_token`)."""
@@ -72,8 +74,27 @@ class NewToken(_Body):
     expires_in_days: Annotated[float, Field(gt=0, le=366)] | None = None
 
 
-def _overrides(body: PermissionsBody | None) -> dict[str, Any] | None:
-    return None if body is None else body.model_dump(exclude_unset=True)
+def _overrides(hub: Hub, body: PermissionsBody | None) -> dict[str, Any] | None:
+    """The permissions given, each id checked against the running home (a typo is a 400)."""
+    if body is None:
+        return None
+    given = body.model_dump(exclude_unset=True)
+    known = {
+        "rooms": set(hub.home.rooms),
+        "types": {t.value for t in DeviceType},
+        "allow": {d.id for d in hub.devices()},
+        "deny": {d.id for d in hub.devices()},
+    }
+    for field, ids in given.items():
+        unknown = sorted(set(ids or ()) - known[field])
+        if unknown:
+            raise AccountError(
+                "error.member.unknown_id",
+                f"unknown {field}: {unknown}",
+                field=field,
+                ids=", ".join(unknown)[:200],
+            )
+    return given
 
 
 def _session_answer(
@@ -162,7 +183,7 @@ async def add_member(body: NewMember, request: Request) -> dict[str, Any]:
         by=caller_of(request),
         password=body.password,
         display=body.display,
-        overrides=_overrides(body.permissions),
+        overrides=_overrides(hub_of(request), body.permissions),
         expires_at=body.expires_at,
     )
     return member.public()
@@ -190,7 +211,7 @@ async def change_member(name: _Name, body: MemberChange, request: Request) -> di
         role=body.role,
         password=body.password,
         display=body.display,
-        overrides=_overrides(body.permissions),
+        overrides=_overrides(hub_of(request), body.permissions),
         expires_at=body.expires_at,
         clear_expiry=body.clear_expiry,
     )
