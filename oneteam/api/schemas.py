@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from oneteam.model import Command, Device, Direction, Event, State
+from oneteam.model.conversation import MAX_SENTENCE_CHARS
 
 ROW_ID_MAX = 2**63 - 1
 """Ids stored as SQLite INTEGER (events, schedules, alerts) fit in a signed 64-bit number."""
@@ -34,7 +35,9 @@ _MEANING = {
     404: "No such device, link, alert, schedule or event.",
     409: "The request conflicts with the current state.",
     413: "The body is over the hub's limit.",
-    422: "A value the device or the API does not accept, or a sentence over 500 characters.",
+    422: (
+        f"A value the device or the API does not accept, or a sentence over {MAX_SENTENCE_CHARS} characters."
+    ),
     429: "Too many requests; retry after the Retry-After header's seconds.",
     502: "The device's vendor cloud refused or failed.",
     503: "The device, the storage or understanding is not available right now.",

@@ -5,8 +5,8 @@ virtual appliances and a SQLite file."""
 from __future__ import annotations
 
 from oneteam.hub import Hub
+from oneteam.model.conversation import MAX_SENTENCE_CHARS
 from oneteam.voice.dialog import Conversation
-from oneteam.voice.nlu.understand import MAX_TEXT_CHARS
 from tests.voice.test_dialog import conversation, eval_home, hub, understander  # noqa: F401
 
 
@@ -70,7 +70,7 @@ async def test_a_progressive_question_does_not_start_the_washer(
 
 
 async def test_over_long_input_is_refused_with_a_reason(conversation: Conversation) -> None:  # noqa: F811
-    reply = await conversation.converse("불 켜 " * (MAX_TEXT_CHARS // 3 + 1))
+    reply = await conversation.converse("불 켜 " * (MAX_SENTENCE_CHARS // 3 + 1))
     assert reply.kind == "none"
     assert "길어요" in reply.text
 

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from oneteam.i18n import render
 from oneteam.interop.mcp.home import HomeError, HomePort, direction_of
 from oneteam.model import Command, Direction
+from oneteam.model.conversation import MAX_SENTENCE_CHARS
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -158,7 +159,9 @@ def build_server(
         # The hub refuses a sentence over MAX_SENTENCE_CHARS with a message in the caller's language;
         # this bound only stops absurd input before it is handed on.
         text: str = Field(
-            min_length=1, max_length=10_000, description="A sentence (at most 500 characters)."
+            min_length=1,
+            max_length=10_000,
+            description=f"A sentence (at most {MAX_SENTENCE_CHARS} characters).",
         ),
         language: str | None = Field(default=None, pattern="^(ko|en)$"),
         room: str | None = Field(default=None, max_length=64),

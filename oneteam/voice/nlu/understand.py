@@ -6,6 +6,7 @@ import logging
 import unicodedata
 
 from oneteam.model import Home
+from oneteam.model.conversation import MAX_SENTENCE_CHARS
 from oneteam.voice.nlu.fuzzy import correct_words
 from oneteam.voice.nlu.lexicon import Kind, Lexicon, build_lexicon
 from oneteam.voice.nlu.parse import Parsed, parse
@@ -15,16 +16,16 @@ from oneteam.voice.nlu.tokens import EnglishTokenizer, KoreanTokenizer, language
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_TEXT_CHARS = 2000
-"""Longer input is not a spoken request; it is refused (`none`, reason `too_long`) unread.
-Up to this length every step is linear in the text (bench/bench_nlu.py measures 100 → 2,000)."""
-
 
 class Understander:
     """Understands what people say to one home, in Korean or English."""
 
-    def __init__(self, home: Home, *, cache_size: int = 4096) -> None:
+    def __init__(self, home: Home, *, cache_size: int = 4096, max_chars: int = MAX_SENTENCE_CHARS) -> None:
         self.home = home
+        self.max_chars = max_chars
+        """Longer input is not a spoken request: it is refused (`none`, reason `too_long`) unread.
+        The one sentence limit every door applies (oneteam.model.conversation); every step is
+        linear in the text well past it (bench/bench_nlu.py measures 100 → 2,000 characters)."""
         self._lexicons: dict[str, Lexicon] = {lang: build_lexicon(home, lang) for lang in ("ko", "en")}
         self._korean = KoreanTokenizer(self._lexicons["ko"].user_words, cache_size=cache_size)
         self._english = EnglishTokenizer(cache_size=cache_size)
@@ -48,7 +49,7 @@ class Understander:
         """The room ids and device ids `text` names ("안방" → (["master_bedroom"], []))."""
         rooms: list[str] = []
         devices: list[str] = []
-        if not text.strip() or len(text) > MAX_TEXT_CHARS:
+        if not text.strip() or len(text) > self.max_chars:
             return rooms, devices
         for mention in self.parse(text).mentions:
             device = mention.first(Kind.DEVICE)
@@ -66,7 +67,7 @@ class Understander:
 
         `focus`: devices the conversation is about (just asked about, or asked back), which an
         utterance naming no device refers to ("그럼 꺼 줘", "둘 다")."""
-        if len(text) > MAX_TEXT_CHARS:
+        if len(text) > self.max_chars:
             return NoneResult(reason="too_long")
         if not text.strip():
             return NoneResult()

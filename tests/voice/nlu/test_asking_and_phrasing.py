@@ -224,9 +224,9 @@ def test_bookings_are_listed_and_cancelled(understand: Understand) -> None:
 
 
 def test_over_long_input_is_refused_as_such(understander: Any) -> None:
-    from oneteam.voice.nlu.understand import MAX_TEXT_CHARS
+    from oneteam.model.conversation import MAX_SENTENCE_CHARS
 
-    result = understander.understand("거실 불 켜 " * (MAX_TEXT_CHARS // 6 + 1))
+    result = understander.understand("거실 불 켜 " * (MAX_SENTENCE_CHARS // 6 + 1))
     assert (result.kind, result.reason) == ("none", "too_long")
-    long_but_allowed = understander.understand(("거실 불 켜 줘 " * 300)[: MAX_TEXT_CHARS - 1])
+    long_but_allowed = understander.understand(("거실 불 켜 줘 " * 300)[: MAX_SENTENCE_CHARS - 1])
     assert long_but_allowed.kind == "command"
