@@ -85,6 +85,8 @@ def intent_of(
     actions = {s.value for s in clause.senses(Kind.ACTION)}
     if clause.has(Kind.BRIEF) and "stop" in actions:
         actions = (actions - {"stop"}) | {"pause"}  # 잠시 중단: stop for a moment is a pause
+    elif clause.has(Kind.COMPLETE) and "pause" in actions:
+        actions = (actions - {"pause"}) | {"stop"}  # 아예 멈춰: a halt for good is a stop
     is_activity = any(s.extra == "done" for s in clause.senses(Kind.ACTIVITY)) or (
         is_request and clause.has(Kind.ACTIVITY)
     )
@@ -203,8 +205,10 @@ def _range(device: Device, aspect: str) -> Range | None:
 
 def _fitting(device: Device, intent: Intent, aspect: str, quantity: Quantity) -> float:
     """The reading of the number that fits the device: "에어컨이십사도" is 24 (이 read as a digit),
-    not 14 after the particle 이, because 14 °C is outside the air conditioner's range."""
-    readings = [quantity.value, *quantity.alternatives]
+    not 14 after the particle 이, because 14 °C is outside the air conditioner's range. When both
+    fit, the glued reading comes first: typed without a space, a command drops its particle
+    ("볼륨이십으로" is 20) far more often than it uses the subject particle before a value."""
+    readings = [*quantity.alternatives, quantity.value]
     if aspect == "temperature":
         readings = [_signed(device, intent.compartment, v) for v in readings]
     limit = _range(device, aspect)

@@ -76,6 +76,8 @@ class Kind(StrEnum):
     """Asks for a list (목록)."""
     BRIEF = "brief"
     """For a moment (잠시): a stop becomes a pause."""
+    COMPLETE = "complete"
+    """All the way (완전히, 아예): a pause becomes a stop."""
     CONTINUE = "continue"
     """On from where it stopped (계속, 이어서): a start becomes a resume."""
     INTENSIFIER = "intensifier"
@@ -286,6 +288,7 @@ def _add_grammar(builder: _Builder, grammar: dict[str, Any]) -> Grammar:
         Kind.LISTING: "list_words",
         Kind.BRIEF: "brief_words",
         Kind.CONTINUE: "continue_words",
+        Kind.COMPLETE: "complete_words",
         Kind.INTENSIFIER: "intensifiers",
         Kind.LESSENING: "lessening",
         Kind.FILLER: "fillers",

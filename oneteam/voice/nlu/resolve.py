@@ -30,6 +30,10 @@ from oneteam.voice.nlu.result import (
 
 _LOGGER = logging.getLogger(__name__)
 
+# What is read and never set: a phrase ending on one of these asks for it.
+_READ_ONLY = frozenset(
+    {"remaining_time", "battery", "run_state", "door", "air_quality", "current_temperature"}
+)
 _STRONG_ACTIONS = frozenset({"on", "off", "start", "resume", "pause", "stop", "return_to_base", "up", "down"})
 
 
@@ -368,8 +372,14 @@ class Resolver:
     @staticmethod
     def _wants_query(parsed: Parsed) -> bool:
         if not (parsed.is_question or parsed.is_tell):
-            # A bare noun phrase naming what to know ("세탁기 남은 시간") asks for it.
-            return parsed.is_phrase and parsed.has(Kind.ASPECT) and not any(c.has_cue for c in parsed.clauses)
+            # A bare noun phrase naming what to know ("세탁기 남은 시간") asks for it, also when a
+            # course or mode describes it ("세탁기 표준 코스 남은 시간"): nothing sets what it ends on.
+            if not (parsed.is_phrase and parsed.has(Kind.ASPECT)):
+                return False
+            last = parsed.mentions[-1].first(Kind.ASPECT) if parsed.mentions else None
+            if last is not None and last.value in _READ_ONLY and not parsed.has(Kind.ACTION):
+                return not parsed.has(Kind.DIRECTED)
+            return not any(c.has_cue for c in parsed.clauses)
         actions = {s.value for s in parsed.senses(Kind.ACTION)}
         if parsed.is_request and not parsed.is_tell:
             # "온도 지금 어때요?": a polite ending, but a question word and nothing to do

@@ -45,6 +45,7 @@ _GRAMMAR_WORD_LISTS = [
     "lessening",
     "brief_words",
     "continue_words",
+    "complete_words",
     "exclusion_words",
     "here_words",
     "booking_words",

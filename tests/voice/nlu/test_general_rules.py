@@ -115,3 +115,31 @@ def test_english_as_far_as_it_goes_is_the_limit(understand: Understand, text: st
     got = _acts(understand(text))
     assert len(got) == 1 and got[0]["command"] == "set_brightness", got  # type: ignore[index]
     assert got[0]["value"] in (value, 0 if value == 1 else value)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("세탁기 아예 멈춰", "stop"),
+        ("청소기 완전히 세워 줘", "stop"),
+        ("세탁기 잠깐 세워 줘", "pause"),
+        ("건조기 멈춰", "pause"),
+    ],
+)
+def test_all_the_way_makes_a_halt_a_stop(understand: Understand, text: str, command: str) -> None:
+    assert [a["command"] for a in _acts(understand(text))] == [command]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("text", "value"), [("티비볼륨삼십으로", 30), ("안방불밝기이십으로해줘", 20)])
+def test_a_glued_digit_is_part_of_the_number_when_both_readings_fit(
+    understand: Understand, text: str, value: int
+) -> None:
+    got = _acts(understand(text))
+    assert [a["value"] for a in got] == [value], got  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "text", ["세탁기 표준 코스 남은 시간", "로봇청소기 배터리", "건조기 이불 코스 남은 시간"]
+)
+def test_a_phrase_ending_on_what_is_only_read_asks_it(understand: Understand, text: str) -> None:
+    assert understand(text)["kind"] == "query"

@@ -30,8 +30,9 @@ from tests.voice.nlu.conftest import EVAL
 SET = Path(__file__).with_name("natural_ko.jsonl")
 REPO = Path(__file__).resolve().parents[3]
 ACCURACY_FLOOR = 0.95
-"""A little under what the product reached (05:41 UTC, 3 Dec): 529/546 = 96.9%, no wrong action.
-The last 172 lines were written after the nlu work began and kept from it until then: 91.9% there."""
+"""A little under what the product reached (07:40 UTC, 3 Dec): 644/656 = 98.2%, no wrong action.
+Lines 375–546 were written after the nlu work began and kept from it until measured (91.9% there);
+lines 547–656 likewise for the 3 Dec rules (90.9% and 3 wrong actions at first, 95.5% and none after)."""
 WRONG_ACTION_SHARE = 0.01
 """The issue's bar: at most 1 in 100 sentences may make the home act wrongly."""
 
@@ -57,6 +58,7 @@ PHENOMENA = {
     "schedule",
     "multi",
     "clarify",
+    "resume",
 }
 STYLES = {"casual", "polite", "formal", "terse", "filler", "elderly", "child", "english"}
 
@@ -146,7 +148,9 @@ def _check_action(home_spec: dict[str, Any], action: dict[str, Any]) -> list[str
     except AssertionError as exc:
         return [str(exc)]
     spec, command = home_spec["types"][device["type"]], action["command"]
-    if command not in spec["commands"]:
+    # `resume` is the hub's own command for every type that starts and pauses (model/state_rules.py).
+    resumable = command == "resume" and {"start", "pause"} <= set(spec["commands"])
+    if command not in spec["commands"] and not resumable:
         return [f"{device['id']} ({device['type']}) has no command {command!r}"]
     target = action.get("target")
     checks = {
