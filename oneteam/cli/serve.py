@@ -15,7 +15,7 @@ from oneteam.cli.context import OUT
 from oneteam.cli.lifetime import HubServer, StopSignals, check_port_free, claim_port
 from oneteam.cli.parts import add_vendor_adapters, start_parts
 from oneteam.hub import HomeFileError, Hub, HubConfig, load_config, open_storage, parse_home
-from oneteam.hub.homefile import read_home_text
+from oneteam.hub.homefile_reading import read_home_text
 from oneteam.hub.household import LINK_S
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.integrations.virtual.adapter import SECONDS_PER_DAY

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from oneteam.hub.config import ConfigError, HubConfig, load_config, open_storage
     from oneteam.hub.conversation import ConversationAgent, ConversationUnavailable
     from oneteam.hub.core import Hub
-    from oneteam.hub.homefile import HomeFileError, Problem, load_home, parse_home
+    from oneteam.hub.homefile import load_home, parse_home
+    from oneteam.hub.homefile_reading import HomeFileError, Problem
     from oneteam.hub.sqlite_store import SqliteStorage
     from oneteam.hub.storage import EventQuery, Storage, TokenRecord
 
@@ -30,8 +31,8 @@ _WHERE = {
     "ConversationAgent": "conversation",
     "ConversationUnavailable": "conversation",
     "Hub": "core",
-    "HomeFileError": "homefile",
-    "Problem": "homefile",
+    "HomeFileError": "homefile_reading",
+    "Problem": "homefile_reading",
     "load_home": "homefile",
     "parse_home": "homefile",
     "SqliteStorage": "sqlite_store",

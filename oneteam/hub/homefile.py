@@ -1,136 +1,35 @@
 """Homes as YAML files (the format of shared/eval/home.yaml), validated with line numbers.
 
-A file is parsed into YAML nodes first so every problem can name its line; a file with any
-problem is rejected whole (`HomeFileError` lists them all) and nothing of it is used.
+A file is parsed into YAML nodes first so every problem can name its line (homefile_reading.py); a
+file with any problem is rejected whole (`HomeFileError` lists them all) and nothing of it is used.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
-from oneteam.i18n import render
-from oneteam.model import Device, DeviceType, Home, OneteamError, Range, Room, TypeSpec, builtin_type_specs
+from oneteam.hub.homefile_reading import (
+    MAX_HOME_DEPTH,
+    HomeFileError,
+    NodeReader,
+    Problem,
+    check_depth,
+    read_home_text,
+)
+from oneteam.model import Device, DeviceType, Home, Room, TypeSpec, builtin_type_specs
 from oneteam.model.device import Confirmation, Speaker, Zone
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _KNOWN_INTEGRATIONS = {"virtual", "mqtt", "thinq"}
-MAX_HOME_BYTES = 1024 * 1024
-"""A home file is a few kilobytes; reading stops here (a device file like /dev/zero never ends)."""
-MAX_HOME_DEPTH = 32
-"""Deepest nesting of lists and mappings; a home needs about 6 (composing deeper input recurses)."""
 _AUTOMATION_SECTIONS = ("routines", "scenes", "location")
 """Read by the automation room (oneteam/automation/homefile.py), which checks them itself."""
 _HOUSEHOLD_SECTIONS = ("speakers",)
 """Voice satellites: their room and the member they speak for (model.device.Speaker)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong in a home file."""
-
-    line: int
-    """1-based line number."""
-    key: str
-    """Message key under `home.` in the i18n catalogs."""
-    params: dict[str, str] = field(default_factory=dict)
-
-    def text(self, language: str = "en") -> str:
-        """The problem in words."""
-        return render(f"home.{self.key}", language, **self.params)
-
-    @property
-    def message(self) -> str:
-        """The problem in English (for logs and exceptions)."""
-        return self.text("en")
-
-
-class HomeFileError(OneteamError):
-    """A home file that cannot be used; `problems` names every fault with its line."""
-
-    key = "error.home_file"
-
-    def __init__(self, source: str, problems: list[Problem]) -> None:
-        text = "; ".join(f"{source}:{p.line}: {p.message}" for p in problems)
-        super().__init__(text, source=source, count=len(problems), problems=text)
-        self.source = source
-        self.problems = problems
-
-
-@dataclass
-class _Reader:
-    problems: list[Problem] = field(default_factory=list)
-
-    def fault(self, node: Node, problem: str, /, **params: object) -> None:
-        facts = {name: str(value) for name, value in params.items()}
-        self.problems.append(Problem(node.start_mark.line + 1, problem, facts))
-
-    def mapping(self, node: Node, what: str) -> dict[str, tuple[Node, Node]]:
-        """A mapping node as key → (key node, value node); duplicate keys are a fault."""
-        if not isinstance(node, MappingNode):
-            self.fault(node, "not_mapping", what=what)
-            return {}
-        out: dict[str, tuple[Node, Node]] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in out:
-                self.fault(key_node, "duplicate_key", key=key, what=what)
-            out[key] = (key_node, value_node)
-        return out
-
-    def sequence(self, node: Node, what: str) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            self.fault(node, "not_list", what=what)
-            return []
-        return list(node.value)
-
-    def text(self, node: Node, what: str) -> str | None:
-        if not isinstance(node, ScalarNode) or node.value == "":
-            self.fault(node, "not_text", what=what)
-            return None
-        return str(node.value)
-
-    def texts(self, node: Node, what: str) -> tuple[str, ...]:
-        return tuple(t for item in self.sequence(node, what) if (t := self.text(item, what)) is not None)
-
-    def number(self, node: Node, what: str) -> float | None:
-        try:
-            return float(self.text(node, what) or "")
-        except ValueError:
-            self.fault(node, "not_number", what=what)
-            return None
-
-    def range(self, node: Node, what: str) -> Range | None:
-        items = self.sequence(node, what)
-        if len(items) != 2:
-            if items:
-                self.fault(node, "not_range", what=what)
-            return None
-        low, high = self.number(items[0], what), self.number(items[1], what)
-        if low is None or high is None:
-            return None
-        if low > high:
-            self.fault(node, "range_reversed", what=what, low=f"{low:g}", high=f"{high:g}")
-            return None
-        return Range(low, high)
-
-
-def read_home_text(path: str | Path) -> str:
-    """A home file's text; HomeFileError when it cannot be read."""
-    path = Path(path)
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_HOME_BYTES + 1)
-        if len(data) > MAX_HOME_BYTES:
-            raise HomeFileError(str(path), [Problem(0, "too_large", {"limit": str(MAX_HOME_BYTES)})])
-        return data.decode("utf-8").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HomeFileError(str(path), [Problem(0, "unreadable", {"reason": str(exc)})]) from exc
 
 
 def load_home(path: str | Path) -> Home:
@@ -141,9 +40,9 @@ def load_home(path: str | Path) -> Home:
 def parse_home(text: str, source: str = "<home>") -> Home:
     """Validate a home file's text; raise HomeFileError with every problem."""
     try:
-        _check_depth(text, source)
+        check_depth(text, source)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except RecursionError as exc:  # _check_depth should have caught it; never crash on a file
+    except RecursionError as exc:  # check_depth should have caught it; never crash on a file
         raise HomeFileError(source, [Problem(0, "too_deep", {"limit": str(MAX_HOME_DEPTH)})]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -153,7 +52,7 @@ def parse_home(text: str, source: str = "<home>") -> Home:
         ) from exc
     if root is None:
         raise HomeFileError(source, [Problem(1, "empty")])
-    reader = _Reader()
+    reader = NodeReader()
     top = reader.mapping(root, "the home file")
     for key, (key_node, _) in top.items():
         if key not in {
@@ -192,27 +91,15 @@ def parse_home(text: str, source: str = "<home>") -> Home:
     )
 
 
-def _check_depth(text: str, source: str) -> None:
-    """Refuse nesting deeper than MAX_HOME_DEPTH, reading the parser's event stream (which, unlike
-    composing, does not recurse), so a file nested 20,000 deep is a problem with a line, not a crash."""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_HOME_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark is not None else 0
-                raise HomeFileError(source, [Problem(line, "too_deep", {"limit": str(MAX_HOME_DEPTH)})])
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-
-
-def _section(reader: _Reader, top: dict[str, tuple[Node, Node]], name: str) -> dict[str, tuple[Node, Node]]:
+def _section(
+    reader: NodeReader, top: dict[str, tuple[Node, Node]], name: str
+) -> dict[str, tuple[Node, Node]]:
     if name not in top:
         return {}
     return reader.mapping(top[name][1], name)
 
 
-def _rooms(reader: _Reader, entry: tuple[Node, Node] | None) -> dict[str, Room]:
+def _rooms(reader: NodeReader, entry: tuple[Node, Node] | None) -> dict[str, Room]:
     if entry is None:
         return {}
     rooms: dict[str, Room] = {}
@@ -227,7 +114,7 @@ def _rooms(reader: _Reader, entry: tuple[Node, Node] | None) -> dict[str, Room]:
 
 
 def _speakers(
-    reader: _Reader, top: dict[str, tuple[Node, Node]], rooms: dict[str, Room]
+    reader: NodeReader, top: dict[str, tuple[Node, Node]], rooms: dict[str, Room]
 ) -> dict[str, Speaker]:
     """`speakers: {kids_speaker: {room: small_room, member: minji}}`: a satellite's room and member
     (the member is checked when the speaker's token is made, as members live in the database)."""
@@ -253,7 +140,7 @@ def _speakers(
 
 
 def _devices(
-    reader: _Reader,
+    reader: NodeReader,
     entry: tuple[Node, Node] | None,
     rooms: dict[str, Room],
     types: dict[DeviceType, TypeSpec],
@@ -286,7 +173,7 @@ def _raw_id(node: Node) -> str | None:
 
 
 def _device(
-    reader: _Reader, node: Node, rooms: dict[str, Room], types: dict[DeviceType, TypeSpec]
+    reader: NodeReader, node: Node, rooms: dict[str, Room], types: dict[DeviceType, TypeSpec]
 ) -> Device | None:
     fields = reader.mapping(node, "a device")
     for key, (key_node, _) in fields.items():
@@ -350,7 +237,7 @@ def _device(
 
 
 def _zones(
-    reader: _Reader, fields: dict[str, tuple[Node, Node]], device_id: str, device_type: DeviceType
+    reader: NodeReader, fields: dict[str, tuple[Node, Node]], device_id: str, device_type: DeviceType
 ) -> tuple[Zone, ...] | None:
     """A robot cleaner's `zones: {kitchen: [주방, kitchen], ...}`; None after a fault."""
     if "zones" not in fields:
@@ -374,7 +261,7 @@ _PIN = re.compile(r"^[0-9]{4,12}$")
 
 
 def _confirmation(
-    reader: _Reader, node: Node, fields: dict[str, tuple[Node, Node]], spec: TypeSpec
+    reader: NodeReader, node: Node, fields: dict[str, tuple[Node, Node]], spec: TypeSpec
 ) -> Confirmation | Literal[False] | None:
     """`confirm: ack` or `confirm: pin` + `pin: "1234"`, optionally `confirm_commands: [...]`;
     None when not asked for, False after a fault."""
@@ -412,7 +299,7 @@ def _confirmation(
 
 
 def _types(
-    reader: _Reader, entry: tuple[Node, Node] | None
+    reader: NodeReader, entry: tuple[Node, Node] | None
 ) -> tuple[
     dict[DeviceType, TypeSpec], dict[DeviceType, dict[str, tuple[str, ...]]], dict[str, tuple[str, ...]]
 ]:
@@ -440,7 +327,7 @@ def _types(
 
 
 def _type(
-    reader: _Reader, spec: TypeSpec, fields: dict[str, tuple[Node, Node]]
+    reader: NodeReader, spec: TypeSpec, fields: dict[str, tuple[Node, Node]]
 ) -> tuple[TypeSpec, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Apply a home file's type section on top of the built-in spec."""
     known = builtin_type_specs()[spec.type]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from oneteam.hub import HomeFileError, load_home, parse_home
-from oneteam.hub.homefile import MAX_HOME_BYTES, MAX_HOME_DEPTH
+from oneteam.hub.homefile_reading import MAX_HOME_BYTES, MAX_HOME_DEPTH
 from oneteam.model import DeviceType, Range
 
 
