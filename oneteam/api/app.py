@@ -26,7 +26,7 @@ from oneteam.api.auth import require_token
 from oneteam.api.errors import install_error_handlers
 from oneteam.api.frames import NoFraming
 from oneteam.api.limits import BodySizeLimit
-from oneteam.api.schemas import error_responses
+from oneteam.api.schemas import document_errors, error_responses
 from oneteam.hub import Hub
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -82,16 +82,6 @@ def create_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The spec, where every operation that takes ids (in its path, or an `ids` list) also documents
-    the 404 it answers for one that does not exist (routers of other rooms need not each remember it)."""
-    spec = FastAPI.openapi(app)  # cached by FastAPI; the additions below are idempotent
-    not_found = {
-        "description": "No such device, link, alert, schedule, routine or event.",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-    }
-    for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
-            names = [str(p.get("name", "")) for p in operation.get("parameters", ())]
-            if any(p.get("in") == "path" for p in operation.get("parameters", ())) or "ids" in names:
-                operation.setdefault("responses", {}).setdefault("404", not_found)
-    return spec
+    """The spec, where every operation also documents the errors any route of its shape answers
+    (bodies, parameters, ids, tokens: schemas.document_errors), so no router need remember them."""
+    return document_errors(FastAPI.openapi(app))  # cached by FastAPI; the additions are idempotent

@@ -37,7 +37,7 @@ async def get_state(device_id: str, request: Request) -> dict[str, Any]:
     return state_json(hub_of(request).state(device_id))
 
 
-@router.post("/{device_id}/commands", responses=error_responses(403, 404, 409, 502, 503))
+@router.post("/{device_id}/commands", responses=error_responses(202, 403, 404, 409, 502, 503))
 async def send_command(device_id: str, body: CommandRequest, request: Request) -> dict[str, Any]:
     """Carry out a command; answers once the new state is stored."""
     hub = hub_of(request)

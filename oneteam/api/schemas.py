@@ -29,6 +29,10 @@ class ErrorBody(BaseModel):
 
 
 _MEANING = {
+    202: (
+        "Sent: the device received the command but has not confirmed it yet (error.command_pending); "
+        "its new state follows as an event."
+    ),
     400: "The request could not be read (a body that is not JSON, a bad form).",
     401: "No bearer token, or one that is not valid (revoked tokens fail at once).",
     403: "The token may not do this (its door's allowed commands or devices).",
@@ -42,6 +46,36 @@ _MEANING = {
     502: "The device's vendor cloud refused or failed.",
     503: "The device, the storage or understanding is not available right now.",
 }
+
+
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+
+
+def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add to every operation of `spec` the errors any route of its shape can answer, whatever its
+    router declared: a body can be unreadable (400), too large (413) or invalid (422); parameters
+    can be invalid (422); ids in the path or an `ids` list can name nothing (404); a protected
+    operation refuses a missing or revoked token (401). Idempotent (FastAPI caches the spec)."""
+    meanings = {**_MEANING, 404: "No such device, link, alert, schedule, routine, member, token or event."}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            parameters = operation.get("parameters", ())
+            statuses: set[int] = set()
+            if "requestBody" in operation:
+                statuses |= {400, 413, 422}
+            if parameters:
+                statuses.add(422)
+            names = [str(p.get("name", "")) for p in parameters]
+            if any(p.get("in") == "path" for p in parameters) or "ids" in names:
+                statuses.add(404)
+            if operation.get("security"):
+                statuses.add(401)
+            responses = operation["responses"]
+            for status in sorted(statuses):
+                responses.setdefault(str(status), {"description": meanings[status], "content": _ERROR_BODY})
+    return spec
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

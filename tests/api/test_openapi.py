@@ -8,6 +8,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
+from oneteam.model.conversation import MAX_SENTENCE_CHARS
 from tests.conftest import HubProcess
 from tests.web.browser import browser_paths, quit_chromium, start_chromium, wait_for
 
@@ -60,6 +61,39 @@ def test_every_error_status_is_documented_with_its_body(hub_server: HubProcess) 
     assert token["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/OAuthError"
     }
+
+
+def test_every_operation_declares_the_errors_its_shape_can_answer(hub_server: HubProcess) -> None:
+    """A body can be unreadable, too large or invalid; parameters invalid; ids unknown; a token
+    missing or revoked: whichever router an operation comes from, its spec says so. Schemathesis'
+    status_code_conformance (tests/api/test_fuzz.py, bench/fuzz_api.py) checks the statuses seen."""
+    spec = httpx.get(f"{hub_server.url}/openapi.json").json()
+    assert len(_operations(spec)) >= 40
+    for method, path, op in _operations(spec):
+        parameters = op.get("parameters", [])
+        assert isinstance(parameters, list)
+        wanted = set()
+        if "requestBody" in op:
+            wanted |= {"400", "413", "422"}
+        if parameters:
+            wanted.add("422")
+        if any(p.get("in") == "path" for p in parameters):
+            wanted.add("404")
+        if op.get("security"):
+            wanted.add("401")
+        responses = op["responses"]
+        assert isinstance(responses, dict)
+        assert wanted <= set(responses), (method, path, sorted(wanted - set(responses)))
+    paths = spec["paths"]
+    # A command the device received but has not confirmed: 202 error.command_pending.
+    commands = paths["/api/devices/{device_id}/commands"]["post"]["responses"]
+    assert {"202", "403", "404", "409", "413", "422", "502", "503"} <= set(commands)
+    assert commands["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    conversation = paths["/api/conversation"]["post"]["responses"]
+    assert {"400", "401", "403", "413", "422", "503"} <= set(conversation)
+    assert f"{MAX_SENTENCE_CHARS} characters" in conversation["422"]["description"]
 
 
 def test_the_docs_page_names_no_other_host(hub_server: HubProcess) -> None:
