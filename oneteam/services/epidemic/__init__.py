@@ -14,9 +14,10 @@ from oneteam.services.epidemic.errors import (
     RiskListError,
 )
 from oneteam.services.epidemic.privacy import SubscriberHasher, load_operator_key, normalize_msisdn
+from oneteam.services.epidemic.records import AlertRecord, ConsentLink
 from oneteam.services.epidemic.schema import RiskList, load_risk_list, sample_risk_path
 from oneteam.services.epidemic.service import EpidemicService, RunReport, make_engine
-from oneteam.services.epidemic.store import AlertRecord, ConsentLink, EpidemicStore
+from oneteam.services.epidemic.store import EpidemicStore
 
 __all__ = [
     "AlertDelivery",

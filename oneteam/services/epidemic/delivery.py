@@ -17,8 +17,9 @@ from oneteam.i18n import LANGUAGES, render
 from oneteam.model import DeviceType, Event, EventKind, Home
 from oneteam.model.warning import DeviceWarning, Severity
 from oneteam.services.epidemic.engine import Exposure
+from oneteam.services.epidemic.records import AlertRecord, ConsentLink
 from oneteam.services.epidemic.schema import RiskList, countries
-from oneteam.services.epidemic.store import AlertRecord, ConsentLink, EpidemicStore
+from oneteam.services.epidemic.store import EpidemicStore
 
 _LOGGER = logging.getLogger(__name__)
 

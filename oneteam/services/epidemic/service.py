@@ -16,8 +16,9 @@ from oneteam.services.epidemic.engine import AlertEngine, AlertQuery, QueryResul
 from oneteam.services.epidemic.engine_duckdb import DuckDBEngine
 from oneteam.services.epidemic.errors import EngineUnavailable
 from oneteam.services.epidemic.privacy import SubscriberHasher
+from oneteam.services.epidemic.records import AlertRecord, ConsentLink, NewAlert
 from oneteam.services.epidemic.schema import RiskList, load_risk_list
-from oneteam.services.epidemic.store import AlertRecord, ConsentLink, EpidemicStore, NewAlert
+from oneteam.services.epidemic.store import EpidemicStore
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -16,14 +16,13 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from oneteam.hub.sqlite_store import private_database
 from oneteam.services.epidemic.errors import AlertNotFound, ConsentNotFound
+from oneteam.services.epidemic.records import AlertRecord, AuditEntry, ConsentLink, NewAlert, consent_from_row
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,78 +67,6 @@ CREATE TABLE IF NOT EXISTS epidemic_audit (
   detail TEXT NOT NULL DEFAULT ''
 );
 """
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConsentLink:
-    """An explicit, revocable permission for one person's alerts to reach one home."""
-
-    id: str
-    home_id: str
-    label: str
-    """How the household calls the person (`엄마`); may be empty."""
-    language: str
-    created_at: float
-    revoked_at: float | None
-
-    @property
-    def is_live(self) -> bool:
-        """Whether alerts may still use this link."""
-        return self.revoked_at is None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The link as JSON: who and where, never the number or its key."""
-        return {
-            "id": self.id,
-            "home_id": self.home_id,
-            "label": self.label,
-            "language": self.language,
-            "created_at": self.created_at,
-            "revoked_at": self.revoked_at,
-            "is_live": self.is_live,
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AlertRecord:
-    """One alert for one home on one day."""
-
-    id: int
-    link_id: str
-    home_id: str
-    alert_day: str
-    disease: str
-    country: str
-    watch_until: float
-    payload: Mapping[str, Any]
-    """What the home is told (texts per language, dates, hotline): see delivery.alert_payload."""
-    created_at: float
-    delivered_at: float | None
-    event_id: int | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NewAlert:
-    """An alert to queue for one consent link."""
-
-    link_id: str
-    disease: str
-    country: str
-    watch_until: float
-    payload: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuditEntry:
-    """One line of the audit log."""
-
-    id: int
-    at: float
-    action: str
-    link_id: str | None
-    home_id: str | None
-    alert_id: int | None
-    detail: str
 
 
 class EpidemicStore:
@@ -249,7 +176,7 @@ class EpidemicStore:
             ).fetchone()
         if row is None:
             raise ConsentNotFound(link_id)
-        return _consent(row)
+        return consent_from_row(row)
 
     def consents(self, *, home_id: str | None = None, include_revoked: bool = False) -> list[ConsentLink]:
         """Consent links, oldest first."""
@@ -266,7 +193,7 @@ class EpidemicStore:
                 f"{where} ORDER BY created_at, id",
                 params,
             ).fetchall()
-        return [_consent(row) for row in rows]
+        return [consent_from_row(row) for row in rows]
 
     def live_keys(self) -> list[tuple[str, int, str, str]]:
         """(link id, subscriber key, label, language) of every live link: what the alert query joins on."""
@@ -401,14 +328,3 @@ class EpidemicStore:
         """Write one audit line that concerns no single link (a run, a retention pass)."""
         with self._transaction() as db:
             self._audit(db, action, detail=detail)
-
-
-def _consent(row: tuple[object, ...]) -> ConsentLink:
-    return ConsentLink(
-        id=str(row[0]),
-        home_id=str(row[1]),
-        label=str(row[2]),
-        language=str(row[3]),
-        created_at=float(row[4]),  # type: ignore[arg-type]
-        revoked_at=None if row[5] is None else float(row[5]),  # type: ignore[arg-type]
-    )
