@@ -76,7 +76,7 @@ AFTER_JUNG = (
 
 
 # Words people put before the state they ask about ("지금 켜져 있어?", "혹시 아직 돌아가고 있니?")
-ADVERBS = ("", "지금 ", "혹시 ", "아직 ", "혹시 아직 ")
+ADVERBS = ("", "지금 ", "혹시 ", "아직 ", "혹시 아직 ", "계속 ")  # 계속: also the resume word
 
 
 @dataclass(frozen=True)
