@@ -68,6 +68,8 @@ _DAYS = {
 }
 _DAY_GROUPS = {"weekdays": (0, 1, 2, 3, 4), "weekend": (5, 6), "평일": (0, 1, 2, 3, 4), "주말": (5, 6)}
 _EVENT_KINDS = {k.value for k in EventKind}
+NOTIFIER_NAMES = ("page", "speech", "mqtt", "webhook")
+"""The notifiers a `notify` step may name in `to` (notify.py)."""
 MAX_DURATION_S = 7 * 86400.0
 MAX_STEPS = 200
 MAX_NODES = 1000
@@ -310,7 +312,7 @@ def action_to_dict(action: Action) -> dict[str, Any]:  # noqa: PLR0911
                 wait["continue_on_timeout"] = False
             return {"wait": wait}
         case NotifyAction():
-            return {"notify": dict(action.text)}
+            return {"notify": dict(action.text), **({"to": list(action.to)} if action.to else {})}
         case SayAction():
             return {"say": dict(action.text)}
         case RunAction():
@@ -430,6 +432,20 @@ class _Reader:
         if isinstance(value, dict) and value and all(isinstance(v, str) and v for v in value.values()):
             return {str(k): str(v) for k, v in value.items()}
         raise self.fail("automation.bad_text", path, "text or {ko, en} expected")
+
+    def notifiers(self, item: Mapping[str, Any], path: str) -> tuple[str, ...]:
+        """A notify step's `to`: notifier names (a name this hub has not set up is skipped at run time)."""
+        names = item.get("to", [])
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list) or any(n not in NOTIFIER_NAMES for n in names):
+            raise self.fail(
+                "automation.bad_notifier",
+                f"{path}.to",
+                "unknown notifier",
+                value=str(names),
+                allowed=", ".join(NOTIFIER_NAMES),
+            )
+        return tuple(dict.fromkeys(str(n) for n in names))
 
     def boolean(self, value: Any, path: str) -> bool:
         if not isinstance(value, bool):
@@ -682,7 +698,7 @@ class _Reader:
         item = self.mapping(value, path)
         if "command" in item:
             return self.commands(item, path)
-        if len(item) != 1 and "wait" not in item:
+        if len(item) != 1 and "wait" not in item and set(item) != {"notify", "to"}:
             raise self.fail("automation.bad_action", path, "one action per step")
         if "scene" in item:
             return [SceneAction(scene=str(item["scene"]))]
@@ -691,7 +707,9 @@ class _Reader:
         if "delay" in item:
             return [DelayAction(seconds=self.duration(item["delay"], f"{path}.delay"))]
         if "notify" in item:
-            return [NotifyAction(text=self.texts(item["notify"], f"{path}.notify"))]
+            return [
+                NotifyAction(text=self.texts(item["notify"], f"{path}.notify"), to=self.notifiers(item, path))
+            ]
         if "say" in item:
             return [SayAction(text=self.texts(item["say"], f"{path}.say"))]
         if "wait" in item:

@@ -52,7 +52,7 @@ from oneteam.automation.model import (
     Trigger,
     WaitAction,
 )
-from oneteam.automation.notify import Notice, Notifier, PageNotifier, deliver
+from oneteam.automation.notify import Notice, Notifier, PageNotifier, SpeechNotifier, deliver
 from oneteam.automation.store import AutomationStore, RunRecord
 from oneteam.automation.timing import Place, last_fire, next_fire
 from oneteam.hub import Hub, Subscription
@@ -107,8 +107,8 @@ class Engine:
         notifiers: list[Notifier] | None = None,
     ) -> None:
         self.hub = hub
-        self.notifiers: list[Notifier] = [PageNotifier(hub), *(notifiers or [])]
-        """Where `notify` steps go: always the page and activity log, then any others given."""
+        self.notifiers: list[Notifier] = [PageNotifier(hub), SpeechNotifier(hub), *(notifiers or [])]
+        """Where `notify` steps go: the page and activity log, speech when named, then any others given."""
         self.store = store
         self.place = place or Place(timezone=hub.scheduler.timezone)
         self.grace_s = grace_s
@@ -492,7 +492,7 @@ class Engine:
         for routine, index, wanted in self._by_kind.get(event.kind.value, ()):
             if wanted.device is not None and wanted.device != device:
                 continue
-            if all(event.data.get(k) == v for k, v in wanted.data.items()):
+            if all(_data_matches(event.data.get(k), v) for k, v in wanted.data.items()):
                 self._trigger(
                     routine.id,
                     {
@@ -811,21 +811,21 @@ class Engine:
             case WaitAction():
                 return await self._wait(action, record, resume_at)
             case NotifyAction():
-                notice = Notice(
-                    text=dict(action.text), routine=routine.id, run=record.id, source=grant.source
-                )
-                outcome = await deliver(self.notifiers, notice)
+                text = self._fill(action.text, record.trigger)
+                notice = Notice(text=text, routine=routine.id, run=record.id, source=grant.source)
+                outcome = await deliver(self.notifiers, notice, action.to)
                 status = "ok" if not outcome["failed"] else "partial" if outcome["delivered"] else "failed"
-                return status, {"text": dict(action.text), **outcome}, False
+                return status, {"text": text, **outcome}, False
             case SayAction():
+                text = self._fill(action.text, record.trigger)
                 self.hub.publish(
                     Event(
                         kind=EventKind.SAY,
-                        data={"text": dict(action.text), "routine": routine.id, "run": record.id},
+                        data={"text": text, "routine": routine.id, "run": record.id},
                         source=grant.source,
                     )
                 )
-                return "ok", {"text": dict(action.text)}, False
+                return "ok", {"text": text}, False
             case RunAction():
                 other = self.routines.get(action.routine)
                 if not isinstance(other, Automation) or depth >= MAX_DEPTH:
@@ -839,6 +839,27 @@ class Engine:
                     {"routine": other.id, "run": child.id, "result": child.status},
                     child.status != "done",
                 )
+
+    def _fill(self, texts: Mapping[str, str], trigger: Mapping[str, Any]) -> dict[str, str]:
+        """`{text}` and `{device}` in a notice from the event that started the run: a built-in
+        notice passes a warning's or alert's own words on (`{text}` in each language)."""
+        data = trigger.get("data") if isinstance(trigger.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        device_id = trigger.get("device")
+        device = self.hub.home_view().devices.get(device_id) if isinstance(device_id, str) else None
+        filled: dict[str, str] = {}
+        for lang, template in texts.items():
+            if "{" not in template:
+                filled[lang] = template
+                continue
+            words = data.get("text") if isinstance(data.get("text"), dict) else {}
+            assert isinstance(words, dict)
+            said = (
+                words.get(lang) or data.get(f"message_{lang}") or render("automation.notice_fallback", lang)
+            )
+            name = device.name_in(lang) if device is not None else render("automation.notice_home", lang)
+            filled[lang] = template.replace("{text}", str(said)).replace("{device}", name)
+        return filled
 
     async def _dispatch(self, action: CommandAction, grant: Grant) -> dict[str, Any]:
         result: dict[str, Any] = {"device": action.device, "command": action.command}
@@ -1043,6 +1064,11 @@ def _hold_mark(key: tuple[str, int]) -> str:
 
 def _time_info(trigger: TimeTrigger | CronTrigger | SunTrigger, index: int, due_at: float) -> dict[str, Any]:
     return {"kind": "time", "index": index, "trigger": trigger_to_dict(trigger), "due_at": due_at}
+
+
+def _data_matches(value: Any, wanted: Any) -> bool:
+    """An event trigger's `data` filter: equal, or one of a list (`status: [active, null]`)."""
+    return value in wanted if isinstance(wanted, list) else bool(value == wanted)
 
 
 def _scene_status(results: list[dict[str, Any]]) -> str:

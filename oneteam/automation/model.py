@@ -202,9 +202,11 @@ class WaitAction:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NotifyAction:
-    """A message for the household: a NOTICE event the page and the activity log show."""
+    """A message for the household through the notifiers (the page and activity log, MQTT, a
+    webhook; `speech` says it aloud): all but speech when `to` is empty, else those named."""
 
     text: Texts
+    to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

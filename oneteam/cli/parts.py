@@ -67,7 +67,7 @@ async def _automation(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts:
     from oneteam.api import routines as routines_api
     from oneteam.automation import AutomationStore, Engine
     from oneteam.automation.engine import GRACE_S
-    from oneteam.automation.notify import Notifier, WebhookNotifier
+    from oneteam.automation.notify import MqttNotifier, Notifier, WebhookNotifier
 
     # Routines keep their own tables in the hub's SQLite file (beside PostgreSQL: in data_dir).
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +80,13 @@ async def _automation(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts:
                 os.environ["ONETEAM_NOTIFY_WEBHOOK_URL"], os.environ.get("ONETEAM_NOTIFY_WEBHOOK_SECRET")
             )
         )
+    if os.environ.get("ONETEAM_NOTIFY_MQTT_URL"):
+        # mqtt://user:pass@host:1883/oneteam/notify: notices as JSON on that topic.
+        try:
+            notifiers.append(MqttNotifier.from_url(os.environ["ONETEAM_NOTIFY_MQTT_URL"]))
+        except ValueError as exc:
+            _LOGGER.error("ONETEAM_NOTIFY_MQTT_URL is not used: %s", exc)
+            parts.notes.append(f"ONETEAM_NOTIFY_MQTT_URL: {exc}")
     engine = Engine(hub, AutomationStore(config.database_path), grace_s=grace_s, notifiers=notifiers)
     await engine.start(home_text=await hub.storage.stored_home(), presets="ko")
     stack.push_async_callback(engine.stop)

@@ -209,17 +209,19 @@ async def test_presets_install_on_the_demo_home_and_the_wake_routine_starts_off(
     assert sorted(result["imported"]) == [
         "away",
         "drying_done",
+        "epidemic_notice",
         "home",
         "laundry_done",
         "movie",
         "sleep",
         "wake",
+        "warning_notice",
     ]
     assert result["notes"] == []  # the demo home has every device the presets name
     assert engine.get("wake").enabled is False
     assert engine.get("away").enabled is True
     again = engine.import_yaml(preset_text("ko"), origin="preset", replace_existing=False, strict=False)
-    assert again["imported"] == [] and len(again["skipped"]) == 7
+    assert again["imported"] == [] and len(again["skipped"]) == 9
     laundry = engine.get("laundry_done")
     assert isinstance(laundry, Automation) and laundry.triggers[0] == EventTrigger(
         kind="finished", device="washer"
