@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 
 from oneteam.hub.adapter import AdapterSink
 from oneteam.hub.supervisor import Supervisor
-from oneteam.integrations.virtual.appliances import APPLIANCES, Appliance
+from oneteam.integrations.virtual.appliance import Appliance
+from oneteam.integrations.virtual.appliances import APPLIANCES
 from oneteam.model import Command, Device, DeviceNotFound, Home, State
 from oneteam.sim import PROFILES, DegradingAppliance
 

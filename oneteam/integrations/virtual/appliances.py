@@ -1,19 +1,17 @@
 """Simulated appliances that behave like real ones: courses count down, rooms cool, batteries drain.
 
-Each appliance keeps its attributes, answers commands with the attributes they change, and
-`advance(dt_s)` moves simulated time forward (dt_s in simulated seconds).
+Each appliance (appliance.py: the attribute book-keeping they share) keeps its attributes, answers
+commands with the attributes they change, and `advance(dt_s)` moves simulated time forward (dt_s in
+simulated seconds).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from oneteam.model import Command, Device, DeviceType, EventKind, InvalidValue, StateValue, ValueProblem
-
-Changes = dict[str, StateValue]
+from oneteam.integrations.virtual.appliance import Appliance, Changes, Outcome, num
+from oneteam.model import Command, DeviceType, EventKind, InvalidValue, StateValue, ValueProblem
 
 # Course lengths in seconds, from typical front-loader and heat-pump dryer programmes.
 WASH_COURSE_S = {"standard": 3600, "wool": 2400, "bedding": 4800, "quick": 900}
@@ -29,67 +27,16 @@ ROBOT_ZONE_CLEAN_S = 10 * 60.0  # one room
 OVEN_HEAT_C_PER_S = 0.5  # ~6 minutes to 200 °C, as a convection oven preheats
 
 
-@dataclass
-class Outcome:
-    """What one step of an appliance changed, and what it has to report."""
-
-    changes: Changes = field(default_factory=dict)
-    events: list[tuple[EventKind, dict[str, Any]]] = field(default_factory=list)
-
-
-class Appliance:
-    """Base: on/off plus the attribute book-keeping every appliance shares."""
-
-    defaults: ClassVar[Mapping[str, StateValue]] = {}
-
-    def __init__(self, device: Device, rng: random.Random) -> None:
-        self.device = device
-        self.rng = rng
-        self.attributes: Changes = dict(self.defaults)
-
-    def restore(self, attributes: Mapping[str, StateValue]) -> None:
-        """Continue from a stored state (after a restart)."""
-        self.attributes.update({k: v for k, v in attributes.items() if k in self.defaults})
-
-    def execute(self, command: Command) -> Changes:
-        """Carry out a validated command; return the attributes that change."""
-        if command.name in ("turn_on", "turn_off"):
-            return self._set(power=command.name == "turn_on")
-        handler = getattr(self, f"_cmd_{command.name}", None)
-        if handler is None:  # validation already refused commands the type lacks
-            return {}
-        changes: Changes = handler(command)
-        return changes
-
-    def advance(self, dt_s: float) -> Outcome:
-        """Move simulated time forward by `dt_s` seconds."""
-        return Outcome()
-
-    def _set(self, **changes: StateValue) -> Changes:
-        self.attributes.update(changes)
-        return changes
-
-    def _adjust(self, name: str, command: Command, step: float, low: float, high: float) -> float:
-        current = float(self.attributes.get(name) or 0)
-        amount = float(command.value) if isinstance(command.value, int | float) else step
-        sign = 1 if command.direction == "up" else -1
-        return max(low, min(high, current + sign * amount))
-
-
-def _num(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(value, 1)
-
-
 class Light(Appliance):
     defaults: ClassVar[Mapping[str, StateValue]] = {"power": False, "brightness": 100}
 
     def _cmd_set_brightness(self, command: Command) -> Changes:
-        level = _num(float(command.value or 0))
+        level = num(float(command.value or 0))
         return self._set(brightness=level, power=level > 0)
 
     def _cmd_adjust_brightness(self, command: Command) -> Changes:
         spec = self.device.spec.brightness_range
-        level = _num(self._adjust("brightness", command, 20, spec.low, spec.high))
+        level = num(self._adjust("brightness", command, 20, spec.low, spec.high))
         return self._set(brightness=level, power=level > 0)
 
 
@@ -97,14 +44,14 @@ class Tv(Appliance):
     defaults: ClassVar[Mapping[str, StateValue]] = {"power": False, "volume": 10, "channel": 7}
 
     def _cmd_set_volume(self, command: Command) -> Changes:
-        return self._set(volume=_num(float(command.value or 0)))
+        return self._set(volume=num(float(command.value or 0)))
 
     def _cmd_adjust_volume(self, command: Command) -> Changes:
         spec = self.device.spec.volume_range
-        return self._set(volume=_num(self._adjust("volume", command, 3, spec.low, spec.high)))
+        return self._set(volume=num(self._adjust("volume", command, 3, spec.low, spec.high)))
 
     def _cmd_set_channel(self, command: Command) -> Changes:
-        return self._set(channel=_num(float(command.value or 1)), power=True)
+        return self._set(channel=num(float(command.value or 1)), power=True)
 
 
 class AirConditioner(Appliance):
@@ -117,12 +64,12 @@ class AirConditioner(Appliance):
     }
 
     def _cmd_set_temperature(self, command: Command) -> Changes:
-        return self._set(temperature=_num(float(command.value or 0)), power=True)
+        return self._set(temperature=num(float(command.value or 0)), power=True)
 
     def _cmd_adjust_temperature(self, command: Command) -> Changes:
         limit = self.device.spec.temperature_range
         low, high = (limit.low, limit.high) if limit else (16.0, 32.0)
-        return self._set(temperature=_num(self._adjust("temperature", command, 1, low, high)), power=True)
+        return self._set(temperature=num(self._adjust("temperature", command, 1, low, high)), power=True)
 
     def _cmd_set_mode(self, command: Command) -> Changes:
         return self._set(mode=str(command.value), power=True)
@@ -138,7 +85,7 @@ class AirConditioner(Appliance):
         new = round(current + (goal - current) * factor, 1)
         if new == current:
             return Outcome()
-        return Outcome(self._set(current_temperature=_num(new)))
+        return Outcome(self._set(current_temperature=num(new)))
 
 
 class _Cycle(Appliance):
@@ -217,14 +164,14 @@ class Refrigerator(Appliance):
         return super().execute(command)
 
     def _cmd_set_temperature(self, command: Command) -> Changes:
-        return self._set(**{f"{command.target}_temperature": _num(float(command.value or 0))})
+        return self._set(**{f"{command.target}_temperature": num(float(command.value or 0))})
 
     def _cmd_adjust_temperature(self, command: Command) -> Changes:
         target = command.target or "fridge"
         limit = self.device.spec.compartments[target]
         return self._set(
             **{
-                f"{target}_temperature": _num(
+                f"{target}_temperature": num(
                     self._adjust(f"{target}_temperature", command, 1, limit.low, limit.high)
                 )
             }
@@ -383,7 +330,7 @@ class Oven(Appliance):
     }
 
     def _cmd_set_temperature(self, command: Command) -> Changes:
-        return self._set(temperature=_num(float(command.value or 0)))
+        return self._set(temperature=num(float(command.value or 0)))
 
     def advance(self, dt_s: float) -> Outcome:
         current = float(self.attributes["current_temperature"] or 0)
