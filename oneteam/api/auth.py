@@ -42,7 +42,7 @@ async def require_token(request: Request) -> None:
     if caller is None:
         raise HTTPException(status_code=401)
     request.state.caller = caller
-    request.state.grant = caller.grant(Door.REST, hub.devices())
+    request.state.grant = hub.household.grant_of(caller, Door.REST)
 
 
 def caller_of(request: Request) -> Caller:

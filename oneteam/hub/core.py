@@ -66,7 +66,7 @@ class Hub:
         self._adapters: list[Adapter] = []
         self._last_event_id = 0
         self.tokens = TokenKeeper(storage)
-        self.household = Household(accounts_for(storage), storage, self.devices)
+        self.household = Household(accounts_for(storage), storage, self.devices, lambda: self.devices_version)
         """Members, sign-in sessions and members' tokens: what every door turns a bearer value into."""
         self.supervisor = Supervisor("hub", on_failure=self._task_failed, on_recovered=self._task_recovered)
         """Owns the hub's long-lived tasks (scheduler, retention, the parts' loops)."""

@@ -135,11 +135,20 @@ def _expired(at: float | None, now: float) -> bool:
 class Household:
     """Members, sessions and tokens over an `AccountStore`, with the checks' memory."""
 
-    def __init__(self, store: AccountStore, storage: Storage, devices: Callable[[], list[Device]]) -> None:
+    def __init__(
+        self,
+        store: AccountStore,
+        storage: Storage,
+        devices: Callable[[], list[Device]],
+        devices_version: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.store = store
         self.storage = storage
         self._devices = devices
+        self._devices_version = devices_version
         self._known: dict[str, Caller] = {}
+        self._grants: dict[tuple[str, int, Door], tuple[int, Grant]] = {}
+        """Grants by (credential kind, id, door), with the device-registry version they were made for."""
         self._members: dict[str, Member] | None = None
         self._stamp: int | None = None
         self._changed = asyncio.Event()
@@ -155,6 +164,7 @@ class Household:
     def forget(self) -> None:
         """Drop what is remembered and wake `wait_revoked` (after a change made elsewhere in the hub)."""
         self._known.clear()
+        self._grants.clear()
         self._members = None
         self._changed.set()
         self._changed = asyncio.Event()
@@ -164,6 +174,7 @@ class Household:
         stamp = self.storage.token_stamp()
         if stamp is None or stamp != self._stamp:
             self._known.clear()
+            self._grants.clear()
             self._members = None
             self._stamp = stamp
             return False
@@ -431,7 +442,21 @@ class Household:
     async def grant(self, value: str, door: Door) -> Grant | None:
         """The Grant of a bearer value through `door`, or None when it is not valid."""
         caller = await self.caller(value)
-        return None if caller is None else caller.grant(door, self._devices())
+        return None if caller is None else self.grant_of(caller, door)
+
+    def grant_of(self, caller: Caller, door: Door) -> Grant:
+        """`caller`'s Grant through `door`, remembered until the members or the devices change
+        (a limited member's device list is otherwise rebuilt from every device on each request)."""
+        key = (caller.credential.kind, caller.credential.id, door)
+        version = self._devices_version()
+        known = self._grants.get(key)
+        if known is not None and known[0] == version:
+            return known[1]
+        grant = caller.grant(door, self._devices())
+        if len(self._grants) > 10_000:
+            self._grants.clear()
+        self._grants[key] = (version, grant)
+        return grant
 
     async def member_devices(self, name: str) -> frozenset[str] | None:
         """The devices a member may use now (None: all); an empty set when the member is gone or
