@@ -7,20 +7,49 @@ further through a routine; the routine itself then acts as `routine:<id>`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
-from oneteam.automation.definitions import commands_in, parse_routine
-from oneteam.automation.engine import Engine
+from oneteam.automation.definitions import Devices, commands_in, parse_routine
 from oneteam.automation.model import PhraseTrigger, Routine, Scene
+from oneteam.automation.store import RunRecord
+from oneteam.hub import Hub
 from oneteam.hub.routines import RoutineEntry
 from oneteam.model import Grant
 
 
-class EngineRoutines:
-    """`oneteam.hub.routines.Routines` over an Engine."""
+class RoutineEngine(Protocol):
+    """What the doors need of the engine (engine.py's Engine, which attaches them when it starts),
+    so the two modules do not import each other."""
 
-    def __init__(self, engine: Engine) -> None:
+    hub: Hub
+    routines: dict[str, Routine]
+
+    def devices(self) -> Devices: ...
+
+    def get(self, routine_id: str) -> Routine: ...
+
+    def put(
+        self,
+        data: Any,
+        *,
+        origin: str = ...,
+        replace_existing: bool = ...,
+        kind: str | None = ...,
+        allow: Callable[[Mapping[str, Routine], Routine], None] | None = ...,
+    ) -> dict[str, Any]: ...
+
+    def set_enabled(self, routine_id: str, enabled: bool) -> Routine: ...
+
+    def describe(self, routine: Routine) -> dict[str, Any]: ...
+
+    async def run_now(self, routine_id: str, *, source: str = ..., wait_s: float = ...) -> RunRecord: ...
+
+
+class EngineRoutines:
+    """`oneteam.hub.routines.Routines` over the engine."""
+
+    def __init__(self, engine: RoutineEngine) -> None:
         self.engine = engine
 
     def entry(self, routine: Routine) -> RoutineEntry:
