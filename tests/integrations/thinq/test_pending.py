@@ -6,15 +6,26 @@ PENDING) and the final state arrives by the next poll; one that shows in time is
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
 
+from oneteam.api import smarthome as smarthome_api
 from oneteam.api.app import create_app
+from oneteam.interop.smarthome import SmartHomeService
 from oneteam.model import Command, CommandPending, EventKind
 from tests.integrations.thinq.conftest import HubFactory, device_id, next_event
 from tests.integrations.thinq.fake_server import FakeThinqServer
-from tests.interop.smarthome.conftest import Serve
+from tests.interop.smarthome.conftest import (
+    Door,
+    PartnerEndpoint,
+    Serve,
+    execute_body,
+    link_account,
+    validate,
+)
+from tests.interop.smarthome.test_fulfillment import Linked
 
 
 async def test_an_ac_that_acts_late_is_pending_then_its_state_arrives(
@@ -68,3 +79,46 @@ async def test_rest_answers_202_while_a_thinq_command_is_pending(
         async with asyncio.timeout(5):
             while hub.state(ac).get("mode") != "dry":
                 await asyncio.sleep(0.05)
+
+
+async def test_the_partner_gets_pending_then_the_final_state_by_report_state(
+    make_hub: HubFactory, server: FakeThinqServer, tmp_path: Path
+) -> None:
+    hub, adapter = await make_hub()
+    ac = device_id(hub, "air_conditioner", "거실 에어컨")
+    endpoint = PartnerEndpoint()
+    token = await hub.create_token("test")
+    async with SmartHomeService(
+        hub, tmp_path / "partner.sqlite3", report_batch_window_s=0.05, report_backoff_s=0.05
+    ) as service:
+        app = create_app(
+            hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
+        )
+        app.state.smarthome = service
+        async with Serve(app) as api, Serve(endpoint.app()) as partner_side:
+            door = Door(hub, api.url, token, service, endpoint, partner_side.url)
+            partner, secret = door.add_partner(rate_per_minute=10_000)
+            async with httpx.AsyncClient(timeout=10) as client:
+                linked = Linked(
+                    door, client, (await link_account(client, door, partner, secret))["access_token"]
+                )
+                server.fake.settle_s = 1.0
+                adapter.confirm_s = 0.2
+                answer = await linked.post(
+                    execute_body([ac], "ThermostatTemperatureSetpoint", {"thermostatTemperatureSetpoint": 20})
+                )
+                validate(answer, "intents/execute/execute.response.schema.json")
+                [result] = answer["payload"]["commands"]
+                assert result["status"] == "PENDING", result
+                assert result["states"]["thermostatTemperatureSetpoint"] != 20
+                pushed = await endpoint.wait_for(
+                    lambda p: (
+                        p["signed"]
+                        and p["body"]["payload"]["devices"]["states"]
+                        .get(ac, {})
+                        .get("thermostatTemperatureSetpoint")
+                        == 20
+                    ),
+                    timeout_s=5.0,
+                )
+    assert pushed["kind"] == "reportState"
