@@ -283,8 +283,10 @@ class KoreanTokenizer:
         self.tokenize = lru_cache(maxsize=cache_size)(self._tokenize)
 
     def warm_up(self) -> None:
-        """Load Kiwi now rather than on the first utterance."""
-        _kiwi(self._user_words)
+        """Load Kiwi now rather than on the first utterance; one analysis builds its tables."""
+        kiwi = _kiwi(self._user_words)
+        with _KIWI_LOCK:
+            kiwi.tokenize("불")
 
     def _tokenize(self, text: str) -> tuple[Token, ...]:
         kiwi = _kiwi(self._user_words)
