@@ -140,19 +140,27 @@ def validate_command(command: Command, device: Device) -> Command:
     limit, key = limits[name]
     number = _number(command, device)
     if number not in limit or (name is CommandName.SET_CHANNEL and not float(number).is_integer()):
-        raise InvalidValue(
-            key,
-            f"{name} {number} is outside {limit.text()}",
-            problem=ValueProblem.NO_SUCH_CHANNEL
-            if name is CommandName.SET_CHANNEL
-            else ValueProblem.OUT_OF_RANGE,
-            device=device.name_in("ko"),
-            device_en=device.name_in("en"),
-            value=_plain(number),
-            low=_plain(limit.low),
-            high=_plain(limit.high),
+        problem = (
+            ValueProblem.NO_SUCH_CHANNEL if name is CommandName.SET_CHANNEL else ValueProblem.OUT_OF_RANGE
         )
+        raise _outside(key, f"{name} {number} is outside {limit.text()}", number, limit, device, problem)
     return replace(command, value=_plain(number))
+
+
+def _outside(
+    key: str, message: str, number: float, limit: Range, device: Device, problem: ValueProblem
+) -> InvalidValue:
+    """A number outside `limit`, with the facts every door's message names (device, value, range)."""
+    return InvalidValue(
+        key,
+        message,
+        problem=problem,
+        device=device.name_in("ko"),
+        device_en=device.name_in("en"),
+        value=_plain(number),
+        low=_plain(limit.low),
+        high=_plain(limit.high),
+    )
 
 
 def _validate_no_value(command: Command, device: Device, name: CommandName) -> Command:
@@ -226,15 +234,9 @@ def _validate_temperature(command: Command, device: Device) -> Command:
             )
         limit = spec.temperature_range or Range(-50, 100)
     if number not in limit:
-        raise InvalidValue(
-            "error.temperature_out_of_range",
-            f"temperature {_plain(number)} °C is outside {limit.text()} °C",
-            problem=ValueProblem.OUT_OF_RANGE,
-            device=device.name_in("ko"),
-            device_en=device.name_in("en"),
-            value=_plain(number),
-            low=_plain(limit.low),
-            high=_plain(limit.high),
+        message = f"temperature {_plain(number)} °C is outside {limit.text()} °C"
+        raise _outside(
+            "error.temperature_out_of_range", message, number, limit, device, ValueProblem.OUT_OF_RANGE
         )
     return replace(command, value=_plain(number))
 
