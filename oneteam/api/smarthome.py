@@ -37,6 +37,7 @@ from oneteam.interop.smarthome.consent import (
 )
 from oneteam.interop.smarthome.oauth import Answer
 from oneteam.interop.smarthome.store import Link
+from oneteam.model import Device, Door
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -109,6 +110,15 @@ async def _signer(request: Request, typed: str) -> Caller | None:
     return None
 
 
+async def _signer_devices(request: Request, signer: Caller | None = None) -> list[Device]:
+    """The devices the consent page offers: those the signed-in member may use (all for the owner
+    and a household token)."""
+    hub = hub_of(request)
+    signer = signer or await _signer(request, "")
+    grant = None if signer is None else hub.household.grant_of(signer, Door.PARTNER)
+    return [d for d in hub.devices() if grant is None or grant.devices is None or d.id in grant.devices]
+
+
 async def _consent_page(
     request: Request, query: list[tuple[str, str]], language: str, error: str = "", status: int = 200
 ) -> Response:
@@ -135,7 +145,7 @@ async def _consent_page(
         action=str(request.url_for("authorize_decision")),
         params=query,
         scopes=consent.scope.split(),
-        devices=consent_devices(hub.devices(), hub.home, language),
+        devices=consent_devices(await _signer_devices(request), hub.home, language),
         error=error,
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
@@ -195,7 +205,7 @@ async def authorize_decision(request: Request) -> Response:
             return await _consent_page(
                 request, query, language, render("interop.consent.bad_token", language), 401
             )
-        known = {d.id for d in hub.devices()}
+        known = {d.id for d in await _signer_devices(request, signer)}
         chosen = tuple(v for k, v in pairs if k == "device" and v in known)
         device_ids = (ALL_DEVICES,) if fields.get("all_devices") else chosen
         if not device_ids:

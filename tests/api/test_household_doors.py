@@ -36,9 +36,13 @@ from tests.interop.smarthome.conftest import (
     DEMO_HOME,
     Door,
     PartnerEndpoint,
+    Pkce,
     Serve,
+    authorize_params,
     execute_body,
     link_account,
+    read_form,
+    signed_in_page,
 )
 
 SPEAKERS = """
@@ -207,3 +211,15 @@ async def test_each_role_at_each_door(door: str, role: str, home: Home) -> None:
                 assert done == []
                 if door != "partner":  # a partner never sees a device outside its link: nothing dispatched
                     assert [(e.source, e.data.get("error")) for e in failed] == [(source, "error.forbidden")]
+
+
+async def test_the_consent_page_offers_a_member_only_what_they_may_use(home: Home) -> None:
+    async with httpx.AsyncClient(timeout=60) as client:
+        session = await _sign_in(client, home, "minji")
+        partner, _ = home.door.add_partner(name="partner-consent")
+        linking = Door(
+            home.hub, home.url, session, home.door.service, home.door.endpoint, home.door.endpoint_url
+        )
+        async with httpx.AsyncClient(timeout=60) as browser:
+            page = await signed_in_page(browser, linking, authorize_params(partner, Pkce()))
+        assert sorted(read_form(page.text).devices) == ["light_small", "tv"]
