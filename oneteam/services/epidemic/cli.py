@@ -9,27 +9,19 @@ import asyncio
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from oneteam.hub import ConfigError, load_config, open_storage, parse_home
 from oneteam.hub.config import require_database
 from oneteam.i18n import language_from_environment, render
 from oneteam.model import OneteamError
+from oneteam.services.epidemic.cli_output import ERR, OUT, print_report, progress, say, spinner
 from oneteam.services.epidemic.errors import EpidemicError
 from oneteam.services.epidemic.generate import Traveller
 from oneteam.services.epidemic.generate import generate as generate_records
@@ -37,15 +29,12 @@ from oneteam.services.epidemic.ingest import ingest as ingest_records
 from oneteam.services.epidemic.privacy import SubscriberHasher, load_operator_key
 from oneteam.services.epidemic.retention import apply_retention
 from oneteam.services.epidemic.schema import MAX_WATCH_DAYS, countries, load_risk_list, sample_risk_path
-from oneteam.services.epidemic.service import ENGINES, EpidemicService, RunReport, make_engine
+from oneteam.services.epidemic.service import ENGINES, EpidemicService, make_engine
 from oneteam.services.epidemic.store import EpidemicStore
 
 app = typer.Typer(help="Epidemic-exposure alerts from roaming records.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent links between a person and a home.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
-
-_ERR = Console(stderr=True)
-_OUT = Console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 DataDirOpt = Annotated[
@@ -61,14 +50,8 @@ AsOfOpt = Annotated[
 ]
 
 
-def _t(key: str, **params: object) -> str:
-    return render(key, language_from_environment(), **params)
-
-
 def _fail(error: OneteamError) -> NoReturn:
-    _ERR.print(
-        f"[red]{render(error.key, language_from_environment(), **error.params)}[/red]", highlight=False
-    )
+    ERR.print(f"[red]{render(error.key, language_from_environment(), **error.params)}[/red]", highlight=False)
     raise typer.Exit(2 if isinstance(error, EpidemicError | ConfigError) else 1)
 
 
@@ -86,7 +69,7 @@ def _as_of(text: str | None) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        _ERR.print(f"[red]--as-of: not an ISO 8601 date or time: {text!r}[/red]", highlight=False)
+        ERR.print(f"[red]--as-of: not an ISO 8601 date or time: {text!r}[/red]", highlight=False)
         raise typer.Exit(2) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
@@ -121,11 +104,11 @@ def generate(
 ) -> None:
     """Write realistic synthetic roaming records (Korean outbound travel)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not replace:
-        _ERR.print(f"[red]{_t('words.out_not_empty', path=str(out))}[/red]", highlight=False)
+        ERR.print(f"[red]{say('words.out_not_empty', path=str(out))}[/red]", highlight=False)
         raise typer.Exit(2)
     with _errors():
         hasher = _hasher(key_file, data_dir)
-        with _progress() as update:
+        with progress() as update:
             summary = generate_records(
                 out,
                 rows,
@@ -149,8 +132,8 @@ def generate(
             }
         )
         return
-    _OUT.print(
-        _t(
+    OUT.print(
+        say(
             "epidemic.cli.generated",
             rows=f"{summary.rows:,}",
             files=summary.files,
@@ -163,8 +146,8 @@ def generate(
     if summary.traveller is not None:
         traveller = summary.traveller
         country = countries()[traveller.country].names[language_from_environment()]
-        _OUT.print(
-            _t(
+        OUT.print(
+            say(
                 "words.traveller",
                 phone=traveller.msisdn,
                 country=country,
@@ -208,7 +191,7 @@ def ingest(
     if json_out:
         _print_json(data)
         return
-    _OUT.print(", ".join(f"{k}={v}" for k, v in data.items()), highlight=False)
+    OUT.print(", ".join(f"{k}={v}" for k, v in data.items()), highlight=False)
 
 
 @app.command()
@@ -229,7 +212,7 @@ def run(
 ) -> None:
     """Compute today's alerts and queue one per consenting person and home (the hub delivers them)."""
     if engine not in ENGINES:
-        _ERR.print(f"[red]--engine must be one of {', '.join(ENGINES)}[/red]", highlight=False)
+        ERR.print(f"[red]--engine must be one of {', '.join(ENGINES)}[/red]", highlight=False)
         raise typer.Exit(2)
     with _errors():
         require_database(data_dir)
@@ -237,7 +220,7 @@ def run(
         store = EpidemicStore(load_config(data_dir=data_dir).database_path)
         try:
             service = EpidemicService(store, SubscriberHasher(load_operator_key(key_file, folder)))
-            with _spinner(_t("epidemic.cli.title")):
+            with spinner(say("epidemic.cli.title")):
                 report = service.run(
                     records,
                     risk,
@@ -249,7 +232,7 @@ def run(
     if json_out:
         _print_json(report.as_dict())
         return
-    _print_report(report)
+    print_report(report)
 
 
 @app.command()
@@ -272,8 +255,8 @@ def retention(
             }
         )
         return
-    _OUT.print(
-        _t(
+    OUT.print(
+        say(
             "epidemic.cli.retention_done",
             days=days,
             files=report.files_deleted,
@@ -298,18 +281,18 @@ def consent_add(
 ) -> None:
     """Link a person to a home: alerts about them may reach that home."""
     if language not in ("ko", "en"):
-        _ERR.print("[red]--language must be ko or en[/red]", highlight=False)
+        ERR.print("[red]--language must be ko or en[/red]", highlight=False)
         raise typer.Exit(2)
     known = _hub_home(data_dir)
     if known != home:
-        _ERR.print(f"[red]{_t('words.unknown_home', home=home, known=known or '-')}[/red]", highlight=False)
+        ERR.print(f"[red]{say('words.unknown_home', home=home, known=known or '-')}[/red]", highlight=False)
         raise typer.Exit(2)
     with _errors(), _service(key_file, data_dir) as service:
         link = service.link(phone, home_id=home, label=label, language=language)
     if json_out:
         _print_json(link.as_dict())
         return
-    _OUT.print(_t("epidemic.cli.consent_created", id=link.id, home=link.home_id), highlight=False)
+    OUT.print(say("epidemic.cli.consent_created", id=link.id, home=link.home_id), highlight=False)
 
 
 @consent_app.command("list")
@@ -326,17 +309,17 @@ def consent_list(
         _print_json([link.as_dict() for link in links])
         return
     table = Table(
-        _t("epidemic.cli.col_id"),
-        _t("epidemic.cli.col_home"),
-        _t("epidemic.cli.col_label"),
-        _t("epidemic.cli.col_created"),
-        _t("epidemic.cli.col_state"),
+        say("epidemic.cli.col_id"),
+        say("epidemic.cli.col_home"),
+        say("epidemic.cli.col_label"),
+        say("epidemic.cli.col_created"),
+        say("epidemic.cli.col_state"),
     )
     for link in links:
-        state = _t("epidemic.cli.live") if link.is_live else _t("epidemic.cli.revoked")
+        state = say("epidemic.cli.live") if link.is_live else say("epidemic.cli.revoked")
         created = dt.datetime.fromtimestamp(link.created_at, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(link.id, link.home_id, link.label, created, state)
-    _OUT.print(table)
+    OUT.print(table)
 
 
 @consent_app.command("revoke")
@@ -352,7 +335,7 @@ def consent_revoke(
     if json_out:
         _print_json(link.as_dict())
         return
-    _OUT.print(_t("epidemic.cli.consent_revoked", id=link.id), highlight=False)
+    OUT.print(say("epidemic.cli.consent_revoked", id=link.id), highlight=False)
 
 
 def _hub_home(data_dir: Path | None) -> str | None:
@@ -382,60 +365,3 @@ def _service(key_file: Path | None, data_dir: Path | None) -> Iterator[EpidemicS
         yield EpidemicService(store, hasher)
     finally:
         store.close()
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None]]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=_ERR, transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done)
-
-        yield update
-
-
-@contextmanager
-def _spinner(title: str) -> Iterator[None]:
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=_ERR, transient=True
-    ) as bar:
-        bar.add_task(title, total=None)
-        yield
-
-
-def _print_report(report: RunReport) -> None:
-    data = report.as_dict()
-    if report.risk.is_example:
-        _OUT.print(f"[yellow]{_t('epidemic.example_list')}[/yellow]", highlight=False)
-    table = Table(title=_t("epidemic.cli.title"), show_header=False)
-    rows = (
-        ("engine", data["engine"]),
-        ("rows", f"{data['rows']:,}"),
-        ("malformed", f"{data['malformed_rows']:,}"),
-        ("unknown_codes", ", ".join(f"{k}×{v}" for k, v in data["unknown_country_codes"].items()) or "-"),
-        ("exposed_persons", f"{data['exposed_persons']:,}"),
-        ("exposed_records", f"{data['exposed_records']:,}"),
-        ("consented", f"{data['consented_alerts']:,}"),
-        ("queued", f"{data['queued']:,}"),
-        ("duplicates", f"{data['duplicates']:,}"),
-        ("seconds", f"{sum(data['timings_s'].values()):.2f}"),
-    )
-    for key, value in rows:
-        table.add_row(_t(f"epidemic.cli.{key}"), str(value))
-    _OUT.print(table)
-    if data["problems"]:
-        problems = Table(
-            _t("epidemic.cli.col_problem"),
-            _t("epidemic.cli.col_count"),
-            _t("epidemic.cli.col_example"),
-            title=_t("epidemic.cli.problems_title"),
-        )
-        for problem, count in data["problems"].items():
-            examples = [e for e in data["examples"] if e["problem"] == problem]
-            shown = "; ".join(f"{e['visited']} {e['first_seen']} → {e['last_seen']}" for e in examples)
-            problems.add_row(_t(f"epidemic.problem.{problem}"), f"{count:,}", shown)
-        _OUT.print(problems)
