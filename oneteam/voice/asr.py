@@ -3,12 +3,14 @@
 The model (~0.5 GB resident) is loaded once per process and shared by every stream. Two modes:
 
 - free-form: the model's own language model, for any sentence;
-- home-biased: decoding restricted to a grammar built from the home (grammar.py), which makes
-  commands far more reliable, cross-checked against a free-form decoder running beside it. The
-  grammar decoder always answers with grammar words, even for speech that is no command at all
-  (this model has no `[unk]` word to absorb it), so its answer is kept only when it is short enough
-  to be a command and spells about the same sounds as the free-form reading; otherwise the
-  free-form text is returned and the language understanding decides.
+- home-biased (command recognition): decoding restricted to a grammar built from the home
+  (grammar.py) plus a loop of single syllables that are no command word, standing in for the
+  `[unk]` word this model lacks. A command in the grammar is read exactly, at about a tenth of the
+  free-form decoder's cost; speech the grammar does not cover comes out with garbage syllables in
+  it, or too long to be a command, and only then is the kept audio decoded free-form and that text
+  returned for the language understanding to judge.
+  `verify=True` adds the older cross-check: a free-form decoder runs beside the grammar on every
+  utterance and the biased reading is kept only when it spells about the same sounds (10x the CPU).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 from oneteam.model import OneteamError
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
-from oneteam.voice.grammar import UNKNOWN_WORD, Grammar
+from oneteam.voice.grammar import UNKNOWN_WORD, Grammar, garbage_codas, garbage_syllables
 from oneteam.voice.normalize import spell_out_recognised_numbers
 
 _LOGGER = logging.getLogger(__name__)
@@ -85,8 +87,9 @@ class VoskModel:
         """Whether the model's vocabulary has this word."""
         return bool(self.handle.vosk_model_find_word(word) >= 0)
 
-    def recognizer(self, grammar: Grammar | None = None) -> Any:
-        """A fresh Kaldi recogniser over this model (free-form when `grammar` is None)."""
+    def recognizer(self, grammar: Grammar | None = None, garbage: tuple[str, ...] = ()) -> Any:
+        """A fresh Kaldi recogniser over this model (free-form when `grammar` is None), with
+        `garbage` words as extra one-word phrases."""
         import vosk
 
         if grammar is None:
@@ -95,7 +98,7 @@ class VoskModel:
             # Vosk warns about and drops words the model lacks; this model lacks `[unk]`.
             phrases = [p for p in grammar.phrases if p != UNKNOWN_WORD or self.is_known(p)]
             kaldi = vosk.KaldiRecognizer(
-                self.handle, float(SAMPLE_RATE), json.dumps(phrases, ensure_ascii=False)
+                self.handle, float(SAMPLE_RATE), json.dumps([*phrases, *garbage], ensure_ascii=False)
             )
         kaldi.SetWords(True)
         return kaldi
@@ -202,14 +205,21 @@ class _Decoder:
 class RecognitionStream:
     """One utterance being recognised: feed PCM, read partials, then `finish()` once."""
 
-    def __init__(self, model: VoskModel, grammar: Grammar | None, *, verify: bool = True) -> None:
+    def __init__(
+        self,
+        model: VoskModel,
+        grammar: Grammar | None,
+        *,
+        verify: bool = False,
+        garbage: tuple[str, ...] = (),
+    ) -> None:
         self._model = model
-        self._biased = _Decoder(model.recognizer(grammar)) if grammar is not None else None
+        self._garbage = frozenset(garbage)
+        self._biased = _Decoder(model.recognizer(grammar, garbage)) if grammar is not None else None
         # Without verification the free-form decoder (10x the grammar's cost) runs only when the
-        # biased reading is too long to be a command, over the audio kept for that purpose.
+        # biased reading is out of grammar, over the audio kept for that purpose.
         self._free: _Decoder | None = _Decoder(model.recognizer(None)) if verify or grammar is None else None
         self._kept: list[bytes] = []
-        self._verify = verify
         self._audio_bytes = 0
         self._finished = False
 
@@ -233,69 +243,70 @@ class RecognitionStream:
         """The final transcript (blocking: call from a thread)."""
         self._finished = True
         audio_s = self._audio_bytes / (SAMPLE_RATE * SAMPLE_WIDTH)
-        if self._biased is not None and self._free is None:
-            return self._finish_unverified(self._biased, audio_s)
-        free = self._free or _Decoder(self._model.recognizer(None))
-        free_text, free_conf = free.finish()
         if self._biased is None:
-            return Transcript(
-                text=clean_text(free_text),
-                raw_text=free_text,
-                mode=Mode.FREE,
-                confidence=free_conf,
-                audio_s=audio_s,
-                decode_s=free.decode_s,
-            )
+            free = self._free or _Decoder(self._model.recognizer(None))
+            text, confidence = free.finish()
+            return _transcript(text, confidence, Mode.FREE, audio_s, free.decode_s)
         biased_text, biased_conf = self._biased.finish()
-        decode_s = free.decode_s + self._biased.decode_s
-        if is_weak(biased_text, free_text, audio_s):
-            return Transcript(
-                text=clean_text(free_text),
-                raw_text=free_text,
-                mode=Mode.FREE,
-                confidence=free_conf,
-                fell_back=True,
-                biased_text=biased_text,
-                audio_s=audio_s,
-                decode_s=decode_s,
+        if self._free is None:
+            out_of_grammar = (
+                not biased_text or is_too_long(biased_text, audio_s) or self._has_garbage(biased_text)
             )
-        return Transcript(
-            text=clean_text(biased_text),
-            raw_text=biased_text,
-            mode=Mode.BIASED,
-            confidence=biased_conf,
-            biased_text=biased_text,
-            audio_s=audio_s,
-            decode_s=decode_s,
+            if not out_of_grammar:
+                return _transcript(
+                    biased_text,
+                    biased_conf,
+                    Mode.BIASED,
+                    audio_s,
+                    self._biased.decode_s,
+                    biased_text=biased_text,
+                )
+            free = _Decoder(self._model.recognizer(None))
+            for pcm in self._kept:
+                free.accept(pcm)
+        else:
+            free = self._free
+        free_text, free_conf = free.finish()
+        decode_s = free.decode_s + self._biased.decode_s
+        if (
+            self._free is not None
+            and not self._has_garbage(biased_text)
+            and not is_weak(biased_text, free_text, audio_s)
+        ):
+            return _transcript(
+                biased_text, biased_conf, Mode.BIASED, audio_s, decode_s, biased_text=biased_text
+            )
+        fell_back = bool(biased_text) or self._free is None
+        return _transcript(
+            free_text, free_conf, Mode.FREE, audio_s, decode_s, fell_back=fell_back, biased_text=biased_text
         )
 
-    def _finish_unverified(self, biased: _Decoder, audio_s: float) -> Transcript:
-        """Biased reading kept unless it is too long to be a command; then free-form over the kept audio."""
-        biased_text, biased_conf = biased.finish()
-        if biased_text and not is_too_long(biased_text, audio_s):
-            return Transcript(
-                text=clean_text(biased_text),
-                raw_text=biased_text,
-                mode=Mode.BIASED,
-                confidence=biased_conf,
-                biased_text=biased_text,
-                audio_s=audio_s,
-                decode_s=biased.decode_s,
-            )
-        free = _Decoder(self._model.recognizer(None))
-        for pcm in self._kept:
-            free.accept(pcm)
-        free_text, free_conf = free.finish()
-        return Transcript(
-            text=clean_text(free_text),
-            raw_text=free_text,
-            mode=Mode.FREE,
-            confidence=free_conf,
-            fell_back=True,
-            biased_text=biased_text,
-            audio_s=audio_s,
-            decode_s=biased.decode_s + free.decode_s,
-        )
+    def _has_garbage(self, biased_text: str) -> bool:
+        """Whether the grammar reading holds a garbage syllable: speech the grammar does not cover."""
+        return any(word in self._garbage for word in biased_text.split())
+
+
+def _transcript(
+    raw: str,
+    confidence: float,
+    mode: Mode,
+    audio_s: float,
+    decode_s: float,
+    *,
+    fell_back: bool = False,
+    biased_text: str = "",
+) -> Transcript:
+    """The one place a Transcript is built from a decoder's reading."""
+    return Transcript(
+        text=clean_text(raw),
+        raw_text=raw,
+        mode=mode,
+        confidence=confidence,
+        fell_back=fell_back,
+        biased_text=biased_text,
+        audio_s=audio_s,
+        decode_s=decode_s,
+    )
 
 
 def is_too_long(biased_text: str, audio_s: float) -> bool:
@@ -317,17 +328,28 @@ class KoreanRecognizer:
     """Makes recognition streams over the shared model, free-form or biased towards one home."""
 
     def __init__(
-        self, model: VoskModel | None = None, grammar: Grammar | None = None, *, verify: bool = True
+        self,
+        model: VoskModel | None = None,
+        grammar: Grammar | None = None,
+        *,
+        verify: bool = False,
+        language: str = "ko",
     ) -> None:
         self.model = model or shared_model()
         self.grammar = grammar
         self.verify = verify
-        """Cross-check biased readings with a free-form decoder running beside it (about 10x the
-        grammar decoder's CPU, but no added latency); off, only the length rule guards the grammar."""
+        """Also cross-check biased readings with a free-form decoder running beside it (about 10x the
+        grammar decoder's CPU); off, the garbage syllables and the length rule guard the grammar."""
+        self.garbage: tuple[str, ...] = ()
+        if grammar is not None:
+            self.garbage = tuple(
+                garbage_syllables(self.model.is_known, garbage_codas(language), grammar.words)
+            )
 
     def stream(self, *, biased: bool = True) -> RecognitionStream:
         """A stream for one utterance (biased only when a grammar was given)."""
-        return RecognitionStream(self.model, self.grammar if biased else None, verify=self.verify)
+        grammar = self.grammar if biased else None
+        return RecognitionStream(self.model, grammar, verify=self.verify, garbage=self.garbage)
 
     def transcribe(self, pcm: bytes, *, biased: bool = True, chunk_bytes: int = 8000) -> Transcript:
         """A whole utterance at once (blocking)."""

@@ -5,8 +5,9 @@ short commands far more reliable than free-form decoding over a 500k-word vocabu
 come from the home (device, room, mode, fan-speed and compartment names) and from the language
 data (verbs, numbers, units, endings), never from test sentences. `[unk]` is listed so that, with
 a model that has it, speech outside the grammar becomes `[unk]` instead of being forced onto a
-command word. The packaged Korean model has no `[unk]`, so asr.py judges a biased reading weak by
-other means (length, and agreement with a free-form reading).
+command word. The packaged Korean model has no `[unk]`, so a loop of single Hangul syllables that
+are no command word stands in for it (`garbage_syllables`): speech the grammar does not cover comes
+out as such syllables, and asr.py then hands the utterance to free-form decoding.
 """
 
 from __future__ import annotations
@@ -31,6 +32,31 @@ _WORD = re.compile(r"[\w가-힣]+")
 _HANGUL_OR_LATIN = re.compile(r"[가-힣A-Za-z]")
 _MAX_PIECES = 4
 """A name split into more than this many vocabulary pieces is noise, not a name."""
+_HANGUL_BASE = 0xAC00
+_ONSETS, _VOWELS, _CODAS = 19, 21, 28
+
+
+def garbage_codas(language: str = "ko") -> tuple[int, ...]:
+    """The codas whose syllables make the command grammar's garbage loop (speech.yaml)."""
+    path = resources.files("oneteam.voice") / "lang" / language / "speech.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(int(c) for c in data.get("garbage_codas", ()))
+
+
+def garbage_syllables(
+    is_known: Callable[[str], bool], codas: Iterable[int], exclude: Iterable[str] = ()
+) -> list[str]:
+    """Single-syllable words the model knows, from every onset and vowel and these codas (Unicode
+    order: 0 none, 1 ㄱ, 4 ㄴ, 8 ㄹ, 16 ㅁ, 17 ㅂ, 21 ㅇ), minus `exclude`."""
+    skip = set(exclude)
+    syllables: list[str] = []
+    for onset in range(_ONSETS):
+        for vowel in range(_VOWELS):
+            for coda in codas:
+                syllable = chr(_HANGUL_BASE + (onset * _VOWELS + vowel) * _CODAS + coda)
+                if syllable not in skip and is_known(syllable):
+                    syllables.append(syllable)
+    return syllables
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

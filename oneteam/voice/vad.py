@@ -38,6 +38,9 @@ class VadSettings:
     """Audio kept from before the detected start, so the first syllable reaches the recogniser."""
     max_utterance_s: float = 15.0
     """An utterance is cut off here even if speech goes on (a TV in the background)."""
+    energy_floor_dbfs: float | None = None
+    """Windows quieter than this (dB below full scale) are silence without running the network:
+    an always-on listener then costs almost nothing in a quiet room."""
 
 
 class VadEventKind(StrEnum):
@@ -87,6 +90,9 @@ class SpeechDetector:
     def probability(self, chunk: bytes) -> float:
         """Speech probability of one 512-sample window."""
         samples = np.frombuffer(chunk, dtype="<i2").astype(np.float32) / 32767.0
+        floor = self.settings.energy_floor_dbfs
+        if floor is not None and float(np.mean(samples * samples)) < 10 ** (floor / 10):
+            return 0.0
         return float(self._model.process_samples(samples.tolist()))
 
     def process(self, pcm: bytes) -> list[VadEvent]:

@@ -26,7 +26,7 @@ import yaml
 from oneteam.model import OneteamError
 from oneteam.voice.asr import VoskModel
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
-from oneteam.voice.grammar import split_known
+from oneteam.voice.grammar import garbage_syllables, split_known
 from oneteam.voice.vad import SpeechDetector, VadSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,15 +36,19 @@ WAKE_PHRASE_ENV = "ONETEAM_WAKE_PHRASE"
 
 _WINDOW_BYTES = 512 * SAMPLE_WIDTH
 _BYTES_PER_S = SAMPLE_RATE * SAMPLE_WIDTH
-_HANGUL_BASE = 0xAC00
-_ONSETS, _VOWELS, _CODAS = 19, 21, 28
 _KEEP_S = 12.0
 """Recent audio kept, so the speech after a detected phrase can be handed on."""
 
 WAKE_VAD = VadSettings(
-    threshold=0.5, trailing_silence_s=0.3, min_speech_s=0.1, pre_roll_s=0.3, max_utterance_s=6.0
+    threshold=0.5,
+    trailing_silence_s=0.3,
+    min_speech_s=0.1,
+    pre_roll_s=0.3,
+    max_utterance_s=6.0,
+    energy_floor_dbfs=-60.0,
 )
-"""A wake phrase is short: segments end after a brief pause, and a long stretch (a TV) is cut."""
+"""A wake phrase is short: segments end after a brief pause, a long stretch (a TV) is cut, and a
+quiet room does not even run the voice-activity network."""
 
 
 class BadWakePhrase(OneteamError):
@@ -77,18 +81,6 @@ def wake_language(language: str = "ko") -> WakeLanguage:
         garbage_codas=tuple(int(c) for c in data["garbage_codas"]),
         threshold=float(data["threshold"]),
     )
-
-
-def garbage_syllables(model: VoskModel, codas: Sequence[int], exclude: str = "") -> list[str]:
-    """Single-syllable words the model knows, built from every onset and vowel and these codas."""
-    syllables: list[str] = []
-    for onset in range(_ONSETS):
-        for vowel in range(_VOWELS):
-            for coda in codas:
-                syllable = chr(_HANGUL_BASE + (onset * _VOWELS + vowel) * _CODAS + coda)
-                if syllable not in exclude and model.is_known(syllable):
-                    syllables.append(syllable)
-    return syllables
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,7 +121,7 @@ class WakeModel:
         self.threshold = data.threshold if threshold is None else threshold
         self.words = tuple(self._spell(p) for p in (phrases or [data.default_phrase]))
         exclude = "".join(word for wake in self.words for word in wake.words)
-        garbage = garbage_syllables(model, data.garbage_codas, exclude)
+        garbage = garbage_syllables(model.is_known, data.garbage_codas, exclude)
         phrases_json = [" ".join(wake.words) for wake in self.words] + garbage
         self._grammar = json.dumps(phrases_json, ensure_ascii=False)
         _LOGGER.info("wake: %s against %d garbage syllables", [w.name for w in self.words], len(garbage))
@@ -190,7 +182,9 @@ class WakeDetector:
     def __init__(self, wake: WakeModel, vad: VadSettings = WAKE_VAD) -> None:
         self.wake = wake
         self._vad = SpeechDetector(vad)
-        self._kaldi: Any = None
+        self._kaldi: Any = wake.recognizer()
+        self._open = False
+        """A segment of speech is being decoded."""
         self._segment_start = 0
         """Stream byte offset where the current recogniser's audio began."""
         self._position = 0
@@ -220,10 +214,10 @@ class WakeDetector:
 
     def finish(self) -> list[Detection]:
         """The stream has ended: decide on the open segment."""
-        if self._kaldi is None:
+        if not self._open:
             return []
         detection = self._close(json.loads(self._kaldi.FinalResult()))
-        self._kaldi = None
+        self._open = False
         return [detection] if detection is not None else []
 
     def audio_after(self, stream_s: float) -> bytes:
@@ -235,25 +229,27 @@ class WakeDetector:
 
     def reset(self) -> None:
         """Drop the open segment (after a detection, while a command is being heard)."""
-        self._kaldi = None
+        if self._open:
+            self._kaldi.Reset()
+        self._open = False
         self._vad.reset()
 
     def _window(self, window: bytes) -> Detection | None:
         self._recent.append(window)
         self._position += len(window)
         events = self._vad.process(window)
-        if self._kaldi is None:
+        if not self._open:
             if not self._vad.in_speech:
                 return None
             # Speech began: the first event carries the pre-roll, which starts before this window.
             audio = b"".join(e.audio for e in events)
-            self._kaldi = self.wake.recognizer()
+            self._open = True
             self._segment_start = self._position - len(audio)
             return self._decode(audio)
         detection = self._decode(b"".join(e.audio for e in events))
-        if detection is None and self._vad.ended and self._kaldi is not None:
+        if detection is None and self._vad.ended and self._open:
             detection = self._close(json.loads(self._kaldi.FinalResult()))
-            self._kaldi = None
+            self._open = False
             self._vad.reset()
         return detection
 
@@ -269,7 +265,6 @@ class WakeDetector:
         if self.wake.in_partial(partial):
             # The phrase is in the partial reading: close now for its confidence and timing.
             detection = self._close(json.loads(self._kaldi.FinalResult()))
-            self._kaldi = self.wake.recognizer()
             self._segment_start = self._position
             return detection
         return None
