@@ -1,7 +1,7 @@
 """Automation engine: 1,000 automations loaded, trigger → first action dispatched under a paced
 load of 1,000 state changes/s, beside a direct `hub.dispatch` round trip measured in the same run.
 
-Run: `.venv/bin/python bench/bench_automation.py [--seconds 5] [--rate 1000]`.
+Run: `.venv/bin/python bench/bench_automation.py [--seconds 5] [--rate 1000] [--no-run-events]`.
 
 100 sensors report values through an adapter's sink (as MQTT or ThinQ sensors do); each sensor has
 10 automations watching a band of its value (`above: 10·j, below: 10·j + 10`), so each change that
@@ -103,7 +103,7 @@ async def _anchor(hub: Hub, count: int) -> list[float]:
     return durations
 
 
-async def run(seconds: float, rate: float) -> None:
+async def run(seconds: float, rate: float, run_events: bool = True) -> None:
     home = _home()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
@@ -113,6 +113,7 @@ async def run(seconds: float, rate: float) -> None:
         await hub.add_adapter(sensors)
         async with hub:
             engine = Engine(hub, AutomationStore(path))
+            engine.announce_runs = run_events  # ROUTINE_RUN events for the page and WebSocket
             await engine.start()
             loaded_at = time.perf_counter()
             imported = engine.import_yaml(yaml.safe_dump(_automations()), origin="bench")
@@ -207,8 +208,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument(
+        "--no-run-events", action="store_true", help="runs publish no ROUTINE_RUN events (their cost)"
+    )
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.seconds, arguments.rate))
+    print(f"run events (started/step/finished on the bus): {'off' if arguments.no_run_events else 'on'}")
+    asyncio.run(run(arguments.seconds, arguments.rate, not arguments.no_run_events))
 
 
 if __name__ == "__main__":

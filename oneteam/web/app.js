@@ -58,6 +58,7 @@ function onEvent(event, dropped) {
   board.applyEvent(event);
   activity.add(event);
   warnings.add(event);
+  routines.onEvent(event);
   if (event.kind === "alert" || event.kind === "warning" || event.kind === "say") sayAloud(event);
   if (event.kind === "device_added" || event.kind === "device_removed") enter(session.token);
   if (dropped) $("#dropped").textContent = t("dropped_events", { n: dropped });

@@ -1,6 +1,8 @@
-// Routines and scenes: a list with on/off switches, a run button and each one's latest result.
+// Routines and scenes: a list with on/off switches, a run button and each one's latest result,
+// live run progress (ROUTINE_RUN events), and a simple editor for trigger → condition → steps.
 import { call } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
+import { RoutineEditor } from "./routine-editor.js";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -36,6 +38,12 @@ export class RoutinePanel {
     this.panel = panel;
     this.list = list;
     this.onExpired = onExpired;
+    this.routines = [];
+    this.editor = new RoutineEditor({ onSaved: () => this.reload(), onExpired });
+    this.newButton = el("button", { type: "button", class: "ghost", "data-testid": "routine-new" });
+    this.newButton.addEventListener("click", () => this.editor.open(null, this.routines));
+    list.before(this.newButton);
+    list.after(this.editor.form);
   }
 
   /** Show the panel when the hub runs automations; list what it has. */
@@ -43,11 +51,32 @@ export class RoutinePanel {
     this.list.replaceChildren();
     this.panel.hidden = !features.includes("automation");
     if (this.panel.hidden) return;
+    this.newButton.textContent = t("routine_editor.new");
+    await this.reload();
+  }
+
+  async reload() {
     try {
       const data = await call("GET", "/api/routines");
-      this.list.append(...data.routines.map((routine) => this.item(routine)));
+      this.routines = data.routines;
+      this.list.replaceChildren(...data.routines.map((routine) => this.item(routine)));
     } catch (error) {
       if (error.status === 401) this.onExpired();
+    }
+  }
+
+  /** A run's progress as it happens (the hub's ROUTINE_RUN events over the WebSocket). */
+  onEvent(event) {
+    if (event.kind !== "routine_run") return;
+    const status = this.list.querySelector(`[data-testid="routine-status-${CSS.escape(event.data.routine)}"]`);
+    if (!status) return;
+    const { phase, index } = event.data;
+    if (phase === "finished") {
+      status.textContent = t(`run_${event.data.status}`);
+      status.dataset.status = event.data.status;
+    } else {
+      status.textContent = phase === "step" ? `${t("run_running")} ${t("routine_editor.step_done", { n: index + 1 })}` : t("run_running");
+      status.dataset.status = "running";
     }
   }
 
@@ -69,11 +98,13 @@ export class RoutinePanel {
     const traces = el("ol", { class: "routine-traces", "data-testid": `routine-traces-${routine.id}`, hidden: true });
     const history = el("button", { type: "button", class: "ghost", "data-testid": `routine-history-${routine.id}`, text: t("routine_history") });
     history.addEventListener("click", () => this.history(routine, traces));
+    const edit = el("button", { type: "button", class: "ghost", "data-testid": `routine-edit-${routine.id}`, text: t("routine_editor.edit") });
+    edit.addEventListener("click", () => this.editor.open(routine, this.routines));
     return el(
       "li",
       { class: "routine", "data-testid": `routine-${routine.id}`, "data-kind": routine.kind },
       el("div", { class: "routine-titles" }, el("strong", { text: nameOf(routine) }), el("span", { class: "routine-kind", text: t(isScene ? "routine_scene" : "routine_automation") })),
-      el("div", { class: "routine-actions" }, history, run, isScene ? null : toggle),
+      el("div", { class: "routine-actions" }, edit, history, run, isScene ? null : toggle),
       status,
       traces,
     );
