@@ -105,11 +105,14 @@ class Caller:
         return found
 
     def grant(self, door: Door, devices: Iterable[Device]) -> Grant:
-        """The Grant for this caller through `door` (a token made for mcp/voice shows that door)."""
+        """The Grant for this caller through `door` (a token made for mcp/voice shows that door).
+        A token's Grant names the token (`token_id`), so what it books is checked again later."""
         marked = Door(self.credential.door) if self.credential.door in TOKEN_DOORS else door
         if self.member is None:
-            return Grant(principal=f"token:{self.credential.name}", door=marked)
-        return self.member.grant(marked, devices)
+            grant = Grant(principal=f"token:{self.credential.name}", door=marked)
+        else:
+            grant = self.member.grant(marked, devices)
+        return replace(grant, token_id=self.credential.id) if self.credential.kind == "token" else grant
 
 
 MEMBER_AGENT = "member:"
@@ -283,6 +286,8 @@ class Household:
             changes["expires_at"] = expires_at
         elif clear_expiry:
             changes["expires_at"] = None
+        if kind is Role.GUEST and changes.get("expires_at", member.expires_at) is None:
+            changes["expires_at"] = time.time() + GUEST_DEFAULT_S  # a guest always leaves
         updated = replace(member, **changes)
         await self.store.put_member(updated)
         if password is not None and not own:
@@ -457,6 +462,38 @@ class Household:
             self._grants.clear()
         self._grants[key] = (version, grant)
         return grant
+
+    async def grant_now(self, booked: Grant) -> Grant | None:
+        """A booked Grant as it stands now (a schedule falling due): None when its token was
+        revoked or expired or its member removed or expired; else the token's or member's Grant
+        now (a changed role or permission counts), within the limits it was booked with. Other
+        principals (a partner link, a routine, the hub) are returned as booked."""
+        now = time.time()
+        devices = self._devices()
+        if booked.token_id is not None:
+            row = next((t for t in await self.store.tokens() if t.id == booked.token_id), None)
+            if row is None or _expired(row.expires_at, now):
+                return None
+            member = None if row.member is None else (await self._all()).get(row.member)
+            if row.member is not None and (member is None or member.expired(now)):
+                return None
+            credential = Credential(
+                kind="token",
+                id=row.id,
+                name=row.name,
+                door=row.door,
+                member=row.member,
+                expires_at=row.expires_at,
+            )
+            current = Caller(credential=credential, member=member).grant(booked.door, devices)
+        elif booked.principal.startswith("member:"):
+            member = (await self._all()).get(booked.principal.removeprefix("member:"))
+            if member is None or member.expired(now):
+                return None
+            current = member.grant(booked.door, devices)
+        else:
+            return booked
+        return current.narrowed(commands=booked.commands, devices=booked.devices, rooms=booked.rooms)
 
     async def member_devices(self, name: str) -> frozenset[str] | None:
         """The devices a member may use now (None: all); an empty set when the member is gone or

@@ -159,6 +159,11 @@ async def test_a_guest_expires_with_their_sessions_and_tokens(hub: Hub) -> None:
     assert await hub.grant_for(token, Door.REST) is None
     with pytest.raises(SignInFailed):
         await household.sign_in("visitor", "guest-pass")
+    await household.add_member("cousin", "adult", by=None)
+    demoted = await household.update_member("cousin", by=None, role="guest")
+    assert demoted.expires_at is not None  # becoming a guest brings an expiry
+    kept = await household.update_member("cousin", by=None, clear_expiry=True)
+    assert kept.expires_at is not None  # and a guest cannot be made to stay for ever
 
 
 async def test_household_tokens_from_before_members_belong_to_the_owner(hub: Hub) -> None:
