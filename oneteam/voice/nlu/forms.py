@@ -242,6 +242,12 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
             out.append(current)
             continue
         tail = _tail(tokens, current.end, lexicon)
+        goal = None if past_after[current.end] else _goal(current, tail, tokens, lexicon)
+        if goal is not None:
+            # 꺼지게 예약해, 꺼지게 해 줘: the state wanted, so the act that brings it (꺼지게 해
+            # 줬어? asks about the past and stays a state)
+            out.append(goal)
+            continue
         auxiliaries = {t.lemma for t in tail if t.role is Role.AUXILIARY}
         if auxiliaries & grammar.request_auxiliaries or any(
             t.lemma in grammar.request_auxiliaries for t in tail
@@ -269,10 +275,6 @@ def read_forms(  # noqa: PLR0912, PLR0915 - one branch per verb form
             t.role in (Role.CONNECTIVE_ENDING, Role.FINAL_ENDING) and t.lemma == "게" for t in tail
         ):
             out.append(current)  # 꺼지게 예약해, 켜지게 해 줘: the act, wanted
-            continue
-        goal = _goal(current, tail, tokens, lexicon)
-        if goal is not None:
-            out.append(goal)  # 꺼지게 예약해: the state wanted, so the act that brings it
             continue
         if _progressive(current, tokens, lexicon):
             attribute = _state_of(current, tokens, dict(grammar.progressive_states), "run_state")

@@ -143,3 +143,28 @@ def test_a_glued_digit_is_part_of_the_number_when_both_readings_fit(
 )
 def test_a_phrase_ending_on_what_is_only_read_asks_it(understand: Understand, text: str) -> None:
     assert understand(text)["kind"] == "query"
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        (
+            "안방 불 켜지게 해 줘",
+            {"kind": "command", "actions": [{"device": "light_bedroom", "command": "turn_on"}]},
+        ),
+        (
+            "20분 있다가 티비 꺼지게 해 주세요",
+            {"kind": "schedule", "delay_s": 1200, "actions": [{"device": "tv", "command": "turn_off"}]},
+        ),
+        ("건조기 돌아가게 해 줘", {"kind": "command", "actions": [{"device": "dryer", "command": "start"}]}),
+    ],
+)
+def test_a_state_wanted_with_ge_hae_juda_is_the_act(
+    understand: Understand, text: str, expect: dict[str, object]
+) -> None:
+    assert understand(text) == expect
+
+
+@pytest.mark.parametrize("text", ["티비 꺼지게 해 줬어?", "안방 불 꺼지게 해 놨니?", "건조기 돌아가게 했어?"])
+def test_asking_whether_it_was_made_so_never_acts(understand: Understand, text: str) -> None:
+    assert understand(text)["kind"] not in ("command", "schedule")
