@@ -6,6 +6,7 @@ anchor measured in the same run.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sqlite3
@@ -19,6 +20,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED, free_port, machine, start_hub_process, summary_ms, wait_http
+from _rounds import ROUNDS, load_line, print_rounds
 
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
@@ -28,7 +30,7 @@ HOME = SHARED / "eval" / "home.yaml" if (SHARED / "eval" / "home.yaml").exists()
 LIGHTS = ("light_living", "light_bedroom", "light_kitchen", "light_small")
 
 
-async def bench_dispatch(total: int = 40_000, in_flight: int = 256) -> None:
+async def bench_dispatch(total: int = 40_000, in_flight: int = 256) -> tuple[float, float, float]:
     """Commands per second through Hub.dispatch to virtual devices (validation, state, events, commit)."""
     from oneteam.cli.serve import DEMO_HOME
 
@@ -54,7 +56,8 @@ async def bench_dispatch(total: int = 40_000, in_flight: int = 256) -> None:
             await worker(5000, 0)
             sequential = 5000 / (time.perf_counter() - started)
         # Anchor: the same SQLite file settings committing one small transaction at a time.
-        connection = sqlite3.connect(Path(folder + "-anchor.sqlite3"), isolation_level=None)
+    with tempfile.TemporaryDirectory() as folder:
+        connection = sqlite3.connect(Path(folder) / "anchor.sqlite3", isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v TEXT)")
@@ -63,9 +66,21 @@ async def bench_dispatch(total: int = 40_000, in_flight: int = 256) -> None:
             connection.execute("INSERT OR REPLACE INTO t VALUES (?, ?)", (LIGHTS[i % 4], str(i)))
         raw_commits = 5000 / (time.perf_counter() - started)
         connection.close()
-    print(f"dispatch, {in_flight} in flight (group commit): {concurrent:,.0f} commands/s  (goal >= 20,000/s)")
-    print(f"dispatch, one at a time (a commit each):   {sequential:,.0f} commands/s")
-    print(f"  anchor: raw SQLite WAL autocommit upserts, same settings: {raw_commits:,.0f}/s")
+    print(
+        f"  round: dispatch {in_flight} in flight {concurrent:,.0f}/s, one at a time {sequential:,.0f}/s;"
+        f" anchor raw SQLite WAL upserts {raw_commits:,.0f}/s -> {concurrent / raw_commits:.2f}x"
+    )
+    return concurrent, sequential, raw_commits
+
+
+def dispatch_rounds(in_flight: int = 256) -> None:
+    """Dispatch beside its anchor, ROUNDS times; every round printed, then the spread."""
+    print(f"dispatch ({load_line()}):")
+    rounds = [asyncio.run(bench_dispatch(in_flight=in_flight)) for _ in range(ROUNDS)]
+    print_rounds(f"dispatch, {in_flight} in flight (group commit)", [r[0] for r in rounds], "commands/s")
+    print_rounds("dispatch, one at a time (a commit each)", [r[1] for r in rounds], "commands/s")
+    print_rounds("anchor: raw SQLite WAL autocommit upserts", [r[2] for r in rounds], "upserts/s")
+    print_rounds("ratio dispatch / anchor (goal >= 1)", [r[0] / r[2] for r in rounds], "x")
 
 
 BARE_APP = """
@@ -160,7 +175,9 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
 """
 
 
-async def bench_fanout(rate: int = 10_000, seconds: float = 5.0, subscribers: int = 100) -> None:
+async def bench_fanout(
+    rate: int = 10_000, seconds: float = 5.0, subscribers: int = 100
+) -> tuple[float, float, int, int]:
     """Events per second pushed to many WebSocket subscribers; what reached them, and drops."""
     import uvicorn
 
@@ -218,21 +235,40 @@ async def bench_fanout(rate: int = 10_000, seconds: float = 5.0, subscribers: in
             server.should_exit = True
             await serving
     total = sum(counts)
+    share = 100 * total / max(1, sent * subscribers)
     print(
-        f"WebSocket fan-out: {achieved:,.0f} events/s published to {subscribers} subscribers "
-        f"for {seconds:.0f} s = {achieved * subscribers:,.0f} deliveries/s offered"
+        f"  round: {achieved:,.0f} events/s published to {subscribers} subscribers for {seconds:.0f} s"
+        f" ({achieved * subscribers:,.0f} deliveries/s offered); delivered {total:,} of"
+        f" {sent * subscribers:,} ({share:.2f}%), min per subscriber {min(counts):,} of {sent:,};"
+        f" dropped at hub queues: {dropped:,}"
     )
+    return achieved, share, dropped, sent
+
+
+def fanout_rounds(rate: int = 10_000, subscribers: int = 100) -> None:
+    """Fan-out ROUNDS times in a row; the goal is every round at the rate with nothing dropped."""
     print(
-        f"  delivered {total:,} of {sent * subscribers:,} ({100 * total / max(1, sent * subscribers):.2f}%), "
-        f"min per subscriber {min(counts):,} of {sent:,}; dropped at hub queues: {dropped:,}"
+        f"WebSocket fan-out, goal {rate:,} events/s to {subscribers} subscribers, 0 dropped ({load_line()}):"
     )
+    rounds = [asyncio.run(bench_fanout(rate=rate, subscribers=subscribers)) for _ in range(ROUNDS)]
+    print_rounds("published", [r[0] for r in rounds], "events/s")
+    print_rounds("anchor: the rate asked for", [float(rate)] * len(rounds), "events/s")
+    print_rounds("delivered", [r[1] for r in rounds], "%")
+    print(f"  dropped per round: {[r[2] for r in rounds]}")
 
 
 def main() -> None:
     print(f"# bench_hub on {machine()}, {time.strftime('%Y-%m-%d')}")
-    asyncio.run(bench_dispatch())
-    bench_rest()
-    asyncio.run(bench_fanout())
+    parser = argparse.ArgumentParser(description="Hub benchmarks (each runs ROUNDS rounds).")
+    parser.add_argument("--only", choices=("dispatch", "rest", "fanout"), action="append")
+    only = set(parser.parse_args().only or ("dispatch", "rest", "fanout"))
+    if "dispatch" in only:
+        dispatch_rounds()
+    if "rest" in only:
+        for _ in range(ROUNDS):
+            bench_rest()
+    if "fanout" in only:
+        fanout_rounds()
 
 
 if __name__ == "__main__":
