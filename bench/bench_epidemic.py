@@ -26,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _rounds import ROUNDS, load_line, print_rounds
+
 AS_OF = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
 OPERATOR_KEY = bytes(range(32))
 CONSENT_SHARE = 0.01
@@ -266,36 +269,51 @@ def main() -> None:
     if args.worker:
         _worker(args.worker, args.records, args.consent)
         return
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"epidemic alerts: {CORES} cores, {os.cpu_count()} on the machine, load average {load:.1f}")
-    print(f"{'rows':>12} {'what':<34} {'seconds':>8} {'peak MiB':>9} {'persons':>9}")
-    kinds = ["oneteam", "duckdb", "polars"]
+    print(f"epidemic alerts: {CORES} cores per measurement, {ROUNDS} rounds ({load_line()})")
+    print(f"{'rows':>12} {'round':>5} {'what':<42} {'seconds':>8} {'peak MiB':>9} {'persons':>9}")
+    kinds = ["oneteam", "duckdb", "polars", *(["spark"] if args.spark else [])]
+    labels = {
+        "oneteam": "oneteam (full: validate, consent, dedup)",
+        "spark": "oneteam on Spark local[2]",
+        "duckdb": "anchor: DuckDB plain query",
+        "polars": "anchor: Polars plain query",
+    }
     for rows in _sizes(args.sizes):
         prepared = _prepare(rows, args.cache)
         if isinstance(prepared, str):
             print(f"{rows:>12,} {prepared}")
             continue
         records, consent_db = prepared
-        for kind in [*kinds, *(["spark"] if args.spark and rows <= 10_000_000 else [])]:
-            result = _measure(kind, records, consent_db, args.timeout)
-            label = {
-                "oneteam": "oneteam (full: validate, consent, dedup)",
-                "spark": "oneteam on Spark local[2]",
-                "duckdb": "anchor: DuckDB plain query",
-                "polars": "anchor: Polars plain query",
-            }[kind]
-            if isinstance(result, str):
-                print(f"{rows:>12,} {label:<34} {result}")
-                continue
-            print(
-                f"{rows:>12,} {label:<34} {float(result['seconds']):>8.2f} {float(result['peak_mib']):>9.0f}"  # type: ignore[arg-type]
-                f" {int(result['persons']):>9,}"  # type: ignore[call-overload]
-            )
-            if kind in ("oneteam", "spark"):
+        seconds: dict[str, list[float]] = {kind: [] for kind in kinds}
+        peaks: dict[str, list[float]] = {kind: [] for kind in kinds}
+        for round_no in range(1, ROUNDS + 1):
+            # Interleaved, so each round's figure sits beside its anchors under the same load.
+            for kind in kinds:
+                if kind == "spark" and rows > 10_000_000:
+                    continue
+                result = _measure(kind, records, consent_db, args.timeout)
+                if isinstance(result, str):
+                    print(f"{rows:>12,} {round_no:>5} {labels[kind]:<42} {result}")
+                    continue
+                seconds[kind].append(float(result["seconds"]))  # type: ignore[arg-type]
+                peaks[kind].append(float(result["peak_mib"]))  # type: ignore[arg-type]
                 print(
-                    f"{'':>12}   steps {result['steps']}; queued {result['queued']}, same-day rerun "
-                    f"{float(result['repeat_seconds']):.2f} s with {result['repeat_duplicates']} duplicates"
-                )  # type: ignore[arg-type]
+                    f"{rows:>12,} {round_no:>5} {labels[kind]:<42} {seconds[kind][-1]:>8.2f}"
+                    f" {peaks[kind][-1]:>9.0f} {int(result['persons']):>9,}"  # type: ignore[call-overload]
+                )
+                if kind in ("oneteam", "spark"):
+                    print(
+                        f"{'':>18}   steps {result['steps']}; queued {result['queued']}, same-day rerun "
+                        f"{float(result['repeat_seconds']):.2f} s, {result['repeat_duplicates']} duplicates"
+                    )  # type: ignore[arg-type]
+        print(f"{rows:>12,} summary ({load_line()}):")
+        for kind in kinds:
+            if seconds[kind]:
+                print_rounds(f"{labels[kind]} seconds", seconds[kind], "s")
+                print_rounds(f"{labels[kind]} peak", peaks[kind], "MiB")
+        paired = list(zip(seconds["oneteam"], seconds["duckdb"], strict=False))
+        if paired:
+            print_rounds("oneteam / DuckDB plain, same round (goal <= 1.5)", [a / b for a, b in paired], "x")
 
 
 if __name__ == "__main__":
