@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oneteam.api.limits import BodyTooLarge
+from oneteam.automation.engine import RoutineBusy
 from oneteam.hub.conversation import ConversationUnavailable
 from oneteam.hub.group_commit import StorageFailed
 from oneteam.hub.household import MemberExists, NotAllowed, SignInFailed
@@ -38,6 +39,7 @@ _STATUS: tuple[tuple[type[OneteamError], int], ...] = (
     (MemberExists, 409),
     (InvalidCommand, 422),
     (StateConflict, 409),
+    (RoutineBusy, 409),  # the routine is running and its mode allows no second run now
     (DeviceUnavailable, 503),
     (ConversationUnavailable, 503),
     (SentenceTooLong, 422),

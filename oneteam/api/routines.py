@@ -142,7 +142,7 @@ async def delete_routine(routine_id: str, request: Request) -> dict[str, Any]:
     return {"ok": True}
 
 
-@router.post("/{routine_id}/run", responses=error_responses(403, 404))
+@router.post("/{routine_id}/run", responses=error_responses(403, 404, 409))
 async def run_routine(
     routine_id: str,
     request: Request,
@@ -150,7 +150,8 @@ async def run_routine(
     allow: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query(max_length=32)] = None,
     devices: Annotated[list[Annotated[str, Query(max_length=128)]] | None, Query(max_length=1000)] = None,
 ) -> dict[str, Any]:
-    """Run now (conditions are not checked); `wait`: seconds to wait for the result. `allow` and
+    """Run now (conditions are not checked); `wait`: seconds to wait for the result (409 while a
+    run is going and the routine's mode allows no second one). `allow` and
     `devices` narrow the token's permissions (an MCP server passes its limits), never widen them."""
     engine = engine_of(request)
     routine = engine.get(routine_id)

@@ -139,7 +139,7 @@ def test_run_modes_refuse_a_second_single_run_and_unknown_ids_are_404(server: Hu
     assert _call(server, "PUT", "/api/routines/slow", json=body).status_code == 200
     first = _call(server, "POST", "/api/routines/slow/run").json()
     busy = _call(server, "POST", "/api/routines/slow/run", headers=KO)
-    assert busy.status_code == 400
+    assert busy.status_code == 409  # a state conflict: the routine is running (mode single)
     assert busy.json()["error"]["message"] == "'slow' 루틴이 이미 실행 중이에요. (실행 방식: single)"
     assert _call(server, "POST", "/api/routines/nothing/run").status_code == 404
     assert _call(server, "GET", "/api/routines/runs/999999").status_code == 404
