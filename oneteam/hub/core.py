@@ -377,6 +377,11 @@ class Hub:
         `door`, or None when it is unknown, revoked or expired: the check every door makes."""
         return await self.household.grant(token, door)
 
+    async def grant_now(self, booked: Grant) -> Grant | None:
+        """A booked Grant as it stands now, or None when whoever booked it may no longer act
+        (a revoked token, a removed member): what a schedule checks when it falls due."""
+        return await self.household.grant_now(booked)
+
     async def revoke_token(self, token_id: int) -> bool:
         """Revoke a token: every door refuses it from the next request, open sockets close."""
         removed = await self.tokens.revoke(token_id)

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from oneteam.hub.conversation import DOOR_GRANT
 from oneteam.hub.storage import Storage
-from oneteam.hub.tokens import token_grant
 from oneteam.model import (
     Command,
     Device,
@@ -83,6 +82,8 @@ class SchedulerHost(Protocol):
 
     async def dispatch(self, command: Command, *, grant: Grant | None = None) -> State: ...
 
+    async def grant_now(self, booked: Grant) -> Grant | None: ...
+
 
 class Clock(Protocol):
     """What the scheduler reads the time from."""
@@ -123,12 +124,13 @@ class ScaledClock:
 
 
 class BookingRevoked(OneteamError):
-    """The token that booked a schedule no longer exists, so its commands do not run."""
+    """Whoever booked a schedule may no longer act (token revoked or expired, member removed or
+    expired), so its commands do not run."""
 
     key = "error.booking_revoked"
 
     def __init__(self, grant: Grant) -> None:
-        super().__init__(f"the token of {grant.principal} was revoked", principal=grant.principal)
+        super().__init__(f"{grant.principal} may no longer act", principal=grant.principal)
 
 
 class Scheduler:
@@ -209,17 +211,15 @@ class Scheduler:
                 continue
 
     async def _grant_now(self, schedule: Schedule) -> Grant | None:
-        """The booking's grant as it stands now: a token's is rebuilt from its stored record
-        (so a revoked token raises BookingRevoked) and keeps the limits it was booked with."""
+        """The booking's grant as it stands now (the hub rebuilds a token's or member's from what
+        is stored, within the limits it was booked with); BookingRevoked when it no longer holds."""
         booked = schedule.grant
-        if booked is None or booked.token_id is None:
-            return booked
-        record = next((r for r in await self._hub.storage.tokens() if r.id == booked.token_id), None)
-        if record is None:
+        if booked is None:
+            return None
+        current = await self._hub.grant_now(booked)
+        if current is None:
             raise BookingRevoked(booked)
-        return token_grant(record, booked.door).narrowed(
-            commands=booked.commands, devices=booked.devices, rooms=booked.rooms
-        )
+        return current
 
     def _refused(self, schedule: Schedule, command: Command, exc: OneteamError) -> None:
         """Log a command that did not run because its booking's grant no longer holds."""

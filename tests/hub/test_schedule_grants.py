@@ -158,3 +158,41 @@ async def test_limits_the_booking_was_made_under_still_hold_when_it_runs(served:
     done = await _let_half_an_hour_pass(hub, sneaked)
     assert done["status"] == "failed" and done["failures"] == ["light_living: error.forbidden"]
     assert hub.state("light_living").attributes["power"] is False
+
+
+async def _book_as(served: Served, bearer: str) -> Schedule:
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}, timeout=60) as client:
+        reply = await client.post(f"{served.url}/api/conversation", json={"text": BOOKING})
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["kind"] == "schedule", reply.json()
+    [schedule] = served.hub.scheduler.pending()
+    return schedule
+
+
+async def test_a_members_booking_follows_what_the_member_may_do_when_it_runs(served: Served) -> None:
+    """A child books with her token; the owner then narrows her rooms: the booking is refused
+    (error.forbidden) when it falls due, as her own request would be then."""
+    household = served.hub.household
+    await household.ensure_owner("mom")
+    await household.add_member("minji", "child", by=None, password="minji-pass")
+    _, token = await household.create_token("minji", "tablet", by=None)
+    schedule = await _book_as(served, token)
+    assert schedule.grant is not None and schedule.grant.principal == "member:minji"
+    assert "light_kitchen" in (schedule.grant.devices or ())
+    await household.update_member("minji", by=None, overrides={"rooms": ["small_room"]})
+    done = await _let_half_an_hour_pass(served.hub, schedule.id)
+    assert done["status"] == "failed" and done["failures"] == ["light_kitchen: error.forbidden"]
+    assert served.hub.state("light_kitchen").attributes["power"] is False
+
+
+async def test_a_removed_members_session_booking_does_not_run(served: Served) -> None:
+    household = served.hub.household
+    await household.ensure_owner("mom")
+    await household.add_member("dad", "adult", by=None, password="dad-secret-1")
+    session, _, _ = await household.sign_in("dad", "dad-secret-1")
+    schedule = await _book_as(served, session)
+    assert schedule.grant is not None and schedule.grant.principal == "member:dad"
+    await household.remove_member("dad", by=None)
+    done = await _let_half_an_hour_pass(served.hub, schedule.id)
+    assert done["status"] == "failed" and done["failures"] == ["light_kitchen: error.booking_revoked"]
+    assert served.hub.state("light_kitchen").attributes["power"] is False
