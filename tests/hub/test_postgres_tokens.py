@@ -57,7 +57,9 @@ async def test_a_remembered_token_is_not_looked_up_again(hub: Hub) -> None:
     assert storage.token_stamp() is not None
 
 
-async def test_a_token_made_or_revoked_by_another_process_changes_the_stamp(hub: Hub, postgres_url: str) -> None:
+async def test_a_token_made_or_revoked_by_another_process_changes_the_stamp(
+    hub: Hub, postgres_url: str
+) -> None:
     storage = hub.storage
     token = await hub.create_token("tablet")
     assert await hub.authenticate(token) is not None
