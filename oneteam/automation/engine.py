@@ -780,7 +780,8 @@ class Engine:
             )
             record.step = index + 1
             record.resume_at = None
-            self._announce(record, "step", index=index, action=_kind(action), result=status)
+            if record.step < len(routine.actions):  # the last step's result comes with "finished"
+                self._announce(record, "step", index=index, action=_kind(action), result=status)
             if stop:
                 return "failed"
             if record.step < len(routine.actions):  # the last step is saved with the run's end
