@@ -203,7 +203,7 @@ def _terse_activity(mentions: list[Mention], tokens: tuple[Token, ...]) -> list[
     if not mentions or any(t.is_verb or t.role is Role.FINAL_ENDING for t in said):
         return mentions
     last = mentions[-1]
-    activity = last.first(Kind.ACTIVITY)
+    activity = last.first(Kind.ACTIVITY) or last.first(Kind.CONTINUE)  # 건조기 계속: go on with it
     named = any(m.has(Kind.DEVICE) or m.has(Kind.TYPE) or m.has(Kind.MODE) for m in mentions[:-1])
     if activity is None or last.end < len(said) or not named:
         return mentions

@@ -114,3 +114,13 @@ async def test_a_paused_washer_goes_on_and_an_idle_one_does_not_start(
     assert reply.kind == "command", reply
     assert hub.state("washer").get("run_state") == "running"
     assert "세탁기" in reply.text
+
+
+@pytest.mark.parametrize("device", sorted(RESUMABLE))
+def test_typed_tersely_a_device_and_a_continue_word_is_resume(understand: Understand, device: str) -> None:
+    name, _ = RESUMABLE[device]
+    assert understand(f"{name}계속") == {
+        "kind": "command",
+        "actions": [{"device": device, "command": "resume"}],
+    }
+    assert understand(f"{name} 계속?")["kind"] not in ("command", "schedule")
