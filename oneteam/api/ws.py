@@ -18,6 +18,7 @@ import json
 import logging
 from collections import OrderedDict
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -25,33 +26,62 @@ from pydantic import ValidationError
 from oneteam.api.auth import websocket_grant, websocket_origin_ok, websocket_token
 from oneteam.api.errors import error_body
 from oneteam.api.schemas import WsCommand, event_json, state_json
-from oneteam.hub import Hub, Subscription
+from oneteam.hub import EventBus, Hub, Subscription
+from oneteam.hub.bus import LOG_CAPACITY
 from oneteam.i18n import language_from_header, render
-from oneteam.model import Door, Event, Grant, OneteamError
+from oneteam.model import Door, Grant, OneteamError
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_MESSAGE_BYTES = 64 * 1024
 _MAX_BATCH = 1000
-_ENCODED_CACHE_SIZE = 50_000
+_TEXT_CACHE_SIZE = 50_000
+_BATCH_CACHE_SIZE = 64
 
 
-class _EncodedEvents:
-    """JSON text of recent events by id, so a hundred subscribers cost one encoding per event."""
+class _Fanout:
+    """One bus's encoded events, shared by every batch subscriber of it.
+
+    Each event is encoded to JSON once (by bus sequence number), and the body of a batch once per
+    range of sequence numbers: subscribers that keep up wake together and take the same range, so
+    a hundred of them cost one encoding and one join per batch, and each only its own send."""
 
     def __init__(self) -> None:
         self._texts: OrderedDict[int, str] = OrderedDict()
+        self._bodies: OrderedDict[tuple[int, int], str] = OrderedDict()
 
-    def text(self, event: Event) -> str:
-        cached = self._texts.get(event.id)
-        if cached is None:
-            cached = json.dumps(event_json(event), ensure_ascii=False, default=str)
-            self._texts[event.id] = cached
-            if len(self._texts) > _ENCODED_CACHE_SIZE:
-                self._texts.popitem(last=False)
-        return cached
+    def body(self, bus: EventBus, sequences: range) -> str:
+        key = (sequences.start, sequences.stop)
+        body = self._bodies.get(key)
+        if body is None:
+            texts = self._texts
+            parts: list[str] = []
+            for sequence, event in zip(sequences, bus.events_in(sequences), strict=True):
+                text = texts.get(sequence)
+                if text is None:
+                    text = texts[sequence] = json.dumps(event_json(event), ensure_ascii=False, default=str)
+                parts.append(text)
+            while len(texts) > _TEXT_CACHE_SIZE:
+                texts.popitem(last=False)
+            body = self._bodies[key] = ",".join(parts)
+            if len(self._bodies) > _BATCH_CACHE_SIZE:
+                self._bodies.popitem(last=False)
+        return body
 
 
-_ENCODED = _EncodedEvents()
+_FANOUTS: WeakKeyDictionary[EventBus, _Fanout] = WeakKeyDictionary()
+
+
+def _fanout(bus: EventBus) -> _Fanout:
+    fanout = _FANOUTS.get(bus)
+    if fanout is None:
+        fanout = _FANOUTS[bus] = _Fanout()
+    return fanout
+
+
+SERVER_OPTIONS: dict[str, Any] = {"ws_per_message_deflate": False}
+"""uvicorn settings for the socket. No per-message deflate: it would compress the same batch once
+per subscriber (a hundred subscribers, a hundred deflates of each batch) for bytes that only cross
+a home network."""
 
 router = APIRouter(tags=["websocket"])
 
@@ -72,11 +102,14 @@ async def events_socket(websocket: WebSocket) -> None:
         websocket.headers.get("accept-language")
     )
     await websocket.accept()
-    async with hub.subscribe(f"ws:{id(websocket)}", maxsize=10_000) as subscription:
+    batch = websocket.query_params.get("batch") in {"1", "true"}
+    # The log is shared, so a wider window costs a batch subscriber no memory: it may fall up to
+    # LOG_CAPACITY events (10 s at 10,000/s) behind a busy moment before it loses any.
+    window = LOG_CAPACITY if batch else 10_000
+    async with hub.subscribe(f"ws:{id(websocket)}", maxsize=window) as subscription:
         await websocket.send_json(
             {"type": "hello", "states": {k: state_json(v) for k, v in hub.states().items()}}
         )
-        batch = websocket.query_params.get("batch") in {"1", "true"}
         send = _send_batches if batch else _send_events
         async with asyncio.TaskGroup() as group:
             sender = group.create_task(send(websocket, subscription), name="ws-send")
@@ -110,13 +143,12 @@ async def _send_events(websocket: WebSocket, subscription: Subscription) -> None
 
 
 async def _send_batches(websocket: WebSocket, subscription: Subscription) -> None:
+    fanout = _fanout(subscription.bus)
     try:
         while True:
-            texts = [_ENCODED.text(await subscription.get())]
-            while len(texts) < _MAX_BATCH and subscription.pending:
-                texts.append(_ENCODED.text(subscription.get_nowait()))
+            body = fanout.body(subscription.bus, await subscription.take_batch(_MAX_BATCH))
             await websocket.send_text(
-                f'{{"type":"events","dropped":{subscription.dropped},"events":[{",".join(texts)}]}}'
+                f'{{"type":"events","dropped":{subscription.dropped},"events":[{body}]}}'
             )
     except (WebSocketDisconnect, RuntimeError):
         return

@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import APIRouter
 
 from oneteam.api.app import create_app
+from oneteam.api.ws import SERVER_OPTIONS
 from oneteam.cli.context import OUT
 from oneteam.cli.lifetime import HubServer, StopSignals, check_port_free, claim_port
 from oneteam.cli.parts import add_vendor_adapters, start_parts
@@ -126,7 +127,9 @@ async def _serve(
         for finish in parts.after_app:
             finish(app)
         server = HubServer(
-            uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="off")
+            uvicorn.Config(
+                app, host=config.host, port=config.port, log_level="warning", lifespan="off", **SERVER_OPTIONS
+            )
         )
         stop.server = server
         url = f"http://{config.host}:{config.port}"

@@ -12,6 +12,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from itertools import islice
 
 from oneteam.model import Event
 
@@ -41,8 +42,12 @@ class Subscription:
         """Events published but not yet read by this subscriber."""
         return self._bus.next_sequence - self._next
 
-    def get_nowait(self) -> Event:
-        """The next event, or asyncio.QueueEmpty when there is none yet."""
+    @property
+    def bus(self) -> EventBus:
+        """The bus this subscription reads."""
+        return self._bus
+
+    def _skip_lost(self) -> None:
         backlog = self.pending
         if backlog > self.maxsize:
             skipped = backlog - self.maxsize
@@ -51,11 +56,31 @@ class Subscription:
             self._next += skipped
             if self._dropped == skipped or self._dropped // 1000 != (self._dropped - skipped) // 1000:
                 _LOGGER.warning("subscriber %s is slow: %d events dropped", self.name, self._dropped)
+
+    def get_nowait(self) -> Event:
+        """The next event, or asyncio.QueueEmpty when there is none yet."""
+        self._skip_lost()
         if self._next >= self._bus.next_sequence:
             raise asyncio.QueueEmpty
         event = self._bus.event_at(self._next)
         self._next += 1
         return event
+
+    def take(self, limit: int) -> range:
+        """Bus sequence numbers of up to `limit` next events (empty when none), marked read.
+
+        Reading by range lets a fan-out do its per-event work once per range, shared by every
+        subscriber that is at the same place, instead of once per event per subscriber."""
+        self._skip_lost()
+        start = self._next
+        self._next = min(self._bus.next_sequence, start + max(1, limit))
+        return range(start, self._next)
+
+    async def take_batch(self, limit: int) -> range:
+        """Like `take`, waiting until there is at least one event."""
+        while not (taken := self.take(limit)):
+            await self._bus.wait_for_more()
+        return taken
 
     async def get(self) -> Event:
         """The next event (waits for one)."""
@@ -96,6 +121,11 @@ class EventBus:
     def event_at(self, sequence: int) -> Event:
         """The event with a bus sequence number still in the log."""
         return self._log[sequence - (self.next_sequence - len(self._log))]
+
+    def events_in(self, sequences: range) -> list[Event]:
+        """The events of a range of sequence numbers still in the log (as `take` gives them)."""
+        first = self.next_sequence - len(self._log)
+        return list(islice(self._log, max(0, sequences.start - first), max(0, sequences.stop - first)))
 
     async def wait_for_more(self) -> None:
         """Return after the next publish."""

@@ -43,3 +43,22 @@ async def test_a_slow_subscriber_does_not_stall_dispatch(hub: Hub) -> None:
     commands = [e for e in received if e.kind is EventKind.COMMAND]
     assert len(commands) == 300
     assert hub.state("light_living").attributes["brightness"] == 100  # the last value sent: 299 % 100 + 1
+
+
+async def test_take_reads_ranges_and_counts_what_a_slow_reader_lost() -> None:
+    bus = EventBus()
+    async with bus.subscribe("slow", maxsize=3) as slow, bus.subscribe("fast", maxsize=100) as fast:
+        for i in range(10):
+            bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id=f"d{i}"))
+        first = fast.take(4)
+        assert [e.device_id for e in bus.events_in(first)] == ["d0", "d1", "d2", "d3"]
+        assert [e.device_id for e in bus.events_in(fast.take(100))] == [f"d{i}" for i in range(4, 10)]
+        assert not fast.take(100) and fast.dropped == 0
+        assert [e.device_id for e in bus.events_in(slow.take(100))] == ["d7", "d8", "d9"]
+        assert slow.dropped == 7 and bus.dropped_total == 7
+        waiting = asyncio.create_task(fast.take_batch(100))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id="d10"))
+        taken = await asyncio.wait_for(waiting, 1)
+        assert [e.device_id for e in bus.events_in(taken)] == ["d10"]
