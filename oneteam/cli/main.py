@@ -193,7 +193,7 @@ def do_command(
         return
     OUT.console.print(OUT.t("cli.done", device=device, command=command), highlight=False)
     attributes = data["state"]["attributes"]
-    OUT.console.print(", ".join(f"{k}={v}" for k, v in attributes.items()), highlight=False)
+    OUT.console.print(state_words(attributes, OUT.language, skip=TELEMETRY), highlight=False)
 
 
 @app.command()

@@ -288,7 +288,13 @@ class Hub:
                 Event(
                     kind=EventKind.COMMAND_FAILED,
                     device_id=device.id,
-                    data={**command.as_dict(), "error": exc.key, "message": str(exc)},
+                    data={
+                        **command.as_dict(),
+                        "error": exc.key,
+                        "message": str(exc),
+                        # The reason in every language, so a log read later says it as people do.
+                        "text": {lang: render(exc.key, lang, **exc.facts()) for lang in ("ko", "en")},
+                    },
                     source=command.source,
                 )
             )

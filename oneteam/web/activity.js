@@ -178,8 +178,8 @@ export class ActivityLog {
         break;
       }
       case "command_failed":
-        // The stored event keeps the hub's English detail; the Korean line names the command only.
-        text = t("ev_command_failed", { command: commandText(event.data), message: event.data?.message || event.data?.error || "" });
+        // The hub stores the reason in every language (`text`); older events only its English detail.
+        text = t("ev_command_failed", { command: commandText(event.data), message: warningMessage(event.data) || event.data?.error || "" });
         title = event.data?.message || "";
         break;
       case "availability":

@@ -1,5 +1,5 @@
 // The hub client: REST calls with the token, and one WebSocket for live state (no polling).
-import { currentLanguage } from "./i18n.js";
+import { currentLanguage, t } from "./i18n.js";
 
 const TOKEN_KEY = "oneteam.token";
 
@@ -33,8 +33,9 @@ export async function call(method, path, body, token = session.token) {
   let response;
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (error) {
-    throw new HubError(0, "error.unreachable", String(error));
+  } catch {
+    // The hub is down or the network is: say so in words (the browser's own text is "Failed to fetch").
+    throw new HubError(0, "error.unreachable", t("hub_unreachable"));
   }
   let data = null;
   try {

@@ -3,6 +3,7 @@ import { ActivityLog, WarningsPanel } from "./activity.js";
 import { HubError, LiveSocket, call, info, session } from "./api.js";
 import { DeviceBoard } from "./devices.js";
 import { RoutinePanel } from "./routines.js";
+import { SchedulePanel } from "./schedules.js";
 import { applyStrings, currentLanguage, loadLanguage, preferredLanguage, t } from "./i18n.js";
 import { TalkBox } from "./talk.js";
 import { PushToTalk } from "./voice.js";
@@ -28,12 +29,15 @@ const activity = new ActivityLog({ list: $("#activity-log"), empty: $("#activity
 const warnings = new WarningsPanel({ panel: $("#warnings"), list: $("#warnings-list"), empty: $("#warnings-empty"), board });
 const talk = new TalkBox({ form: $("#talk-form"), input: $("#talk-input"), log: $("#talk-log"), board });
 const ptt = new PushToTalk({ button: $("#talk-ptt"), talk });
+const schedules = new SchedulePanel({ panel: $("#schedules"), list: $("#schedules-list"), board });
 const routines = new RoutinePanel({ panel: $("#routines"), list: $("#routines-list"), onExpired: () => expire() });
 
 function setStatus(status) {
   const node = $("#connection");
   node.dataset.status = status;
   node.textContent = t(`status_${status}`);
+  // A click while the hub was down said so on its card; back online, that message goes.
+  if (status === "live") board.clearUnreachable();
 }
 
 function showSignIn(messageKey = "") {
@@ -58,6 +62,7 @@ function onEvent(event, dropped) {
   board.applyEvent(event);
   activity.add(event);
   warnings.add(event);
+  schedules.onEvent(event);
   routines.onEvent(event);
   if (event.kind === "alert" || event.kind === "warning" || event.kind === "say") sayAloud(event);
   if (event.kind === "device_added" || event.kind === "device_removed") enter(session.token);
@@ -100,11 +105,16 @@ async function enter(token) {
   $("#connection").hidden = false;
   $("#home-name").textContent = home.home.name || home.home.id;
   board.render(home.rooms, home.devices);
+  // What this member may use: the controls of the other devices are hidden, their state still shown.
+  const me = await call("GET", "/api/me").catch(() => null);
+  document.body.dataset.role = me?.role || "";
+  board.applyAccess(me?.devices ?? null);
   activity.reset();
   warnings.reset(features);
   $("#talk").hidden = !features.includes("conversation");
   ptt.enable(features.includes("voice"));
   await routines.load(features);
+  await schedules.load();
   socket?.close();
   socket = new LiveSocket({ onHello: (states) => board.applyStates(states), onEvent, onStatus: setStatus, onUnauthorized: expire });
   socket.open();

@@ -101,7 +101,7 @@ class DeviceCard {
     this.warningList = el("ul", { class: "card-warnings", "data-testid": `warnings-${d.id}`, hidden: true });
     this.warnings = new Map();
     const typeName = label("types", d.type);
-    const titles = el("div", { class: "titles" }, el("h3", { text: this.name }), typeName !== this.name ? el("p", { class: "type", text: typeName }) : null);
+    const titles = el("div", { class: "titles" }, el("h3", { text: this.name, title: this.name }), typeName !== this.name ? el("p", { class: "type", text: typeName }) : null);
     const header = el("header", {}, icon(d.type), titles, this.badge);
     const isFridge = d.type === "refrigerator";
     if (this.has("turn_on") && this.has("turn_off") && !isFridge) header.append(this.powerSwitch("power", "toggle"));
@@ -140,6 +140,17 @@ class DeviceCard {
       controls.childElementCount ? controls : null,
       this.error,
     );
+  }
+
+  /** A device this member may not use: its controls go, a badge says why. */
+  setReadOnly(readOnly) {
+    this.node.classList.toggle("read-only", readOnly);
+    this.node.dataset.readOnly = String(readOnly);
+    for (const input of this.inputs) input.hidden = readOnly;
+    const controls = this.node.querySelector(".controls");
+    if (controls) controls.hidden = readOnly;
+    this.lockBadge ||= this.node.querySelector("header").appendChild(el("span", { class: "badge-lock", "data-testid": `read-only-${this.device.id}`, text: t("read_only") }));
+    this.lockBadge.hidden = !readOnly;
   }
 
   /** Show, update or (with null) drop one warning on this card, by its stable id. */
@@ -233,6 +244,7 @@ class DeviceCard {
     } catch (error) {
       this.error.textContent = error.message;
       this.error.hidden = false;
+      this.error.dataset.unreachable = String(error.status === 0);
       this.update(); // put controls back to the device's real values
     } finally {
       this.node.classList.remove("pending");
@@ -359,6 +371,21 @@ export class DeviceBoard {
 
   highlight(ids) {
     for (const id of ids) this.cards.get(id)?.highlight();
+  }
+
+  /** Only `allowed` device ids (null: all) keep their controls; the rest are shown, read-only. */
+  applyAccess(allowed) {
+    for (const [id, card] of this.cards) card.setReadOnly(allowed !== null && !allowed.includes(id));
+  }
+
+  /** Drop the "hub unreachable" messages of clicks made while it was down (it is back). */
+  clearUnreachable() {
+    for (const card of this.cards.values()) {
+      if (card.error.dataset.unreachable === "true") {
+        card.error.hidden = true;
+        card.error.dataset.unreachable = "false";
+      }
+    }
   }
 
   setWarning(deviceId, id, warning) {

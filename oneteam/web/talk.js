@@ -45,7 +45,12 @@ export class TalkBox {
   add(item) {
     this.log.append(item);
     while (this.log.childElementCount > MAX_TURNS * 2) this.log.firstElementChild.remove();
-    item.scrollIntoView({ block: "nearest" });
+    this.showNewest();
+  }
+
+  /** The log scrolled so its newest turn is whole in view (a reply is taller than "thinking…"). */
+  showNewest() {
+    this.log.scrollTop = this.log.scrollHeight;
   }
 
   /** Show what the person said (typed, or heard by the voice pipeline). */
@@ -65,6 +70,7 @@ export class TalkBox {
       this.showReply(reply, pending);
     } catch (error) {
       pending.replaceWith(bubble("home", error.message, { class: "turn turn-home turn-error", "data-testid": "talk-reply", role: "alert" }));
+      this.showNewest();
     } finally {
       this.form.classList.remove("pending");
     }
@@ -75,6 +81,7 @@ export class TalkBox {
     const item = bubble("home", reply.text || "", { "data-testid": "talk-reply", "data-kind": reply.kind || "" });
     if (pending) pending.replaceWith(item);
     else this.add(item);
+    this.showNewest();
     this.board.highlight(reply.changed_devices || []);
     speak(reply.text, reply.language || currentLanguage());
   }
