@@ -168,7 +168,7 @@ class VoiceSession:
         await emit(TurnEvent(kind=EventKind.REPLY, text=reply.text))
         audio = None
         if reply.text and self._pipeline.speaker is not None:
-            audio = await asyncio.to_thread(self._pipeline.speaker.speak, reply.text)
+            audio = await asyncio.to_thread(self._pipeline.speaker.speak, reply.text, reply.language)
             timings["tts_first_audio"] = audio.first_audio_s * 1000
             timings["tts"] = audio.total_s * 1000
         timings["total"] = _ms(self._started)

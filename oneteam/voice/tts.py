@@ -1,12 +1,18 @@
 """Text → speech: a Korean text normaliser in front of a swappable engine.
 
-The default engine is eSpeak NG's Korean voice (espeak.py). An operator who has a Piper/VITS-style
-ONNX voice (model + JSON config) points to it and `PiperEngine` (piper.py) is used instead.
+The default engine is eSpeak NG's Korean voice (espeak.py), fed our normaliser's spoken form a
+sentence at a time with a pause between sentences. Intelligibility is measured by speaking every
+reply template and reading it back with the recogniser (bench/bench_voice_replies.py): eSpeak NG's
+Korean is hard to follow whatever its rate, variant or pauses, so a better voice is the real fix
+(no MBROLA Korean voice is packaged here). An operator who has a Piper/VITS-style ONNX voice
+(model + JSON config) points to it and `PiperEngine` (piper.py) is used instead. Replies in another
+language (English) are spoken by eSpeak NG's voice for that language, not read with Korean sounds.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,19 +37,40 @@ class SpeechEngine(Protocol):
         """Speak `text`, handing PCM buffers to `sink` as they are made (False from sink stops)."""
 
 
-class EspeakEngine:
-    """eSpeak NG with a Korean voice."""
+DEFAULT_RATE_WPM = 165
+"""A little slower than eSpeak NG's 175 (slower still, 120-140, read back no better in the bench)."""
+DEFAULT_PAUSE_MS = 250
+"""Silence between sentences, so each is heard as one."""
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
+_VOICES = {"ko": "ko", "en": "en-us"}
+"""eSpeak NG's voice for each reply language."""
 
-    def __init__(self, voice: str = "ko", rate_wpm: int = 165) -> None:
+
+def sentences(text: str) -> list[str]:
+    """The text cut after each sentence's end mark."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]
+
+
+class EspeakEngine:
+    """eSpeak NG with a Korean (or, for English replies, English) voice."""
+
+    def __init__(
+        self, voice: str = "ko", rate_wpm: int = DEFAULT_RATE_WPM, pause_ms: int = DEFAULT_PAUSE_MS
+    ) -> None:
         self.name = f"espeak-ng:{voice}"
         self._espeak = espeak()
         self.sample_rate = self._espeak.sample_rate
         self.voice = voice
         self.rate_wpm = rate_wpm
+        self.pause_ms = pause_ms
 
     def synthesize(self, text: str, sink: Callable[[bytes], bool]) -> None:
-        """Speak through eSpeak NG."""
-        self._espeak.synthesize(text, self.voice, self.rate_wpm, sink)
+        """Speak through eSpeak NG, a sentence at a time with a pause between sentences."""
+        pause = bytes(self.sample_rate * self.pause_ms // 1000 * 2)
+        for index, sentence in enumerate(sentences(text) if self.pause_ms else [text]):
+            if index and not sink(pause):
+                return
+            self._espeak.synthesize(sentence, self.voice, self.rate_wpm, sink)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,22 +96,33 @@ class Speaker:
     """Normalises Korean text and speaks it with one engine."""
 
     def __init__(self, engine: SpeechEngine | None = None, language: str = "ko") -> None:
-        self.engine = engine or EspeakEngine()
+        self.engine = engine or EspeakEngine(_VOICES.get(language, language))
         self.language = language
+        self._others: dict[str, SpeechEngine] = {}
 
     @property
     def sample_rate(self) -> int:
         """The engine's output rate."""
         return self.engine.sample_rate
 
-    def stream(self, text: str, sink: Callable[[bytes], bool]) -> str:
-        """Speak `text`, streaming PCM to `sink` (blocking); returns the spoken form."""
-        spoken = normalize(text, self.language)
+    def engine_for(self, language: str | None) -> SpeechEngine:
+        """The main engine for the speaker's language; eSpeak NG's own voice for any other."""
+        if language is None or language == self.language:
+            return self.engine
+        engine = self._others.get(language)
+        if engine is None:
+            engine = self._others[language] = EspeakEngine(_VOICES.get(language, language))
+        return engine
+
+    def stream(self, text: str, sink: Callable[[bytes], bool], language: str | None = None) -> str:
+        """Speak `text` (in `language`, the speaker's own by default), streaming PCM to `sink`
+        (blocking); returns the spoken form."""
+        spoken = normalize(text, language or self.language)
         if spoken:
-            self.engine.synthesize(spoken, sink)
+            self.engine_for(language).synthesize(spoken, sink)
         return spoken
 
-    def speak(self, text: str) -> SpeechAudio:
+    def speak(self, text: str, language: str | None = None) -> SpeechAudio:
         """Speak `text` into one buffer (blocking: call from a thread)."""
         started = time.perf_counter()
         chunks: list[bytes] = []
@@ -96,11 +134,11 @@ class Speaker:
             chunks.append(pcm)
             return True
 
-        spoken = self.stream(text, collect)
+        spoken = self.stream(text, collect, language)
         total = time.perf_counter() - started
         return SpeechAudio(
             pcm=b"".join(chunks),
-            sample_rate=self.sample_rate,
+            sample_rate=self.engine_for(language).sample_rate,
             spoken_text=spoken,
             first_audio_s=first[0] if first else total,
             total_s=total,

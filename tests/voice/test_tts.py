@@ -78,3 +78,30 @@ def test_a_piper_style_onnx_voice_is_fed_phoneme_ids(tmp_path: Path) -> None:
     assert ids.size > 10
     assert ids[0] == int(0.01 * 32767)  # "^" first
     assert ids[-1] == int(0.02 * 32767)  # "$" last
+
+
+def test_sentences_are_spoken_one_at_a_time_with_a_pause_between() -> None:
+    text = "세탁이 끝났어요. 건조기로 옮겨 주세요."
+    short = Speaker(EspeakEngine(pause_ms=100)).speak(text)
+    apart = Speaker(EspeakEngine(pause_ms=500)).speak(text)
+    # The pause is silence between the two sentences, nothing more.
+    assert apart.duration_s - short.duration_s == pytest.approx(0.4, abs=0.01)
+    samples = np.abs(np.frombuffer(apart.pcm, dtype="<i2")).astype(np.int32)
+    window = int(0.3 * apart.sample_rate)
+    quiet = np.convolve(samples > 200, np.ones(window), mode="valid")
+    assert quiet.min() == 0  # somewhere, 0.3 s of silence
+
+
+def test_an_english_reply_is_spoken_by_an_english_voice() -> None:
+    speaker = Speaker()
+    english = speaker.speak("The living room light is on.", "en")
+    assert speaker.engine_for("en").name == "espeak-ng:en-us"
+    assert speaker.engine_for("ko") is speaker.engine
+    # Not read through the Korean normaliser (which would spell Latin letters the Korean way).
+    assert english.spoken_text == "The living room light is on."
+    from oneteam.voice.espeak import espeak
+
+    assert espeak().phonemes("The living room light is on.", "en-us") != espeak().phonemes(
+        "The living room light is on.", "ko"
+    )
+    assert english.duration_s > 1.0
