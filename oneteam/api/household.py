@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from oneteam.api.auth import SESSION_COOKIE, caller_of, credential_of, grant_of, hub_of
+from oneteam.api.schemas import error_responses
 from oneteam.hub import Hub
 from oneteam.hub.accounts import MAX_PASSWORD, AccountError
 from oneteam.hub.household import SESSION_PREFIX, Caller, NotAllowed, SignInFailed, TokenNotFound
@@ -174,7 +175,7 @@ async def list_members(request: Request) -> dict[str, Any]:
     return {"members": [m.public() for m in await hub_of(request).household.members()]}
 
 
-@router.post("/api/members", status_code=201)
+@router.post("/api/members", status_code=201, responses=error_responses(403, 409))
 async def add_member(body: NewMember, request: Request) -> dict[str, Any]:
     """Add a member (the owner and adults; only the owner adds an owner)."""
     member = await hub_of(request).household.add_member(
@@ -201,7 +202,7 @@ async def get_member(name: _Name, request: Request) -> dict[str, Any]:
     return (await hub_of(request).household.member(name)).public()
 
 
-@router.patch("/api/members/{name}")
+@router.patch("/api/members/{name}", responses=error_responses(403))
 async def change_member(name: _Name, body: MemberChange, request: Request) -> dict[str, Any]:
     """Change a member: your own password or display name, or (owner and adults) anyone's role,
     permissions and expiry."""
@@ -218,7 +219,7 @@ async def change_member(name: _Name, body: MemberChange, request: Request) -> di
     return member.public()
 
 
-@router.delete("/api/members/{name}")
+@router.delete("/api/members/{name}", responses=error_responses(403))
 async def remove_member(name: _Name, request: Request) -> dict[str, bool]:
     """Remove a member with their sessions and tokens (the owner and adults)."""
     await hub_of(request).household.remove_member(name, by=caller_of(request))
@@ -231,7 +232,7 @@ async def list_tokens(request: Request) -> dict[str, Any]:
     return {"tokens": await hub_of(request).household.tokens(by=caller_of(request))}
 
 
-@router.post("/api/tokens", status_code=201)
+@router.post("/api/tokens", status_code=201, responses=error_responses(403, 404))
 async def create_token(body: NewToken, request: Request) -> dict[str, Any]:
     """A named API token for you (or, for the owner and adults, another member); its value is
     in this answer only."""
@@ -246,7 +247,7 @@ async def create_token(body: NewToken, request: Request) -> dict[str, Any]:
     return {"id": token_id, "name": body.name, "member": member, "token": token, "expires_at": expires}
 
 
-@router.delete("/api/tokens/{token_id}")
+@router.delete("/api/tokens/{token_id}", responses=error_responses(403))
 async def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request
 ) -> dict[str, bool]:
