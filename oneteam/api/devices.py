@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from oneteam.api.auth import grant_of, hub_of
 from oneteam.api.schemas import CommandRequest, device_json, error_responses, state_json
+from oneteam.hub import EventQuery
+from oneteam.model import EventKind
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 
@@ -44,3 +47,50 @@ async def send_command(device_id: str, body: CommandRequest, request: Request) -
     grant = grant_of(request)
     state = await hub.dispatch(body.to_command(device_id, grant.source), grant=grant)
     return {"ok": True, "state": state_json(state)}
+
+
+HISTORY_PAGE = 1000
+HISTORY_MAX_POINTS = 20_000
+"""Points read back for one graph at most (a month of a sensor that reports every few minutes)."""
+
+
+@router.get("/{device_id}/history", responses=error_responses(404))
+async def history(
+    device_id: str,
+    request: Request,
+    hours: Annotated[float, Query(gt=0, le=24 * 31, description="How far back.")] = 24,
+) -> dict[str, Any]:
+    """The numbers the device reported (temperature, PM2.5, brightness, ...) over the last `hours`,
+    from the stored events: one series per attribute, oldest point first, as [unix time, value]."""
+    hub = hub_of(request)
+    hub.device(device_id)
+    since = time.time() - hours * 3600
+    series: dict[str, list[list[float]]] = {}
+    before: int | None = None
+    read = 0
+    while read < HISTORY_MAX_POINTS:
+        query = EventQuery(
+            device_id=device_id, kinds=(EventKind.STATE_CHANGED,), before_id=before, limit=HISTORY_PAGE
+        )
+        events = await hub.events(query)  # newest first
+        for event in events:
+            if event.at < since:
+                break
+            for name, value in event.data.items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    series.setdefault(name, []).append([event.at, float(value)])
+        read += len(events)
+        if len(events) < HISTORY_PAGE or events[-1].at < since:
+            break
+        before = events[-1].id
+    # A number that did not change in the range is still drawn: flat, at its current value.
+    current = hub.state(device_id).attributes
+    for name, value in current.items():
+        if isinstance(value, int | float) and not isinstance(value, bool) and name not in series:
+            series[name] = [[time.time(), float(value)]]
+    return {
+        "device": device_id,
+        "since": since,
+        "until": time.time(),
+        "series": {name: points[::-1] for name, points in sorted(series.items())},
+    }

@@ -2,6 +2,7 @@
 import { ActivityLog, WarningsPanel } from "./activity.js";
 import { HubError, LiveSocket, call, info, session } from "./api.js";
 import { DeviceBoard } from "./devices.js";
+import { HistoryDialog } from "./history.js";
 import { RoutinePanel } from "./routines.js";
 import { SchedulePanel } from "./schedules.js";
 import { applyStrings, currentLanguage, loadLanguage, preferredLanguage, t } from "./i18n.js";
@@ -25,6 +26,8 @@ async function send(deviceId, body) {
 }
 
 const board = new DeviceBoard($("#rooms"), send);
+const history = new HistoryDialog();
+board.onHistory = (id, name) => history.open(id, name);
 const activity = new ActivityLog({ list: $("#activity-log"), empty: $("#activity-empty"), roomFilter: $("#filter-room"), deviceFilter: $("#filter-device"), board });
 const warnings = new WarningsPanel({ panel: $("#warnings"), list: $("#warnings-list"), empty: $("#warnings-empty"), board });
 const talk = new TalkBox({ form: $("#talk-form"), input: $("#talk-input"), log: $("#talk-log"), board });

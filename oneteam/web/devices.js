@@ -139,7 +139,15 @@ class DeviceCard {
       this.warningList,
       controls.childElementCount ? controls : null,
       this.error,
+      this.historyButton(),
     );
+  }
+
+  /** Opens the device's history (its numbers over time); the board decides how. */
+  historyButton() {
+    const button = el("button", { type: "button", class: "history-open", "data-testid": `history-open-${this.device.id}`, text: t("history_open") });
+    button.addEventListener("click", () => this.onHistory?.(this.device.id, this.name));
+    return button;
   }
 
   /** A device this member may not use: its controls go, a badge says why. */
@@ -325,6 +333,7 @@ export class DeviceBoard {
       const grid = el("div", { class: "grid" });
       for (const device of list) {
         const card = new DeviceCard(device, this.send);
+        card.onHistory = (id, name) => this.onHistory?.(id, name);
         this.cards.set(device.id, card);
         grid.append(card.node);
       }
