@@ -233,13 +233,14 @@ class Scheduler:
         )
 
     async def _fire(self, schedule: Schedule) -> None:
-        self._pending.pop(schedule.id, None)
         failures: list[str] = []
         try:
             grant = await self._grant_now(schedule)
             revoked: BookingRevoked | None = None
         except BookingRevoked as exc:
             grant, revoked = None, exc
+        # Only now: a failure reading the grant (storage) leaves it pending for the restarted task.
+        self._pending.pop(schedule.id, None)
         for command in schedule.commands:
             try:
                 if revoked is not None:
