@@ -77,15 +77,6 @@ GROUP BY x.problem, CASE WHEN x.problem = 'unknown_country' THEN x.visited END
 """Every row is checked; one group per problem (and per unknown code) with its count and one real
 example row. Only malformed rows reach the grouping, so this is a scan and little more."""
 
-# The risk list by every code a record may carry (ISO alpha-2 and MCCs): a small table, so the
-# exposure scan joins each record on its own code, as a plain query would, instead of first
-# looking up every record's country. A record whose code is here has a known country, so of the
-# checks in _CHECKED only those on key and times remain to make.
-_RISK_BY_CODE = """
-(SELECT c.code, r.entry_id, r.window_start_s, r.window_end_s, r.incubation_s
- FROM risk AS r JOIN country_codes AS c ON c.iso2 = r.country)
-"""
-
 EXPOSURES = f"""
 SELECT x.subscriber_key,
        MAX({_RANK}) AS best,
@@ -93,18 +84,13 @@ SELECT x.subscriber_key,
        COUNT(*) AS rows_count,
        MIN(k.entry_id) AS first_entry,
        MAX(k.entry_id) AS last_entry
-FROM records_in AS x
-CROSS JOIN params AS p
-JOIN {_RISK_BY_CODE} AS k ON k.code = x.visited
-WHERE x.subscriber_key IS NOT NULL
-  AND x.first_seen_s IS NOT NULL
-  AND x.last_seen_s IS NOT NULL
-  AND x.last_seen_s >= x.first_seen_s
-  AND x.first_seen_s <= p.as_of_s
-  AND x.last_seen_s >= p.oldest_s
+FROM ({_CHECKED}) AS x
+JOIN risk AS k ON k.country = x.iso2
+WHERE x.problem IS NULL
+  AND x.last_seen_s >= x.oldest_s
   AND x.first_seen_s <= k.window_end_s
   AND x.last_seen_s >= k.window_start_s
-  AND LEAST(x.last_seen_s, k.window_end_s) + k.incubation_s >= p.as_of_s
+  AND LEAST(x.last_seen_s, k.window_end_s) + k.incubation_s >= x.as_of_s
 GROUP BY x.subscriber_key
 """
 """One row per person still in a watch period. A usable row in a risk country, within retention,
