@@ -356,7 +356,7 @@ export class DeviceBoard {
 
   roomName(roomId) {
     const room = this.rooms.find((r) => r.id === roomId);
-    return room ? pickName(room.names, roomId) : roomId || "—";
+    return room ? pickName(room.names, roomId) : roomId || t("no_room");
   }
 
   deviceName(deviceId) {

@@ -132,6 +132,11 @@ def test_a_long_named_home_with_raw_mqtt_ids_lays_out_cleanly(
         assert result["problems"] == [], (
             f"{len(result['problems'])} layout problems at {width}px: {result['problems'][:15]}"
         )
+        # Devices without a room are grouped under words, not a dash.
+        unplaced = browser.find_element(
+            "css selector", '[data-testid="room-null"] h2, [data-testid="room-undefined"] h2'
+        )
+        assert unplaced.text.startswith("방 미지정"), unplaced.text
         # The raw id is the name of the nameless device, shown whole or cut with an ellipsis.
         title = browser.find_element("css selector", f'[data-device="{RAW_ID}"] h3')
         assert title.get_attribute("textContent") == RAW_ID
