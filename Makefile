@@ -13,7 +13,8 @@ SYSTEM_DEPS ?= 1
 .PHONY: run test test-spark lint bench fuzz setup clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@# An existing environment is reused: re-running venv with another python3 would repoint it.
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
