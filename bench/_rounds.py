@@ -8,6 +8,7 @@ same code gives other figures on a busy machine.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import time
 
@@ -20,6 +21,15 @@ def load_line() -> str:
     one, five, fifteen = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return f"{stamp}, {os.cpu_count()} cores, load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def cpu_s() -> float:
+    """CPU seconds this process has used, all its threads (user + system).
+
+    On a machine shared with other work, wall time swings with the load; CPU time much less, so
+    a ratio of CPU-time rates is the steadier comparison with an anchor."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def spread(values: list[float]) -> str:
