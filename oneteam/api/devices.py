@@ -6,13 +6,38 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from oneteam.api.auth import grant_of, hub_of
+from oneteam.api.auth import caller_of, grant_of, hub_of
+from oneteam.api.errors import language_of
 from oneteam.api.schemas import CommandRequest, device_json, error_responses, state_json
-from oneteam.hub import EventQuery
-from oneteam.model import EventKind
+from oneteam.hub import EventQuery, Hub
+from oneteam.hub.household import NotAllowed
+from oneteam.i18n import render
+from oneteam.model import Device, EventKind, State
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
+
+
+def _device(hub: Hub, device: Device, state: State, language: str) -> dict[str, Any]:
+    """A device as `device_json` writes it, with what the household changed: hidden, and for a
+    removed home-file device the note saying where it lives."""
+    body = device_json(device, state)
+    override = hub.device_override(device.id)
+    body["hidden"] = override is not None and override.hidden
+    body["note"] = render("device_edit.home_file_note", language) if override and override.removed else None
+    return body
+
+
+class DeviceChange(BaseModel):
+    """What to change; at least one field. The name's length is checked by the hub (a 422 with
+    a message in the reader's language), so any string up to a sanity bound is read here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(max_length=1000)] | None = None
+    room: Annotated[str, Field(max_length=200)] | None = None
+    hidden: bool | None = None
 
 
 @router.get("")
@@ -23,7 +48,7 @@ async def list_devices(request: Request) -> dict[str, Any]:
     return {
         "home": {"id": hub.home.id, "name": hub.home.name},
         "rooms": [{"id": r.id, "names": list(r.names)} for r in hub.home.rooms.values()],
-        "devices": [device_json(d, states[d.id]) for d in hub.devices()],
+        "devices": [_device(hub, d, states[d.id], language_of(request)) for d in hub.devices()],
     }
 
 
@@ -31,7 +56,34 @@ async def list_devices(request: Request) -> dict[str, Any]:
 async def get_device(device_id: str, request: Request) -> dict[str, Any]:
     """One device."""
     hub = hub_of(request)
-    return device_json(hub.device(device_id), hub.state(device_id))
+    return _device(hub, hub.device(device_id), hub.state(device_id), language_of(request))
+
+
+@router.patch("/{device_id}", responses=error_responses(403, 404, 422))
+async def change_device(device_id: str, body: DeviceChange, request: Request) -> dict[str, Any]:
+    """Rename a device, move it to another room of the home, hide or show it (owner and adults);
+    kept across restarts and when its integration announces it again."""
+    hub = hub_of(request)
+    hub.device(device_id)
+    if not caller_of(request).role.manages:
+        raise NotAllowed("devices")
+    device = await hub.edit_device(
+        device_id, name=body.name, room=body.room, hidden=body.hidden, source=grant_of(request).source
+    )
+    return _device(hub, device, hub.state(device_id), language_of(request))
+
+
+@router.delete("/{device_id}", responses=error_responses(403, 404))
+async def delete_device(device_id: str, request: Request) -> dict[str, Any]:
+    """Remove a device (owner and adults): one an integration found is forgotten until it is found
+    again; a home-file device is hidden, with a note that it lives in the home file."""
+    hub = hub_of(request)
+    hub.device(device_id)
+    if not caller_of(request).role.manages:
+        raise NotAllowed("devices")
+    forgotten = await hub.remove_device(device_id, source=grant_of(request).source)
+    key = "device_edit.forgotten" if forgotten else "device_edit.home_file_note"
+    return {"ok": True, "forgotten": forgotten, "message": render(key, language_of(request))}
 
 
 @router.get("/{device_id}/state", responses=error_responses(404))

@@ -19,6 +19,7 @@ from oneteam.hub.accounts_store import accounts_for
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.conversation import DOOR_GRANT, ConversationAgent, ConversationUnavailable
+from oneteam.hub.device_overrides import MAX_NAME, DeviceOverride, overrides_for
 from oneteam.hub.household import Household
 from oneteam.hub.registry import Registry, RegistrySink
 from oneteam.hub.scheduler import Scheduler
@@ -35,6 +36,7 @@ from oneteam.model import (
     EventKind,
     Grant,
     Home,
+    InvalidCommand,
     OneteamError,
     State,
     StateValue,
@@ -44,6 +46,14 @@ from oneteam.model.state_rules import base_name, check_state
 from oneteam.model.warning import DeviceWarning
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class DeviceEditInvalid(InvalidCommand):
+    """A rename or move the hub cannot take (HTTP 422); `key` names the message in devices.yaml."""
+
+    def __init__(self, key: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.key = key
 
 
 class Hub:
@@ -63,6 +73,7 @@ class Hub:
         self._event_retention_s = event_retention_s
         self.registry = Registry(storage, self.publish)
         """Devices, their owning adapters and current states (hub/registry.py)."""
+        self._overrides = overrides_for(storage)
         self._adapters: list[Adapter] = []
         self._last_event_id = 0
         self.tokens = TokenKeeper(storage)
@@ -88,6 +99,9 @@ class Hub:
             await self.household.open()
             self._stack.push_async_callback(self.household.close)
             self.registry.stored_states = await self.storage.load_states()
+            await self._overrides.open()
+            self._stack.push_async_callback(self._overrides.close)
+            self.registry.overrides = {o.device_id: o for o in await self._overrides.load()}
             self._last_event_id = await self.storage.last_event_id()
             self._started = True
             self.supervisor.start()
@@ -225,6 +239,66 @@ class Hub:
     def states(self) -> dict[str, State]:
         """Every device's current state."""
         return self.registry.states()
+
+    def device_override(self, device_id: str) -> DeviceOverride | None:
+        """What the household changed about a device (name, room, hidden), if anything."""
+        return self.registry.overrides.get(device_id)
+
+    async def edit_device(
+        self,
+        device_id: str,
+        *,
+        name: str | None = None,
+        room: str | None = None,
+        hidden: bool | None = None,
+        source: str = "api",
+    ) -> Device:
+        """Rename a device, move it to a room of the home, hide or show it; kept across restarts
+        and laid over the device whenever its integration registers it again."""
+        self.device(device_id)
+        if name is not None:
+            name = " ".join(name.split())
+            if not name:
+                raise DeviceEditInvalid("error.device_edit.empty_name", "the device name is empty")
+            if len(name) > MAX_NAME:
+                raise DeviceEditInvalid(
+                    "error.device_edit.long_name",
+                    "the device name is too long",
+                    max=MAX_NAME,
+                    length=len(name),
+                )
+        if room is not None and room not in self.home.rooms:
+            raise DeviceEditInvalid("error.device_edit.unknown_room", f"no room {room!r}", room=room[:80])
+        if name is None and room is None and hidden is None:
+            raise DeviceEditInvalid("error.device_edit.nothing", "nothing to change")
+        before = self.registry.overrides.get(device_id) or DeviceOverride(device_id=device_id)
+        override = replace(
+            before,
+            name=before.name if name is None else name,
+            room=before.room if room is None else room,
+            hidden=before.hidden if hidden is None else hidden,
+            removed=before.removed and (hidden is None or hidden),
+            updated_at=time.time(),
+        )
+        await self._overrides.put(override)
+        changed = {k: v for k, v in (("name", name), ("room", room), ("hidden", hidden)) if v is not None}
+        return self.registry.override(override, source, changed)
+
+    async def remove_device(self, device_id: str, *, source: str = "api") -> bool:
+        """Remove a device: one an integration found (MQTT, ThinQ) is forgotten with its changes
+        until it is found again; a home-file device is hidden (the file still lists it). Returns
+        whether it was forgotten."""
+        device = self.device(device_id)
+        if device_id in self.home.devices:
+            before = self.registry.overrides.get(device_id) or DeviceOverride(device_id=device_id)
+            override = replace(before, hidden=True, removed=True, updated_at=time.time())
+            await self._overrides.put(override)
+            self.registry.override(override, source, {"hidden": True, "removed": True})
+            return False
+        await self._overrides.delete(device.id)
+        self.registry.overrides.pop(device.id, None)
+        self.registry.remove(device.id, source)
+        return True
 
     def _apply(self, device_id: str, changes: Mapping[str, StateValue], source: str) -> None:
         # As an adapter reports through its sink (tests report readings this way).

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from oneteam.hub.adapter import Adapter
+from oneteam.hub.device_overrides import DeviceOverride
 from oneteam.hub.storage import Storage
 from oneteam.model import Device, DeviceNotFound, Event, EventKind, Home, State, StateValue
 
@@ -34,9 +35,17 @@ class Registry:
         self._home_view: tuple[int, Home] | None = None
         self._unavailable: dict[str, tuple[str, str | None]] = {}
         """Device id → why it is unavailable: (free text, i18n message key or None)."""
+        self.overrides: dict[str, DeviceOverride] = {}
+        """What the household changed (name, room, hidden), laid over each device it registers."""
+        self._found: dict[str, Device] = {}
+        """Each device as its integration or the home file describes it, before the overrides."""
 
     def register(self, device: Device, adapter: Adapter, *, announce: bool) -> None:
         """Add or update a device owned by `adapter`; `announce` publishes DEVICE_ADDED."""
+        self._found[device.id] = device
+        override = self.overrides.get(device.id)
+        if override is not None:
+            device = override.over(device)
         if self._devices.get(device.id) != device:
             self.version += 1
         self._devices[device.id] = device
@@ -53,7 +62,19 @@ class Registry:
             self.version += 1
             self._owners.pop(device_id, None)
             self._states.pop(device_id, None)
+            self._found.pop(device_id, None)
             self._publish(Event(kind=EventKind.DEVICE_REMOVED, device_id=device_id, source=source))
+
+    def override(self, override: DeviceOverride, source: str, changed: Mapping[str, Any]) -> Device:
+        """Lay the household's changes over a registered device (a new object, so every view
+        cached by device identity rebuilds) and publish DEVICE_CHANGED with `changed`."""
+        found = self._found.get(override.device_id) or self.device(override.device_id)
+        self.overrides[override.device_id] = override
+        device = override.over(found)
+        self._devices[device.id] = device
+        self.version += 1
+        self._publish(Event(kind=EventKind.DEVICE_CHANGED, device_id=device.id, data=changed, source=source))
+        return device
 
     def knows(self, device_id: str) -> bool:
         """Whether the device is registered."""

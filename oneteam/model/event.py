@@ -40,6 +40,8 @@ class EventKind(StrEnum):
     """A routine run started, finished a step or finished; `data.routine`, `run`, `phase`, `status`."""
     DEVICE_ADDED = "device_added"
     DEVICE_REMOVED = "device_removed"
+    DEVICE_CHANGED = "device_changed"
+    """A member renamed, moved, hid or showed a device; `data` holds what changed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

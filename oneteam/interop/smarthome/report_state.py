@@ -35,7 +35,7 @@ from oneteam.model import DeviceNotFound, EventKind
 _LOGGER = logging.getLogger(__name__)
 
 _STATE_KINDS = {EventKind.STATE_CHANGED, EventKind.AVAILABILITY}
-_SYNC_KINDS = {EventKind.DEVICE_ADDED, EventKind.DEVICE_REMOVED}
+_SYNC_KINDS = {EventKind.DEVICE_ADDED, EventKind.DEVICE_REMOVED, EventKind.DEVICE_CHANGED}
 _LINKS_TTL_S = 1.0
 
 
