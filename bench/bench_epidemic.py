@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _rounds import ROUNDS, load_line, print_rounds
+from _rounds import ROUNDS, cpu_s, load_line, print_rounds
 
 AS_OF = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
 OPERATOR_KEY = bytes(range(32))
@@ -85,9 +85,9 @@ def _worker_oneteam(records: Path, consent_db: Path, engine_name: str) -> dict[s
         engine = make_engine(
             engine_name, threads=CORES, memory_limit=DUCKDB_MEMORY_LIMIT if engine_name == "duckdb" else None
         )
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_s()
         report = service.run(records, _risk_path(), engine=engine, as_of=AS_OF)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, cpu_s() - cpu_started
         again = time.perf_counter()
         repeat = service.run(records, _risk_path(), engine=engine, as_of=AS_OF)
         repeat_s = time.perf_counter() - again
@@ -95,6 +95,7 @@ def _worker_oneteam(records: Path, consent_db: Path, engine_name: str) -> dict[s
     data = report.as_dict()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "persons": data["exposed_persons"],
         "malformed": data["malformed_rows"],
         "queued": data["queued"],
@@ -135,7 +136,7 @@ def _worker_duckdb(records: Path) -> dict[str, object]:
         "risk",
         pa.table(dict(zip(("code", "disease", "ws", "we", "inc"), zip(*risk, strict=True), strict=True))),
     )
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_s()
     row = con.execute(
         f"""
         SELECT count(*) FROM (
@@ -146,7 +147,11 @@ def _worker_duckdb(records: Path) -> dict[str, object]:
           HAVING max(least(epoch(r.last_seen)::BIGINT, k.we) + k.inc) >= {as_of_s}
         )"""
     ).fetchone()
-    return {"seconds": time.perf_counter() - started, "persons": int(row[0]) if row else 0}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": cpu_s() - cpu_started,
+        "persons": int(row[0]) if row else 0,
+    }
 
 
 def _worker_polars(records: Path) -> dict[str, object]:
@@ -154,7 +159,7 @@ def _worker_polars(records: Path) -> dict[str, object]:
 
     risk_rows, as_of_s = _plain_inputs()
     risk = pl.DataFrame(risk_rows, schema=["code", "disease", "ws", "we", "inc"], orient="row")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_s()
     frame = (
         pl.scan_parquet(f"{records}/**/*.parquet")
         .with_columns(
@@ -170,7 +175,11 @@ def _worker_polars(records: Path) -> dict[str, object]:
         .select(pl.len())
         .collect(engine="streaming")
     )
-    return {"seconds": time.perf_counter() - started, "persons": int(frame.item())}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": cpu_s() - cpu_started,
+        "persons": int(frame.item()),
+    }
 
 
 def _worker(kind: str, records: Path, consent_db: Path) -> None:
@@ -286,6 +295,7 @@ def main() -> None:
         records, consent_db = prepared
         seconds: dict[str, list[float]] = {kind: [] for kind in kinds}
         peaks: dict[str, list[float]] = {kind: [] for kind in kinds}
+        cpus: dict[str, list[float]] = {kind: [] for kind in kinds}
         for round_no in range(1, ROUNDS + 1):
             # Interleaved, so each round's figure sits beside its anchors under the same load.
             for kind in kinds:
@@ -297,6 +307,7 @@ def main() -> None:
                     continue
                 seconds[kind].append(float(result["seconds"]))  # type: ignore[arg-type]
                 peaks[kind].append(float(result["peak_mib"]))  # type: ignore[arg-type]
+                cpus[kind].append(float(result["cpu_seconds"]))  # type: ignore[arg-type]
                 print(
                     f"{rows:>12,} {round_no:>5} {labels[kind]:<42} {seconds[kind][-1]:>8.2f}"
                     f" {peaks[kind][-1]:>9.0f} {int(result['persons']):>9,}"  # type: ignore[call-overload]
@@ -310,10 +321,14 @@ def main() -> None:
         for kind in kinds:
             if seconds[kind]:
                 print_rounds(f"{labels[kind]} seconds", seconds[kind], "s")
+                print_rounds(f"{labels[kind]} CPU", cpus[kind], "s")
                 print_rounds(f"{labels[kind]} peak", peaks[kind], "MiB")
         paired = list(zip(seconds["oneteam"], seconds["duckdb"], strict=False))
         if paired:
             print_rounds("oneteam / DuckDB plain, same round (goal <= 1.5)", [a / b for a, b in paired], "x")
+            paired_cpu = list(zip(cpus["oneteam"], cpus["duckdb"], strict=False))
+            # CPU seconds (all threads) swing far less than wall time on a shared machine.
+            print_rounds("same ratio in CPU seconds", [a / b for a, b in paired_cpu], "x")
 
 
 if __name__ == "__main__":
