@@ -111,7 +111,11 @@ async def test_closing_while_a_cancelled_batch_still_runs_in_its_thread_waits_fo
     ]
     await asyncio.to_thread(storage._write, [], events[:1])  # the file exists and has a row
     writing = asyncio.ensure_future(asyncio.to_thread(storage._write, [], events))
-    await asyncio.sleep(0.01)  # the thread has started its transaction
+    for _ in range(10_000):  # until the thread holds the connection (slow under a loaded machine)
+        if storage._lock.locked():
+            break
+        await asyncio.sleep(0.001)
+    assert storage._lock.locked(), "the write never started"
     writing.cancel()
     await storage.close()  # must wait for the thread's COMMIT, not close under it
     rows = sqlite3.connect(tmp_path / "hub.db").execute("SELECT COUNT(*) FROM events").fetchone()
