@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from oneteam.hub import SqliteStorage
+from oneteam.hub.config import load_config
 from oneteam.services.epidemic.cli import app
 from oneteam.services.epidemic.generate import synthetic_msisdn
 from oneteam.services.epidemic.privacy import KEY_ENV
@@ -22,6 +25,22 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv(KEY_ENV, OPERATOR_KEY.hex())
     monkeypatch.setenv("ONETEAM_LANG", "en")
     return CliRunner()
+
+
+def _hub_ran_here(data: str) -> None:
+    """The data folder holds a hub that has run the fixture home (id "home"), as after `oneteam
+    serve`: `consent add` links people only to a home the hub runs."""
+    home = Path(__file__).parents[2] / "fixtures" / "home.yaml"
+
+    async def save() -> None:
+        storage = SqliteStorage(load_config(data_dir=Path(data)).database_path)
+        await storage.open()
+        try:
+            await storage.save_home("home", str(home), home.read_text(encoding="utf-8"))
+        finally:
+            await storage.close()
+
+    asyncio.run(save())
 
 
 def _ok(runner: CliRunner, *args: str) -> str:
@@ -65,6 +84,7 @@ def test_generate_run_and_a_consented_traveller_gets_one_alert(runner: CliRunner
     assert first["exposed_persons"] > 100 and first["queued"] == 0 and first["risk_list_is_example"]
     assert set(first["timings_s"]) >= {"validate", "exposures", "alerts", "deliver"}
     # Link sixty synthetic travellers by phone number; exposed ones among them get exactly one alert.
+    _hub_ran_here(data)
     for index in range(60):
         _ok(runner, "consent", "add", "--phone", synthetic_msisdn(index), "--data-dir", data)
     second = json.loads(_ok(runner, *run_args))
@@ -110,6 +130,7 @@ def test_bad_input_exits_2_with_a_message(
     (records).mkdir()
     (records / "r.csv").write_text("subscriber_key,visited,first_seen,last_seen\n", encoding="utf-8")
     filled = [a.replace("RECORDS", str(records)).replace("RISK", str(sample_risk_path())) for a in args]
+    _hub_ran_here(str(tmp_path / "data"))
     result = runner.invoke(app, [*filled, "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
@@ -117,6 +138,7 @@ def test_bad_input_exits_2_with_a_message(
 
 def test_consent_list_and_revoke(runner: CliRunner, tmp_path: Path) -> None:
     data = str(tmp_path / "data")
+    _hub_ran_here(data)
     link = json.loads(
         _ok(
             runner,
@@ -143,3 +165,13 @@ def test_retention_reports_what_it_removed(runner: CliRunner, tmp_path: Path) ->
     _ok(runner, "generate", "--rows", "5000", "--out", records, "--as-of", AS_OF)
     report = json.loads(_ok(runner, "retention", "--records", records, "--as-of", AS_OF, "--json"))
     assert report["rows_deleted"] > 1000 and report["cutoff"].startswith("2026-11-03")
+
+
+def test_consent_for_a_home_the_hub_does_not_run_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    _hub_ran_here(data)
+    result = runner.invoke(
+        app, ["consent", "add", "--phone", "010-1234-5678", "--home", "elsewhere", "--data-dir", data]
+    )
+    assert result.exit_code == 2 and "elsewhere" in result.output and "Traceback" not in result.output
+    assert json.loads(_ok(runner, "consent", "list", "--data-dir", data, "--json")) == []
