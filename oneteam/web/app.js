@@ -68,7 +68,7 @@ function onEvent(event, dropped) {
   schedules.onEvent(event);
   routines.onEvent(event);
   if (event.kind === "alert" || event.kind === "warning" || event.kind === "say") sayAloud(event);
-  if (event.kind === "device_added" || event.kind === "device_removed") enter(session.token);
+  if (["device_added", "device_removed", "device_changed"].includes(event.kind)) enter(session.token);
   if (dropped) $("#dropped").textContent = t("dropped_events", { n: dropped });
 }
 

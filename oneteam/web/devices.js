@@ -1,4 +1,5 @@
 // Rooms and device cards: one card per device, grouped by room, updated in place from live state.
+import { call } from "./api.js";
 import { label, pickName, t } from "./i18n.js";
 
 const ICONS = {
@@ -74,9 +75,10 @@ export function describe(device, attrs) {
 
 /** One device's card: built once, then `update` changes its text and control values in place. */
 class DeviceCard {
-  constructor(device, send) {
+  constructor(device, send, rooms = []) {
     this.device = device;
     this.send = send;
+    this.rooms = rooms;
     this.attrs = { ...(device.state?.attributes || {}) };
     this.isAvailable = device.state?.is_available !== false;
     this.inputs = [];
@@ -140,7 +142,54 @@ class DeviceCard {
       controls.childElementCount ? controls : null,
       this.error,
       this.historyButton(),
+      this.editMenu(),
     );
+  }
+
+  /** Rename, move to a room, hide or remove (owner and adults; the hub refuses others with words).
+   * The page redraws from the hub's device_changed/device_removed event. */
+  editMenu() {
+    const d = this.device;
+    const name = el("input", { type: "text", maxlength: 80, value: this.name, "data-testid": `edit-name-${d.id}`, "aria-label": t("edit_name") });
+    const room = el("select", { "data-testid": `edit-room-${d.id}`, "aria-label": t("edit_room") });
+    if (!d.room) room.append(el("option", { value: "", text: t("no_room"), selected: true }));
+    for (const r of this.rooms || []) room.append(el("option", { value: r.id, text: pickName(r.names, r.id), selected: r.id === d.room }));
+    const run = async (method, body) => {
+      try {
+        await call(method, `/api/devices/${encodeURIComponent(d.id)}`, body);
+        this.error.hidden = true;
+      } catch (error) {
+        this.showError(error.message);
+      }
+    };
+    const save = el("button", { type: "submit", "data-testid": `edit-save-${d.id}`, text: t("edit_save") });
+    const hide = el("button", { type: "button", "data-testid": `edit-hide-${d.id}`, text: t(d.hidden ? "edit_show" : "edit_hide") });
+    hide.addEventListener("click", () => run("PATCH", { hidden: !d.hidden }));
+    const remove = el("button", { type: "button", class: "danger", "data-testid": `edit-remove-${d.id}`, text: t("edit_remove") });
+    remove.addEventListener("click", () => {
+      if (confirm(t("edit_remove_confirm", { name: this.name }))) run("DELETE");
+    });
+    const form = el("form", { class: "edit-form" }, name, room, el("div", { class: "edit-buttons" }, save, hide, remove));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = {};
+      if (name.value.trim() !== this.name) body.name = name.value;
+      if (room.value && room.value !== d.room) body.room = room.value;
+      if (Object.keys(body).length) run("PATCH", body);
+    });
+    const note = d.note ? el("p", { class: "edit-note", text: d.note }) : null;
+    this.editor = el("details", { class: "device-edit", "data-testid": `edit-${d.id}` }, el("summary", { text: t("edit_open") }), note);
+    // The form joins the card only while the menu is open, so a closed menu takes no room at all.
+    this.editor.addEventListener("toggle", () => {
+      if (this.editor.open) this.editor.append(form);
+      else form.remove();
+    });
+    return this.editor;
+  }
+
+  showError(message) {
+    this.error.textContent = message;
+    this.error.hidden = false;
   }
 
   /** Opens the device's history (its numbers over time); the board decides how. */
@@ -315,6 +364,7 @@ export class DeviceBoard {
     this.cards = new Map();
     this.devices = [];
     this.rooms = [];
+    this.showHidden = false;
   }
 
   render(rooms, devices) {
@@ -322,7 +372,9 @@ export class DeviceBoard {
     this.devices = devices;
     this.cards.clear();
     const groups = new Map(rooms.map((room) => [room.id, []]));
+    const hidden = devices.filter((device) => device.hidden).length;
     for (const device of devices) {
+      if (device.hidden && !this.showHidden) continue;
       if (!groups.has(device.room)) groups.set(device.room, []);
       groups.get(device.room).push(device);
     }
@@ -332,7 +384,7 @@ export class DeviceBoard {
       const room = rooms.find((r) => r.id === roomId);
       const grid = el("div", { class: "grid" });
       for (const device of list) {
-        const card = new DeviceCard(device, this.send);
+        const card = new DeviceCard(device, this.send, rooms);
         card.onHistory = (id, name) => this.onHistory?.(id, name);
         this.cards.set(device.id, card);
         grid.append(card.node);
@@ -350,6 +402,14 @@ export class DeviceBoard {
           grid,
         ),
       );
+    }
+    if (hidden) {
+      const toggle = el("button", { type: "button", class: "hidden-toggle", "data-testid": "hidden-toggle", text: t(this.showHidden ? "hidden_hide" : "hidden_show", { n: hidden }) });
+      toggle.addEventListener("click", () => {
+        this.showHidden = !this.showHidden;
+        this.render(this.rooms, this.devices);
+      });
+      sections.push(toggle);
     }
     this.root.replaceChildren(...sections);
   }
