@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from oneteam.hub import Hub
 from oneteam.hub.routines import RoutineEntry, has_routines, routines_of
@@ -31,142 +26,14 @@ from oneteam.model.conversation import ConversationReply
 from oneteam.voice.dialog import Conversation
 from oneteam.voice.nlu import ClarifyResult, CommandResult, ScheduleResult, language_of
 from oneteam.voice.replies import Replies
+from oneteam.voice.routine_words import Match, Recurrence, find, norm, recurrence, verb_of, words, yes_no
 
 _LOGGER = logging.getLogger(__name__)
 PENDING_TTL_S = 120.0
 """How long a confirmation question waits for its yes or no."""
 MAX_PENDING = 1000
-_SPACE = re.compile(r"[\s\"'“”‘’.,!~…·]+")
 _ASK_KEYS = "routines.ask."
 """The confirmation's sentences, one key per command (`routines.ask.turn_on`)."""
-
-
-def _norm(text: str) -> str:
-    """Lower case, no spaces or punctuation (a question mark is kept apart by the caller)."""
-    return _SPACE.sub("", text).replace("?", "").lower()
-
-
-@dataclass(frozen=True, slots=True)
-class Words:
-    """One language's routine words (nlu/lang/<lang>/routines.yaml), normalised."""
-
-    suffixes: tuple[str, ...]
-    particles: tuple[str, ...]
-    leads: tuple[str, ...]
-    activate: tuple[str, ...]
-    disable: tuple[str, ...]
-    listing: tuple[str, ...]
-    every_day: tuple[str, ...]
-    groups: dict[str, str]
-    group_endings: tuple[str, ...]
-    every_week: tuple[str, ...]
-    days: dict[str, str]
-    day_endings: tuple[str, ...]
-    day_repeat_endings: tuple[str, ...]
-    yes: tuple[str, ...]
-    no: tuple[str, ...]
-
-
-def _longest_first(items: Any) -> tuple[str, ...]:
-    return tuple(sorted({_norm(str(i)) for i in items or ()}, key=len, reverse=True))
-
-
-@cache
-def words(language: str) -> Words:
-    folder = resources.files("oneteam.voice.nlu") / "lang" / language
-    data = yaml.safe_load((folder / "routines.yaml").read_text(encoding="utf-8")) or {}
-    return Words(
-        suffixes=_longest_first(data.get("suffixes")),
-        particles=_longest_first(data.get("particles")),
-        leads=_longest_first(data.get("leads")),
-        activate=_longest_first(data.get("activate")),
-        disable=_longest_first(data.get("disable")),
-        listing=_longest_first(data.get("list")),
-        every_day=_longest_first(data.get("every_day")),
-        groups={_norm(k): str(v) for k, v in (data.get("groups") or {}).items()},
-        group_endings=_longest_first(data.get("group_endings")),
-        every_week=_longest_first(data.get("every_week")),
-        days={_norm(k): str(v) for k, v in (data.get("days") or {}).items()},
-        day_endings=_longest_first(data.get("day_endings")),
-        day_repeat_endings=_longest_first(data.get("day_repeat_endings")),
-        # "agree"/"refuse", not yes/no: YAML 1.1 reads a bare `yes:` key as True.
-        yes=_longest_first(data.get("agree")),
-        no=_longest_first(data.get("refuse")),
-    )
-
-
-def _strip(text: str, options: tuple[str, ...]) -> str:
-    """`text` without leading words from `options`, repeatedly ("를좀켜줘" → "켜줘")."""
-    changed = True
-    while changed:
-        changed = False
-        for option in options:
-            if option and text.startswith(option):
-                text, changed = text[len(option) :], True
-                break
-    return text
-
-
-def _only_of(text: str, options: tuple[str, ...]) -> bool:
-    """`text` is made of words from `options` alone (or is empty)."""
-    return not _strip(text, options)
-
-
-def _starts(text: str, options: tuple[str, ...]) -> bool:
-    return any(o and text.startswith(o) for o in options)
-
-
-@dataclass(frozen=True, slots=True)
-class Recurrence:
-    """When a spoken automation repeats: every day, weekdays, weekend or some days of the week."""
-
-    weekdays: str | tuple[str, ...] | None
-    """None: every day."""
-    spoken: str
-    """The span that said it, as written ("매일", "매주 토요일")."""
-
-    def words(self, language: str) -> str:
-        if self.weekdays is None:
-            return render("routines.every.day", language)
-        if isinstance(self.weekdays, str):
-            return render(f"routines.every.{self.weekdays}", language)
-        days = render("routines.and", language).join(
-            render(f"routines.days.{d}", language) for d in self.weekdays
-        )
-        return render("routines.every.days", language, days=days)
-
-
-def recurrence(text: str, language: str) -> tuple[Recurrence, str] | None:
-    """The recurrence a sentence starts with and the rest of the sentence, or None."""
-    w = words(language)
-    # Walk the original text so the rest keeps its spaces for the parser.
-    for end in range(1, min(len(text), 24) + 1):
-        rest = text[end:]
-        if rest[:1] not in ("", " ") and not rest[:1].isdigit():
-            continue  # only whole words ("매일 아침", "평일마다 7시")
-        found = _read_recurrence(_norm(text[:end]), w)
-        if found is not None:
-            return Recurrence(weekdays=found[0], spoken=text[:end].strip()), rest.strip()
-    return None
-
-
-def _read_recurrence(head: str, w: Words) -> tuple[str | tuple[str, ...] | None] | None:
-    """(weekdays,) when `head` says a recurrence (weekdays None: every day), else None."""
-    if head in w.every_day:
-        return (None,)
-    for word, group in w.groups.items():
-        if any(head == word + ending for ending in w.group_endings):
-            return (group,)
-    for prefix in (*w.every_week, ""):
-        if not head.startswith(prefix):
-            continue
-        body = head[len(prefix) :]
-        for day, code in w.days.items():
-            # "매주 토요일(에)" or "토요일마다"; a bare "토요일에" is one Saturday, not every one.
-            endings = w.day_endings if prefix else w.day_repeat_endings
-            if any(body == day + ending for ending in endings):
-                return ((code,),)
-    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,14 +42,6 @@ class _Pending:
     question: str
     language: str
     at: float
-
-
-@dataclass(slots=True)
-class _Match:
-    entries: list[RoutineEntry] = field(default_factory=list)
-    lead: str = ""
-    rest: str = ""
-    spoken: str = ""
 
 
 class RoutineTalk:
@@ -217,7 +76,7 @@ class RoutineTalk:
         with self._lock:
             pending = self._pending.pop(key, None)
         if pending is not None and time.monotonic() - pending.at <= self._pending_ttl_s:
-            answer = self._yes_no(text, pending.language)
+            answer = yes_no(text, pending.language)
             if answer is not None:
                 return await self._confirmed(pending, answer, grant)
         reply = await self._routine_turn(text, room, lang, key, grant)
@@ -238,14 +97,6 @@ class RoutineTalk:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _yes_no(self, text: str, lang: str) -> bool | None:
-        w, said = words(lang), _norm(text)
-        if _starts(said, w.no):
-            return False
-        if _starts(said, w.yes):
-            return True
-        return None
-
     def _asks(self, text: str) -> bool:
         """A question about it, a report or a "don't": nothing may run."""
         parsed = self.dialog.understander.parse(text)
@@ -256,75 +107,24 @@ class RoutineTalk:
             or (parsed.is_question and not parsed.is_request)
         )
 
-    def find(self, text: str, lang: str) -> _Match:
-        """The routine(s) a sentence names at its start (after lead words), with what follows."""
-        w, said = words(lang), _norm(text)
-        catalog = routines_of(self.hub).catalog()
-        keys: list[tuple[str, RoutineEntry]] = []
-        for entry in catalog:
-            for name in {*entry.names.values(), *entry.phrases, entry.id}:
-                normal = _norm(name)
-                if normal:
-                    keys.append((normal, entry))
-                    base = normal
-                    for suffix in w.suffixes:  # "외출 모드" also answers to "외출"
-                        if base.endswith(suffix) and len(base) > len(suffix):
-                            keys.append((base[: -len(suffix)], entry))
-        keys.sort(key=lambda k: len(k[0]), reverse=True)
-        for normal, _entry in keys:
-            at = said.find(normal)
-            if at < 0 or not _only_of(said[:at], w.leads):
-                continue
-            rest = _strip(said[at + len(normal) :], (*w.suffixes, *w.particles))
-            same = {e.id for n, e in keys if n == normal}
-            chosen = [e for e in catalog if e.id in same]
-            return _Match(entries=chosen, lead=said[:at], rest=rest, spoken=normal)
-        # No name fits whole: a spoken name before 모드/루틴 that is part of some names ("아침 루틴").
-        for suffix in w.suffixes:
-            at = said.find(suffix)
-            if at <= 0:
-                continue
-            spoken = _strip(said[:at], w.leads)
-            rest = _strip(said[at + len(suffix) :], (*w.suffixes, *w.particles))
-            partial = [e for e in catalog if spoken and any(spoken in _norm(n) for n in e.names.values())]
-            return _Match(entries=partial, lead="", rest=rest, spoken=spoken)
-        return _Match()
-
-    def _verb(self, match: _Match, lang: str) -> str | None:
-        """activate, disable, or None (no verb this room knows)."""
-        w = words(lang)
-        lead_words = []
-        lead = match.lead
-        while lead:
-            word = next((o for o in w.leads if o and lead.startswith(o)), None)
-            if word is None:
-                break
-            lead_words.append(word)
-            lead = lead[len(word) :]
-        if _starts(match.rest, w.disable) or any(word in w.disable for word in lead_words):
-            return "disable"
-        if _starts(match.rest, w.activate) or (lang == "en" and lead_words and not match.rest):
-            return "activate"
-        return None
-
     # -- acting -------------------------------------------------------------------------------
 
     async def _routine_turn(  # noqa: PLR0911 (one answer per kind of routine sentence)
         self, text: str, room: str | None, lang: str, key: tuple[str, str | None], grant: Grant
     ) -> ConversationReply | None:
-        w, said = words(lang), _norm(text)
+        w, said = words(lang), norm(text)
         if any(phrase in said for phrase in w.listing):
             return self._list(lang)
         found = recurrence(text, lang)
         if found is not None:
             return await self._propose(found[0], found[1], room, lang, key, grant)
-        match = self.find(text, lang)
+        match = find(routines_of(self.hub).catalog(), text, lang)
         if not match.entries:
             return None
         asks = await asyncio.to_thread(self._asks, text)
         if asks:
             return self._state(match, lang)
-        verb = self._verb(match, lang)
+        verb = verb_of(match, lang)
         if verb is None:
             return None  # "취침 모드로 바꿔 줘" may be a device's mode: the dialog decides
         if len(match.entries) > 1:
@@ -351,7 +151,7 @@ class RoutineTalk:
         listed = [{"id": e.id, "kind": e.kind, "name": e.name(lang), "enabled": e.enabled} for e in catalog]
         return _reply(" ".join(parts), lang, "routine_list", result={"routines": listed})
 
-    def _state(self, match: _Match, lang: str) -> ConversationReply:
+    def _state(self, match: Match, lang: str) -> ConversationReply:
         entry = match.entries[0]
         name = entry.name(lang)
         if entry.kind == "scene":
@@ -498,10 +298,10 @@ class RoutineTalk:
 
     def _unknown_name(self, text: str, lang: str) -> ConversationReply | None:
         """'파티 모드 해 줘' in a home without a 파티 routine (and no device took it): say so."""
-        match = self.find(text, lang)
+        match = find(routines_of(self.hub).catalog(), text, lang)
         if match.entries or not match.spoken:
             return None
-        if self._verb(match, lang) is None:
+        if verb_of(match, lang) is None:
             return None
         return _reply(render("routines.unknown", lang, name=match.spoken), lang, "none", unknown=match.spoken)
 

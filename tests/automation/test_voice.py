@@ -14,7 +14,8 @@ from oneteam.automation import AutomationStore, Engine
 from oneteam.hub import EventQuery, Hub
 from oneteam.model import Door, EventKind, Grant
 from oneteam.voice.dialog import Conversation
-from oneteam.voice.routines import RoutineTalk, recurrence
+from oneteam.voice.routine_words import recurrence
+from oneteam.voice.routines import RoutineTalk
 from tests.automation.conftest import make_hub
 from tests.conftest import HubProcess, start_hub, stop_hub
 
