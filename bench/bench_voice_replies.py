@@ -154,12 +154,16 @@ def engines() -> dict[str, Engine]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-template", type=int, default=1, help="fillings per template")
+    parser.add_argument("--limit", type=int, default=0, help="score only the first N replies (0: all)")
+    parser.add_argument("--skip", default="", help="leave out engines whose name contains this")
     args = parser.parse_args()
     load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
     print(f"bench_voice_replies — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     print(f"  uptime: {load}")
     rng = random.Random(20)
     replies = [fill(key, rng) for key in templates() for _ in range(args.per_template)]
+    if args.limit:
+        replies = replies[: args.limit]
     print(f"  {len(replies)} replies from {len(templates())} templates")
     print(
         "  MBROLA: "
@@ -170,6 +174,8 @@ def main() -> None:
     recognizer = KoreanRecognizer(shared_model())
     worst: dict[str, list[tuple[float, str, str]]] = {}
     for name, engine in engines().items():
+        if args.skip and args.skip in name:
+            continue
         errors = chars = 0
         audio_s = 0.0
         started = time.perf_counter()
