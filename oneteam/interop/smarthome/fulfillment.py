@@ -20,15 +20,10 @@ from oneteam import __version__
 from oneteam.hub import Hub
 from oneteam.hub.household import agent_member
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
+from oneteam.interop.smarthome.execute import to_commands
 from oneteam.interop.smarthome.scenes import Scenes, routine_of
 from oneteam.interop.smarthome.store import ALL_DEVICES, Link
-from oneteam.interop.smarthome.traits import (
-    TranslationError,
-    describe,
-    google_state,
-    sensor_kind,
-    to_commands,
-)
+from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, sensor_kind
 from oneteam.model import (
     CommandNotSupported,
     CommandPending,

@@ -1,5 +1,5 @@
-"""Our model ⇄ the Google Smart Home vocabulary: device types, traits, SYNC attributes, QUERY states,
-and EXECUTE commands turned into our `Command`.
+"""Our model ⇄ the Google Smart Home vocabulary: device types, traits, SYNC attributes and QUERY
+states (EXECUTE commands are turned into ours in `execute.py`).
 
 Trait names and their fields follow developers.home.google.com/cloud-to-cloud/traits; the JSON
 Schemas in shared/data/smarthome (google-home/smart-home-schema) check what we send in tests.
@@ -8,16 +8,14 @@ Schemas in shared/data/smarthome (google-home/smart-home-schema) check what we s
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from oneteam.i18n import render
-from oneteam.model import Command, Device, DeviceType, Direction, Home, State
-from oneteam.model.state_rules import RESUME
+from oneteam.model import Device, DeviceType, Home, State
 
-_T = "action.devices.traits."
-_C = "action.devices.commands."
+TRAIT = "action.devices.traits."
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 GOOGLE_TYPES: dict[DeviceType, str] = {
@@ -37,10 +35,9 @@ GOOGLE_TYPES: dict[DeviceType, str] = {
 }
 
 # Our AC modes → Google thermostat modes ("fan" is "fan-only" there); "off" means power off.
-_THERMOSTAT_MODES = {"cool": "cool", "dry": "dry", "fan": "fan-only", "auto": "auto", "heat": "heat"}
-_FROM_THERMOSTAT = {v: k for k, v in _THERMOSTAT_MODES.items()}
+THERMOSTAT_MODES = {"cool": "cool", "dry": "dry", "fan": "fan-only", "auto": "auto", "heat": "heat"}
 # Name of the Modes setting group per type: a washer's modes are wash courses.
-_MODE_GROUP = {DeviceType.WASHER: "course", DeviceType.AIR_PURIFIER: "mode"}
+MODE_GROUP = {DeviceType.WASHER: "course", DeviceType.AIR_PURIFIER: "mode"}
 _RUNNING = {"running", "cleaning", "returning"}
 # Google's SensorState AirQuality descriptive states for our Korean PM2.5 bands.
 MAX_LISTED_CHANNELS = 200
@@ -117,14 +114,14 @@ def traits_of(device: Device, state: State | None = None) -> tuple[str, ...]:
         traits.append("LockUnlock")
     if "open" in commands:
         traits.append("OpenClose")
-    if device.type in _MODE_GROUP and spec.modes and "set_mode" in commands:
+    if device.type in MODE_GROUP and spec.modes and "set_mode" in commands:
         traits.append("Modes")
     if "return_to_base" in commands:
         traits.append("Dock")
     if "remaining_time" in spec.queries:
         traits.append("RunCycle")
     traits.extend(_measuring_traits(device, kind))
-    return tuple(_T + t for t in traits)
+    return tuple(TRAIT + t for t in traits)
 
 
 def _measuring_traits(device: Device, kind: str | None) -> list[str]:
@@ -159,10 +156,10 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
     kind = sensor_kind(device, state)
     spec = device.spec
     attributes: dict[str, Any] = {}
-    if _T + "TemperatureSetting" in traits:
+    if TRAIT + "TemperatureSetting" in traits:
         limit = spec.temperature_range
         attributes["availableThermostatModes"] = ["off", "on"] + [
-            _THERMOSTAT_MODES[m] for m in spec.modes if m in _THERMOSTAT_MODES
+            THERMOSTAT_MODES[m] for m in spec.modes if m in THERMOSTAT_MODES
         ]
         attributes["thermostatTemperatureUnit"] = "C"
         if limit is not None:
@@ -170,7 +167,7 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
                 "minThresholdCelsius": limit.low,
                 "maxThresholdCelsius": limit.high,
             }
-    if _T + "FanSpeed" in traits:
+    if TRAIT + "FanSpeed" in traits:
         attributes["availableFanSpeeds"] = {
             "speeds": [
                 {
@@ -185,16 +182,16 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
             "ordered": True,
         }
         attributes["reversible"] = False
-    if _T + "Volume" in traits:
+    if TRAIT + "Volume" in traits:
         attributes.update(volumeMaxLevel=int(spec.volume_range.high), volumeCanMuteAndUnmute=False)
-    if _T + "Channel" in traits:
+    if TRAIT + "Channel" in traits:
         # Channels are numbers only; a partner selects them with channelNumber.
         attributes["availableChannels"] = [
             {"key": str(n), "names": [str(n)], "number": str(n)} for n in listed_channels(device)
         ]
     attributes.update(_control_attributes(device, traits))
-    if _T + "Modes" in traits:
-        group = _MODE_GROUP[device.type]
+    if TRAIT + "Modes" in traits:
+        group = MODE_GROUP[device.type]
         names = home.mode_names.get(device.type, {})
         attributes["availableModes"] = [
             {
@@ -216,19 +213,19 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
                 "ordered": False,
             }
         ]
-    if _T + "TemperatureControl" in traits:
+    if TRAIT + "TemperatureControl" in traits:
         limit = spec.compartments.get("fridge") if spec.compartments else spec.temperature_range
         low, high = (limit.low, limit.high) if limit else (-40.0, 80.0)
         attributes["temperatureRange"] = {"minThresholdCelsius": low, "maxThresholdCelsius": high}
         attributes["temperatureUnitForUX"] = "C"
         if device.type is DeviceType.SENSOR:
             attributes["queryOnlyTemperatureControl"] = True
-    if _T + "HumiditySetting" in traits:
+    if TRAIT + "HumiditySetting" in traits:
         attributes["queryOnlyHumiditySetting"] = True
-    if _T + "SensorState" in traits and kind in _NUMERIC_SENSORS:
+    if TRAIT + "SensorState" in traits and kind in _NUMERIC_SENSORS:
         name, unit = _NUMERIC_SENSORS[kind]
         attributes["sensorStatesSupported"] = [{"name": name, "numericCapabilities": {"rawValueUnit": unit}}]
-    elif _T + "SensorState" in traits:
+    elif TRAIT + "SensorState" in traits:
         attributes["sensorStatesSupported"] = [
             {
                 "name": "AirQuality",
@@ -242,16 +239,16 @@ def describe(device: Device, home: Home, state: State | None = None) -> GoogleDe
 def _control_attributes(device: Device, traits: tuple[str, ...]) -> dict[str, Any]:
     """StartStop (zones a robot can clean alone) and OpenClose attributes."""
     out: dict[str, Any] = {}
-    if _T + "StartStop" in traits:
+    if TRAIT + "StartStop" in traits:
         out["pausable"] = "pause" in device.spec.commands
         if device.zones:
             out["availableZones"] = [zone_name(device, z) for z in device.zone_ids()]
-    if _T + "OpenClose" in traits:
+    if TRAIT + "OpenClose" in traits:
         out["discreteOnlyOpenClose"] = True  # a gas valve is open or shut, never half-way
     return out
 
 
-def _num(value: object, default: float = 0.0) -> float:
+def as_number(value: object, default: float = 0.0) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
 
 
@@ -262,24 +259,24 @@ def google_state(device: Device, state: State) -> dict[str, Any]:
     attrs = state.attributes
     out: dict[str, Any] = {}
     power = bool(attrs.get("power", False))
-    if _T + "OnOff" in traits:
+    if TRAIT + "OnOff" in traits:
         out["on"] = power
-    if _T + "TemperatureSetting" in traits:
+    if TRAIT + "TemperatureSetting" in traits:
         mode = str(attrs.get("mode", "cool"))
-        out["thermostatMode"] = _THERMOSTAT_MODES.get(mode, "auto") if power else "off"
-        out["thermostatTemperatureSetpoint"] = _num(attrs.get("temperature"), 24.0)
+        out["thermostatMode"] = THERMOSTAT_MODES.get(mode, "auto") if power else "off"
+        out["thermostatTemperatureSetpoint"] = as_number(attrs.get("temperature"), 24.0)
         if "current_temperature" in attrs:
-            out["thermostatTemperatureAmbient"] = _num(attrs.get("current_temperature"))
-    if _T + "FanSpeed" in traits and attrs.get("fan_speed") is not None:
+            out["thermostatTemperatureAmbient"] = as_number(attrs.get("current_temperature"))
+    if TRAIT + "FanSpeed" in traits and attrs.get("fan_speed") is not None:
         out["currentFanSpeedSetting"] = str(attrs["fan_speed"])
-    if _T + "Brightness" in traits:
-        out["brightness"] = round(_num(attrs.get("brightness")))
-    if _T + "Volume" in traits:
-        out.update(currentVolume=round(_num(attrs.get("volume"))), isMuted=False)
+    if TRAIT + "Brightness" in traits:
+        out["brightness"] = round(as_number(attrs.get("brightness")))
+    if TRAIT + "Volume" in traits:
+        out.update(currentVolume=round(as_number(attrs.get("volume"))), isMuted=False)
     out.update(_cycle_state(device, traits, attrs))
-    if _T + "LockUnlock" in traits:
+    if TRAIT + "LockUnlock" in traits:
         out.update(isLocked=attrs.get("locked") is True, isJammed=False)
-    if _T + "OpenClose" in traits:
+    if TRAIT + "OpenClose" in traits:
         out["openPercent"] = 100 if attrs.get("valve") == "open" else 0
     out.update(_measured_state(device, kind, traits, attrs))
     return out
@@ -290,30 +287,30 @@ def _measured_state(
 ) -> dict[str, Any]:
     """TemperatureControl, HumiditySetting and SensorState states."""
     out: dict[str, Any] = {}
-    if _T + "TemperatureControl" in traits:
+    if TRAIT + "TemperatureControl" in traits:
         if device.type is DeviceType.SENSOR:
-            value = _num(attrs.get("value"))
+            value = as_number(attrs.get("value"))
             if kind == "fahrenheit":
                 value = round((value - 32) * 5 / 9, 1)
             out.update(temperatureSetpointCelsius=value, temperatureAmbientCelsius=value)
         elif device.type is DeviceType.OVEN:
             out.update(
-                temperatureSetpointCelsius=_num(attrs.get("temperature")),
-                temperatureAmbientCelsius=_num(attrs.get("current_temperature")),
+                temperatureSetpointCelsius=as_number(attrs.get("temperature")),
+                temperatureAmbientCelsius=as_number(attrs.get("current_temperature")),
             )
         else:
-            out["temperatureSetpointCelsius"] = _num(attrs.get("fridge_temperature"), 3.0)
-    if _T + "HumiditySetting" in traits:
-        out["humidityAmbientPercent"] = max(0, min(100, round(_num(attrs.get("value")))))
-    if _T + "SensorState" in traits and kind in _NUMERIC_SENSORS:
+            out["temperatureSetpointCelsius"] = as_number(attrs.get("fridge_temperature"), 3.0)
+    if TRAIT + "HumiditySetting" in traits:
+        out["humidityAmbientPercent"] = max(0, min(100, round(as_number(attrs.get("value")))))
+    if TRAIT + "SensorState" in traits and kind in _NUMERIC_SENSORS:
         out["currentSensorStateData"] = [
-            {"name": _NUMERIC_SENSORS[kind][0], "rawValue": _num(attrs.get("value"))}
+            {"name": _NUMERIC_SENSORS[kind][0], "rawValue": as_number(attrs.get("value"))}
         ]
-    elif _T + "SensorState" in traits:
+    elif TRAIT + "SensorState" in traits:
         quality = _AIR_QUALITY.get(str(attrs.get("air_quality", "")), "moderate")
         out["currentSensorStateData"] = [
             {"name": "AirQuality", "currentSensorState": quality},
-            {"name": "PM2.5", "rawValue": _num(attrs.get("pm25"))},
+            {"name": "PM2.5", "rawValue": as_number(attrs.get("pm25"))},
         ]
     return out
 
@@ -322,17 +319,17 @@ def _cycle_state(device: Device, traits: set[str], attrs: Mapping[str, Any]) -> 
     """StartStop, Modes, Dock and RunCycle states of appliances that run a cycle."""
     out: dict[str, Any] = {}
     run_state = str(attrs.get("run_state", "idle"))
-    if _T + "StartStop" in traits:
+    if TRAIT + "StartStop" in traits:
         out.update(isRunning=run_state in _RUNNING, isPaused=run_state == "paused")
         zone = attrs.get("zone")
         if device.zones and zone and run_state in _RUNNING | {"paused"}:
             out["activeZones"] = [zone_name(device, str(zone))]
-    if _T + "Modes" in traits and attrs.get("mode") is not None:
-        out["currentModeSettings"] = {_MODE_GROUP[device.type]: str(attrs["mode"])}
-    if _T + "Dock" in traits:
+    if TRAIT + "Modes" in traits and attrs.get("mode") is not None:
+        out["currentModeSettings"] = {MODE_GROUP[device.type]: str(attrs["mode"])}
+    if TRAIT + "Dock" in traits:
         out["isDocked"] = run_state == "docked"
-    if _T + "RunCycle" in traits:
-        remaining = round(_num(attrs.get("remaining_time")))
+    if TRAIT + "RunCycle" in traits:
+        remaining = round(as_number(attrs.get("remaining_time")))
         cycle = str(attrs.get("mode") or device.type.value) if run_state in _RUNNING | {"paused"} else "idle"
         out.update(
             currentRunCycle=[{"currentCycle": cycle, "lang": "en"}],
@@ -342,114 +339,11 @@ def _cycle_state(device: Device, traits: set[str], attrs: Mapping[str, Any]) -> 
     return out
 
 
-def to_commands(device: Device, state: State, command: str, params: Mapping[str, Any]) -> list[Command]:
-    """Our commands for one Google EXECUTE command on one device, or TranslationError."""
-    traits = set(traits_of(device, state))
-    name = command.removeprefix(_C)
-    # The washer example upstream spells it PauseUnPause; the trait index says PauseUnpause.
-    if name == "PauseUnPause":
-        name = "PauseUnpause"
-    needed = _COMMAND_TRAIT.get(name)
-    if needed is None or _T + needed not in traits:
-        raise TranslationError("functionNotSupported", f"{device.id} has no {command}")
-    return [
-        Command(device_id=device.id, name=n, value=v, direction=d, target=t)
-        for n, v, d, t in _HANDLERS[name](device, state, params)
-    ]
-
-
-_COMMAND_TRAIT = {
-    "OnOff": "OnOff",
-    "ThermostatTemperatureSetpoint": "TemperatureSetting",
-    "ThermostatSetMode": "TemperatureSetting",
-    "SetFanSpeed": "FanSpeed",
-    "BrightnessAbsolute": "Brightness",
-    "setVolume": "Volume",
-    "volumeRelative": "Volume",
-    "selectChannel": "Channel",
-    "relativeChannel": "Channel",
-    "StartStop": "StartStop",
-    "PauseUnpause": "StartStop",
-    "SetModes": "Modes",
-    "Dock": "Dock",
-    "SetTemperature": "TemperatureControl",
-    "LockUnlock": "LockUnlock",
-    "OpenClose": "OpenClose",
-}
-
-_Step = tuple[str, Any, Direction | None, str | None]
-_Handler = Callable[[Device, State, Mapping[str, Any]], list[_Step]]
-
-
-def _param(params: Mapping[str, Any], key: str) -> Any:
-    if key not in params:
-        raise TranslationError("protocolError", f"missing param {key!r}")
-    return params[key]
-
-
-def _flag(params: Mapping[str, Any], key: str) -> bool:
-    value = _param(params, key)
-    if not isinstance(value, bool):
-        raise TranslationError("protocolError", f"param {key!r} must be true or false")
-    return value
-
-
-def _simple(ours: str, key: str) -> _Handler:
-    return lambda device, state, params: [(ours, _param(params, key), None, None)]
-
-
-def _on_off(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    return [("turn_on" if _flag(params, "on") else "turn_off", None, None, None)]
-
-
-def _thermostat_mode(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    mode = _param(params, "thermostatMode")
-    if mode in ("off", "on"):
-        return [(f"turn_{mode}", None, None, None)]
-    if mode not in _FROM_THERMOSTAT:
-        raise TranslationError("notSupported", f"thermostat mode {mode!r} is not available")
-    return [("set_mode", _FROM_THERMOSTAT[mode], None, None)]
-
-
-def _fan_speed(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    if "fanSpeed" not in params:
-        raise TranslationError("notSupported", "only named fan speeds are supported")
-    return [("set_fan_speed", params["fanSpeed"], None, None)]
-
-
-def _volume_relative(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    steps = _param(params, "relativeSteps")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps == 0:
-        raise TranslationError("valueOutOfRange", "relativeSteps must be a non-zero integer")
-    return [("adjust_volume", abs(steps), Direction.UP if steps > 0 else Direction.DOWN, None)]
-
-
 def listed_channels(device: Device) -> range:
     """The channels SYNC lists for a TV: its channel range, at most MAX_LISTED_CHANNELS of them."""
     limit = device.spec.channel_range
     low = max(1, int(limit.low))
     return range(low, min(int(limit.high), low + MAX_LISTED_CHANNELS - 1) + 1)
-
-
-def _select_channel(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    value = params.get("channelNumber", params.get("channelCode"))
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise TranslationError("noAvailableChannel", f"no channel {value!r}") from None
-    if number not in listed_channels(device):
-        raise TranslationError("noAvailableChannel", f"channel {number} is not in the TV's list")
-    return [("set_channel", number, None, None)]
-
-
-def _relative_channel(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    change = _param(params, "relativeChannelChange")
-    if not isinstance(change, int) or isinstance(change, bool):
-        raise TranslationError("valueOutOfRange", "relativeChannelChange must be an integer")
-    number = round(_num(state.get("channel"), 1.0)) + change
-    if number not in listed_channels(device):
-        raise TranslationError("noAvailableChannel", f"channel {number} is not in the TV's list")
-    return [("set_channel", number, None, None)]
 
 
 def zone_name(device: Device, zone_id: str) -> str:
@@ -458,81 +352,3 @@ def zone_name(device: Device, zone_id: str) -> str:
         if zone.id == zone_id:
             return zone.names[0] if zone.names else zone.id
     return zone_id
-
-
-def _zone_id(device: Device, asked: str) -> str:
-    """The zone a partner named (by any of its names or its id); notSupported for any other, so
-    cleaning "the kitchen" never cleans the whole home."""
-    wanted = asked.strip().casefold()
-    for zone in device.zones:
-        if wanted in {zone.id.casefold(), *(n.casefold() for n in zone.names)}:
-            return zone.id
-    known = ", ".join(zone_name(device, z) for z in device.zone_ids()) or "none"
-    raise TranslationError("notSupported", f"{device.id} has no zone {asked!r} (zones: {known})")
-
-
-def _start_stop(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    start = _flag(params, "start")
-    zones = params.get("multipleZones") or ([params["zone"]] if params.get("zone") is not None else [])
-    if not zones:
-        return [("start" if start else "stop", None, None, None)]
-    if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
-        raise TranslationError("protocolError", "zone and multipleZones name zones as strings")
-    if not start:  # stopping is never limited to a zone: the robot stops
-        return [("stop", None, None, None)]
-    if len(zones) > 1:
-        raise TranslationError("notSupported", f"{device.id} cleans one zone at a time")
-    return [("start", _zone_id(device, zones[0]), None, None)]
-
-
-def _pause(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    # Unpausing only continues a paused cycle: the hub refuses `resume` on an idle washer.
-    return [("pause" if _flag(params, "pause") else RESUME, None, None, None)]
-
-
-def _set_modes(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    settings = _param(params, "updateModeSettings")
-    group = _MODE_GROUP[device.type]
-    if not isinstance(settings, Mapping) or set(settings) != {group}:
-        raise TranslationError("notSupported", f"{device.id} has only the mode setting {group!r}")
-    return [("set_mode", settings[group], None, None)]
-
-
-def _dock(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    return [("return_to_base", None, None, None)]
-
-
-def _set_temperature(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    target = "fridge" if device.spec.compartments else None
-    return [("set_temperature", _param(params, "temperature"), None, target)]
-
-
-def _lock_unlock(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    return [("lock" if _flag(params, "lock") else "unlock", None, None, None)]
-
-
-def _open_close(device: Device, state: State, params: Mapping[str, Any]) -> list[_Step]:
-    percent = _param(params, "openPercent")
-    if isinstance(percent, bool) or not isinstance(percent, int | float) or percent not in (0, 100):
-        raise TranslationError("discreteOnlyOpenClose", f"{device.id} is only fully open or closed")
-    return [("open" if percent == 100 else "close", None, None, None)]
-
-
-_HANDLERS: dict[str, _Handler] = {
-    "OnOff": _on_off,
-    "ThermostatTemperatureSetpoint": _simple("set_temperature", "thermostatTemperatureSetpoint"),
-    "ThermostatSetMode": _thermostat_mode,
-    "SetFanSpeed": _fan_speed,
-    "BrightnessAbsolute": _simple("set_brightness", "brightness"),
-    "setVolume": _simple("set_volume", "volumeLevel"),
-    "volumeRelative": _volume_relative,
-    "selectChannel": _select_channel,
-    "relativeChannel": _relative_channel,
-    "StartStop": _start_stop,
-    "PauseUnpause": _pause,
-    "SetModes": _set_modes,
-    "Dock": _dock,
-    "SetTemperature": _set_temperature,
-    "LockUnlock": _lock_unlock,
-    "OpenClose": _open_close,
-}
