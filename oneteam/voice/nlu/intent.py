@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from oneteam.model import Device, Direction, Range
+from oneteam.voice.nlu.clauses import Clause
 from oneteam.voice.nlu.lexicon import Kind
-from oneteam.voice.nlu.parse import Clause
 from oneteam.voice.nlu.quantities import Quantity
 from oneteam.voice.nlu.result import Action
 

@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 
 from oneteam.model import Device, DeviceType, Home
+from oneteam.voice.nlu.clauses import Clause
 from oneteam.voice.nlu.intent import Intent, actions_for, intent_of
 from oneteam.voice.nlu.lexicon import Kind
-from oneteam.voice.nlu.parse import Clause, Parsed
+from oneteam.voice.nlu.parse import Parsed
 from oneteam.voice.nlu.result import (
     Action,
     ClarifyResult,
