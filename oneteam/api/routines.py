@@ -1,8 +1,9 @@
 """Routines and scenes over REST: CRUD, run now, on/off, traces, YAML import/export.
 
 The caller's grant must cover every command a routine would send, when it is saved and when it
-is run now, so a token limited to some rooms cannot reach other rooms through a routine (the
-routine itself acts as `routine:<id>` afterwards).
+is run now, so a token limited to some rooms cannot reach other rooms through a routine. A
+routine saved here acts as `routine:<id>` within the saver's grant as it stands at each run (a
+revoked token's routines stop); imports and presets stay the household's own.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ async def create_routine(request: Request) -> dict[str, Any]:
     """A new routine (`actions:`) or scene (`targets:`); refused with the reason when it does not fit."""
     engine = engine_of(request)
     body = await _body(request)
-    return engine.put(body, origin="api", replace_existing=False, allow=_allow(engine, grant_of(request)))
+    grant = grant_of(request)
+    return engine.put(body, origin="api", replace_existing=False, allow=_allow(engine, grant), owner=grant)
 
 
 @router.put("/{routine_id}", responses=error_responses(403))
@@ -125,7 +127,8 @@ async def replace_routine(routine_id: str, request: Request) -> dict[str, Any]:
     body = await _body(request)
     if isinstance(body, dict):
         body = {**body, "id": routine_id}
-    return engine.put(body, origin="api", replace_existing=True, allow=_allow(engine, grant_of(request)))
+    grant = grant_of(request)
+    return engine.put(body, origin="api", replace_existing=True, allow=_allow(engine, grant), owner=grant)
 
 
 @router.get("/{routine_id}")

@@ -2,7 +2,8 @@
 
 A caller may run, switch or create a routine only when its grant permits every command the
 routine would send (through its scenes and the routines it runs), so a limited door cannot reach
-further through a routine; the routine itself then acts as `routine:<id>`.
+further through a routine; the routine itself then acts as `routine:<id>`, within its creator's
+limits as they stand at each run.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class RoutineEngine(Protocol):
         replace_existing: bool = ...,
         kind: str | None = ...,
         allow: Callable[[Mapping[str, Routine], Routine], None] | None = ...,
+        owner: Grant | None = ...,
     ) -> dict[str, Any]: ...
 
     def set_enabled(self, routine_id: str, enabled: bool) -> Routine: ...
@@ -93,7 +95,9 @@ class EngineRoutines:
         def allow(routines: Mapping[str, Routine], routine: Routine) -> None:
             self.allow(grant, routine, routines)
 
-        self.engine.put(dict(data), origin=origin, replace_existing=False, allow=allow)
+        # It runs within the creator's limits as they stand at each run (a voice creation's
+        # conversation grant); None: the household's own.
+        self.engine.put(dict(data), origin=origin, replace_existing=False, allow=allow, owner=grant)
         return self.entry(self.engine.get(str(data["id"])))
 
     def check(self, data: Mapping[str, Any], *, grant: Grant | None) -> None:

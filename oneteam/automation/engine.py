@@ -89,9 +89,28 @@ class RoutineBusy(OneteamError):
         super().__init__(f"{routine_id} is running ({mode})", id=routine_id, mode=mode)
 
 
-def grant_for(routine_id: str) -> Grant:
-    """What a routine acts as: its own principal through the routine door."""
-    return Grant(principal=f"routine:{routine_id}", door=Door.ROUTINE)
+def grant_for(routine_id: str, owner: Grant | None = None) -> Grant:
+    """What a routine acts as: its own principal through the routine door, within the limits of
+    whoever saved it (`owner`, as that grant stands now; None: the household's own, unlimited)."""
+    if owner is None:
+        return Grant(principal=f"routine:{routine_id}", door=Door.ROUTINE)
+    return Grant(
+        principal=f"routine:{routine_id}",
+        door=Door.ROUTINE,
+        commands=owner.commands,
+        devices=owner.devices,
+        rooms=owner.rooms,
+    )
+
+
+class OwnerRevoked(OneteamError):
+    """Whoever saved a routine may no longer act (token revoked or expired, member removed or
+    expired), so it does not run."""
+
+    key = "automation.owner_revoked"
+
+    def __init__(self, routine_id: str, principal: str) -> None:
+        super().__init__(f"{routine_id}: {principal} may no longer act", id=routine_id, principal=principal)
 
 
 class Engine:
@@ -114,6 +133,8 @@ class Engine:
         self.grace_s = grace_s
         self.routines: dict[str, Routine] = {}
         self.origins: dict[str, str] = {}
+        self.owners: dict[str, Grant] = {}
+        """Who saved each routine (their grant when saving); absent: the household's own."""
         self.problems: list[dict[str, Any]] = []
         self._unfit: set[str] = set()
         """Stored routines that name a device the hub does not have (now)."""
@@ -238,9 +259,11 @@ class Engine:
         replace_existing: bool = True,
         kind: str | None = None,
         allow: Allow | None = None,
+        owner: Grant | None = None,
     ) -> dict[str, Any]:
         """Check and store one routine or scene; returns it as data with the notes of dropped steps.
-        `allow` may refuse it (raise) after it is checked and before it is stored."""
+        `allow` may refuse it (raise) after it is checked and before it is stored; it runs within
+        `owner`'s limits as they stand at each run (None: the household's own)."""
         parsed = parse_routine(data, self.devices(), kind=kind)
         routine = parsed.routine
         if not replace_existing and routine.id in self.routines:
@@ -249,7 +272,7 @@ class Engine:
         check_references(combined, routine)
         if allow is not None:
             allow(combined, routine)
-        self._save(routine, origin)
+        self._save(routine, origin, owner)
         self._reindex()
         return {"routine": self.describe(routine), "notes": parsed.notes}
 
@@ -263,6 +286,7 @@ class Engine:
         self.store.delete_routine(routine_id)
         del self.routines[routine_id]
         self.origins.pop(routine_id, None)
+        self.owners.pop(routine_id, None)
         self._reindex()
 
     def set_enabled(self, routine_id: str, enabled: bool) -> Routine:
@@ -277,6 +301,7 @@ class Engine:
         return {
             "kind": "scene" if isinstance(routine, Scene) else "automation",
             "origin": self.origins.get(routine.id, "api"),
+            "owner": owner.principal if (owner := self.owners.get(routine.id)) is not None else None,
             "running": len(self._active.get(routine.id, ())),
             **routine_to_dict(routine),
             "enabled": routine.enabled,
@@ -362,11 +387,29 @@ class Engine:
         }
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
-    def _save(self, routine: Routine, origin: str) -> None:
+    def _save(self, routine: Routine, origin: str, owner: Grant | None = None) -> None:
         kind = "scene" if isinstance(routine, Scene) else "automation"
-        self.store.put_routine(routine.id, kind, routine_to_dict(routine), routine.enabled, origin)
+        stored_owner = None if owner is None else owner.as_dict()
+        self.store.put_routine(
+            routine.id, kind, routine_to_dict(routine), routine.enabled, origin, stored_owner
+        )
         self.routines[routine.id] = routine
         self.origins[routine.id] = origin
+        if owner is None:
+            self.owners.pop(routine.id, None)
+        else:
+            self.owners[routine.id] = owner
+
+    async def grant_now(self, routine_id: str) -> Grant:
+        """What the routine may do now: its owner's grant as it stands (`hub.grant_now`), as
+        `routine:<id>`; OwnerRevoked when the owner may no longer act."""
+        owner = self.owners.get(routine_id)
+        if owner is None:
+            return grant_for(routine_id)
+        current = await self.hub.grant_now(owner)
+        if current is None:
+            raise OwnerRevoked(routine_id, owner.principal)
+        return grant_for(routine_id, current)
 
     def _load_stored(self, only: set[str] | None = None) -> None:
         devices = self.devices()
@@ -387,6 +430,10 @@ class Engine:
             self.problems = [p for p in self.problems if p.get("id") != stored.id]
             self.routines[stored.id] = replace(routine, enabled=stored.enabled)
             self.origins[stored.id] = stored.origin
+            if stored.owner is None:
+                self.owners.pop(stored.id, None)
+            else:
+                self.owners[stored.id] = Grant.from_dict(stored.owner)
         for routine in list(self.routines.values()):
             try:
                 check_references(self.routines, routine)
@@ -737,7 +784,13 @@ class Engine:
         task = asyncio.current_task()
         self._announce(record, "started", resumed=resume)
         try:
-            record.status = await self._steps(routine, record, resume=resume, depth=depth)
+            grant = await self.grant_now(routine.id)
+            record.status = await self._steps(routine, record, grant, resume=resume, depth=depth)
+        except OwnerRevoked as exc:
+            # Before any step: nothing is dispatched for someone who may no longer act.
+            _LOGGER.warning("routine %s not run: %s", routine.id, exc)
+            record.status = "failed"
+            record.trace["notes"].append(_refusal(exc))
         except asyncio.CancelledError:
             if task is not None and task in self._restarting:
                 record.status = "restarted"
@@ -756,18 +809,21 @@ class Engine:
         record.finished_at = time.time()
         record.resume_at = None
         self.store.save_run(record)
-        self._announce(record, "finished")
+        refused = next((n for n in record.trace["notes"] if n.get("key") == OwnerRevoked.key), None)
+        self._announce(record, "finished", **({"error": refused} if refused else {}))
         if record.id % 20 == 0:
             self.store.prune_runs(routine.id)
 
-    async def _steps(self, routine: Automation, record: RunRecord, *, resume: bool, depth: int) -> str:
+    async def _steps(
+        self, routine: Automation, record: RunRecord, grant: Grant, *, resume: bool, depth: int
+    ) -> str:
         for index in range(record.step, len(routine.actions)):
             action = routine.actions[index]
             record.step = index
             resume_at = record.resume_at if resume else None
             resume = False
             started, clock = time.time(), time.perf_counter()
-            status, detail, stop = await self._do(action, routine, record, resume_at, depth)
+            status, detail, stop = await self._do(action, routine, record, grant, resume_at, depth)
             record.trace["steps"].append(
                 {
                     "index": index,
@@ -789,9 +845,14 @@ class Engine:
         return "done"
 
     async def _do(  # noqa: PLR0911 (one return per kind of action)
-        self, action: Action, routine: Automation, record: RunRecord, resume_at: float | None, depth: int
+        self,
+        action: Action,
+        routine: Automation,
+        record: RunRecord,
+        grant: Grant,
+        resume_at: float | None,
+        depth: int,
     ) -> tuple[str, dict[str, Any], bool]:
-        grant = grant_for(routine.id)
         match action:
             case CommandAction():
                 result = await self._dispatch(action, grant)
@@ -986,7 +1047,16 @@ class Engine:
             record = self.store.start_run(routine.id, info)
             self._announce(record, "started")
             started, clock = time.time(), time.perf_counter()
-            results = await self.apply_scene(routine, grant_for(routine.id))
+            try:
+                grant = await self.grant_now(routine.id)
+            except OwnerRevoked as exc:
+                record.status = "failed"
+                record.trace["notes"].append(_refusal(exc))
+                record.finished_at = time.time()
+                self.store.save_run(record)
+                self._announce(record, "finished", error=_refusal(exc))
+                return record
+            results = await self.apply_scene(routine, grant)
             status = _scene_status(results)
             record.trace["steps"].append(
                 {
@@ -1018,7 +1088,7 @@ class Engine:
 
     def _announce(self, record: RunRecord, phase: str, **extra: Any) -> None:
         """A ROUTINE_RUN event (started, step, finished) for the page and WebSocket subscribers."""
-        if not self.announce_runs:
+        if not self.announce_runs and "error" not in extra:  # a refused run is always logged
             return
         self.hub.publish(
             Event(
@@ -1070,6 +1140,15 @@ def _time_info(trigger: TimeTrigger | CronTrigger | SunTrigger, index: int, due_
 def _data_matches(value: Any, wanted: Any) -> bool:
     """An event trigger's `data` filter: equal, or one of a list (`status: [active, null]`)."""
     return value in wanted if isinstance(wanted, list) else bool(value == wanted)
+
+
+def _refusal(exc: OneteamError) -> dict[str, Any]:
+    """A trace note for a refused run, with the reason in Korean and English."""
+    return {
+        "key": exc.key,
+        **exc.params,
+        "message": {lang: render(exc.key, lang, **exc.params) for lang in ("ko", "en")},
+    }
 
 
 def _scene_status(results: list[dict[str, Any]]) -> str:

@@ -48,6 +48,8 @@ class StoredRoutine:
     origin: str
     """Who made it: `api`, `cli`, `home` (the home file), `preset`."""
     updated_at: float
+    owner: dict[str, Any] | None = None
+    """The saver's Grant (`Grant.as_dict`), checked again at each run; None: the household's own."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -96,6 +98,9 @@ class AutomationStore:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA busy_timeout=5000")
         connection.executescript(_SCHEMA)
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(automation_routines)")}
+        if "owner" not in columns:  # a file from before routines kept who saved them
+            connection.execute("ALTER TABLE automation_routines ADD COLUMN owner TEXT")
         self._connection = connection
 
     def close(self) -> None:
@@ -115,24 +120,44 @@ class AutomationStore:
 
     def routines(self) -> list[StoredRoutine]:
         rows = self._run(
-            "SELECT id, kind, body, enabled, origin, updated_at FROM automation_routines ORDER BY id"
+            "SELECT id, kind, body, enabled, origin, updated_at, owner FROM automation_routines ORDER BY id"
         ).fetchall()
         return [
             StoredRoutine(
-                id=r[0], kind=r[1], body=json.loads(r[2]), enabled=bool(r[3]), origin=r[4], updated_at=r[5]
+                id=r[0],
+                kind=r[1],
+                body=json.loads(r[2]),
+                enabled=bool(r[3]),
+                origin=r[4],
+                updated_at=r[5],
+                owner=None if r[6] is None else json.loads(r[6]),
             )
             for r in rows
         ]
 
     def put_routine(
-        self, routine_id: str, kind: str, body: dict[str, Any], enabled: bool, origin: str
+        self,
+        routine_id: str,
+        kind: str,
+        body: dict[str, Any],
+        enabled: bool,
+        origin: str,
+        owner: dict[str, Any] | None = None,
     ) -> None:
         self._run(
-            "INSERT INTO automation_routines (id, kind, body, enabled, origin, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO automation_routines (id, kind, body, enabled, origin, updated_at, owner) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, body=excluded.body, enabled=excluded.enabled, "
-            "origin=excluded.origin, updated_at=excluded.updated_at",
-            (routine_id, kind, json.dumps(body, ensure_ascii=False), int(enabled), origin, time.time()),
+            "origin=excluded.origin, updated_at=excluded.updated_at, owner=excluded.owner",
+            (
+                routine_id,
+                kind,
+                json.dumps(body, ensure_ascii=False),
+                int(enabled),
+                origin,
+                time.time(),
+                None if owner is None else json.dumps(owner),
+            ),
         )
 
     def set_enabled(self, routine_id: str, enabled: bool) -> bool:
