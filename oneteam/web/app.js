@@ -112,6 +112,7 @@ async function enter(token) {
   const me = await call("GET", "/api/me").catch(() => null);
   document.body.dataset.role = me?.role || "";
   board.applyAccess(me?.devices ?? null);
+  board.applyManage(me ? Boolean(me.manages) : false);
   activity.reset();
   warnings.reset(features);
   $("#talk").hidden = !features.includes("conversation");

@@ -447,6 +447,11 @@ export class DeviceBoard {
     for (const [id, card] of this.cards) card.setReadOnly(allowed !== null && !allowed.includes(id));
   }
 
+  /** The edit menus are for the owner and adults (the hub refuses the others anyway). */
+  applyManage(manages) {
+    for (const card of this.cards.values()) if (card.editor) card.editor.hidden = !manages;
+  }
+
   /** Drop the "hub unreachable" messages of clicks made while it was down (it is back). */
   clearUnreachable() {
     for (const card of this.cards.values()) {
