@@ -259,7 +259,9 @@ async def test_zone_through_rest_and_the_robot_reports_the_zone_it_cleaned(tmp_p
             headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
 
             async def post(device: str, body: dict[str, Any]) -> httpx.Response:
-                return await client.post(f"{api.url}/api/devices/{device}/commands", json=body, headers=headers)
+                return await client.post(
+                    f"{api.url}/api/devices/{device}/commands", json=body, headers=headers
+                )
 
             unknown = await post("robot", {"command": "start", "value": "garage"})
             assert unknown.status_code == 422, unknown.text
