@@ -17,6 +17,7 @@ from oneteam.voice.nlu.clauses import Clause
 from oneteam.voice.nlu.intent import Intent, actions_for, intent_of
 from oneteam.voice.nlu.lexicon import Kind
 from oneteam.voice.nlu.parse import Parsed
+from oneteam.voice.nlu.questions import answers, asked_attribute, attribute_of, only_asks, wants_query
 from oneteam.voice.nlu.result import (
     Action,
     ClarifyResult,
@@ -30,16 +31,6 @@ from oneteam.voice.nlu.result import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-# What is read and never set: a phrase ending on one of these asks for it.
-_READ_ONLY = frozenset(
-    {"remaining_time", "battery", "run_state", "door", "air_quality", "current_temperature"}
-)
-_STRONG_ACTIONS = frozenset({"on", "off", "start", "resume", "pause", "stop", "return_to_base", "up", "down"})
-
-
-# A device that cannot answer one of these may answer the other ("에어컨 가동 중이니" → power).
-_ALTERNATE = {"run_state": "power", "power": "run_state"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +84,11 @@ class Resolver:
             return self._query(parsed, context_room) or NoneResult()
         if parsed.is_negated:
             return NoneResult()
-        if self._wants_query(parsed):
+        if wants_query(parsed):
             query = self._query(parsed, context_room)
             if query is not None:
                 return query
-        if self._only_asks(parsed) or (parsed.is_statement and not parsed.is_request):
+        if only_asks(parsed) or (parsed.is_statement and not parsed.is_request):
             return NoneResult()
         if parsed.has_unknown_verb and not parsed.has(Kind.ACTION) and not parsed.has(Kind.DIRECTED):
             return NoneResult()  # "이불 개 줘": the verb says what to do, and it is not ours
@@ -370,49 +361,12 @@ class Resolver:
 
     # -- questions ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _wants_query(parsed: Parsed) -> bool:
-        if not (parsed.is_question or parsed.is_tell):
-            # A bare noun phrase naming what to know ("세탁기 남은 시간") asks for it, also when a
-            # course or mode describes it ("세탁기 표준 코스 남은 시간"): nothing sets what it ends on.
-            if not (parsed.is_phrase and parsed.has(Kind.ASPECT)):
-                return False
-            last = parsed.mentions[-1].first(Kind.ASPECT) if parsed.mentions else None
-            if last is not None and last.value in _READ_ONLY and not parsed.has(Kind.ACTION):
-                return not parsed.has(Kind.DIRECTED)
-            return not any(c.has_cue for c in parsed.clauses)
-        actions = {s.value for s in parsed.senses(Kind.ACTION)}
-        if parsed.is_request and not parsed.is_tell:
-            # "온도 지금 어때요?": a polite ending, but a question word and nothing to do
-            return (
-                parsed.has(Kind.QUESTION) and not actions & _STRONG_ACTIONS and not parsed.has(Kind.DIRECTED)
-            )
-        asks = parsed.has(Kind.QUESTION) or parsed.has(Kind.STATE) or parsed.is_tell
-        return asks or not (actions & _STRONG_ACTIONS)
-
-    @staticmethod
-    def _only_asks(parsed: Parsed) -> bool:
-        """A question that is not a request acts only on an explicit verb ("에어컨 켤까?");
-        "세탁 다 됐어?" must not start the washer."""
-        if not parsed.is_question or parsed.is_request:
-            return False
-        actions = {s.value for s in parsed.senses(Kind.ACTION)}
-        return not (actions & _STRONG_ACTIONS) and not parsed.has(Kind.DIRECTED)
-
     def _query(self, parsed: Parsed, context_room: str | None) -> Result | None:
-        attribute = self._attribute(parsed)
+        attribute = asked_attribute(parsed)
         if attribute is None:
             return None
         groups = self._all_groups(parsed)
-        pool: list[Device] = []
-        for group in groups:
-            if group.devices:
-                pool.extend(self._home.devices[d] for d in group.devices)
-            elif group.type is not None:
-                typed = self._by_type.get(group.type, [])
-                pool.extend(d for d in typed if not group.rooms or d.room in group.rooms)
-            else:
-                pool.extend(d for d in self._home.devices.values() if d.room in group.rooms)
+        pool = [self._home.devices[d] for group in groups for d in self._group_ids(group)]
         named = any(g.devices or g.type is not None for g in groups)
         if not groups and self._focus:
             pool = [self._home.devices[d] for d in self._focus if d in self._home.devices]
@@ -426,7 +380,7 @@ class Resolver:
         room_only = all(not g.devices and g.type is None for g in groups)
         if attribute == "temperature" and (parsed.has(Kind.NOW) or room_only):
             attribute = "current_temperature"
-        answering = [d for d in {d.id: d for d in pool}.values() if self._answers(d, attribute)]
+        answering = [d for d in {d.id: d for d in pool}.values() if answers(d, attribute)]
         measuring = [d for d in answering if attribute in d.spec.queries]
         # The room's temperature comes from a device that measures it, never from the fridge
         # unless the fridge was named (a kitchen with only a fridge has no room thermometer).
@@ -441,35 +395,4 @@ class Resolver:
         device = chosen[0]
         compartments = parsed.senses(Kind.COMPARTMENT)
         target = compartments[0].value if compartments and device.spec.compartments else None
-        return QueryResult(device=device.id, attribute=self._attribute_of(device, attribute), target=target)
-
-    @staticmethod
-    def _answers(device: Device, attribute: str) -> bool:
-        queries = device.spec.queries
-        if attribute == "current_temperature":
-            return "current_temperature" in queries or "temperature" in queries
-        return attribute in queries or _ALTERNATE.get(attribute) in queries
-
-    @staticmethod
-    def _attribute_of(device: Device, attribute: str) -> str:
-        if attribute == "current_temperature" and attribute not in device.spec.queries:
-            return "temperature"
-        if attribute not in device.spec.queries and attribute in _ALTERNATE:
-            return _ALTERNATE[attribute]
-        return attribute
-
-    @staticmethod
-    def _attribute(parsed: Parsed) -> str | None:
-        aspects = parsed.senses(Kind.ASPECT)
-        if aspects:
-            return aspects[0].value
-        states = parsed.senses(Kind.STATE)
-        if states:
-            return states[0].value
-        if {s.value for s in parsed.senses(Kind.ACTION)} & {"on", "off"}:
-            return "power"
-        if parsed.has(Kind.MODE):
-            return "mode"  # 냉방이야 제습이야?
-        if parsed.has(Kind.FAN):
-            return "fan_speed"
-        return None
+        return QueryResult(device=device.id, attribute=attribute_of(device, attribute), target=target)
