@@ -54,7 +54,10 @@ def test_a_child_sees_controls_only_for_what_they_may_use(
             assert by_testid(browser, f"read-only-{device}").is_displayed() is False
         else:
             assert by_testid(browser, f"read-only-{device}").is_displayed()
-            assert not card.find_elements("css selector", "button:not([hidden]), select:not([hidden])")
+            # Looking is allowed (the history view); nothing that acts is shown.
+            acting = "button:not([hidden]):not(.history-open), select:not([hidden])"
+            assert not card.find_elements("css selector", acting)
+            assert by_testid(browser, f"history-open-{device}").is_displayed()
     for device in ALLOWED:
         assert by_testid(browser, f"toggle-{device}").is_displayed()
     # The owner's token sees every control.
