@@ -22,7 +22,7 @@ from rich.table import Table
 from oneteam.cli.context import OUT
 from oneteam.hub import load_config, open_storage, parse_home
 from oneteam.hub.accounts import Member
-from oneteam.hub.accounts_store import accounts_for
+from oneteam.hub.accounts_db import accounts_for
 from oneteam.hub.household import LINK_S, Household
 from oneteam.hub.tokens import TOKEN_DOORS, hash_token, new_token
 from oneteam.i18n import render

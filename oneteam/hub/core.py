@@ -15,7 +15,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
-from oneteam.hub.accounts_store import accounts_for
+from oneteam.hub.accounts_db import accounts_for
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.conversation import DOOR_GRANT, ConversationAgent, ConversationUnavailable

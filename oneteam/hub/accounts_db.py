@@ -1,0 +1,313 @@
+"""The two account stores behind `AccountStore`: `SqliteAccounts` (the hub's SQLite file, on a
+connection of its own) and `PostgresAccounts` (the hub's PostgreSQL database), and `accounts_for`,
+which picks the one beside a given `Storage`. The tables, the records and the row mapping they
+share are in `accounts_store.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from oneteam.hub.accounts import Member
+from oneteam.hub.accounts_store import (
+    CREDENTIAL_SQL,
+    MEMBER_COLUMNS,
+    NOTIFY_FUNCTION,
+    POSTGRES_TABLES,
+    SQLITE_TABLES,
+    TOKENS_SQL,
+    AccountStore,
+    Credential,
+    TokenRow,
+    credential_of,
+    member_of,
+    member_params,
+    token_row,
+)
+from oneteam.hub.sqlite_store import private_database
+from oneteam.hub.storage import Storage
+
+
+class SqliteAccounts:
+    """The household's tables in the hub's SQLite file, on a connection of their own.
+
+    Statements are a few rows each and run inline on the event loop (a WAL read is microseconds);
+    argon2 hashing, the slow part of a sign-in, runs in a thread in `Household`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        if self._connection is not None:
+            return
+        await asyncio.to_thread(private_database, self.path)
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA busy_timeout = 5000")
+        connection.executescript(SQLITE_TABLES)
+        self._connection = connection
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError("the household store is not open")
+        return self._connection
+
+    async def members(self) -> list[Member]:
+        rows = self._db().execute(f"SELECT {MEMBER_COLUMNS} FROM members ORDER BY created_at, name")
+        return [member_of(row) for row in rows]
+
+    async def put_member(self, member: Member) -> None:
+        self._db().execute(
+            f"INSERT OR REPLACE INTO members ({MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            member_params(member),
+        )
+
+    async def delete_member(self, name: str) -> bool:
+        db = self._db()
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "DELETE FROM tokens WHERE id IN (SELECT token_id FROM token_members WHERE member = ?)",
+                (name,),
+            )
+            db.execute("DELETE FROM token_members WHERE member = ?", (name,))
+            db.execute("DELETE FROM member_sessions WHERE member = ?", (name,))
+            removed = db.execute("DELETE FROM members WHERE name = ?", (name,)).rowcount
+        return removed > 0
+
+    async def add_session(
+        self, member: str, token_hash: str, kind: str, created_at: float, expires_at: float
+    ) -> int:
+        cursor = self._db().execute(
+            "INSERT INTO member_sessions (token_hash, member, kind, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (token_hash, member, kind, created_at, expires_at),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def take_link(self, token_hash: str, now: float) -> str | None:
+        row = (
+            self._db()
+            .execute(
+                "DELETE FROM member_sessions WHERE token_hash = ? AND kind = 'link'"
+                " RETURNING member, expires_at",
+                (token_hash,),
+            )
+            .fetchone()
+        )
+        return None if row is None or float(row[1]) <= now else str(row[0])
+
+    async def delete_session(self, token_hash: str) -> bool:
+        cursor = self._db().execute(
+            "DELETE FROM member_sessions WHERE token_hash = ? AND kind = 'session'", (token_hash,)
+        )
+        return cursor.rowcount > 0
+
+    async def delete_sessions(self, member: str) -> int:
+        return self._db().execute("DELETE FROM member_sessions WHERE member = ?", (member,)).rowcount
+
+    async def prune(self, now: float) -> None:
+        self._db().execute("DELETE FROM member_sessions WHERE expires_at <= ?", (now,))
+
+    async def add_member_token(
+        self,
+        name: str,
+        token_hash: str,
+        created_at: float,
+        *,
+        door: str | None,
+        member: str,
+        expires_at: float | None,
+    ) -> int:
+        db = self._db()
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            cursor = db.execute(
+                "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (?, ?, ?, ?)",
+                (name, token_hash, created_at, door),
+            )
+            token_id = int(cursor.lastrowid or 0)
+            db.execute(
+                "INSERT INTO token_members (token_id, member, expires_at) VALUES (?, ?, ?)",
+                (token_id, member, expires_at),
+            )
+        return token_id
+
+    async def add_token(self, name: str, token_hash: str, created_at: float, *, door: str | None) -> int:
+        cursor = self._db().execute(
+            "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (?, ?, ?, ?)",
+            (name, token_hash, created_at, door),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def tokens(self) -> list[TokenRow]:
+        return [token_row(row) for row in self._db().execute(TOKENS_SQL)]
+
+    async def revoke_token(self, token_id: int) -> bool:
+        db = self._db()
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            removed = db.execute("DELETE FROM tokens WHERE id = ?", (token_id,)).rowcount
+            db.execute("DELETE FROM token_members WHERE token_id = ?", (token_id,))
+        return removed > 0
+
+    async def credential(self, token_hash: str) -> Credential | None:
+        row = self._db().execute(CREDENTIAL_SQL.format(p="?"), (token_hash, token_hash)).fetchone()
+        return None if row is None else credential_of(row)
+
+
+class PostgresAccounts:
+    """The household's tables in the hub's PostgreSQL database (needs the `postgres` extra)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._connection: Any = None
+
+    async def open(self) -> None:
+        if self._connection is not None:
+            return
+        import psycopg
+
+        self._connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        await self._connection.execute(NOTIFY_FUNCTION + POSTGRES_TABLES)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    def _db(self) -> Any:
+        if self._connection is None:
+            raise RuntimeError("the household store is not open")
+        return self._connection
+
+    async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        cursor = await self._db().execute(sql, params)
+        rows: list[tuple[Any, ...]] = await cursor.fetchall()
+        return rows
+
+    async def _count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        cursor = await self._db().execute(sql, params)
+        return int(cursor.rowcount)
+
+    async def members(self) -> list[Member]:
+        rows = await self._rows(f"SELECT {MEMBER_COLUMNS} FROM members ORDER BY created_at, name")
+        return [member_of(row) for row in rows]
+
+    async def put_member(self, member: Member) -> None:
+        await self._db().execute(
+            f"INSERT INTO members ({MEMBER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, display = EXCLUDED.display,"
+            " password_hash = EXCLUDED.password_hash, overrides = EXCLUDED.overrides,"
+            " expires_at = EXCLUDED.expires_at",
+            member_params(member),
+        )
+
+    async def delete_member(self, name: str) -> bool:
+        db = self._db()
+        async with db.transaction():
+            await db.execute(
+                "DELETE FROM tokens WHERE id IN (SELECT token_id FROM token_members WHERE member = %s)",
+                (name,),
+            )
+            await db.execute("DELETE FROM token_members WHERE member = %s", (name,))
+            await db.execute("DELETE FROM member_sessions WHERE member = %s", (name,))
+            removed = await self._count("DELETE FROM members WHERE name = %s", (name,))
+        return removed > 0
+
+    async def add_session(
+        self, member: str, token_hash: str, kind: str, created_at: float, expires_at: float
+    ) -> int:
+        rows = await self._rows(
+            "INSERT INTO member_sessions (token_hash, member, kind, created_at, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            (token_hash, member, kind, created_at, expires_at),
+        )
+        return int(rows[0][0])
+
+    async def take_link(self, token_hash: str, now: float) -> str | None:
+        rows = await self._rows(
+            "DELETE FROM member_sessions WHERE token_hash = %s AND kind = 'link'"
+            " RETURNING member, expires_at",
+            (token_hash,),
+        )
+        return None if not rows or float(rows[0][1]) <= now else str(rows[0][0])
+
+    async def delete_session(self, token_hash: str) -> bool:
+        return (
+            await self._count(
+                "DELETE FROM member_sessions WHERE token_hash = %s AND kind = 'session'", (token_hash,)
+            )
+            > 0
+        )
+
+    async def delete_sessions(self, member: str) -> int:
+        return await self._count("DELETE FROM member_sessions WHERE member = %s", (member,))
+
+    async def prune(self, now: float) -> None:
+        await self._db().execute("DELETE FROM member_sessions WHERE expires_at <= %s", (now,))
+
+    async def add_member_token(
+        self,
+        name: str,
+        token_hash: str,
+        created_at: float,
+        *,
+        door: str | None,
+        member: str,
+        expires_at: float | None,
+    ) -> int:
+        db = self._db()
+        async with db.transaction():
+            rows = await self._rows(
+                "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (%s, %s, %s, %s)"
+                " RETURNING id",
+                (name, token_hash, created_at, door),
+            )
+            token_id = int(rows[0][0])
+            await db.execute(
+                "INSERT INTO token_members (token_id, member, expires_at) VALUES (%s, %s, %s)",
+                (token_id, member, expires_at),
+            )
+        return token_id
+
+    async def add_token(self, name: str, token_hash: str, created_at: float, *, door: str | None) -> int:
+        rows = await self._rows(
+            "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (%s, %s, %s, %s) RETURNING id",
+            (name, token_hash, created_at, door),
+        )
+        return int(rows[0][0])
+
+    async def tokens(self) -> list[TokenRow]:
+        return [token_row(row) for row in await self._rows(TOKENS_SQL)]
+
+    async def revoke_token(self, token_id: int) -> bool:
+        db = self._db()
+        async with db.transaction():
+            removed = await self._count("DELETE FROM tokens WHERE id = %s", (token_id,))
+            await db.execute("DELETE FROM token_members WHERE token_id = %s", (token_id,))
+        return removed > 0
+
+    async def credential(self, token_hash: str) -> Credential | None:
+        rows = await self._rows(CREDENTIAL_SQL.format(p="%s"), (token_hash, token_hash))
+        return credential_of(rows[0]) if rows else None
+
+
+def accounts_for(storage: Storage) -> AccountStore:
+    """The household's tables in the same database as `storage`'s tokens."""
+    url = getattr(storage, "url", None)
+    if isinstance(url, str) and url.startswith(("postgresql://", "postgres://")):
+        return PostgresAccounts(url)
+    path = getattr(storage, "path", None)
+    if not isinstance(path, Path):
+        raise TypeError(f"no household store for {type(storage).__name__}")
+    return SqliteAccounts(path)
