@@ -1,6 +1,7 @@
 """The cloud-to-cloud smart-home door: Google-style fulfillment, OAuth2 account linking, report state."""
 
-from oneteam.interop.smarthome.fulfillment import Fulfillment, error_code
+from oneteam.interop.smarthome.errors import error_code
+from oneteam.interop.smarthome.fulfillment import Fulfillment
 from oneteam.interop.smarthome.oauth import SCOPES, Grantee, OAuthRefusal, OAuthService
 from oneteam.interop.smarthome.ratelimit import RateLimiter
 from oneteam.interop.smarthome.report_state import ReportStatePusher, sign, verify

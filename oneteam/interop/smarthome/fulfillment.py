@@ -12,20 +12,29 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from oneteam import __version__
 from oneteam.hub import Hub
 from oneteam.hub.household import agent_member
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
+from oneteam.interop.smarthome.errors import error_code
 from oneteam.interop.smarthome.execute import to_commands
+from oneteam.interop.smarthome.request import (
+    MAX_DEVICES,
+    ExecutePayload,
+    Execution,
+    QueryPayload,
+    Request,
+    RequestId,
+    echoed_id,
+)
 from oneteam.interop.smarthome.scenes import Scenes, routine_of
 from oneteam.interop.smarthome.store import ALL_DEVICES, Link
 from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, sensor_kind
 from oneteam.model import (
-    CommandNotSupported,
     CommandPending,
     Device,
     DeviceNotFound,
@@ -34,124 +43,10 @@ from oneteam.model import (
     Door,
     Grant,
     Home,
-    InvalidValue,
     OneteamError,
-    PermissionDenied,
-    ValueProblem,
-    VendorError,
 )
-from oneteam.model.state_rules import Conflict, StateConflict
 
 _LOGGER = logging.getLogger(__name__)
-
-MAX_DEVICES = 1000
-"""Most devices one QUERY or EXECUTE may name (a request above is a protocol error)."""
-MAX_EXECUTIONS = 10
-MAX_NUMERIC_ID = 10**64
-"""A numeric requestId is echoed as a number when its magnitude is below this."""
-RequestId = str | int
-
-
-def _request_id(body: object) -> RequestId:
-    """The requestId to echo even when the request is refused: as sent, or "" when unusable."""
-    value = body.get("requestId") if isinstance(body, dict) else None
-    if isinstance(value, str) and len(value) <= 256:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_NUMERIC_ID:
-        return value
-    return ""
-
-
-# What is wrong with a refused value → the API's error codes
-# (developers.home.google.com/cloud-to-cloud/intents/errors-exceptions); every kind has one.
-_VALUE_CODES = {
-    ValueProblem.OUT_OF_RANGE: "valueOutOfRange",
-    ValueProblem.NO_SUCH_CHANNEL: "noAvailableChannel",
-    ValueProblem.NOT_SUPPORTED: "notSupported",
-    ValueProblem.BUSY_RUNNING: "actionUnavailableWhileRunning",
-    ValueProblem.BATTERY_LOW: "lowBattery",
-    ValueProblem.MALFORMED: "protocolError",
-}
-
-
-# The hub's state rule (oneteam/model/state_rules.py) → the API's codes.
-_CONFLICT_CODES = {
-    Conflict.ALREADY_STARTED: "alreadyStarted",
-    Conflict.ALREADY_PAUSED: "alreadyPaused",
-    Conflict.ALREADY_STOPPED: "alreadyStopped",
-    Conflict.NOT_PAUSED: "alreadyStopped",
-    Conflict.ALREADY_DOCKED: "alreadyDocked",
-    Conflict.ALREADY_IN_STATE: "alreadyInState",
-    Conflict.TURNED_OFF: "deviceTurnedOff",
-}
-
-
-def error_code(error: OneteamError) -> str:
-    """The API's error code for a hub error."""
-    if isinstance(error, StateConflict):
-        return _CONFLICT_CODES[error.conflict]
-    if isinstance(error, InvalidValue):
-        return _VALUE_CODES[error.problem]
-    for kind, code in _ERROR_CODES:
-        if isinstance(error, kind):
-            return code
-    return "transientError"
-
-
-_ERROR_CODES: tuple[tuple[type[OneteamError], str], ...] = (
-    (DeviceNotFound, "deviceNotFound"),
-    (PermissionDenied, "authFailure"),
-    (DeviceUnavailable, "deviceOffline"),
-    (CommandNotSupported, "functionNotSupported"),
-    (VendorError, "hardError"),
-)
-
-
-class _DeviceRef(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=256)
-
-
-class _Execution(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    command: str = Field(min_length=1, max_length=128)
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
-class _CommandGroup(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    devices: list[_DeviceRef] = Field(min_length=1, max_length=MAX_DEVICES)
-    execution: list[_Execution] = Field(min_length=1, max_length=MAX_EXECUTIONS)
-
-
-class _QueryPayload(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    devices: list[_DeviceRef] = Field(min_length=1, max_length=MAX_DEVICES)
-
-
-class _ExecutePayload(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    commands: list[_CommandGroup] = Field(min_length=1, max_length=MAX_DEVICES)
-
-
-class _Input(BaseModel):
-    # Partners send extra fields (a locale `context`, two-factor `challenge`): tolerate them.
-    model_config = ConfigDict(extra="allow")
-    intent: Literal[
-        "action.devices.SYNC", "action.devices.QUERY", "action.devices.EXECUTE", "action.devices.DISCONNECT"
-    ]
-    payload: dict[str, Any] | None = None
-
-
-_StrId = Annotated[str, Field(min_length=1, max_length=256)]
-_IntId = Annotated[int, Field(strict=True, gt=-MAX_NUMERIC_ID, lt=MAX_NUMERIC_ID)]
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    # Some partner clouds send a JSON number; it is echoed back as sent (same type, same digits).
-    requestId: _StrId | _IntId  # noqa: N815 (the API's field name)
-    inputs: list[_Input] = Field(min_length=1, max_length=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,7 +91,7 @@ class Fulfillment:
         """`handle`'s answer as JSON bytes; SYNC joins each device's entry encoded once."""
         link = await self._as_member(link)
         try:
-            request = _Request.model_validate(body)
+            request = Request.model_validate(body)
         except ValidationError:
             request = None
         if request is not None and request.inputs[0].intent == "action.devices.SYNC":
@@ -234,19 +129,19 @@ class Fulfillment:
 
     async def handle(self, body: object, link: Link) -> dict[str, Any]:
         """The response body for a request body (already parsed JSON); bad input → protocolError."""
-        request_id = _request_id(body)
+        request_id = echoed_id(body)
         try:
-            request = _Request.model_validate(body)
+            request = Request.model_validate(body)
             intent = request.inputs[0]
             if intent.intent == "action.devices.SYNC":
                 return self._envelope(request.requestId, self.sync(link))
             if intent.intent == "action.devices.QUERY":
                 self._require(link, "devices.read")
-                query = _QueryPayload.model_validate(intent.payload or {})
+                query = QueryPayload.model_validate(intent.payload or {})
                 return self._envelope(request.requestId, {"devices": self.query(link, query)})
             if intent.intent == "action.devices.EXECUTE":
                 self._require(link, "devices.control")
-                execute = _ExecutePayload.model_validate(intent.payload or {})
+                execute = ExecutePayload.model_validate(intent.payload or {})
                 return self._envelope(request.requestId, {"commands": await self.execute(link, execute)})
             await asyncio.to_thread(self._on_disconnect, link)
             return {}
@@ -305,7 +200,7 @@ class Fulfillment:
             out["roomHint"] = room.names[0] if room.names else room.id
         return out
 
-    def query(self, link: Link, query: _QueryPayload) -> dict[str, Any]:
+    def query(self, link: Link, query: QueryPayload) -> dict[str, Any]:
         """The QUERY payload's `devices` map."""
         return {ref.id: self.device_state(link, ref.id) for ref in query.devices}
 
@@ -329,9 +224,9 @@ class Fulfillment:
         except DeviceNotFound:
             return None
 
-    async def execute(self, link: Link, execute: _ExecutePayload) -> list[dict[str, Any]]:
+    async def execute(self, link: Link, execute: ExecutePayload) -> list[dict[str, Any]]:
         """Carry out every command group; one result per device, grouped by identical outcome."""
-        plan: dict[str, list[_Execution]] = {}
+        plan: dict[str, list[Execution]] = {}
         for group in execute.commands:
             for ref in group.devices:
                 plan.setdefault(ref.id, []).extend(group.execution)
@@ -346,7 +241,7 @@ class Fulfillment:
                 )
         return _grouped({device_id: task.result() for device_id, task in outcomes.items()})
 
-    async def _execute_device(self, link: Link, device_id: str, executions: list[_Execution]) -> _Outcome:
+    async def _execute_device(self, link: Link, device_id: str, executions: list[Execution]) -> _Outcome:
         grant = link_grant(link)
         if routine_of(device_id) is not None:
             return await self._activate(grant, device_id, executions)
@@ -368,7 +263,7 @@ class Fulfillment:
         state = self._hub.state(device_id)
         return _Outcome(status="SUCCESS", states={"online": True, **google_state(device, state)})
 
-    async def _activate(self, grant: Grant, device_id: str, executions: list[_Execution]) -> _Outcome:
+    async def _activate(self, grant: Grant, device_id: str, executions: list[Execution]) -> _Outcome:
         """ActivateScene on a routine, each execution in order; the first refusal ends it."""
         for execution in executions:
             challenge = (execution.model_extra or {}).get("challenge")
