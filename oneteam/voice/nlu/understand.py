@@ -8,7 +8,8 @@ import unicodedata
 from oneteam.model import Home
 from oneteam.model.conversation import MAX_SENTENCE_CHARS
 from oneteam.voice.nlu.fuzzy import correct_words
-from oneteam.voice.nlu.lexicon import Kind, Lexicon, build_lexicon
+from oneteam.voice.nlu.lexicon import Kind, Lexicon
+from oneteam.voice.nlu.lexicon_build import build_lexicon
 from oneteam.voice.nlu.parse import Parsed, parse
 from oneteam.voice.nlu.resolve import Resolver
 from oneteam.voice.nlu.result import NoneResult, Result

@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from oneteam.model import Home
-from oneteam.voice.nlu import lexicon as lexicon_module
-from oneteam.voice.nlu.lexicon import LANGUAGES, build_lexicon
+from oneteam.voice.nlu import lexicon_build as lexicon_module
+from oneteam.voice.nlu.lexicon import LANGUAGES
+from oneteam.voice.nlu.lexicon_build import build_lexicon
 from oneteam.voice.nlu.parse import parse
 from oneteam.voice.nlu.resolve import Resolver
 from oneteam.voice.nlu.schema import FILES, LanguageDataError, check

@@ -17,7 +17,8 @@ from oneteam.voice.nlu import (
     commands,
     language_of,
 )
-from oneteam.voice.nlu.lexicon import Kind, Sense, _Builder, build_lexicon, key
+from oneteam.voice.nlu.lexicon import Kind, Sense, key
+from oneteam.voice.nlu.lexicon_build import _Builder, build_lexicon
 
 
 def test_home_names_enter_the_lexicon(nlu_home: Home) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oneteam.model import Home
-from oneteam.voice.nlu.lexicon import build_lexicon
+from oneteam.voice.nlu.lexicon_build import build_lexicon
 from oneteam.voice.nlu.numbers import NumeralReader
 
 
