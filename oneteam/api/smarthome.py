@@ -36,7 +36,7 @@ from oneteam.interop.smarthome.consent import (
     render_signin,
 )
 from oneteam.interop.smarthome.oauth import Answer
-from oneteam.interop.smarthome.store import Link
+from oneteam.interop.smarthome.records import Link
 from oneteam.model import Device, Door
 
 _LOGGER = logging.getLogger(__name__)

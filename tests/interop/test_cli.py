@@ -9,7 +9,8 @@ import typer
 from typer.testing import CliRunner
 
 from oneteam.interop.cli import links_app, partners_app
-from oneteam.interop.smarthome.store import PartnerStore, digest
+from oneteam.interop.smarthome.records import digest
+from oneteam.interop.smarthome.store import PartnerStore
 
 app = typer.Typer()
 app.add_typer(partners_app, name="partners")

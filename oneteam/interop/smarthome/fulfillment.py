@@ -22,6 +22,7 @@ from oneteam.hub.household import agent_member
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
 from oneteam.interop.smarthome.errors import error_code
 from oneteam.interop.smarthome.execute import to_commands
+from oneteam.interop.smarthome.records import ALL_DEVICES, Link
 from oneteam.interop.smarthome.request import (
     MAX_DEVICES,
     ExecutePayload,
@@ -32,7 +33,6 @@ from oneteam.interop.smarthome.request import (
     echoed_id,
 )
 from oneteam.interop.smarthome.scenes import Scenes, routine_of
-from oneteam.interop.smarthome.store import ALL_DEVICES, Link
 from oneteam.interop.smarthome.traits import TranslationError, describe, google_state, sensor_kind
 from oneteam.model import (
     CommandPending,

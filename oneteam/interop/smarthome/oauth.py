@@ -39,7 +39,8 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
 
-from oneteam.interop.smarthome.store import CodeRecord, Link, Partner, PartnerStore, TokenRecord, digest
+from oneteam.interop.smarthome.records import CodeRecord, Link, Partner, TokenRecord, digest
+from oneteam.interop.smarthome.store import PartnerStore
 
 SCOPES = ("devices.read", "devices.control")
 CODE_TTL_S = 300.0  # RFC 6749 §4.1.2 recommends at most 10 minutes

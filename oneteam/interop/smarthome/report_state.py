@@ -27,8 +27,9 @@ import httpx
 
 from oneteam.hub import Hub, Subscription
 from oneteam.hub.supervisor import Supervisor
+from oneteam.interop.smarthome.records import Link, Partner
 from oneteam.interop.smarthome.service_account import PATHS, AccessTokens, ServiceAccount
-from oneteam.interop.smarthome.store import Link, Partner, PartnerStore
+from oneteam.interop.smarthome.store import PartnerStore
 from oneteam.interop.smarthome.traits import google_state
 from oneteam.model import DeviceNotFound, EventKind
 

@@ -11,8 +11,9 @@ from oneteam.hub import Hub
 from oneteam.interop.smarthome.fulfillment import Fulfillment
 from oneteam.interop.smarthome.oauth import ACCESS_TTL_S, OAuthService
 from oneteam.interop.smarthome.ratelimit import RateLimiter
+from oneteam.interop.smarthome.records import Link
 from oneteam.interop.smarthome.report_state import ReportStatePusher
-from oneteam.interop.smarthome.store import Link, PartnerStore
+from oneteam.interop.smarthome.store import PartnerStore
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -9,17 +9,25 @@ Calls are blocking and short; async callers run them with `asyncio.to_thread`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from oneteam.hub.sqlite_store import private_database
+from oneteam.interop.smarthome.records import (
+    CodeRecord,
+    Link,
+    Partner,
+    TokenRecord,
+    digest,
+    link_of,
+    partner_of,
+    record_of,
+)
 from oneteam.interop.smarthome.sealed import KEY_FILE_NAME, Sealer, is_sealed
 from oneteam.interop.smarthome.service_account import ServiceAccount
 
@@ -48,82 +56,6 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 );
 CREATE INDEX IF NOT EXISTS oauth_tokens_link ON oauth_tokens (link_id);
 """
-
-ALL_DEVICES = "*"
-"""A link's device list that covers every device, including ones added later."""
-
-
-def digest(secret: str) -> str:
-    """The stored form of a secret, code or token."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Partner:
-    """A partner cloud registered with this hub."""
-
-    client_id: str
-    name: str
-    secret_hash: str
-    redirect_uris: tuple[str, ...]
-    """Exact redirect URIs; anything else is refused (no prefix or pattern match)."""
-    scopes: tuple[str, ...]
-    rate_per_minute: int
-    report_url: str | None
-    """Where report-state pushes go (HTTPS, or loopback http for local tests)."""
-    report_key: str
-    """HMAC-SHA256 key the pushes are signed with (shared with the partner once, at `partners add`)."""
-    pkce_required: bool = True
-    """False only for a partner registered explicitly as a confidential client without PKCE (some
-    smart-home clouds send no code_challenge); it still authenticates with its secret."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Link:
-    """One person's account linked to one partner: which devices it covers."""
-
-    id: str
-    client_id: str
-    agent_user_id: str
-    device_ids: tuple[str, ...]
-    scope: str
-    created_at: float
-    revoked_at: float | None = None
-
-    def covers(self, device_id: str) -> bool:
-        """Whether the partner may see and drive this device."""
-        return ALL_DEVICES in self.device_ids or device_id in self.device_ids
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CodeRecord:
-    """An authorization code as stored (its hash, never the code)."""
-
-    code_hash: str
-    client_id: str
-    redirect_uri: str
-    scope: str
-    code_challenge: str | None
-    code_challenge_method: str | None
-    agent_user_id: str
-    device_ids: tuple[str, ...]
-    expires_at: float
-    used_at: float | None
-    link_id: str | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TokenRecord:
-    """An access/refresh token pair as stored."""
-
-    id: int
-    link_id: str
-    client_id: str
-    scope: str
-    access_expires_at: float
-    refresh_expires_at: float
-    rotated_at: float | None
-    revoked_at: float | None
 
 
 class PartnerStore:
@@ -258,7 +190,7 @@ class PartnerStore:
     def _partner(self, row: sqlite3.Row) -> Partner:
         stored = str(row["report_key"])
         key = self._sealer.open(stored, row["client_id"]) if is_sealed(stored) else stored
-        return _partner(row, key)
+        return partner_of(row, key)
 
     def remove_partner(self, client_id: str) -> int | None:
         """Delete a partner and revoke its links; the number of links revoked, or None if unknown."""
@@ -303,7 +235,7 @@ class PartnerStore:
         rows = self._all("SELECT * FROM oauth_codes WHERE code_hash = ?", digest(code))
         if not rows:
             return None
-        return _record(CodeRecord, rows[0], device_ids=tuple(json.loads(rows[0]["device_ids"])))
+        return record_of(CodeRecord, rows[0], device_ids=tuple(json.loads(rows[0]["device_ids"])))
 
     def claim_code(self, code_hash: str, link_id: str) -> bool:
         """Mark a code redeemed, once: False when another redemption got there first."""
@@ -345,14 +277,14 @@ class PartnerStore:
     def link(self, link_id: str) -> Link | None:
         """One link, revoked or not."""
         rows = self._all("SELECT * FROM partner_links WHERE id = ?", link_id)
-        return _link(rows[0]) if rows else None
+        return link_of(rows[0]) if rows else None
 
     def links(self, client_id: str | None = None) -> list[Link]:
         """Links, of one partner or all, oldest first."""
         if client_id is None:
-            return [_link(r) for r in self._all("SELECT * FROM partner_links ORDER BY created_at")]
+            return [link_of(r) for r in self._all("SELECT * FROM partner_links ORDER BY created_at")]
         rows = self._all("SELECT * FROM partner_links WHERE client_id = ? ORDER BY created_at", client_id)
-        return [_link(r) for r in rows]
+        return [link_of(r) for r in rows]
 
     def revoke_link(self, link_id: str) -> bool:
         """End a link and every token of it; False when there was no active link."""
@@ -399,7 +331,7 @@ class PartnerStore:
 
     def _token(self, column: str, secret: str) -> TokenRecord | None:
         rows = self._all(f"SELECT * FROM oauth_tokens WHERE {column} = ?", digest(secret))
-        return _record(TokenRecord, rows[0]) if rows else None
+        return record_of(TokenRecord, rows[0]) if rows else None
 
     def claim_refresh(self, token_id: int) -> bool:
         """Retire a token pair whose refresh token is being exchanged, once. Its access token stays
@@ -413,27 +345,3 @@ class PartnerStore:
             )
             == 1
         )
-
-
-_Record = TypeVar("_Record", Partner, Link, CodeRecord, TokenRecord)
-
-
-def _record(kind: type[_Record], row: sqlite3.Row, **converted: Any) -> _Record:
-    """A record from its row: each field from the column of its name, except those passed in
-    `converted` (JSON lists, split scopes, an unsealed key); columns without a field are ignored."""
-    return kind(**{f.name: converted[f.name] if f.name in converted else row[f.name] for f in fields(kind)})
-
-
-def _partner(row: sqlite3.Row, report_key: str) -> Partner:
-    return _record(
-        Partner,
-        row,
-        redirect_uris=tuple(json.loads(row["redirect_uris"])),
-        scopes=tuple(row["scopes"].split()),
-        report_key=report_key,
-        pkce_required=bool(row["pkce_required"]),
-    )
-
-
-def _link(row: sqlite3.Row) -> Link:
-    return _record(Link, row, device_ids=tuple(json.loads(row["device_ids"])))

@@ -28,7 +28,7 @@ from oneteam.api.app import create_app
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.interop.smarthome import SmartHomeService, verify
-from oneteam.interop.smarthome.store import Partner
+from oneteam.interop.smarthome.records import Partner
 from tests.conftest import SHARED, free_port
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
