@@ -17,14 +17,12 @@ worker thread. Security rules beyond Authlib's defaults, each from the RFCs:
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
@@ -41,6 +39,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 
 from oneteam.interop.smarthome.records import CodeRecord, Link, Partner, TokenRecord, digest
 from oneteam.interop.smarthome.store import PartnerStore
+from oneteam.interop.smarthome.transport import transport_allowed
 
 SCOPES = ("devices.read", "devices.control")
 CODE_TTL_S = 300.0  # RFC 6749 §4.1.2 recommends at most 10 minutes
@@ -102,31 +101,6 @@ class _Payload(OAuth2Payload):
     @property
     def datalist(self) -> dict[str, list[str]]:
         return self._datalist
-
-
-_HOME_NETWORK_SUFFIXES = (".local", ".home.arpa", ".lan", ".internal")
-
-
-def transport_allowed(uri: str) -> bool:
-    """Whether the door may answer at `uri`: https anywhere, plain http only on the home network
-    (loopback, private and link-local addresses, localhost, mDNS and home.arpa names), where a
-    hub on a LAN address has no certificate. Authlib alone would refuse http beyond loopback."""
-    try:
-        parts = urlsplit(uri)
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.scheme == "https":
-        return True
-    if parts.scheme != "http" or not host:
-        return False
-    if host == "localhost" or host.endswith(_HOME_NETWORK_SUFFIXES):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def _check_parameters(pairs: Pairs) -> None:
