@@ -383,6 +383,9 @@ async def test_a_time_trigger_missed_while_down_is_caught_up_or_skipped(tmp_path
     async with first:
         engine = Engine(first, AutomationStore(path))
         await engine.start()
+        # At the start of a second, so the whole-second time below is a full second away, not
+        # one that falls while this first engine is still running.
+        await asyncio.sleep(1.0 - time.time() % 1.0)
         for routine_id in ("catch_me", "also_caught"):
             engine.put(
                 {
