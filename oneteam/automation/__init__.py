@@ -2,7 +2,8 @@
 
 Imports `hub` and `model` (and i18n), never api/cli/voice. The engine (engine.py) watches the bus
 and the clock, runs actions through `hub.dispatch` as `Grant(principal="routine:<id>",
-door=Door.ROUTINE)`, and keeps routines, runs and traces in its own tables (store.py).
+door=Door.ROUTINE)` within the limits of whoever saved the routine as they stand at each run,
+and keeps routines, runs and traces in its own tables (store.py).
 """
 
 from oneteam.automation.engine import Engine, RoutineBusy, grant_for
