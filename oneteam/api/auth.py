@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request, WebSocket
 
 from oneteam.hub import Hub
-from oneteam.hub.household import Caller
+from oneteam.hub.callers import Caller
 from oneteam.model import Door, Grant
 
 SESSION_COOKIE = "oneteam_session"

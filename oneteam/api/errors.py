@@ -13,9 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oneteam.api.limits import BodyTooLarge
 from oneteam.automation.engine import RoutineBusy
+from oneteam.hub.accounts import MemberExists, NotAllowed, SignInFailed
 from oneteam.hub.conversation import ConversationUnavailable
 from oneteam.hub.group_commit import StorageFailed
-from oneteam.hub.household import MemberExists, NotAllowed, SignInFailed
 from oneteam.i18n import language_from_header, render
 from oneteam.model import (
     CommandPending,

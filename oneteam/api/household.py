@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from oneteam.api.auth import SESSION_COOKIE, caller_of, credential_of, grant_of, hub_of
 from oneteam.api.schemas import error_responses
 from oneteam.hub import Hub
-from oneteam.hub.accounts import MAX_PASSWORD, AccountError
-from oneteam.hub.household import SESSION_PREFIX, Caller, NotAllowed, SignInFailed, TokenNotFound
+from oneteam.hub.accounts import MAX_PASSWORD, AccountError, NotAllowed, SignInFailed, TokenNotFound
+from oneteam.hub.callers import Caller
+from oneteam.hub.household import SESSION_PREFIX
 from oneteam.model import DeviceType
 
 router = APIRouter(tags=["household"])

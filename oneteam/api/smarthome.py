@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from oneteam.api.auth import bearer, hub_of
 from oneteam.api.errors import language_of
 from oneteam.api.schemas import error_responses, oauth_error_responses
-from oneteam.hub.household import Caller, member_agent_id
+from oneteam.hub.callers import Caller, member_agent_id
 from oneteam.i18n import LANGUAGES, render
 from oneteam.interop.smarthome import ALL_DEVICES, Grantee, OAuthRefusal, SmartHomeService
 from oneteam.interop.smarthome.consent import (

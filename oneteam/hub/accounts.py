@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from oneteam.model import Device, Door, Grant
-from oneteam.model.errors import OneteamError
+from oneteam.model.errors import NotFound, OneteamError
 
 
 class Role(StrEnum):
@@ -219,3 +219,53 @@ def password_matches(password_hash: str | None, password: str) -> bool:
 
 DUMMY_HASH = _HASHER.hash("not a password of anyone")
 """Checked against for unknown names, so a wrong name costs as long as a wrong password."""
+
+
+class MemberNotFound(NotFound):
+    key = "error.member.not_found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no member {name!r}", name=name[:40])
+
+
+class TokenNotFound(NotFound):
+    key = "error.token.not_found"
+
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"no token {token_id}", id=token_id)
+
+
+class NotAllowed(AccountError):
+    """The caller's role may not do this (HTTP 403)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("error.member.not_allowed", f"not allowed: {what}", what=what)
+
+
+class SignInFailed(AccountError):
+    """Wrong name or password, or a used or expired link (HTTP 401); never says which."""
+
+    def __init__(self, key: str = "error.session.failed") -> None:
+        super().__init__(key, "sign-in failed")
+
+
+class MemberExists(AccountError):
+    """HTTP 409."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("error.member.exists", f"member {name!r} exists", name=name)
+
+
+MAX_TOKEN_S = 366 * 86400.0
+"""The furthest a member's or token's expiry may be set (a year and a day)."""
+
+
+def check_expiry(expires_at: float | None, now: float) -> None:
+    if expires_at is not None and not now < expires_at < now + MAX_TOKEN_S:
+        raise AccountError("error.member.bad_expiry", "expiry out of range", days=int(MAX_TOKEN_S // 86400))
+
+
+def check_display(display: str) -> str:
+    if len(display) > 64:
+        raise AccountError("error.member.bad_display", "display name too long", high=64)
+    return display.strip()

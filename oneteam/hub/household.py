@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from oneteam.hub.accounts import (
@@ -20,19 +20,24 @@ from oneteam.hub.accounts import (
     GUEST_DEFAULT_S,
     AccountError,
     Member,
+    MemberExists,
+    MemberNotFound,
     Role,
+    SignInFailed,
+    check_display,
+    check_expiry,
     check_name,
     check_overrides,
     check_role,
     hash_password,
     password_matches,
 )
-from oneteam.hub.accounts_store import LINK, SESSION, AccountStore, Credential, TokenRow
+from oneteam.hub.accounts import NotAllowed as NotAllowed  # noqa: PLC0414 (re-exported for api/devices.py)
+from oneteam.hub.accounts_store import LINK, SESSION, AccountStore
+from oneteam.hub.callers import Caller, current_grant, expired, may_manage, token_json
 from oneteam.hub.storage import Storage
 from oneteam.hub.tokens import TOKEN_DOORS, TOKEN_PREFIX, hash_token
-from oneteam.model import Device, Door, Grant, Home
-from oneteam.model.device import Speaker
-from oneteam.model.errors import NotFound
+from oneteam.model import Device, Door, Grant
 
 SESSION_PREFIX = "os_"
 LINK_PREFIX = "ol_"
@@ -40,99 +45,8 @@ SESSION_S = 7 * 86400.0
 """A sign-in lasts a week (the page keeps it in a cookie), or until signed out or revoked."""
 LINK_S = 600.0
 """A one-time sign-in link works for ten minutes."""
-MAX_TOKEN_S = 366 * 86400.0
 OWNER = "owner"
 """The name `oneteam serve` gives the owner it creates on a first start."""
-
-
-class MemberNotFound(NotFound):
-    key = "error.member.not_found"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no member {name!r}", name=name[:40])
-
-
-class TokenNotFound(NotFound):
-    key = "error.token.not_found"
-
-    def __init__(self, token_id: int) -> None:
-        super().__init__(f"no token {token_id}", id=token_id)
-
-
-class NotAllowed(AccountError):
-    """The caller's role may not do this (HTTP 403)."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__("error.member.not_allowed", f"not allowed: {what}", what=what)
-
-
-class SignInFailed(AccountError):
-    """Wrong name or password, or a used or expired link (HTTP 401); never says which."""
-
-    def __init__(self, key: str = "error.session.failed") -> None:
-        super().__init__(key, "sign-in failed")
-
-
-class MemberExists(AccountError):
-    """HTTP 409."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__("error.member.exists", f"member {name!r} exists", name=name)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Caller:
-    """Who a bearer value is: a member (by session or their token) or a household token."""
-
-    credential: Credential
-    member: Member | None
-    """None for a household token (made before members, or by `oneteam token create` without a
-    member): it belongs to the owner and keeps its `token:<name>` principal in the log."""
-
-    @property
-    def role(self) -> Role:
-        return Role.OWNER if self.member is None else self.member.role
-
-    @property
-    def name(self) -> str | None:
-        return None if self.member is None else self.member.name
-
-    def speaker(self, home: Home) -> Speaker | None:
-        """The home file's speaker this caller is: its member's voice token named for it."""
-        found = home.speakers.get(self.credential.name) if self.credential.kind == "token" else None
-        if found is None or self.credential.door != Door.VOICE.value or found.member != self.name:
-            return None
-        return found
-
-    def grant(self, door: Door, devices: Iterable[Device]) -> Grant:
-        """The Grant for this caller through `door` (a token made for mcp/voice shows that door).
-        A token's Grant names the token (`token_id`), so what it books is checked again later."""
-        marked = Door(self.credential.door) if self.credential.door in TOKEN_DOORS else door
-        if self.member is None:
-            grant = Grant(principal=f"token:{self.credential.name}", door=marked)
-        else:
-            grant = self.member.grant(marked, devices)
-        return replace(grant, token_id=self.credential.id) if self.credential.kind == "token" else grant
-
-
-MEMBER_AGENT = "member:"
-
-
-def member_agent_id(home_id: str, member: str) -> str:
-    """The partner account id (Google's agentUserId) of a member's link: one per member, so a
-    partner link acts as the member who made it."""
-    return f"{MEMBER_AGENT}{member}:{home_id}"
-
-
-def agent_member(agent_user_id: str) -> str | None:
-    """The member a partner link was made by, or None for a household link (a household token)."""
-    if not agent_user_id.startswith(MEMBER_AGENT):
-        return None
-    return agent_user_id[len(MEMBER_AGENT) :].split(":", 1)[0] or None
-
-
-def _expired(at: float | None, now: float) -> bool:
-    return at is not None and now >= at
 
 
 class Household:
@@ -227,17 +141,17 @@ class Household:
         """A new member; `by` None is the machine's own operator (the CLI)."""
         kind = check_role(role)
         check_name(name)
-        self._may_manage(by, kind)
+        may_manage(by, kind)
         if name in await self._all():
             raise MemberExists(name)
         now = time.time()
         if kind is Role.GUEST and expires_at is None:
             expires_at = now + GUEST_DEFAULT_S
-        self._check_expiry(expires_at, now)
+        check_expiry(expires_at, now)
         member = Member(
             name=name,
             role=kind,
-            display=_display(display),
+            display=check_display(display),
             password_hash=None if password is None else await asyncio.to_thread(hash_password, password),
             overrides=check_overrides(overrides or {}),
             expires_at=expires_at,
@@ -265,10 +179,10 @@ class Household:
         own = by is not None and by.member is not None and by.member.name == name
         managing = role is not None or overrides is not None or expires_at is not None or clear_expiry
         if managing or not own:
-            self._may_manage(by, member.role)
+            may_manage(by, member.role)
         kind = member.role if role is None else check_role(role)
         if kind is not member.role:
-            self._may_manage(by, kind)
+            may_manage(by, kind)
             if (
                 member.role is Role.OWNER
                 and len([m for m in await self.members() if m.role is Role.OWNER]) < 2
@@ -278,11 +192,11 @@ class Household:
         if password is not None:
             changes["password_hash"] = await asyncio.to_thread(hash_password, password)
         if display is not None:
-            changes["display"] = _display(display)
+            changes["display"] = check_display(display)
         if overrides is not None:
             changes["overrides"] = {**member.overrides, **check_overrides(overrides)}
         if expires_at is not None:
-            self._check_expiry(expires_at, time.time())
+            check_expiry(expires_at, time.time())
             changes["expires_at"] = expires_at
         elif clear_expiry:
             changes["expires_at"] = None
@@ -297,27 +211,11 @@ class Household:
 
     async def remove_member(self, name: str, *, by: Caller | None) -> None:
         member = await self.member(name)
-        self._may_manage(by, member.role)
+        may_manage(by, member.role)
         if member.role is Role.OWNER and len([m for m in await self.members() if m.role is Role.OWNER]) < 2:
             raise AccountError("error.member.last_owner", "the last owner stays")
         await self.store.delete_member(name)
         self.forget()
-
-    @staticmethod
-    def _may_manage(by: Caller | None, target: Role) -> None:
-        if by is None:
-            return
-        if not by.role.manages:
-            raise NotAllowed("members")
-        if target is Role.OWNER and by.role is not Role.OWNER:
-            raise NotAllowed("owner")
-
-    @staticmethod
-    def _check_expiry(expires_at: float | None, now: float) -> None:
-        if expires_at is not None and not now < expires_at < now + MAX_TOKEN_S:
-            raise AccountError(
-                "error.member.bad_expiry", "expiry out of range", days=int(MAX_TOKEN_S // 86400)
-            )
 
     # -- sign-in ----------------------------------------------------------------------------
 
@@ -375,13 +273,13 @@ class Household:
         """A member's named API token (shown once; only its hash is kept)."""
         owner = await self.member(member)
         if by is not None and by.name != member:
-            self._may_manage(by, owner.role)
+            may_manage(by, owner.role)
         if not 0 < len(name) <= 64:
             raise AccountError("error.token.bad_name", "token name length")
         if door is not None and door not in TOKEN_DOORS:
             raise AccountError("error.token.bad_door", "bad door", doors=", ".join(TOKEN_DOORS))
         now = time.time()
-        self._check_expiry(expires_at, now)
+        check_expiry(expires_at, now)
         if owner.expires_at is not None:  # a guest's token ends with the guest
             expires_at = owner.expires_at if expires_at is None else min(expires_at, owner.expires_at)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -406,7 +304,7 @@ class Household:
         for row in await self.store.tokens():
             member = row.member or (owner.name if owner else None)
             if by is None or by.role.manages or member == by.name:
-                rows.append(_token_json(row, member))
+                rows.append(token_json(row, member))
         return rows
 
     async def revoke_token(self, token_id: int, *, by: Caller | None) -> bool:
@@ -440,7 +338,7 @@ class Household:
             caller = Caller(credential=credential, member=member)
             if self._stamp is not None:
                 self._known[token_hash] = caller
-        if _expired(caller.credential.expires_at, now) or (caller.member and caller.member.expired(now)):
+        if expired(caller.credential.expires_at, now) or (caller.member and caller.member.expired(now)):
             return None
         return caller
 
@@ -468,32 +366,10 @@ class Household:
         revoked or expired or its member removed or expired; else the token's or member's Grant
         now (a changed role or permission counts), within the limits it was booked with. Other
         principals (a partner link, a routine, the hub) are returned as booked."""
-        now = time.time()
-        devices = self._devices()
+        row = None
         if booked.token_id is not None:
             row = next((t for t in await self.store.tokens() if t.id == booked.token_id), None)
-            if row is None or _expired(row.expires_at, now):
-                return None
-            member = None if row.member is None else (await self._all()).get(row.member)
-            if row.member is not None and (member is None or member.expired(now)):
-                return None
-            credential = Credential(
-                kind="token",
-                id=row.id,
-                name=row.name,
-                door=row.door,
-                member=row.member,
-                expires_at=row.expires_at,
-            )
-            current = Caller(credential=credential, member=member).grant(booked.door, devices)
-        elif booked.principal.startswith("member:"):
-            member = (await self._all()).get(booked.principal.removeprefix("member:"))
-            if member is None or member.expired(now):
-                return None
-            current = member.grant(booked.door, devices)
-        else:
-            return booked
-        return current.narrowed(commands=booked.commands, devices=booked.devices, rooms=booked.rooms)
+        return current_grant(booked, row, await self._all(), self._devices(), time.time())
 
     async def member_devices(self, name: str) -> frozenset[str] | None:
         """The devices a member may use now (None: all); an empty set when the member is gone or
@@ -515,21 +391,3 @@ class Household:
                 pass
             if await self.caller(value) is None:
                 return
-
-
-def _display(display: str) -> str:
-    if len(display) > 64:
-        raise AccountError("error.member.bad_display", "display name too long", high=64)
-    return display.strip()
-
-
-def _token_json(row: TokenRow, member: str | None) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "member": member,
-        "door": row.door,
-        "created_at": row.created_at,
-        "expires_at": row.expires_at,
-        "household": row.member is None,
-    }

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from oneteam.hub import Hub, SqliteStorage, Storage, load_home
-from oneteam.hub.accounts import AccountError, Member, Role
+from oneteam.hub.accounts import AccountError, Member, MemberExists, NotAllowed, Role, SignInFailed
 from oneteam.hub.accounts_db import accounts_for
-from oneteam.hub.household import Household, MemberExists, NotAllowed, SignInFailed
+from oneteam.hub.household import Household
 from oneteam.hub.postgres_store import PostgresStorage
 from oneteam.hub.tokens import hash_token
 from oneteam.integrations.virtual import VirtualAdapter

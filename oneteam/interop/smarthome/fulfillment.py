@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from oneteam import __version__
 from oneteam.hub import Hub
-from oneteam.hub.household import agent_member
+from oneteam.hub.callers import agent_member
 from oneteam.interop.smarthome.challenge import ChallengeNeeded, Challenges
 from oneteam.interop.smarthome.errors import error_code
 from oneteam.interop.smarthome.execute import to_commands
