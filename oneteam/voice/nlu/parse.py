@@ -51,6 +51,8 @@ class Parsed:
     """Device types whose on/off needs their feature named (lexicon.grammar.feature_switched)."""
     names_unknown_mode: bool = False
     """"외출 모드", "party mode": a mode or scene by a name the home does not know."""
+    names_elsewhere: bool = False
+    """A place name the home does not know, with no room or device of ours ("강남 미세먼지")."""
     exclusion_follows: bool = False
     """What an exclusion word leaves out comes after it ("except the kitchen"), not before (거실 빼고)."""
     has_unknown_verb: bool = False
@@ -322,6 +324,18 @@ def _unknown_mode(tokens: tuple[Token, ...], mentions: list[Mention]) -> bool:
     return False
 
 
+_OURS = (Kind.DEVICE, Kind.ROOM, Kind.TYPE, Kind.HERE, Kind.ANY, Kind.ALL)
+
+
+def _elsewhere(tokens: tuple[Token, ...], mentions: list[Mention]) -> bool:
+    """A proper noun no phrase covers (a district, a town) while nothing of the home is named:
+    the air or temperature asked about is somewhere else."""
+    if any(m.has(kind) for m in mentions for kind in _OURS):
+        return False
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+    return any(token.proper and index not in covered for index, token in enumerate(tokens))
+
+
 def _unknown_verb(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> bool:
     """A main verb (not an auxiliary, light verb or copula) that no phrase covers."""
     covered = {i for m in mentions for i in range(m.start, m.end)}
@@ -381,6 +395,7 @@ def parse(tokens: tuple[Token, ...], text: str, lexicon: Lexicon) -> Parsed:
         asks_state=forms.asks_state,
         has_unknown_verb=_unknown_verb(tokens, mentions, lexicon),
         names_unknown_mode=_unknown_mode(tokens, mentions),
+        names_elsewhere=_elsewhere(tokens, mentions),
         feature_switched=lexicon.grammar.feature_switched,
         exclusion_follows=lexicon.grammar.exclusion_follows,
     )

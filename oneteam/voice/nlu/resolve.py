@@ -78,6 +78,8 @@ class Resolver:
             return self._bookings(parsed)
         if parsed.is_negated and not parsed.is_question:
             return NoneResult()  # 끄지 마, 불이 안 켜져 (a report, not a question)
+        if parsed.names_elsewhere and (parsed.asks_state or parsed.is_tell or parsed.is_question):
+            return NoneResult()  # 강남 미세먼지 어때: a place that is not this home
         if parsed.asks_state or parsed.is_tell:
             # Asked in a state form or to be told: answer it or do nothing, never act. A negated
             # state question ("안 꺼졌지?") asks the same thing.

@@ -127,6 +127,9 @@ _KIWI_ROLES: dict[str, Role] = {
 }
 
 
+_KIWI_PROPER = frozenset({"NNP"})
+
+
 def kiwi_role(tag: str) -> Role:
     """The role of a Kiwi tag: particles (J…) and the remaining symbols (S…, W_…) by family."""
     base = tag.split("-", 1)[0]
@@ -153,6 +156,8 @@ class Token:
     end: int
     tag: str = ""
     """The tokenizer's own tag (Kiwi's `VV-I`), for debugging only: the parser reads `role`."""
+    proper: bool = False
+    """A proper noun (a place, a person): said of somewhere else, it is not about this home."""
 
     @property
     def is_verb(self) -> bool:
@@ -296,7 +301,10 @@ class KoreanTokenizer:
         for tok in analysed:
             start, end = int(tok.start), int(tok.start + tok.len)
             tag = str(tok.tag)
-            out.append(Token(text[start:end].lower(), str(tok.form).lower(), kiwi_role(tag), start, end, tag))
+            proper = tag in _KIWI_PROPER
+            out.append(
+                Token(text[start:end].lower(), str(tok.form).lower(), kiwi_role(tag), start, end, tag, proper)
+            )
         return tuple(out)
 
 
