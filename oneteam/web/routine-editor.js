@@ -117,7 +117,7 @@ export class RoutineEditor {
     cancel.addEventListener("click", () => this.close());
     const head = [el("h3", { text: title }), field(t("routine_editor.id"), this.id), field(t("routine_editor.name"), this.name)];
     if (this.json) {
-      const { kind, origin, running, ...definition } = routine;
+      const { kind, origin, owner, running, ...definition } = routine;
       this.jsonText = el("textarea", { "data-testid": "routine-editor-json", rows: 12, spellcheck: "false" });
       this.jsonText.value = JSON.stringify(definition, null, 2);
       this.form.replaceChildren(...head, el("p", { class: "editor-note", text: t("routine_editor.json_note") }), this.jsonText, this.error, el("div", { class: "editor-buttons" }, cancel, save));
@@ -303,7 +303,7 @@ export class RoutineEditor {
   definition() {
     if (this.json) return { ...JSON.parse(this.jsonText.value), id: this.id.value.trim() };
     const base = this.editing ? { ...this.editing } : {};
-    for (const key of ["kind", "origin", "running"]) delete base[key];
+    for (const key of ["kind", "origin", "owner", "running"]) delete base[key];
     const names = { ...(this.editing?.names || {}) };
     if (this.name.value.trim()) names[currentLanguage()] = this.name.value.trim();
     return {
