@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -61,7 +62,7 @@ class OwnerRevoked(OneteamError):
         super().__init__(f"{routine_id}: {principal} may no longer act", id=routine_id, principal=principal)
 
 
-class EngineState:
+class EngineState(ABC):
     """The engine's state and its small shared calls; engine.py's Engine puts the parts together."""
 
     def __init__(
@@ -159,33 +160,33 @@ class EngineState:
 
     # -- defined by the parts (catalog.py, triggers.py, runs.py, steps.py) ----------------------
 
-    def _reindex(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _reindex(self) -> None: ...
 
-    def _load_stored(self, only: set[str] | None = None) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _load_stored(self, only: set[str] | None = None) -> None: ...
 
-    def _trigger(self, routine_id: str, info: dict[str, Any]) -> RunRecord | None:
-        raise NotImplementedError
+    @abstractmethod
+    def _trigger(self, routine_id: str, info: dict[str, Any]) -> RunRecord | None: ...
 
+    @abstractmethod
     def _start(
         self, routine: Automation, info: dict[str, Any], conditions: list[dict[str, Any]]
-    ) -> RunRecord | None:
-        raise NotImplementedError
+    ) -> RunRecord | None: ...
 
-    def _launch(self, routine: Automation, record: RunRecord, *, resume: bool) -> asyncio.Task[None]:
-        raise NotImplementedError
+    @abstractmethod
+    def _launch(self, routine: Automation, record: RunRecord, *, resume: bool) -> asyncio.Task[None]: ...
 
-    async def _run(self, routine: Automation, record: RunRecord, *, resume: bool, depth: int = 0) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _run(self, routine: Automation, record: RunRecord, *, resume: bool, depth: int = 0) -> None: ...
 
+    @abstractmethod
     async def _steps(
         self, routine: Automation, record: RunRecord, grant: Grant, *, resume: bool, depth: int
-    ) -> str:
-        raise NotImplementedError
+    ) -> str: ...
 
-    async def apply_scene(self, scene: Scene, grant: Grant) -> list[dict[str, Any]]:
-        raise NotImplementedError
+    @abstractmethod
+    async def apply_scene(self, scene: Scene, grant: Grant) -> list[dict[str, Any]]: ...
 
 
 def refusal(exc: OneteamError) -> dict[str, Any]:
