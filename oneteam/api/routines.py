@@ -85,13 +85,20 @@ async def import_routines(request: Request) -> dict[str, Any]:
     body = await _body(request)
     if not isinstance(body, dict) or not isinstance(body.get("yaml", body.get("preset")), str):
         raise AutomationInvalid("automation.import_what", "body", "give yaml or preset")
-    allow = _allow(engine, grant_of(request))
+    grant = grant_of(request)
+    allow = _allow(engine, grant)
+    # What a caller imports acts as that caller, like what it saves one by one.
     if isinstance(body.get("preset"), str):
         return engine.import_yaml(
-            preset_text(body["preset"]), origin="preset", replace_existing=False, strict=False, allow=allow
+            preset_text(body["preset"]),
+            origin="preset",
+            replace_existing=False,
+            strict=False,
+            allow=allow,
+            owner=grant,
         )
     replace = body.get("replace", True) is not False
-    return engine.import_yaml(body["yaml"], origin="api", replace_existing=replace, allow=allow)
+    return engine.import_yaml(body["yaml"], origin="api", replace_existing=replace, allow=allow, owner=grant)
 
 
 @router.get("/export")

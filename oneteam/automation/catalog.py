@@ -87,10 +87,12 @@ class Catalog(EngineState):
         replace_existing: bool = True,
         strict: bool = True,
         allow: Allow | None = None,
+        owner: Grant | None = None,
     ) -> dict[str, Any]:
         """Routines and scenes from YAML (`scenes:` and `routines:` lists), all or nothing when
         `strict`; otherwise a bad entry is left out with a note. `allow` may refuse the import
-        (raise) before anything is stored."""
+        (raise) before anything is stored; `owner` is whom the imported routines act as (None: the
+        household's own, for the CLI and home files)."""
         try:
             data = yaml.load(text, Loader=_YAML_LOADER) or {}  # the C-accelerated safe loader when present
         except (yaml.YAMLError, RecursionError) as exc:
@@ -99,7 +101,7 @@ class Catalog(EngineState):
         if not isinstance(data, dict):
             raise AutomationInvalid("automation.not_mapping", "yaml", "expected a mapping")
         return self._import(
-            data, origin=origin, replace_existing=replace_existing, strict=strict, allow=allow
+            data, origin=origin, replace_existing=replace_existing, strict=strict, allow=allow, owner=owner
         )
 
     def _import(
@@ -110,6 +112,7 @@ class Catalog(EngineState):
         replace_existing: bool,
         strict: bool,
         allow: Allow | None = None,
+        owner: Grant | None = None,
     ) -> dict[str, Any]:
         devices = self.devices()
         parsed: list[Routine] = []
@@ -147,7 +150,7 @@ class Catalog(EngineState):
             for routine in accepted:
                 allow(combined, routine)
         for routine in accepted:
-            self._save(routine, origin)
+            self._save(routine, origin, owner)
         self._reindex()
         return {"imported": [r.id for r in accepted], "skipped": skipped, "notes": notes}
 

@@ -145,3 +145,19 @@ async def test_the_owner_survives_a_restart_and_old_files_gain_the_column(tmp_pa
         assert {r.id: r.owner for r in store.routines()}["y"] == {**owner, "rooms": ["kitchen"]}
     finally:
         store.close()
+
+
+async def test_routines_imported_through_rest_act_as_the_importer(home: Home) -> None:
+    token_id, headers = await _member_token(home.hub, "seoyeon")
+    text = "routines:\n  - id: imported\n    names: {ko: 가져온 루틴}\n" + (
+        "    actions:\n      - {device: light_living, command: turn_on}\n"
+    )
+    imported = await home.client.post("/api/routines/import", json={"yaml": text}, headers=headers)
+    assert imported.status_code == 200, imported.text
+    listed = await home.client.get("/api/routines/imported", headers=home.admin)
+    assert listed.json()["owner"] == "member:seoyeon"
+    assert await home.hub.revoke_token(token_id)
+    run = await _run(home, "imported")
+    assert run["status"] == "failed" and run["steps"] == []
+    assert run["notes"][0]["key"] == "automation.owner_revoked"
+    assert await _commands_from(home.hub, "routine:imported") == []
