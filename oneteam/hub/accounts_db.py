@@ -6,8 +6,6 @@ share are in `accounts_store.py`.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +25,11 @@ from oneteam.hub.accounts_store import (
     member_params,
     token_row,
 )
-from oneteam.hub.sqlite_store import private_database
+from oneteam.hub.sqlite_side import SqliteSide
 from oneteam.hub.storage import Storage
 
 
-class SqliteAccounts:
+class SqliteAccounts(SqliteSide):
     """The household's tables in the hub's SQLite file, on a connection of their own.
 
     Statements are a few rows each and run inline on the event loop (a WAL read is microseconds);
@@ -39,27 +37,7 @@ class SqliteAccounts:
     """
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._connection: sqlite3.Connection | None = None
-
-    async def open(self) -> None:
-        if self._connection is not None:
-            return
-        await asyncio.to_thread(private_database, self.path)
-        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        connection.execute("PRAGMA busy_timeout = 5000")
-        connection.executescript(SQLITE_TABLES)
-        self._connection = connection
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            raise RuntimeError("the household store is not open")
-        return self._connection
+        super().__init__(path, SQLITE_TABLES, "household store")
 
     async def members(self) -> list[Member]:
         rows = self._db().execute(f"SELECT {MEMBER_COLUMNS} FROM members ORDER BY created_at, name")

@@ -7,13 +7,11 @@ survives a restart and an MQTT device announcing itself again.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from oneteam.hub.sqlite_store import private_database
+from oneteam.hub.sqlite_side import SqliteSide
 from oneteam.hub.storage import Storage
 from oneteam.model import Device
 
@@ -77,31 +75,11 @@ class OverrideStore(Protocol):
     async def delete(self, device_id: str) -> None: ...
 
 
-class SqliteOverrides:
+class SqliteOverrides(SqliteSide):
     """The table in the hub's SQLite file, on a connection of its own (one row per change)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._connection: sqlite3.Connection | None = None
-
-    async def open(self) -> None:
-        if self._connection is not None:
-            return
-        await asyncio.to_thread(private_database, self.path)
-        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        connection.execute("PRAGMA busy_timeout = 5000")
-        connection.executescript(_TABLE.format(boolean="INTEGER", real="REAL"))
-        self._connection = connection
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            raise RuntimeError("the device overrides store is not open")
-        return self._connection
+        super().__init__(path, _TABLE.format(boolean="INTEGER", real="REAL"), "device overrides store")
 
     async def load(self) -> list[DeviceOverride]:
         return [_row(r) for r in self._db().execute(f"SELECT {_COLUMNS} FROM device_overrides")]
