@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The system programs the tests use (real Mosquitto, Chromium, PostgreSQL, eSpeak NG, Java for
+# The system programs the tests use (real Mosquitto, a NATS server cluster for many homes, Chromium, PostgreSQL, eSpeak NG, Java for
 # Spark). As root with apt-get, installs the missing ones; otherwise prints a loud warning naming
 # them and how to install them. `--require` makes a missing package an error (CI).
 # Used by `make test` and .ci/run.
 set -euo pipefail
 
-packages=(mosquitto postgresql chromium chromium-driver fonts-noto-cjk espeak-ng openjdk-17-jre-headless openssl)
+packages=(mosquitto nats-server postgresql chromium chromium-driver fonts-noto-cjk espeak-ng openjdk-17-jre-headless openssl)
 require=0
 [ "${1:-}" = "--require" ] && require=1
 
@@ -14,7 +14,7 @@ if command -v dpkg >/dev/null 2>&1; then
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 else
   # Not Debian: look for the programs themselves.
-  for program in mosquitto pg_ctl chromium chromedriver espeak-ng java openssl; do
+  for program in mosquitto nats-server pg_ctl chromium chromedriver espeak-ng java openssl; do
     command -v "$program" >/dev/null 2>&1 || [ -x "/usr/sbin/$program" ] || missing+=("$program")
   done
 fi
