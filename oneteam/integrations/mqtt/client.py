@@ -71,7 +71,7 @@ class MqttClient:
         self._paho = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
-            clean_session=True,
+            clean_session=settings.clean_session,
             protocol=paho.MQTTv311,
         )
         self._paho.max_inflight_messages_set(1000)
@@ -116,6 +116,9 @@ class MqttClient:
         self._fd = -1
         self._buffered: _BufferedSocket | None = None
         self.messages_received = 0
+        self._endpoints = [(settings.host, settings.port), *settings.fallbacks]
+        self._endpoint = 0
+        """Index in `_endpoints` of the node tried now; the next after every failure or loss."""
 
     # -- lifetime ---------------------------------------------------------------------------
 
@@ -166,15 +169,18 @@ class MqttClient:
         first = True
         while True:
             self._lost.clear()
+            host, port = self._endpoints[self._endpoint]
             try:
-                if first:
-                    self._paho.connect(self.settings.host, self.settings.port, self.settings.keepalive_s)
+                if first or len(self._endpoints) > 1:
+                    self._paho.connect(host, port, self.settings.keepalive_s)
                 else:
                     self._paho.reconnect()
             except (OSError, ssl.SSLError) as exc:
-                _LOGGER.debug(
-                    "%s: cannot reach %s:%d: %s", self.name, self.settings.host, self.settings.port, exc
-                )
+                _LOGGER.debug("%s: cannot reach %s:%d: %s", self.name, host, port, exc)
+                # A cluster: the next node now; the back-off grows once every node has failed.
+                self._endpoint = (self._endpoint + 1) % len(self._endpoints)
+                if self._endpoint != 0:
+                    continue
                 # Jitter, so a fleet of clients does not reconnect in lockstep.
                 await asyncio.sleep(delay_s * random.uniform(0.8, 1.2))
                 delay_s = min(delay_s * 2, RECONNECT_MAX_S)
@@ -188,6 +194,8 @@ class MqttClient:
                 misc.cancel()
             if self._refused is not None:
                 _LOGGER.error("%s: broker refused the connection: %s", self.name, self._refused)
+            # The node we lost may be down: the next one of a cluster is the likelier to answer.
+            self._endpoint = (self._endpoint + 1) % len(self._endpoints)
             delay_s = RECONNECT_MIN_S if self._refused is None else RECONNECT_MAX_S
             await asyncio.sleep(delay_s)
 
@@ -251,7 +259,8 @@ class MqttClient:
             self._refused = str(reason)
             return
         self._refused = None
-        _LOGGER.info("%s: connected to %s:%d", self.name, self.settings.host, self.settings.port)
+        host, port = self._endpoints[self._endpoint]
+        _LOGGER.info("%s: connected to %s:%d", self.name, host, port)
         if self._will is not None:
             self._paho.publish(self._will.topic, self._will.online, qos=1, retain=True)
         self._pending_subscribe = [*self._exact, *self._wildcards]

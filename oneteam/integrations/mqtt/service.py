@@ -10,10 +10,11 @@ from oneteam.hub import Hub
 from oneteam.integrations.mqtt.adapter import MqttAdapter
 from oneteam.integrations.mqtt.broker import EmbeddedBroker
 from oneteam.integrations.mqtt.client import MqttClient
-from oneteam.integrations.mqtt.const import DEFAULT_BASE_TOPIC, PAYLOAD_OFFLINE, PAYLOAD_ONLINE, STATUS_SUFFIX
+from oneteam.integrations.mqtt.const import PAYLOAD_OFFLINE, PAYLOAD_ONLINE, STATUS_SUFFIX
 from oneteam.integrations.mqtt.credentials import MqttCredentials
 from oneteam.integrations.mqtt.discovery_out import DiscoveryPublisher
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, Will, parse_broker_url
+from oneteam.integrations.mqtt.topics import HomeTopics
 
 
 @asynccontextmanager
@@ -25,6 +26,7 @@ async def mqtt_for_hub(
     embedded_port: int = 1883,
     credentials: MqttCredentials | None = None,
     export: bool = True,
+    topic_root: str = "",
 ) -> AsyncIterator[BrokerSettings]:
     """Attach MQTT to a started hub; yields how the hub reaches the broker.
 
@@ -32,8 +34,10 @@ async def mqtt_for_hub(
     hub's accounts (`credentials`, required then). A `broker_url` without a username signs in as
     the hub's account when `credentials` are given (Mosquitto set up with the hub's password file).
     With `export`, the hub's own devices are published with discovery so Home Assistant or any
-    MQTT tool holding the hub's account can drive them.
+    MQTT tool holding the hub's account can drive them. With a `topic_root` (`oneteam/<home_id>` on
+    the many-homes broker cluster) every topic of the home lives under it (topics.py).
     """
+    topics = HomeTopics(topic_root)
     async with AsyncExitStack() as stack:
         if broker_url is None:
             if credentials is None:
@@ -60,15 +64,15 @@ async def mqtt_for_hub(
                 settings = dataclasses.replace(
                     settings, username=credentials.hub.username, password=credentials.hub.password
                 )
-        adapter = MqttAdapter(settings, home=hub.home)
+        adapter = MqttAdapter(settings, home=hub.home, discovery_prefix=topics.discovery_prefix)
         await hub.add_adapter(adapter)
         stack.push_async_callback(adapter.stop)
         if export:
-            will = Will(f"{DEFAULT_BASE_TOPIC}/{STATUS_SUFFIX}", PAYLOAD_OFFLINE, PAYLOAD_ONLINE)
+            will = Will(f"{topics.hub_base}/{STATUS_SUFFIX}", PAYLOAD_OFFLINE, PAYLOAD_ONLINE)
             client = await stack.enter_async_context(MqttClient(settings, will=will, name="mqtt-export"))
             hub.watch(client.supervisor)
             events = await stack.enter_async_context(hub.subscribe("mqtt-export", maxsize=10_000))
-            publisher = DiscoveryPublisher(client)
+            publisher = DiscoveryPublisher(client, topics.discovery_prefix, base_topic=topics.hub_base)
             # Owned by the hub's supervisor (logged and restarted if it fails), ended before the
             # client it publishes through closes.
             hub.start_task(

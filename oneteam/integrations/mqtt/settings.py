@@ -38,16 +38,35 @@ class BrokerSettings:
     """Skip the host-name check (self-signed test brokers only)."""
     keepalive_s: int = 30
     client_id: str = ""
+    fallbacks: tuple[tuple[str, int], ...] = ()
+    """More (host, port) of the same broker cluster, tried in turn when the current one fails."""
+    clean_session: bool = True
+    """False keeps the session (subscriptions, undelivered QoS 1 messages) at the broker across
+    reconnects; it needs a fixed `client_id`."""
 
 
 def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
-    """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → settings; BrokerError when malformed."""
+    """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → settings; BrokerError when malformed.
+
+    A cluster is named by its nodes after one another, `mqtt://user:pass@h1:1883,h2:1883`: the
+    first is tried first, the others in turn when it fails."""
     parts = urlsplit(url)
+    login, _, hosts = parts.netloc.rpartition("@")
+    first, *more = hosts.split(",")
+    if more:
+        parts = urlsplit(f"{parts.scheme}://{login + '@' if login else ''}{first}")
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
         raise BrokerError(f"broker URL must look like mqtt://host:1883 or mqtts://host:8883, got {url!r}")
     use_tls = parts.scheme in ("mqtts", "ssl")
+    default_port = 8883 if use_tls else 1883
+    fallbacks: list[tuple[str, int]] = []
     try:
-        port = parts.port or (8883 if use_tls else 1883)
+        port = parts.port or default_port
+        for extra in more:
+            node = urlsplit(f"mqtt://{extra}")
+            if not node.hostname:
+                raise BrokerError(f"empty host in broker URL {url!r}")
+            fallbacks.append((node.hostname, node.port or default_port))
     except ValueError as exc:
         raise BrokerError(f"bad port in broker URL {url!r}") from exc
     return BrokerSettings(
@@ -56,6 +75,7 @@ def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         use_tls=use_tls,
+        fallbacks=tuple(fallbacks),
         **tls,
     )
 

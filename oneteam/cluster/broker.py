@@ -1,0 +1,538 @@
+"""The device fabric for many homes: a NATS server cluster speaking MQTT, one login per home.
+
+`NatsCluster` writes the config of a small NATS cluster on loopback (routes between the nodes,
+JetStream with a store folder per node, an MQTT listener per node), runs each node as a child
+process it watches (a node that dies unasked is logged at once), and can kill one with SIGKILL for
+the failover tests and the bench. NATS keeps MQTT sessions, retained messages and QoS 1 messages
+in JetStream, replicated over the nodes, so a device or hub whose node dies reconnects to another
+and finds its session and undelivered messages there.
+
+Homes are tenants of one NATS account, each with its own user: `add_home(home_id)` returns a
+fresh (username, password) whose rights are the home's topics `oneteam/<home_id>/#` (NATS subjects
+`oneteam.<home_id>` and `oneteam.<home_id>.>`) plus the delivery subjects NATS's MQTT layer
+subscribes to for QoS 1 (`$MQTT.sub.>`; the server itself refuses MQTT subscriptions under that
+prefix, and the user may only connect over MQTT, so it is no way into another home). Passwords are
+stored bcrypt-hashed in the config; the clear one is returned once. Adding or removing a home
+rewrites the configs and reloads every running node (SIGHUP): nothing restarts, no client drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import bcrypt
+
+from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+ACCOUNT = "HOMES"
+"""The NATS account every home's user belongs to (JetStream on: MQTT needs it)."""
+TOPIC_PREFIX = "oneteam"
+"""A home's topics are `oneteam/<home_id>/...`."""
+HOME_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+"""Home ids that are one MQTT topic level and one NATS token (no '.', '/', wildcards or spaces)."""
+USER_PREFIX = "home-"
+PROBE_USER = "_probe"
+"""An internal login with rights on nothing but `_probe/#`: start() signs in with it on every node
+to know MQTT is serving (the first MQTT client of an account makes its JetStream streams)."""
+BCRYPT_COST = 11
+"""NATS checks the hash at every connection: cost 11 is ~0.1 s of one core per sign-in here."""
+
+
+def find_nats_server() -> Path | None:
+    """The nats-server binary (Debian installs it in /usr/sbin), or None."""
+    found = shutil.which("nats-server") or shutil.which("nats-server", path="/usr/sbin:/usr/local/sbin")
+    return Path(found) if found else None
+
+
+def home_topic_root(home_id: str) -> str:
+    """The MQTT topic root of a home: `oneteam/<home_id>`."""
+    return f"{TOPIC_PREFIX}/{check_home_id(home_id)}"
+
+
+def check_home_id(home_id: str) -> str:
+    """`home_id` if it can name a topic level and a NATS token; BrokerError otherwise."""
+    if not HOME_ID.fullmatch(home_id):
+        raise BrokerError(
+            f"home id must be 1-63 of a-z, 0-9, '_' or '-' (starting with a letter or digit), got {home_id!r}"
+        )
+    return home_id
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _hash(password: str, cost: int) -> str:
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
+    # nats-server's bcrypt takes the "$2a$" spelling; the hash is the same as "$2b$".
+    return "$2a$" + hashed[4:]
+
+
+def _quote(text: str) -> str:
+    # NATS config strings: JSON's escaping is accepted, and quoting keeps '$' from meaning a variable.
+    return json.dumps(text)
+
+
+@dataclass(slots=True)
+class NatsNode:
+    """One node of the cluster: its ports, folder and process."""
+
+    index: int
+    name: str
+    client_port: int
+    route_port: int
+    mqtt_port: int
+    http_port: int
+    directory: Path
+    process: subprocess.Popen[bytes] | None = None
+    stopping: bool = False
+    """Set before a stop or kill we asked for, so the watcher does not report it as a death."""
+    exit_code: int | None = None
+    """How the node's last process ended, once it has."""
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / "nats.conf"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "nats.log"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass(kw_only=True)
+class NatsCluster:
+    """A NATS cluster of `nodes` servers on loopback with MQTT and JetStream on each.
+
+    Ports: with `base_port`, node i uses base_port + 10·i + (0 client, 1 route, 2 MQTT, 3 HTTP
+    monitor); without, free ports are picked. Use as a context manager or call start()/stop().
+    """
+
+    directory: Path
+    nodes: int = 3
+    base_port: int | None = None
+    host: str = "127.0.0.1"
+    bcrypt_cost: int = BCRYPT_COST
+    """Lower only for tests and benches that sign in thousands of clients on a shared CPU."""
+    ack_wait_s: float = 5.0
+    """How long a node waits for a QoS 1 PUBACK before it sends the message again."""
+    max_ack_pending: int = 1000
+    """Unacknowledged QoS 1 messages per subscription before a node holds the rest back."""
+    binary: Path | None = None
+    node_list: list[NatsNode] = field(default_factory=list, init=False)
+    _homes: dict[str, str] = field(default_factory=dict, init=False)
+    """home_id → bcrypt hash of its password (also kept in homes.json)."""
+    _probe_password: str = field(default="", init=False)
+    _probe_hash: str = field(default="", init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _watchers: list[threading.Thread] = field(default_factory=list, init=False)
+    deaths: list[tuple[str, int]] = field(default_factory=list, init=False)
+    """(node name, exit code) of every node that exited without being asked, in order."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.nodes <= 9:
+            raise BrokerError(f"a NATS cluster here has 1 to 9 nodes, not {self.nodes}")
+        self.directory = Path(self.directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for index in range(self.nodes):
+            if self.base_port is not None:
+                ports = [self.base_port + 10 * index + k for k in range(4)]
+            else:
+                ports = [_free_port() for _ in range(4)]
+            name = f"oneteam-n{index + 1}"
+            client, route, mqtt, http = ports
+            self.node_list.append(
+                NatsNode(
+                    index,
+                    name,
+                    client_port=client,
+                    route_port=route,
+                    mqtt_port=mqtt,
+                    http_port=http,
+                    directory=self.directory / name,
+                )
+            )
+        homes_file = self._homes_file
+        if homes_file.exists():
+            self._homes = dict(json.loads(homes_file.read_text(encoding="utf-8")))
+        self._probe_password = secrets.token_urlsafe(24)
+        self._probe_hash = _hash(self._probe_password, 4)
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def mqtt_endpoints(self) -> list[tuple[str, int]]:
+        """(host, port) of every node's MQTT listener, node 1 first."""
+        return [(self.host, node.mqtt_port) for node in self.node_list]
+
+    @property
+    def mqtt_urls(self) -> list[str]:
+        """`mqtt://host:port` of every node's MQTT listener."""
+        return [f"mqtt://{host}:{port}" for host, port in self.mqtt_endpoints]
+
+    def broker_url(self, username: str, password: str, *, first: int = 0) -> str:
+        """One URL naming every node (`mqtt://user:pass@h:p1,h:p2,h:p3`), node `first` tried first."""
+        endpoints = self.mqtt_endpoints[first:] + self.mqtt_endpoints[:first]
+        hosts = ",".join(f"{host}:{port}" for host, port in endpoints)
+        return f"mqtt://{quote(username, safe='')}:{quote(password, safe='')}@{hosts}"
+
+    def settings(self, username: str, password: str, *, node: int = 0, **extra: Any) -> BrokerSettings:
+        """How a client signs in at node `node` (0-based), the other nodes as fallbacks in order."""
+        endpoints = self.mqtt_endpoints[node:] + self.mqtt_endpoints[:node]
+        host, port = endpoints[0]
+        return BrokerSettings(
+            host=host,
+            port=port,
+            username=username,
+            password=password,
+            fallbacks=tuple(endpoints[1:]),
+            **extra,
+        )
+
+    # -- homes -------------------------------------------------------------------------------
+
+    @property
+    def homes(self) -> list[str]:
+        """The homes with a login, sorted."""
+        return sorted(self._homes)
+
+    @staticmethod
+    def username_for(home_id: str) -> str:
+        """The broker login name of a home."""
+        return f"{USER_PREFIX}{check_home_id(home_id)}"
+
+    def add_home(self, home_id: str) -> tuple[str, str]:
+        """Give a home its login, live on every running node; (username, clear password), once.
+
+        Adding a home that has one replaces its password (the old one stops working)."""
+        check_home_id(home_id)
+        password = secrets.token_urlsafe(24)
+        hashed = _hash(password, self.bcrypt_cost)
+        with self._lock:
+            self._homes[home_id] = hashed
+            self._save_homes()
+            self._write_configs()
+            self._reload()
+        return self.username_for(home_id), password
+
+    def add_homes(self, home_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """`add_home` for many homes with one reload; home_id → (username, password)."""
+        logins: dict[str, tuple[str, str]] = {}
+        with self._lock:
+            for home_id in home_ids:
+                check_home_id(home_id)
+                password = secrets.token_urlsafe(24)
+                self._homes[home_id] = _hash(password, self.bcrypt_cost)
+                logins[home_id] = (self.username_for(home_id), password)
+            self._save_homes()
+            self._write_configs()
+            self._reload()
+        return logins
+
+    def remove_home(self, home_id: str) -> bool:
+        """Take a home's login away (live); whether it had one. Its connected clients are closed."""
+        with self._lock:
+            if self._homes.pop(home_id, None) is None:
+                return False
+            self._save_homes()
+            self._write_configs()
+            self._reload()
+        return True
+
+    @property
+    def _homes_file(self) -> Path:
+        return self.directory / "homes.json"
+
+    def _save_homes(self) -> None:
+        tmp = self._homes_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._homes, indent=0, sort_keys=True), encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(self._homes_file)
+
+    # -- config ------------------------------------------------------------------------------
+
+    def _user_block(self, username: str, hashed: str, subjects: list[str]) -> str:
+        publish = ", ".join(_quote(s) for s in subjects)
+        subscribe = ", ".join(_quote(s) for s in [*subjects, "$MQTT.sub.>"])
+        return (
+            f"      {{user: {_quote(username)}, password: {_quote(hashed)}, "
+            f'allowed_connection_types: ["MQTT"], '
+            f"permissions: {{publish: {{allow: [{publish}]}}, subscribe: {{allow: [{subscribe}]}}}}}}"
+        )
+
+    def config_text(self, node: NatsNode) -> str:
+        """The whole config of one node."""
+        users = [self._user_block(PROBE_USER, self._probe_hash, ["_probe", "_probe.>"])]
+        for home_id, hashed in sorted(self._homes.items()):
+            root = f"{TOPIC_PREFIX}.{home_id}"
+            users.append(self._user_block(self.username_for(home_id), hashed, [root, f"{root}.>"]))
+        routes = ", ".join(
+            f'"nats-route://{self.host}:{other.route_port}"' for other in self.node_list if other is not node
+        )
+        store = node.directory / "jetstream"
+        replicas = min(3, self.nodes)
+        return "\n".join(
+            [
+                f"# Written by oneteam.cluster.broker for node {node.name}; edits are overwritten.",
+                f"server_name: {node.name}",
+                f"listen: {self.host}:{node.client_port}",
+                f"http: {self.host}:{node.http_port}",
+                f"log_file: {_quote(str(node.log_path))}",
+                "logtime: true",
+                f"jetstream {{ store_dir: {_quote(str(store))}, max_memory_store: 256MB,"
+                " max_file_store: 2GB }",
+                "cluster {",
+                "  name: oneteam",
+                f"  listen: {self.host}:{node.route_port}",
+                f"  routes: [{routes}]",
+                "}",
+                "mqtt {",
+                f"  listen: {self.host}:{node.mqtt_port}",
+                f'  ack_wait: "{self.ack_wait_s:g}s"',
+                f"  max_ack_pending: {self.max_ack_pending}",
+                # Sessions, retained messages and QoS 1 deliveries survive a node's death only
+                # if their streams and consumers are replicated over the nodes.
+                f"  stream_replicas: {replicas}",
+                f"  consumer_replicas: {replicas}",
+                "}",
+                "accounts {",
+                f"  {ACCOUNT}: {{",
+                "    jetstream: enabled",
+                "    users: [",
+                *users,
+                "    ]",
+                "  }",
+                "}",
+                "",
+            ]
+        )
+
+    def _write_configs(self) -> None:
+        for node in self.node_list:
+            node.directory.mkdir(parents=True, exist_ok=True)
+            tmp = node.config_path.with_suffix(".tmp")
+            tmp.write_text(self.config_text(node), encoding="utf-8")
+            tmp.chmod(0o600)
+            tmp.replace(node.config_path)
+
+    # -- monitoring --------------------------------------------------------------------------
+
+    def _varz(self, node: NatsNode, timeout_s: float = 1.0) -> dict[str, Any] | None:
+        try:
+            with urllib.request.urlopen(f"http://{self.host}:{node.http_port}/varz", timeout=timeout_s) as r:
+                data: dict[str, Any] = json.loads(r.read())
+                return data
+        except (OSError, urllib.error.URLError, ValueError):
+            return None
+
+    def _healthy(self, node: NatsNode) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://{self.host}:{node.http_port}/healthz", timeout=1.0) as r:
+                return bool(r.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def _reload(self) -> None:
+        """SIGHUP every running node and wait until each has loaded the new config."""
+        before = {node.name: (self._varz(node) or {}).get("config_load_time") for node in self.node_list}
+        for node in self.node_list:
+            if node.alive and node.process is not None:
+                node.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10.0
+        for node in self.node_list:
+            while node.alive and time.monotonic() < deadline:
+                varz = self._varz(node)
+                if varz is not None and varz.get("config_load_time") != before[node.name]:
+                    break
+                time.sleep(0.02)
+            else:
+                if node.alive:
+                    raise BrokerError(f"NATS node {node.name} did not reload its config within 10 s")
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Write the configs, start every node, and wait until each serves MQTT."""
+        if self.binary is None:
+            self.binary = find_nats_server()
+        if self.binary is None:
+            raise BrokerError("nats-server is not installed (apt-get install -y nats-server)")
+        with self._lock:
+            self._write_configs()
+        for node in self.node_list:
+            self._spawn(node)
+        self.wait_ready(timeout_s)
+
+    def start_node(self, index: int, timeout_s: float = 60.0) -> None:
+        """Start one node again (after `kill_node` or a crash) and wait until it serves MQTT."""
+        node = self.node_list[index]
+        if node.alive:
+            return
+        self._spawn(node)
+        self.wait_ready(timeout_s, only=[node])
+
+    def _spawn(self, node: NatsNode) -> None:
+        assert self.binary is not None
+        node.directory.mkdir(parents=True, exist_ok=True)
+        node.stopping = False
+        node.exit_code = None
+        node.process = subprocess.Popen(
+            [str(self.binary), "-c", str(node.config_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        watcher = threading.Thread(
+            target=self._watch, args=(node, node.process), name=f"nats-watch-{node.name}", daemon=True
+        )
+        watcher.start()
+        self._watchers.append(watcher)
+
+    def _watch(self, node: NatsNode, process: subprocess.Popen[bytes]) -> None:
+        code = process.wait()
+        node.exit_code = code
+        if not node.stopping:
+            self.deaths.append((node.name, code))
+            _LOGGER.error(
+                "NATS node %s exited with %d without being asked (log: %s)", node.name, code, node.log_path
+            )
+
+    def wait_ready(self, timeout_s: float = 60.0, *, only: list[NatsNode] | None = None) -> None:
+        """Wait until the nodes (all running ones, or `only`) are healthy and accept an MQTT sign-in."""
+        import paho.mqtt.client as paho
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        deadline = time.monotonic() + timeout_s
+        for node in only or [n for n in self.node_list if n.process is not None]:
+            while True:
+                if not node.alive:
+                    raise BrokerError(
+                        f"NATS node {node.name} exited with {node.exit_code}; see {node.log_path}"
+                    )
+                if time.monotonic() > deadline:
+                    raise BrokerError(
+                        f"NATS node {node.name} not ready within {timeout_s:g} s; see {node.log_path}"
+                    )
+                if not self._healthy(node):
+                    time.sleep(0.1)
+                    continue
+                probe = paho.Client(
+                    CallbackAPIVersion.VERSION2, client_id=f"_probe-{node.name}-{os.getpid()}"
+                )
+                probe.username_pw_set(PROBE_USER, self._probe_password)
+                try:
+                    probe.connect(self.host, node.mqtt_port, keepalive=10)
+                    ready = False
+                    wait_until = time.monotonic() + 5.0
+                    while time.monotonic() < wait_until and not ready:
+                        probe.loop(timeout=0.1)
+                        ready = probe.is_connected()
+                    probe.disconnect()
+                except OSError:
+                    ready = False
+                if ready:
+                    break
+                time.sleep(0.2)
+
+    def kill_node(self, index: int) -> None:
+        """End node `index` (0-based) with SIGKILL: no goodbye to its clients, as a crash would."""
+        node = self.node_list[index]
+        if node.process is not None and node.alive:
+            node.stopping = True
+            node.process.send_signal(signal.SIGKILL)
+            node.process.wait()
+
+    def stop_node(self, index: int) -> None:
+        """End node `index` politely (SIGTERM), then firmly."""
+        node = self.node_list[index]
+        if node.process is None:
+            return
+        node.stopping = True
+        if node.process.poll() is None:
+            node.process.terminate()
+            try:
+                node.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                node.process.kill()
+                node.process.wait()
+
+    def stop(self) -> None:
+        """End every node."""
+        for index in range(len(self.node_list)):
+            self.stop_node(index)
+        for watcher in self._watchers:
+            watcher.join(timeout=5)
+        self._watchers.clear()
+
+    def health(self) -> dict[str, bool]:
+        """Node name → whether its process runs."""
+        return {node.name: node.alive for node in self.node_list}
+
+    def __enter__(self) -> NatsCluster:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m oneteam.cluster.broker DIR [--base-port N] [--home ID ...]`: run a cluster until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m oneteam.cluster.broker", description=main.__doc__)
+    parser.add_argument("directory", type=Path, help="folder for the configs, JetStream stores and logs")
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--base-port", type=int, default=4300)
+    parser.add_argument("--home", action="append", default=[], help="add a login for this home (repeatable)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        cluster = NatsCluster(directory=args.directory, nodes=args.nodes, base_port=args.base_port)
+        with cluster:
+            for home_id in args.home:
+                username, password = cluster.add_home(home_id)
+                print(f"home {home_id}: {cluster.broker_url(username, password)}")
+            print("MQTT listeners:", " ".join(cluster.mqtt_urls), flush=True)
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            with contextlib.suppress(KeyboardInterrupt):
+                stop.wait()
+    except BrokerError as exc:
+        print(f"error: {exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
