@@ -61,6 +61,7 @@ def create_app(
     for router in (
         auth.router,
         devices.router,
+        devices.states_router,
         events.router,
         conversation.router,
         schedules.router,

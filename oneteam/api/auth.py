@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, WebSocket
 
 from oneteam.hub import Hub
 from oneteam.hub.callers import Caller
-from oneteam.model import Door, Grant
+from oneteam.model import Device, DeviceNotFound, Door, Event, Grant
 
 SESSION_COOKIE = "oneteam_session"
 """The page's sign-in session (HttpOnly, SameSite=Strict): the same value works as a bearer token."""
@@ -55,6 +55,48 @@ def grant_of(request: Request) -> Grant:
     """The grant `require_token` found for this request (its router must depend on it)."""
     grant: Grant = request.state.grant
     return grant
+
+
+def sees(grant: Grant, device: Device) -> bool:
+    """Whether a caller is shown a device at all: a member is shown only the devices their Grant
+    lets them use (a child is not shown the oven), at every door that lists devices or states."""
+    if grant.devices is not None and device.id not in grant.devices:
+        return False
+    return grant.rooms is None or (device.room is not None and device.room in grant.rooms)
+
+
+def seen_device(hub: Hub, grant: Grant, device_id: str) -> Device:
+    """The device, or DeviceNotFound (404) when it is missing or not shown to this caller."""
+    device = hub.device(device_id)
+    if not sees(grant, device):
+        raise DeviceNotFound(device_id)
+    return device
+
+
+def sees_event(hub: Hub, grant: Grant, event: Event) -> bool:
+    """Whether an event is shown to this caller: a device's event when the device is shown (also
+    once it is gone, by the Grant's device list); a home-wide one unless it names devices that are
+    not (a schedule booked or done lists its actions' devices)."""
+    if grant.devices is None and grant.rooms is None:
+        return True
+    if event.device_id is not None:
+        return _sees_id(hub, grant, event.device_id)
+    actions = event.data.get("actions")
+    if not isinstance(actions, list):
+        return True
+    named = {str(a["device"]) for a in actions if isinstance(a, dict) and "device" in a}
+    return all(_sees_id(hub, grant, device_id) for device_id in named)
+
+
+def _sees_id(hub: Hub, grant: Grant, device_id: str) -> bool:
+    if grant.devices is not None and device_id not in grant.devices:
+        return False
+    if grant.rooms is None:
+        return True
+    try:
+        return sees(grant, hub.device(device_id))
+    except DeviceNotFound:
+        return False
 
 
 def websocket_token(websocket: WebSocket) -> str | None:

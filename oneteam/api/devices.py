@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from oneteam.api.auth import caller_of, grant_of, hub_of
+from oneteam.api.auth import caller_of, grant_of, hub_of, seen_device, sees
 from oneteam.api.errors import language_of
 from oneteam.api.schemas import CommandRequest, device_json, error_responses, state_json
 from oneteam.hub import EventQuery, Hub
@@ -42,21 +42,37 @@ class DeviceChange(BaseModel):
 
 @router.get("")
 async def list_devices(request: Request) -> dict[str, Any]:
-    """Every device of the home, with rooms, capabilities and current state."""
+    """The devices of the home this caller is shown (a member: those their permissions cover),
+    with rooms, capabilities and current state."""
     hub = hub_of(request)
+    grant = grant_of(request)
     states = hub.states()
+    shown = [d for d in hub.devices() if sees(grant, d)]
     return {
         "home": {"id": hub.home.id, "name": hub.home.name},
         "rooms": [{"id": r.id, "names": list(r.names)} for r in hub.home.rooms.values()],
-        "devices": [_device(hub, d, states[d.id], language_of(request)) for d in hub.devices()],
+        "devices": [_device(hub, d, states[d.id], language_of(request)) for d in shown],
     }
+
+
+states_router = APIRouter(prefix="/api/states", tags=["devices"])
+
+
+@states_router.get("")
+async def list_states(request: Request) -> dict[str, Any]:
+    """The current state of every device this caller is shown, by device id."""
+    hub = hub_of(request)
+    grant = grant_of(request)
+    states = hub.states()
+    return {"states": {d.id: state_json(states[d.id]) for d in hub.devices() if sees(grant, d)}}
 
 
 @router.get("/{device_id}", responses=error_responses(404))
 async def get_device(device_id: str, request: Request) -> dict[str, Any]:
-    """One device."""
+    """One device (404 for one this caller is not shown)."""
     hub = hub_of(request)
-    return _device(hub, hub.device(device_id), hub.state(device_id), language_of(request))
+    device = seen_device(hub, grant_of(request), device_id)
+    return _device(hub, device, hub.state(device_id), language_of(request))
 
 
 @router.patch("/{device_id}", responses=error_responses(403, 404, 422))
@@ -64,7 +80,7 @@ async def change_device(device_id: str, body: DeviceChange, request: Request) ->
     """Rename a device, move it to another room of the home, hide or show it (owner and adults);
     kept across restarts and when its integration announces it again."""
     hub = hub_of(request)
-    hub.device(device_id)
+    seen_device(hub, grant_of(request), device_id)
     if not caller_of(request).role.manages:
         raise NotAllowed("devices")
     device = await hub.edit_device(
@@ -78,7 +94,7 @@ async def delete_device(device_id: str, request: Request) -> dict[str, Any]:
     """Remove a device (owner and adults): one an integration found is forgotten until it is found
     again; a home-file device is hidden, with a note that it lives in the home file."""
     hub = hub_of(request)
-    hub.device(device_id)
+    seen_device(hub, grant_of(request), device_id)
     if not caller_of(request).role.manages:
         raise NotAllowed("devices")
     forgotten = await hub.remove_device(device_id, source=grant_of(request).source)
@@ -89,7 +105,9 @@ async def delete_device(device_id: str, request: Request) -> dict[str, Any]:
 @router.get("/{device_id}/state", responses=error_responses(404))
 async def get_state(device_id: str, request: Request) -> dict[str, Any]:
     """One device's current state."""
-    return state_json(hub_of(request).state(device_id))
+    hub = hub_of(request)
+    seen_device(hub, grant_of(request), device_id)
+    return state_json(hub.state(device_id))
 
 
 @router.post("/{device_id}/commands", responses=error_responses(202, 403, 404, 409, 502, 503))
@@ -115,7 +133,7 @@ async def history(
     """The numbers the device reported (temperature, PM2.5, brightness, ...) over the last `hours`,
     from the stored events: one series per attribute, oldest point first, as [unix time, value]."""
     hub = hub_of(request)
-    hub.device(device_id)
+    seen_device(hub, grant_of(request), device_id)
     since = time.time() - hours * 3600
     series: dict[str, list[list[float]]] = {}
     before: int | None = None

@@ -9,11 +9,12 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from oneteam.api.auth import SESSION_COOKIE, caller_of, credential_of, grant_of, hub_of
 from oneteam.api.schemas import error_responses
+from oneteam.api.signin_limit import address_of, hold, limits_of, too_many
 from oneteam.hub import Hub
 from oneteam.hub.accounts import MAX_PASSWORD, AccountError, NotAllowed, SignInFailed, TokenNotFound
 from oneteam.hub.callers import Caller
@@ -114,17 +115,30 @@ def _session_answer(
     return {"token": value, "expires_at": expires, "member": member.public()}
 
 
-@public_router.post("/api/session")
-async def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any]:
+@public_router.post("/api/session", responses=error_responses(429), response_model=None)
+async def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any] | JSONResponse:
     """Sign in with a name and password (or a one-time link's code): a session, also set as an
-    HttpOnly cookie; its `token` works as a bearer token too. Wrong details: 401."""
+    HttpOnly cookie; its `token` works as a bearer token too. Wrong details: 401. Repeated wrong
+    passwords for one name or from one address are slowed, then refused with 429 and Retry-After."""
     household = hub_of(request).household
-    if body.code is not None:
-        value, expires, member = await household.redeem_link(body.code)
-    elif body.name is not None and body.password is not None:
-        value, expires, member = await household.sign_in(body.name, body.password)
-    else:
-        raise SignInFailed("error.session.missing")
+    limits, address = limits_of(request), address_of(request)
+    name = None if body.code is not None else body.name
+    wait = limits.retry_after(name, address)
+    if wait is not None:
+        return too_many(request, wait)
+    await hold(limits, name, address)
+    try:
+        if body.code is not None:
+            value, expires, member = await household.redeem_link(body.code)
+        elif body.name is not None and body.password is not None:
+            value, expires, member = await household.sign_in(body.name, body.password)
+        else:
+            raise SignInFailed("error.session.missing")
+    except SignInFailed:
+        if body.code is not None or body.password is not None:
+            limits.failed(name, address)
+        raise
+    limits.succeeded(member.name)
     return _session_answer(response, request, value, expires, member)
 
 

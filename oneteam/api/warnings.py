@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from oneteam.api.auth import grant_of, hub_of
+from oneteam.api.auth import grant_of, hub_of, sees_event
 from oneteam.api.schemas import error_responses
 from oneteam.hub import EventQuery, Hub
 from oneteam.model import Event, EventKind, NotFound
@@ -48,8 +48,13 @@ def _json(event: Event) -> dict[str, Any]:
 @router.get("")
 async def list_warnings(request: Request) -> dict[str, Any]:
     """One entry per device and problem (its newest reading), newest first; dismissed ones left out."""
-    board = await current(hub_of(request))
-    shown = [e for e in board.values() if e.data.get("status") != WarningStatus.DISMISSED]
+    hub, grant = hub_of(request), grant_of(request)
+    board = await current(hub)
+    shown = [
+        e
+        for e in board.values()
+        if e.data.get("status") != WarningStatus.DISMISSED and sees_event(hub, grant, e)
+    ]
     return {"warnings": [_json(e) for e in shown]}
 
 
@@ -57,7 +62,7 @@ async def _set_status(request: Request, warning_id: str, status: WarningStatus) 
     hub = hub_of(request)
     event = (await current(hub)).get(warning_id)
     warning = DeviceWarning.from_data(event.data) if event is not None else None
-    if event is None or warning is None:
+    if event is None or warning is None or not sees_event(hub, grant_of(request), event):
         raise WarningNotFound(warning_id)
     who = grant_of(request).principal.removeprefix("token:").removeprefix("member:")
     data = {**dict(event.data), **warning.with_status(status, who).as_data()}

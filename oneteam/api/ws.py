@@ -17,19 +17,20 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from oneteam.api.auth import websocket_grant, websocket_origin_ok, websocket_token
+from oneteam.api.auth import sees, sees_event, websocket_grant, websocket_origin_ok, websocket_token
 from oneteam.api.errors import error_body
 from oneteam.api.schemas import WsCommand, event_json, state_json
 from oneteam.hub import EventBus, Hub, Subscription
 from oneteam.hub.bus import LOG_CAPACITY
 from oneteam.i18n import language_from_header, render
-from oneteam.model import Door, Grant, OneteamError
+from oneteam.model import Door, Event, Grant, OneteamError
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_MESSAGE_BYTES = 64 * 1024
@@ -67,6 +68,23 @@ class _Fanout:
                 self._bodies.popitem(last=False)
         return body
 
+    def shown_body(self, bus: EventBus, sequences: range, shown: _Shown) -> str:
+        """The batch for one subscriber shown only some devices: its events, each encoded once
+        for everyone (the shared texts), joined for this subscriber alone."""
+        texts = self._texts
+        parts: list[str] = []
+        for sequence, event in zip(sequences, bus.events_in(sequences), strict=True):
+            if not shown(event):
+                continue
+            text = texts.get(sequence)
+            if text is None:
+                text = texts[sequence] = json.dumps(event_json(event), ensure_ascii=False, default=str)
+            parts.append(text)
+        return ",".join(parts)
+
+
+_Shown = Callable[[Event], bool]
+"""Which events a member's socket is sent (those of the devices their Grant covers)."""
 
 _FANOUTS: WeakKeyDictionary[EventBus, _Fanout] = WeakKeyDictionary()
 
@@ -107,12 +125,14 @@ async def events_socket(websocket: WebSocket) -> None:
     # LOG_CAPACITY events (10 s at 10,000/s) behind a busy moment before it loses any.
     window = LOG_CAPACITY if batch else 10_000
     async with hub.subscribe(f"ws:{id(websocket)}", maxsize=window) as subscription:
-        await websocket.send_json(
-            {"type": "hello", "states": {k: state_json(v) for k, v in hub.states().items()}}
-        )
+        states = hub.states()
+        if grant.devices is not None or grant.rooms is not None:  # a member shown some devices
+            states = {d.id: states[d.id] for d in hub.devices() if sees(grant, d) and d.id in states}
+        await websocket.send_json({"type": "hello", "states": {k: state_json(v) for k, v in states.items()}})
+        shown = None if grant.devices is None and grant.rooms is None else _shown_to(hub, grant)
         send = _send_batches if batch else _send_events
         async with asyncio.TaskGroup() as group:
-            sender = group.create_task(send(websocket, subscription), name="ws-send")
+            sender = group.create_task(send(websocket, subscription, shown), name="ws-send")
             watcher = group.create_task(close_when_revoked(websocket, hub, token), name="ws-revoked")
             try:
                 await _receive_commands(websocket, hub, language, grant)
@@ -128,11 +148,17 @@ async def close_when_revoked(websocket: WebSocket, hub: Hub, token: str) -> None
         await websocket.close(code=4401, reason="token revoked")
 
 
-async def _send_events(websocket: WebSocket, subscription: Subscription) -> None:
+def _shown_to(hub: Hub, grant: Grant) -> _Shown:
+    return lambda event: sees_event(hub, grant, event)
+
+
+async def _send_events(websocket: WebSocket, subscription: Subscription, shown: _Shown | None) -> None:
     reported = 0
     try:
         while True:
             event = await subscription.get()
+            if shown is not None and not shown(event):
+                continue
             message: dict[str, Any] = {"type": "event", "event": event_json(event)}
             if subscription.dropped != reported:
                 reported = subscription.dropped
@@ -142,11 +168,17 @@ async def _send_events(websocket: WebSocket, subscription: Subscription) -> None
         return
 
 
-async def _send_batches(websocket: WebSocket, subscription: Subscription) -> None:
+async def _send_batches(websocket: WebSocket, subscription: Subscription, shown: _Shown | None) -> None:
     fanout = _fanout(subscription.bus)
     try:
         while True:
-            body = fanout.body(subscription.bus, await subscription.take_batch(_MAX_BATCH))
+            sequences = await subscription.take_batch(_MAX_BATCH)
+            if shown is None:
+                body = fanout.body(subscription.bus, sequences)
+            else:
+                body = fanout.shown_body(subscription.bus, sequences, shown)
+                if not body:
+                    continue
             await websocket.send_text(
                 f'{{"type":"events","dropped":{subscription.dropped},"events":[{body}]}}'
             )

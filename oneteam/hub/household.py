@@ -66,6 +66,8 @@ class Household:
         self._known: dict[str, Caller] = {}
         self._grants: dict[tuple[str, int, Door], tuple[int, Grant]] = {}
         """Grants by (credential kind, id, door), with the device-registry version they were made for."""
+        self._member_devices: dict[str, tuple[int, frozenset[str] | None]] = {}
+        """`member_devices` by member, with the device-registry version (asked per partner push)."""
         self._members: dict[str, Member] | None = None
         self._stamp: int | None = None
         self._changed = asyncio.Event()
@@ -82,6 +84,7 @@ class Household:
         """Drop what is remembered and wake `wait_revoked` (after a change made elsewhere in the hub)."""
         self._known.clear()
         self._grants.clear()
+        self._member_devices.clear()
         self._members = None
         self._changed.set()
         self._changed = asyncio.Event()
@@ -92,6 +95,7 @@ class Household:
         if stamp is None or stamp != self._stamp:
             self._known.clear()
             self._grants.clear()
+            self._member_devices.clear()
             self._members = None
             self._stamp = stamp
             return False
@@ -377,7 +381,13 @@ class Household:
         member = (await self._all()).get(name)
         if member is None or member.expired(time.time()):
             return frozenset()
-        return member.grant(Door.PARTNER, self._devices()).devices
+        version = self._devices_version()
+        known = self._member_devices.get(name)
+        if known is not None and known[0] == version:
+            return known[1]
+        devices = member.grant(Door.PARTNER, self._devices()).devices
+        self._member_devices[name] = (version, devices)
+        return devices
 
     async def wait_revoked(self, value: str, *, poll_s: float = 0.5) -> None:
         """Return once `value` no longer works: at once for a change here, within `poll_s` for

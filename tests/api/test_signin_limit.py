@@ -1,0 +1,108 @@
+"""Wrong passwords at /api/session are slowed, then refused with 429 + Retry-After and a message in
+the reader's language, per member name and per address; once the window has passed a right
+password works again. A real hub behind uvicorn; the window is shortened to seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oneteam.api.app import create_app
+from oneteam.api.signin_limit import SignInLimits
+from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.integrations.virtual import VirtualAdapter
+from tests.interop.smarthome.conftest import DEMO_HOME, Serve
+
+PASSWORD = "a long enough password"
+WINDOW_S = 4.0
+DELAY_S = 0.3
+
+
+@dataclass
+class Running:
+    url: str
+    limits: SignInLimits
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    home = load_home(DEMO_HOME)
+    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
+    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
+    async with hub:
+        await hub.household.ensure_owner("mom")
+        await hub.household.update_member("mom", by=None, password=PASSWORD)
+        await hub.household.add_member("dad", "adult", by=None, password=PASSWORD)
+        app = create_app(hub)
+        limits = SignInLimits(
+            window_s=WINDOW_S, free=2, name_limit=4, address_limit=6, delay_s=DELAY_S, max_delay_s=1.0
+        )
+        app.state.signin_limits = limits
+        async with Serve(app) as api:
+            yield Running(api.url, limits)
+
+
+async def _try(
+    client: httpx.AsyncClient, name: str, password: str, language: str = "ko"
+) -> tuple[int, float, httpx.Response]:
+    started = time.perf_counter()
+    answer = await client.post(
+        "/api/session", json={"name": name, "password": password}, headers={"Accept-Language": language}
+    )
+    return answer.status_code, time.perf_counter() - started, answer
+
+
+async def test_wrong_passwords_for_one_name_are_slowed_then_refused_until_the_window_passes(
+    running: Running,
+) -> None:
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        timings = []
+        for _ in range(4):
+            status, took, _ = await _try(client, "dad", "not the password")
+            assert status == 401
+            timings.append(took)
+        # The first two cost only argon2; the third waits DELAY_S, the fourth twice that.
+        assert timings[2] >= DELAY_S and timings[3] >= 2 * DELAY_S, timings
+        status, _, answer = await _try(client, "dad", PASSWORD)  # even the right one, now
+        assert status == 429
+        retry = int(answer.headers["Retry-After"])
+        assert 1 <= retry <= WINDOW_S
+        error = answer.json()["error"]
+        assert error["key"] == "error.session.too_many" and "로그인 시도가 너무 많아요" in error["message"]
+        status, _, answer = await _try(client, "dad", PASSWORD, "en")
+        assert status == 429 and "Too many sign-in attempts" in answer.json()["error"]["message"]
+        # Another member at the same address is not locked out by dad's count.
+        status, _, answer = await _try(client, "mom", PASSWORD)
+        assert status == 200, answer.text
+        await asyncio.sleep(retry + 0.2)
+        status, _, answer = await _try(client, "dad", PASSWORD)
+        assert status == 200, answer.text
+        assert answer.json()["member"]["name"] == "dad"
+
+
+async def test_one_address_trying_many_names_is_refused(running: Running) -> None:
+    running.limits.delay_s = running.limits.max_delay_s = 0.01  # six tries well inside the window
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        for index in range(6):  # six names, one guess each: no name reaches its own limit
+            status, _, _ = await _try(client, f"guess{index}", "not the password")
+            assert status == 401
+        status, _, answer = await _try(client, "mom", PASSWORD)
+        assert status == 429 and int(answer.headers["Retry-After"]) >= 1
+        # A right sign-in does not clear the address's count; waiting does.
+        await asyncio.sleep(int(answer.headers["Retry-After"]) + 0.2)
+        status, _, answer = await _try(client, "mom", PASSWORD)
+        assert status == 200, answer.text
+
+
+async def test_right_passwords_are_never_counted(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        for _ in range(8):  # more than either limit
+            status, took, answer = await _try(client, "mom", PASSWORD)
+            assert status == 200, answer.text
+            assert took < DELAY_S + 1.0
