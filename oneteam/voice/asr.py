@@ -7,8 +7,8 @@ The model (~0.5 GB resident) is loaded once per process and shared by every stre
   (grammar.py) plus a loop of single syllables that are no command word, standing in for the
   `[unk]` word this model lacks. A command in the grammar is read exactly, at about a tenth of the
   free-form decoder's cost; speech the grammar does not cover comes out with garbage syllables in
-  it, or too long to be a command, and only then is the kept audio decoded free-form and that text
-  returned for the language understanding to judge.
+  it, with a word the decoder barely believes, or too long to be a command, and only then is the
+  kept audio decoded free-form and that text returned for the language understanding to judge.
   `verify=True` adds the older cross-check: a free-form decoder runs beside the grammar on every
   utterance and the biased reading is kept only when it spells about the same sounds (10x the CPU).
 """
@@ -38,6 +38,12 @@ MODEL_ENV = "ONETEAM_VOSK_MODEL"
 """An operator may point to another Vosk model folder; the packaged Korean model is the default."""
 _MAX_COMMAND_WORDS = 14
 _MAX_COMMAND_S = 8.0
+_MIN_WORD_CONFIDENCE = 0.5
+"""A grammar reading with a word the decoder gives less than even odds is speech the grammar only
+half fits (the grammar forced a word onto it), so the utterance is read free-form. The decoder's
+reading of such speech also changes with what the process decoded before (Picovoice's
+out-of-context clip reads 나/날/딸 게 커피 를 줘 or 나 하게 커피 를 줘 by turn, 를 at 0.49 in every one),
+so the garbage syllables alone made the fallback depend on test order."""
 _MAX_DISAGREEMENT = 0.6
 """Character edit distance between the biased and free-form readings, over the biased length,
 above which the grammar is taken to have forced speech it does not cover onto command words."""
@@ -179,6 +185,8 @@ class _Decoder:
         self.kaldi = kaldi
         self.segments: list[dict[str, Any]] = []
         self.decode_s = 0.0
+        self.lowest = 0.0
+        """The lowest word confidence of the finished reading."""
 
     def accept(self, pcm: bytes) -> str:
         """Feed audio; the current partial text."""
@@ -192,13 +200,14 @@ class _Decoder:
         return " ".join([*(s.get("text", "") for s in self.segments), partial]).strip()
 
     def finish(self) -> tuple[str, float]:
-        """The whole text and its mean word confidence."""
+        """The whole text and its mean word confidence (`lowest` holds the lowest word's)."""
         started = time.perf_counter()
         self.segments.append(json.loads(self.kaldi.FinalResult()))
         self.decode_s += time.perf_counter() - started
         words = [w for s in self.segments for w in s.get("result", [])]
         text = " ".join(s.get("text", "") for s in self.segments if s.get("text")).strip()
         confidence = sum(float(w.get("conf", 0.0)) for w in words) / len(words) if words else 0.0
+        self.lowest = min((float(w.get("conf", 0.0)) for w in words), default=0.0)
         return text, confidence
 
 
@@ -250,7 +259,10 @@ class RecognitionStream:
         biased_text, biased_conf = self._biased.finish()
         if self._free is None:
             out_of_grammar = (
-                not biased_text or is_too_long(biased_text, audio_s) or self._has_garbage(biased_text)
+                not biased_text
+                or is_too_long(biased_text, audio_s)
+                or self._has_garbage(biased_text)
+                or self._biased.lowest < _MIN_WORD_CONFIDENCE
             )
             if not out_of_grammar:
                 return _transcript(
@@ -339,7 +351,7 @@ class KoreanRecognizer:
         self.grammar = grammar
         self.verify = verify
         """Also cross-check biased readings with a free-form decoder running beside it (about 10x the
-        grammar decoder's CPU); off, the garbage syllables and the length rule guard the grammar."""
+        grammar decoder's CPU); off, the garbage syllables, the word-confidence floor and the length rule guard the grammar."""
         self.garbage: tuple[str, ...] = ()
         if grammar is not None:
             self.garbage = tuple(

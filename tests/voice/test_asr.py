@@ -94,21 +94,19 @@ def test_a_command_in_the_grammar_is_read_by_the_grammar_alone(
     assert command.decode_s == pytest.approx(stream.grammar_decode_s())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 20: passes alone, but after other tests (the whole suite, or the web and TTS tests"
-    " first) the grammar fits Picovoice's out-of-context clip as '나 게 커피 를 줘' (no garbage"
-    " syllable, so no free-form fallback; the NLU then answers none, so nothing acts). Dropping the"
-    " absent/offtopic words from the grammar was tried: it loses the lighting clip.",
-)
-def test_speech_outside_the_grammar_comes_out_as_garbage_and_is_read_free_form(
+def test_speech_outside_the_grammar_is_read_free_form_whatever_ran_before(
     recognizer: KoreanRecognizer, speech_dir: Path
 ) -> None:
     # Picovoice's clip that a lighting context must reject: short enough to pass the length rule.
-    result = recognizer.transcribe(read_wav(speech_dir / "pv_rhino_test_out_of_context_ko.wav").data)
-    assert result.fell_back
-    assert result.mode is Mode.FREE
-    assert any(word in recognizer.garbage for word in result.biased_text.split())
+    # Vosk's grammar reading of it changes with what the process decoded before (나/날/딸 게 커피 를 줘,
+    # 나 하게 커피 를 줘): a garbage syllable or a word below even odds sends it to free-form every
+    # time, whatever ran before (four decodes in a row pass through the readings seen).
+    pcm = read_wav(speech_dir / "pv_rhino_test_out_of_context_ko.wav").data
+    for _ in range(4):
+        result = recognizer.transcribe(pcm)
+        assert result.fell_back, result.biased_text
+        assert result.mode is Mode.FREE
+        assert "커피" in result.biased_text
     news = recognizer.transcribe(read_wav(speech_dir / "zeroth_104_003_0019.wav").data)
     assert news.fell_back  # 10.9 s is no command: free-form over the kept audio
     assert "홍익대" in news.text
