@@ -26,6 +26,7 @@ from types import TracebackType
 import httpx
 
 from oneteam.hub import Hub, Subscription
+from oneteam.hub.callers import agent_member
 from oneteam.hub.supervisor import Supervisor
 from oneteam.interop.smarthome.records import Link, Partner
 from oneteam.interop.smarthome.service_account import PATHS, AccessTokens, ServiceAccount
@@ -142,7 +143,7 @@ class ReportStatePusher:
                 continue
             if self._links_stale():
                 await asyncio.to_thread(self._read_links)
-            targets = self._targets(event.device_id, event.kind in _SYNC_KINDS)
+            targets = await self._targets(event.device_id, event.kind in _SYNC_KINDS)
             for target in targets:
                 if event.kind in _SYNC_KINDS:
                     self._sync_pending.add(target)
@@ -151,12 +152,22 @@ class ReportStatePusher:
             if targets:
                 self._wake.set()
 
-    def _targets(self, device_id: str, is_sync: bool) -> list[_Target]:
-        return [
-            _Target(partner, link.agent_user_id)
-            for link, partner in self._linked()
-            if is_sync or link.covers(device_id)
-        ]
+    async def _targets(self, device_id: str, is_sync: bool) -> list[_Target]:
+        targets = []
+        for link, partner in self._linked():
+            if not is_sync and not (link.covers(device_id) and await self._member_may(link, device_id)):
+                continue
+            targets.append(_Target(partner, link.agent_user_id))
+        return targets
+
+    async def _member_may(self, link: Link, device_id: str) -> bool:
+        """A link a member made reports only what that member may use now (not what they lost
+        since linking, nor a device added later that their permissions do not cover)."""
+        member = agent_member(link.agent_user_id)
+        if member is None:
+            return True
+        allowed = await self._hub.household.member_devices(member)
+        return allowed is None or device_id in allowed
 
     def _linked(self) -> list[tuple[Link, Partner]]:
         return self._links
