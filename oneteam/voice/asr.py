@@ -351,7 +351,8 @@ class KoreanRecognizer:
         self.grammar = grammar
         self.verify = verify
         """Also cross-check biased readings with a free-form decoder running beside it (about 10x the
-        grammar decoder's CPU); off, the garbage syllables, the word-confidence floor and the length rule guard the grammar."""
+        grammar decoder's CPU); off, the garbage syllables, the word-confidence floor and the length
+        rule guard the grammar."""
         self.garbage: tuple[str, ...] = ()
         if grammar is not None:
             self.garbage = tuple(
