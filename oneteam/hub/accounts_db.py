@@ -25,8 +25,32 @@ from oneteam.hub.accounts_store import (
     member_params,
     token_row,
 )
+from oneteam.hub.postgres_tables import Table
 from oneteam.hub.sqlite_side import SqliteSide
 from oneteam.hub.storage import Storage
+
+ACCOUNT_TABLES = (
+    Table(
+        "members",
+        "name TEXT NOT NULL, role TEXT NOT NULL, display TEXT NOT NULL, password_hash TEXT,"
+        " overrides TEXT NOT NULL, expires_at DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL",
+        "name",
+    ),
+    Table(
+        "member_sessions",
+        "id BIGSERIAL, token_hash TEXT NOT NULL, member TEXT NOT NULL, kind TEXT NOT NULL,"
+        " created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL",
+        "id",
+        unique="token_hash",
+        indexes=(("member_sessions_member", "member"),),
+    ),
+    Table(
+        "token_members",
+        "token_id BIGINT NOT NULL, member TEXT NOT NULL, expires_at DOUBLE PRECISION",
+        "token_id",
+    ),
+)
+"""The household's tables, for PostgreSQL layouts (hub/postgres_tables.py)."""
 
 
 class SqliteAccounts(SqliteSide):
@@ -281,7 +305,12 @@ class PostgresAccounts:
 
 
 def accounts_for(storage: Storage) -> AccountStore:
-    """The household's tables in the same database as `storage`'s tokens."""
+    """The household's tables in the same database as `storage`'s tokens (a home's storage on
+    tables shared by many homes names its own: `accounts_store`)."""
+    own = getattr(storage, "accounts_store", None)
+    if callable(own):
+        store: AccountStore = own()
+        return store
     url = getattr(storage, "url", None)
     if isinstance(url, str) and url.startswith(("postgresql://", "postgres://")):
         return PostgresAccounts(url)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from oneteam.hub.postgres_tables import Table
 from oneteam.hub.sqlite_side import SqliteSide
 from oneteam.hub.storage import Storage
 from oneteam.model import Device
@@ -24,6 +25,15 @@ CREATE TABLE IF NOT EXISTS device_overrides (
 );
 """
 _COLUMNS = "device_id, name, room, hidden, removed, updated_at"
+OVERRIDE_TABLES = (
+    Table(
+        "device_overrides",
+        "device_id TEXT NOT NULL, name TEXT, room TEXT, hidden BOOLEAN NOT NULL, removed BOOLEAN NOT NULL,"
+        " updated_at DOUBLE PRECISION NOT NULL",
+        "device_id",
+    ),
+)
+"""The table, for PostgreSQL layouts (hub/postgres_tables.py)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,7 +168,12 @@ class MemoryOverrides:
 
 
 def overrides_for(storage: Storage) -> OverrideStore:
-    """The overrides table in the same database as `storage`."""
+    """The overrides table in the same database as `storage` (a home's storage on tables shared by
+    many homes names its own: `overrides_store`)."""
+    own = getattr(storage, "overrides_store", None)
+    if callable(own):
+        store: OverrideStore = own()
+        return store
     url = getattr(storage, "url", None)
     if isinstance(url, str) and url.startswith(("postgresql://", "postgres://")):
         return PostgresOverrides(url)

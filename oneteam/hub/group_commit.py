@@ -1,6 +1,8 @@
 """Group commit: writes queued by many callers become one transaction, and `flush` waits for it.
 
 Shared by every storage backend; a backend supplies only the function that commits a batch.
+Each write carries the home it belongs to ("" for a single-home store), so one writer can serve
+every home of a process (oneteam/cluster/pgshared.py) and a device's latest state is kept per home.
 The writer is a supervised task: whatever a commit raises fails the commands waiting for it with
 `StorageFailed` (never leaves them waiting forever), and the writer keeps serving later batches.
 """
@@ -16,7 +18,18 @@ from oneteam.model import Event, OneteamError, State
 
 _LOGGER = logging.getLogger(__name__)
 
-CommitBatch = Callable[[list[State], list[Event]], Awaitable[None]]
+CommitBatch = Callable[[list[tuple[str, State]], list[tuple[str, Event]]], Awaitable[None]]
+"""Commits states and events, each beside its home's id, in one transaction."""
+OneHomeBatch = Callable[[list[State], list[Event]], Awaitable[None]]
+
+
+def one_home(commit: OneHomeBatch) -> CommitBatch:
+    """A single-home backend's commit, for a writer whose writes all belong to home ""."""
+
+    async def commit_batch(states: list[tuple[str, State]], events: list[tuple[str, Event]]) -> None:
+        await commit([state for _, state in states], [event for _, event in events])
+
+    return commit_batch
 
 
 class StorageFailed(OneteamError):
@@ -36,8 +49,8 @@ class GroupCommit:
         exception from `commit` is unexpected and logged with one. Both fail the waiting commands."""
         self._commit = commit
         self._errors = errors
-        self._states: dict[str, State] = {}
-        self._events: list[Event] = []
+        self._states: dict[tuple[str, str], State] = {}
+        self._events: list[tuple[str, Event]] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
         self._supervisor = Supervisor("storage")
@@ -74,14 +87,14 @@ class GroupCommit:
                 waiter.set_exception(StorageFailed("storage closed"))
         self._waiters.clear()
 
-    def put_state(self, state: State) -> None:
-        """Queue a device's latest state (replacing an earlier queued one)."""
-        self._states[state.device_id] = state
+    def put_state(self, state: State, home: str = "") -> None:
+        """Queue a device's latest state (replacing an earlier queued one of the same home)."""
+        self._states[home, state.device_id] = state
         self._wake.set()
 
-    def put_event(self, event: Event) -> None:
-        """Queue an event."""
-        self._events.append(event)
+    def put_event(self, event: Event, home: str = "") -> None:
+        """Queue an event of a home."""
+        self._events.append((home, event))
         self._wake.set()
 
     async def flush(self) -> None:
@@ -104,7 +117,7 @@ class GroupCommit:
             failure: StorageFailed | None = None
             if states or events:
                 try:
-                    await self._commit(list(states.values()), events)
+                    await self._commit([(home, s) for (home, _), s in states.items()], events)
                 except self._errors as exc:
                     _LOGGER.error("storage write failed: %s", exc)
                     failure = StorageFailed(f"{exc.__class__.__name__}: {exc}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from oneteam.hub.group_commit import GroupCommit, GroupCommitted
+from oneteam.hub.group_commit import GroupCommit, GroupCommitted, one_home
 from oneteam.hub.storage import EventQuery, TokenRecord, events_kinds_sql
 from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
@@ -69,7 +69,7 @@ class SqliteStorage(GroupCommitted):
         self._durable = durable
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._writes = GroupCommit(self._commit, (sqlite3.Error,))
+        self._writes = GroupCommit(one_home(self._commit), (sqlite3.Error,))
 
     async def open(self) -> None:
         """Create the file and schema, and start the group-commit writer (a second call does nothing)."""
