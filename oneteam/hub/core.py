@@ -19,45 +19,41 @@ from oneteam.hub.accounts_db import accounts_for
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.bus import EventBus, Subscription
 from oneteam.hub.conversation import DOOR_GRANT, ConversationAgent, ConversationUnavailable
-from oneteam.hub.device_overrides import MAX_NAME, DeviceOverride, overrides_for
+from oneteam.hub.device_edits import DeviceEditInvalid, DeviceEditor
+from oneteam.hub.device_overrides import DeviceOverride, overrides_for
 from oneteam.hub.household import Household
+from oneteam.hub.hub_tokens import HubTokens
 from oneteam.hub.registry import Registry, RegistrySink
 from oneteam.hub.scheduler import Scheduler
-from oneteam.hub.storage import EventQuery, Storage, TokenRecord
+from oneteam.hub.storage import EventQuery, Storage
 from oneteam.hub.supervisor import Devices, Supervisor, Work
-from oneteam.hub.tokens import TokenKeeper, hash_token, new_token
+from oneteam.hub.task_watch import TaskWatch
+from oneteam.hub.tokens import TokenKeeper
 from oneteam.i18n import render
 from oneteam.model import (
     Command,
     Device,
     DeviceUnavailable,
-    Door,
     Event,
     EventKind,
     Grant,
     Home,
-    InvalidCommand,
     OneteamError,
     State,
     StateValue,
 )
 from oneteam.model.conversation import ConversationReply, check_sentence
 from oneteam.model.state_rules import base_name, check_state
-from oneteam.model.warning import DeviceWarning
 
 _LOGGER = logging.getLogger(__name__)
 
-
-class DeviceEditInvalid(InvalidCommand):
-    """A rename or move the hub cannot take (HTTP 422); `key` names the message in devices.yaml."""
-
-    def __init__(self, key: str, message: str, **params: Any) -> None:
-        super().__init__(message, **params)
-        self.key = key
+__all__ = ["DeviceEditInvalid", "Hub"]
 
 
-class Hub:
-    """The running core: device registry, state store, event bus, dispatch and persistence."""
+class Hub(HubTokens):
+    """The running core: device registry, state store, event bus, dispatch and persistence.
+
+    Token and grant methods (`grant_for`, `create_token`, ...) come from HubTokens (hub_tokens.py)."""
 
     def __init__(
         self,
@@ -74,15 +70,16 @@ class Hub:
         self.registry = Registry(storage, self.publish)
         """Devices, their owning adapters and current states (hub/registry.py)."""
         self._overrides = overrides_for(storage)
+        self._editor = DeviceEditor(home, self.registry, self._overrides)
         self._adapters: list[Adapter] = []
         self._last_event_id = 0
         self.tokens = TokenKeeper(storage)
         self.household = Household(accounts_for(storage), storage, self.devices, lambda: self.devices_version)
         """Members, sign-in sessions and members' tokens: what every door turns a bearer value into."""
-        self.supervisor = Supervisor("hub", on_failure=self._task_failed, on_recovered=self._task_recovered)
+        self._tasks = TaskWatch(self.registry, self.publish)
+        self.supervisor = Supervisor("hub", on_failure=self._tasks.failed, on_recovered=self._tasks.recovered)
         """Owns the hub's long-lived tasks (scheduler, retention, the parts' loops)."""
         self._running_adapters: list[Adapter] = []
-        self._watched: list[Supervisor] = []
         self._stack = AsyncExitStack()
         self._started = False
         self._agent: ConversationAgent | None = None
@@ -130,19 +127,12 @@ class Hub:
 
     def watch(self, supervisor: Supervisor) -> None:
         """List another part's supervisor in `task_health` (the embedded broker, MQTT export)."""
-        self._watched.append(supervisor)
+        self._tasks.watched.append(supervisor)
 
     def task_health(self) -> list[dict[str, Any]]:
         """Every supervised task of the hub, its adapters and the watched parts: state, failures,
         last error."""
-        rows = self.supervisor.health()
-        for watched in self._watched:
-            rows.extend(watched.health())
-        for adapter in self._running_adapters:
-            supervisor = getattr(adapter, "supervisor", None)
-            if isinstance(supervisor, Supervisor):
-                rows.extend(supervisor.health())
-        return rows
+        return self._tasks.health(self.supervisor, self._running_adapters)
 
     async def add_adapter(self, adapter: Adapter) -> None:
         """Attach an integration; its devices join the registry (now, or when the hub starts)."""
@@ -171,38 +161,6 @@ class Hub:
         """Run a background task for the hub's lifetime, owned by the hub's supervisor: a failure is
         logged, `devices` are marked unavailable, and a factory `work` is restarted with back-off."""
         self.supervisor.spawn(name, work, devices=devices)
-
-    def _task_failed(self, name: str, devices: list[str], exc: BaseException) -> None:
-        for device_id in devices:
-            self._set_available(
-                device_id, False, f"task {name} is down", f"task:{name}", reason_key="hub.task_down"
-            )
-        reason = "hub.task_failed"
-        facts = {"task": name, "error": exc.__class__.__name__}
-        self.publish(
-            Event(
-                kind=EventKind.WARNING,
-                data={
-                    "reason": reason,
-                    **facts,
-                    "message_ko": render(reason, "ko", **facts),
-                    "message_en": render(reason, "en", **facts),
-                    **DeviceWarning(
-                        key=reason,
-                        problem=f"task:{name}",
-                        source="hub",
-                        params=facts,
-                        text={lang: render(reason, lang, **facts) for lang in ("ko", "en")},
-                    ).as_data(),
-                },
-                source=f"task:{name}",
-            )
-        )
-
-    def _task_recovered(self, name: str, devices: list[str]) -> None:
-        for device_id in devices:
-            if self.registry.unavailable_reason(device_id)[1] == "hub.task_down":
-                self._set_available(device_id, True, "", f"task:{name}")
 
     async def run_retention(self, interval_s: float) -> None:
         """Delete events older than the retention setting, now and every `interval_s`."""
@@ -255,50 +213,13 @@ class Hub:
     ) -> Device:
         """Rename a device, move it to a room of the home, hide or show it; kept across restarts
         and laid over the device whenever its integration registers it again."""
-        self.device(device_id)
-        if name is not None:
-            name = " ".join(name.split())
-            if not name:
-                raise DeviceEditInvalid("error.device_edit.empty_name", "the device name is empty")
-            if len(name) > MAX_NAME:
-                raise DeviceEditInvalid(
-                    "error.device_edit.long_name",
-                    "the device name is too long",
-                    max=MAX_NAME,
-                    length=len(name),
-                )
-        if room is not None and room not in self.home.rooms:
-            raise DeviceEditInvalid("error.device_edit.unknown_room", f"no room {room!r}", room=room[:80])
-        if name is None and room is None and hidden is None:
-            raise DeviceEditInvalid("error.device_edit.nothing", "nothing to change")
-        before = self.registry.overrides.get(device_id) or DeviceOverride(device_id=device_id)
-        override = replace(
-            before,
-            name=before.name if name is None else name,
-            room=before.room if room is None else room,
-            hidden=before.hidden if hidden is None else hidden,
-            removed=before.removed and (hidden is None or hidden),
-            updated_at=time.time(),
-        )
-        await self._overrides.put(override)
-        changed = {k: v for k, v in (("name", name), ("room", room), ("hidden", hidden)) if v is not None}
-        return self.registry.override(override, source, changed)
+        return await self._editor.edit(device_id, name=name, room=room, hidden=hidden, source=source)
 
     async def remove_device(self, device_id: str, *, source: str = "api") -> bool:
         """Remove a device: one an integration found (MQTT, ThinQ) is forgotten with its changes
         until it is found again; a home-file device is hidden (the file still lists it). Returns
         whether it was forgotten."""
-        device = self.device(device_id)
-        if device_id in self.home.devices:
-            before = self.registry.overrides.get(device_id) or DeviceOverride(device_id=device_id)
-            override = replace(before, hidden=True, removed=True, updated_at=time.time())
-            await self._overrides.put(override)
-            self.registry.override(override, source, {"hidden": True, "removed": True})
-            return False
-        await self._overrides.delete(device.id)
-        self.registry.overrides.pop(device.id, None)
-        self.registry.remove(device.id, source)
-        return True
+        return await self._editor.remove(device_id, source=source)
 
     def _apply(self, device_id: str, changes: Mapping[str, StateValue], source: str) -> None:
         # As an adapter reports through its sink (tests report readings this way).
@@ -434,39 +355,6 @@ class Hub:
         return await self._agent.converse(
             text, room=room, language=language, session=session, source=source, grant=grant
         )
-
-    # -- tokens -----------------------------------------------------------------------------
-
-    async def create_token(self, name: str, *, door: str | None = None) -> str:
-        """A new bearer token; only its hash is kept. `door` marks a token handed to a door
-        process (`mcp`), which the activity log then shows as that door."""
-        token = new_token()
-        await self.household.store_token(name, hash_token(token), door=door)
-        return token
-
-    async def authenticate(self, token: str) -> TokenRecord | None:
-        """Who a bearer token is (its stored record), or None; a revoked token fails at once."""
-        return await self.tokens.authenticate(token)
-
-    async def check_token(self, token: str) -> bool:
-        """Whether `token` is valid: a hub token, a member's token or a sign-in session."""
-        return await self.household.caller(token) is not None
-
-    async def grant_for(self, token: str, door: Door) -> Grant | None:
-        """The Grant of a bearer value (hub token, member's token or sign-in session) through
-        `door`, or None when it is unknown, revoked or expired: the check every door makes."""
-        return await self.household.grant(token, door)
-
-    async def grant_now(self, booked: Grant) -> Grant | None:
-        """A booked Grant as it stands now, or None when whoever booked it may no longer act
-        (a revoked token, a removed member): what a schedule checks when it falls due."""
-        return await self.household.grant_now(booked)
-
-    async def revoke_token(self, token_id: int) -> bool:
-        """Revoke a token: every door refuses it from the next request, open sockets close."""
-        removed = await self.tokens.revoke(token_id)
-        self.household.forget()
-        return removed
 
     def stats(self) -> dict[str, Any]:
         """Counters for health and benchmarks."""
