@@ -127,6 +127,7 @@ def generate(
                 "files": summary.files,
                 "subscribers": summary.subscribers,
                 "malformed_rows": summary.malformed_rows,
+                "malformed_within_retention": summary.malformed_within_retention,
                 "elapsed_s": summary.elapsed_s,
                 "traveller": _traveller_json(summary.traveller),
             }

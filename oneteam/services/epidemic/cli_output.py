@@ -64,6 +64,7 @@ def print_report(report: RunReport) -> None:
     rows = (
         ("engine", data["engine"]),
         ("rows", f"{data['rows']:,}"),
+        ("past_retention", f"{data['rows_past_retention']:,}"),
         ("malformed", f"{data['malformed_rows']:,}"),
         ("unknown_codes", ", ".join(f"{k}×{v}" for k, v in data["unknown_country_codes"].items()) or "-"),
         ("exposed_persons", f"{data['exposed_persons']:,}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -85,6 +86,9 @@ class QueryResult:
     alerts: tuple[ConsentedExposure, ...]
     exposures: tuple[Exposure, ...] = ()
     timings_s: Mapping[str, float] = field(default_factory=dict)
+    rows_past_retention: int = 0
+    """Rows of `day=` folders wholly before the retention limit: counted from file metadata, never
+    read (none of them may alert; the retention job deletes them). Included in `rows_total`."""
 
     @property
     def malformed_rows(self) -> int:
@@ -108,6 +112,8 @@ class RecordFiles:
 
     parquet: tuple[Path, ...]
     csv: tuple[Path, ...]
+    past_retention: tuple[Path, ...] = ()
+    """Files left out by `within_retention`: their `day=` folder lies wholly before the limit."""
 
 
 def find_record_files(folder: Path) -> RecordFiles:
@@ -127,6 +133,70 @@ def find_record_files(folder: Path) -> RecordFiles:
     if not parquet and not csv:
         raise RecordsError(f"no .parquet or .csv files under {folder}")
     return RecordFiles(tuple(parquet), tuple(csv))
+
+
+_DAY_FOLDER = re.compile(r"^day=(\d{4}-\d{2}-\d{2})$")
+
+
+def folder_day(path: Path) -> dt.date | None:
+    """The UTC day of `last_seen` a record file's `day=YYYY-MM-DD` folder names (None: no such folder)."""
+    match = _DAY_FOLDER.match(path.parent.name)
+    if match is None:
+        return None
+    try:
+        return dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def wholly_before(path: Path, cutoff: dt.datetime) -> bool:
+    """Whether every row of the file was last seen before `cutoff`, by its `day=` folder."""
+    day = folder_day(path)
+    return day is not None and day + dt.timedelta(days=1) <= cutoff.astimezone(dt.UTC).date()
+
+
+def within_retention(files: RecordFiles, as_of: dt.datetime) -> RecordFiles:
+    """The files a run reads: date partition pruning by the `day=` folders ingest writes.
+
+    A row last seen before as_of − MAX_WATCH_DAYS can start no watch (every incubation is shorter),
+    so a folder wholly before that limit is neither validated nor joined; the shared SQL still
+    applies the limit row by row to the files that are read."""
+    cutoff = as_of - dt.timedelta(days=MAX_WATCH_DAYS)
+    old = tuple(p for p in (*files.parquet, *files.csv) if wholly_before(p, cutoff))
+    if not old:
+        return files
+    return RecordFiles(
+        tuple(p for p in files.parquet if p not in old),
+        tuple(p for p in files.csv if p not in old),
+        old,
+    )
+
+
+def count_rows(paths: Sequence[Path]) -> int:
+    """Rows of record files: Parquet from the footers alone; CSV read as the engines read it."""
+    import duckdb
+
+    def listed(suffix: str) -> str:
+        quoted = ("'" + str(p).replace("'", "''") + "'" for p in paths if p.suffix.lower() == suffix)
+        return ", ".join(quoted)
+
+    total = 0
+    con = duckdb.connect(":memory:")
+    try:
+        for suffix, source in (
+            (".parquet", "read_parquet([{}], union_by_name = true)"),
+            (
+                ".csv",
+                "read_csv([{}], header = true, all_varchar = true, union_by_name = true,"
+                " null_padding = true, strict_mode = false)",
+            ),
+        ):
+            if files := listed(suffix):
+                row = con.execute(f"SELECT count(*) FROM {source.format(files)}").fetchone()
+                total += int(row[0]) if row else 0
+    finally:
+        con.close()
+    return total
 
 
 def epoch_s(moment: dt.datetime) -> int:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from oneteam.services.epidemic import sql
 from oneteam.services.epidemic.engine import (
@@ -18,10 +17,12 @@ from oneteam.services.epidemic.engine import (
     RecordFiles,
     Stopwatch,
     alert_from_row,
+    count_rows,
     example_from_row,
     exposure_from_row,
     find_record_files,
     small_tables,
+    within_retention,
 )
 from oneteam.services.epidemic.errors import RecordsError
 from oneteam.services.epidemic.schema import RECORD_COLUMNS
@@ -49,6 +50,12 @@ SELECT TRY_CAST(trim(subscriber_key) AS BIGINT) AS subscriber_key,
        first_seen AS first_seen_raw,
        last_seen AS last_seen_raw
 FROM {source}
+"""
+_EMPTY_VIEW = """
+SELECT CAST(NULL AS BIGINT) AS subscriber_key, CAST(NULL AS VARCHAR) AS visited,
+       CAST(NULL AS BIGINT) AS first_seen_s, CAST(NULL AS BIGINT) AS last_seen_s,
+       CAST(NULL AS VARCHAR) AS first_seen_raw, CAST(NULL AS VARCHAR) AS last_seen_raw
+LIMIT 0
 """
 _CSV_SOURCE = (
     "read_csv({files}, header = true, all_varchar = true, union_by_name = true,"
@@ -79,7 +86,7 @@ class DuckDBEngine:
     def run(self, query: AlertQuery) -> QueryResult:
         """Run the alert query over the records of `query.records_dir`."""
         watch = Stopwatch()
-        files = find_record_files(query.records_dir)
+        files = within_retention(find_record_files(query.records_dir), query.as_of)
         con = self._connect()
         try:
             with watch.step("load"), tempfile.TemporaryDirectory(prefix="oneteam-epidemic-") as scratch:
@@ -87,7 +94,8 @@ class DuckDBEngine:
                 for name, columns in small_tables(query).items():
                     _load_table(con, name, columns, Path(scratch))
             with watch.step("count"):
-                rows_total = _scalar(con, sql.ROW_COUNT)
+                past_rows = count_rows(files.past_retention)
+                rows_total = _scalar(con, sql.ROW_COUNT) + past_rows
             with watch.step("validate"):
                 con.execute(f"CREATE TEMP TABLE problem_summary AS {sql.PROBLEM_SUMMARY}")
             with watch.step("exposures"):
@@ -119,6 +127,7 @@ class DuckDBEngine:
             alerts=alerts,
             exposures=everyone,
             timings_s=watch.timings_s,
+            rows_past_retention=past_rows,
         )
 
 
@@ -139,6 +148,8 @@ def _create_records_view(con: duckdb.DuckDBPyConnection, files: RecordFiles) -> 
         if missing:
             raise RecordsError(f"missing columns {', '.join(missing)} (expected {', '.join(RECORD_COLUMNS)})")
         parts.append(view.format(source=from_clause))
+    if not parts:  # every file lies before the retention limit
+        parts.append(_EMPTY_VIEW)
     con.execute("CREATE TEMP VIEW records_in AS " + " UNION ALL ".join(parts))
 
 
@@ -147,28 +158,25 @@ def _sql_list(paths: list[str]) -> str:
     return f"[{quoted}]"
 
 
-_TYPES: dict[str, pa.DataType] = {
-    "code": pa.string(),
-    "iso2": pa.string(),
-    "country": pa.string(),
-    "disease": pa.string(),
-    "link_id": pa.string(),
-    "label": pa.string(),
-    "language": pa.string(),
-}
+_TEXT_COLUMNS = frozenset({"code", "iso2", "country", "disease", "link_id", "label", "language"})
 
 
 def _load_table(
     con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]], scratch: Path
 ) -> None:
-    # Through a Parquet file rather than con.register: registering an Arrow table makes DuckDB
-    # import pandas, a fixed 0.3 s on every run, while the consent table can hold millions of rows.
-    table = pa.table(
-        {col: pa.array(values, type=_TYPES.get(col, pa.int64())) for col, values in columns.items()}
+    # Through a CSV file with declared types: turning Python lists into Arrow (or registering
+    # them) imports pandas, a fixed 0.3-1 s on every run, while the consent table can hold
+    # millions of rows. Every field is quoted so that an empty label stays '' (not NULL).
+    path = scratch / f"{name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+        writer.writerow(columns)
+        writer.writerows(zip(*columns.values(), strict=True))
+    types = ", ".join(f"'{col}': '{'VARCHAR' if col in _TEXT_COLUMNS else 'BIGINT'}'" for col in columns)
+    con.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT * FROM read_csv('{_quoted(path)}', header = true,"
+        f" columns = {{{types}}}, allow_quoted_nulls = false, auto_detect = false)"
     )
-    path = scratch / f"{name}.parquet"
-    pq.write_table(table, path)
-    con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM read_parquet('{_quoted(path)}')")
 
 
 def _quoted(path: Path) -> str:

@@ -16,10 +16,12 @@ from oneteam.services.epidemic.engine import (
     RecordFiles,
     Stopwatch,
     alert_from_row,
+    count_rows,
     example_from_row,
     exposure_from_row,
     find_record_files,
     small_tables,
+    within_retention,
 )
 from oneteam.services.epidemic.errors import EngineUnavailable, RecordsError
 from oneteam.services.epidemic.schema import RECORD_COLUMNS
@@ -83,7 +85,7 @@ class SparkEngine:
     def run(self, query: AlertQuery) -> QueryResult:
         """Run the alert query over the records of `query.records_dir`."""
         watch = Stopwatch()
-        files = find_record_files(query.records_dir)
+        files = within_retention(find_record_files(query.records_dir), query.as_of)
         with watch.step("start"):
             spark = self._session()
         from pyspark.errors import PySparkException
@@ -94,7 +96,8 @@ class SparkEngine:
                 for name, columns in small_tables(query).items():
                     _small_frame(spark, name, columns).createOrReplaceTempView(name)
             with watch.step("count"):
-                rows_total = int(spark.sql(sql.ROW_COUNT).collect()[0][0])
+                past_rows = count_rows(files.past_retention)
+                rows_total = int(spark.sql(sql.ROW_COUNT).collect()[0][0]) + past_rows
             with watch.step("validate"):
                 problem_summary = spark.sql(sql.PROBLEM_SUMMARY).cache()
                 problem_summary.count()
@@ -130,6 +133,7 @@ class SparkEngine:
             alerts=alerts,
             exposures=everyone,
             timings_s=watch.timings_s,
+            rows_past_retention=past_rows,
         )
 
     def stop(self) -> None:
@@ -154,6 +158,12 @@ def _records_view(spark: SparkSession, files: RecordFiles) -> DataFrame:
             .csv([str(p) for p in files.csv])
         )
         frames.append(_checked(frame, _CSV_COLUMNS))
+    if not frames:  # every file lies before the retention limit
+        return spark.sql(
+            "SELECT CAST(NULL AS BIGINT) AS subscriber_key, CAST(NULL AS STRING) AS visited,"
+            " CAST(NULL AS BIGINT) AS first_seen_s, CAST(NULL AS BIGINT) AS last_seen_s,"
+            " CAST(NULL AS STRING) AS first_seen_raw, CAST(NULL AS STRING) AS last_seen_raw LIMIT 0"
+        )
     combined = frames[0]
     for frame in frames[1:]:
         combined = combined.unionByName(frame)

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from oneteam.services.epidemic.engine import DAY_S, epoch_s
 from oneteam.services.epidemic.errors import RecordsError
 from oneteam.services.epidemic.privacy import SubscriberHasher
-from oneteam.services.epidemic.schema import RiskList, countries, country_codes
+from oneteam.services.epidemic.schema import MAX_WATCH_DAYS, RiskList, countries, country_codes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ class GenerateSummary:
     files: int
     subscribers: int
     malformed_rows: int
+    malformed_within_retention: int
+    """Malformed rows outside the `day=` folders a run leaves unread (wholly before as_of − 21 days)."""
     elapsed_s: float
     traveller: Traveller | None = None
     """One generated person still in the watch period of a risk list's entry: a number to consent with."""
@@ -112,14 +114,17 @@ def generate(
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     rng = np.random.default_rng(seed)
-    written = malformed = 0
+    written = malformed = recent = 0
+    cutoff_day = (epoch_s(as_of) - MAX_WATCH_DAYS * DAY_S) // DAY_S
     with _DayWriters(out_dir, file_format) as writers:
         while written < rows:
             need = min(CHUNK_ROWS, rows - written)
-            table, bad = _chunk(rng, need, keys, epoch_s(as_of), malformed_rate)
+            table, bad_last_s = _chunk(rng, need, keys, epoch_s(as_of), malformed_rate)
             writers.write(table)
             written += need
-            malformed += bad
+            malformed += len(bad_last_s)
+            # A row lies in the folder of its last_seen's UTC day (see _DayWriters.write).
+            recent += int(np.count_nonzero(bad_last_s // DAY_S + 1 > cutoff_day))
             report("write", written, rows)
         files = len(writers.paths)
     exposed = None
@@ -130,6 +135,7 @@ def generate(
         files=files,
         subscribers=len(keys),
         malformed_rows=malformed,
+        malformed_within_retention=recent,
         elapsed_s=round(time.perf_counter() - started, 2),
         traveller=exposed,
     )
@@ -187,7 +193,7 @@ def _subscriber_keys(count: int, hasher: SubscriberHasher, report: Progress) -> 
 
 def _chunk(
     rng: np.random.Generator, need: int, keys: np.ndarray, as_of_s: int, malformed_rate: float
-) -> tuple[pa.Table, int]:
+) -> tuple[pa.Table, np.ndarray]:
     table = list(countries().values())
     weights = np.array([c.weight_k for c in table])
     stay_days = np.array([c.stay_days for c in table])
@@ -233,7 +239,7 @@ def _chunk(
         "first_seen": _timestamps(first_s),
         "last_seen": _timestamps(last_s),
     }
-    return pa.table(columns), len(bad)
+    return pa.table(columns), last_s[bad]
 
 
 def _timestamps(seconds: np.ndarray) -> pa.Array:

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from oneteam.services.epidemic.engine import find_record_files
+from oneteam.services.epidemic.engine import find_record_files, wholly_before
 from oneteam.services.epidemic.errors import RecordsError
 from oneteam.services.epidemic.schema import MAX_WATCH_DAYS
 
 _LOGGER = logging.getLogger(__name__)
-_DAY_FOLDER = re.compile(r"^day=(\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,8 +45,7 @@ def apply_retention(records_dir: Path, *, as_of: dt.datetime, days: int = MAX_WA
     con.execute("SET TimeZone = 'UTC'")
     try:
         for path in (*files.parquet, *files.csv):
-            day = _folder_day(path)
-            if day is not None and day + dt.timedelta(days=1) <= cutoff.date():
+            if wholly_before(path, cutoff):  # the same test that keeps the run from reading it
                 rows += _row_count(con, path)
                 path.unlink()
                 deleted += 1
@@ -64,16 +61,6 @@ def apply_retention(records_dir: Path, *, as_of: dt.datetime, days: int = MAX_WA
     _remove_empty_folders(records_dir)
     _LOGGER.info("retention: %d files deleted, %d rewritten, %d records removed", deleted, rewritten, rows)
     return RetentionReport(cutoff=cutoff, files_deleted=deleted, files_rewritten=rewritten, rows_deleted=rows)
-
-
-def _folder_day(path: Path) -> dt.date | None:
-    match = _DAY_FOLDER.match(path.parent.name)
-    if match is None:
-        return None
-    try:
-        return dt.date.fromisoformat(match.group(1))
-    except ValueError:
-        return None
 
 
 def _source(path: Path) -> str:

@@ -58,6 +58,7 @@ class RunReport:
             "as_of": self.as_of.isoformat(),
             "risk_list_is_example": self.risk.is_example,
             "rows": result.rows_total,
+            "rows_past_retention": result.rows_past_retention,
             "malformed_rows": result.malformed_rows,
             "problems": dict(result.problems),
             "unknown_country_codes": dict(result.unknown_codes),

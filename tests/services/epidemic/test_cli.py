@@ -80,7 +80,8 @@ def test_generate_run_and_a_consented_traveller_gets_one_alert(runner: CliRunner
         "--json",
     )
     first = json.loads(_ok(runner, *run_args))
-    assert first["rows"] == 20_000 and first["malformed_rows"] == generated["malformed_rows"]
+    assert first["rows"] == 20_000 and first["malformed_rows"] == generated["malformed_within_retention"]
+    assert 0 < first["rows_past_retention"] < 20_000
     assert first["exposed_persons"] > 100 and first["queued"] == 0 and first["risk_list_is_example"]
     assert set(first["timings_s"]) >= {"validate", "exposures", "alerts", "deliver"}
     # Link sixty synthetic travellers by phone number; exposed ones among them get exactly one alert.
@@ -108,7 +109,12 @@ def test_the_summary_table_names_malformed_rows_and_unknown_codes(runner: CliRun
         "--data-dir",
         str(tmp_path / "data"),
     )
-    assert "records read" in output and "5,000" in output and "unknown country code" in output
+    assert (
+        "records" in output
+        and "past the 21-day retention" in output
+        and "5,000" in output
+        and "unknown country code" in output
+    )
     assert "invented example" in output
 
 

@@ -12,6 +12,7 @@ from oneteam.services.epidemic.engine_duckdb import DuckDBEngine
 from oneteam.services.epidemic.errors import RecordsError
 from oneteam.services.epidemic.generate import generate
 from oneteam.services.epidemic.privacy import SubscriberHasher
+from oneteam.services.epidemic.retention import apply_retention
 from oneteam.services.epidemic.schema import RiskList, load_risk_list
 from tests.services.epidemic.conftest import AS_OF, at, known_records, write_csv, write_known_records
 
@@ -154,3 +155,46 @@ def test_records_without_the_schema_columns_are_refused(tmp_path: Path, risk: Ri
 def test_a_folder_without_records_is_refused(tmp_path: Path, risk: RiskList) -> None:
     with pytest.raises(RecordsError, match=r"no \.parquet or \.csv files"):
         _run(tmp_path, risk)
+
+
+def test_day_folders_past_retention_are_counted_but_never_read(
+    tmp_path: Path, hasher: SubscriberHasher, risk: RiskList
+) -> None:
+    write_known_records(tmp_path / "day=unknown", hasher)  # not a day: always read
+    alone = _run(tmp_path, risk)
+    key = known_records(hasher)
+    # Wholly before as_of - 21 days: the day folder is left unread, even its malformed rows.
+    write_csv(tmp_path / "day=2026-10-20" / "old.csv", [(key["uncle"], "ZZ", at(36), at(35))] * 3)
+    # The day of the limit itself (2026-11-03) may hold rows still in retention: read.
+    write_csv(tmp_path / "day=2026-11-03" / "edge.csv", [(key["son"], "ZZ", at(21.5), at(21))])
+    result = _run(tmp_path, risk)
+    assert (result.rows_total, result.rows_past_retention) == (19 + 3 + 1, 3)
+    assert result.unknown_codes == {**alone.unknown_codes, "ZZ": 1} and "ZZ" not in alone.unknown_codes
+    assert result.malformed_rows == alone.malformed_rows + 1 and result.exposures == alone.exposures
+
+
+def test_a_folder_wholly_past_retention_gives_an_empty_run(
+    tmp_path: Path, hasher: SubscriberHasher, risk: RiskList
+) -> None:
+    key = known_records(hasher)
+    write_csv(tmp_path / "day=2026-10-01" / "old.csv", [(key["uncle"], "PH", at(55), at(54))] * 4)
+    result = _run(tmp_path, risk)
+    assert (result.rows_total, result.rows_past_retention, result.malformed_rows) == (4, 4, 0)
+    assert result.exposures == () and result.exposed_persons == 0
+
+
+def test_the_run_answers_the_same_before_and_after_the_retention_job(
+    tmp_path: Path, hasher: SubscriberHasher, risk: RiskList
+) -> None:
+    generate(tmp_path, 20_000, as_of=AS_OF, hasher=hasher, malformed_rate=0.005)
+    before = _run(tmp_path, risk)
+    removed = apply_retention(tmp_path, as_of=AS_OF)
+    after = _run(tmp_path, risk)
+    assert before.rows_past_retention == removed.rows_deleted > 5_000 and after.rows_past_retention == 0
+    assert before.rows_total - before.rows_past_retention == after.rows_total
+    assert before.exposures == after.exposures and len(before.exposures) > 100
+    assert (before.problems, before.unknown_codes, before.examples) == (
+        after.problems,
+        after.unknown_codes,
+        after.examples,
+    )
