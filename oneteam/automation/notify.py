@@ -56,11 +56,12 @@ class Notifier(Protocol):
         """Deliver the notice, or raise with the reason."""
 
 
-class PageNotifier:
-    """The page (live, over the WebSocket) and the activity log: a NOTICE event on the hub."""
+class HubEventNotifier:
+    """A notice as one event on the hub (its text, routine and run), of the subclass's `kind`."""
 
-    name = "page"
-    default = True
+    name: str
+    default: bool
+    kind: EventKind
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
@@ -68,31 +69,28 @@ class PageNotifier:
     async def send(self, notice: Notice) -> None:
         self._hub.publish(
             Event(
-                kind=EventKind.NOTICE,
+                kind=self.kind,
                 data={"text": notice.text, "routine": notice.routine, "run": notice.run},
                 source=notice.source,
             )
         )
 
 
-class SpeechNotifier:
+class PageNotifier(HubEventNotifier):
+    """The page (live, over the WebSocket) and the activity log: a NOTICE event on the hub."""
+
+    name = "page"
+    default = True
+    kind = EventKind.NOTICE
+
+
+class SpeechNotifier(HubEventNotifier):
     """A spoken announcement: a SAY event, which the page speaks and /api/speech renders as WAV
     for the home's speakers."""
 
     name = "speech"
     default = False
-
-    def __init__(self, hub: Hub) -> None:
-        self._hub = hub
-
-    async def send(self, notice: Notice) -> None:
-        self._hub.publish(
-            Event(
-                kind=EventKind.SAY,
-                data={"text": notice.text, "routine": notice.routine, "run": notice.run},
-                source=notice.source,
-            )
-        )
+    kind = EventKind.SAY
 
 
 class MqttNotifier:

@@ -1,6 +1,7 @@
 // The live activity log (who or what changed what) and the warnings panel.
 import { call } from "./api.js";
 import { clock, currentLanguage, label, t } from "./i18n.js";
+import { el } from "./dom.js";
 
 // Attributes that drift on their own (sensors, countdowns) would flood the log; their changes show on the cards.
 const NOISY = new Set([
@@ -12,18 +13,6 @@ const NOISY = new Set([
 const MAX_ENTRIES = 300;
 // A command and the state change it caused arrive as two events a moment apart; shown as one line.
 const MERGE_WINDOW_S = 2;
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, String(value));
-  }
-  node.append(...children.filter(Boolean));
-  return node;
-}
 
 /** Who or what caused an event, in words ("앱 (kitchen-tablet)", "음성", "다른 플랫폼 (genie)").
  * A source is `<door>:<principal>`: `rest:token:kitchen-tablet`, `partner:genie` (a principal naming its door is not doubled). */

@@ -1,23 +1,12 @@
 // Rooms and device cards: one card per device, grouped by room, updated in place from live state.
 import { call } from "./api.js";
 import { label, pickName, t } from "./i18n.js";
+import { el } from "./dom.js";
 
 const ICONS = {
   air_conditioner: "ac", washer: "washer", dryer: "washer", refrigerator: "fridge", air_purifier: "purifier",
   robot_cleaner: "robot", light: "light", tv: "tv", switch: "switch", sensor: "sensor",
 };
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  node.append(...children.filter(Boolean));
-  return node;
-}
 
 function icon(type) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");

@@ -2,6 +2,7 @@
 // events and drawn as inline SVG, one small chart per number; nothing is loaded from outside.
 import { call } from "./api.js";
 import { clock, currentLanguage, t } from "./i18n.js";
+import { el } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 320;
@@ -14,17 +15,6 @@ const RANGES = [1, 24, 24 * 7];
 function svg(tag, attrs) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  return node;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, String(value));
-  }
-  node.append(...children.filter(Boolean));
   return node;
 }
 

@@ -4,18 +4,7 @@
 // refusal (where and why, in the page's language) is shown as it came.
 import { call } from "./api.js";
 import { currentLanguage, pickName, t } from "./i18n.js";
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, String(value));
-  }
-  node.append(...children.filter(Boolean));
-  return node;
-}
+import { el } from "./dom.js";
 
 function field(label, control) {
   return el("label", { class: "editor-field" }, el("span", { text: label }), control);

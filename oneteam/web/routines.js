@@ -3,18 +3,7 @@
 import { call } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 import { RoutineEditor } from "./routine-editor.js";
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, String(value));
-  }
-  node.append(...children.filter(Boolean));
-  return node;
-}
+import { el } from "./dom.js";
 
 function nameOf(routine) {
   const names = routine.names || {};

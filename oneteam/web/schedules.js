@@ -1,18 +1,7 @@
 // Commands booked for later ("30분 뒤에 주방 불 꺼 줘"): listed with when they run, each with a cancel button.
 import { call } from "./api.js";
 import { currentLanguage, label, t } from "./i18n.js";
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, String(value));
-  }
-  node.append(...children.filter(Boolean));
-  return node;
-}
+import { el } from "./dom.js";
 
 /** "주방 불 끄기" for one booked command. */
 function actionText(action, board) {

@@ -5,6 +5,8 @@ commands travel with every command and sentence and are checked before anything 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -15,7 +17,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from oneteam.hub import Hub
 from oneteam.hub.routines import RoutineEntry, routines_of
 from oneteam.i18n import render
-from oneteam.model import Command, Direction, Door, Grant, OneteamError
+from oneteam.model import Command, Direction, Door, Grant, OneteamError, State
 
 
 class HomeError(Exception):
@@ -78,6 +80,14 @@ class LocalHome:
             raise HomeError("the token is not valid any more")
         return grant.narrowed(commands=allowed, devices=devices)
 
+    @contextmanager
+    def _in_words(self, language: str | None = None) -> Iterator[None]:
+        """A refusal from the hub becomes a HomeError in the agent's language."""
+        try:
+            yield
+        except OneteamError as exc:
+            raise HomeError(render(exc.key, language or self._language, **exc.params)) from exc
+
     async def devices(self) -> list[dict[str, Any]]:
         """Every device with its commands and attributes."""
         states = self._hub.states()
@@ -96,29 +106,15 @@ class LocalHome:
 
     async def state(self, device_id: str) -> dict[str, Any]:
         """One device's state."""
-        try:
-            state = self._hub.state(device_id)
-        except OneteamError as exc:
-            raise HomeError(render(exc.key, self._language, **exc.params)) from exc
-        return {
-            "device_id": device_id,
-            "attributes": dict(state.attributes),
-            "is_available": state.is_available,
-        }
+        with self._in_words():
+            return _state(self._hub.state(device_id))
 
     async def command(
         self, command: Command, allowed: frozenset[str], devices: frozenset[str] | None = None
     ) -> dict[str, Any]:
         """Dispatch through the hub under the agent's grant."""
-        try:
-            state = await self._hub.dispatch(command, grant=await self._grant(allowed, devices))
-        except OneteamError as exc:
-            raise HomeError(render(exc.key, self._language, **exc.params)) from exc
-        return {
-            "device_id": state.device_id,
-            "attributes": dict(state.attributes),
-            "is_available": state.is_available,
-        }
+        with self._in_words():
+            return _state(await self._hub.dispatch(command, grant=await self._grant(allowed, devices)))
 
     async def converse(
         self,
@@ -130,12 +126,10 @@ class LocalHome:
     ) -> dict[str, Any]:
         """The hub's conversation agent, under the agent's grant."""
         grant = await self._grant(allowed, devices)
-        try:
+        with self._in_words(language):
             reply = await self._hub.converse(
                 text, room=room, language=language, session=f"mcp:{grant.principal}", grant=grant
             )
-        except OneteamError as exc:
-            raise HomeError(render(exc.key, language or self._language, **exc.params)) from exc
         return asdict(reply)
 
     async def identify(self, token: str) -> str | None:
@@ -145,21 +139,17 @@ class LocalHome:
 
     async def routines(self) -> list[dict[str, Any]]:
         """The automation engine's routines and scenes."""
-        try:
+        with self._in_words():
             return [_routine(e) for e in routines_of(self._hub).catalog()]
-        except OneteamError as exc:
-            raise HomeError(render(exc.key, self._language, **exc.params)) from exc
 
     async def run_routine(
         self, routine_id: str, allowed: frozenset[str], devices: frozenset[str] | None = None
     ) -> dict[str, Any]:
         """Through the engine under the agent's grant (refused before anything runs)."""
-        try:
+        with self._in_words():
             return await routines_of(self._hub).activate(
                 routine_id, grant=await self._grant(allowed, devices), wait_s=ROUTINE_WAIT_S
             )
-        except OneteamError as exc:
-            raise HomeError(render(exc.key, self._language, **exc.params)) from exc
 
 
 class RemoteHome:
@@ -217,7 +207,7 @@ class RemoteHome:
     async def state(self, device_id: str) -> dict[str, Any]:
         """GET /api/devices/{id}/state."""
         data = await self._call("GET", f"/api/devices/{device_id}/state")
-        return {k: data[k] for k in ("device_id", "attributes", "is_available")}
+        return {k: data[k] for k in STATE_KEYS}
 
     async def command(
         self, command: Command, allowed: frozenset[str], devices: frozenset[str] | None = None
@@ -230,7 +220,7 @@ class RemoteHome:
         body = {k: v for k, v in command.as_dict().items() if k != "device"}
         data = await self._call("POST", f"/api/devices/{command.device_id}/commands", json=body)
         state = data["state"]
-        return {k: state[k] for k in ("device_id", "attributes", "is_available")}
+        return {k: state[k] for k in STATE_KEYS}
 
     async def converse(
         self,
@@ -288,6 +278,18 @@ class RemoteHome:
 
 ROUTINE_WAIT_S = 10.0
 """How long run_routine waits for a run's result before answering with it still running."""
+
+
+STATE_KEYS = ("device_id", "attributes", "is_available")
+"""A device state as the tools show it, from the hub (`_state`) or from its REST answer."""
+
+
+def _state(state: State) -> dict[str, Any]:
+    return {
+        "device_id": state.device_id,
+        "attributes": dict(state.attributes),
+        "is_available": state.is_available,
+    }
 
 
 def _routine(entry: RoutineEntry) -> dict[str, Any]:
