@@ -8,7 +8,7 @@ and keeps routines, runs and traces in its own tables (store.py).
 
 from oneteam.automation.engine import Engine, RoutineBusy, grant_for
 from oneteam.automation.errors import AutomationInvalid, RoutineExists, RoutineNotFound, RunNotFound
-from oneteam.automation.store import AutomationStore, RunRecord
+from oneteam.automation.store import AutomationStore, RoutineStorage, RunRecord
 from oneteam.automation.timing import Place
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "RoutineBusy",
     "RoutineExists",
     "RoutineNotFound",
+    "RoutineStorage",
     "RunNotFound",
     "RunRecord",
     "grant_for",

@@ -15,7 +15,7 @@ from oneteam.automation.definitions import Devices
 from oneteam.automation.errors import RoutineNotFound
 from oneteam.automation.model import Automation, EventTrigger, Routine, Scene, StateTrigger, Trigger
 from oneteam.automation.notify import Notifier, PageNotifier, SpeechNotifier
-from oneteam.automation.store import AutomationStore, RunRecord
+from oneteam.automation.store import RoutineStorage, RunRecord
 from oneteam.automation.timing import Place
 from oneteam.hub import Hub, Subscription
 from oneteam.i18n import render
@@ -68,7 +68,7 @@ class EngineState(ABC):
     def __init__(
         self,
         hub: Hub,
-        store: AutomationStore,
+        store: RoutineStorage,
         *,
         place: Place | None = None,
         grace_s: float = GRACE_S,

@@ -2,8 +2,10 @@
 
 They live beside the hub's tables rather than in the `Storage` protocol: the protocol stays the
 hub's small contract (states, events, schedules, tokens) that every backend must implement, and
-this room can change its tables without touching the hub or the PostgreSQL store. Like the
-partner registry, a hub on PostgreSQL keeps these in the SQLite file of its data folder.
+this room can change its tables without touching the hub or the PostgreSQL store. A hub on
+PostgreSQL keeps them there instead, one home's rows of shared partitioned tables
+(`RoutineStorage` is the contract; oneteam/cluster/routine_tables.py the PostgreSQL side), so a
+home that moves to another process finds its routines and runs.
 
 Writes are small and run inline on the event loop (a WAL commit without fsync is ~15 µs), so a
 run's step is committed before the run sleeps in a delay: a kill -9 cannot lose it.
@@ -17,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from oneteam.hub.sqlite_store import private_database
 
@@ -81,6 +83,39 @@ class RunRecord:
             "resume_at": self.resume_at,
             **self.trace,
         }
+
+
+class RoutineStorage(Protocol):
+    """What the engine needs of its tables, whichever database holds them: `AutomationStore`
+    (the hub's SQLite file) or, for a hub on PostgreSQL, one home's rows of the shared tables
+    (oneteam/cluster/routine_tables.py). Calls are blocking and short; writes are committed when
+    they return (a run's step before it sleeps)."""
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def routines(self) -> list[StoredRoutine]: ...
+    def put_routine(
+        self,
+        routine_id: str,
+        kind: str,
+        body: dict[str, Any],
+        enabled: bool,
+        origin: str,
+        owner: dict[str, Any] | None = None,
+    ) -> None: ...
+    def set_enabled(self, routine_id: str, enabled: bool) -> bool: ...
+    def delete_routine(self, routine_id: str) -> bool: ...
+    def start_run(self, routine_id: str, trigger: dict[str, Any], status: str = "running") -> RunRecord: ...
+    def save_run(self, run: RunRecord) -> None: ...
+    def prune_runs(self, routine_id: str, keep: int = RUNS_KEPT) -> None: ...
+    def runs(
+        self, routine_id: str | None = None, limit: int = 20, status: str | None = None
+    ) -> list[RunRecord]: ...
+    def run(self, run_id: int) -> RunRecord | None: ...
+    def mark(self, name: str) -> float | None: ...
+    def marks(self, prefix: str) -> dict[str, float]: ...
+    def delete_mark(self, name: str) -> None: ...
+    def set_mark(self, name: str, value: float) -> None: ...
 
 
 class AutomationStore:

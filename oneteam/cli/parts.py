@@ -11,11 +11,14 @@ import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
 from oneteam.hub import Hub, HubConfig
+
+if TYPE_CHECKING:
+    from oneteam.cluster.tenant_stores import TenantStores
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,17 +54,35 @@ async def add_vendor_adapters(hub: Hub, config: HubConfig) -> None:
 async def start_parts(hub: Hub, config: HubConfig, stack: AsyncExitStack) -> Parts:
     """Start every optional part for this hub; `stack` stops them when the hub stops."""
     parts = Parts()
+    side = await _side_stores(config, stack)
     await _conversation(hub)
-    await _partner_door(hub, config, stack, parts)
+    await _partner_door(hub, config, stack, parts, side)
     await _mqtt(hub, config, stack, parts)
     await _maintenance(hub, config, parts)
     _epidemic(hub, config, stack, parts)
     _voice(hub, config, parts)
-    await _automation(hub, config, stack, parts)
+    await _automation(hub, config, stack, parts, side)
     return parts
 
 
-async def _automation(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:
+async def _side_stores(config: HubConfig, stack: AsyncExitStack) -> TenantStores | None:
+    """With a PostgreSQL database, the tables beside the hub's (routines, partner links and
+    tokens) live there too, as the home "default" (oneteam/cluster/tenant_stores.py); without one,
+    in the hub's SQLite file."""
+    if not config.database_url:
+        return None
+    from oneteam.cluster.tenant_stores import TenantStores
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)  # partners.key, as beside SQLite
+    stores = TenantStores.beside(config.database_url, config.data_dir)
+    await stores.open()
+    stack.push_async_callback(stores.close)  # after the parts that use it have stopped
+    return stores
+
+
+async def _automation(
+    hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts, side: TenantStores | None
+) -> None:
     import os
 
     from oneteam.api import routines as routines_api
@@ -69,7 +90,7 @@ async def _automation(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts:
     from oneteam.automation.engine import GRACE_S
     from oneteam.automation.notify import MqttNotifier, Notifier, WebhookNotifier
 
-    # Routines keep their own tables in the hub's SQLite file (beside PostgreSQL: in data_dir).
+    # Routines keep their own tables: in the hub's SQLite file, or its PostgreSQL database.
     config.data_dir.mkdir(parents=True, exist_ok=True)
     grace_s = float(os.environ.get("ONETEAM_AUTOMATION_GRACE_S", GRACE_S))
     notifiers: list[Notifier] = []
@@ -87,7 +108,8 @@ async def _automation(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts:
         except ValueError as exc:
             _LOGGER.error("ONETEAM_NOTIFY_MQTT_URL is not used: %s", exc)
             parts.notes.append(f"ONETEAM_NOTIFY_MQTT_URL: {exc}")
-    engine = Engine(hub, AutomationStore(config.database_path), grace_s=grace_s, notifiers=notifiers)
+    store = side.routines(side.single_home) if side else AutomationStore(config.database_path)
+    engine = Engine(hub, store, grace_s=grace_s, notifiers=notifiers)
     await engine.start(home_text=await hub.storage.stored_home(), presets="ko")
     stack.push_async_callback(engine.stop)
     parts.routers.append(routines_api.router)
@@ -211,14 +233,15 @@ async def _conversation(hub: Hub) -> None:
     hub.set_conversation_agent(RoutineTalk(hub, conversation))
 
 
-async def _partner_door(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts) -> None:
+async def _partner_door(
+    hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts, side: TenantStores | None
+) -> None:
     from oneteam.api import smarthome as smarthome_api
     from oneteam.interop.smarthome import SmartHomeService
 
-    if config.database_url:
-        # The partner registry keeps its own SQLite tables; beside PostgreSQL it lives in data_dir.
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-    service = await stack.enter_async_context(SmartHomeService(hub, config.database_path))
+    # The partner registry's own tables: in the hub's SQLite file, or its PostgreSQL database.
+    database = side.partners(side.single_home) if side else config.database_path
+    service = await stack.enter_async_context(SmartHomeService(hub, database))
     parts.routers.append(smarthome_api.router)
     parts.public_routers.append(smarthome_api.public_router)
     parts.state["smarthome"] = service

@@ -50,10 +50,14 @@ END $$;
 
 def home_tables() -> tuple[tuple[Table, ...], tuple[str, ...]]:
     """Every home-scoped table, and those of them that decide what a token may do."""
+    from oneteam.automation.store_pg import ROUTINE_TABLES
     from oneteam.hub.accounts_db import ACCOUNT_TABLES
     from oneteam.hub.device_overrides import OVERRIDE_TABLES
+    from oneteam.interop.smarthome.store_pg import PARTNER_TABLES
 
-    tables = HUB_TABLES + ACCOUNT_TABLES + OVERRIDE_TABLES
+    # Routines and the partner door's links and tokens too (cluster/tenant_stores.py): a home
+    # that moves to another process finds them there.
+    tables = HUB_TABLES + ACCOUNT_TABLES + OVERRIDE_TABLES + ROUTINE_TABLES + PARTNER_TABLES
     return tables, TOKEN_TABLES + tuple(t.name for t in ACCOUNT_TABLES)
 
 

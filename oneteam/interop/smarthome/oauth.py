@@ -38,7 +38,7 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from oneteam.interop.smarthome.records import CodeRecord, Link, Partner, TokenRecord, digest
-from oneteam.interop.smarthome.store import PartnerStore
+from oneteam.interop.smarthome.store import PartnerStorage
 from oneteam.interop.smarthome.transport import transport_allowed
 
 SCOPES = ("devices.read", "devices.control")
@@ -220,7 +220,7 @@ class _S256Only(CodeChallenge):
 
 class _CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-    store: PartnerStore
+    store: PartnerStorage
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         payload = request.payload.data
@@ -267,7 +267,7 @@ class _CodeGrant(grants.AuthorizationCodeGrant):
 class _RefreshGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
     INCLUDE_NEW_REFRESH_TOKEN = True
-    store: PartnerStore
+    store: PartnerStorage
 
     def authenticate_refresh_token(self, refresh_token: str) -> _Refresh | None:
         record = self.store.by_refresh(refresh_token)
@@ -291,7 +291,7 @@ class _RefreshGrant(grants.RefreshTokenGrant):
 
 
 class _Server(AuthorizationServer):
-    def __init__(self, store: PartnerStore, access_ttl_s: float) -> None:
+    def __init__(self, store: PartnerStorage, access_ttl_s: float) -> None:
         super().__init__(scopes_supported=list(SCOPES))
         self.store = store
         self.access_ttl_s = access_ttl_s
@@ -331,9 +331,9 @@ class _Server(AuthorizationServer):
 
 
 class OAuthService:
-    """The authorization server of the partner door, over a `PartnerStore` (blocking: use a thread)."""
+    """The authorization server of the partner door, over a `PartnerStorage` (blocking: use a thread)."""
 
-    def __init__(self, store: PartnerStore, *, access_ttl_s: float = ACCESS_TTL_S) -> None:
+    def __init__(self, store: PartnerStorage, *, access_ttl_s: float = ACCESS_TTL_S) -> None:
         self.store = store
         self._server = _Server(store, access_ttl_s)
         code_grant = type("CodeGrant", (_CodeGrant,), {"store": store})

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 ALL_DEVICES = "*"
 """A link's device list that covers every device, including ones added later."""
@@ -90,15 +91,17 @@ class TokenRecord:
 
 
 _Record = TypeVar("_Record", Partner, Link, CodeRecord, TokenRecord)
+Row: TypeAlias = sqlite3.Row | Mapping[str, Any]
+"""A stored row by column name: SQLite's, or PostgreSQL's as a dict (store_pg.py)."""
 
 
-def record_of(kind: type[_Record], row: sqlite3.Row, **converted: Any) -> _Record:
+def record_of(kind: type[_Record], row: Row, **converted: Any) -> _Record:
     """A record from its row: each field from the column of its name, except those passed in
     `converted` (JSON lists, split scopes, an unsealed key); columns without a field are ignored."""
     return kind(**{f.name: converted[f.name] if f.name in converted else row[f.name] for f in fields(kind)})
 
 
-def partner_of(row: sqlite3.Row, report_key: str) -> Partner:
+def partner_of(row: Row, report_key: str) -> Partner:
     return record_of(
         Partner,
         row,
@@ -109,5 +112,5 @@ def partner_of(row: sqlite3.Row, report_key: str) -> Partner:
     )
 
 
-def link_of(row: sqlite3.Row) -> Link:
+def link_of(row: Row) -> Link:
     return record_of(Link, row, device_ids=tuple(json.loads(row["device_ids"])))

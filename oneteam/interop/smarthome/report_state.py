@@ -30,7 +30,7 @@ from oneteam.hub.callers import agent_member
 from oneteam.hub.supervisor import Supervisor
 from oneteam.interop.smarthome.records import Link, Partner
 from oneteam.interop.smarthome.service_account import PATHS, AccessTokens, ServiceAccount
-from oneteam.interop.smarthome.store import PartnerStore
+from oneteam.interop.smarthome.store import PartnerStorage
 from oneteam.interop.smarthome.traits import google_state
 from oneteam.model import DeviceNotFound, EventKind
 
@@ -85,7 +85,7 @@ class ReportStatePusher:
     def __init__(
         self,
         hub: Hub,
-        store: PartnerStore,
+        store: PartnerStorage,
         *,
         batch_window_s: float = 0.2,
         max_batch: int = 200,

@@ -13,7 +13,7 @@ from oneteam.interop.smarthome.oauth import ACCESS_TTL_S, OAuthService
 from oneteam.interop.smarthome.ratelimit import RateLimiter
 from oneteam.interop.smarthome.records import Link
 from oneteam.interop.smarthome.report_state import ReportStatePusher
-from oneteam.interop.smarthome.store import PartnerStore
+from oneteam.interop.smarthome.store import PartnerStorage, PartnerStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -21,20 +21,22 @@ _LOGGER = logging.getLogger(__name__)
 class SmartHomeService:
     """Partner registry, OAuth server, fulfillment, rate limits and report-state pushes of one hub.
 
-    Use as `async with SmartHomeService(hub, path):` inside the hub's own `async with`.
+    Use as `async with SmartHomeService(hub, path):` inside the hub's own `async with`. `database`
+    is the hub's SQLite file, or an open `PartnerStorage` (a home's rows in PostgreSQL); the
+    service closes either when it stops.
     """
 
     def __init__(
         self,
         hub: Hub,
-        database: str | Path,
+        database: str | Path | PartnerStorage,
         *,
         access_ttl_s: float = ACCESS_TTL_S,
         report_batch_window_s: float = 0.2,
         report_backoff_s: float = 0.2,
     ) -> None:
         self.hub = hub
-        self.store = PartnerStore(database)
+        self.store: PartnerStorage = PartnerStore(database) if isinstance(database, str | Path) else database
         self.oauth = OAuthService(self.store, access_ttl_s=access_ttl_s)
         self.fulfillment = Fulfillment(hub, on_disconnect=self._disconnect)
         self.limiter = RateLimiter()

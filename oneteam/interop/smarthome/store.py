@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from oneteam.hub.sqlite_store import private_database
 from oneteam.interop.smarthome.records import (
@@ -56,6 +56,54 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 );
 CREATE INDEX IF NOT EXISTS oauth_tokens_link ON oauth_tokens (link_id);
 """
+
+
+class PartnerStorage(Protocol):
+    """What the partner door needs of its tables, whichever database holds them: `PartnerStore`
+    (one SQLite file, one home) or one home's rows of shared PostgreSQL tables (store_pg.py), where
+    a code or token issued at one home is unknown at every other."""
+
+    version: int
+    """Bumped by every change to partners or links made through this object (caches compare it)."""
+
+    def close(self) -> None: ...
+    def add_partner(
+        self,
+        name: str,
+        redirect_uris: list[str],
+        *,
+        scopes: tuple[str, ...] = ("devices.read", "devices.control"),
+        rate_per_minute: int = 600,
+        report_url: str | None = None,
+        pkce_required: bool = True,
+    ) -> tuple[Partner, str]: ...
+    def set_service_account(self, client_id: str, key_file: str) -> ServiceAccount: ...
+    def service_accounts(self) -> dict[str, ServiceAccount]: ...
+    def partner(self, client_id: str) -> Partner | None: ...
+    def partners(self) -> list[Partner]: ...
+    def remove_partner(self, client_id: str) -> int | None: ...
+    def save_code(self, code: str, record: CodeRecord) -> None: ...
+    def code(self, code: str) -> CodeRecord | None: ...
+    def claim_code(self, code_hash: str, link_id: str) -> bool: ...
+    def create_link(
+        self, client_id: str, agent_user_id: str, device_ids: tuple[str, ...], scope: str
+    ) -> Link: ...
+    def link(self, link_id: str) -> Link | None: ...
+    def links(self, client_id: str | None = None) -> list[Link]: ...
+    def revoke_link(self, link_id: str) -> bool: ...
+    def save_tokens(
+        self,
+        link_id: str,
+        client_id: str,
+        access: str,
+        refresh: str | None,
+        scope: str,
+        access_s: float,
+        refresh_s: float,
+    ) -> None: ...
+    def by_access(self, access: str) -> TokenRecord | None: ...
+    def by_refresh(self, refresh: str) -> TokenRecord | None: ...
+    def claim_refresh(self, token_id: int) -> bool: ...
 
 
 class PartnerStore:

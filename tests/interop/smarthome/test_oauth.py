@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from oneteam.interop.smarthome.store import PartnerStore
 from tests.interop.smarthome.conftest import (
     FORM,
     Door,
@@ -30,7 +31,9 @@ async def test_only_hashes_of_secrets_codes_and_tokens_are_stored(door: Door) ->
     partner, secret = door.add_partner()
     async with httpx.AsyncClient() as client:
         tokens = await link_account(client, door, partner, secret)
-    dump = "\n".join(sqlite3.connect(door.service.store.path).iterdump())
+    store = door.service.store
+    assert isinstance(store, PartnerStore)  # this door's registry is the SQLite one
+    dump = "\n".join(sqlite3.connect(store.path).iterdump())
     for plain in (secret, tokens["access_token"], tokens["refresh_token"]):
         assert plain not in dump
 

@@ -1,0 +1,95 @@
+"""The per-home stores that live beside the hub's `Storage` (routines and runs, partner links,
+OAuth codes and tokens), in PostgreSQL for every home a process serves.
+
+A home that moves to another process on failover must find its routines, runs in a delay, links
+and tokens there, so none of them may stay in a process-local SQLite file. Each home gets its rows
+of shared tables (home_id first in every key, `PARTITION BY HASH (home_id)`, declared by
+automation/store_pg.py and interop/smarthome/store_pg.py) through ONE small blocking pool per
+process: the engine and the OAuth server call their stores synchronously (the engine inline, the
+door in a thread), and 1,000 homes must not open 1,000 connections.
+
+The tables are among those `pgschema.ensure_schema` creates (schema `oneteam_homes`, its partition
+count). A single hub with `database_url` uses them too, as the home "default".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from oneteam.automation.store_pg import PostgresRoutineStore
+from oneteam.cluster.pgschema import PARTITIONS, connection_options, ensure_schema
+from oneteam.cluster.pgshared import checked_home_id
+from oneteam.interop.smarthome.sealed import KEY_FILE_NAME, Sealer
+from oneteam.interop.smarthome.store_pg import PostgresPartnerStore
+
+DEFAULT_HOME = "default"
+"""The home id of a single hub whose configuration names a PostgreSQL database."""
+
+
+class TenantStores:
+    """One process's pool for the per-home side tables, and each home's stores over it.
+
+    `partner_key` is the file that seals partners' report-signing keys (sealed.py): every process
+    serving homes must read the same one, or a moved home's partner keys do not open.
+    """
+
+    def __init__(
+        self, url: str, *, partner_key: Path, partitions: int = PARTITIONS, max_connections: int = 4
+    ) -> None:
+        self.url = url
+        self.partitions = partitions
+        self.partner_key = partner_key
+        self.max_connections = max_connections
+        self._pool: ConnectionPool[Any] | None = None
+        self._sealer: Sealer | None = None
+
+    @classmethod
+    def beside(cls, url: str, data_dir: Path) -> TenantStores:
+        """For one hub: the partner key in its data folder, where the SQLite registry keeps it."""
+        return cls(url, partner_key=data_dir / KEY_FILE_NAME)
+
+    single_home = DEFAULT_HOME
+    """The home id of a hub that is alone on its database (`oneteam serve` with database_url)."""
+
+    async def open(self) -> None:
+        """Create the shared tables unless they exist (pgschema.ensure_schema: these are among
+        them), connect, and read the partner key."""
+        if self._pool is not None:
+            return
+        await ensure_schema(self.url, self.partitions)
+        self._sealer = await asyncio.to_thread(Sealer, self.partner_key)
+        pool: ConnectionPool[Any] = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.max_connections,
+            kwargs=connection_options(),
+            name="oneteam-tenant-stores",
+            open=False,
+        )
+        await asyncio.to_thread(pool.open, wait=True, timeout=10.0)
+        self._pool = pool
+
+    async def close(self) -> None:
+        """Close the pool (after every home's engine and partner door have stopped)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.close)
+
+    def _require(self) -> ConnectionPool[Any]:
+        if self._pool is None:
+            raise RuntimeError("tenant stores are not open")
+        return self._pool
+
+    def routines(self, home_id: str) -> PostgresRoutineStore:
+        """The home's routines, runs and marks (for `Engine(hub, store)`)."""
+        return PostgresRoutineStore(self._require(), checked_home_id(home_id))
+
+    def partners(self, home_id: str) -> PostgresPartnerStore:
+        """The home's partners, links, codes and tokens (for `SmartHomeService(hub, store)`)."""
+        pool = self._require()
+        assert self._sealer is not None
+        return PostgresPartnerStore(pool, checked_home_id(home_id), self._sealer)
