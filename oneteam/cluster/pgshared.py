@@ -10,18 +10,25 @@ nothing but the home's id and this object: a home costs a few hundred bytes here
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from psycopg import pq
 from psycopg_pool import AsyncConnectionPool
 
 from oneteam.cluster.pgschema import PARTITIONS, TOKENS_CHANNEL, connection_options, ensure_schema
+from oneteam.hub.accounts_db import AccountStatements, PostgresAccountTables
+from oneteam.hub.device_overrides import OverrideStatements, PostgresOverrideTables
 from oneteam.hub.group_commit import GroupCommit, StorageFailed
-from oneteam.hub.postgres_tables import HubStatements, Layout, PostgresTables, arrived, listen, write_batch
+from oneteam.hub.postgres_tables import (
+    HubStatements,
+    Layout,
+    PostgresRows,
+    PostgresTables,
+    TokenListener,
+    write_batch,
+)
 from oneteam.model import Event, State
 
 if TYPE_CHECKING:
@@ -31,6 +38,8 @@ _LOGGER = logging.getLogger(__name__)
 
 HOMES = HubStatements(Layout(PARTITIONS))
 """The hub's statements over the shared tables (the same whatever the partition count)."""
+HOME_ACCOUNTS = AccountStatements(Layout(PARTITIONS))
+HOME_OVERRIDES = OverrideStatements(Layout(PARTITIONS))
 
 _HOME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -55,7 +64,7 @@ class SharedPostgres:
             url, min_size=1, max_size=pool_size - 1, kwargs=connection_options(), open=False, name="oneteam"
         )
         self._writes = GroupCommit(self._commit, (psycopg.Error,))
-        self._listener: pq.abc.PGconn | None = None
+        self._listener = TokenListener(url, TOKENS_CHANNEL)
         self._all_changes = 0
         """TRUNCATEs heard of: they change every home's tokens."""
         self._changes: dict[str, int] = {}
@@ -71,7 +80,7 @@ class SharedPostgres:
             return
         await ensure_schema(self.url, self.partitions)
         await self.pool.open(wait=True)
-        self._listener = await asyncio.to_thread(listen, self.url, TOKENS_CHANNEL)
+        await self._listener.open()
         self._writes.start()
 
     async def close(self) -> None:
@@ -79,9 +88,7 @@ class SharedPostgres:
         if not self.is_open:
             return
         await self._writes.stop()
-        if self._listener is not None:
-            self._listener.finish()
-            self._listener = None
+        self._listener.close()
         await self.pool.close()
 
     async def _commit(self, states: list[tuple[str, State]], events: list[tuple[str, Event]]) -> None:
@@ -91,11 +98,8 @@ class SharedPostgres:
     def token_stamp(self, home_id: str) -> int | None:
         """A number that changes whenever a token of `home_id` may have changed (read from the
         listening connection without waiting); None when the listener is lost."""
-        if self._listener is None:
-            return None
-        payloads = arrived(self._listener)
+        payloads = self._listener.heard()
         if payloads is None:
-            self._listener = None
             return None
         for home in payloads:
             if home == "*":
@@ -108,14 +112,21 @@ class SharedPostgres:
         """The hub `Storage` of one home."""
         return HomeStorage(self, checked_home_id(home_id))
 
+    def accounts(self, home_id: str) -> HomeAccounts:
+        """One home's household store (members, sessions, members' tokens)."""
+        return HomeAccounts(self, checked_home_id(home_id))
 
-class HomeStorage(PostgresTables):
-    """One home's `Storage` on the shared tables: its writes go to the process's writer, its
-    reads to the process's pool, both limited to its own rows. Opening and closing it opens and
-    closes nothing but makes sure its writes are committed: the `SharedPostgres` owns the rest."""
+    def overrides(self, home_id: str) -> HomeOverrides:
+        """One home's device changes (names, rooms, hidden)."""
+        return HomeOverrides(self, checked_home_id(home_id))
+
+
+class _OnShared(PostgresRows):
+    """A home's store on the shared tables: the home's id and the process's `SharedPostgres`,
+    nothing else. Opening and closing it opens and closes nothing: the `SharedPostgres` owns the
+    connections."""
 
     __slots__ = ("_home", "_shared")
-    _sql = HOMES
 
     def __init__(self, shared: SharedPostgres, home_id: str) -> None:
         self._shared = shared
@@ -130,7 +141,32 @@ class HomeStorage(PostgresTables):
 
     async def open(self) -> None:
         if not self._shared.is_open:
-            raise RuntimeError("open the SharedPostgres before a home's storage")
+            raise RuntimeError("open the SharedPostgres before a home's stores")
+
+    async def close(self) -> None:
+        return None
+
+
+class HomeAccounts(_OnShared, PostgresAccountTables):
+    """One home's members, sessions and members' tokens."""
+
+    __slots__ = ()
+    _sql = HOME_ACCOUNTS
+
+
+class HomeOverrides(_OnShared, PostgresOverrideTables):
+    """One home's device changes."""
+
+    __slots__ = ()
+    _sql = HOME_OVERRIDES
+
+
+class HomeStorage(_OnShared, PostgresTables):
+    """One home's `Storage` on the shared tables: its writes go to the process's writer, its
+    reads to the process's pool, both limited to its own rows."""
+
+    __slots__ = ()
+    _sql = HOMES
 
     async def close(self) -> None:
         """Commit what this home queued (a failure is logged: the shared writer goes on)."""
@@ -150,3 +186,11 @@ class HomeStorage(PostgresTables):
 
     def token_stamp(self) -> int | None:
         return self._shared.token_stamp(self._home)
+
+    def accounts_store(self) -> HomeAccounts:
+        """The household store beside this storage (what `accounts_for` picks)."""
+        return HomeAccounts(self._shared, self._home)
+
+    def overrides_store(self) -> HomeOverrides:
+        """The device overrides beside this storage (what `overrides_for` picks)."""
+        return HomeOverrides(self._shared, self._home)

@@ -7,7 +7,6 @@ share are in `accounts_store.py`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from oneteam.hub.accounts import Member
 from oneteam.hub.accounts_store import (
@@ -25,7 +24,7 @@ from oneteam.hub.accounts_store import (
     member_params,
     token_row,
 )
-from oneteam.hub.postgres_tables import Table
+from oneteam.hub.postgres_tables import Layout, PostgresRows, PostgresSide, Table
 from oneteam.hub.sqlite_side import SqliteSide
 from oneteam.hub.storage import Storage
 
@@ -167,96 +166,93 @@ class SqliteAccounts(SqliteSide):
         return None if row is None else credential_of(row)
 
 
-class PostgresAccounts:
-    """The household's tables in the hub's PostgreSQL database (needs the `postgres` extra)."""
+class AccountStatements:
+    """The household's statements for one PostgreSQL layout (built once per layout)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._connection: Any = None
-
-    async def open(self) -> None:
-        if self._connection is not None:
-            return
-        import psycopg
-
-        self._connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        await self._connection.execute(NOTIFY_FUNCTION + POSTGRES_TABLES)
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
-
-    def _db(self) -> Any:
-        if self._connection is None:
-            raise RuntimeError("the household store is not open")
-        return self._connection
-
-    async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        cursor = await self._db().execute(sql, params)
-        rows: list[tuple[Any, ...]] = await cursor.fetchall()
-        return rows
-
-    async def _count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        cursor = await self._db().execute(sql, params)
-        return int(cursor.rowcount)
-
-    async def members(self) -> list[Member]:
-        rows = await self._rows(f"SELECT {MEMBER_COLUMNS} FROM members ORDER BY created_at, name")
-        return [member_of(row) for row in rows]
-
-    async def put_member(self, member: Member) -> None:
-        await self._db().execute(
-            f"INSERT INTO members ({MEMBER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, display = EXCLUDED.display,"
-            " password_hash = EXCLUDED.password_hash, overrides = EXCLUDED.overrides,"
-            " expires_at = EXCLUDED.expires_at",
-            member_params(member),
+    def __init__(self, layout: Layout) -> None:
+        where, read = layout.where, layout.read
+        self.members = read(f"SELECT {MEMBER_COLUMNS} FROM members ORDER BY created_at, name", "members")
+        self.put_member = layout.insert("members", MEMBER_COLUMNS, key="name")
+        owned = f"SELECT token_id FROM token_members WHERE {where('member = %(name)s')}"
+        self.delete_member = (
+            f"DELETE FROM tokens WHERE {where(f'id IN ({owned})')}",
+            f"DELETE FROM token_members WHERE {where('member = %(name)s')}",
+            f"DELETE FROM member_sessions WHERE {where('member = %(name)s')}",
+            f"DELETE FROM members WHERE {where('name = %(name)s')}",
+        )
+        self.add_session = layout.insert(
+            "member_sessions", "token_hash, member, kind, created_at, expires_at", tail="RETURNING id"
+        )
+        self.take_link = (
+            f"DELETE FROM member_sessions WHERE {where('token_hash = %(token_hash)s')} AND kind = 'link'"
+            " RETURNING member, expires_at"
+        )
+        self.delete_session = (
+            f"DELETE FROM member_sessions WHERE {where('token_hash = %(token_hash)s')} AND kind = 'session'"
+        )
+        self.delete_sessions = f"DELETE FROM member_sessions WHERE {where('member = %(member)s')}"
+        self.prune = f"DELETE FROM member_sessions WHERE {where('expires_at <= %(now)s')}"
+        self.add_token = layout.insert("tokens", "name, token_hash, created_at, door", tail="RETURNING id")
+        self.own_token = layout.insert("token_members", "token_id, member, expires_at")
+        self.tokens = read(TOKENS_SQL, "tokens", "token_members")
+        self.revoke_token = (
+            f"DELETE FROM tokens WHERE {where('id = %(id)s')}",
+            f"DELETE FROM token_members WHERE {where('token_id = %(id)s')}",
+        )
+        self.credential = read(
+            CREDENTIAL_SQL.format(p="%(token_hash)s"), "tokens", "token_members", "member_sessions"
         )
 
+
+class PostgresAccountTables(PostgresRows):
+    """The household's store on PostgreSQL, in either layout (hub/postgres_tables.py)."""
+
+    __slots__ = ()
+
+    _sql: AccountStatements
+
+    async def _all(self, statements: tuple[str, ...], **params: object) -> int:
+        """Run `statements` in one transaction; the rows the last one changed."""
+        async with self._connection() as db, db.transaction():
+            for sql in statements:
+                cursor = await db.execute(sql, self._params(params))
+        return cursor.rowcount
+
+    async def members(self) -> list[Member]:
+        return [member_of(row) for row in await self._rows(self._sql.members)]
+
+    async def put_member(self, member: Member) -> None:
+        columns = [c.strip() for c in MEMBER_COLUMNS.split(",")]
+        await self._count(self._sql.put_member, **dict(zip(columns, member_params(member), strict=True)))
+
     async def delete_member(self, name: str) -> bool:
-        db = self._db()
-        async with db.transaction():
-            await db.execute(
-                "DELETE FROM tokens WHERE id IN (SELECT token_id FROM token_members WHERE member = %s)",
-                (name,),
-            )
-            await db.execute("DELETE FROM token_members WHERE member = %s", (name,))
-            await db.execute("DELETE FROM member_sessions WHERE member = %s", (name,))
-            removed = await self._count("DELETE FROM members WHERE name = %s", (name,))
-        return removed > 0
+        return await self._all(self._sql.delete_member, name=name) > 0
 
     async def add_session(
         self, member: str, token_hash: str, kind: str, created_at: float, expires_at: float
     ) -> int:
         rows = await self._rows(
-            "INSERT INTO member_sessions (token_hash, member, kind, created_at, expires_at)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (token_hash, member, kind, created_at, expires_at),
+            self._sql.add_session,
+            token_hash=token_hash,
+            member=member,
+            kind=kind,
+            created_at=created_at,
+            expires_at=expires_at,
         )
         return int(rows[0][0])
 
     async def take_link(self, token_hash: str, now: float) -> str | None:
-        rows = await self._rows(
-            "DELETE FROM member_sessions WHERE token_hash = %s AND kind = 'link'"
-            " RETURNING member, expires_at",
-            (token_hash,),
-        )
+        rows = await self._rows(self._sql.take_link, token_hash=token_hash)
         return None if not rows or float(rows[0][1]) <= now else str(rows[0][0])
 
     async def delete_session(self, token_hash: str) -> bool:
-        return (
-            await self._count(
-                "DELETE FROM member_sessions WHERE token_hash = %s AND kind = 'session'", (token_hash,)
-            )
-            > 0
-        )
+        return await self._count(self._sql.delete_session, token_hash=token_hash) > 0
 
     async def delete_sessions(self, member: str) -> int:
-        return await self._count("DELETE FROM member_sessions WHERE member = %s", (member,))
+        return await self._count(self._sql.delete_sessions, member=member)
 
     async def prune(self, now: float) -> None:
-        await self._db().execute("DELETE FROM member_sessions WHERE expires_at <= %s", (now,))
+        await self._count(self._sql.prune, now=now)
 
     async def add_member_token(
         self,
@@ -268,40 +264,46 @@ class PostgresAccounts:
         member: str,
         expires_at: float | None,
     ) -> int:
-        db = self._db()
-        async with db.transaction():
-            rows = await self._rows(
-                "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (%s, %s, %s, %s)"
-                " RETURNING id",
-                (name, token_hash, created_at, door),
-            )
-            token_id = int(rows[0][0])
-            await db.execute(
-                "INSERT INTO token_members (token_id, member, expires_at) VALUES (%s, %s, %s)",
-                (token_id, member, expires_at),
-            )
-        return token_id
+        token = {"name": name, "token_hash": token_hash, "created_at": created_at, "door": door}
+        async with self._connection() as db, db.transaction():
+            cursor = await db.execute(self._sql.add_token, self._params(token))
+            row = await cursor.fetchone()
+            assert row is not None
+            owner = {"token_id": int(row[0]), "member": member, "expires_at": expires_at}
+            await db.execute(self._sql.own_token, self._params(owner))
+        return int(row[0])
 
     async def add_token(self, name: str, token_hash: str, created_at: float, *, door: str | None) -> int:
         rows = await self._rows(
-            "INSERT INTO tokens (name, token_hash, created_at, door) VALUES (%s, %s, %s, %s) RETURNING id",
-            (name, token_hash, created_at, door),
+            self._sql.add_token, name=name, token_hash=token_hash, created_at=created_at, door=door
         )
         return int(rows[0][0])
 
     async def tokens(self) -> list[TokenRow]:
-        return [token_row(row) for row in await self._rows(TOKENS_SQL)]
+        return [token_row(row) for row in await self._rows(self._sql.tokens)]
 
     async def revoke_token(self, token_id: int) -> bool:
-        db = self._db()
-        async with db.transaction():
-            removed = await self._count("DELETE FROM tokens WHERE id = %s", (token_id,))
-            await db.execute("DELETE FROM token_members WHERE token_id = %s", (token_id,))
+        async with self._connection() as db, db.transaction():
+            cursor = await db.execute(self._sql.revoke_token[0], self._params({"id": token_id}))
+            removed = cursor.rowcount
+            await db.execute(self._sql.revoke_token[1], self._params({"id": token_id}))
         return removed > 0
 
     async def credential(self, token_hash: str) -> Credential | None:
-        rows = await self._rows(CREDENTIAL_SQL.format(p="%s"), (token_hash, token_hash))
+        rows = await self._rows(self._sql.credential, token_hash=token_hash)
         return credential_of(rows[0]) if rows else None
+
+
+ONE_HOME_ACCOUNTS = AccountStatements(Layout())
+
+
+class PostgresAccounts(PostgresSide, PostgresAccountTables):
+    """The household's tables in the hub's PostgreSQL database (needs the `postgres` extra)."""
+
+    _sql = ONE_HOME_ACCOUNTS
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, NOTIFY_FUNCTION + POSTGRES_TABLES, "household store")
 
 
 def accounts_for(storage: Storage) -> AccountStore:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from oneteam.hub.postgres_tables import Table
+from oneteam.hub.postgres_tables import Layout, PostgresRows, PostgresSide, Table
 from oneteam.hub.sqlite_side import SqliteSide
 from oneteam.hub.storage import Storage
 from oneteam.model import Device
@@ -104,45 +104,45 @@ class SqliteOverrides(SqliteSide):
         self._db().execute("DELETE FROM device_overrides WHERE device_id = ?", (device_id,))
 
 
-class PostgresOverrides:
-    """The table in the hub's PostgreSQL database (needs the `postgres` extra)."""
+class OverrideStatements:
+    """The overrides' statements for one PostgreSQL layout (built once per layout)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._connection: Any = None
+    def __init__(self, layout: Layout) -> None:
+        self.load = layout.read(f"SELECT {_COLUMNS} FROM device_overrides", "device_overrides")
+        self.put = layout.insert("device_overrides", _COLUMNS, key="device_id")
+        self.delete = f"DELETE FROM device_overrides WHERE {layout.where('device_id = %(device_id)s')}"
 
-    async def open(self) -> None:
-        if self._connection is not None:
-            return
-        import psycopg
 
-        self._connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        await self._connection.execute(_TABLE.format(boolean="BOOLEAN", real="DOUBLE PRECISION"))
+class PostgresOverrideTables(PostgresRows):
+    """The overrides on PostgreSQL, in either layout (hub/postgres_tables.py)."""
 
-    async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+    __slots__ = ()
 
-    def _db(self) -> Any:
-        if self._connection is None:
-            raise RuntimeError("the device overrides store is not open")
-        return self._connection
+    _sql: OverrideStatements
 
     async def load(self) -> list[DeviceOverride]:
-        cursor = await self._db().execute(f"SELECT {_COLUMNS} FROM device_overrides")
-        return [_row(r) for r in await cursor.fetchall()]
+        return [_row(r) for r in await self._rows(self._sql.load)]
 
     async def put(self, override: DeviceOverride) -> None:
-        await self._db().execute(
-            f"INSERT INTO device_overrides ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (device_id) DO UPDATE SET name = EXCLUDED.name, room = EXCLUDED.room,"
-            " hidden = EXCLUDED.hidden, removed = EXCLUDED.removed, updated_at = EXCLUDED.updated_at",
-            _params(override),
-        )
+        columns = [c.strip() for c in _COLUMNS.split(",")]
+        await self._count(self._sql.put, **dict(zip(columns, _params(override), strict=True)))
 
     async def delete(self, device_id: str) -> None:
-        await self._db().execute("DELETE FROM device_overrides WHERE device_id = %s", (device_id,))
+        await self._count(self._sql.delete, device_id=device_id)
+
+
+ONE_HOME_OVERRIDES = OverrideStatements(Layout())
+
+
+class PostgresOverrides(PostgresSide, PostgresOverrideTables):
+    """The table in the hub's PostgreSQL database (needs the `postgres` extra)."""
+
+    _sql = ONE_HOME_OVERRIDES
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            url, _TABLE.format(boolean="BOOLEAN", real="DOUBLE PRECISION"), "device overrides store"
+        )
 
 
 class MemoryOverrides:

@@ -14,22 +14,16 @@ revoked a token hears that it is done, so the next check after a revocation sees
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 import psycopg
-from psycopg import pq
 
 from oneteam.hub.group_commit import GroupCommit, GroupCommitted
 from oneteam.hub.postgres_tables import (
     HUB_TABLES,
     HubStatements,
     Layout,
+    PostgresSide,
     PostgresTables,
-    arrived,
-    listen,
+    TokenListener,
     write_batch,
 )
 from oneteam.model import Event, State
@@ -65,29 +59,24 @@ def notify_token_changes(*tables: str) -> str:
     )
 
 
-class PostgresStorage(PostgresTables, GroupCommitted):
+class PostgresStorage(PostgresSide, PostgresTables, GroupCommitted):
     """The hub's storage in a PostgreSQL database (`postgresql://user@host:5432/oneteam`)."""
 
     _sql = ONE_HOME
-    _home = ""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self._db: psycopg.AsyncConnection[Any] | None = None
+        schema = ONE_HOME.layout.create_all(HUB_TABLES) + _MIGRATIONS + notify_token_changes("tokens")
+        super().__init__(url, schema, "storage")
         self._writes = GroupCommit(self._commit, (psycopg.Error,))
-        self._listener: pq.abc.PGconn | None = None
-        """A connection that only LISTENs on TOKENS_CHANNEL, read without waiting by `token_stamp`."""
+        self._listener = TokenListener(url, TOKENS_CHANNEL)
         self._token_changes = 0
 
     async def open(self) -> None:
         """Connect, create the schema, listen for token changes, and start the group-commit writer."""
         if self._writes.is_running:
             return
-        self._db = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        await self._db.execute(
-            ONE_HOME.layout.create_all(HUB_TABLES) + _MIGRATIONS + notify_token_changes("tokens")
-        )
-        self._listener = await asyncio.to_thread(listen, self.url, TOKENS_CHANNEL)
+        await super().open()
+        await self._listener.open()
         self._writes.start()
 
     async def close(self) -> None:
@@ -95,18 +84,8 @@ class PostgresStorage(PostgresTables, GroupCommitted):
         if not self._writes.is_running:
             return
         await self._writes.stop()
-        if self._listener is not None:
-            self._listener.finish()
-            self._listener = None
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        if self._db is None:
-            raise RuntimeError("storage is not open")
-        yield self._db
+        self._listener.close()
+        await super().close()
 
     async def _commit(self, states: list[tuple[str, State]], events: list[tuple[str, Event]]) -> None:
         async with self._connection() as connection:
@@ -116,11 +95,8 @@ class PostgresStorage(PostgresTables, GroupCommitted):
         """How many token changes this hub has heard of: the listening connection's socket is
         read without waiting and its notifications counted. None (every check asks the database)
         when the listening connection is gone."""
-        if self._listener is None:
-            return None
-        payloads = arrived(self._listener)
+        payloads = self._listener.heard()
         if payloads is None:
-            self._listener = None
             return None
         self._token_changes += len(payloads)
         return self._token_changes

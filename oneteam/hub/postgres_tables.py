@@ -12,11 +12,12 @@ without waiting and its notifications counted, per home where the payload names 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -242,27 +243,67 @@ def _token(row: tuple[Any, ...]) -> TokenRecord:
     return TokenRecord(id=int(i), name=n, token_hash=h, created_at=float(c), door=d)
 
 
-class PostgresTables:
-    """The `Storage` reads and direct writes both layouts answer alike, for the home `_home`
-    ("" for a single home's tables), over whatever connection `_connection` lends."""
+class PostgresRows:
+    """Statements for the home `_home` ("" for a single home's tables), on whatever connection
+    `_connection` lends (the store's own, or one from a pool many homes share)."""
 
     __slots__ = ()
 
-    _sql: HubStatements
     _home: str
 
     def _connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
         raise NotImplementedError
 
+    def _params(self, params: Params) -> dict[str, object]:
+        return {"home": self._home, **params}
+
     async def _rows(self, sql: str, **params: object) -> list[tuple[Any, ...]]:
         async with self._connection() as connection:
-            cursor = await connection.execute(sql, {"home": self._home, **params})
+            cursor = await connection.execute(sql, self._params(params))
             return await cursor.fetchall()
 
     async def _count(self, sql: str, **params: object) -> int:
         async with self._connection() as connection:
-            cursor = await connection.execute(sql, {"home": self._home, **params})
+            cursor = await connection.execute(sql, self._params(params))
             return cursor.rowcount
+
+
+class PostgresSide(PostgresRows):
+    """A connection of its own to a single home's database, with `schema` applied on opening,
+    for a room that keeps a few tables beside the hub's (the household's, the device changes)."""
+
+    _home = ""
+
+    def __init__(self, url: str, schema: str, what: str) -> None:
+        self.url = url
+        self._schema = schema
+        self._what = what
+        self._db: psycopg.AsyncConnection[Any] | None = None
+
+    async def open(self) -> None:
+        if self._db is not None:
+            return
+        self._db = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        await self._db.execute(self._schema)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if self._db is None:
+            raise RuntimeError(f"the {self._what} is not open")
+        yield self._db
+
+
+class PostgresTables(PostgresRows):
+    """The `Storage` reads and direct writes both layouts answer alike."""
+
+    __slots__ = ()
+
+    _sql: HubStatements
 
     async def load_states(self) -> dict[str, State]:
         """The last stored state of every device."""
@@ -384,7 +425,34 @@ class PostgresTables:
         return await self._count(self._sql.revoke_token, id=token_id) > 0
 
 
-def listen(url: str, channel: str) -> pq.abc.PGconn | None:
+class TokenListener:
+    """A connection that only LISTENs on `channel`, read without waiting (a few microseconds) by
+    whoever asks what it heard; once lost, it hears nothing (every token check asks the database)."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        self.url = url
+        self.channel = channel
+        self._connection: pq.abc.PGconn | None = None
+
+    async def open(self) -> None:
+        self._connection = await asyncio.to_thread(_listen, self.url, self.channel)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.finish()
+            self._connection = None
+
+    def heard(self) -> list[str] | None:
+        """The payloads that arrived since the last call; None when there is no listening connection."""
+        if self._connection is None:
+            return None
+        payloads = _arrived(self._connection)
+        if payloads is None:
+            self._connection = None
+        return payloads
+
+
+def _listen(url: str, channel: str) -> pq.abc.PGconn | None:
     """A connection that only LISTENs on `channel` (blocking: run it in a thread), or None (logged)
     when it cannot: then every token check asks the database."""
     listener = pq.PGconn.connect(url.encode())
@@ -400,7 +468,7 @@ def listen(url: str, channel: str) -> pq.abc.PGconn | None:
     return None
 
 
-def arrived(listener: pq.abc.PGconn) -> list[str] | None:
+def _arrived(listener: pq.abc.PGconn) -> list[str] | None:
     """The payloads of the notifications that reached `listener`, read without waiting; None (and
     the connection closed) when it is lost."""
     payloads: list[str] = []
