@@ -100,3 +100,30 @@ def test_serve_prints_a_one_time_sign_in_link_for_the_owner_not_a_token(
             assert stranger.get(links[0], follow_redirects=False).status_code == 401  # used up
     finally:
         stop_hub(hub)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("member", "list"),
+        ("member", "add", "mina", "--role", "child"),
+        ("member", "link", "mina"),
+        ("token", "create", "--name", "phone"),
+        ("token", "list"),
+        ("token", "revoke", "1"),
+    ],
+    ids=" ".join,
+)
+def test_member_and_token_commands_refuse_to_make_a_database_in_the_wrong_folder(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = oneteam_cli("--lang", "ko", *args, env={"ONETEAM_DATA_DIR": ""}, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    said = " ".join(result.stderr.split())
+    assert "여기에는 허브 데이터가 없어요" in said and "--data-dir" in said
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing made: no data folder, no database file
+    # Told where the hub's data is, the same command makes its database there (a first start).
+    done = oneteam_cli("member", "list", "--data-dir", str(tmp_path / "data"), env={"ONETEAM_DATA_DIR": ""})
+    assert done.returncode == 0, done.stderr
+    assert any((tmp_path / "data").iterdir())

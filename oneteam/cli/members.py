@@ -23,6 +23,7 @@ from oneteam.cli.context import OUT
 from oneteam.hub import load_config, open_storage, parse_home
 from oneteam.hub.accounts import Member
 from oneteam.hub.accounts_db import accounts_for
+from oneteam.hub.config import require_database
 from oneteam.hub.household import LINK_S, Household
 from oneteam.hub.tokens import TOKEN_DOORS, hash_token, new_token
 from oneteam.i18n import render
@@ -57,6 +58,7 @@ def _seconds(value: str) -> float:
 
 @asynccontextmanager
 async def _household(data_dir: Path | None) -> AsyncIterator[Household]:
+    require_database(data_dir)  # never a fresh database in whatever folder this runs in
     storage = open_storage(load_config(None, data_dir=data_dir))
     await storage.open()
     household = Household(accounts_for(storage), storage, list)
