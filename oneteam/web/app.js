@@ -3,6 +3,7 @@ import { ActivityLog, WarningsPanel } from "./activity.js";
 import { HubError, LiveSocket, call, info, session } from "./api.js";
 import { DeviceBoard } from "./devices.js";
 import { HistoryDialog } from "./history.js";
+import { HouseholdPanel } from "./household.js";
 import { RoutinePanel } from "./routines.js";
 import { SchedulePanel } from "./schedules.js";
 import { applyStrings, currentLanguage, loadLanguage, preferredLanguage, t } from "./i18n.js";
@@ -34,6 +35,7 @@ const talk = new TalkBox({ form: $("#talk-form"), input: $("#talk-input"), log: 
 const ptt = new PushToTalk({ button: $("#talk-ptt"), talk });
 const schedules = new SchedulePanel({ panel: $("#schedules"), list: $("#schedules-list"), board });
 const routines = new RoutinePanel({ panel: $("#routines"), list: $("#routines-list"), onExpired: () => expire() });
+const household = new HouseholdPanel({ panel: $("#household"), members: $("#household-members"), tokens: $("#household-tokens"), form: $("#token-form"), name: $("#token-name"), created: $("#token-created"), error: $("#household-error") });
 
 function setStatus(status) {
   const node = $("#connection");
@@ -53,7 +55,7 @@ function showSignIn(messageKey = "") {
   const error = $("#signin-error");
   error.textContent = messageKey ? t(messageKey) : "";
   error.hidden = !messageKey;
-  $("#token-input").focus();
+  $("#signin-name").focus();
 }
 
 function expire() {
@@ -113,6 +115,7 @@ async function enter(token) {
   document.body.dataset.role = me?.role || "";
   board.applyAccess(me?.devices ?? null);
   board.applyManage(me ? Boolean(me.manages) : false);
+  await household.load(me ? Boolean(me.manages) : false);
   activity.reset();
   warnings.reset(features);
   $("#talk").hidden = !features.includes("conversation");
@@ -131,6 +134,22 @@ async function enter(token) {
   return true;
 }
 
+/** A member's name and password → a sign-in session, used as this tab's token. */
+async function signInWithPassword(name, password) {
+  let answer;
+  try {
+    answer = await call("POST", "/api/session", { name, password }, "");
+  } catch (error) {
+    // 401: wrong details or an expired guest; 429: too many tries, the hub says for how long.
+    showSignIn(error.status === 401 ? "signin_wrong_password" : error.status === 0 ? "signin_unreachable" : "");
+    if (error.status !== 401 && error.status !== 0) $("#signin-error").textContent = error.message;
+    $("#signin-error").hidden = false;
+    return false;
+  }
+  $("#signin-password").value = "";
+  return enter(answer.token);
+}
+
 async function switchLanguage() {
   await loadLanguage(t("other_lang_code"));
   applyStrings();
@@ -143,17 +162,25 @@ async function start() {
   applyStrings();
   $("#signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
+    const name = $("#signin-name").value.trim();
+    const password = $("#signin-password").value;
     const token = $("#token-input").value.trim();
-    if (!token) return;
+    if (!(name && password) && !token) {
+      showSignIn("signin_missing");
+      return;
+    }
     const button = $("#signin-submit");
     button.disabled = true;
     button.textContent = t("signin_checking");
-    await enter(token);
+    if (name && password) await signInWithPassword(name, password);
+    else await enter(token);
     button.disabled = false;
     button.textContent = t("signin_button");
   });
   $("#lang-toggle").addEventListener("click", switchLanguage);
-  $("#signout").addEventListener("click", () => {
+  $("#signout").addEventListener("click", async () => {
+    // A member's sign-in session ends at the hub too (every door refuses it from now on).
+    if (session.token.startsWith("os_")) await call("DELETE", "/api/session").catch(() => null);
     session.token = "";
     showSignIn();
   });
