@@ -15,6 +15,7 @@ from rich.table import Table
 
 from oneteam.automation.cli import app as routine_app
 from oneteam.cli.client import HubClient
+from oneteam.cli.cluster import cluster_app
 from oneteam.cli.context import OUT, set_language
 from oneteam.cli.help import language_of, localize
 from oneteam.cli.members import member_app, token_app
@@ -54,6 +55,7 @@ app.add_typer(maintenance_cli.app, name="maintenance", help="Failure prediction:
 app.add_typer(epidemic_app, name="epidemic", help="Epidemic-exposure alerts from roaming records.")
 app.command("mqtt-broker")(mqtt_broker)
 app.add_typer(routine_app, name="routine", help="Routines and scenes: run, on/off, import/export, traces.")
+app.add_typer(cluster_app, name="cluster")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="The hub's URL (or ONETEAM_URL).")]
@@ -95,9 +97,38 @@ def serve(
         list[str] | None,
         typer.Option("--allow-origin", help="Another web origin whose pages may open the WebSockets."),
     ] = None,
+    cluster: Annotated[
+        bool,
+        typer.Option("--cluster", help="Serve many homes as one node of a cluster (see docs/operator.md)."),
+    ] = False,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="The cluster's PostgreSQL (or ONETEAM_DATABASE_URL).")
+    ] = None,
+    broker: Annotated[
+        str | None, typer.Option("--broker", help="The cluster's MQTT broker: mqtt://host:port.")
+    ] = None,
+    node_id: Annotated[
+        str | None, typer.Option("--node-id", help="This node's id in the cluster (default: the host name).")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="The URL other nodes send clients to (default: http://host:port)."),
+    ] = None,
 ) -> None:
     """Run the hub and its API."""
     from oneteam.cli.serve import run_hub
+
+    if cluster:
+        from oneteam.cli.cluster import serve_cluster
+
+        serve_cluster(
+            database_url=database_url,
+            broker=broker,
+            node_id=node_id,
+            settings=load_config(config, host=host, port=port, data_dir=data_dir),
+            address=address,
+        )
+        return
 
     settings = load_config(
         config,

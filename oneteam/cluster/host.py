@@ -1,0 +1,325 @@
+"""Many homes in one process: each home its own Hub, stores and app; one outer router in front.
+
+`HomeHost.open_home` builds a home's Hub over stores scoped to its id (the process's one shared
+PostgreSQL pool), attaches its devices (its MQTT login on the broker cluster, virtual devices of its
+home file), starts the per-home parts and builds its FastAPI app with `create_app`. Nothing in
+memory is shared between two homes' hubs, so a token of home A is simply unknown at home B.
+
+`HomeHost` itself is the process's ASGI app:
+- `/homes/{home_id}/...` goes to that home's app (the prefix becomes the app's root_path), over
+  HTTP and WebSocket alike, while this process holds the home's lease;
+- a home leased to another live process answers 307 to the same path at that process's address
+  (a WebSocket upgrade too, where the server can answer an upgrade with HTTP; else close 1013);
+- a registered home nobody holds yet answers 503 with Retry-After, an unknown one 404;
+- `/cluster/health` lists this process and the homes it serves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI
+from starlette.types import Receive, Scope, Send
+
+from oneteam.api.app import create_app
+from oneteam.cluster.lease import Lease, LeaseTable
+from oneteam.cluster.tenant_stores import TenantStores
+from oneteam.hub import Hub, parse_home
+from oneteam.hub.storage import Storage
+from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.interop.smarthome.store import PartnerStorage
+
+_LOGGER = logging.getLogger(__name__)
+
+StorageFactory = Callable[[str], Storage]
+"""home id → that home's Storage (SharedPostgres.storage in a cluster)."""
+
+RETRY_AFTER_S = 1
+PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome"})
+"""Per-home parts a host may start; `mqtt` needs a broker URL and the home's MQTT login."""
+
+
+@dataclass
+class _Home:
+    home_id: str
+    hub: Hub
+    app: FastAPI
+    stack: AsyncExitStack
+    epoch: int
+    valid_until: float
+    opened_at: float = field(default_factory=time.time)
+
+    def serving(self) -> bool:
+        return time.monotonic() < self.valid_until
+
+
+class HomeHost:
+    """The homes this process serves, and the ASGI app in front of them."""
+
+    def __init__(
+        self,
+        leases: LeaseTable,
+        storage_for: StorageFactory,
+        *,
+        data_dir: Path,
+        tenants: TenantStores | None = None,
+        broker_url: str | None = None,
+        parts: Iterable[str] = ("virtual", "mqtt", "conversation", "smarthome"),
+        max_body_bytes: int = 64 * 1024,
+    ) -> None:
+        self.leases = leases
+        self.storage_for = storage_for
+        self.data_dir = data_dir
+        self.tenants = tenants
+        self.broker_url = broker_url
+        self.parts = frozenset(parts)
+        unknown = self.parts - PARTS
+        if unknown:
+            raise ValueError(f"unknown home parts: {', '.join(sorted(unknown))}")
+        self.max_body_bytes = max_body_bytes
+        self._homes: dict[str, _Home] = {}
+
+    # -- homes ----------------------------------------------------------------------------------
+
+    def open_homes(self) -> list[str]:
+        return list(self._homes)
+
+    def hub(self, home_id: str) -> Hub:
+        """The running hub of a home served here (KeyError otherwise)."""
+        return self._homes[home_id].hub
+
+    def renewed(self, leases: dict[str, Lease]) -> None:
+        """Move each open home's local deadline to its renewed lease's."""
+        for home_id, lease in leases.items():
+            home = self._homes.get(home_id)
+            if home is not None:
+                home.valid_until = lease.valid_until
+                home.epoch = lease.epoch
+
+    async def open_home(self, home_id: str, lease: Lease) -> None:
+        """Build and start a home's hub, parts and app (the caller holds its lease)."""
+        if home_id in self._homes:
+            self._homes[home_id].valid_until = lease.valid_until
+            return
+        record = await self.leases.home_record(home_id)
+        if record is None:
+            raise KeyError(f"home {home_id!r} is not registered")
+        text, mqtt_user, mqtt_password = record
+        home = parse_home(text, f"home {home_id}")
+        storage = self.storage_for(home_id)
+        hub = Hub(home, storage)
+        if "virtual" in self.parts:
+            await hub.add_adapter(VirtualAdapter(home))
+        stack = AsyncExitStack()
+        try:
+            await stack.enter_async_context(hub)
+            await storage.save_home(home.id, f"home {home_id}", text)
+            routers: list[APIRouter] = []
+            public: list[APIRouter] = []
+            state: dict[str, Any] = {}
+            if "mqtt" in self.parts and self.broker_url and mqtt_user:
+                await self._mqtt(hub, home_id, mqtt_user, mqtt_password or "", stack)
+            if "conversation" in self.parts:
+                await _conversation(hub)
+            if "smarthome" in self.parts:
+                await self._smarthome(hub, home_id, stack, routers, public, state)
+            app = create_app(
+                hub, max_body_bytes=self.max_body_bytes, extra_routers=routers, public_routers=public
+            )
+            for name, value in state.items():
+                setattr(app.state, name, value)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._homes[home_id] = _Home(home_id, hub, app, stack, lease.epoch, lease.valid_until)
+        _LOGGER.info("home %s open (epoch %d)", home_id, lease.epoch)
+
+    async def close_home(self, home_id: str) -> None:
+        """Stop serving a home: it leaves the router first, then its parts and hub stop (storage
+        is flushed as the hub closes)."""
+        home = self._homes.pop(home_id, None)
+        if home is None:
+            return
+        try:
+            await home.stack.aclose()
+        except Exception:
+            _LOGGER.exception("home %s did not close cleanly", home_id)
+        _LOGGER.info("home %s closed", home_id)
+
+    async def close(self) -> None:
+        for home_id in list(self._homes):
+            await self.close_home(home_id)
+
+    async def _mqtt(self, hub: Hub, home_id: str, user: str, password: str, stack: AsyncExitStack) -> None:
+        from oneteam.integrations.mqtt import mqtt_for_hub
+
+        assert self.broker_url is not None
+        scheme, _, rest = self.broker_url.partition("://")
+        url = f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{rest.split('@')[-1]}"
+        await stack.enter_async_context(
+            mqtt_for_hub(hub, broker_url=url, export=False, topic_root=f"oneteam/{home_id}")
+        )
+
+    async def _smarthome(
+        self,
+        hub: Hub,
+        home_id: str,
+        stack: AsyncExitStack,
+        routers: list[APIRouter],
+        public: list[APIRouter],
+        state: dict[str, Any],
+    ) -> None:
+        from oneteam.api import smarthome as smarthome_api
+        from oneteam.interop.smarthome import SmartHomeService
+
+        if self.tenants is not None:
+            store: PartnerStorage | Path = self.tenants.partners(home_id)
+        else:  # a host without shared side tables (tests of one process): a file per home
+            folder = self.data_dir / "homes" / home_id
+            folder.mkdir(parents=True, exist_ok=True)
+            store = folder / "partner.db"
+        service = await stack.enter_async_context(SmartHomeService(hub, store))
+        routers.append(smarthome_api.router)
+        public.append(smarthome_api.public_router)
+        state["smarthome"] = service
+        hub.features.add("smarthome")
+
+    # -- the outer ASGI app ---------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await _lifespan(receive, send)
+            return
+        path: str = scope["path"]
+        if path == "/cluster/health" and kind == "http":
+            await _respond(send, 200, self.health())
+            return
+        prefix, home_id, rest = _split(path)
+        if not prefix:
+            await _refuse(
+                scope,
+                receive,
+                send,
+                404,
+                {"error": "not_found", "message": "homes live at /homes/{home_id}/"},
+            )
+            return
+        home = self._homes.get(home_id)
+        if home is not None and home.serving():
+            inner = dict(scope)
+            inner["root_path"] = scope.get("root_path", "") + prefix
+            inner["path"] = prefix + rest if rest else prefix + "/"
+            inner["raw_path"] = inner["path"].encode()
+            await home.app(inner, receive, send)
+            return
+        await self._elsewhere(scope, receive, send, home_id)
+
+    async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, home_id: str) -> None:
+        owner = await self.leases.owner_of(home_id)
+        if owner is not None and owner[0] != self.leases.node_id and owner[1]:
+            location = owner[1] + scope.get("root_path", "") + scope["path"]
+            if scope.get("query_string"):
+                location += "?" + scope["query_string"].decode("latin-1")
+            if scope["type"] == "websocket":
+                location = "ws" + location.removeprefix("http")
+            await _refuse(
+                scope, receive, send, 307, {"error": "moved", "location": location}, [("location", location)]
+            )
+            return
+        if await self.leases.home_record(home_id) is None:
+            await _refuse(scope, receive, send, 404, {"error": "unknown_home", "home": home_id[:80]})
+            return
+        await _refuse(
+            scope,
+            receive,
+            send,
+            503,
+            {"error": "home_starting", "message": "the home is being opened; try again shortly"},
+            [("retry-after", str(RETRY_AFTER_S))],
+        )
+
+    def health(self) -> dict[str, Any]:
+        now = time.monotonic()
+        return {
+            "node": self.leases.node_id,
+            "address": self.leases.address,
+            "homes": [
+                {"id": h.home_id, "epoch": h.epoch, "lease_left_s": round(h.valid_until - now, 2)}
+                for h in sorted(self._homes.values(), key=lambda h: h.home_id)
+            ],
+        }
+
+
+def _split(path: str) -> tuple[str, str, str]:
+    """`/homes/X/rest` → ('/homes/X', 'X', '/rest'); not a home path → ('', '', '')."""
+    if not path.startswith("/homes/"):
+        return "", "", ""
+    home_id, slash, rest = path[len("/homes/") :].partition("/")
+    if not home_id:
+        return "", "", ""
+    return f"/homes/{home_id}", home_id, slash + rest
+
+
+async def _conversation(hub: Hub) -> None:
+    import asyncio
+
+    from oneteam.voice.dialog import Conversation
+    from oneteam.voice.routines import RoutineTalk
+
+    # Both are seconds of CPU under load: off the loop, which must keep renewing the leases.
+    conversation = await asyncio.to_thread(Conversation, hub)
+    await asyncio.to_thread(conversation.understander.warm_up)
+    hub.set_conversation_agent(RoutineTalk(hub, conversation))
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _respond(
+    send: Send, status: int, body: dict[str, Any], headers: Sequence[tuple[str, str]] = ()
+) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    raw += [(k.encode(), v.encode("latin-1")) for k, v in headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    headers: Sequence[tuple[str, str]] = (),
+) -> None:
+    """An HTTP answer, also to a WebSocket upgrade where the server allows one (uvicorn's
+    websocket.http.response extension); otherwise the socket is closed (1013: try again later)."""
+    if scope["type"] == "http":
+        await _respond(send, status, body, headers)
+        return
+    if "websocket.http.response" in scope.get("extensions", {}):
+        data = json.dumps(body, ensure_ascii=False).encode()
+        raw = [(b"content-type", b"application/json")] + [
+            (k.encode(), v.encode("latin-1")) for k, v in headers
+        ]
+        await send({"type": "websocket.http.response.start", "status": status, "headers": raw})
+        await send({"type": "websocket.http.response.body", "body": data})
+        return
+    await send({"type": "websocket.close", "code": 1013, "reason": body.get("error", "")})

@@ -1,0 +1,234 @@
+"""Home leases and cluster membership, decided by PostgreSQL (no consensus of our own).
+
+A process may serve a home only while it holds that home's lease: a row of `home_leases` naming it
+as owner whose `expires_at` lies ahead in the database's clock. Every acquire, renew and release is
+one statement, so two processes racing for a home are ordered by the row lock and exactly one
+wins. A takeover (the row had another owner) bumps `epoch`, so writes a paused old owner still
+makes can be told apart (fenced) from the new owner's.
+
+Processes announce themselves in `cluster_members` with a heartbeat; placement reads the live
+ones (heartbeat younger than the lease time) to spread homes over them.
+
+The home registry (`cluster_homes`) lists the homes the service hosts, with each home's file and
+its MQTT login on the broker cluster.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.rows import tuple_row
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cluster_homes (
+  home_id TEXT PRIMARY KEY, home_text TEXT NOT NULL, mqtt_username TEXT, mqtt_password TEXT,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS home_leases (
+  home_id TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch BIGINT NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS home_leases_owner ON home_leases (owner);
+CREATE TABLE IF NOT EXISTS cluster_members (
+  node_id TEXT PRIMARY KEY, address TEXT NOT NULL, heartbeat_at TIMESTAMPTZ NOT NULL
+);
+"""
+
+LEASE_S = 3.0
+"""How long a lease outlives its last renewal; processes renew about three times within it."""
+
+# Several processes may create the tables at once; CREATE ... IF NOT EXISTS still races on the
+# catalog, so the first run is serialised by an advisory lock (any fixed number will do).
+_SCHEMA_LOCK = 72_021
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A live service process: its id and the base URL it serves homes at."""
+
+    node_id: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lease this process holds: the home, its epoch and (monotonic clock) until when it may
+    serve it without renewing; the local deadline starts before the statement was sent, so it
+    never outlasts the database's."""
+
+    home_id: str
+    epoch: int
+    valid_until: float
+
+
+async def ensure_schema(conn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
+    """Create the lease, membership and home tables if missing."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        await conn.execute(SCHEMA)  # a constant of several statements
+
+
+class LeaseTable:
+    """One process's view of the lease tables, over one autocommit connection of its own."""
+
+    def __init__(self, url: str, node_id: str, address: str, *, lease_s: float = LEASE_S) -> None:
+        if not node_id or len(node_id) > 200:
+            raise ValueError("a node id is 1 to 200 characters")
+        self.url = url
+        self.node_id = node_id
+        self.address = address.rstrip("/")
+        self.lease_s = lease_s
+        self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+
+    async def open(self) -> None:
+        self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, row_factory=tuple_row)
+        await ensure_schema(self._conn)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+    @property
+    def _c(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed:
+            raise RuntimeError("the lease table is not open")
+        return self._conn
+
+    async def reconnect(self) -> None:
+        """A fresh connection after the database went away (the placement loop calls it)."""
+        await self.close()
+        await self.open()
+
+    # -- membership -----------------------------------------------------------------------------
+
+    async def heartbeat(self) -> None:
+        """Say this process is alive at its address."""
+        await self._c.execute(
+            "INSERT INTO cluster_members (node_id, address, heartbeat_at) VALUES (%s, %s, now()) "
+            "ON CONFLICT (node_id) DO UPDATE SET address = EXCLUDED.address, heartbeat_at = now()",
+            (self.node_id, self.address),
+        )
+
+    async def leave(self) -> None:
+        """Leave the cluster: the membership row goes and every lease held is released."""
+        await self._c.execute("DELETE FROM cluster_members WHERE node_id = %s", (self.node_id,))
+        await self._c.execute(
+            "UPDATE home_leases SET expires_at = now() WHERE owner = %s AND expires_at > now()",
+            (self.node_id,),
+        )
+
+    async def members(self) -> list[Member]:
+        """The processes whose heartbeat is younger than a lease, by id."""
+        cur = await self._c.execute(
+            "SELECT node_id, address FROM cluster_members "
+            "WHERE heartbeat_at > now() - make_interval(secs => %s) ORDER BY node_id",
+            (self.lease_s,),
+        )
+        return [Member(str(n), str(a)) for n, a in await cur.fetchall()]
+
+    # -- homes ----------------------------------------------------------------------------------
+
+    async def home_ids(self) -> list[str]:
+        """Every registered home."""
+        cur = await self._c.execute("SELECT home_id FROM cluster_homes ORDER BY home_id")
+        return [str(h) for (h,) in await cur.fetchall()]
+
+    async def home_record(self, home_id: str) -> tuple[str, str | None, str | None] | None:
+        """(home file text, MQTT username, MQTT password) of a registered home, or None."""
+        cur = await self._c.execute(
+            "SELECT home_text, mqtt_username, mqtt_password FROM cluster_homes WHERE home_id = %s",
+            (home_id,),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        text, user, password = row
+        return str(text), None if user is None else str(user), None if password is None else str(password)
+
+    # -- leases ---------------------------------------------------------------------------------
+
+    async def acquire(self, home_id: str) -> Lease | None:
+        """Take or keep a home's lease when it is free, expired or already ours; None when another
+        live owner holds it. A takeover from another owner bumps the epoch."""
+        started = time.monotonic()
+        cur = await self._c.execute(
+            "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
+            "VALUES (%(home)s, %(me)s, 1, now() + make_interval(secs => %(ttl)s)) "
+            "ON CONFLICT (home_id) DO UPDATE SET owner = %(me)s, "
+            "  epoch = CASE WHEN l.owner = %(me)s THEN l.epoch ELSE l.epoch + 1 END, "
+            "  expires_at = EXCLUDED.expires_at "
+            "WHERE l.owner = %(me)s OR l.expires_at <= now() "
+            "RETURNING epoch",
+            {"home": home_id, "me": self.node_id, "ttl": self.lease_s},
+        )
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        return Lease(home_id, int(str(row[0])), started + self.lease_s)
+
+    async def renew(self) -> dict[str, Lease]:
+        """Extend every lease this process still owns, in one statement; returns them by home.
+        A home missing from the answer was taken over (after it expired) and must be closed."""
+        started = time.monotonic()
+        cur = await self._c.execute(
+            "UPDATE home_leases SET expires_at = now() + make_interval(secs => %s) "
+            "WHERE owner = %s RETURNING home_id, epoch",
+            (self.lease_s, self.node_id),
+        )
+        return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in await cur.fetchall()}
+
+    async def release(self, home_id: str) -> None:
+        """Give a home's lease up at once (it expires now), so its next owner need not wait."""
+        await self._c.execute(
+            "UPDATE home_leases SET expires_at = now() WHERE home_id = %s AND owner = %s",
+            (home_id, self.node_id),
+        )
+
+    async def owners(self) -> dict[str, tuple[str, str]]:
+        """Every home with a live lease: home → (owner id, owner's address when it is a member)."""
+        cur = await self._c.execute(
+            "SELECT l.home_id, l.owner, coalesce(m.address, '') FROM home_leases l "
+            "LEFT JOIN cluster_members m ON m.node_id = l.owner WHERE l.expires_at > now()"
+        )
+        return {str(h): (str(o), str(a)) for h, o, a in await cur.fetchall()}
+
+    async def owner_of(self, home_id: str) -> tuple[str, str] | None:
+        """(owner id, owner's address) of a home with a live lease, or None."""
+        cur = await self._c.execute(
+            "SELECT l.owner, coalesce(m.address, '') FROM home_leases l "
+            "LEFT JOIN cluster_members m ON m.node_id = l.owner "
+            "WHERE l.home_id = %s AND l.expires_at > now()",
+            (home_id,),
+        )
+        row = await cur.fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+
+async def register_home(
+    url: str,
+    home_id: str,
+    home_text: str,
+    *,
+    mqtt_username: str | None = None,
+    mqtt_password: str | None = None,
+) -> None:
+    """Add a home to the service (or update its file and MQTT login)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await ensure_schema(conn)
+        await conn.execute(
+            "INSERT INTO cluster_homes (home_id, home_text, mqtt_username, mqtt_password) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (home_id) DO UPDATE SET home_text = EXCLUDED.home_text, "
+            "mqtt_username = EXCLUDED.mqtt_username, mqtt_password = EXCLUDED.mqtt_password",
+            (home_id, home_text, mqtt_username, mqtt_password),
+        )
+
+
+async def home_registered(url: str, home_id: str) -> bool:
+    """Whether `home_id` is one of the service's homes."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await ensure_schema(conn)
+        cur = await conn.execute("SELECT 1 FROM cluster_homes WHERE home_id = %s", (home_id,))
+        return await cur.fetchone() is not None

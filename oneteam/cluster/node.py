@@ -1,0 +1,87 @@
+"""One service process of the cluster: shared stores, leases, placement, the host, one HTTP port.
+
+`run_node` is what `oneteam serve --cluster` runs. The process joins the cluster (cluster_members),
+takes the homes placement gives it and serves them at `/homes/{home_id}/...` until SIGINT/SIGTERM,
+then closes its homes, releases their leases and leaves, so the others take them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Generator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+
+from oneteam.api.ws import SERVER_OPTIONS
+from oneteam.cluster.host import HomeHost
+from oneteam.cluster.lease import LEASE_S, LeaseTable
+from oneteam.cluster.pgshared import SharedPostgres
+from oneteam.cluster.placement import Placement
+from oneteam.cluster.tenant_stores import TenantStores
+from oneteam.interop.smarthome.sealed import KEY_FILE_NAME
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def home_stores(url: str) -> AsyncIterator[SharedPostgres]:
+    """Every home's hub stores on the shared, partitioned tables: one pool, one writer, one
+    listener for the whole process (cluster/pgshared.py)."""
+    shared = SharedPostgres(url)
+    await shared.open()
+    try:
+        yield shared
+    finally:
+        await shared.close()
+
+
+async def run_node(
+    *,
+    database_url: str,
+    node_id: str,
+    host: str,
+    port: int,
+    data_dir: Path,
+    broker_url: str | None,
+    address: str | None = None,
+    parts: Iterable[str] = ("virtual", "mqtt", "conversation", "smarthome"),
+    lease_s: float = LEASE_S,
+) -> None:
+    """Serve this process's share of the homes until SIGINT or SIGTERM."""
+    leases = LeaseTable(database_url, node_id, address or f"http://{host}:{port}", lease_s=lease_s)
+    await leases.open()
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(leases.close)
+        stores = await stack.enter_async_context(home_stores(database_url))
+        # Every node must read the same partner key (docs/operator.md): it lives in --data-dir.
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        tenants = TenantStores(database_url, partner_key=data_dir / KEY_FILE_NAME)
+        await tenants.open()
+        stack.push_async_callback(tenants.close)
+        homes = HomeHost(
+            leases, stores.storage, tenants=tenants, data_dir=data_dir, broker_url=broker_url, parts=parts
+        )
+        stack.push_async_callback(homes.close)
+        server = _Server(
+            uvicorn.Config(homes, host=host, port=port, log_level="warning", lifespan="off", **SERVER_OPTIONS)
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        async with Placement(leases, homes):
+            await server.serve()
+        _LOGGER.info("node %s stopping: closing its homes and leaving the cluster", node_id)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling (it raises a caught SIGTERM again after serving,
+    before placement could close the homes and release their leases); run_node handles them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield

@@ -1,0 +1,185 @@
+"""Which homes this process serves: rendezvous hashing over the live processes, held by leases.
+
+Two supervised loops per process (hub/supervisor.py: named, logged when they fail, restarted):
+
+- `lease-renew` says the process is alive and renews every lease it holds, a few times per lease
+  time. A home whose lease did not come back (taken over after this process stalled) is closed at
+  once; a home whose local deadline passes without a renewal stops answering (the router checks).
+- `placement` compares the homes this process holds with the ones rendezvous hashing gives it over
+  the live members: it takes the leases of its homes that are free or expired (a dead process's
+  homes move within about one lease time), opens them, and hands back gracefully the homes that
+  now hash to a newly joined live member (closed first, then released, so the two never serve
+  one home together). A home nobody has taken for a lease time may be taken by any process, so a
+  member that is alive but stuck does not strand its homes.
+
+The database decides every contest (lease.py); the hashing only keeps processes from competing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from oneteam.cluster.lease import Lease, LeaseTable
+from oneteam.hub.supervisor import Supervisor
+
+_LOGGER = logging.getLogger(__name__)
+
+OPEN_CONCURRENCY = 16
+"""Homes opened at once by one process (each open reads its states and connects to the broker)."""
+HANDOFFS_PER_STEP = 32
+"""Homes handed back to a joining process per placement step, so a join is a ripple, not a stall."""
+
+
+def _score(node_id: str, home_id: str) -> int:
+    digest = hashlib.blake2b(f"{node_id}\x00{home_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def preferred_owner(home_id: str, node_ids: Sequence[str]) -> str | None:
+    """The member rendezvous hashing gives `home_id` (highest score; ties by id), or None."""
+    if not node_ids:
+        return None
+    return max(node_ids, key=lambda n: (_score(n, home_id), n))
+
+
+class HomeOpener(Protocol):
+    """What placement drives: the host that opens and closes homes (host.HomeHost)."""
+
+    def open_homes(self) -> Iterable[str]: ...
+
+    async def open_home(self, home_id: str, lease: Lease) -> None: ...
+
+    async def close_home(self, home_id: str) -> None: ...
+
+    def renewed(self, leases: dict[str, Lease]) -> None: ...
+
+
+class Placement:
+    """The lease and placement loops of one process."""
+
+    def __init__(
+        self,
+        leases: LeaseTable,
+        host: HomeOpener,
+        *,
+        interval_s: float = 1.0,
+        homes_refresh_s: float = 5.0,
+        handoff: bool = True,
+    ) -> None:
+        self.leases = leases
+        self.host = host
+        self.interval_s = interval_s
+        self.renew_s = leases.lease_s / 3
+        self.homes_refresh_s = homes_refresh_s
+        self.handoff = handoff
+        self.supervisor = Supervisor("placement", backoff_base_s=0.2, backoff_max_s=2.0)
+        self.held: dict[str, Lease] = {}
+        """Leases held as of the last renewal or acquisition."""
+        self._homes: list[str] = []
+        self._homes_read_at = -1e9
+        self._unowned_since: dict[str, float] = {}
+        self._opening: set[str] = set()
+        self._gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+
+    async def __aenter__(self) -> Placement:
+        await self.leases.heartbeat()
+        self.supervisor.spawn("lease-renew", self._renew_loop)
+        self.supervisor.spawn("placement", self._place_loop)
+        self.supervisor.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop both loops, close every home, then release the leases and leave the cluster."""
+        await self.supervisor.stop()
+        for home_id in list(self.host.open_homes()):
+            await self.host.close_home(home_id)
+        try:
+            await self.leases.leave()
+        except Exception:  # the database may be the reason we stop; the leases then simply expire
+            _LOGGER.warning("could not release leases on the way out", exc_info=True)
+
+    # -- loops ----------------------------------------------------------------------------------
+
+    async def _renew_loop(self) -> None:
+        try:
+            while True:
+                await self.renew_once()
+                await asyncio.sleep(self.renew_s)
+        except Exception:
+            await self.leases.reconnect()  # a broken connection is the usual reason; then restart
+            raise
+
+    async def renew_once(self) -> None:
+        await self.leases.heartbeat()
+        held = await self.leases.renew()
+        # A lease taken in between was not in the statement's answer; keep what acquire returned.
+        for home_id, lease in self.held.items():
+            if home_id not in held and home_id in self._opening:
+                held[home_id] = lease
+        self.held = held
+        self.host.renewed(held)
+        for home_id in [h for h in self.host.open_homes() if h not in held]:
+            _LOGGER.warning("lost the lease of home %s; closing it", home_id)
+            await self.host.close_home(home_id)
+
+    async def _place_loop(self) -> None:
+        while True:
+            await self.place_once()
+            await asyncio.sleep(self.interval_s)
+
+    async def place_once(self) -> None:
+        now = time.monotonic()
+        if now - self._homes_read_at > self.homes_refresh_s:
+            self._homes = await self.leases.home_ids()
+            self._homes_read_at = now
+        members = [m.node_id for m in await self.leases.members()]
+        me = self.leases.node_id
+        if me not in members:
+            members.append(me)
+        owners = await self.leases.owners()
+        opened = set(self.host.open_homes())
+        to_take: list[str] = []
+        to_hand: list[str] = []
+        for home_id in self._homes:
+            preferred = preferred_owner(home_id, members)
+            owner = owners.get(home_id, (None, ""))[0]
+            if owner is None:
+                since = self._unowned_since.setdefault(home_id, now)
+                if preferred == me or now - since > self.leases.lease_s:
+                    to_take.append(home_id)
+                continue
+            self._unowned_since.pop(home_id, None)
+            if owner == me and home_id not in opened and home_id not in self._opening:
+                to_take.append(home_id)  # ours in the table (restart within a lease) but not open
+            elif owner == me and preferred != me and self.handoff and home_id in opened:
+                to_hand.append(home_id)
+        for home_id in to_hand[:HANDOFFS_PER_STEP]:
+            _LOGGER.info("handing home %s to %s", home_id, preferred_owner(home_id, members))
+            await self.host.close_home(home_id)
+            self.held.pop(home_id, None)
+            await self.leases.release(home_id)
+        if to_take:
+            await asyncio.gather(*(self._take(h) for h in to_take))
+
+    async def _take(self, home_id: str) -> None:
+        async with self._gate:
+            lease = await self.leases.acquire(home_id)
+            if lease is None:
+                return  # someone else was quicker; the database said so
+            self._unowned_since.pop(home_id, None)
+            self._opening.add(home_id)
+            self.held[home_id] = lease
+            try:
+                await self.host.open_home(home_id, lease)
+            except Exception:
+                # Not served here: give it back so another process (or our next step) tries again.
+                _LOGGER.exception("home %s did not open; releasing its lease", home_id)
+                self.held.pop(home_id, None)
+                await self.leases.release(home_id)
+            finally:
+                self._opening.discard(home_id)
