@@ -20,15 +20,15 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
-
-import psycopg
-from psycopg import pq
-from psycopg.types.json import Jsonb
+from typing import TYPE_CHECKING, Any
 
 from oneteam.hub.storage import EventQuery, TokenRecord
 from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
+
+if TYPE_CHECKING:  # psycopg is the `postgres` extra: imported where a connection is made
+    import psycopg
+    from psycopg import pq
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ async def write_batch(
     events: list[tuple[str, Event]],
 ) -> None:
     """Commit states and events (each beside its home) in one transaction."""
+    from psycopg.types.json import Jsonb
+
     async with connection.transaction(), connection.cursor() as cursor:
         if states:
             await cursor.executemany(
@@ -283,6 +285,8 @@ class PostgresSide(PostgresRows):
     async def open(self) -> None:
         if self._db is not None:
             return
+        import psycopg
+
         self._db = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         await self._db.execute(self._schema)
 
@@ -367,6 +371,8 @@ class PostgresTables(PostgresRows):
         self, due_at: float, actions: list[dict[str, Any]], source: str, *, grant: Grant | None = None
     ) -> int:
         """Store a pending schedule and the grant it was booked under."""
+        from psycopg.types.json import Jsonb
+
         rows = await self._rows(
             self._sql.add_schedule,
             due_at=due_at,
@@ -455,6 +461,8 @@ class TokenListener:
 def _listen(url: str, channel: str) -> pq.abc.PGconn | None:
     """A connection that only LISTENs on `channel` (blocking: run it in a thread), or None (logged)
     when it cannot: then every token check asks the database."""
+    from psycopg import pq
+
     listener = pq.PGconn.connect(url.encode())
     if listener.status == pq.ConnStatus.OK:
         result = listener.exec_(f"LISTEN {channel}".encode())
@@ -471,6 +479,9 @@ def _listen(url: str, channel: str) -> pq.abc.PGconn | None:
 def _arrived(listener: pq.abc.PGconn) -> list[str] | None:
     """The payloads of the notifications that reached `listener`, read without waiting; None (and
     the connection closed) when it is lost."""
+    import psycopg
+    from psycopg import pq
+
     payloads: list[str] = []
     try:
         listener.consume_input()
