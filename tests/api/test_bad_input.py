@@ -20,7 +20,15 @@ from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.interop.mcp import LocalHome, build_server
 from oneteam.model.conversation import MAX_SENTENCE_CHARS, SentenceTooLong
 from tests.conftest import HubProcess, oneteam_cli, start_hub, stop_hub
-from tests.interop.smarthome.conftest import Door, Serve, door, execute_body, link_account  # noqa: F401
+from tests.interop.smarthome.conftest import (  # noqa: F401 (the partner door fixture and what it stands on)
+    Door,
+    Serve,
+    door,
+    execute_body,
+    link_account,
+    partner_home,
+    partner_hub,
+)
 
 HUGE = 10**400  # beyond float range: float(HUGE) raises OverflowError
 ENGLISH = {"Accept-Language": "en"}

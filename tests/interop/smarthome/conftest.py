@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -29,9 +30,12 @@ from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.interop.smarthome import SmartHomeService, verify
 from oneteam.interop.smarthome.records import Partner
+from oneteam.model import Home
 from tests.conftest import SHARED, free_port
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
+DB = "oneteam.sqlite3"
+"""The hub's SQLite file in the test's folder; the door keeps its tables in it too."""
 DEMO_HOME = Path(__file__).resolve().parents[3] / "oneteam" / "homes" / "demo.yaml"
 SCHEMA_DIR = SHARED / "data" / "smarthome" / "google-home-smart-home-schema"
 
@@ -157,24 +161,81 @@ class Door:
         return partner, secret
 
 
-@pytest.fixture
-async def door(tmp_path: Path) -> AsyncIterator[Door]:
-    """A hub with the demo home's virtual appliances, its API with the partner door, and a partner side."""
-    home = load_home(DEMO_HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
+@dataclass
+class Linked:
+    """One linked account of a partner: its client and access token, posting to the fulfillment URL."""
+
+    door: Door
+    client: httpx.AsyncClient
+    token: str
+
+    async def post(self, body: object) -> dict[str, Any]:
+        response = await self.client.post(
+            f"{self.door.url}/api/smarthome/fulfillment",
+            content=json.dumps(body),
+            headers={"Authorization": f"Bearer {self.token}", "content-type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@asynccontextmanager
+async def serve_door(hub: Hub, db: Path, **service: Any) -> AsyncIterator[Door]:
+    """The partner door in front of a running hub: a hub token, the door's service on the hub's
+    SQLite file, the API with the door's routes and the partner's receiving side, each on a real
+    server."""
     endpoint = PartnerEndpoint()
+    token = await hub.create_token("test")
+    async with SmartHomeService(hub, db, **service) as smarthome:
+        app = create_app(
+            hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
+        )
+        app.state.smarthome = smarthome
+        async with Serve(app) as api, Serve(endpoint.app()) as partner_side:
+            yield Door(hub, api.url, token, smarthome, endpoint, partner_side.url)
+
+
+async def link(
+    door: Door, client: httpx.AsyncClient, partner: Partner, secret: str, devices: list[str] | None = None
+) -> Linked:
+    """A linked account (consent page, code, token exchange) of `partner`, used through `client`."""
+    tokens = await link_account(client, door, partner, secret, devices)
+    return Linked(door, client, tokens["access_token"])
+
+
+@pytest.fixture
+def partner_home() -> Home:
+    """The home behind the door: the demo home; a test module overrides it with its own."""
+    return load_home(DEMO_HOME)
+
+
+@pytest.fixture
+async def partner_hub(partner_home: Home, tmp_path: Path) -> AsyncIterator[Hub]:
+    """A running hub with `partner_home`'s virtual appliances; a module that needs other devices
+    (MQTT, a slow plug) overrides it."""
+    hub = Hub(partner_home, SqliteStorage(tmp_path / DB))
+    await hub.add_adapter(VirtualAdapter(partner_home, time_scale=1.0, tick_s=3600))
     async with hub:
-        token = await hub.create_token("test")
-        async with SmartHomeService(
-            hub, tmp_path / "oneteam.sqlite3", report_batch_window_s=0.05, report_backoff_s=0.05
-        ) as service:
-            app = create_app(
-                hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-            )
-            app.state.smarthome = service
-            async with Serve(app) as api, Serve(endpoint.app()) as partner_side:
-                yield Door(hub, api.url, token, service, endpoint, partner_side.url)
+        yield hub
+
+
+@pytest.fixture
+async def door(partner_hub: Hub, tmp_path: Path) -> AsyncIterator[Door]:
+    """`partner_hub` behind its API with the partner door, and a partner side (short report-state
+    batching, so pushes arrive within a test's wait)."""
+    async with serve_door(
+        partner_hub, tmp_path / DB, report_batch_window_s=0.05, report_backoff_s=0.05
+    ) as served:
+        yield served
+
+
+@pytest.fixture
+async def linked(door: Door) -> AsyncIterator[Linked]:
+    """One partner with one account linked to every device."""
+    partner, secret = door.add_partner(rate_per_minute=10_000)
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield await link(door, client, partner, secret)
 
 
 class _FormReader(HTMLParser):

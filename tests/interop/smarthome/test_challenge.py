@@ -4,7 +4,6 @@ the washer and a PIN on the robot's start; wrong PINs are counted and end in a l
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +11,14 @@ import httpx
 import jsonschema
 import pytest
 
-from oneteam.api import smarthome as smarthome_api
-from oneteam.api.app import create_app
-from oneteam.hub import HomeFileError, Hub, SqliteStorage, load_home, parse_home
-from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.interop.smarthome import SmartHomeService
+from oneteam.hub import HomeFileError, load_home, parse_home
+from oneteam.model import Home
 from tests.interop.smarthome.conftest import (
     DEMO_HOME,
-    Door,
-    PartnerEndpoint,
-    Serve,
+    Linked,
     execute_body,
-    link_account,
     load_schema,
 )
-from tests.interop.smarthome.test_fulfillment import Linked
 
 PIN = "482916"
 
@@ -57,26 +49,10 @@ def _execute_schema() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def linked(tmp_path: Path) -> AsyncIterator[Linked]:
+def partner_home(tmp_path: Path) -> Home:
     home_file = tmp_path / "home.yaml"
     home_file.write_text(_with_confirmation(DEMO_HOME.read_text(encoding="utf-8")), encoding="utf-8")
-    home = load_home(home_file)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    endpoint = PartnerEndpoint()
-    async with hub:
-        token = await hub.create_token("test")
-        async with SmartHomeService(hub, tmp_path / "oneteam.sqlite3") as service:
-            app = create_app(
-                hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-            )
-            app.state.smarthome = service
-            async with Serve(app) as api, Serve(endpoint.app()) as partner_side:
-                door = Door(hub, api.url, token, service, endpoint, partner_side.url)
-                partner, secret = door.add_partner(rate_per_minute=10_000)
-                async with httpx.AsyncClient(timeout=10) as client:
-                    tokens = await link_account(client, door, partner, secret)
-                    yield Linked(door, client, tokens["access_token"])
+    return load_home(home_file)
 
 
 async def _run(

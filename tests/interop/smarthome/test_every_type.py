@@ -5,32 +5,22 @@ model without a partner mapping, or a trait without a command here, fails this t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
-from oneteam.api import smarthome as smarthome_api
-from oneteam.api.app import create_app
-from oneteam.hub import Hub, SqliteStorage, parse_home
-from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.interop.smarthome import SmartHomeService
-from oneteam.model import DeviceType
+from oneteam.hub import parse_home
+from oneteam.model import DeviceType, Home
 from tests.interop.smarthome import test_fulfillment as demo_checks
 from tests.interop.smarthome.conftest import (
-    Door,
-    PartnerEndpoint,
-    Serve,
+    Linked,
     execute_body,
     intent,
-    link_account,
     load_schema,
 )
 from tests.interop.smarthome.test_challenge import _execute_schema
-from tests.interop.smarthome.test_fulfillment import COMMAND_TRAITS, Linked, _trait_schema
+from tests.interop.smarthome.test_fulfillment import COMMAND_TRAITS, _trait_schema
 from tests.interop.smarthome.test_safety_devices import check_documented_traits
 
 HOME = "rooms:\n  home: {names: [집, home]}\ndevices:\n" + "".join(
@@ -93,23 +83,8 @@ LAST = {"StartStop": 1, "Dock": 2}
 
 
 @pytest.fixture
-async def linked(tmp_path: Path) -> AsyncIterator[Linked]:
-    home = parse_home(HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        token = await hub.create_token("test")
-        async with SmartHomeService(hub, tmp_path / "oneteam.sqlite3") as service:
-            app = create_app(
-                hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-            )
-            app.state.smarthome = service
-            async with Serve(app) as api, Serve(PartnerEndpoint().app()) as partner_side:
-                door = Door(hub, api.url, token, service, PartnerEndpoint(), partner_side.url)
-                partner, secret = door.add_partner(rate_per_minute=10_000)
-                async with httpx.AsyncClient(timeout=10) as client:
-                    tokens = await link_account(client, door, partner, secret)
-                    yield Linked(door, client, tokens["access_token"])
+def partner_home() -> Home:
+    return parse_home(HOME)
 
 
 async def test_every_type_answers_sync_query_and_every_trait_command_per_schema(linked: Linked) -> None:

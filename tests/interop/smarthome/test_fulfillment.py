@@ -4,8 +4,6 @@ not only against our own expectations."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,6 +12,7 @@ import pytest
 
 from tests.interop.smarthome.conftest import (
     Door,
+    Linked,
     examples,
     execute_body,
     intent,
@@ -58,31 +57,6 @@ TRAIT_SCHEMAS = {
 }
 # Measured, not set: the example's ambient temperature cannot be expected of our room.
 MEASURED = {"thermostatTemperatureAmbient"}
-
-
-@dataclass
-class Linked:
-    door: Door
-    client: httpx.AsyncClient
-    token: str
-
-    async def post(self, body: object) -> dict[str, Any]:
-        response = await self.client.post(
-            f"{self.door.url}/api/smarthome/fulfillment",
-            content=json.dumps(body),
-            headers={"Authorization": f"Bearer {self.token}", "content-type": "application/json"},
-        )
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
-
-
-@pytest.fixture
-async def linked(door: Door) -> AsyncIterator[Linked]:
-    partner, secret = door.add_partner(rate_per_minute=10_000)
-    async with httpx.AsyncClient(timeout=10) as client:
-        tokens = await link_account(client, door, partner, secret)
-        yield Linked(door, client, tokens["access_token"])
 
 
 def _trait_schema(trait: str, part: str) -> str | None:

@@ -7,55 +7,37 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from oneteam.api import smarthome as smarthome_api
-from oneteam.api.app import create_app
 from oneteam.hub import Hub, SqliteStorage, parse_home
 from oneteam.integrations.mqtt import MqttAdapter
 from oneteam.integrations.mqtt.mosquitto import MosquittoBroker
 from oneteam.integrations.mqtt.simulator import Simulator
-from oneteam.interop.smarthome import SmartHomeService
 from oneteam.model import DeviceType
 from tests.integrations.mqtt.conftest import eventually, mosquitto  # noqa: F401 (fixture)
 from tests.interop.smarthome import test_fulfillment as demo_checks
 from tests.interop.smarthome.conftest import (
-    Door,
-    PartnerEndpoint,
-    Serve,
+    DB,
+    Linked,
     execute_body,
     intent,
-    link_account,
     validate,
 )
-from tests.interop.smarthome.test_fulfillment import Linked
 
 DEVICES = 12
 
 
 @pytest.fixture
-async def linked(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[Linked]:  # noqa: F811
-    home = parse_home("rooms:\n  home: {names: [집]}\n")
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
+async def partner_hub(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[Hub]:  # noqa: F811
+    """A hub that found the simulator's devices over a real Mosquitto, each reporting a state."""
+    hub = Hub(parse_home("rooms:\n  home: {names: [집]}\n"), SqliteStorage(tmp_path / DB))
     await hub.add_adapter(MqttAdapter(mosquitto.settings, confirm_timeout_s=3.0))
     async with Simulator(mosquitto.device_settings, DEVICES, per_gateway=6) as sim, hub:
         assert await sim.wait_connected(5)
         await eventually(lambda: len(hub.devices()) == DEVICES, timeout_s=10)
         await eventually(lambda: all(hub.state(d.id).is_available for d in hub.devices()), timeout_s=10)
         await eventually(lambda: all(hub.state(d.id).attributes for d in hub.devices()), timeout_s=10)
-        token = await hub.create_token("test")
-        async with SmartHomeService(hub, tmp_path / "oneteam.sqlite3") as service:
-            app = create_app(
-                hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-            )
-            app.state.smarthome = service
-            async with Serve(app) as api, Serve(PartnerEndpoint().app()) as partner_side:
-                door = Door(hub, api.url, token, service, PartnerEndpoint(), partner_side.url)
-                partner, secret = door.add_partner(rate_per_minute=10_000)
-                async with httpx.AsyncClient(timeout=10) as client:
-                    tokens = await link_account(client, door, partner, secret)
-                    yield Linked(door, client, tokens["access_token"])
+        yield hub
 
 
 async def test_mqtt_devices_sync_query_and_execute_per_schema(linked: Linked) -> None:

@@ -9,20 +9,15 @@ import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from oneteam.api import smarthome as smarthome_api
-from oneteam.api.app import create_app
 from oneteam.hub import Hub, SqliteStorage, parse_home
 from oneteam.integrations.mqtt import MqttAdapter
 from oneteam.integrations.mqtt.mosquitto import MosquittoBroker
-from oneteam.interop.smarthome import SmartHomeService
 from tests.integrations.mqtt.conftest import eventually, mosquitto  # noqa: F401 (fixture)
-from tests.interop.smarthome.conftest import Door, PartnerEndpoint, Serve, execute_body, link_account
-from tests.interop.smarthome.test_fulfillment import Linked
+from tests.interop.smarthome.conftest import DB, Linked, execute_body
 
 WINDOW_S = 0.5
 LATE_S = 1.5
@@ -54,30 +49,16 @@ class SlowPlug:
 
 
 @pytest.fixture
-async def linked(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[Linked]:  # noqa: F811
-    home = parse_home("rooms:\n  hall: {names: [현관]}\n")
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
+async def partner_hub(tmp_path: Path, mosquitto: MosquittoBroker) -> AsyncIterator[Hub]:  # noqa: F811
+    """A hub whose one device is the slow plug, found over a real Mosquitto."""
+    hub = Hub(parse_home("rooms:\n  hall: {names: [현관]}\n"), SqliteStorage(tmp_path / DB))
     await hub.add_adapter(MqttAdapter(mosquitto.settings, confirm_timeout_s=WINDOW_S))
     plug = SlowPlug(mosquitto)
     try:
         async with hub:
             await eventually(lambda: "slow_plug" in {d.id for d in hub.devices()})
             await eventually(lambda: hub.state("slow_plug").is_available)
-            token = await hub.create_token("test")
-            async with SmartHomeService(
-                hub, tmp_path / "oneteam.sqlite3", report_batch_window_s=0.05
-            ) as service:
-                app = create_app(
-                    hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-                )
-                app.state.smarthome = service
-                endpoint = PartnerEndpoint()
-                async with Serve(app) as api, Serve(endpoint.app()) as partner_side:
-                    door = Door(hub, api.url, token, service, endpoint, partner_side.url)
-                    partner, secret = door.add_partner(rate_per_minute=10_000)
-                    async with httpx.AsyncClient(timeout=10) as client:
-                        tokens = await link_account(client, door, partner, secret)
-                        yield Linked(door, client, tokens["access_token"])
+            yield hub
     finally:
         plug.close()
 

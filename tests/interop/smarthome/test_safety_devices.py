@@ -6,7 +6,6 @@ and a zone is cleaned alone or refused — never the whole home instead."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +13,20 @@ import httpx
 import jsonschema
 import pytest
 
-from oneteam.api import smarthome as smarthome_api
 from oneteam.api.app import create_app
 from oneteam.hub import HomeFileError, Hub, SqliteStorage, parse_home
 from oneteam.hub.storage import EventQuery
 from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.interop.smarthome import SmartHomeService
-from oneteam.model import DeviceType, EventKind
+from oneteam.model import DeviceType, EventKind, Home
 from tests.interop.smarthome import test_fulfillment as demo_checks
 from tests.interop.smarthome.conftest import (
-    Door,
-    PartnerEndpoint,
+    Linked,
     Serve,
     execute_body,
     intent,
-    link_account,
     validate,
 )
 from tests.interop.smarthome.test_challenge import _execute_schema
-from tests.interop.smarthome.test_fulfillment import Linked
 
 PIN = "730519"
 HOME = f"""
@@ -110,23 +104,8 @@ def check_documented_traits(device: dict[str, Any], state: dict[str, Any] | None
 
 
 @pytest.fixture
-async def linked(tmp_path: Path) -> AsyncIterator[Linked]:
-    home = parse_home(HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        token = await hub.create_token("test")
-        async with SmartHomeService(hub, tmp_path / "oneteam.sqlite3") as service:
-            app = create_app(
-                hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-            )
-            app.state.smarthome = service
-            async with Serve(app) as api, Serve(PartnerEndpoint().app()) as partner_side:
-                door = Door(hub, api.url, token, service, PartnerEndpoint(), partner_side.url)
-                partner, secret = door.add_partner(rate_per_minute=10_000)
-                async with httpx.AsyncClient(timeout=10) as client:
-                    tokens = await link_account(client, door, partner, secret)
-                    yield Linked(door, client, tokens["access_token"])
+def partner_home() -> Home:
+    return parse_home(HOME)
 
 
 async def _run(

@@ -13,25 +13,21 @@ import httpx
 import jsonschema
 import pytest
 
-from oneteam.api import smarthome as smarthome_api
-from oneteam.api.app import create_app
 from oneteam.automation import AutomationStore, Engine
-from oneteam.hub import Hub, SqliteStorage, load_home
-from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.interop.smarthome import SmartHomeService
+from oneteam.hub import Hub, load_home
+from oneteam.model import Home
 from tests.interop.smarthome.conftest import (
+    DB,
     DEMO_HOME,
     Door,
-    PartnerEndpoint,
-    Serve,
+    Linked,
     execute_body,
     intent,
-    link_account,
+    link,
     load_schema,
     validate,
 )
 from tests.interop.smarthome.test_challenge import _execute_schema, _with_confirmation
-from tests.interop.smarthome.test_fulfillment import Linked
 
 LIGHTS = ["light_living", "light_bedroom", "light_kitchen", "light_small"]
 
@@ -47,44 +43,38 @@ class Partner:
 
 
 @pytest.fixture
-async def partner(tmp_path: Path) -> AsyncIterator[Partner]:
+def partner_home(tmp_path: Path) -> Home:
     home_file = tmp_path / "home.yaml"
     home_file.write_text(_with_confirmation(DEMO_HOME.read_text(encoding="utf-8")), encoding="utf-8")
-    home = load_home(home_file)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        engine = Engine(hub, AutomationStore(tmp_path / "oneteam.sqlite3"))
-        await engine.start(presets="ko")
-        # A scene that starts the washer, whose home-file entry asks for an ack.
-        engine.put(
-            {
-                "id": "laundry",
-                "names": {"ko": "빨래", "en": "Laundry"},
-                "targets": [{"device": "washer", "command": "start"}],
-            }
-        )
-        try:
-            token = await hub.create_token("test")
-            async with SmartHomeService(hub, tmp_path / "oneteam.sqlite3") as service:
-                app = create_app(
-                    hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-                )
-                app.state.smarthome = service
-                async with Serve(app) as api, Serve(PartnerEndpoint().app()) as partner_side:
-                    door = Door(hub, api.url, token, service, PartnerEndpoint(), partner_side.url)
-                    google, secret = door.add_partner(rate_per_minute=10_000)
-                    async with httpx.AsyncClient(timeout=20) as a, httpx.AsyncClient(timeout=20) as b:
-                        everything = await link_account(a, door, google, secret)
-                        lights = await link_account(b, door, google, secret, devices=LIGHTS)
-                        yield Partner(
-                            door,
-                            Linked(door, a, everything["access_token"]),
-                            Linked(door, b, lights["access_token"]),
-                            engine,
-                        )
-        finally:
-            await engine.stop()
+    return load_home(home_file)
+
+
+@pytest.fixture
+async def engine(partner_hub: Hub, tmp_path: Path) -> AsyncIterator[Engine]:
+    """The automation engine with the Korean presets and a scene that starts the washer, whose
+    home-file entry asks for an ack."""
+    engine = Engine(partner_hub, AutomationStore(tmp_path / DB))
+    await engine.start(presets="ko")
+    engine.put(
+        {
+            "id": "laundry",
+            "names": {"ko": "빨래", "en": "Laundry"},
+            "targets": [{"device": "washer", "command": "start"}],
+        }
+    )
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+@pytest.fixture
+async def partner(engine: Engine, door: Door) -> AsyncIterator[Partner]:
+    google, secret = door.add_partner(rate_per_minute=10_000)
+    async with httpx.AsyncClient(timeout=20) as a, httpx.AsyncClient(timeout=20) as b:
+        everything = await link(door, a, google, secret)
+        lights = await link(door, b, google, secret, devices=LIGHTS)
+        yield Partner(door, everything, lights, engine)
 
 
 def _scenes(sync: dict[str, Any]) -> dict[str, dict[str, Any]]:

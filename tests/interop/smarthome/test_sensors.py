@@ -4,21 +4,14 @@ QUERY on a real server, with the unit an MQTT sensor reports (its `unit_of_measu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
-from oneteam.api import smarthome as smarthome_api
-from oneteam.api.app import create_app
-from oneteam.hub import Hub, SqliteStorage, parse_home
-from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.interop.smarthome import SmartHomeService
-from tests.interop.smarthome.conftest import Door, PartnerEndpoint, Serve, intent, link_account, load_schema
-from tests.interop.smarthome.test_fulfillment import Linked
+from oneteam.hub import Hub, parse_home
+from oneteam.model import Home
+from tests.interop.smarthome.conftest import Linked, intent, load_schema
 
 HOME = """
 rooms:
@@ -43,26 +36,16 @@ READINGS: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-async def linked(tmp_path: Path) -> AsyncIterator[Linked]:
-    home = parse_home(HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        for device_id, reading in READINGS.items():
-            hub._apply(device_id, reading, "mqtt")
-        token = await hub.create_token("test")
-        async with SmartHomeService(hub, tmp_path / "oneteam.sqlite3") as service:
-            app = create_app(
-                hub, extra_routers=[smarthome_api.router], public_routers=[smarthome_api.public_router]
-            )
-            app.state.smarthome = service
-            endpoint = PartnerEndpoint()
-            async with Serve(app) as api, Serve(endpoint.app()) as partner_side:
-                door = Door(hub, api.url, token, service, endpoint, partner_side.url)
-                partner, secret = door.add_partner(rate_per_minute=10_000)
-                async with httpx.AsyncClient(timeout=10) as client:
-                    tokens = await link_account(client, door, partner, secret)
-                    yield Linked(door, client, tokens["access_token"])
+def partner_home() -> Home:
+    return parse_home(HOME)
+
+
+@pytest.fixture
+def partner_hub(partner_hub: Hub) -> Hub:
+    """The door's hub with each sensor's reading applied as the MQTT adapter would."""
+    for device_id, reading in READINGS.items():
+        partner_hub._apply(device_id, reading, "mqtt")
+    return partner_hub
 
 
 async def test_sensors_sync_and_query_as_what_they_measure(linked: Linked) -> None:

@@ -4,7 +4,6 @@ the device's state is refused with the protocol's code (partner) or 409 (REST), 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -16,24 +15,15 @@ from oneteam.model.state_rules import RESUME, StateConflict
 from tests.interop.smarthome.conftest import (
     FORM,
     Door,
+    Linked,
     Pkce,
     authorize_params,
     execute_body,
     intent,
-    link_account,
     read_form,
     signed_in_page,
     validate,
 )
-from tests.interop.smarthome.test_fulfillment import Linked
-
-
-@pytest.fixture
-async def linked(door: Door) -> AsyncIterator[Linked]:
-    partner, secret = door.add_partner(rate_per_minute=10_000)
-    async with httpx.AsyncClient(timeout=10) as client:
-        tokens = await link_account(client, door, partner, secret)
-        yield Linked(door, client, tokens["access_token"])
 
 
 async def _one(linked: Linked, device_id: str, command: str, params: dict[str, Any]) -> dict[str, Any]:
