@@ -112,6 +112,7 @@ def has_question_force(tokens: tuple[Token, ...], lexicon: Lexicon) -> bool:
     return (
         any(t.role is Role.SENTENCE_MARK and t.surface == "?" for t in tokens)
         or any(t.role is Role.FINAL_ENDING and t.lemma in grammar.question_endings for t in tokens)
+        # Said aloud there is no "?", and Kiwi then often reads a final 니/나 as connective.
         or (
             bool(words)
             and words[-1].role is Role.CONNECTIVE_ENDING

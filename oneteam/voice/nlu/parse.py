@@ -243,17 +243,7 @@ def _time(
 def _mood(tokens: tuple[Token, ...], mentions: list[Mention], lexicon: Lexicon) -> tuple[bool, bool, bool]:
     """(is_question, is_request, is_tell)."""
     grammar = lexicon.grammar
-    words = [t for t in tokens if t.role is not Role.SENTENCE_MARK]
-    is_question = (
-        any(t.role is Role.SENTENCE_MARK and t.surface == "?" for t in tokens)
-        or any(t.role is Role.FINAL_ENDING and t.lemma in grammar.question_endings for t in tokens)
-        # Said aloud there is no "?", and Kiwi then often reads a final 니/나 as connective.
-        or (
-            bool(words)
-            and words[-1].role is Role.CONNECTIVE_ENDING
-            and words[-1].lemma in grammar.question_endings
-        )
-    )
+    is_question = has_question_force(tokens, lexicon)
     for mention in mentions:
         sense = mention.first(Kind.QUESTION)
         if sense is not None and (sense.extra != "start" or mention.start == 0):

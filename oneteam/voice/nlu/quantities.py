@@ -94,17 +94,27 @@ def _fused(token: Token, lexicon: Lexicon) -> tuple[float, str, bool] | None:
     return None
 
 
-def _glued_readings(tokens: tuple[Token, ...], i: int, end: int, lexicon: Lexicon) -> tuple[float, ...]:
-    """Readings with the glued one-syllable particle before a number taken as its first digit:
-    in "에어컨이십사도" Kiwi reads 이 as the subject particle, but a speaker may have said 이십사."""
-    if i == 0 or tokens[i].role not in (Role.NUMERAL, Role.NUMBER):
-        return ()
+def _glued_syllable(tokens: tuple[Token, ...], i: int) -> Token | None:
+    """The one-syllable particle or ending written right against token `i`, if there is one."""
+    if i == 0:
+        return None
     before = tokens[i - 1]
     if (
         before.end != tokens[i].start
         or not (before.role is Role.PARTICLE or before.is_verb)
         or len(before.surface) != 1
     ):
+        return None
+    return before
+
+
+def _glued_readings(tokens: tuple[Token, ...], i: int, end: int, lexicon: Lexicon) -> tuple[float, ...]:
+    """Readings with the glued one-syllable particle before a number taken as its first digit:
+    in "에어컨이십사도" Kiwi reads 이 as the subject particle, but a speaker may have said 이십사."""
+    if tokens[i].role not in (Role.NUMERAL, Role.NUMBER):
+        return ()
+    before = _glued_syllable(tokens, i)
+    if before is None:
         return ()
     if before.surface not in lexicon.numerals.sino_digits or tokens[i].role is Role.NUMBER:
         return ()
@@ -114,14 +124,8 @@ def _glued_readings(tokens: tuple[Token, ...], i: int, end: int, lexicon: Lexico
 
 def _glued_readings_fused(tokens: tuple[Token, ...], i: int, lexicon: Lexicon) -> tuple[float, ...]:
     """The same for a number Kiwi fused with its unit ("이" + "십사도로")."""
-    if i == 0:
-        return ()
-    before = tokens[i - 1]
-    if (
-        before.end != tokens[i].start
-        or not (before.role is Role.PARTICLE or before.is_verb)
-        or len(before.surface) != 1
-    ):
+    before = _glued_syllable(tokens, i)
+    if before is None:
         return ()
     fused = _fused(Token(before.surface + tokens[i].surface, "", tokens[i].role, 0, 0), lexicon)
     return (fused[0],) if fused is not None else ()
