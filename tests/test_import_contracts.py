@@ -63,6 +63,9 @@ def test_make_lint_runs_the_contracts() -> None:
         ("oneteam/services/arrow_probe.py", "import oneteam.automation\n", "Rooms:"),
         ("oneteam/integrations/mqtt/arrow_probe.py", "import oneteam.integrations.thinq\n", "Integrations"),
         ("oneteam/interop/mcp/arrow_probe.py", "import oneteam.services.epidemic\n", "partner door and MCP"),
+        # the cluster composes api and the rooms below it; nothing below reaches back up into it
+        ("oneteam/api/arrow_probe.py", "import oneteam.cluster.host\n", "Rooms:"),
+        ("oneteam/hub/arrow_probe.py", "from oneteam.cluster import pgshared\n", "Rooms:"),
     ],
 )
 def test_a_new_import_that_breaks_a_contract_fails_the_lint(
