@@ -197,15 +197,20 @@ class NatsCluster:
         return [f"mqtt://{host}:{port}" for host, port in self.mqtt_endpoints]
 
     def broker_url(self, username: str, password: str, *, first: int = 0) -> str:
-        """One URL naming every node (`mqtt://user:pass@h:p1,h:p2,h:p3`), node `first` tried first."""
+        """One URL naming every node (`mqtt://user:pass@h:p1,h:p2,h:p3?subscribe_qos=0`), node
+        `first` tried first; subscriptions at QoS 0 as in `settings`."""
         endpoints = self.mqtt_endpoints[first:] + self.mqtt_endpoints[:first]
         hosts = ",".join(f"{host}:{port}" for host, port in endpoints)
-        return f"mqtt://{quote(username, safe='')}:{quote(password, safe='')}@{hosts}"
+        return f"mqtt://{quote(username, safe='')}:{quote(password, safe='')}@{hosts}?subscribe_qos=0"
 
     def settings(self, username: str, password: str, *, node: int = 0, **extra: Any) -> BrokerSettings:
-        """How a client signs in at node `node` (0-based), the other nodes as fallbacks in order."""
+        """How a client signs in at node `node` (0-based), the other nodes as fallbacks in order.
+
+        Subscriptions at QoS 0 (`subscribe_qos`, docs/mqtt.md): NATS 2.9 can leave a QoS 1
+        subscription's JetStream consumer deaf after a node dies."""
         endpoints = self.mqtt_endpoints[node:] + self.mqtt_endpoints[:node]
         host, port = endpoints[0]
+        extra = {"subscribe_qos": 0, **extra}
         return BrokerSettings(
             host=host,
             port=port,
@@ -351,13 +356,6 @@ class NatsCluster:
         except (OSError, urllib.error.URLError, ValueError):
             return None
 
-    def _healthy(self, node: NatsNode) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://{self.host}:{node.http_port}/healthz", timeout=1.0) as r:
-                return bool(r.status == 200)
-        except (OSError, urllib.error.URLError):
-            return False
-
     def _reload(self) -> None:
         """SIGHUP every running node and wait until each has loaded the new config."""
         before = {node.name: (self._varz(node) or {}).get("config_load_time") for node in self.node_list}
@@ -439,7 +437,9 @@ class NatsCluster:
                     raise BrokerError(
                         f"NATS node {node.name} not ready within {timeout_s:g} s; see {node.log_path}"
                     )
-                if not self._healthy(node):
+                # /healthz is strict (every stream and consumer caught up): a node restarted into a
+                # busy cluster serves MQTT well before it says healthy. The sign-in decides.
+                if self._varz(node) is None:
                     time.sleep(0.1)
                     continue
                 probe = paho.Client(

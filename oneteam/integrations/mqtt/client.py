@@ -156,6 +156,11 @@ class MqttClient:
         return True
 
     @property
+    def endpoint(self) -> tuple[str, int]:
+        """(host, port) of the broker node in use now, or tried next."""
+        return self._endpoints[self._endpoint]
+
+    @property
     def refused(self) -> str | None:
         """Why the broker refused the last attempt (e.g. "Not authorized"), or None."""
         return self._refused
@@ -263,6 +268,8 @@ class MqttClient:
         _LOGGER.info("%s: connected to %s:%d", self.name, host, port)
         if self._will is not None:
             self._paho.publish(self._will.topic, self._will.online, qos=1, retain=True)
+        # Every filter again, a resumed session too: NATS 2.9 can leave a resumed session's QoS 1
+        # consumer without its subscriber after a node dies; a new SUBSCRIBE replaces it.
         self._pending_subscribe = [*self._exact, *self._wildcards]
         self._flush_subscriptions()
         self.connected.set()
@@ -339,7 +346,8 @@ class MqttClient:
         if not self.connected.is_set() and not self._paho.is_connected():
             return
         for start in range(0, len(pending), SUBSCRIBE_BATCH):
-            self._paho.subscribe([(t, 1) for t in pending[start : start + SUBSCRIBE_BATCH]])
+            qos = self.settings.subscribe_qos
+            self._paho.subscribe([(t, qos) for t in pending[start : start + SUBSCRIBE_BATCH]])
 
     def publish(self, topic: str, payload: str | bytes, *, qos: int = 0, retain: bool = False) -> None:
         """Send a message without waiting (QoS 1 ones are still resent by paho after a reconnect)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from oneteam.model import OneteamError
 
@@ -42,14 +42,18 @@ class BrokerSettings:
     """More (host, port) of the same broker cluster, tried in turn when the current one fails."""
     clean_session: bool = True
     """False keeps the session (subscriptions, undelivered QoS 1 messages) at the broker across
-    reconnects; it needs a fixed `client_id`."""
+    reconnects; it needs a fixed `client_id`. Keep it True on a NATS 2.9 cluster (docs/mqtt.md)."""
+    subscribe_qos: int = 1
+    """QoS asked for in SUBSCRIBE. 0 on the NATS cluster: there a QoS 1 subscription is a JetStream
+    consumer that can stop delivering when a node dies (docs/mqtt.md); at QoS 0 messages come by
+    plain routing, while what is published still counts once the broker acknowledged it."""
 
 
 def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
     """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → settings; BrokerError when malformed.
 
     A cluster is named by its nodes after one another, `mqtt://user:pass@h1:1883,h2:1883`: the
-    first is tried first, the others in turn when it fails."""
+    first is tried first, the others in turn when it fails. `?subscribe_qos=0` sets `subscribe_qos`."""
     parts = urlsplit(url)
     login, _, hosts = parts.netloc.rpartition("@")
     first, *more = hosts.split(",")
@@ -69,6 +73,10 @@ def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
             fallbacks.append((node.hostname, node.port or default_port))
     except ValueError as exc:
         raise BrokerError(f"bad port in broker URL {url!r}") from exc
+    query = parse_qs(parts.query or urlsplit(url).query)
+    qos_text = query.get("subscribe_qos", ["1"])[-1]
+    if qos_text not in ("0", "1"):
+        raise BrokerError(f"subscribe_qos must be 0 or 1 in broker URL {url!r}")
     return BrokerSettings(
         host=parts.hostname,
         port=port,
@@ -76,6 +84,7 @@ def parse_broker_url(url: str, **tls: Any) -> BrokerSettings:
         password=unquote(parts.password) if parts.password else None,
         use_tls=use_tls,
         fallbacks=tuple(fallbacks),
+        subscribe_qos=int(qos_text),
         **tls,
     )
 

@@ -1,0 +1,83 @@
+"""A hub's MQTT adapter on a home's topic root discovers and commands simulated devices through the
+NATS cluster: the devices on node 1, the hub on node 3, both signed in with the home's login,
+which has rights on `oneteam/<home>/#` only."""
+
+from __future__ import annotations
+
+from oneteam.cluster.broker import NatsCluster, home_topic_root
+from oneteam.integrations.mqtt import MqttAdapter
+from oneteam.integrations.mqtt.simulator import Simulator
+from oneteam.integrations.mqtt.topics import HomeTopics
+from oneteam.model import Command
+from tests.cluster import nats_fixtures
+from tests.integrations.mqtt.conftest import RecordingSink, eventually
+
+nats_cluster = nats_fixtures.nats_cluster
+
+
+async def test_hub_discovers_and_commands_devices_under_its_home_root(nats_cluster: NatsCluster) -> None:
+    login = nats_cluster.add_home("hanok")
+    topics = HomeTopics(home_topic_root("hanok"))
+    assert topics.discovery_prefix == "oneteam/hanok/homeassistant"
+    sink = RecordingSink()
+    simulator = Simulator(
+        nats_cluster.settings(*login, node=0),
+        12,
+        per_gateway=6,
+        base=topics.simulator_base,
+        prefix=topics.discovery_prefix,
+    )
+    async with simulator:
+        assert await simulator.wait_connected(10)
+        adapter = MqttAdapter(
+            nats_cluster.settings(*login, node=2),
+            discovery_prefix=topics.discovery_prefix,
+            confirm_timeout_s=10,
+        )
+        await adapter.start(sink, {})
+        try:
+            await eventually(lambda: len(sink.devices) == 12 and all(sink.available.values()), timeout_s=20)
+            assert set(sink.devices) == set(simulator.devices)
+            light = "sim_light_00000"
+            await eventually(lambda: sink.states.get(light, {}).get("power") is not None, timeout_s=10)
+
+            await adapter.execute(Command(device_id=light, name="turn_on"))
+            await adapter.execute(Command(device_id=light, name="set_brightness", value=40))
+            assert simulator.devices[light].state["state"] == "ON"
+            assert sink.states[light]["power"] is True
+            assert sink.states[light]["brightness"] == 40
+            # The command went over the home's own topic, across the cluster.
+            assert simulator.devices[light].received[-1][0] == ""
+        finally:
+            await adapter.stop()
+
+
+async def test_another_homes_hub_sees_none_of_these_devices(nats_cluster: NatsCluster) -> None:
+    mine, theirs = nats_cluster.add_home("mine"), nats_cluster.add_home("theirs")
+    my_topics = HomeTopics(home_topic_root("mine"))
+    sink = RecordingSink()
+    async with Simulator(
+        nats_cluster.settings(*mine, node=1),
+        6,
+        base=my_topics.simulator_base,
+        prefix=my_topics.discovery_prefix,
+    ) as simulator:
+        assert await simulator.wait_connected(10)
+        # Home "theirs" points its adapter at home "mine"'s discovery prefix: refused by the broker.
+        adapter = MqttAdapter(
+            nats_cluster.settings(*theirs, node=2), discovery_prefix=my_topics.discovery_prefix
+        )
+        await adapter.start(sink, {})
+        try:
+            watcher = RecordingSink()
+            own = MqttAdapter(
+                nats_cluster.settings(*mine, node=2), discovery_prefix=my_topics.discovery_prefix
+            )
+            await own.start(watcher, {})
+            try:
+                await eventually(lambda: len(watcher.devices) == 6, timeout_s=20)
+            finally:
+                await own.stop()
+            assert sink.devices == {}
+        finally:
+            await adapter.stop()
