@@ -24,7 +24,9 @@ from oneteam.hub import ConfigError, HomeFileError, Storage, load_config, load_h
 from oneteam.integrations.mqtt.cli import broker as mqtt_broker
 from oneteam.integrations.mqtt.cli import simulate
 from oneteam.integrations.thinq.cli import app as thinq_app
+from oneteam.interop import cli as interop_cli
 from oneteam.interop.cli import links_app, mcp, partners_app, wyoming
+from oneteam.interop.smarthome.store import PartnerStorage
 from oneteam.model import EventKind, OneteamError
 from oneteam.services.epidemic.cli import app as epidemic_app
 from oneteam.services.maintenance import cli as maintenance_cli
@@ -348,3 +350,13 @@ def main() -> None:
     except OneteamError as exc:
         OUT.errors.print(f"[red]{OUT.t(exc.key, **exc.params)}[/red]", highlight=False)
         raise SystemExit(1) from None
+
+
+def _postgres_partners(url: str, data_dir: Path) -> PartnerStorage:
+    from oneteam.cluster.tenant_stores import single_home_partners
+
+    return single_home_partners(url, data_dir)
+
+
+# `oneteam partners|links` of a hub on PostgreSQL reach its partner tables there.
+interop_cli.postgres_partners = _postgres_partners

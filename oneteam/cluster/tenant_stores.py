@@ -93,3 +93,19 @@ class TenantStores:
         pool = self._require()
         assert self._sealer is not None
         return PostgresPartnerStore(pool, checked_home_id(home_id), self._sealer)
+
+
+def single_home_partners(url: str, data_dir: Path) -> PostgresPartnerStore:
+    """The partner tables of a hub alone on its database, for one CLI command (blocking: it
+    creates the tables if needed and opens one connection, closed with the store)."""
+    stores = TenantStores.beside(url, data_dir)
+    asyncio.run(ensure_schema(url, stores.partitions))
+    pool: ConnectionPool[Any] = ConnectionPool(
+        url, min_size=1, max_size=1, kwargs=connection_options(), name="oneteam-cli", open=True
+    )
+    try:
+        pool.wait(timeout=10.0)
+    except BaseException:
+        pool.close()
+        raise
+    return PostgresPartnerStore(pool, DEFAULT_HOME, Sealer(stores.partner_key), owns_pool=True)

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from oneteam.hub import load_config
 from oneteam.i18n import language_from_environment, render
 from oneteam.interop.smarthome.oauth import SCOPES
 from oneteam.interop.smarthome.service_account import ServiceAccount, ServiceAccountError
-from oneteam.interop.smarthome.store import PartnerStore
+from oneteam.interop.smarthome.store import PartnerStorage, PartnerStore
 
 partners_app = typer.Typer(
     help="Partner clouds allowed to link accounts (OAuth2 clients).", no_args_is_help=True
@@ -58,8 +59,19 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _store(data_dir: Path | None, database: Path | None) -> PartnerStore:
-    return PartnerStore(database or load_config(None, data_dir=data_dir).database_path)
+postgres_partners: Callable[[str, Path], PartnerStorage] | None = None
+"""Opens the partner tables of a hub on PostgreSQL (URL, data folder): set by the composition
+root (cli/main.py), as the shared tables' schema is the cluster's, above this room."""
+
+
+def _store(data_dir: Path | None, database: Path | None) -> PartnerStorage:
+    if database is not None:
+        return PartnerStore(database)
+    config = load_config(None, data_dir=data_dir)
+    if config.database_url and postgres_partners is not None:
+        # The hub keeps its partners in its database (home "default"), not in data_dir's file.
+        return postgres_partners(config.database_url, config.data_dir)
+    return PartnerStore(config.database_path)
 
 
 def _print_json(data: Any) -> None:

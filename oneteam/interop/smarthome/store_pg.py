@@ -80,15 +80,21 @@ PARTNER_TABLES = (
 class PostgresPartnerStore:
     """One home's rows of the partner tables (the `PartnerStorage` contract)."""
 
-    def __init__(self, pool: ConnectionPool[Any], home_id: str, sealer: Sealer) -> None:
+    def __init__(
+        self, pool: ConnectionPool[Any], home_id: str, sealer: Sealer, *, owns_pool: bool = False
+    ) -> None:
         self.pool = pool
         self.home_id = home_id
         self._sealer = sealer
+        self._owns_pool = owns_pool
         self.version = 0
         """Bumped by every change to partners or links made through this object (caches compare it)."""
 
     def close(self) -> None:
-        """Nothing to close: the shared pool outlives each home."""
+        """Close the pool when it was opened for this store alone (a CLI command); a process's
+        shared pool outlives each home."""
+        if self._owns_pool:
+            self.pool.close()
 
     def _all(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         with self.pool.connection() as connection, connection.cursor(row_factory=dict_row) as cursor:
