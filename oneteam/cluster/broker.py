@@ -49,8 +49,9 @@ ACCOUNT = "HOMES"
 """The NATS account every home's user belongs to (JetStream on: MQTT needs it)."""
 TOPIC_PREFIX = "oneteam"
 """A home's topics are `oneteam/<home_id>/...`."""
-HOME_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-"""Home ids that are one MQTT topic level and one NATS token (no '.', '/', wildcards or spaces)."""
+HOME_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""Home ids that are one MQTT topic level and one NATS token (no '.', '/', wildcards or spaces);
+the same set `oneteam cluster add-home` accepts."""
 USER_PREFIX = "home-"
 PROBE_USER = "_probe"
 """An internal login with rights on nothing but `_probe/#`: start() signs in with it on every node
@@ -74,7 +75,8 @@ def check_home_id(home_id: str) -> str:
     """`home_id` if it can name a topic level and a NATS token; BrokerError otherwise."""
     if not HOME_ID.fullmatch(home_id):
         raise BrokerError(
-            f"home id must be 1-63 of a-z, 0-9, '_' or '-' (starting with a letter or digit), got {home_id!r}"
+            "home id must be 1-64 of A-Z, a-z, 0-9, '_' or '-' (no '.': NATS splits subjects there),"
+            f" got {home_id!r}"
         )
     return home_id
 

@@ -146,7 +146,7 @@ def test_a_removed_home_is_signed_out(nats_cluster: NatsCluster) -> None:
 
 
 def test_bad_home_ids_and_urls_are_refused_clearly(nats_cluster: NatsCluster) -> None:
-    for bad in ("", "a.b", "a/b", "a b", "#", "+", "A" * 3, "x" * 64):
+    for bad in ("", "a.b", "a/b", "a b", "#", "+", ">", "*", "x" * 65):
         with pytest.raises(BrokerError, match="home id"):
             nats_cluster.add_home(bad)
     url = nats_cluster.broker_url("home-x", "p@ss:word", first=1)
