@@ -10,6 +10,8 @@ from oneteam.integrations.mqtt.simulator import Simulator
 from oneteam.integrations.mqtt.topics import HomeTopics
 from oneteam.model import Command
 from tests.cluster import nats_fixtures
+from tests.cluster.nats_fixtures import Probe
+from tests.conftest import oneteam_cli
 from tests.integrations.mqtt.conftest import RecordingSink, eventually
 
 nats_cluster = nats_fixtures.nats_cluster
@@ -81,3 +83,38 @@ async def test_another_homes_hub_sees_none_of_these_devices(nats_cluster: NatsCl
             assert sink.devices == {}
         finally:
             await adapter.stop()
+
+
+def test_oneteam_simulate_publishes_under_a_home_root(nats_cluster: NatsCluster) -> None:
+    login = nats_cluster.add_home("clihome")
+    host, port = nats_cluster.mqtt_endpoints[2]
+    watcher = Probe(host, port, *login)
+    try:
+        assert watcher.wait_connected()
+        assert watcher.subscribe("oneteam/clihome/#", qos=0) == [0]
+        result = oneteam_cli(
+            "simulate",
+            "--broker",
+            nats_cluster.broker_url(*login),
+            "--topic-root",
+            "oneteam/clihome",
+            "--devices",
+            "3",
+            "--kinds",
+            "light",
+            "--duration",
+            "2",
+            "--interval",
+            "0.5",
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        topics = {topic for topic, _ in watcher.received()}
+        assert "oneteam/clihome/homeassistant/light/sim_light_00000/config" in topics
+        assert "oneteam/clihome/sim/gw0/sim_light_00002/state" in topics
+        assert all(topic.startswith("oneteam/clihome/") for topic in topics)
+        bad = oneteam_cli("simulate", "--broker", nats_cluster.broker_url(*login), "--topic-root", "a/#")
+        assert bad.returncode == 2
+        assert "topic root" in bad.stderr
+    finally:
+        watcher.close()

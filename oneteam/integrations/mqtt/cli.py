@@ -29,6 +29,7 @@ from oneteam.integrations.mqtt.credentials import (
 )
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, parse_broker_url
 from oneteam.integrations.mqtt.simulator import KINDS, Simulator
+from oneteam.integrations.mqtt.topics import HomeTopics
 
 CONNECT_WAIT_S = 10.0
 """How long `simulate` waits for its connections before it gives up."""
@@ -70,6 +71,12 @@ def simulate(
         KINDS
     ),
     prefix: Annotated[str, typer.Option("--prefix", help="Discovery prefix.")] = DEFAULT_DISCOVERY_PREFIX,
+    topic_root: Annotated[
+        str,
+        typer.Option(
+            "--topic-root", help="Put every topic under this root (oneteam/<home> on the broker cluster)."
+        ),
+    ] = "",
     duration_s: Annotated[
         float, typer.Option("--duration", min=0, help="Stop after this many seconds (0: never).")
     ] = 0,
@@ -91,10 +98,17 @@ def simulate(
         raise _fail(f"--kinds: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(KINDS)}")
     try:
         settings = _device_login(parse_broker_url(broker, ca_file=ca_file), username, password, data_dir)
-    except BrokerError as exc:
+        topics = HomeTopics(topic_root)
+    except (BrokerError, ValueError) as exc:
         raise _fail(_t("error.mqtt_broker", reason=str(exc))) from None
     simulator = Simulator(
-        settings, devices, per_gateway=per_connection, prefix=prefix, kinds=chosen, on_failure=_task_failed
+        settings,
+        devices,
+        per_gateway=per_connection,
+        prefix=topics.discovery_prefix if topic_root else prefix,
+        base=topics.simulator_base,
+        kinds=chosen,
+        on_failure=_task_failed,
     )
     with contextlib.suppress(KeyboardInterrupt):
         code = asyncio.run(_run_simulator(simulator, broker, devices, interval_s, duration_s))
