@@ -125,20 +125,22 @@ async def events_socket(websocket: WebSocket) -> None:
     # LOG_CAPACITY events (10 s at 10,000/s) behind a busy moment before it loses any.
     window = LOG_CAPACITY if batch else 10_000
     async with hub.subscribe(f"ws:{id(websocket)}", maxsize=window) as subscription:
+        access = _Access(hub, grant)
         states = hub.states()
-        if grant.devices is not None or grant.rooms is not None:  # a member shown some devices
+        if access.limited:  # a member shown some devices
             states = {d.id: states[d.id] for d in hub.devices() if sees(grant, d) and d.id in states}
         await websocket.send_json({"type": "hello", "states": {k: state_json(v) for k, v in states.items()}})
-        shown = None if grant.devices is None and grant.rooms is None else _shown_to(hub, grant)
         send = _send_batches if batch else _send_events
         async with asyncio.TaskGroup() as group:
-            sender = group.create_task(send(websocket, subscription, shown), name="ws-send")
+            sender = group.create_task(send(websocket, subscription, access), name="ws-send")
             watcher = group.create_task(close_when_revoked(websocket, hub, token), name="ws-revoked")
+            follower = group.create_task(follow_grant(hub, token, access), name="ws-grant")
             try:
-                await _receive_commands(websocket, hub, language, grant)
+                await _receive_commands(websocket, hub, language, access)
             finally:
                 sender.cancel()
                 watcher.cancel()
+                follower.cancel()
 
 
 async def close_when_revoked(websocket: WebSocket, hub: Hub, token: str) -> None:
@@ -148,16 +150,46 @@ async def close_when_revoked(websocket: WebSocket, hub: Hub, token: str) -> None
         await websocket.close(code=4401, reason="token revoked")
 
 
+FOLLOW_S = 0.5
+"""How soon an open socket follows a change of its member's permissions or of the devices."""
+
+
+class _Access:
+    """A socket's Grant as its member stands now: what it is shown and what its commands may do."""
+
+    def __init__(self, hub: Hub, grant: Grant) -> None:
+        self.hub = hub
+        self.grant = grant
+
+    @property
+    def limited(self) -> bool:
+        return self.grant.devices is not None or self.grant.rooms is not None
+
+    def shown(self, event: Event) -> bool:
+        return sees_event(self.hub, self.grant, event)
+
+
+async def follow_grant(hub: Hub, token: str, access: _Access) -> None:
+    """Keep the socket's Grant current: a member narrowed (or widened), or a device moved into or
+    out of their rooms, changes what the open socket streams and may command within FOLLOW_S.
+    A token that stops working is `close_when_revoked`'s to handle."""
+    while True:
+        await asyncio.sleep(FOLLOW_S)
+        grant = await hub.grant_for(token, Door.WS)
+        if grant is not None:
+            access.grant = grant
+
+
 def _shown_to(hub: Hub, grant: Grant) -> _Shown:
     return lambda event: sees_event(hub, grant, event)
 
 
-async def _send_events(websocket: WebSocket, subscription: Subscription, shown: _Shown | None) -> None:
+async def _send_events(websocket: WebSocket, subscription: Subscription, access: _Access) -> None:
     reported = 0
     try:
         while True:
             event = await subscription.get()
-            if shown is not None and not shown(event):
+            if access.limited and not access.shown(event):
                 continue
             message: dict[str, Any] = {"type": "event", "event": event_json(event)}
             if subscription.dropped != reported:
@@ -168,15 +200,15 @@ async def _send_events(websocket: WebSocket, subscription: Subscription, shown: 
         return
 
 
-async def _send_batches(websocket: WebSocket, subscription: Subscription, shown: _Shown | None) -> None:
+async def _send_batches(websocket: WebSocket, subscription: Subscription, access: _Access) -> None:
     fanout = _fanout(subscription.bus)
     try:
         while True:
             sequences = await subscription.take_batch(_MAX_BATCH)
-            if shown is None:
+            if not access.limited:
                 body = fanout.body(subscription.bus, sequences)
             else:
-                body = fanout.shown_body(subscription.bus, sequences, shown)
+                body = fanout.shown_body(subscription.bus, sequences, access.shown)
                 if not body:
                     continue
             await websocket.send_text(
@@ -186,7 +218,7 @@ async def _send_batches(websocket: WebSocket, subscription: Subscription, shown:
         return
 
 
-async def _receive_commands(websocket: WebSocket, hub: Hub, language: str, grant: Grant) -> None:
+async def _receive_commands(websocket: WebSocket, hub: Hub, language: str, access: _Access) -> None:
     try:
         while True:
             message = await websocket.receive()
@@ -197,7 +229,7 @@ async def _receive_commands(websocket: WebSocket, hub: Hub, language: str, grant
                 if text is None:  # a binary frame: this socket speaks JSON text only
                     reply = _error_reply("error.malformed_request", language, detail="send JSON text")
                 else:
-                    reply = await _handle(text, hub, language, grant)
+                    reply = await _handle(text, hub, language, access.grant)
             except Exception:  # one bad message answers an error; it never closes the socket
                 _LOGGER.exception("unexpected error handling a WebSocket message")
                 reply = _error_reply("error.unknown", language)

@@ -159,3 +159,46 @@ async def test_the_websocket_opens_with_and_streams_only_the_members_devices(
         got = await _until_result(socket, batch)
     devices = {e["device_id"] for e in got if e["device_id"] is not None}
     assert devices == {"washer", "dryer", "ac_living", "light_small"} & SHOWN[member]
+
+
+async def test_an_open_socket_follows_the_members_permissions(running: Running) -> None:
+    """The owner takes the small room's light from the child while the child's page is open: its
+    events stop and its commands are refused; given back, both return — without reconnecting."""
+    hub = running.hub
+    token = await _session(running, "minji")
+    url = running.url.replace("http://", "ws://") + "/api/ws"
+    async with connect(url, additional_headers={"Authorization": f"Bearer {token}"}) as socket:
+        assert "light_small" in json.loads(await socket.recv())["states"]
+
+        async def command(name: str, number: int) -> dict[str, Any]:
+            await socket.send(
+                json.dumps({"type": "command", "id": number, "device": "light_small", "command": name})
+            )
+            while (reply := json.loads(await asyncio.wait_for(socket.recv(), 10)))["type"] != "result":
+                pass
+            return reply
+
+        await hub.household.update_member("minji", by=None, overrides={"deny": ["light_small"]})
+        await asyncio.sleep(1.5)  # the socket's grant follows within half a second
+        refused = await command("turn_on", 1)
+        assert refused["ok"] is False and refused["error"]["key"] == "error.forbidden"
+        await _act(hub, "light_small")  # the hub turns it on: the child is not told
+        await _act(hub, "tv")
+        got = await _until_device(socket, "tv")
+        assert "light_small" not in {e["device_id"] for e in got}
+
+        await hub.household.update_member("minji", by=None, overrides={"deny": []})
+        await asyncio.sleep(1.5)
+        allowed = await command("turn_off", 2)
+        assert allowed["ok"] is True, allowed
+        assert hub.state("light_small").get("power") is False
+
+
+async def _until_device(socket: ClientConnection, device: str) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        if message.get("type") == "event":
+            got.append(message["event"])
+            if message["event"]["device_id"] == device and message["event"]["kind"] == "state_changed":
+                return got
