@@ -77,6 +77,10 @@ async def _side_stores(config: HubConfig, stack: AsyncExitStack) -> TenantStores
     stores = TenantStores.beside(config.database_url, config.data_dir)
     await stores.open()
     stack.push_async_callback(stores.close)  # after the parts that use it have stopped
+    from oneteam.cluster.tenant_import import import_sqlite
+
+    # Routines and partners an earlier release kept in data_dir's SQLite file come along, once.
+    await asyncio.to_thread(import_sqlite, config.database_path, stores, stores.single_home)
     return stores
 
 

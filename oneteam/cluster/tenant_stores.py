@@ -79,20 +79,27 @@ class TenantStores:
             pool, self._pool = self._pool, None
             await asyncio.to_thread(pool.close)
 
-    def _require(self) -> ConnectionPool[Any]:
+    @property
+    def pool(self) -> ConnectionPool[Any]:
+        """The process's blocking pool for these tables (open)."""
         if self._pool is None:
             raise RuntimeError("tenant stores are not open")
         return self._pool
 
+    @property
+    def sealer(self) -> Sealer:
+        """What seals partners' signing keys (open)."""
+        if self._sealer is None:
+            raise RuntimeError("tenant stores are not open")
+        return self._sealer
+
     def routines(self, home_id: str) -> PostgresRoutineStore:
         """The home's routines, runs and marks (for `Engine(hub, store)`)."""
-        return PostgresRoutineStore(self._require(), checked_home_id(home_id))
+        return PostgresRoutineStore(self.pool, checked_home_id(home_id))
 
     def partners(self, home_id: str) -> PostgresPartnerStore:
         """The home's partners, links, codes and tokens (for `SmartHomeService(hub, store)`)."""
-        pool = self._require()
-        assert self._sealer is not None
-        return PostgresPartnerStore(pool, checked_home_id(home_id), self._sealer)
+        return PostgresPartnerStore(self.pool, checked_home_id(home_id), self.sealer)
 
 
 def single_home_partners(url: str, data_dir: Path) -> PostgresPartnerStore:
