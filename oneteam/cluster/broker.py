@@ -520,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        for home_id in args.home:
+            check_home_id(home_id)  # before anything starts
         cluster = NatsCluster(directory=args.directory, nodes=args.nodes, base_port=args.base_port)
         with cluster:
             for home_id in args.home:

@@ -15,7 +15,13 @@ and its own resent commands (docs/mqtt.md, "Many homes: the NATS cluster").
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +81,57 @@ async def _kill_node_under_traffic(cluster: NatsCluster) -> None:
         # The cluster takes the node back: it rejoins and serves MQTT again.
         cluster.start_node(0)
         assert cluster.health() == {node.name: True for node in cluster.node_list}
+
+
+def test_a_node_that_dies_unasked_is_logged_and_can_be_started_again(
+    tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    cluster = start_cluster(tmp_path_factory.mktemp("nats-crash"))
+    try:
+        node = cluster.node_list[1]
+        assert node.process is not None
+        with caplog.at_level(logging.ERROR, logger="oneteam.cluster.broker"):
+            os.kill(node.process.pid, signal.SIGKILL)  # not through the cluster: a crash
+            deadline = time.monotonic() + 10
+            while not cluster.deaths and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert cluster.deaths == [(node.name, -signal.SIGKILL)]
+        assert f"NATS node {node.name} exited with -9 without being asked" in caplog.text
+        assert cluster.health()[node.name] is False
+        cluster.start_node(1)
+        assert cluster.health()[node.name] is True
+        username, password = cluster.add_home("after-crash")  # reloads every node, the new one too
+        assert username == "home-after-crash" and password
+    finally:
+        cluster.stop()
+    assert len(cluster.deaths) == 1  # stop() is asked for: not a death
+
+
+def test_the_broker_command_refuses_bad_input(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "oneteam.cluster.broker", str(tmp_path / "c"), "--nodes", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "1 to 9 nodes" in result.stdout + result.stderr
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oneteam.cluster.broker",
+            str(tmp_path / "c"),
+            "--home",
+            "a.b",
+            "--base-port",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "home id must be" in result.stdout

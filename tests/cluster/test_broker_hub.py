@@ -4,10 +4,17 @@ which has rights on `oneteam/<home>/#` only."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from oneteam.cluster.broker import NatsCluster, home_topic_root
+from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.mqtt import MqttAdapter
+from oneteam.integrations.mqtt.client import MqttClient
+from oneteam.integrations.mqtt.service import mqtt_for_hub
 from oneteam.integrations.mqtt.simulator import Simulator
 from oneteam.integrations.mqtt.topics import HomeTopics
+from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command
 from tests.cluster import nats_fixtures
 from tests.cluster.nats_fixtures import Probe
@@ -15,6 +22,7 @@ from tests.conftest import oneteam_cli
 from tests.integrations.mqtt.conftest import RecordingSink, eventually
 
 nats_cluster = nats_fixtures.nats_cluster
+DEMO_HOME = Path(__file__).resolve().parents[2] / "oneteam" / "homes" / "demo.yaml"
 
 
 async def test_hub_discovers_and_commands_devices_under_its_home_root(nats_cluster: NatsCluster) -> None:
@@ -118,3 +126,39 @@ def test_oneteam_simulate_publishes_under_a_home_root(nats_cluster: NatsCluster)
         assert "topic root" in bad.stderr
     finally:
         watcher.close()
+
+
+async def test_a_whole_hub_runs_mqtt_under_its_home_root_with_its_own_login(
+    nats_cluster: NatsCluster, tmp_path: Path
+) -> None:
+    login = nats_cluster.add_home("wholehub")
+    topics = HomeTopics(home_topic_root("wholehub"))
+    home = load_home(DEMO_HOME)
+    hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    await hub.add_adapter(VirtualAdapter(home))
+    url = nats_cluster.broker_url(*login, first=2)
+    async with (
+        hub,
+        mqtt_for_hub(hub, broker_url=url, topic_root=topics.root) as settings,
+        Simulator(
+            nats_cluster.settings(*login, node=0),
+            6,
+            base=topics.simulator_base,
+            prefix=topics.discovery_prefix,
+        ) as simulator,
+    ):
+        assert settings.subscribe_qos == 0
+        await eventually(lambda: "sim_light_00000" in {d.id for d in hub.devices()}, timeout_s=20)
+        await eventually(lambda: hub.state("sim_light_00000").is_available, timeout_s=10)
+        state = await hub.dispatch(Command(device_id="sim_light_00000", name="set_brightness", value=60))
+        assert state.get("brightness") == 60
+        assert simulator.devices["sim_light_00000"].state["brightness"] == 153
+        # The hub's own devices are exported under the root too, where the home's login may read.
+        configs: list[bytes] = []
+        async with MqttClient(nats_cluster.settings(*login, node=1)) as watcher:
+            watcher.subscribe(
+                f"{topics.discovery_prefix}/light/oneteam/light_living/config",
+                lambda _t, p: configs.append(p),
+            )
+            await eventually(lambda: bool(configs), timeout_s=10)
+        assert json.loads(configs[0])["unique_id"] == "light_living"
