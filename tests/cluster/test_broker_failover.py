@@ -3,7 +3,7 @@ device publishes meanwhile reach the hub.
 
 Measured here (2 shared cores, load 10-15): a device on the killed node is back on another node
 and its 100 QoS 1 messages, held by its client during the outage, are acknowledged and delivered
-2-11 s after the kill (the longer when the dead node led a JetStream stream and a new leader had
+2-12 s after the kill (the longer when the dead node led a JetStream stream and a new leader had
 to be elected first). The hub subscribes at QoS 0, as `NatsCluster.settings` makes every client
 do: with QoS 1 subscriptions the same test got 1 of 101 messages in 3 of 4 runs (NATS 2.9 left the
 subscription's JetStream consumer without its subscriber after the node died), at QoS 0 101 of
