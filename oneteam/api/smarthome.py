@@ -181,7 +181,8 @@ async def authorize_signin(request: Request) -> Response:
         SESSION_COOKIE,
         session,
         max_age=int(SESSION_TTL_S),
-        path="/oauth",
+        # Under the prefix a cluster serves the home at (/homes/<id>), or the browser drops it.
+        path=request.scope.get("root_path", "") + "/oauth",
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
