@@ -16,41 +16,36 @@ from dataclasses import replace
 from typing import Any
 
 from oneteam.hub.accounts import (
-    DUMMY_HASH,
     GUEST_DEFAULT_S,
     AccountError,
     Member,
     MemberExists,
     MemberNotFound,
     Role,
-    SignInFailed,
     check_display,
     check_expiry,
     check_name,
     check_overrides,
     check_role,
     hash_password,
-    password_matches,
 )
 from oneteam.hub.accounts import NotAllowed as NotAllowed  # noqa: PLC0414 (re-exported for api/devices.py)
-from oneteam.hub.accounts_store import LINK, SESSION, AccountStore
+from oneteam.hub.accounts_store import AccountStore
 from oneteam.hub.callers import Caller, current_grant, expired, may_manage, token_json
+from oneteam.hub.signin import LINK_S as LINK_S  # noqa: PLC0414 (re-exported for the CLI)
+from oneteam.hub.signin import SESSION_PREFIX as SESSION_PREFIX  # noqa: PLC0414 (re-exported for api/household.py)
+from oneteam.hub.signin import SignIn
 from oneteam.hub.storage import Storage
 from oneteam.hub.tokens import TOKEN_DOORS, TOKEN_PREFIX, hash_token
 from oneteam.model import Device, Door, Grant
 
-SESSION_PREFIX = "os_"
-LINK_PREFIX = "ol_"
-SESSION_S = 7 * 86400.0
-"""A sign-in lasts a week (the page keeps it in a cookie), or until signed out or revoked."""
-LINK_S = 600.0
-"""A one-time sign-in link works for ten minutes."""
 OWNER = "owner"
 """The name `oneteam serve` gives the owner it creates on a first start."""
 
 
-class Household:
-    """Members, sessions and tokens over an `AccountStore`, with the checks' memory."""
+class Household(SignIn):
+    """Members, sessions and tokens over an `AccountStore`, with the checks' memory; signing in
+    (sessions, one-time links) comes from SignIn (hub/signin.py)."""
 
     def __init__(
         self,
@@ -220,48 +215,6 @@ class Household:
             raise AccountError("error.member.last_owner", "the last owner stays")
         await self.store.delete_member(name)
         self.forget()
-
-    # -- sign-in ----------------------------------------------------------------------------
-
-    async def sign_in(self, name: str, password: str) -> tuple[str, float, Member]:
-        """A new session for a member's name and password: (session value, expiry, member)."""
-        member = (await self._all()).get(name)
-        ok = await asyncio.to_thread(
-            password_matches, member.password_hash if member else DUMMY_HASH, password
-        )
-        now = time.time()
-        if member is None or not ok or member.expired(now):
-            raise SignInFailed()
-        return (*await self._new_session(member, now), member)
-
-    async def sign_in_link(self, name: str, *, ttl_s: float = LINK_S) -> str:
-        """A code for a one-time sign-in link (valid `ttl_s`, used up by its first use)."""
-        member = await self.member(name)
-        code = LINK_PREFIX + secrets.token_urlsafe(24)
-        now = time.time()
-        await self.store.add_session(member.name, hash_token(code), LINK, now, now + ttl_s)
-        return code
-
-    async def redeem_link(self, code: str) -> tuple[str, float, Member]:
-        """A session for a one-time link's code; a second use, or a late one, fails."""
-        now = time.time()
-        name = await self.store.take_link(hash_token(code), now) if code.startswith(LINK_PREFIX) else None
-        member = None if name is None else (await self._all()).get(name)
-        if member is None or member.expired(now):
-            raise SignInFailed("error.session.link_used")
-        return (*await self._new_session(member, now), member)
-
-    async def _new_session(self, member: Member, now: float) -> tuple[str, float]:
-        value = SESSION_PREFIX + secrets.token_urlsafe(32)
-        expires = now + SESSION_S if member.expires_at is None else min(now + SESSION_S, member.expires_at)
-        await self.store.prune(now)
-        await self.store.add_session(member.name, hash_token(value), SESSION, now, expires)
-        return value, expires
-
-    async def sign_out(self, value: str) -> bool:
-        removed = await self.store.delete_session(hash_token(value))
-        self.forget()
-        return removed
 
     # -- tokens -----------------------------------------------------------------------------
 
