@@ -4,8 +4,9 @@ The routine engine writes a run's step before it moves on (start_run, save_run),
 every clock tick, and the partner door looks up an access token on every fulfillment request. With
 a PostgreSQL URL each of these is one statement on one process-wide blocking pool, among the rows
 of many homes (home_id first in every key, hash-partitioned). Printed beside the anchors measured
-in the same run: the same calls on the hub's SQLite file, and a bare `SELECT 1` on a connection of
-the same pool (the round trip every statement pays).
+in the same run: the same calls on the hub's SQLite file, a bare `SELECT 1` on a connection of the
+same pool (the round trip every statement pays), and the mark lookup on an unpartitioned copy of
+its table (what the hash partitions cost a read).
 
 Run: `.venv/bin/python bench/bench_tenant_stores.py` (a private PostgreSQL server is started when
 its programs are installed, or `--postgres-url postgresql://...`; `--homes` rows of other homes
@@ -104,13 +105,34 @@ async def main(rounds: int, homes: int, postgres_url: str | None) -> None:
                 pool = stores.routines("bench").pool
                 with pool.connection() as connection:
                     round_trip = _per_call_us(lambda: connection.execute("SELECT 1").fetchall(), rounds)
+                    # The mark lookup on an unpartitioned copy: what the 16 partitions cost a read.
+                    connection.execute(
+                        "CREATE TEMP TABLE plain_marks AS SELECT * FROM automation_marks;"
+                        " ALTER TABLE plain_marks ADD PRIMARY KEY (home_id, name)"
+                    )
+                    plain = _per_call_us(
+                        lambda: connection.execute(
+                            "SELECT value FROM plain_marks WHERE home_id = %s AND name = %s",
+                            ("bench", "clock"),
+                        ).fetchall(),
+                        rounds,
+                    )
+                    partitioned = _per_call_us(
+                        lambda: connection.execute(
+                            "SELECT value FROM automation_marks WHERE home_id = %s AND name = %s",
+                            ("bench", "clock"),
+                        ).fetchall(),
+                        rounds,
+                    )
                 _measure(
                     f"PostgreSQL (home 'bench' among {homes:,} others, {stores.partitions} partitions)",
                     stores.routines("bench"),
                     stores.partners("bench"),
                     rounds,
                 )
-                print(f"{'anchor: SELECT 1 on the same pool':<40} {round_trip:8.1f} µs")
+                print(f"{'anchor: SELECT 1 on a held connection':<40} {round_trip:8.1f} µs")
+                print(f"{'mark lookup, held connection':<40} {partitioned:8.1f} µs")
+                print(f"{'anchor: same lookup, unpartitioned copy':<40} {plain:8.1f} µs")
             finally:
                 await stores.close()
 

@@ -66,7 +66,7 @@ class TenantStores:
             self.url,
             min_size=1,
             max_size=self.max_connections,
-            kwargs=connection_options(),
+            kwargs=_pool_options(),
             name="oneteam-tenant-stores",
             open=False,
         )
@@ -108,7 +108,7 @@ def single_home_partners(url: str, data_dir: Path) -> PostgresPartnerStore:
     stores = TenantStores.beside(url, data_dir)
     asyncio.run(ensure_schema(url, stores.partitions))
     pool: ConnectionPool[Any] = ConnectionPool(
-        url, min_size=1, max_size=1, kwargs=connection_options(), name="oneteam-cli", open=True
+        url, min_size=1, max_size=1, kwargs=_pool_options(), name="oneteam-cli", open=True
     )
     try:
         pool.wait(timeout=10.0)
@@ -116,3 +116,11 @@ def single_home_partners(url: str, data_dir: Path) -> PostgresPartnerStore:
         pool.close()
         raise
     return PostgresPartnerStore(pool, DEFAULT_HOME, Sealer(stores.partner_key), owns_pool=True)
+
+
+def _pool_options() -> dict[str, Any]:
+    """The shared tables' connection options, and generic plans for the prepared statements: a
+    statement over 16 partitions is otherwise planned again at each call (PostgreSQL judges the
+    generic plan dearer), which costs a home's lookup more than the lookup itself."""
+    options = connection_options()
+    return {**options, "options": f"{options['options']} -c plan_cache_mode=force_generic_plan"}
