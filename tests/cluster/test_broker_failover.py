@@ -4,13 +4,15 @@ device publishes meanwhile reach the hub.
 Measured here (2 shared cores, load 10-15): a hub on the killed node was back on another node
 0.11-0.12 s after the kill (2 runs) and heard new messages; a device on it reconnects too, and its
 100 QoS 1 messages, held by its client during the outage, were acknowledged and delivered 2-15 s
-after the kill (9 runs) (the longer when the dead node led a JetStream stream and a new leader had
-to be elected first; meanwhile the nodes close connections whose stores time out after 4 s). The hub subscribes at QoS 0, as `NatsCluster.settings` makes every client
-do: with QoS 1 subscriptions the same test got 1 of 101 messages in 3 of 4 runs (NATS 2.9 left the
-subscription's JetStream consumer without its subscriber after the node died), at QoS 0 101 of
-101 in 4 of 4. Clients sign in with clean sessions: what was published while the hub itself was
-away is not queued for it; the hub catches up from retained states, the devices' re-announcement
-and its own resent commands (docs/mqtt.md, "Many homes: the NATS cluster").
+after the kill (9 runs; the longer when the dead node led a JetStream stream and a new leader had
+to be elected first, while the nodes close connections whose stores time out after 4 s).
+
+The hubs subscribe at QoS 0, as `NatsCluster.settings` makes every client do: with QoS 1
+subscriptions the same test got 1 of 101 messages in 3 of 4 runs (NATS 2.9 left the subscription's
+JetStream consumer without its subscriber after the node died), at QoS 0 101 of 101 in 4 of 4.
+Clients sign in with clean sessions: what was published while the hub itself was away is not
+queued for it; the hub catches up from retained states, the devices' re-announcement and its own
+resent commands (docs/mqtt.md, "Many homes: the NATS cluster").
 """
 
 from __future__ import annotations
