@@ -1,0 +1,77 @@
+"""A home's routines survive its process: two real `oneteam serve --cluster` processes over a real
+PostgreSQL; a routine is saved at the home's owner and started into a long delay, the owner is
+killed (-9), and the process that takes the home over lists the routine and finishes the run it
+left, with the last command applied there."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.cluster.cluster_nodes import Node, register_homes, start_node, wait_served
+from tests.hub.postgres_server import running_postgres
+
+HOME = "delta"
+
+
+@dataclass
+class Pair:
+    nodes: list[Node]
+    token: str
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    data_dir = tmp_path_factory.mktemp("nodes")
+    with running_postgres() as url:
+        token = register_homes(url, [HOME])[HOME]
+        nodes = [start_node(url, node_id, data_dir, "virtual,automation") for node_id in ("n1", "n2")]
+        try:
+            yield Pair(nodes, token)
+        finally:
+            for node in nodes:
+                node.stop()
+
+
+def test_a_delayed_run_finishes_at_the_process_that_takes_the_home_over(pair: Pair) -> None:
+    served = wait_served(pair.nodes, [HOME])
+    owner = next(n for n in pair.nodes if n.node_id == served[HOME])
+    other = next(n for n in pair.nodes if n is not owner)
+    headers = {"Authorization": f"Bearer {pair.token}"}
+    routine = {
+        "id": "dim_later",
+        "actions": [
+            {"device": "light_living", "command": "turn_on"},
+            {"delay": 4},
+            {"device": "light_living", "command": "set_brightness", "value": 17},
+        ],
+    }
+    base = f"{owner.url}/homes/{HOME}"
+    made = httpx.post(f"{base}/api/routines", json=routine, headers=headers, timeout=10)
+    assert made.status_code == 201, made.text
+    started = httpx.post(f"{base}/api/routines/dim_later/run", headers=headers, timeout=10)
+    assert started.status_code == 200, started.text
+    run_id = started.json()["id"]
+    time.sleep(0.5)  # the first step is done and the run sleeps in its delay
+    owner.kill()
+
+    wait_served([other], [HOME], timeout_s=60)
+    at = f"{other.url}/homes/{HOME}"
+    deadline = time.monotonic() + 30
+    run: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        run = httpx.get(f"{at}/api/routines/runs/{run_id}", headers=headers, timeout=10).json()
+        if run.get("status") != "running":
+            break
+        time.sleep(0.2)
+    listed = httpx.get(f"{at}/api/routines", headers=headers, timeout=10).json()["routines"]
+    state = httpx.get(f"{at}/api/devices/light_living/state", headers=headers, timeout=10).json()
+    assert [r["id"] for r in listed] == ["dim_later"]
+    assert run["status"] == "done", run
+    assert [n["key"] for n in run["notes"]] == ["automation.note_resumed"]
+    assert state["attributes"]["brightness"] == 17
