@@ -30,6 +30,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from oneteam.api.app import create_app
+from oneteam.automation.store import RoutineStorage
 from oneteam.cluster.lease import Lease, LeaseTable
 from oneteam.cluster.tenant_stores import TenantStores
 from oneteam.hub import Hub, parse_home
@@ -43,8 +44,9 @@ StorageFactory = Callable[[str], Storage]
 """home id → that home's Storage (SharedPostgres.storage in a cluster)."""
 
 RETRY_AFTER_S = 1
-PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome"})
-"""Per-home parts a host may start; `mqtt` needs a broker URL and the home's MQTT login."""
+PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome", "automation"})
+"""Per-home parts a host may start; `mqtt` needs a broker URL and the home's MQTT login,
+`automation` (routines) the shared side tables (`tenants`)."""
 
 
 @dataclass
@@ -131,6 +133,8 @@ class HomeHost:
                 await _conversation(hub)
             if "smarthome" in self.parts:
                 await self._smarthome(hub, home_id, stack, routers, public, state)
+            if "automation" in self.parts and self.tenants is not None:
+                await _automation(hub, self.tenants.routines(home_id), text, stack, routers, state)
             app = create_app(
                 hub, max_body_bytes=self.max_body_bytes, extra_routers=routers, public_routers=public
             )
@@ -267,6 +271,26 @@ def _split(path: str) -> tuple[str, str, str]:
     if not home_id:
         return "", "", ""
     return f"/homes/{home_id}", home_id, slash + rest
+
+
+async def _automation(
+    hub: Hub,
+    store: RoutineStorage,
+    home_text: str,
+    stack: AsyncExitStack,
+    routers: list[APIRouter],
+    state: dict[str, Any],
+) -> None:
+    """The home's routines, their runs and marks in the shared tables: a home taken over from a
+    dead process resumes the runs it left in a delay (within the engine's grace)."""
+    from oneteam.api import routines as routines_api
+    from oneteam.automation import Engine
+
+    engine = Engine(hub, store)
+    await engine.start(home_text=home_text)
+    stack.push_async_callback(engine.stop)
+    routers.append(routines_api.router)
+    state["automation"] = engine
 
 
 async def _conversation(hub: Hub) -> None:
