@@ -179,15 +179,23 @@ def listen(
             turn = asyncio.run(_from_microphone(pipeline, room))
     except OneteamError as exc:
         raise _fail(exc) from None
+    if not _show_turn(turn, reply_out):
+        raise typer.Exit(code=1)
+    typer.echo(jsonlib.dumps({k: round(v, 1) for k, v in turn.timings_ms.items()}), err=True)
+
+
+def _show_turn(turn: VoiceTurn, reply_out: Path | None) -> bool:
+    """Print what was heard and answered (saving the spoken answer to `reply_out`); False when no
+    speech was heard."""
     if not turn.heard_speech or turn.transcript is None:
         typer.echo(render("voice.no_speech", _LANG))
-        raise typer.Exit(code=1)
+        return False
     typer.echo(render("voice.heard", _LANG, text=turn.transcript.text))
     if turn.reply is not None and turn.reply.text:
         typer.echo(turn.reply.text)
     if reply_out is not None and turn.audio is not None:
         write_wav(reply_out, turn.audio.pcm, turn.audio.sample_rate)
-    typer.echo(jsonlib.dumps({k: round(v, 1) for k, v in turn.timings_ms.items()}), err=True)
+    return True
 
 
 def _listen_hands_free(
@@ -211,15 +219,7 @@ def _listen_hands_free(
         async for step in wake_turns(pipeline, wake, source, room):
             woken += 1
             typer.echo(render("voice.woke", _LANG, phrase=step.wake.name, at=round(step.wake.end_s, 2)))
-            turn = step.turn
-            if not turn.heard_speech or turn.transcript is None:
-                typer.echo(render("voice.no_speech", _LANG))
-                continue
-            typer.echo(render("voice.heard", _LANG, text=turn.transcript.text))
-            if turn.reply is not None and turn.reply.text:
-                typer.echo(turn.reply.text)
-            if reply_out is not None and turn.audio is not None:
-                write_wav(reply_out, turn.audio.pcm, turn.audio.sample_rate)
+            _show_turn(step.turn, reply_out)
         return woken
 
     try:
