@@ -40,6 +40,8 @@ from typing import Any
 from urllib.parse import quote
 
 import bcrypt
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
 
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings
 
@@ -424,17 +426,16 @@ class NatsCluster:
             )
 
     def wait_ready(self, timeout_s: float = 60.0, *, only: list[NatsNode] | None = None) -> None:
-        """Wait until the nodes (all running ones, or `only`) are healthy and accept an MQTT sign-in."""
-        import paho.mqtt.client as paho
-        from paho.mqtt.enums import CallbackAPIVersion
-
+        """Wait until the nodes (all running ones, or `only`) accept an MQTT sign-in; BrokerError
+        as soon as one of them exits (a port taken, a bad store) or at the deadline."""
         deadline = time.monotonic() + timeout_s
-        for node in only or [n for n in self.node_list if n.process is not None]:
+        nodes = only or [n for n in self.node_list if n.process is not None]
+        for node in nodes:
             while True:
-                if not node.alive:
-                    raise BrokerError(
-                        f"NATS node {node.name} exited with {node.exit_code}; see {node.log_path}"
-                    )
+                for other in nodes:
+                    if not other.alive:
+                        code = other.process.wait() if other.process is not None else None
+                        raise BrokerError(f"NATS node {other.name} exited with {code}; see {other.log_path}")
                 if time.monotonic() > deadline:
                     raise BrokerError(
                         f"NATS node {node.name} not ready within {timeout_s:g} s; see {node.log_path}"

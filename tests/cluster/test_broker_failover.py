@@ -21,6 +21,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,8 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from oneteam.cluster.broker import NatsCluster
+from oneteam.cluster.broker import NatsCluster, find_nats_server
 from oneteam.integrations.mqtt.client import MqttClient
+from oneteam.integrations.mqtt.settings import BrokerError
 from tests.cluster.nats_fixtures import start_cluster
 from tests.integrations.mqtt.conftest import eventually
 
@@ -152,3 +154,20 @@ def test_the_broker_command_refuses_bad_input(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "home id must be" in result.stdout
+
+
+def test_a_node_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
+    if find_nats_server() is None:
+        pytest.skip("nats-server is not installed (apt-get install -y nats-server)")
+    cluster = NatsCluster(directory=tmp_path / "nats", bcrypt_cost=4)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", cluster.node_list[2].mqtt_port))
+        taken.listen()
+        started = time.monotonic()
+        with pytest.raises(
+            BrokerError, match=r"NATS node oneteam-n3 exited with 1; see .*oneteam-n3/nats\.log"
+        ):
+            cluster.start(timeout_s=60)
+        assert time.monotonic() - started < 30  # fails as the node exits, not at the deadline
+        cluster.stop()
+    assert "address already in use" in cluster.node_list[2].log_path.read_text(encoding="utf-8")
