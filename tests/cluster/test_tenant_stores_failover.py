@@ -1,7 +1,8 @@
 """A home's routines survive its process: two real `oneteam serve --cluster` processes over a real
 PostgreSQL; a routine is saved at the home's owner and started into a long delay, the owner is
 killed (-9), and the process that takes the home over lists the routine and finishes the run it
-left, with the last command applied there."""
+left, with the last command applied there; a neighbouring home on the same processes sees none of
+it."""
 
 from __future__ import annotations
 
@@ -16,30 +17,31 @@ import pytest
 from tests.cluster.cluster_nodes import Node, register_homes, start_node, wait_served
 from tests.hub.postgres_server import running_postgres
 
-HOME = "delta"
+HOME, NEIGHBOUR = "delta", "epsilon"
 
 
 @dataclass
 class Pair:
     nodes: list[Node]
     token: str
+    neighbour_token: str
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     data_dir = tmp_path_factory.mktemp("nodes")
     with running_postgres() as url:
-        token = register_homes(url, [HOME])[HOME]
+        tokens = register_homes(url, [HOME, NEIGHBOUR])
         nodes = [start_node(url, node_id, data_dir, "virtual,automation") for node_id in ("n1", "n2")]
         try:
-            yield Pair(nodes, token)
+            yield Pair(nodes, tokens[HOME], tokens[NEIGHBOUR])
         finally:
             for node in nodes:
                 node.stop()
 
 
 def test_a_delayed_run_finishes_at_the_process_that_takes_the_home_over(pair: Pair) -> None:
-    served = wait_served(pair.nodes, [HOME])
+    served = wait_served(pair.nodes, [HOME, NEIGHBOUR])
     owner = next(n for n in pair.nodes if n.node_id == served[HOME])
     other = next(n for n in pair.nodes if n is not owner)
     headers = {"Authorization": f"Bearer {pair.token}"}
@@ -60,7 +62,7 @@ def test_a_delayed_run_finishes_at_the_process_that_takes_the_home_over(pair: Pa
     time.sleep(0.5)  # the first step is done and the run sleeps in its delay
     owner.kill()
 
-    wait_served([other], [HOME], timeout_s=60)
+    wait_served([other], [HOME, NEIGHBOUR], timeout_s=60)
     at = f"{other.url}/homes/{HOME}"
     deadline = time.monotonic() + 30
     run: dict[str, Any] = {}
@@ -75,3 +77,11 @@ def test_a_delayed_run_finishes_at_the_process_that_takes_the_home_over(pair: Pa
     assert run["status"] == "done", run
     assert [n["key"] for n in run["notes"]] == ["automation.note_resumed"]
     assert state["attributes"]["brightness"] == 17
+
+    # The neighbouring home, served by the same processes, has none of it, even asked by run id.
+    mine = {"Authorization": f"Bearer {pair.neighbour_token}"}
+    with httpx.Client(follow_redirects=True, timeout=10) as client:
+        near = f"{other.url}/homes/{NEIGHBOUR}"
+        assert client.get(f"{near}/api/routines", headers=mine).json()["routines"] == []
+        assert client.get(f"{near}/api/routines/runs/{run_id}", headers=mine).status_code == 404
+        assert client.get(f"{at}/api/routines", headers=mine).status_code == 401
