@@ -27,7 +27,7 @@ from oneteam.hub.postgres_tables import (
     PostgresRows,
     PostgresTables,
     TokenListener,
-    write_batch,
+    write_rows,
 )
 from oneteam.model import Event, State
 
@@ -39,6 +39,8 @@ _LOGGER = logging.getLogger(__name__)
 HOMES = HubStatements(Layout(PARTITIONS))
 """The hub's statements over the shared tables (the same whatever the partition count)."""
 HOME_ACCOUNTS = AccountStatements(Layout(PARTITIONS))
+LEASES = "public.home_leases"
+"""Where the leases are (cluster/lease.py): the epoch a fenced write is checked against."""
 HOME_OVERRIDES = OverrideStatements(Layout(PARTITIONS))
 
 _HOME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -69,6 +71,8 @@ class SharedPostgres:
         """TRUNCATEs heard of: they change every home's tokens."""
         self._changes: dict[str, int] = {}
         """Token changes heard of, per home."""
+        self._epochs: dict[str, int] = {}
+        """The lease epoch under which this process writes each fenced home (see `storage`)."""
 
     @property
     def is_open(self) -> bool:
@@ -91,9 +95,34 @@ class SharedPostgres:
         self._listener.close()
         await self.pool.close()
 
-    async def _commit(self, states: list[tuple[str, State]], events: list[tuple[str, Event]]) -> None:
-        async with self.pool.connection() as connection:
-            await write_batch(connection, HOMES, states, events)
+    async def _commit(
+        self, states: list[tuple[str, State]], events: list[tuple[str, Event]]
+    ) -> dict[str, str]:
+        async with self.pool.connection() as connection, connection.transaction():
+            refused = await self._fence(connection, {home for home, _ in states} | {h for h, _ in events})
+            if refused:
+                states = [(home, s) for home, s in states if home not in refused]
+                events = [(home, e) for home, e in events if home not in refused]
+            await write_rows(connection, HOMES, states, events)
+        return refused
+
+    async def _fence(self, connection: psycopg.AsyncConnection[Any], homes: set[str]) -> dict[str, str]:
+        """The homes among `homes` whose lease moved to another epoch (another process took them):
+        their writes are refused. The lease rows stay share-locked until the batch commits, so a
+        takeover waits for it and the new owner reads what this batch wrote."""
+        fenced = sorted(homes & self._epochs.keys())
+        if not fenced:
+            return {}
+        cursor = await connection.execute(
+            f"SELECT home_id, epoch FROM {LEASES} WHERE home_id = ANY(%s) FOR SHARE", (fenced,)
+        )
+        current = {str(home): int(epoch) for home, epoch in await cursor.fetchall()}
+        refused = {}
+        for home in fenced:
+            if current.get(home) != self._epochs[home]:
+                refused[home] = f"home {home} is no longer served here (lease epoch {current.get(home)})"
+                _LOGGER.warning("writes refused: %s", refused[home])
+        return refused
 
     def token_stamp(self, home_id: str) -> int | None:
         """A number that changes whenever a token of `home_id` may have changed (read from the
@@ -108,9 +137,14 @@ class SharedPostgres:
                 self._changes[home] = self._changes.get(home, 0) + 1
         return self._all_changes + self._changes.get(home_id, 0)
 
-    def storage(self, home_id: str) -> HomeStorage:
-        """The hub `Storage` of one home."""
-        return HomeStorage(self, checked_home_id(home_id))
+    def storage(self, home_id: str, *, epoch: int | None = None) -> HomeStorage:
+        """The hub `Storage` of one home. With the `epoch` of this process's lease on the home
+        (cluster/lease.py), its writes are fenced: once another process has taken the lease (a
+        new epoch), they are refused (StorageFailed) instead of committed over the new owner's."""
+        home = checked_home_id(home_id)
+        if epoch is not None:
+            self._epochs[home] = epoch
+        return HomeStorage(self, home)
 
     def accounts(self, home_id: str) -> HomeAccounts:
         """One home's household store (members, sessions, members' tokens)."""
@@ -182,7 +216,7 @@ class HomeStorage(_OnShared, PostgresTables):
         self._shared._writes.put_event(event, self._home)
 
     async def flush(self) -> None:
-        await self._shared._writes.flush()
+        await self._shared._writes.flush(self._home)
 
     def token_stamp(self) -> int | None:
         return self._shared.token_stamp(self._home)

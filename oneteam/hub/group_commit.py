@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from oneteam.hub.supervisor import Supervisor
 from oneteam.model import Event, OneteamError, State
 
 _LOGGER = logging.getLogger(__name__)
 
-CommitBatch = Callable[[list[tuple[str, State]], list[tuple[str, Event]]], Awaitable[None]]
-"""Commits states and events, each beside its home's id, in one transaction."""
+CommitBatch = Callable[
+    [list[tuple[str, State]], list[tuple[str, Event]]], Awaitable[Mapping[str, str] | None]
+]
+"""Commits states and events, each beside its home's id, in one transaction; may refuse the
+writes of some homes (home → why: a home this process no longer holds) and commit the rest."""
 OneHomeBatch = Callable[[list[State], list[Event]], Awaitable[None]]
 
 
@@ -41,8 +45,25 @@ class StorageFailed(OneteamError):
         super().__init__(f"storage write failed: {reason}", reason=reason)
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """How a batch ended: failed as a whole, or committed but for the refused homes' writes."""
+
+    failure: StorageFailed | None = None
+    refused: Mapping[str, str] = field(default_factory=dict)
+
+    def check(self, home: str | None) -> None:
+        if self.failure is not None:
+            raise self.failure
+        if home is not None and home in self.refused:
+            raise StorageFailed(self.refused[home])
+
+
 class GroupCommit:
-    """Queues states (the latest per device) and events, and commits them in batches."""
+    """Queues states (the latest per device) and events, and commits them in batches.
+
+    A flush waits for the batch being committed (its writes may be in it) and for the next one
+    (when something is queued); each batch's outcome is a future every flusher shares."""
 
     def __init__(self, commit: CommitBatch, errors: tuple[type[Exception], ...]) -> None:
         """`errors` are the backend's own database errors (logged without a traceback); any other
@@ -51,7 +72,10 @@ class GroupCommit:
         self._errors = errors
         self._states: dict[tuple[str, str], State] = {}
         self._events: list[tuple[str, Event]] = []
-        self._waiters: list[asyncio.Future[None]] = []
+        self._next: asyncio.Future[_Outcome] | None = None
+        """The outcome of the batch that will take what is queued now (made by the first flush)."""
+        self._in_flight: asyncio.Future[_Outcome] | None = None
+        """The outcome of the batch being committed."""
         self._wake = asyncio.Event()
         self._supervisor = Supervisor("storage")
         self._running = False
@@ -75,17 +99,18 @@ class GroupCommit:
         so the backend still closes)."""
         if not self._running:
             return
-        while self._states or self._events or self._waiters:
+        while self._states or self._events or self._in_flight is not None:
             try:
                 await self.flush()
             except StorageFailed:
                 break  # logged by the writer; the batch is dropped
         self._running = False
         await self._supervisor.stop()
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_exception(StorageFailed("storage closed"))
-        self._waiters.clear()
+        closed = _Outcome(failure=StorageFailed("storage closed"))
+        for batch in (self._in_flight, self._next):
+            if batch is not None and not batch.done():
+                batch.set_result(closed)
+        self._in_flight = self._next = None
 
     def put_state(self, state: State, home: str = "") -> None:
         """Queue a device's latest state (replacing an earlier queued one of the same home)."""
@@ -97,40 +122,47 @@ class GroupCommit:
         self._events.append((home, event))
         self._wake.set()
 
-    async def flush(self) -> None:
-        """Return once everything queued before the call is committed; StorageFailed if it was not."""
-        if not self._states and not self._events and not self._waiters:
-            return
-        if not self._running:
-            raise StorageFailed("storage is not open")
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        self._wake.set()
-        await waiter
+    async def flush(self, home: str | None = None) -> None:
+        """Return once everything queued before the call is committed; StorageFailed if it was
+        not (or if `home`'s writes were refused)."""
+        batches = [] if self._in_flight is None else [self._in_flight]
+        if self._states or self._events:
+            if not self._running:
+                raise StorageFailed("storage is not open")
+            if self._next is None:
+                self._next = asyncio.get_running_loop().create_future()
+            batches.append(self._next)
+            self._wake.set()
+        for batch in batches:
+            (await asyncio.shield(batch)).check(home)
 
     async def _write_loop(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            states, events, waiters = self._states, self._events, self._waiters
-            self._states, self._events, self._waiters = {}, [], []
-            failure: StorageFailed | None = None
-            if states or events:
-                try:
-                    await self._commit([(home, s) for (home, _), s in states.items()], events)
-                except self._errors as exc:
-                    _LOGGER.error("storage write failed: %s", exc)
-                    failure = StorageFailed(f"{exc.__class__.__name__}: {exc}")
-                except Exception as exc:
-                    _LOGGER.exception("storage write failed unexpectedly")
-                    failure = StorageFailed(f"{exc.__class__.__name__}: {exc}")
-            for waiter in waiters:
-                if waiter.done():
-                    continue
-                if failure is None:
-                    waiter.set_result(None)
-                else:
-                    waiter.set_exception(failure)
+            states, events, batch = self._states, self._events, self._next
+            self._states, self._events, self._next = {}, [], None
+            if not states and not events:
+                if batch is not None:
+                    batch.set_result(_Outcome())
+                continue
+            if batch is None:
+                batch = asyncio.get_running_loop().create_future()
+            self._in_flight = batch
+            outcome = _Outcome(failure=StorageFailed("the write was interrupted"))
+            try:
+                refused = await self._commit([(home, s) for (home, _), s in states.items()], events)
+                outcome = _Outcome(refused=refused or {})
+            except self._errors as exc:
+                _LOGGER.error("storage write failed: %s", exc)
+                outcome = _Outcome(failure=StorageFailed(f"{exc.__class__.__name__}: {exc}"))
+            except Exception as exc:
+                _LOGGER.exception("storage write failed unexpectedly")
+                outcome = _Outcome(failure=StorageFailed(f"{exc.__class__.__name__}: {exc}"))
+            finally:
+                self._in_flight = None
+                if not batch.done():
+                    batch.set_result(outcome)
 
 
 class GroupCommitted:

@@ -205,9 +205,20 @@ async def write_batch(
     events: list[tuple[str, Event]],
 ) -> None:
     """Commit states and events (each beside its home) in one transaction."""
+    async with connection.transaction():
+        await write_rows(connection, sql, states, events)
+
+
+async def write_rows(
+    connection: psycopg.AsyncConnection[Any],
+    sql: HubStatements,
+    states: list[tuple[str, State]],
+    events: list[tuple[str, Event]],
+) -> None:
+    """Write states and events (each beside its home) in the transaction that is open."""
     from psycopg.types.json import Jsonb
 
-    async with connection.transaction(), connection.cursor() as cursor:
+    async with connection.cursor() as cursor:
         if states:
             await cursor.executemany(
                 sql.put_state,
