@@ -387,9 +387,13 @@ class NatsCluster:
             raise BrokerError("nats-server is not installed (apt-get install -y nats-server)")
         with self._lock:
             self._write_configs()
-        for node in self.node_list:
-            self._spawn(node)
-        self.wait_ready(timeout_s)
+        try:
+            for node in self.node_list:
+                self._spawn(node)
+            self.wait_ready(timeout_s)
+        except BaseException:
+            self.stop()  # no half-started cluster left running
+            raise
 
     def start_node(self, index: int, timeout_s: float = 60.0) -> None:
         """Start one node again (after `kill_node` or a crash) and wait until it serves MQTT."""
@@ -498,11 +502,7 @@ class NatsCluster:
         return {node.name: node.alive for node in self.node_list}
 
     def __enter__(self) -> NatsCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
+        self.start()
         return self
 
     def __exit__(
