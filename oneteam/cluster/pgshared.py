@@ -113,8 +113,11 @@ class SharedPostgres:
         fenced = sorted(homes & self._epochs.keys())
         if not fenced:
             return {}
+        # Locked in home order; whoever locks several lease rows (renewals) should do the same,
+        # or a deadlock aborts one of the two (the batch fails; nothing is acknowledged wrongly).
         cursor = await connection.execute(
-            f"SELECT home_id, epoch FROM {LEASES} WHERE home_id = ANY(%s) FOR SHARE", (fenced,)
+            f"SELECT home_id, epoch FROM {LEASES} WHERE home_id = ANY(%s) ORDER BY home_id FOR SHARE",
+            (fenced,),
         )
         current = {str(home): int(epoch) for home, epoch in await cursor.fetchall()}
         refused = {}
