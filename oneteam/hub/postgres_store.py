@@ -24,7 +24,7 @@ from oneteam.hub.postgres_tables import (
     PostgresSide,
     PostgresTables,
     TokenListener,
-    write_batch,
+    write_rows,
 )
 from oneteam.model import Event, State
 
@@ -88,8 +88,8 @@ class PostgresStorage(PostgresSide, PostgresTables, GroupCommitted):
         await super().close()
 
     async def _commit(self, states: list[tuple[str, State]], events: list[tuple[str, Event]]) -> None:
-        async with self._connection() as connection:
-            await write_batch(connection, ONE_HOME, states, events)
+        async with self._connection() as connection, connection.transaction():
+            await write_rows(connection, ONE_HOME, states, events)
 
     def token_stamp(self) -> int | None:
         """How many token changes this hub has heard of: the listening connection's socket is

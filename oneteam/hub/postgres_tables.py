@@ -198,17 +198,6 @@ def _plain(data: Mapping[str, Any]) -> Any:
     return json.loads(json.dumps(dict(data), default=str))
 
 
-async def write_batch(
-    connection: psycopg.AsyncConnection[Any],
-    sql: HubStatements,
-    states: list[tuple[str, State]],
-    events: list[tuple[str, Event]],
-) -> None:
-    """Commit states and events (each beside its home) in one transaction."""
-    async with connection.transaction():
-        await write_rows(connection, sql, states, events)
-
-
 async def write_rows(
     connection: psycopg.AsyncConnection[Any],
     sql: HubStatements,

@@ -11,7 +11,7 @@ import time
 import psycopg
 import pytest
 
-from oneteam.cluster.pgshared import SharedPostgres
+from oneteam.cluster.pgshared import HomeStorage, SharedPostgres
 from oneteam.hub.group_commit import StorageFailed
 from oneteam.model import State
 from tests.cluster.pg_fixtures import postgres_url, shared
@@ -29,8 +29,24 @@ INSERT INTO public.home_leases VALUES ('home-a', 'me', 1, now() + interval '1 ho
 """
 
 
+@pytest.fixture
+def leases(postgres_url: str) -> None:
+    """Homes a and b leased to this process under epoch 1."""
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(LEASES)
+
+
 def _state(value: int) -> State:
     return State(device_id="tv", attributes={"v": value}, is_available=True, updated_at=time.time())
+
+
+async def _stuck_flush(storage: HomeStorage) -> asyncio.Future[None]:
+    """A flush that must not return while the writer's batch waits on a lease row someone else
+    holds: not acknowledged while not committed."""
+    flushing = asyncio.ensure_future(storage.flush())
+    await asyncio.sleep(0.5)
+    assert not flushing.done()
+    return flushing
 
 
 async def _value(shared: SharedPostgres, home: str) -> object:
@@ -38,10 +54,8 @@ async def _value(shared: SharedPostgres, home: str) -> object:
 
 
 async def test_a_taken_homes_writes_are_refused_and_the_others_committed(
-    shared: SharedPostgres, postgres_url: str
+    shared: SharedPostgres, postgres_url: str, leases: None
 ) -> None:
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(LEASES)
     a, b = shared.storage("home-a", epoch=1), shared.storage("home-b", epoch=1)
     unfenced = shared.storage("home-c")
     for storage in (a, b, unfenced):
@@ -64,41 +78,27 @@ async def test_a_taken_homes_writes_are_refused_and_the_others_committed(
     assert await _value(shared, "home-a") == 3
 
 
-async def test_a_takeover_waits_for_the_batch_in_flight(shared: SharedPostgres, postgres_url: str) -> None:
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(LEASES)
-    a = shared.storage("home-a", epoch=1)
-    with psycopg.connect(postgres_url) as takeover:
-        # Another process takes the lease in a transaction it has not committed yet.
-        takeover.execute("UPDATE public.home_leases SET owner = 'other', epoch = 2 WHERE home_id = 'home-a'")
-        a.put_state(_state(7))
-        flushing = asyncio.ensure_future(a.flush())
-        await asyncio.sleep(0.5)
-        assert not flushing.done()  # the batch waits on the lease row
-        takeover.commit()
-    with pytest.raises(StorageFailed, match="no longer served here"):
-        await asyncio.wait_for(flushing, 30)
-    assert "tv" not in await shared.storage("home-a").load_states()
-
-
-async def test_a_flush_waits_for_the_batch_already_being_committed(
-    shared: SharedPostgres, postgres_url: str
+@pytest.mark.parametrize("taken", [True, False], ids=["taken", "kept"])
+async def test_a_batch_in_flight_is_waited_for_by_a_takeover_and_by_a_flush(
+    shared: SharedPostgres, postgres_url: str, leases: None, taken: bool
 ) -> None:
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(LEASES)
     a = shared.storage("home-a", epoch=1)
-    with psycopg.connect(postgres_url) as holder:
-        # Hold the lease row, so the writer's batch stops half-way (waiting on it).
-        holder.execute("SELECT 1 FROM public.home_leases WHERE home_id = 'home-a' FOR UPDATE")
+    with psycopg.connect(postgres_url) as other:
+        # Another process takes the lease (or only locks its row) in a transaction not yet ended:
+        # the writer's batch stops half-way, waiting on the row.
+        other.execute(
+            "UPDATE public.home_leases SET owner = 'other', epoch = 2 WHERE home_id = 'home-a'"
+            if taken
+            else "SELECT 1 FROM public.home_leases WHERE home_id = 'home-a' FOR UPDATE"
+        )
         a.put_state(_state(5))
         await asyncio.sleep(0.3)  # the writer has taken the batch: nothing is queued any more
-        flushing = asyncio.ensure_future(a.flush())
-        await asyncio.sleep(0.3)
-        assert not flushing.done()  # not acknowledged while its batch is not committed
-        holder.rollback()
-    await asyncio.wait_for(flushing, 30)
-    with psycopg.connect(postgres_url) as connection:
-        row = connection.execute(
-            "SELECT attributes FROM oneteam_homes.states WHERE home_id = 'home-a' AND device_id = 'tv'"
-        ).fetchone()
-    assert row == ({"v": 5},)
+        flushing = await _stuck_flush(a)  # yet the flush waits for that batch
+        other.commit()
+    if taken:  # the new owner's epoch: refused, nothing written
+        with pytest.raises(StorageFailed, match="no longer served here"):
+            await asyncio.wait_for(flushing, 30)
+        assert "tv" not in await shared.storage("home-a").load_states()
+    else:
+        await asyncio.wait_for(flushing, 30)
+        assert await _value(shared, "home-a") == 5
