@@ -37,6 +37,8 @@ _MAX_MESSAGE_BYTES = 64 * 1024
 _MAX_BATCH = 1000
 _TEXT_CACHE_SIZE = 50_000
 _BATCH_CACHE_SIZE = 64
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+"""One encoder for every event: json.dumps with options builds a new encoder on each call."""
 
 
 class _Fanout:
@@ -59,7 +61,7 @@ class _Fanout:
             for sequence, event in zip(sequences, bus.events_in(sequences), strict=True):
                 text = texts.get(sequence)
                 if text is None:
-                    text = texts[sequence] = json.dumps(event_json(event), ensure_ascii=False, default=str)
+                    text = texts[sequence] = _encode(event_json(event))
                 parts.append(text)
             while len(texts) > _TEXT_CACHE_SIZE:
                 texts.popitem(last=False)
@@ -78,7 +80,7 @@ class _Fanout:
                 continue
             text = texts.get(sequence)
             if text is None:
-                text = texts[sequence] = json.dumps(event_json(event), ensure_ascii=False, default=str)
+                text = texts[sequence] = _encode(event_json(event))
             parts.append(text)
         return ",".join(parts)
 

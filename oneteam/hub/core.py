@@ -271,12 +271,13 @@ class Hub(HubTokens):
         try:
             if grant is not None:
                 grant.refuse(device, base_name(command.name))
-            if not self.registry.state(device.id).is_available:
+            state = self.registry.state(device.id)
+            if not state.is_available:
                 reason, reason_key = self.registry.unavailable_reason(device.id)
                 raise DeviceUnavailable(device.id, reason, reason_key=reason_key, name=device.display_name)
             command = self.canonical_mode(command, device)
             # Validation, then the state rule every door shares: no "done" for stopping an idle washer.
-            command = check_state(command, device, self.registry.state(device.id))
+            command = check_state(command, device, state)
             await self.registry.owner(device.id).execute(command)
         except OneteamError as exc:
             self.publish(

@@ -24,6 +24,8 @@ from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
 
 _INLINE_WRITE_ROWS = 64
+_encode_data = json.JSONEncoder(default=str).encode
+"""One encoder for every event's data: json.dumps with `default` builds a new encoder per call."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS homes (
   id TEXT PRIMARY KEY, source TEXT NOT NULL, text TEXT NOT NULL, loaded_at REAL NOT NULL
@@ -141,7 +143,7 @@ class SqliteStorage(GroupCommitted):
                             e.kind.value,
                             e.device_id,
                             e.source,
-                            json.dumps(dict(e.data), default=str),
+                            _encode_data(dict(e.data)),
                             e.at,
                         )
                         for e in events
