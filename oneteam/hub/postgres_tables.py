@@ -6,33 +6,29 @@ Statements take named parameters; the shared layout's also take `%(home)s`. Writ
 column; a read is the single-home statement as it is, each table it reads narrowed to the home's
 rows by a WITH clause, so every join and filter is written once for both layouts.
 
-Token checks are remembered while nothing changed (`token_stamp`): a listening connection is read
-without waiting and its notifications counted, per home where the payload names one.
+Token checks are remembered while nothing changed (`token_stamp`): a listening connection
+(hub/token_listener.py) is read without waiting and its notifications counted, per home where the
+payload names one. Running the statements: hub/postgres_rows.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from oneteam.hub.postgres_rows import PostgresRows as PostgresRows  # noqa: PLC0414 (re-exported)
+from oneteam.hub.postgres_rows import PostgresSide as PostgresSide  # noqa: PLC0414 (re-exported)
 from oneteam.hub.storage import EventQuery, TokenRecord
+from oneteam.hub.token_listener import TokenListener as TokenListener  # noqa: PLC0414 (re-exported)
 from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
 
 if TYPE_CHECKING:  # psycopg is the `postgres` extra: imported where a connection is made
     import psycopg
-    from psycopg import pq
-
-_LOGGER = logging.getLogger(__name__)
-
-Params = Mapping[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,63 +241,6 @@ def _token(row: tuple[Any, ...]) -> TokenRecord:
     return TokenRecord(id=int(i), name=n, token_hash=h, created_at=float(c), door=d)
 
 
-class PostgresRows:
-    """Statements for the home `_home` ("" for a single home's tables), on whatever connection
-    `_connection` lends (the store's own, or one from a pool many homes share)."""
-
-    __slots__ = ()
-
-    _home: str
-
-    def _connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
-        raise NotImplementedError
-
-    def _params(self, params: Params) -> dict[str, object]:
-        return {"home": self._home, **params}
-
-    async def _rows(self, sql: str, **params: object) -> list[tuple[Any, ...]]:
-        async with self._connection() as connection:
-            cursor = await connection.execute(sql, self._params(params))
-            return await cursor.fetchall()
-
-    async def _count(self, sql: str, **params: object) -> int:
-        async with self._connection() as connection:
-            cursor = await connection.execute(sql, self._params(params))
-            return cursor.rowcount
-
-
-class PostgresSide(PostgresRows):
-    """A connection of its own to a single home's database, with `schema` applied on opening,
-    for a room that keeps a few tables beside the hub's (the household's, the device changes)."""
-
-    _home = ""
-
-    def __init__(self, url: str, schema: str, what: str) -> None:
-        self.url = url
-        self._schema = schema
-        self._what = what
-        self._db: psycopg.AsyncConnection[Any] | None = None
-
-    async def open(self) -> None:
-        if self._db is not None:
-            return
-        import psycopg
-
-        self._db = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-        await self._db.execute(self._schema)
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        if self._db is None:
-            raise RuntimeError(f"the {self._what} is not open")
-        yield self._db
-
-
 class PostgresTables(PostgresRows):
     """The `Storage` reads and direct writes both layouts answer alike."""
 
@@ -429,68 +368,3 @@ class PostgresTables(PostgresRows):
     async def revoke_token(self, token_id: int) -> bool:
         """Delete one token."""
         return await self._count(self._sql.revoke_token, id=token_id) > 0
-
-
-class TokenListener:
-    """A connection that only LISTENs on `channel`, read without waiting (a few microseconds) by
-    whoever asks what it heard; once lost, it hears nothing (every token check asks the database)."""
-
-    def __init__(self, url: str, channel: str) -> None:
-        self.url = url
-        self.channel = channel
-        self._connection: pq.abc.PGconn | None = None
-
-    async def open(self) -> None:
-        self._connection = await asyncio.to_thread(_listen, self.url, self.channel)
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.finish()
-            self._connection = None
-
-    def heard(self) -> list[str] | None:
-        """The payloads that arrived since the last call; None when there is no listening connection."""
-        if self._connection is None:
-            return None
-        payloads = _arrived(self._connection)
-        if payloads is None:
-            self._connection = None
-        return payloads
-
-
-def _listen(url: str, channel: str) -> pq.abc.PGconn | None:
-    """A connection that only LISTENs on `channel` (blocking: run it in a thread), or None (logged)
-    when it cannot: then every token check asks the database."""
-    from psycopg import pq
-
-    listener = pq.PGconn.connect(url.encode())
-    if listener.status == pq.ConnStatus.OK:
-        result = listener.exec_(f"LISTEN {channel}".encode())
-        if result.status == pq.ExecStatus.COMMAND_OK:
-            return listener
-    _LOGGER.warning(
-        "cannot listen for token changes (%s): every token check asks the database",
-        listener.get_error_message(),
-    )
-    listener.finish()
-    return None
-
-
-def _arrived(listener: pq.abc.PGconn) -> list[str] | None:
-    """The payloads of the notifications that reached `listener`, read without waiting; None (and
-    the connection closed) when it is lost."""
-    import psycopg
-    from psycopg import pq
-
-    payloads: list[str] = []
-    try:
-        listener.consume_input()
-        while (notify := listener.notifies()) is not None:
-            payloads.append(notify.extra.decode())
-    except psycopg.Error:
-        _LOGGER.warning("lost the token-change listener: every token check now asks the database")
-        listener.finish()
-        return None
-    if listener.status != pq.ConnStatus.OK:
-        return None
-    return payloads
