@@ -137,3 +137,23 @@ async def test_bad_home_ids_are_refused(shared: SharedPostgres) -> None:
     for bad in ("", "a/b", "x" * 65, "-lead", "홈"):
         with pytest.raises(ValueError, match="not a home id"):
             shared.storage(bad)
+
+
+async def test_a_single_home_store_and_the_shared_tables_live_in_one_database(
+    shared: SharedPostgres, postgres_url: str
+) -> None:
+    from oneteam.hub.postgres_store import PostgresStorage
+
+    single = PostgresStorage(postgres_url)  # its own tables, in the public schema
+    await single.open()
+    try:
+        single.put_state(_state("tv", 10))
+        shared.storage("default").put_state(_state("tv", 20))
+        await single.flush()
+        await shared.storage("default").flush()
+        assert (await single.load_states())["tv"].attributes["value"] == 10
+        assert (await shared.storage("default").load_states())["tv"].attributes["value"] == 20
+        await single.add_token("phone", "d" * 64, time.time())
+        assert await shared.storage("default").token_by_hash("d" * 64) is None
+    finally:
+        await single.close()
