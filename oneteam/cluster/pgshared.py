@@ -98,8 +98,32 @@ class SharedPostgres:
     async def _commit(
         self, states: list[tuple[str, State]], events: list[tuple[str, Event]]
     ) -> dict[str, str]:
+        """One transaction for every home's writes. When the database rejects a row (a value it
+        cannot store), each home is committed on its own instead, so one home's bad write fails
+        only that home's commands, not the other homes' in the batch."""
+        homes = {home for home, _ in states} | {home for home, _ in events}
+        try:
+            return await self._commit_homes(states, events, homes)
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            if len(homes) == 1:
+                raise
+            _LOGGER.warning("a batch of %d homes was rejected (%s): committing home by home", len(homes), exc)
+        refused: dict[str, str] = {}
+        for home in sorted(homes):
+            try:
+                refused |= await self._commit_homes(
+                    [w for w in states if w[0] == home], [w for w in events if w[0] == home], {home}
+                )
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                _LOGGER.error("home %s: writes rejected: %s", home, exc)
+                refused[home] = f"{exc.__class__.__name__}: {exc}"
+        return refused
+
+    async def _commit_homes(
+        self, states: list[tuple[str, State]], events: list[tuple[str, Event]], homes: set[str]
+    ) -> dict[str, str]:
         async with self.pool.connection() as connection, connection.transaction():
-            refused = await self._fence(connection, {home for home, _ in states} | {h for h, _ in events})
+            refused = await self._fence(connection, homes)
             if refused:
                 states = [(home, s) for home, s in states if home not in refused]
                 events = [(home, e) for home, e in events if home not in refused]

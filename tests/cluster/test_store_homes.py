@@ -12,6 +12,7 @@ import pytest
 from oneteam.cluster.pgschema import SCHEMA, ensure_schema, home_tables
 from oneteam.cluster.pgshared import SharedPostgres
 from oneteam.hub import EventQuery
+from oneteam.hub.group_commit import StorageFailed
 from oneteam.model import Event, EventKind, State
 from tests.cluster.pg_fixtures import postgres_url, shared
 
@@ -157,3 +158,23 @@ async def test_a_single_home_store_and_the_shared_tables_live_in_one_database(
         assert await shared.storage("default").token_by_hash("d" * 64) is None
     finally:
         await single.close()
+
+
+async def test_one_homes_unstorable_write_fails_only_that_homes_commands(
+    shared: SharedPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    good, bad = shared.storage("home-good"), shared.storage("home-bad")
+    good.put_state(_state("tv", 1))
+    # JSON has no NaN: the database rejects the row (a sensor sent one).
+    bad.put_state(
+        State(device_id="probe", attributes={"value": float("nan")}, is_available=True, updated_at=1.0)
+    )
+    outcome = await asyncio.gather(good.flush(), bad.flush(), return_exceptions=True)
+    assert "a batch of 2 homes was rejected" in caplog.text  # both were in one batch
+    assert outcome[0] is None
+    assert isinstance(outcome[1], StorageFailed) and "NaN" in str(outcome[1])
+    assert (await good.load_states())["tv"].attributes["value"] == 1
+    assert await bad.load_states() == {}
+    bad.put_state(_state("probe", 2))  # the home's next write goes through
+    await bad.flush()
+    assert (await bad.load_states())["probe"].attributes["value"] == 2
