@@ -60,9 +60,7 @@ def grant_of(request: Request) -> Grant:
 def sees(grant: Grant, device: Device) -> bool:
     """Whether a caller is shown a device at all: a member is shown only the devices their Grant
     lets them use (a child is not shown the oven), at every door that lists devices or states."""
-    if grant.devices is not None and device.id not in grant.devices:
-        return False
-    return grant.rooms is None or (device.room is not None and device.room in grant.rooms)
+    return grant.shows(device)
 
 
 def seen_device(hub: Hub, grant: Grant, device_id: str) -> Device:

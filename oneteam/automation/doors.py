@@ -69,6 +69,7 @@ class EngineRoutines:
             phrases=phrases,
             running=described["running"],
             data=described,
+            devices=tuple(dict.fromkeys(a.device for a in commands_in(routine, self.engine.routines))),
         )
 
     def catalog(self) -> list[RoutineEntry]:

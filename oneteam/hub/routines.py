@@ -38,6 +38,9 @@ class RoutineEntry:
     running: int = 0
     data: Mapping[str, Any] = field(default_factory=dict)
     """The full definition (what export writes)."""
+    devices: tuple[str, ...] = ()
+    """Every device it may command (through its scenes and the routines it runs): a door lists
+    it only to callers shown all of them."""
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("ko") or next(iter(self.names.values()), self.id)

@@ -54,6 +54,13 @@ class Grant:
             return False
         return self.rooms is None or (device.room is not None and device.room in self.rooms)
 
+    def shows(self, device: Device) -> bool:
+        """Whether this caller is shown `device` at all (its device and room limits; commands
+        aside): what every door that lists, describes or answers about devices checks."""
+        if self.devices is not None and device.id not in self.devices:
+            return False
+        return self.rooms is None or (device.room is not None and device.room in self.rooms)
+
     def refuse(self, device: Device, command: str) -> None:
         """Raise PermissionDenied unless `permits(device, command)`."""
         if not self.permits(device, command):

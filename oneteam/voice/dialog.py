@@ -99,9 +99,17 @@ class Conversation:
     # -- understanding, with follow-ups ------------------------------------------------------
 
     def turn(
-        self, text: str, *, room: str | None = None, session: str = "", language: str | None = None
+        self,
+        text: str,
+        *,
+        room: str | None = None,
+        session: str = "",
+        language: str | None = None,
+        grant: Grant | None = None,
     ) -> Turn:
-        """Understand one sentence; an answer to an open question completes that question."""
+        """Understand one sentence; an answer to an open question completes that question. With
+        `grant`, a device it does not show is as good as absent: no question about it is
+        answered and no ask-back offers it (REST answers 404 for such a device)."""
         key = (session, room)
         self._follow_devices()
         with self._lock:  # turns run in worker threads (Kiwi is blocking work)
@@ -122,6 +130,8 @@ class Conversation:
                 # It named a place or device, just not one that settles it ("다용도실"): ask again.
                 again = ClarifyResult(candidates=pending.candidates)
                 turn = Turn(result=again, language=pending.language, is_follow_up=True)
+        if grant is not None:
+            turn = replace(turn, result=self._shown(turn.result, text, room, grant))
         if isinstance(turn.result, QueryResult):
             self._remember_topic(key, _Topic(devices=(turn.result.device,), at=time.monotonic()))
         if isinstance(turn.result, ClarifyResult):
@@ -137,6 +147,32 @@ class Conversation:
                 ),
             )
         return turn
+
+    def _shown(self, result: Result, text: str, room: str | None, grant: Grant) -> Result:
+        """`result` within what `grant` shows: a question about a hidden device becomes
+        `none_not_shown`, an ask-back offers only shown devices (one left: that one is meant)."""
+        if isinstance(result, QueryResult) and not self._shows(grant, result.device):
+            return NoneResult(reason="not_shown")
+        if not isinstance(result, ClarifyResult) or not result.candidates:
+            return result
+        shown = tuple(d for d in result.candidates if self._shows(grant, d))
+        if shown == result.candidates:
+            return result
+        if not shown:
+            return NoneResult(reason="not_shown")
+        if len(shown) == 1:
+            settled = self.understander.understand(text, room, focus=shown)
+            if not isinstance(settled, NoneResult | ClarifyResult):
+                return settled
+        return ClarifyResult(candidates=shown)
+
+    def _shows(self, grant: Grant | None, device_id: str) -> bool:
+        if grant is None:
+            return True
+        try:
+            return grant.shows(self._hub.device(device_id))
+        except OneteamError:  # gone since: nothing to show
+            return False
 
     def _follow_devices(self) -> None:
         """Rebuild the lexicon when devices came or went (a ThinQ appliance, an MQTT device)."""
@@ -201,7 +237,9 @@ class Conversation:
     ) -> ConversationReply:
         """Handle one turn: understand, act through the hub, and say what happened. Commands and
         schedules are checked against `grant` before anything runs or is booked."""
-        turn = await asyncio.to_thread(self.turn, text, room=room, session=session, language=language)
+        turn = await asyncio.to_thread(
+            self.turn, text, room=room, session=session, language=language, grant=grant
+        )
         result, lang = turn.result, turn.language
         done: list[dict[str, Any]] = []
         changed: list[str] = []
@@ -214,7 +252,7 @@ class Conversation:
         elif isinstance(result, ClarifyResult):
             reply = self.replies.clarify(result, lang)
         elif isinstance(result, ScheduleListResult):
-            reply = self._list_schedules(result, lang)
+            reply = self._list_schedules(result, lang, grant)
         elif isinstance(result, ScheduleCancelResult):
             reply = await self._cancel_schedules(result, lang, done, grant)
         elif isinstance(result, NoneResult) and result.reason:
@@ -280,15 +318,21 @@ class Conversation:
         done.extend({**a.as_dict(), "scheduled": schedule.id, "due_at": due_at} for a in result.actions)
         return self.replies.actions(result.actions, lang, schedule=result)
 
-    def _schedules_of(self, devices: tuple[str, ...]) -> list[Schedule]:
-        pending = self._hub.scheduler.pending()
+    def _schedules_of(self, devices: tuple[str, ...], grant: Grant | None) -> list[Schedule]:
+        """Pending bookings (of `devices`, if named); with `grant`, only those whose every device
+        it shows: another member's booking for the oven is not a child's to hear of or cancel."""
+        pending = [
+            s
+            for s in self._hub.scheduler.pending()
+            if all(self._shows(grant, c.device_id) for c in s.commands)
+        ]
         if not devices:
             return pending
         return [s for s in pending if any(c.device_id in devices for c in s.commands)]
 
-    def _list_schedules(self, result: ScheduleListResult, lang: str) -> str:
+    def _list_schedules(self, result: ScheduleListResult, lang: str, grant: Grant | None) -> str:
         """예약 뭐 있어?: each pending booking, earliest first."""
-        schedules = self._schedules_of(result.devices)
+        schedules = self._schedules_of(result.devices, grant)
         if not schedules:
             return self.replies.schedules_none(lang)
         items = [self._schedule_line(s, lang) for s in schedules]
@@ -303,7 +347,7 @@ class Conversation:
     ) -> str:
         """아까 예약 취소해 줘: the latest booking (by when it was made), those of the devices
         named, or all; a grant must permit every command of a booking to cancel it."""
-        schedules = self._schedules_of(result.devices)
+        schedules = self._schedules_of(result.devices, grant)
         if result.which == "latest" and schedules:
             schedules = [max(schedules, key=lambda s: s.id)]
         if not schedules:

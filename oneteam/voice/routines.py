@@ -114,7 +114,7 @@ class RoutineTalk:
     ) -> ConversationReply | None:
         w, said = words(lang), norm(text)
         if any(phrase in said for phrase in w.listing):
-            return self._list(lang)
+            return self._list(lang, grant)
         found = recurrence(text, lang)
         if found is not None:
             return await self._propose(found[0], found[1], room, lang, key, grant)
@@ -123,6 +123,10 @@ class RoutineTalk:
             return None
         asks = await asyncio.to_thread(self._asks, text)
         if asks:
+            if match.entries[0].id not in {e.id for e in self._catalog(grant)}:
+                return _reply(
+                    render("automation.not_found", lang, id=match.entries[0].name(lang)), lang, "none"
+                )
             return self._state(match, lang)
         verb = verb_of(match, lang)
         if verb is None:
@@ -135,8 +139,18 @@ class RoutineTalk:
             return self._disable(entry, lang, grant)
         return await self._activate(entry, lang, grant)
 
-    def _list(self, lang: str) -> ConversationReply:
-        catalog = routines_of(self.hub).catalog()
+    def _catalog(self, grant: Grant) -> list[RoutineEntry]:
+        """The routines and scenes whose every device `grant` shows: the others are not listed
+        or described to this caller (running one by name is refused, as REST refuses it)."""
+        home = self.hub.home_view().devices
+        return [
+            e
+            for e in routines_of(self.hub).catalog()
+            if all(d in home and grant.shows(home[d]) for d in e.devices)
+        ]
+
+    def _list(self, lang: str, grant: Grant) -> ConversationReply:
+        catalog = self._catalog(grant)
         if not catalog:
             return _reply(render("routines.list_none", lang), lang, "routine_list")
         parts = []
