@@ -14,6 +14,9 @@ subscribes to for QoS 1 (`$MQTT.sub.>`; the server itself refuses MQTT subscript
 prefix, and the user may only connect over MQTT, so it is no way into another home). Passwords are
 stored bcrypt-hashed in the config; the clear one is returned once. Adding or removing a home
 rewrites the configs and reloads every running node (SIGHUP): nothing restarts, no client drops.
+
+The config text is written by oneteam.cluster.nats_config, each node's process is run and watched
+by oneteam.cluster.nats_node; this module keeps the cluster, its homes and its CLI.
 """
 
 from __future__ import annotations
@@ -22,35 +25,32 @@ import argparse
 import contextlib
 import json
 import logging
-import os
 import re
 import secrets
-import shutil
 import signal
-import socket
-import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-import bcrypt
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
-
+from oneteam.cluster.nats_config import (
+    TOPIC_PREFIX,
+    MqttOptions,
+    NatsUser,
+    hash_password,
+    home_subjects,
+    node_config,
+)
+from oneteam.cluster.nats_node import NatsNode, find_nats_server, free_port
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings
+
+__all__ = ["NatsCluster", "NatsNode", "check_home_id", "find_nats_server", "home_topic_root", "main"]
 
 _LOGGER = logging.getLogger(__name__)
 
-ACCOUNT = "HOMES"
-"""The NATS account every home's user belongs to (JetStream on: MQTT needs it)."""
-TOPIC_PREFIX = "oneteam"
-"""A home's topics are `oneteam/<home_id>/...`."""
 HOME_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """Home ids that are one MQTT topic level and one NATS token (no '.', '/', wildcards or spaces);
 the same set `oneteam cluster add-home` accepts."""
@@ -60,12 +60,6 @@ PROBE_USER = "_probe"
 to know MQTT is serving (the first MQTT client of an account makes its JetStream streams)."""
 BCRYPT_COST = 11
 """NATS checks the hash at every connection: cost 11 is ~0.1 s of one core per sign-in here."""
-
-
-def find_nats_server() -> Path | None:
-    """The nats-server binary (Debian installs it in /usr/sbin), or None."""
-    found = shutil.which("nats-server") or shutil.which("nats-server", path="/usr/sbin:/usr/local/sbin")
-    return Path(found) if found else None
 
 
 def home_topic_root(home_id: str) -> str:
@@ -81,53 +75,6 @@ def check_home_id(home_id: str) -> str:
             f" got {home_id!r}"
         )
     return home_id
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _hash(password: str, cost: int) -> str:
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
-    # nats-server's bcrypt takes the "$2a$" spelling; the hash is the same as "$2b$".
-    return "$2a$" + hashed[4:]
-
-
-def _quote(text: str) -> str:
-    # NATS config strings: JSON's escaping is accepted, and quoting keeps '$' from meaning a variable.
-    return json.dumps(text)
-
-
-@dataclass(slots=True)
-class NatsNode:
-    """One node of the cluster: its ports, folder and process."""
-
-    index: int
-    name: str
-    client_port: int
-    route_port: int
-    mqtt_port: int
-    http_port: int
-    directory: Path
-    process: subprocess.Popen[bytes] | None = None
-    stopping: bool = False
-    """Set before a stop or kill we asked for, so the watcher does not report it as a death."""
-    exit_code: int | None = None
-    """How the node's last process ended, once it has."""
-
-    @property
-    def config_path(self) -> Path:
-        return self.directory / "nats.conf"
-
-    @property
-    def log_path(self) -> Path:
-        return self.directory / "nats.log"
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
 
 
 @dataclass(kw_only=True)
@@ -168,7 +115,7 @@ class NatsCluster:
             if self.base_port is not None:
                 ports = [self.base_port + 10 * index + k for k in range(4)]
             else:
-                ports = [_free_port() for _ in range(4)]
+                ports = [free_port() for _ in range(4)]
             name = f"oneteam-n{index + 1}"
             client, route, mqtt, http = ports
             self.node_list.append(
@@ -186,7 +133,7 @@ class NatsCluster:
         if homes_file.exists():
             self._homes = dict(json.loads(homes_file.read_text(encoding="utf-8")))
         self._probe_password = secrets.token_urlsafe(24)
-        self._probe_hash = _hash(self._probe_password, 4)
+        self._probe_hash = hash_password(self._probe_password, 4)
 
     # -- addresses ---------------------------------------------------------------------------
 
@@ -242,7 +189,7 @@ class NatsCluster:
         Adding a home that has one replaces its password (the old one stops working)."""
         check_home_id(home_id)
         password = secrets.token_urlsafe(24)
-        hashed = _hash(password, self.bcrypt_cost)
+        hashed = hash_password(password, self.bcrypt_cost)
         with self._lock:
             self._homes[home_id] = hashed
             self._save_homes()
@@ -257,7 +204,7 @@ class NatsCluster:
             for home_id in home_ids:
                 check_home_id(home_id)
                 password = secrets.token_urlsafe(24)
-                self._homes[home_id] = _hash(password, self.bcrypt_cost)
+                self._homes[home_id] = hash_password(password, self.bcrypt_cost)
                 logins[home_id] = (self.username_for(home_id), password)
             self._save_homes()
             self._write_configs()
@@ -286,60 +233,19 @@ class NatsCluster:
 
     # -- config ------------------------------------------------------------------------------
 
-    def _user_block(self, username: str, hashed: str, subjects: list[str]) -> str:
-        publish = ", ".join(_quote(s) for s in subjects)
-        subscribe = ", ".join(_quote(s) for s in [*subjects, "$MQTT.sub.>"])
-        return (
-            f"      {{user: {_quote(username)}, password: {_quote(hashed)}, "
-            f'allowed_connection_types: ["MQTT"], '
-            f"permissions: {{publish: {{allow: [{publish}]}}, subscribe: {{allow: [{subscribe}]}}}}}}"
-        )
-
     def config_text(self, node: NatsNode) -> str:
         """The whole config of one node."""
-        users = [self._user_block(PROBE_USER, self._probe_hash, ["_probe", "_probe.>"])]
-        for home_id, hashed in sorted(self._homes.items()):
-            root = f"{TOPIC_PREFIX}.{home_id}"
-            users.append(self._user_block(self.username_for(home_id), hashed, [root, f"{root}.>"]))
-        routes = ", ".join(
-            f'"nats-route://{self.host}:{other.route_port}"' for other in self.node_list if other is not node
-        )
-        store = node.directory / "jetstream"
-        replicas = min(3, self.nodes)
-        return "\n".join(
-            [
-                f"# Written by oneteam.cluster.broker for node {node.name}; edits are overwritten.",
-                f"server_name: {node.name}",
-                f"listen: {self.host}:{node.client_port}",
-                f"http: {self.host}:{node.http_port}",
-                f"log_file: {_quote(str(node.log_path))}",
-                "logtime: true",
-                f"jetstream {{ store_dir: {_quote(str(store))}, max_memory_store: 256MB,"
-                " max_file_store: 2GB }",
-                "cluster {",
-                "  name: oneteam",
-                f"  listen: {self.host}:{node.route_port}",
-                f"  routes: [{routes}]",
-                "}",
-                "mqtt {",
-                f"  listen: {self.host}:{node.mqtt_port}",
-                f'  ack_wait: "{self.ack_wait_s:g}s"',
-                f"  max_ack_pending: {self.max_ack_pending}",
-                # Sessions, retained messages and QoS 1 deliveries survive a node's death only
-                # if their streams and consumers are replicated over the nodes.
-                f"  stream_replicas: {replicas}",
-                f"  consumer_replicas: {replicas}",
-                "}",
-                "accounts {",
-                f"  {ACCOUNT}: {{",
-                "    jetstream: enabled",
-                "    users: [",
-                *users,
-                "    ]",
-                "  }",
-                "}",
-                "",
-            ]
+        users = [NatsUser(PROBE_USER, self._probe_hash, ("_probe", "_probe.>"))]
+        users += [
+            NatsUser(self.username_for(home_id), hashed, home_subjects(home_id))
+            for home_id, hashed in sorted(self._homes.items())
+        ]
+        return node_config(
+            node,
+            peers=[other for other in self.node_list if other is not node],
+            host=self.host,
+            users=users,
+            mqtt=MqttOptions(self.ack_wait_s, self.max_ack_pending),
         )
 
     def _write_configs(self) -> None:
@@ -352,24 +258,16 @@ class NatsCluster:
 
     # -- monitoring --------------------------------------------------------------------------
 
-    def _varz(self, node: NatsNode, timeout_s: float = 1.0) -> dict[str, Any] | None:
-        try:
-            with urllib.request.urlopen(f"http://{self.host}:{node.http_port}/varz", timeout=timeout_s) as r:
-                data: dict[str, Any] = json.loads(r.read())
-                return data
-        except (OSError, urllib.error.URLError, ValueError):
-            return None
-
     def _reload(self) -> None:
         """SIGHUP every running node and wait until each has loaded the new config."""
-        before = {node.name: (self._varz(node) or {}).get("config_load_time") for node in self.node_list}
+        before = {node.name: (node.varz(self.host) or {}).get("config_load_time") for node in self.node_list}
         for node in self.node_list:
             if node.alive and node.process is not None:
                 node.process.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 10.0
         for node in self.node_list:
             while node.alive and time.monotonic() < deadline:
-                varz = self._varz(node)
+                varz = node.varz(self.host)
                 if varz is not None and varz.get("config_load_time") != before[node.name]:
                     break
                 time.sleep(0.02)
@@ -405,29 +303,13 @@ class NatsCluster:
 
     def _spawn(self, node: NatsNode) -> None:
         assert self.binary is not None
-        node.directory.mkdir(parents=True, exist_ok=True)
-        node.stopping = False
-        node.exit_code = None
-        node.process = subprocess.Popen(
-            [str(self.binary), "-c", str(node.config_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        watcher = threading.Thread(
-            target=self._watch, args=(node, node.process), name=f"nats-watch-{node.name}", daemon=True
-        )
-        watcher.start()
-        self._watchers.append(watcher)
+        self._watchers.append(node.spawn(self.binary, self._died))
 
-    def _watch(self, node: NatsNode, process: subprocess.Popen[bytes]) -> None:
-        code = process.wait()
-        node.exit_code = code
-        if not node.stopping:
-            self.deaths.append((node.name, code))
-            _LOGGER.error(
-                "NATS node %s exited with %d without being asked (log: %s)", node.name, code, node.log_path
-            )
+    def _died(self, node: NatsNode, code: int) -> None:
+        self.deaths.append((node.name, code))
+        _LOGGER.error(
+            "NATS node %s exited with %d without being asked (log: %s)", node.name, code, node.log_path
+        )
 
     def wait_ready(self, timeout_s: float = 60.0, *, only: list[NatsNode] | None = None) -> None:
         """Wait until the nodes (all running ones, or `only`) accept an MQTT sign-in; BrokerError
@@ -446,48 +328,21 @@ class NatsCluster:
                     )
                 # /healthz is strict (every stream and consumer caught up): a node restarted into a
                 # busy cluster serves MQTT well before it says healthy. The sign-in decides.
-                if self._varz(node) is None:
+                if node.varz(self.host) is None:
                     time.sleep(0.1)
                     continue
-                probe = paho.Client(
-                    CallbackAPIVersion.VERSION2, client_id=f"_probe-{node.name}-{os.getpid()}"
-                )
-                probe.username_pw_set(PROBE_USER, self._probe_password)
-                try:
-                    probe.connect(self.host, node.mqtt_port, keepalive=10)
-                    ready = False
-                    wait_until = time.monotonic() + 5.0
-                    while time.monotonic() < wait_until and not ready:
-                        probe.loop(timeout=0.1)
-                        ready = probe.is_connected()
-                    probe.disconnect()
-                except OSError:
-                    ready = False
+                ready = node.mqtt_signs_in(self.host, PROBE_USER, self._probe_password)
                 if ready:
                     break
                 time.sleep(0.2)
 
     def kill_node(self, index: int) -> None:
         """End node `index` (0-based) with SIGKILL: no goodbye to its clients, as a crash would."""
-        node = self.node_list[index]
-        if node.process is not None and node.alive:
-            node.stopping = True
-            node.process.send_signal(signal.SIGKILL)
-            node.process.wait()
+        self.node_list[index].kill()
 
     def stop_node(self, index: int) -> None:
         """End node `index` politely (SIGTERM), then firmly."""
-        node = self.node_list[index]
-        if node.process is None:
-            return
-        node.stopping = True
-        if node.process.poll() is None:
-            node.process.terminate()
-            try:
-                node.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                node.process.kill()
-                node.process.wait()
+        self.node_list[index].stop()
 
     def stop(self) -> None:
         """End every node."""
