@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -74,7 +74,9 @@ def validate(instance: object, relative: str) -> None:
 class Serve:
     """A uvicorn server on a free loopback port inside the test's event loop."""
 
-    def __init__(self, app: Any, *, port: int | None = None, lifespan: str = "off") -> None:
+    def __init__(
+        self, app: Any, *, port: int | None = None, lifespan: Literal["auto", "on", "off"] = "off"
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)
@@ -154,8 +156,9 @@ class Door:
         self, *, name: str = "GiGA Genie", rate_per_minute: int = 600, **kw: Any
     ) -> tuple[Partner, str]:
         redirect = kw.pop("redirect_uris", ["https://partner.example/link/callback"])
+        report_url = kw.pop("report_url", f"{self.endpoint_url}/homegraph")
         partner, secret = self.service.store.add_partner(
-            name, redirect, rate_per_minute=rate_per_minute, report_url=f"{self.endpoint_url}/homegraph", **kw
+            name, redirect, rate_per_minute=rate_per_minute, report_url=report_url, **kw
         )
         self.endpoint.key = partner.report_key
         return partner, secret

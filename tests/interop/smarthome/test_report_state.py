@@ -61,13 +61,9 @@ async def test_failed_pushes_are_retried(door: Door) -> None:
 
 
 async def test_an_unreachable_partner_counts_dead_letters(door: Door) -> None:
-    partner, secret = door.add_partner()
+    partner, secret = door.add_partner(report_url=f"http://127.0.0.1:{free_port()}/homegraph")  # nobody there
     async with httpx.AsyncClient() as client:
         await link_account(client, door, partner, secret)
-    nobody = f"http://127.0.0.1:{free_port()}/homegraph"
-    door.service.store._run(
-        "UPDATE partner_clients SET report_url = ? WHERE client_id = ?", nobody, partner.client_id
-    )
     await door.hub.dispatch(Command(device_id="tv", name="turn_on"))
     async with asyncio.timeout(5):
         while door.service.pusher.stats.dead_letters == 0:
