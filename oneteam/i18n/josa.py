@@ -2,8 +2,9 @@
 
 A Hangul syllable has a final consonant (받침) when (code - 0xAC00) % 28 != 0; index 8 is ㄹ,
 which takes 로 where other finals take 으로. Digits and Latin letters are read aloud to decide:
-`24` ends in 사 (no final), `10` in 십 (final ㅂ), `TV` in 비 (no final). The particle pairs and
-the sounds of digits and letters live in josa.yaml.
+`24` ends in 사 (no final), `10` in 십 (final ㅂ), `TV` in 비 (no final); a Latin word is read
+as a word (`owner` 오너, `admin` 어드민). The particle pairs and the sounds of digits, letters and
+word endings live in josa.yaml.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class _Rules:
     digit_finals: dict[str, str]
     place_finals: dict[int, str]
     letter_finals: dict[str, str]
+    word_finals: tuple[tuple[str, str], ...]
+    """A Latin word's endings → its final sound, longest first."""
     rieul: str
     directional: tuple[str, str]
     """The 으로/로 pair, which treats a final ㄹ like a vowel."""
@@ -43,12 +46,16 @@ def _rules() -> _Rules:
         digit_finals={str(k): str(v) for k, v in data["digit_finals"].items()},
         place_finals={int(k): str(v) for k, v in data["place_finals"].items()},
         letter_finals={str(k): str(v) for k, v in data["letter_finals"].items()},
+        word_finals=tuple(
+            sorted(((str(k), str(v)) for k, v in data["word_finals"].items()), key=lambda kv: -len(kv[0]))
+        ),
         rieul=str(data["rieul"]),
         directional=directional,
     )
 
 
 _ASCII_DIGITS = frozenset("0123456789")
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _final(word: str) -> str:
@@ -67,8 +74,18 @@ def _final(word: str) -> str:
     if last in _ASCII_DIGITS:  # not str.isdigit(): superscripts like ³ are digits to it
         return _number_final(stripped, rules)
     if last.isalpha():
-        return rules.letter_finals.get(last.lower(), "")
+        return _latin_final(stripped, rules)
     return ""
+
+
+def _latin_final(text: str, rules: _Rules) -> str:
+    """A Latin word is read as a word ("owner" 오너); capitals and single letters are spelled
+    ("TV" 티비, "LG" 엘지)."""
+    word = text[len(text.rstrip(_ASCII_LETTERS)) :]
+    if len(word) >= 2 and not word.isupper():
+        lower = word.lower()
+        return next((final for end, final in rules.word_finals if lower.endswith(end)), "")
+    return rules.letter_finals.get(text[-1].lower(), "")
 
 
 def _number_final(text: str, rules: _Rules) -> str:
