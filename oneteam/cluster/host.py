@@ -40,8 +40,8 @@ from oneteam.interop.smarthome.store import PartnerStorage
 
 _LOGGER = logging.getLogger(__name__)
 
-StorageFactory = Callable[[str], Storage]
-"""home id → that home's Storage (SharedPostgres.storage in a cluster)."""
+StorageFactory = Callable[[str, int], Storage]
+"""(home id, lease epoch) → that home's Storage, its writes fenced by the epoch (SharedPostgres)."""
 
 RETRY_AFTER_S = 1
 PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome", "automation"})
@@ -116,7 +116,7 @@ class HomeHost:
             raise KeyError(f"home {home_id!r} is not registered")
         text, mqtt_user, mqtt_password = record
         home = parse_home(text, f"home {home_id}")
-        storage = self.storage_for(home_id)
+        storage = self.storage_for(home_id, lease.epoch)
         hub = Hub(home, storage)
         if "virtual" in self.parts:
             await hub.add_adapter(VirtualAdapter(home))

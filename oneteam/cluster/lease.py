@@ -39,6 +39,18 @@ CREATE TABLE IF NOT EXISTS cluster_members (
 LEASE_S = 3.0
 """How long a lease outlives its last renewal; processes renew about three times within it."""
 
+_HEARTBEAT = (
+    "INSERT INTO cluster_members (node_id, address, heartbeat_at) VALUES (%s, %s, now()) "
+    "ON CONFLICT (node_id) DO UPDATE SET address = EXCLUDED.address, heartbeat_at = now()"
+)
+_RENEW = (
+    "UPDATE home_leases SET expires_at = now() + make_interval(secs => %s) "
+    "WHERE owner = %s RETURNING home_id, epoch"
+)
+
+MEMBER_LEASES = 2.0
+"""A member counts as live while its heartbeat is younger than this many lease times."""
+
 # Several processes may create the tables at once; CREATE ... IF NOT EXISTS still races on the
 # catalog, so the first run is serialised by an advisory lock (any fixed number will do).
 _SCHEMA_LOCK = 72_021
@@ -106,26 +118,31 @@ class LeaseTable:
 
     async def heartbeat(self) -> None:
         """Say this process is alive at its address."""
-        await self._c.execute(
-            "INSERT INTO cluster_members (node_id, address, heartbeat_at) VALUES (%s, %s, now()) "
-            "ON CONFLICT (node_id) DO UPDATE SET address = EXCLUDED.address, heartbeat_at = now()",
-            (self.node_id, self.address),
-        )
+        await self._c.execute(_HEARTBEAT, (self.node_id, self.address))
+
+    def renew_blocking(self, conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, Lease]:
+        """Heartbeat and `renew` on a blocking connection of the caller's (the renewer thread's)."""
+        started = time.monotonic()
+        conn.execute(_HEARTBEAT, (self.node_id, self.address))
+        rows = conn.execute(_RENEW, (self.lease_s, self.node_id)).fetchall()
+        return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in rows}
 
     async def leave(self) -> None:
         """Leave the cluster: the membership row goes and every lease held is released."""
         await self._c.execute("DELETE FROM cluster_members WHERE node_id = %s", (self.node_id,))
         await self._c.execute(
-            "UPDATE home_leases SET expires_at = now() WHERE owner = %s AND expires_at > now()",
+            "UPDATE home_leases SET owner = '', expires_at = now() WHERE owner = %s",
             (self.node_id,),
         )
 
     async def members(self) -> list[Member]:
-        """The processes whose heartbeat is younger than a lease, by id."""
+        """The processes whose heartbeat is younger than two leases, by id. (Twice: a process
+        whose loop stalls for a moment under load must not look dead and alive by turns, moving
+        its homes back and forth; a dead one's homes are taken on lease expiry anyway.)"""
         cur = await self._c.execute(
             "SELECT node_id, address FROM cluster_members "
             "WHERE heartbeat_at > now() - make_interval(secs => %s) ORDER BY node_id",
-            (self.lease_s,),
+            (MEMBER_LEASES * self.lease_s,),
         )
         return [Member(str(n), str(a)) for n, a in await cur.fetchall()]
 
@@ -173,17 +190,15 @@ class LeaseTable:
         """Extend every lease this process still owns, in one statement; returns them by home.
         A home missing from the answer was taken over (after it expired) and must be closed."""
         started = time.monotonic()
-        cur = await self._c.execute(
-            "UPDATE home_leases SET expires_at = now() + make_interval(secs => %s) "
-            "WHERE owner = %s RETURNING home_id, epoch",
-            (self.lease_s, self.node_id),
-        )
+        cur = await self._c.execute(_RENEW, (self.lease_s, self.node_id))
         return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in await cur.fetchall()}
 
     async def release(self, home_id: str) -> None:
-        """Give a home's lease up at once (it expires now), so its next owner need not wait."""
+        """Give a home's lease up at once, so its next owner need not wait. The owner is cleared:
+        a renewal already on its way must not extend it, and whoever takes it next (this process
+        too) does so under a new epoch."""
         await self._c.execute(
-            "UPDATE home_leases SET expires_at = now() WHERE home_id = %s AND owner = %s",
+            "UPDATE home_leases SET owner = '', expires_at = now() WHERE home_id = %s AND owner = %s",
             (home_id, self.node_id),
         )
 

@@ -64,7 +64,12 @@ async def run_node(
         await tenants.open()
         stack.push_async_callback(tenants.close)
         homes = HomeHost(
-            leases, stores.storage, tenants=tenants, data_dir=data_dir, broker_url=broker_url, parts=parts
+            leases,
+            lambda home, epoch: stores.storage(home, epoch=epoch),
+            tenants=tenants,
+            data_dir=data_dir,
+            broker_url=broker_url,
+            parts=parts,
         )
         stack.push_async_callback(homes.close)
         server = _Server(

@@ -6,11 +6,12 @@ Two supervised loops per process (hub/supervisor.py: named, logged when they fai
   time. A home whose lease did not come back (taken over after this process stalled) is closed at
   once; a home whose local deadline passes without a renewal stops answering (the router checks).
 - `placement` compares the homes this process holds with the ones rendezvous hashing gives it over
-  the live members: it takes the leases of its homes that are free or expired (a dead process's
-  homes move within about one lease time), opens them, and hands back gracefully the homes that
-  now hash to a newly joined live member (closed first, then released, so the two never serve
-  one home together). A home nobody has taken for a lease time may be taken by any process, so a
-  member that is alive but stuck does not strand its homes.
+  the live members (heartbeat within two lease times): it takes the leases of its homes that are
+  free or expired (a dead process's homes move within about one lease time), opens them, and hands
+  back gracefully the homes that now hash to a newly joined live member, once held here for
+  HANDOFF_AFTER_S (closed first, then released, so two processes never serve one home together).
+  A home nobody has taken for a lease time may be taken by any process, so a member that is alive
+  but stuck (or dead, yet still within its heartbeat window) does not strand its homes.
 
 The database decides every contest (lease.py); the hashing only keeps processes from competing.
 """
@@ -20,11 +21,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from oneteam.cluster.lease import Lease, LeaseTable
+import psycopg
+from psycopg.rows import tuple_row
+
+from oneteam.cluster.lease import MEMBER_LEASES, Lease, LeaseTable
 from oneteam.hub.supervisor import Supervisor
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,6 +38,9 @@ OPEN_CONCURRENCY = 16
 """Homes opened at once by one process (each open reads its states and connects to the broker)."""
 HANDOFFS_PER_STEP = 32
 """Homes handed back to a joining process per placement step, so a join is a ripple, not a stall."""
+HANDOFF_AFTER_S = 10.0
+"""A home is handed back only after this long here: membership seen by a loaded process may flicker,
+and a home must not bounce between processes with it."""
 
 
 def _score(node_id: str, home_id: str) -> int:
@@ -84,6 +92,8 @@ class Placement:
         self._homes_read_at = -1e9
         self._unowned_since: dict[str, float] = {}
         self._opening: set[str] = set()
+        self._taken_at: dict[str, float] = {}
+        self._takes: set[asyncio.Task[None]] = set()
         self._gate = asyncio.Semaphore(OPEN_CONCURRENCY)
 
     async def __aenter__(self) -> Placement:
@@ -96,6 +106,9 @@ class Placement:
     async def __aexit__(self, *exc: object) -> None:
         """Stop both loops, close every home, then release the leases and leave the cluster."""
         await self.supervisor.stop()
+        for task in list(self._takes):
+            task.cancel()
+        await asyncio.gather(*self._takes, return_exceptions=True)
         for home_id in list(self.host.open_homes()):
             await self.host.close_home(home_id)
         try:
@@ -106,26 +119,42 @@ class Placement:
     # -- loops ----------------------------------------------------------------------------------
 
     async def _renew_loop(self) -> None:
+        """Apply what the renewer thread got, a few times per lease, and tell it the loop lives."""
+        renewer = _Renewer(self.leases, self.renew_s)
+        renewer.start()
         try:
+            seen = 0.0
             while True:
-                await self.renew_once()
-                await asyncio.sleep(self.renew_s)
-        except Exception:
-            await self.leases.reconnect()  # a broken connection is the usual reason; then restart
-            raise
+                renewer.loop_tick = time.monotonic()
+                renewer.check()
+                if renewer.renewed_at != seen:
+                    seen = renewer.renewed_at
+                    await self.apply(renewer.held, asked_at=seen)
+                await asyncio.sleep(self.renew_s / 2)
+        finally:
+            renewer.stop()
 
-    async def renew_once(self) -> None:
-        await self.leases.heartbeat()
-        held = await self.leases.renew()
-        # A lease taken in between was not in the statement's answer; keep what acquire returned.
+    async def apply(self, renewed: dict[str, Lease], *, asked_at: float) -> None:
+        """Take a renewal's answer (sent at monotonic `asked_at`): deadlines move on; a home
+        missing from it was taken over (after its lease ran out) and is closed."""
+        held = dict(renewed)
+        # A lease taken since the statement was sent is not in its answer; keep acquire's.
         for home_id, lease in self.held.items():
-            if home_id not in held and home_id in self._opening:
+            if home_id not in held and (
+                home_id in self._opening or self._taken_at.get(home_id, -1.0) >= asked_at
+            ):
                 held[home_id] = lease
         self.held = held
         self.host.renewed(held)
         for home_id in [h for h in self.host.open_homes() if h not in held]:
             _LOGGER.warning("lost the lease of home %s; closing it", home_id)
             await self.host.close_home(home_id)
+
+    async def renew_once(self) -> None:
+        """One renewal on the loop's own connection (tests; the loop uses the renewer thread)."""
+        asked_at = time.monotonic()
+        await self.leases.heartbeat()
+        await self.apply(await self.leases.renew(), asked_at=asked_at)
 
     async def _place_loop(self) -> None:
         while True:
@@ -150,36 +179,111 @@ class Placement:
             owner = owners.get(home_id, (None, ""))[0]
             if owner is None:
                 since = self._unowned_since.setdefault(home_id, now)
-                if preferred == me or now - since > self.leases.lease_s:
+                if home_id not in self._opening and (
+                    preferred == me or now - since > MEMBER_LEASES * self.leases.lease_s
+                ):
                     to_take.append(home_id)
                 continue
             self._unowned_since.pop(home_id, None)
             if owner == me and home_id not in opened and home_id not in self._opening:
                 to_take.append(home_id)  # ours in the table (restart within a lease) but not open
-            elif owner == me and preferred != me and self.handoff and home_id in opened:
+            elif (
+                owner == me
+                and preferred != me
+                and self.handoff
+                and home_id in opened
+                and now - self._taken_at.get(home_id, now) > HANDOFF_AFTER_S
+            ):
                 to_hand.append(home_id)
         for home_id in to_hand[:HANDOFFS_PER_STEP]:
             _LOGGER.info("handing home %s to %s", home_id, preferred_owner(home_id, members))
             await self.host.close_home(home_id)
             self.held.pop(home_id, None)
             await self.leases.release(home_id)
-        if to_take:
-            await asyncio.gather(*(self._take(h) for h in to_take))
+        # Opened in tasks of their own: the next steps (and hand-offs) need not wait for a slow
+        # open, and each take still goes through the database first.
+        for home_id in to_take:
+            self._opening.add(home_id)
+            task = asyncio.create_task(self._take(home_id), name=f"take-{home_id}")
+            self._takes.add(task)
+            task.add_done_callback(self._takes.discard)
 
     async def _take(self, home_id: str) -> None:
-        async with self._gate:
-            lease = await self.leases.acquire(home_id)
-            if lease is None:
-                return  # someone else was quicker; the database said so
-            self._unowned_since.pop(home_id, None)
-            self._opening.add(home_id)
-            self.held[home_id] = lease
+        try:
+            async with self._gate:
+                await self._take_now(home_id)
+        except Exception:
+            _LOGGER.exception("taking home %s failed; the next step tries again", home_id)
+        finally:
+            self._opening.discard(home_id)
+
+    async def _take_now(self, home_id: str) -> None:
+        lease = await self.leases.acquire(home_id)
+        if lease is None:
+            return  # someone else was quicker; the database said so
+        self._unowned_since.pop(home_id, None)
+        self._taken_at[home_id] = time.monotonic()
+        self.held[home_id] = lease
+        try:
+            await self.host.open_home(home_id, lease)
+        except Exception:
+            # Not served here: give it back so another process (or our next step) tries again.
+            _LOGGER.exception("home %s did not open; releasing its lease", home_id)
+            self.held.pop(home_id, None)
+            await self.leases.release(home_id)
+
+
+LOOP_STALL_S = 15.0
+"""The renewer stops renewing when the event loop has not ticked for this long: a process whose loop
+is stuck must lose its homes, while one that is only slow under load for a few seconds keeps them."""
+
+
+class _Renewer:
+    """Heartbeat and lease renewal on a thread and a blocking connection of their own.
+
+    A process opening hundreds of homes on a loaded machine can keep its event loop busy for longer
+    than a lease; renewing from that loop would let leases lapse and homes bounce between processes.
+    The thread renews as long as the loop ticked within LOOP_STALL_S; its failures are logged, and
+    it reconnects. `check` raises on the loop when the thread died, so the supervisor restarts it."""
+
+    def __init__(self, leases: LeaseTable, interval_s: float) -> None:
+        self.leases = leases
+        self.interval_s = interval_s
+        self.loop_tick = time.monotonic()
+        self.held: dict[str, Lease] = {}
+        self.renewed_at = 0.0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-renew-{leases.node_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def check(self) -> None:
+        if not self._thread.is_alive() and not self._stopping.is_set():
+            raise RuntimeError("the lease renewer thread ended")
+
+    def _run(self) -> None:
+        conn: psycopg.Connection[tuple[object, ...]] | None = None
+        while not self._stopping.is_set():
+            started = time.monotonic()
             try:
-                await self.host.open_home(home_id, lease)
-            except Exception:
-                # Not served here: give it back so another process (or our next step) tries again.
-                _LOGGER.exception("home %s did not open; releasing its lease", home_id)
-                self.held.pop(home_id, None)
-                await self.leases.release(home_id)
-            finally:
-                self._opening.discard(home_id)
+                if started - self.loop_tick > LOOP_STALL_S:
+                    _LOGGER.error(
+                        "event loop stalled for %.0f s: leases left to expire", started - self.loop_tick
+                    )
+                else:
+                    if conn is None or conn.closed:
+                        conn = psycopg.connect(self.leases.url, autocommit=True, row_factory=tuple_row)
+                    self.held = self.leases.renew_blocking(conn)
+                    self.renewed_at = started
+            except psycopg.Error:
+                _LOGGER.exception("lease renewal failed; reconnecting")
+                if conn is not None:
+                    conn.close()
+                conn = None
+            self._stopping.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
+        if conn is not None:
+            conn.close()
