@@ -1,14 +1,17 @@
 """The partner door's stored records: a registered partner cloud (`Partner`), one person's account
 link (`Link`, with `ALL_DEVICES`), an authorization code and a token pair as kept (`CodeRecord`,
-`TokenRecord`), how a secret is kept (`digest`, SHA-256), and how a SQLite row becomes a record.
-`store.py` reads and writes them; the OAuth server and fulfillment work with them.
+`TokenRecord`), how a secret is kept (`digest`, SHA-256), how a new partner is made and stored
+(`new_partner`, `partner_row`) and how a row becomes a record, written once for store.py (SQLite)
+and store_pg.py (PostgreSQL); the OAuth server and fulfillment work with them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, TypeAlias, TypeVar
@@ -114,3 +117,52 @@ def partner_of(row: Row, report_key: str) -> Partner:
 
 def link_of(row: Row) -> Link:
     return record_of(Link, row, device_ids=tuple(json.loads(row["device_ids"])))
+
+
+PARTNER_COLUMNS = (
+    "client_id, name, secret_hash, redirect_uris, scopes, rate_per_minute, report_url, report_key,"
+    " created_at, pkce_required"
+)
+"""The columns `partner_row` fills, in its order."""
+
+
+def new_partner(
+    name: str,
+    redirect_uris: list[str],
+    *,
+    scopes: tuple[str, ...],
+    rate_per_minute: int,
+    report_url: str | None,
+    pkce_required: bool,
+) -> tuple[Partner, str]:
+    """A partner with a fresh client id and report-signing key, and its client secret (shown once,
+    stored only as its digest)."""
+    secret = secrets.token_urlsafe(32)
+    partner = Partner(
+        client_id="p_" + secrets.token_hex(8),
+        name=name,
+        secret_hash=digest(secret),
+        redirect_uris=tuple(redirect_uris),
+        scopes=scopes,
+        rate_per_minute=rate_per_minute,
+        report_url=report_url,
+        report_key=secrets.token_urlsafe(32),
+        pkce_required=pkce_required,
+    )
+    return partner, secret
+
+
+def partner_row(partner: Partner, sealed_key: str) -> tuple[Any, ...]:
+    """A new partner's values for PARTNER_COLUMNS (its report key sealed by the store)."""
+    return (
+        partner.client_id,
+        partner.name,
+        partner.secret_hash,
+        json.dumps(list(partner.redirect_uris)),
+        " ".join(partner.scopes),
+        partner.rate_per_minute,
+        partner.report_url,
+        sealed_key,
+        time.time(),
+        partner.pkce_required,
+    )

@@ -19,13 +19,16 @@ from typing import Any, Protocol
 
 from oneteam.hub.sqlite_store import private_database
 from oneteam.interop.smarthome.records import (
+    PARTNER_COLUMNS,
     CodeRecord,
     Link,
     Partner,
     TokenRecord,
     digest,
     link_of,
+    new_partner,
     partner_of,
+    partner_row,
     record_of,
 )
 from oneteam.interop.smarthome.sealed import KEY_FILE_NAME, Sealer, is_sealed
@@ -174,33 +177,18 @@ class PartnerStore:
         pkce_required: bool = True,
     ) -> tuple[Partner, str]:
         """Register a partner; returns it and its client secret (shown once, stored hashed)."""
-        client_id = "p_" + secrets.token_hex(8)
-        secret = secrets.token_urlsafe(32)
-        partner = Partner(
-            client_id=client_id,
-            name=name,
-            secret_hash=digest(secret),
-            redirect_uris=tuple(redirect_uris),
+        partner, secret = new_partner(
+            name,
+            redirect_uris,
             scopes=scopes,
             rate_per_minute=rate_per_minute,
             report_url=report_url,
-            report_key=secrets.token_urlsafe(32),
             pkce_required=pkce_required,
         )
+        sealed = self._sealer.seal(partner.report_key, partner.client_id)
         self._run(
-            "INSERT INTO partner_clients (client_id, name, secret_hash, redirect_uris, scopes,"
-            " rate_per_minute, report_url, report_key, created_at, pkce_required)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            client_id,
-            name,
-            partner.secret_hash,
-            json.dumps(list(redirect_uris)),
-            " ".join(scopes),
-            rate_per_minute,
-            report_url,
-            self._sealer.seal(partner.report_key, client_id),
-            time.time(),
-            int(pkce_required),
+            f"INSERT INTO partner_clients ({PARTNER_COLUMNS}) VALUES ({', '.join('?' * 10)})",
+            *partner_row(partner, sealed),
         )
         return partner, secret
 

@@ -26,13 +26,16 @@ from psycopg_pool import ConnectionPool
 
 from oneteam.hub.postgres_tables import Table
 from oneteam.interop.smarthome.records import (
+    PARTNER_COLUMNS,
     CodeRecord,
     Link,
     Partner,
     TokenRecord,
     digest,
     link_of,
+    new_partner,
     partner_of,
+    partner_row,
     record_of,
 )
 from oneteam.interop.smarthome.sealed import Sealer
@@ -125,34 +128,19 @@ class PostgresPartnerStore:
         pkce_required: bool = True,
     ) -> tuple[Partner, str]:
         """Register a partner at this home; returns it and its client secret (shown once)."""
-        client_id = "p_" + secrets.token_hex(8)
-        secret = secrets.token_urlsafe(32)
-        partner = Partner(
-            client_id=client_id,
-            name=name,
-            secret_hash=digest(secret),
-            redirect_uris=tuple(redirect_uris),
+        partner, secret = new_partner(
+            name,
+            redirect_uris,
             scopes=scopes,
             rate_per_minute=rate_per_minute,
             report_url=report_url,
-            report_key=secrets.token_urlsafe(32),
             pkce_required=pkce_required,
         )
+        sealed = self._sealer.seal(partner.report_key, self._seal_context(partner.client_id))
         self._run(
-            "INSERT INTO partner_clients (home_id, client_id, name, secret_hash, redirect_uris, scopes,"
-            " rate_per_minute, report_url, report_key, created_at, pkce_required)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO partner_clients (home_id, {PARTNER_COLUMNS}) VALUES ({', '.join(['%s'] * 11)})",
             self.home_id,
-            client_id,
-            name,
-            partner.secret_hash,
-            json.dumps(list(redirect_uris)),
-            " ".join(scopes),
-            rate_per_minute,
-            report_url,
-            self._sealer.seal(partner.report_key, self._seal_context(client_id)),
-            time.time(),
-            pkce_required,
+            *partner_row(partner, sealed),
         )
         return partner, secret
 
