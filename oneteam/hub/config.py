@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ class ConfigError(OneteamError):
         super().__init__(message, **{"detail": message, **params})
 
 
+class ConfigValueError(ConfigError):
+    """One setting with a value it cannot take (`--port 99999999`): the setting, the value and
+    what it takes, in the reader's words rather than the validator's."""
+
+    def __init__(self, key: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.key = key
+
+
 class HubConfig(BaseModel):
     """Everything the hub needs to start. Defaults run a home on one machine with nothing else."""
 
@@ -34,7 +44,13 @@ class HubConfig(BaseModel):
         default=None, description="postgresql://... to keep hub state in PostgreSQL instead of SQLite."
     )
     home_file: Path | None = Field(default=None, description="The home to run; the demo home when unset.")
-    host: str = "127.0.0.1"
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9._:%\-\[\]]+$",
+        description="The address to listen on (an IP address or a host name).",
+    )
     port: int = Field(default=8123, ge=0, le=65535)
     time_scale: float = Field(
         default=1.0, gt=0, description="Simulated seconds per real second (virtual devices)."
@@ -107,7 +123,56 @@ def load_config(path: Path | None = None, **overrides: object) -> HubConfig:
     try:
         return HubConfig.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(f"invalid configuration: {exc}") from exc
+        raise _value_error(exc.errors()[0]) from exc
+
+
+_BOUNDS = {"greater_than_equal": "ge", "less_than_equal": "le", "greater_than": "gt", "less_than": "lt"}
+
+
+_KEYS = {
+    "int_parsing": "error.config_not_number",
+    "float_parsing": "error.config_not_number",
+    "int_from_float": "error.config_not_number",
+    "finite_number": "error.config_not_number",
+    "bool_parsing": "error.config_not_bool",
+    "extra_forbidden": "error.config_unknown",
+    "string_pattern_mismatch": "error.config_host",
+    "string_too_short": "error.config_host",
+    "string_too_long": "error.config_host",
+}
+"""Each validator's kind of problem → the message that says what the setting takes."""
+
+
+def _value_error(error: Mapping[str, Any]) -> ConfigError:
+    """The first problem of a validation error as one message that names the setting."""
+    field = ".".join(str(part) for part in error["loc"]) or "config"
+    value = str(error.get("input", ""))[:80] or '""'
+    kind = str(error["type"])
+    detail = f"{field}: {error.get('msg', kind)} ({value})"
+    facts: dict[str, Any] = {"field": field, "value": value}
+    key = _KEYS.get(kind)
+    if kind in _BOUNDS:
+        limits = _limits(field)
+        low, high = limits.get("ge", limits.get("gt")), limits.get("le", limits.get("lt"))
+        if low is not None and high is not None:
+            key, facts = "error.config_between", {**facts, "low": low, "high": high}
+        elif low is not None:
+            key = "error.config_above" if "gt" in limits else "error.config_at_least"
+            facts = {**facts, "low": low}
+    if key is None or (key == "error.config_host" and field != "host"):
+        return ConfigError(detail)
+    return ConfigValueError(key, detail, **facts)
+
+
+def _limits(field: str) -> dict[str, Any]:
+    """The numeric bounds a field declares (`ge`, `gt`, `le`, `lt`)."""
+    info = HubConfig.model_fields.get(field)
+    found: dict[str, Any] = {}
+    for rule in info.metadata if info is not None else ():
+        for name in ("ge", "gt", "le", "lt"):
+            if getattr(rule, name, None) is not None:
+                found[name] = getattr(rule, name)
+    return found
 
 
 class NoDatabaseHere(ConfigError):

@@ -17,6 +17,7 @@ from oneteam.i18n.josa import attach
         ("home", "를", "home을"),  # 홈 (a silent e)
         ("robot", "가", "robot이"),  # 로봇
         ("light", "을", "light를"),  # 라이트
+        ("host", "은", "host는"),  # 호스트
         ("mail", "으로", "mail로"),  # 메일: ㄹ takes 로
         ("Alex", "이", "Alex가"),  # 알렉스
         ("TV", "을", "TV를"),  # spelled: 티비
