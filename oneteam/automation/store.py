@@ -17,6 +17,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -118,6 +119,51 @@ class RoutineStorage(Protocol):
     def set_mark(self, name: str, value: float) -> None: ...
 
 
+ROUTINE_COLUMNS = "id, kind, body, enabled, origin, updated_at, owner"
+RUN_COLUMNS = "id, routine_id, status, trigger, started_at, finished_at, step, resume_at, trace"
+"""The columns `routine_of` and `run_of` read, in their order (SQLite and PostgreSQL alike)."""
+
+
+def to_json(value: Any) -> str:
+    """A routine's body, owner, a run's trigger or trace as stored: the key order kept as written;
+    datetimes and enums in traces written as text."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _stored(value: Any) -> Any:
+    # SQLite hands JSON columns back as text; psycopg has already decoded PostgreSQL's JSON. These
+    # columns always hold an object, never a bare JSON string, so a str here is still encoded.
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def routine_of(row: Sequence[Any]) -> StoredRoutine:
+    """A routine from its ROUTINE_COLUMNS row."""
+    return StoredRoutine(
+        id=str(row[0]),
+        kind=str(row[1]),
+        body=_stored(row[2]),
+        enabled=bool(row[3]),
+        origin=str(row[4]),
+        updated_at=float(row[5]),
+        owner=None if row[6] is None else _stored(row[6]),
+    )
+
+
+def run_of(row: Sequence[Any]) -> RunRecord:
+    """A run from its RUN_COLUMNS row."""
+    return RunRecord(
+        id=int(row[0]),
+        routine_id=str(row[1]),
+        status=str(row[2]),
+        trigger=_stored(row[3]),
+        started_at=float(row[4]),
+        finished_at=None if row[5] is None else float(row[5]),
+        step=int(row[6]),
+        resume_at=None if row[7] is None else float(row[7]),
+        trace=_stored(row[8]),
+    )
+
+
 class AutomationStore:
     """Routines and runs in SQLite."""
 
@@ -154,21 +200,8 @@ class AutomationStore:
     # -- routines ------------------------------------------------------------------------------
 
     def routines(self) -> list[StoredRoutine]:
-        rows = self._run(
-            "SELECT id, kind, body, enabled, origin, updated_at, owner FROM automation_routines ORDER BY id"
-        ).fetchall()
-        return [
-            StoredRoutine(
-                id=r[0],
-                kind=r[1],
-                body=json.loads(r[2]),
-                enabled=bool(r[3]),
-                origin=r[4],
-                updated_at=r[5],
-                owner=None if r[6] is None else json.loads(r[6]),
-            )
-            for r in rows
-        ]
+        rows = self._run(f"SELECT {ROUTINE_COLUMNS} FROM automation_routines ORDER BY id").fetchall()
+        return [routine_of(row) for row in rows]
 
     def put_routine(
         self,
@@ -187,11 +220,11 @@ class AutomationStore:
             (
                 routine_id,
                 kind,
-                json.dumps(body, ensure_ascii=False),
+                to_json(body),
                 int(enabled),
                 origin,
                 time.time(),
-                None if owner is None else json.dumps(owner),
+                None if owner is None else to_json(owner),
             ),
         )
 
@@ -218,9 +251,9 @@ class AutomationStore:
             (
                 routine_id,
                 status,
-                json.dumps(trigger, default=str),
+                to_json(trigger),
                 now,
-                json.dumps(record.trace, default=str),
+                to_json(record.trace),
             ),
         )
         record.id = int(cursor.lastrowid or 0)
@@ -235,7 +268,7 @@ class AutomationStore:
                 run.finished_at,
                 run.step,
                 run.resume_at,
-                json.dumps(run.trace, ensure_ascii=False, default=str),
+                to_json(run.trace),
                 run.id,
             ),
         )
@@ -259,19 +292,17 @@ class AutomationStore:
             params.append(status)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._run(
-            "SELECT id, routine_id, status, trigger, started_at, finished_at, step, resume_at, trace "
-            f"FROM automation_runs {where} ORDER BY id DESC LIMIT ?",
+            f"SELECT {RUN_COLUMNS} FROM automation_runs {where} ORDER BY id DESC LIMIT ?",
             (*params, limit),
         ).fetchall()
-        return [_record(row) for row in rows]
+        return [run_of(row) for row in rows]
 
     def run(self, run_id: int) -> RunRecord | None:
         row = self._run(
-            "SELECT id, routine_id, status, trigger, started_at, finished_at, step, resume_at, trace "
-            "FROM automation_runs WHERE id = ?",
+            f"SELECT {RUN_COLUMNS} FROM automation_runs WHERE id = ?",
             (run_id,),
         ).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else run_of(row)
 
     # -- marks ---------------------------------------------------------------------------------
 
@@ -294,17 +325,3 @@ class AutomationStore:
             "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
             (name, value),
         )
-
-
-def _record(row: tuple[Any, ...]) -> RunRecord:
-    return RunRecord(
-        id=int(row[0]),
-        routine_id=str(row[1]),
-        status=str(row[2]),
-        trigger=json.loads(row[3]),
-        started_at=float(row[4]),
-        finished_at=None if row[5] is None else float(row[5]),
-        step=int(row[6]),
-        resume_at=None if row[7] is None else float(row[7]),
-        trace=json.loads(row[8]),
-    )

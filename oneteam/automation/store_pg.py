@@ -12,13 +12,21 @@ borrow a connection from one pool shared by every home of the process.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from oneteam.automation.store import RUNS_KEPT, RunRecord, StoredRoutine
+from oneteam.automation.store import (
+    ROUTINE_COLUMNS,
+    RUN_COLUMNS,
+    RUNS_KEPT,
+    RunRecord,
+    StoredRoutine,
+    routine_of,
+    run_of,
+    to_json,
+)
 from oneteam.hub.postgres_tables import Table
 
 ROUTINE_TABLES = (
@@ -38,16 +46,8 @@ ROUTINE_TABLES = (
     ),
     Table("automation_marks", "name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL", "name"),
 )
-"""The automation tables as one home sees them; the shared layout puts home_id first in each key."""
-
-
-_RUN_COLUMNS = "id, routine_id, status, trigger, started_at, finished_at, step, resume_at, trace"
-
-
-def _json(value: Any) -> str:
-    # JSON, not JSONB: a routine keeps the key order it was written in, as in SQLite. Traces hold
-    # datetimes and enums, written as text.
-    return json.dumps(value, ensure_ascii=False, default=str)
+"""The automation tables as one home sees them; the shared layout puts home_id first in each key.
+JSON, not JSONB: a routine keeps the key order it was written in, as in SQLite."""
 
 
 class PostgresRoutineStore:
@@ -77,16 +77,10 @@ class PostgresRoutineStore:
 
     def routines(self) -> list[StoredRoutine]:
         rows = self._rows(
-            "SELECT id, kind, body, enabled, origin, updated_at, owner FROM automation_routines "
-            "WHERE home_id = %s ORDER BY id",
+            f"SELECT {ROUTINE_COLUMNS} FROM automation_routines WHERE home_id = %s ORDER BY id",
             (self.home_id,),
         )
-        return [
-            StoredRoutine(
-                id=r[0], kind=r[1], body=r[2], enabled=r[3], origin=r[4], updated_at=r[5], owner=r[6]
-            )
-            for r in rows
-        ]
+        return [routine_of(row) for row in rows]
 
     def put_routine(
         self,
@@ -107,11 +101,11 @@ class PostgresRoutineStore:
                 self.home_id,
                 routine_id,
                 kind,
-                _json(body),
+                to_json(body),
                 enabled,
                 origin,
                 time.time(),
-                None if owner is None else _json(owner),
+                None if owner is None else to_json(owner),
             ),
         )
 
@@ -140,7 +134,7 @@ class PostgresRoutineStore:
         rows = self._rows(
             "INSERT INTO automation_runs (home_id, routine_id, status, trigger, started_at, step, trace) "
             "VALUES (%s, %s, %s, %s::json, %s, 0, %s::json) RETURNING id",
-            (self.home_id, routine_id, status, _json(trigger), now, _json(record.trace)),
+            (self.home_id, routine_id, status, to_json(trigger), now, to_json(record.trace)),
         )
         record.id = int(rows[0][0])
         return record
@@ -149,7 +143,7 @@ class PostgresRoutineStore:
         self._count(
             "UPDATE automation_runs SET status = %s, finished_at = %s, step = %s, resume_at = %s, "
             "trace = %s::json WHERE home_id = %s AND id = %s",
-            (run.status, run.finished_at, run.step, run.resume_at, _json(run.trace), self.home_id, run.id),
+            (run.status, run.finished_at, run.step, run.resume_at, to_json(run.trace), self.home_id, run.id),
         )
 
     def prune_runs(self, routine_id: str, keep: int = RUNS_KEPT) -> None:
@@ -171,18 +165,18 @@ class PostgresRoutineStore:
             clauses.append("status = %s")
             params.append(status)
         rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM automation_runs WHERE {' AND '.join(clauses)} "
+            f"SELECT {RUN_COLUMNS} FROM automation_runs WHERE {' AND '.join(clauses)} "
             "ORDER BY id DESC LIMIT %s",
             (*params, limit),
         )
-        return [_record(row) for row in rows]
+        return [run_of(row) for row in rows]
 
     def run(self, run_id: int) -> RunRecord | None:
         rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM automation_runs WHERE home_id = %s AND id = %s",
+            f"SELECT {RUN_COLUMNS} FROM automation_runs WHERE home_id = %s AND id = %s",
             (self.home_id, run_id),
         )
-        return _record(rows[0]) if rows else None
+        return run_of(rows[0]) if rows else None
 
     # -- marks ---------------------------------------------------------------------------------
 
@@ -208,17 +202,3 @@ class PostgresRoutineStore:
             "ON CONFLICT (home_id, name) DO UPDATE SET value = excluded.value",
             (self.home_id, name, value),
         )
-
-
-def _record(row: tuple[Any, ...]) -> RunRecord:
-    return RunRecord(
-        id=int(row[0]),
-        routine_id=str(row[1]),
-        status=str(row[2]),
-        trigger=row[3],
-        started_at=float(row[4]),
-        finished_at=None if row[5] is None else float(row[5]),
-        step=int(row[6]),
-        resume_at=None if row[7] is None else float(row[7]),
-        trace=row[8],
-    )
