@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -21,28 +21,7 @@ from oneteam.hub.postgres_store import PostgresStorage
 from oneteam.hub.tokens import hash_token
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command, Door, Grant, PermissionDenied
-from tests.hub.postgres_server import running_postgres
 from tests.interop.smarthome.conftest import DEMO_HOME
-
-_TABLES = "homes, states, events, schedules, tokens, members, member_sessions, token_members"
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Storage]:
-    if request.param == "sqlite":
-        return lambda: SqliteStorage(tmp_path / "hub.sqlite3")
-    url = request.getfixturevalue("postgres_url")
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f"DROP TABLE IF EXISTS {_TABLES}")
-    return lambda: PostgresStorage(url)
 
 
 @pytest.fixture

@@ -5,41 +5,15 @@ joins the child's devices)."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-import psycopg
 import pytest
 
-from oneteam.hub import Hub, SqliteStorage, Storage, load_home
-from oneteam.hub.postgres_store import PostgresStorage
+from oneteam.hub import Hub, Storage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import DeviceNotFound, Door
-from tests.hub.postgres_server import running_postgres
 from tests.interop.smarthome.conftest import DEMO_HOME
-
-_DATABASES = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Storage]:
-    """Storage on a database of this test's own (a fresh PostgreSQL database each time)."""
-    if request.param == "sqlite":
-        return lambda: SqliteStorage(tmp_path / "hub.sqlite3")
-    server: str = request.getfixturevalue("postgres_url")
-    name = f"overrides_{next(_DATABASES)}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    url = server.rsplit("/", 1)[0] + f"/{name}"
-    return lambda: PostgresStorage(url)
 
 
 @asynccontextmanager

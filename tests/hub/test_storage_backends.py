@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from oneteam.hub import EventQuery, Hub, SqliteStorage, Storage, load_home
-from oneteam.hub.postgres_store import PostgresStorage
+from oneteam.hub import EventQuery, Hub, Storage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command, Event, EventKind
-from tests.hub.postgres_server import running_postgres
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Storage]:
-    if request.param == "sqlite":
-        return lambda: SqliteStorage(tmp_path / "hub.sqlite3")
-    url = request.getfixturevalue("postgres_url")
-    # Each test gets empty tables: drop what an earlier test left.
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("DROP TABLE IF EXISTS homes, states, events, schedules, tokens")
-    return lambda: PostgresStorage(url)
 
 
 async def test_state_survives_a_restart(make_storage: Callable[[], Storage], fixture_home_path: Path) -> None:
