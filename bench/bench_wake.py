@@ -238,12 +238,11 @@ def detect(wake: WakeModel, pcm: bytes, chunk: int = 3200) -> tuple[int, float, 
     return found, time.process_time() - started, detector.candidates
 
 
-_WAKE: WakeModel | None = None
-
-
-def _detect_part(pcm: bytes) -> tuple[int, float, int]:
-    assert _WAKE is not None
-    return detect(_WAKE, pcm)
+def _detect_part(job: tuple[str, bytes]) -> tuple[int, float, int]:
+    """One half of the hour in a worker (forked right after the model loaded, before any VAD or
+    detector ran: forked after them, the workers hung at 0 CPU)."""
+    phrase, pcm = job
+    return detect(WakeModel(shared_model(), [phrase]), pcm)
 
 
 def anchor_hits(model: VoskModel, pcm: bytes, phrase: str) -> int:
@@ -292,6 +291,7 @@ def main() -> None:  # one report, printed in order
     print(f"bench_wake — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     print(f"  uptime: {load}")
     model = shared_model()
+    pool = multiprocessing.get_context("fork").Pool(2)
     rng = np.random.default_rng(20)
     real, varied, synthetic = positive_trials(rng)
     if args.skip_misses:
@@ -321,13 +321,10 @@ def main() -> None:  # one report, printed in order
     real_h = len(real_clips) / (2 * SAMPLE_RATE * 3600)
     half = len(hour_pcm) // 4 * 2
     for phrase in args.phrases.split(","):
-        global _WAKE  # noqa: PLW0603  # inherited by the forked workers
-        _WAKE = WakeModel(model, [phrase])
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            results = pool.map(_detect_part, [hour_pcm[:half], hour_pcm[half:]])
+        results = pool.map(_detect_part, [(phrase, hour_pcm[:half]), (phrase, hour_pcm[half:])])
         found, cpu = sum(r[0] for r in results), sum(r[1] for r in results)
         candidates = sum(r[2] for r in results)
-        real_found, _, _ = detect(_WAKE, real_clips)
+        real_found, _, _ = detect(WakeModel(model, [phrase]), real_clips)
         anchor = anchor_hits(model, real_clips, phrase)
         print(
             f"  {phrase:<8} {found} false wakes in {hour_h:.2f} h = {found / hour_h:.2f}/h "
@@ -336,6 +333,7 @@ def main() -> None:  # one report, printed in order
             f"anchor free-form {anchor} = {anchor / real_h:.2f}/h; stage 1 candidates over the hour "
             f"{candidates} (stage 2 kept {found})"
         )
+    pool.close()
     print("CPU per stream (process CPU time / audio time, % of one core), 3 rounds, load average beside")
     wake = WakeModel(model, [DEFAULT_PHRASE])
     slice_pcm = hour_pcm[: 120 * 2 * SAMPLE_RATE]
