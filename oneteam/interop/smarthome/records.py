@@ -115,6 +115,32 @@ def partner_of(row: Row, report_key: str) -> Partner:
     )
 
 
+def code_of(row: Row) -> CodeRecord:
+    return record_of(CodeRecord, row, device_ids=tuple(json.loads(row["device_ids"])))
+
+
+CODE_COLUMNS = (
+    "code_hash, client_id, redirect_uri, scope, code_challenge, code_challenge_method, agent_user_id,"
+    " device_ids, expires_at"
+)
+"""The columns `code_row` fills, in its order (a new code is neither used nor linked yet)."""
+
+
+def code_row(code: str, record: CodeRecord) -> tuple[Any, ...]:
+    """An issued code's values for CODE_COLUMNS: its digest, never the code."""
+    return (
+        digest(code),
+        record.client_id,
+        record.redirect_uri,
+        record.scope,
+        record.code_challenge,
+        record.code_challenge_method,
+        record.agent_user_id,
+        json.dumps(list(record.device_ids)),
+        record.expires_at,
+    )
+
+
 def link_of(row: Row) -> Link:
     return record_of(Link, row, device_ids=tuple(json.loads(row["device_ids"])))
 

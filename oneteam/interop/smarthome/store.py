@@ -19,11 +19,14 @@ from typing import Any, Protocol
 
 from oneteam.hub.sqlite_store import private_database
 from oneteam.interop.smarthome.records import (
+    CODE_COLUMNS,
     PARTNER_COLUMNS,
     CodeRecord,
     Link,
     Partner,
     TokenRecord,
+    code_of,
+    code_row,
     digest,
     link_of,
     new_partner,
@@ -254,16 +257,7 @@ class PartnerStore:
     def save_code(self, code: str, record: CodeRecord) -> None:
         """Keep an issued authorization code (hashed)."""
         self._run(
-            "INSERT INTO oauth_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-            digest(code),
-            record.client_id,
-            record.redirect_uri,
-            record.scope,
-            record.code_challenge,
-            record.code_challenge_method,
-            record.agent_user_id,
-            json.dumps(list(record.device_ids)),
-            record.expires_at,
+            f"INSERT INTO oauth_codes ({CODE_COLUMNS}) VALUES ({', '.join('?' * 9)})", *code_row(code, record)
         )
 
     def code(self, code: str) -> CodeRecord | None:
@@ -271,7 +265,7 @@ class PartnerStore:
         rows = self._all("SELECT * FROM oauth_codes WHERE code_hash = ?", digest(code))
         if not rows:
             return None
-        return record_of(CodeRecord, rows[0], device_ids=tuple(json.loads(rows[0]["device_ids"])))
+        return code_of(rows[0])
 
     def claim_code(self, code_hash: str, link_id: str) -> bool:
         """Mark a code redeemed, once: False when another redemption got there first."""

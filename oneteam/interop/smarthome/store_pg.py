@@ -26,11 +26,14 @@ from psycopg_pool import ConnectionPool
 
 from oneteam.hub.postgres_tables import Table
 from oneteam.interop.smarthome.records import (
+    CODE_COLUMNS,
     PARTNER_COLUMNS,
     CodeRecord,
     Link,
     Partner,
     TokenRecord,
+    code_of,
+    code_row,
     digest,
     link_of,
     new_partner,
@@ -210,19 +213,9 @@ class PostgresPartnerStore:
     def save_code(self, code: str, record: CodeRecord) -> None:
         """Keep an issued authorization code (hashed)."""
         self._run(
-            "INSERT INTO oauth_codes (home_id, code_hash, client_id, redirect_uri, scope, code_challenge,"
-            " code_challenge_method, agent_user_id, device_ids, expires_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO oauth_codes (home_id, {CODE_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})",
             self.home_id,
-            digest(code),
-            record.client_id,
-            record.redirect_uri,
-            record.scope,
-            record.code_challenge,
-            record.code_challenge_method,
-            record.agent_user_id,
-            json.dumps(list(record.device_ids)),
-            record.expires_at,
+            *code_row(code, record),
         )
 
     def code(self, code: str) -> CodeRecord | None:
@@ -230,7 +223,7 @@ class PostgresPartnerStore:
         rows = self._all("SELECT * FROM oauth_codes WHERE home_id = %s AND code_hash = %s", digest(code))
         if not rows:
             return None
-        return record_of(CodeRecord, rows[0], device_ids=tuple(json.loads(rows[0]["device_ids"])))
+        return code_of(rows[0])
 
     def claim_code(self, code_hash: str, link_id: str) -> bool:
         """Mark a code redeemed, once: False when another redemption (any process) got there first."""
