@@ -136,7 +136,7 @@ async def events_socket(websocket: WebSocket) -> None:
         async with asyncio.TaskGroup() as group:
             sender = group.create_task(send(websocket, subscription, access), name="ws-send")
             watcher = group.create_task(close_when_revoked(websocket, hub, token), name="ws-revoked")
-            follower = group.create_task(follow_grant(hub, token, access), name="ws-grant")
+            follower = group.create_task(follow_grant(hub, token, access, websocket), name="ws-grant")
             try:
                 await _receive_commands(websocket, hub, language, access)
             finally:
@@ -171,15 +171,26 @@ class _Access:
         return sees_event(self.hub, self.grant, event)
 
 
-async def follow_grant(hub: Hub, token: str, access: _Access) -> None:
+async def follow_grant(hub: Hub, token: str, access: _Access, websocket: WebSocket | None = None) -> None:
     """Keep the socket's Grant current: a member narrowed (or widened), or a device moved into or
     out of their rooms, changes what the open socket streams and may command within FOLLOW_S.
-    A token that stops working is `close_when_revoked`'s to handle."""
+    When the devices shown change, the socket says so (`{"type": "access", "devices": [...]}`),
+    so that an open page redraws its cards. A token that stops working is `close_when_revoked`'s."""
+    shown = _shown_ids(hub, access.grant)
     while True:
         await asyncio.sleep(FOLLOW_S)
         grant = await hub.grant_for(token, Door.WS)
-        if grant is not None:
-            access.grant = grant
+        if grant is None:
+            continue
+        access.grant = grant
+        now = _shown_ids(hub, grant)
+        if now != shown and websocket is not None:
+            shown = now
+            await websocket.send_json({"type": "access", "devices": sorted(now)})
+
+
+def _shown_ids(hub: Hub, grant: Grant) -> frozenset[str]:
+    return frozenset(d.id for d in hub.devices() if sees(grant, d))
 
 
 def _shown_to(hub: Hub, grant: Grant) -> _Shown:

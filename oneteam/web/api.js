@@ -58,7 +58,8 @@ export async function info() {
 
 /**
  * The live connection: calls onHello(states) on every (re)connect, onEvent(event, dropped) for each
- * event, onStatus("live" | "connecting" | "offline") and onUnauthorized() when the token is refused.
+ * event, onAccess(deviceIds) when the member's devices change (narrowed or widened while open),
+ * onStatus("live" | "connecting" | "offline") and onUnauthorized() when the token is refused.
  * Reconnects with back-off until closed.
  */
 export class LiveSocket {
@@ -106,6 +107,8 @@ export class LiveSocket {
       this.handlers.onHello(message.states || {});
     } else if (message.type === "event") {
       this.handlers.onEvent(message.event, message.dropped || 0);
+    } else if (message.type === "access") {
+      this.handlers.onAccess?.(message.devices || []);
     }
   }
 

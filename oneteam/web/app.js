@@ -123,7 +123,14 @@ async function enter(token) {
   await routines.load(features);
   await schedules.load();
   socket?.close();
-  socket = new LiveSocket({ onHello: (states) => board.applyStates(states), onEvent, onStatus: setStatus, onUnauthorized: expire });
+  socket = new LiveSocket({
+    onHello: (states) => board.applyStates(states),
+    onEvent,
+    onStatus: setStatus,
+    onUnauthorized: expire,
+    // The member's devices changed while the page is open: load the home again as they now stand.
+    onAccess: () => enter(session.token),
+  });
   socket.open();
   try {
     await loadHistory();
