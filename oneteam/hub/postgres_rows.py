@@ -4,6 +4,7 @@ of its own to a single home's database for a room that keeps a few tables beside
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ if TYPE_CHECKING:  # psycopg is the `postgres` extra: imported where a connectio
 Params = Mapping[str, object]
 
 
-class PostgresRows:
+class PostgresRows(ABC):
     """Statements for the home `_home` ("" for a single home's tables), on whatever connection
     `_connection` lends (the store's own, or one from a pool many homes share)."""
 
@@ -22,8 +23,9 @@ class PostgresRows:
 
     _home: str
 
+    @abstractmethod
     def _connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
-        raise NotImplementedError
+        """A connection for one statement: the store's own, or one borrowed from a shared pool."""
 
     def _params(self, params: Params) -> dict[str, object]:
         return {"home": self._home, **params}
