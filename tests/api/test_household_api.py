@@ -5,42 +5,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from oneteam.api.app import create_app
-from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.i18n import render
-from oneteam.integrations.virtual import VirtualAdapter
-from tests.interop.smarthome.conftest import DEMO_HOME, Serve
-
-PASSWORD = "a long enough password"
-
-
-@dataclass
-class Running:
-    hub: Hub
-    url: str
+from tests.api.household_home import PASSWORD, Member, Running, served_household
 
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    home = load_home(DEMO_HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        await hub.household.ensure_owner("mom")
-        await hub.household.update_member("mom", by=None, password=PASSWORD)
-        await hub.household.add_member("dad", "adult", by=None, password=PASSWORD)
-        await hub.household.add_member(
-            "minji", "child", by=None, password=PASSWORD, overrides={"rooms": ["small_room"], "allow": ["tv"]}
-        )
-        await hub.household.add_member("visitor", "guest", by=None, password=PASSWORD)
-        async with Serve(create_app(hub)) as api:
-            yield Running(hub, api.url)
+    members: list[Member] = [
+        ("dad", "adult", None),
+        ("minji", "child", {"rooms": ["small_room"], "allow": ["tv"]}),
+        ("visitor", "guest", None),
+    ]
+    async with served_household(tmp_path, members) as running:
+        yield running
 
 
 @asynccontextmanager

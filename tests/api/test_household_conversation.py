@@ -8,47 +8,32 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from oneteam.api.app import create_app
-from oneteam.hub import Hub, SqliteStorage, load_home
+from oneteam.hub import Hub
 from oneteam.i18n import render
-from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.voice.dialog import Conversation
-from tests.interop.smarthome.conftest import DEMO_HOME, Serve
-
-PASSWORD = "a long enough password"
+from tests.api.household_home import PASSWORD, Member, Running, served_household
 
 
-@dataclass
-class Running:
-    hub: Hub
-    url: str
+async def _talking(hub: Hub) -> None:
+    agent = Conversation(hub)
+    await asyncio.to_thread(agent.understander.warm_up)
+    hub.set_conversation_agent(agent)
 
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    home = load_home(DEMO_HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        household = hub.household
-        await household.ensure_owner("mom")
-        await household.update_member("mom", by=None, password=PASSWORD)
-        await household.add_member(
-            "minji", "child", by=None, password=PASSWORD, overrides={"rooms": ["small_room"], "allow": ["tv"]}
-        )
-        await household.add_member("visitor", "guest", by=None, password=PASSWORD)
-        agent = Conversation(hub)
-        await asyncio.to_thread(agent.understander.warm_up)
-        hub.set_conversation_agent(agent)
-        async with Serve(create_app(hub)) as api:
-            yield Running(hub, api.url)
+    members: list[Member] = [
+        ("minji", "child", {"rooms": ["small_room"], "allow": ["tv"]}),
+        ("visitor", "guest", None),
+    ]
+    async with served_household(tmp_path, members, prepare=_talking) as running:
+        yield running
 
 
 async def _say(running: Running, member: str, text: str, language: str = "ko") -> dict[str, Any]:

@@ -9,7 +9,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,11 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from oneteam.api.app import create_app
-from oneteam.hub import Hub, SqliteStorage, load_home
-from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.hub import Hub
 from oneteam.model import Command, Event, EventKind
 from oneteam.model.warning import DeviceWarning
-from tests.interop.smarthome.conftest import DEMO_HOME, Serve
+from tests.api.household_home import PASSWORD, Member, Running, served_household
 
-PASSWORD = "a long enough password"
 LIGHTS = {"light_living", "light_bedroom", "light_kitchen", "light_small"}
 EVERY = LIGHTS | {"ac_living", "ac_bedroom", "washer", "dryer", "fridge", "purifier", "robot", "tv"}
 SHOWN = {
@@ -35,26 +31,15 @@ SHOWN = {
 }
 
 
-@dataclass
-class Running:
-    hub: Hub
-    url: str
-
-
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    home = load_home(DEMO_HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        household = hub.household
-        await household.ensure_owner("mom")
-        await household.update_member("mom", by=None, password=PASSWORD)
-        await household.add_member("dad", "adult", by=None, password=PASSWORD, overrides={"deny": ["dryer"]})
-        await household.add_member("minji", "child", by=None, password=PASSWORD)
-        await household.add_member("visitor", "guest", by=None, password=PASSWORD)
-        async with Serve(create_app(hub)) as api:
-            yield Running(hub, api.url)
+    members: list[Member] = [
+        ("dad", "adult", {"deny": ["dryer"]}),
+        ("minji", "child", None),
+        ("visitor", "guest", None),
+    ]
+    async with served_household(tmp_path, members) as running:
+        yield running
 
 
 async def _session(running: Running, name: str) -> str:

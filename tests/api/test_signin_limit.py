@@ -12,14 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from oneteam.api.app import create_app
 from oneteam.api.signin_limit import SignInLimits
-from oneteam.hub import Hub, SqliteStorage, load_home
-from oneteam.integrations.virtual import VirtualAdapter
-from tests.interop.smarthome.conftest import DEMO_HOME, Serve
+from tests.api.household_home import PASSWORD, served_household
 
-PASSWORD = "a long enough password"
 WINDOW_S = 4.0
 DELAY_S = 0.3
 
@@ -32,20 +29,15 @@ class Running:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    home = load_home(DEMO_HOME)
-    hub = Hub(home, SqliteStorage(tmp_path / "oneteam.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home, time_scale=1.0, tick_s=3600))
-    async with hub:
-        await hub.household.ensure_owner("mom")
-        await hub.household.update_member("mom", by=None, password=PASSWORD)
-        await hub.household.add_member("dad", "adult", by=None, password=PASSWORD)
-        app = create_app(hub)
-        limits = SignInLimits(
-            window_s=WINDOW_S, free=2, name_limit=4, address_limit=6, delay_s=DELAY_S, max_delay_s=1.0
-        )
+    limits = SignInLimits(
+        window_s=WINDOW_S, free=2, name_limit=4, address_limit=6, delay_s=DELAY_S, max_delay_s=1.0
+    )
+
+    def limited(app: FastAPI) -> None:
         app.state.signin_limits = limits
-        async with Serve(app) as api:
-            yield Running(api.url, limits)
+
+    async with served_household(tmp_path, [("dad", "adult", None)], configure=limited) as served:
+        yield Running(served.url, limits)
 
 
 async def _try(
