@@ -112,13 +112,17 @@ def start_node(url: str, node_id: str, data_dir: Path, parts: str) -> Node:
     raise RuntimeError(f"node {node_id} did not listen within 90 s")
 
 
-def wait_served(nodes: list[Node], homes: list[str], timeout_s: float = 180) -> dict[str, str]:
-    """Wait until every home is served by one of `nodes`; home → node id."""
+def wait_served(
+    nodes: list[Node], homes: list[str], timeout_s: float = 180, *, spread: int = 1
+) -> dict[str, str]:
+    """Wait until every home is served by one of `nodes`, by at least `spread` different processes
+    (the first process up takes every home; the others get theirs handed over some seconds after
+    they join); home → node id."""
     deadline = time.monotonic() + timeout_s
     served: dict[str, str] = {}
     while time.monotonic() < deadline:
         served = {h: n.node_id for n in nodes if n.process.poll() is None for h in n.homes()}
-        if all(h in served for h in homes):
+        if all(h in served for h in homes) and len({served[h] for h in homes}) >= spread:
             return served
         time.sleep(0.3)
-    raise AssertionError(f"homes not all served within {timeout_s} s: {served}")
+    raise AssertionError(f"homes not all served by {spread}+ processes within {timeout_s} s: {served}")
