@@ -12,6 +12,8 @@ import pytest
 from oneteam.automation import AutomationStore, Engine, RunRecord
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
+from oneteam.voice.dialog import Conversation
+from oneteam.voice.routines import RoutineTalk
 
 DEMO_HOME = Path(__file__).resolve().parents[2] / "oneteam" / "homes" / "demo.yaml"
 
@@ -37,6 +39,18 @@ async def engine(hub: Hub, tmp_path: Path) -> AsyncIterator[Engine]:
     await started.start()
     yield started
     await started.stop()
+
+
+@pytest.fixture
+async def talking_home(tmp_path: Path) -> AsyncIterator[tuple[Hub, Engine]]:
+    """A hub with the engine (Korean presets) and the voice door for routines on its conversation."""
+    hub = await make_hub(tmp_path / "hub.sqlite3")
+    async with hub:
+        engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"))
+        await engine.start(presets="ko")
+        hub.set_conversation_agent(RoutineTalk(hub, Conversation(hub)))
+        yield hub, engine
+        await engine.stop()
 
 
 async def wait_runs(

@@ -3,40 +3,25 @@ real engine with the Korean presets) and through REST /api/conversation on a rea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from oneteam.automation import AutomationStore, Engine
+from oneteam.automation import Engine
 from oneteam.hub import EventQuery, Hub
 from oneteam.model import Door, EventKind, Grant
-from oneteam.voice.dialog import Conversation
 from oneteam.voice.routine_words import recurrence
-from oneteam.voice.routines import RoutineTalk
-from tests.automation.conftest import make_hub
 from tests.conftest import HubProcess, start_hub, stop_hub
-
-
-@pytest.fixture
-async def home(tmp_path: Path) -> AsyncIterator[tuple[Hub, Engine]]:
-    hub = await make_hub(tmp_path / "hub.sqlite3")
-    async with hub:
-        engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"))
-        await engine.start(presets="ko")
-        hub.set_conversation_agent(RoutineTalk(hub, Conversation(hub)))
-        yield hub, engine
-        await engine.stop()
 
 
 async def _say(hub: Hub, text: str, grant: Grant | None = None, session: str = "t") -> Any:
     return await hub.converse(text, session=session, grant=grant)
 
 
-async def test_a_scene_is_applied_by_its_name_as_the_routine(home: tuple[Hub, Engine]) -> None:
-    hub, engine = home
+async def test_a_scene_is_applied_by_its_name_as_the_routine(talking_home: tuple[Hub, Engine]) -> None:
+    hub, engine = talking_home
     reply = await _say(hub, "영화 모드 켜 줘")
     assert reply.kind == "routine_run", reply
     assert "영화" in reply.text
@@ -48,8 +33,8 @@ async def test_a_scene_is_applied_by_its_name_as_the_routine(home: tuple[Hub, En
     assert engine.store.runs("movie")[0].trigger["by"].startswith("conversation")
 
 
-async def test_a_routine_runs_by_name_and_a_question_never_runs_it(home: tuple[Hub, Engine]) -> None:
-    hub, engine = home
+async def test_a_routine_runs_by_name_and_a_question_never_runs_it(talking_home: tuple[Hub, Engine]) -> None:
+    hub, engine = talking_home
     asked = await _say(hub, "외출 모드 켜져 있어?")
     assert asked.kind == "routine_query"
     assert asked.result["routine"] == "away" and asked.result["enabled"] is True
@@ -62,8 +47,8 @@ async def test_a_routine_runs_by_name_and_a_question_never_runs_it(home: tuple[H
     assert all(hub.state(d).attributes["power"] is False for d in ("light_living", "light_bedroom"))
 
 
-async def test_routines_are_listed_and_switched_off_by_voice(home: tuple[Hub, Engine]) -> None:
-    hub, engine = home
+async def test_routines_are_listed_and_switched_off_by_voice(talking_home: tuple[Hub, Engine]) -> None:
+    hub, engine = talking_home
     listed = await _say(hub, "루틴 뭐 있어?")
     assert listed.kind == "routine_list"
     assert "외출" in listed.text and "영화" in listed.text
@@ -81,8 +66,8 @@ async def test_routines_are_listed_and_switched_off_by_voice(home: tuple[Hub, En
     assert engine.routines["home"].enabled is False
 
 
-async def test_a_name_the_home_does_not_have_stays_none(home: tuple[Hub, Engine]) -> None:
-    hub, engine = home
+async def test_a_name_the_home_does_not_have_stays_none(talking_home: tuple[Hub, Engine]) -> None:
+    hub, engine = talking_home
     before = {d: s.attributes for d, s in hub.states().items()}
     reply = await _say(hub, "파티 모드 해 줘")
     assert reply.kind == "none"
@@ -94,8 +79,8 @@ async def test_a_name_the_home_does_not_have_stays_none(home: tuple[Hub, Engine]
     assert asked_back.kind == "clarify"
 
 
-async def test_a_recurring_automation_is_made_only_after_yes(home: tuple[Hub, Engine]) -> None:
-    hub, engine = home
+async def test_a_recurring_automation_is_made_only_after_yes(talking_home: tuple[Hub, Engine]) -> None:
+    hub, engine = talking_home
     before = set(engine.routines)
     asked = await _say(hub, "매일 아침 7시에 거실 불 켜 줘", session="a")
     assert asked.kind == "routine_confirm"
@@ -132,8 +117,10 @@ def test_recurrences_are_whole_words_and_a_single_day_is_not_one() -> None:
     assert recurrence("매일밤", "ko") is None  # not a whole word
 
 
-async def test_a_limited_grant_cannot_run_a_routine_that_reaches_further(home: tuple[Hub, Engine]) -> None:
-    hub, engine = home
+async def test_a_limited_grant_cannot_run_a_routine_that_reaches_further(
+    talking_home: tuple[Hub, Engine],
+) -> None:
+    hub, engine = talking_home
     bedroom_only = Grant(principal="token:bedroom", door=Door.REST, rooms=frozenset({"bedroom"}))
     reply = await _say(hub, "영화 모드 켜 줘", grant=bedroom_only)
     assert reply.result.get("error") == "error.forbidden"

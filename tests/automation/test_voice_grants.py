@@ -4,35 +4,16 @@ Real Kiwi, real hub, the Korean presets."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from oneteam.automation import AutomationStore, Engine
+from oneteam.automation import Engine
 from oneteam.hub import Hub
 from oneteam.hub.routines import routines_of
 from oneteam.model import Door, Grant
-from oneteam.voice.dialog import Conversation
-from oneteam.voice.routines import RoutineTalk
-from tests.automation.conftest import make_hub
-
-
-@pytest.fixture
-async def home(tmp_path: Path) -> AsyncIterator[tuple[Hub, Engine]]:
-    hub = await make_hub(tmp_path / "hub.sqlite3")
-    async with hub:
-        engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"))
-        await engine.start(presets="ko")
-        hub.set_conversation_agent(RoutineTalk(hub, Conversation(hub)))
-        yield hub, engine
-        await engine.stop()
 
 
 async def test_routines_listed_by_voice_are_those_whose_devices_the_caller_is_shown(
-    home: tuple[Hub, Engine],
+    talking_home: tuple[Hub, Engine],
 ) -> None:
-    hub, _engine = home
+    hub, _engine = talking_home
     everyone = await hub.converse("루틴 뭐 있어?", session="owner")
     every_id = {r["id"] for r in everyone.result["routines"]}
     assert "movie" in every_id  # the scene sets the living room's light and the TV
