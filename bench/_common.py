@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -79,3 +81,19 @@ def start_hub_process() -> tuple[subprocess.Popen[bytes], str, str]:
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/healthz")
     return process, url, token
+
+
+@contextlib.contextmanager
+def postgres_server(url: str | None) -> Iterator[str | None]:
+    """The given server, a private one when PostgreSQL is installed, else None."""
+    if url is not None:
+        yield url
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.hub.postgres_server import postgres_bin, running_postgres
+
+    if postgres_bin() is None:
+        yield None
+        return
+    with running_postgres() as started:
+        yield started

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine
+from _common import machine, postgres_server
 
 from oneteam.hub import Hub, SqliteStorage, Storage, load_home
 from oneteam.hub.tokens import hash_token
@@ -80,27 +79,11 @@ async def _measure(name: str, storage: Storage, rounds: int) -> None:
     print(f"sign-in with a password (argon2id verify):      {sign_in:.1f} ms")
 
 
-@contextlib.contextmanager
-def _postgres(url: str | None) -> Iterator[str | None]:
-    """The given server, a private one when PostgreSQL is installed, else None."""
-    if url is not None:
-        yield url
-        return
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.hub.postgres_server import postgres_bin, running_postgres
-
-    if postgres_bin() is None:
-        yield None
-        return
-    with running_postgres() as started:
-        yield started
-
-
 async def main(rounds: int = 20_000, postgres_url: str | None = None) -> None:
     print(f"# token check per request ({machine()})")
     with tempfile.TemporaryDirectory() as folder:
         await _measure("SQLite", SqliteStorage(Path(folder) / "bench.sqlite3"), rounds)
-    with _postgres(postgres_url) as url:
+    with postgres_server(postgres_url) as url:
         if url is None:
             print("## PostgreSQL: not installed, skipped")
             return

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine
+from _common import machine, postgres_server
 
 from oneteam.automation.store import AutomationStore, RoutineStorage
 from oneteam.interop.smarthome.store import PartnerStorage, PartnerStore
@@ -64,28 +63,12 @@ def _measure(name: str, routines: RoutineStorage, partners: PartnerStorage, roun
     return figures
 
 
-@contextlib.contextmanager
-def _postgres(url: str | None) -> Iterator[str | None]:
-    """The given server, a private one when PostgreSQL is installed, else None."""
-    if url is not None:
-        yield url
-        return
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.hub.postgres_server import postgres_bin, running_postgres
-
-    if postgres_bin() is None:
-        yield None
-        return
-    with running_postgres() as started:
-        yield started
-
-
 async def main(rounds: int, homes: int, postgres_url: str | None) -> None:
     print(f"# per-home side stores, per call ({machine()})")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
         _measure("SQLite (the hub's file)", AutomationStore(path), PartnerStore(path), rounds)
-    with _postgres(postgres_url) as url:
+    with postgres_server(postgres_url) as url:
         if url is None:
             print("## PostgreSQL: not installed, skipped")
             return
