@@ -19,6 +19,7 @@ from oneteam.automation import AutomationStore, Engine, RoutineStorage
 from oneteam.cluster.pgschema import SCHEMA
 from oneteam.cluster.tenant_stores import TenantStores
 from oneteam.hub import Hub
+from tests.automation import conftest as automation_fixtures
 from tests.automation.conftest import make_hub, wait_runs
 from tests.automation.test_engine import (  # noqa: F401  (run again here, on PostgreSQL)
     test_a_routine_runs_another_and_refuses_unknown_ones,
@@ -30,6 +31,7 @@ from tests.automation.test_engine import (  # noqa: F401  (run again here, on Po
 from tests.cluster import tenant_fixtures
 
 tenant_pg, tenants = tenant_fixtures.tenant_pg, tenant_fixtures.tenants
+hub = automation_fixtures.hub  # the demo hub the engine tests drive
 _home = tenant_fixtures.new_home
 
 
@@ -40,13 +42,6 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], R
     stores: TenantStores = request.getfixturevalue("tenants")
     home = _home()
     return lambda: stores.routines(home)
-
-
-@pytest.fixture
-async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
-    running = await make_hub(tmp_path / "hub.sqlite3")
-    async with running:
-        yield running
 
 
 @pytest.fixture
