@@ -59,11 +59,47 @@ class _Outcome:
             raise StorageFailed(self.refused[home])
 
 
+_COMMITTED = _Outcome()
+
+
+def _interrupted() -> _Outcome:
+    # A new exception each time: one instance raised again and again would keep every traceback.
+    return _Outcome(failure=StorageFailed("the write was interrupted"))
+
+
+class _Batch:
+    """One transaction's waiting flushers and, once it ended, its outcome.
+
+    Each flusher waits on a future of its own (cancelling one cancels no other), and the writer
+    ends them all at once: one future and one wake-up per command, not a shared future shielded
+    per flusher (three loop callbacks each)."""
+
+    __slots__ = ("outcome", "waiters")
+
+    def __init__(self) -> None:
+        self.waiters: list[asyncio.Future[None]] = []
+        self.outcome: _Outcome | None = None
+
+    def end(self, outcome: _Outcome) -> None:
+        """Record how the batch ended, then wake every flusher still waiting for it."""
+        if self.outcome is not None:
+            return
+        self.outcome = outcome
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def check(self, home: str | None) -> None:
+        """Raise StorageFailed if the batch (or `home`'s part of it) was not committed."""
+        (self.outcome or _interrupted()).check(home)
+
+
 class GroupCommit:
     """Queues states (the latest per device) and events, and commits them in batches.
 
-    A flush waits for the batch being committed (its writes may be in it) and for the next one
-    (when something is queued); each batch's outcome is a future every flusher shares."""
+    A flush waits for the batch being committed (its writes may be in it) and, when something is
+    queued, for the next one; batches are committed one after the other, so the next one ending
+    means the one in flight has ended too."""
 
     def __init__(self, commit: CommitBatch, errors: tuple[type[Exception], ...]) -> None:
         """`errors` are the backend's own database errors (logged without a traceback); any other
@@ -72,10 +108,10 @@ class GroupCommit:
         self._errors = errors
         self._states: dict[tuple[str, str], State] = {}
         self._events: list[tuple[str, Event]] = []
-        self._next: asyncio.Future[_Outcome] | None = None
-        """The outcome of the batch that will take what is queued now (made by the first flush)."""
-        self._in_flight: asyncio.Future[_Outcome] | None = None
-        """The outcome of the batch being committed."""
+        self._next: _Batch | None = None
+        """The batch that will take what is queued now (made by the first flush)."""
+        self._in_flight: _Batch | None = None
+        """The batch being committed."""
         self._wake = asyncio.Event()
         self._supervisor = Supervisor("storage")
         self._running = False
@@ -108,8 +144,8 @@ class GroupCommit:
         await self._supervisor.stop()
         closed = _Outcome(failure=StorageFailed("storage closed"))
         for batch in (self._in_flight, self._next):
-            if batch is not None and not batch.done():
-                batch.set_result(closed)
+            if batch is not None:
+                batch.end(closed)
         self._in_flight = self._next = None
 
     def put_state(self, state: State, home: str = "") -> None:
@@ -125,16 +161,24 @@ class GroupCommit:
     async def flush(self, home: str | None = None) -> None:
         """Return once everything queued before the call is committed; StorageFailed if it was
         not (or if `home`'s writes were refused)."""
-        batches = [] if self._in_flight is None else [self._in_flight]
+        before = self._in_flight
         if self._states or self._events:
             if not self._running:
                 raise StorageFailed("storage is not open")
-            if self._next is None:
-                self._next = asyncio.get_running_loop().create_future()
-            batches.append(self._next)
+            batch = self._next
+            if batch is None:
+                batch = self._next = _Batch()
             self._wake.set()
-        for batch in batches:
-            (await asyncio.shield(batch)).check(home)
+        elif before is not None:
+            batch, before = before, None
+        else:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        batch.waiters.append(waiter)
+        await waiter
+        if before is not None:
+            before.check(home)  # ended before `batch` began
+        batch.check(home)
 
     async def _write_loop(self) -> None:
         while True:
@@ -144,15 +188,15 @@ class GroupCommit:
             self._states, self._events, self._next = {}, [], None
             if not states and not events:
                 if batch is not None:
-                    batch.set_result(_Outcome())
+                    batch.end(_Outcome())
                 continue
             if batch is None:
-                batch = asyncio.get_running_loop().create_future()
+                batch = _Batch()
             self._in_flight = batch
-            outcome = _Outcome(failure=StorageFailed("the write was interrupted"))
+            outcome = _interrupted()
             try:
                 refused = await self._commit([(home, s) for (home, _), s in states.items()], events)
-                outcome = _Outcome(refused=refused or {})
+                outcome = _Outcome(refused=refused) if refused else _COMMITTED
             except self._errors as exc:
                 _LOGGER.error("storage write failed: %s", exc)
                 outcome = _Outcome(failure=StorageFailed(f"{exc.__class__.__name__}: {exc}"))
@@ -161,8 +205,7 @@ class GroupCommit:
                 outcome = _Outcome(failure=StorageFailed(f"{exc.__class__.__name__}: {exc}"))
             finally:
                 self._in_flight = None
-                if not batch.done():
-                    batch.set_result(outcome)
+                batch.end(outcome)
 
 
 class GroupCommitted:

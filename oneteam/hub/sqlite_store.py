@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import json.encoder
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -24,8 +26,23 @@ from oneteam.model import Command, Event, EventKind, Grant, State
 from oneteam.model.schedule import Schedule
 
 _INLINE_WRITE_ROWS = 64
-_encode_data = json.JSONEncoder(default=str).encode
-"""One encoder for every event's data: json.dumps with `default` builds a new encoder per call."""
+
+
+def _event_data_encoder() -> Callable[[Any], str]:
+    """JSON text of an event's data, as `json.JSONEncoder(default=str).encode` writes it.
+
+    `encode` builds its C encoder again on every call (~2 µs of a ~3 µs call for a command's
+    data); this one is built once. It keeps no circular-reference markers (a dict shared across
+    calls would keep a failed call's marks): data nested in itself fails on the recursion limit
+    instead. Without the C accelerator, the plain encoder."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(default=str).encode
+    chunks = make(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_encode_data = _event_data_encoder()
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS homes (
   id TEXT PRIMARY KEY, source TEXT NOT NULL, text TEXT NOT NULL, loaded_at REAL NOT NULL
@@ -143,7 +160,7 @@ class SqliteStorage(GroupCommitted):
                             e.kind.value,
                             e.device_id,
                             e.source,
-                            _encode_data(dict(e.data)),
+                            _encode_data(e.data if type(e.data) is dict else dict(e.data)),
                             e.at,
                         )
                         for e in events
