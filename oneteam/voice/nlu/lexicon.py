@@ -164,7 +164,10 @@ class Lexicon:
     max_span: int
     """The most tokens one phrase spans."""
     user_words: tuple[str, ...] = field(default_factory=tuple)
-    """Home names the tokenizer should keep whole (`이불`, `퓨리케어`)."""
+    """This home's names the tokenizer should keep whole (`이불`, `퓨리케어`), in this home only."""
+    shared_words: tuple[str, ...] = field(default_factory=tuple)
+    """The language's own words to keep whole (`로봇청소기`): the same for every home, so they
+    live in the one analyser every home of the process shares."""
     fuzzy: FuzzyIndex | None = None
     """The home's nouns (devices, rooms, types, aspects, modes), found again from a one-jamo slip."""
 

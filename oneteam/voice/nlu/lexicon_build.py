@@ -261,8 +261,12 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
     type_words = [
         w for entry in (_language_file(language, "words").get("types") or {}).values() for w in entry
     ]
+    shared_words = sorted(
+        {part for name in type_words for part in str(name).split() if _is_hangul_word(part)}
+    )
     user_words = sorted(
-        {part for name in [*home_names, *type_words] for part in str(name).split() if _is_hangul_word(part)}
+        {part for name in home_names for part in str(name).split() if _is_hangul_word(part)}
+        - set(shared_words)
     )
     nouns = {Kind.DEVICE, Kind.ROOM, Kind.TYPE, Kind.ASPECT, Kind.MODE, Kind.COMPARTMENT, Kind.FEATURE}
     fuzzy = FuzzyIndex(
@@ -278,6 +282,7 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
         numerals=reader,
         max_span=max(4, longest + 3),
         user_words=tuple(user_words),
+        shared_words=tuple(shared_words),
         fuzzy=fuzzy,
     )
     _LOGGER.debug("lexicon %s: %d phrases, %d lemmas", language, len(lexicon.words), len(lexicon.lemmas))

@@ -1,8 +1,9 @@
 """Text into tokens: Kiwi morphology for Korean, a plain word split for English.
 
-Kiwi takes about a second to load, so one instance per set of user words is built lazily and
-kept. Home names (`퓨리케어`, `이불`) are added as user words so that spaceless input
-("거실불켜줘") and unusual names split where a person would split them.
+Kiwi takes about a second and ~250 MB to load, so one analyser per process is built lazily and
+shared by every home. Names (`퓨리케어`, `로봇청소기`) are kept whole so that spaceless input
+("거실불켜줘") and unusual names split where a person would split them: the language's words as
+Kiwi user words, each home's own names per analysis, in that home only.
 """
 
 from __future__ import annotations
@@ -176,6 +177,8 @@ def language_of(text: str) -> str:
 
 
 _KIWI_LOCK = threading.RLock()
+"""One analysis at a time, and guards the analyser's set-up: conversations call in from worker
+threads, and every home of the process shares the one analyser."""
 _KIWI_OPTIONS: dict[str, Any] = {"load_multi_dict": False, "load_default_dict": False}
 """The multi-word dictionary (12 MB of compound proper nouns) and the default dictionary of proper
 nouns are not needed for home requests and cost most of Kiwi's start-up."""
@@ -185,15 +188,15 @@ _PRESTARTED_KIWI: list[Any] = []
 
 def prestart() -> None:
     """Start loading Kiwi's model in a thread now, for a short-lived command that will need it
-    after its other imports (`oneteam understand`); the first analyser built takes it over."""
-    if _PRESTARTED:
+    after its other imports (`oneteam understand`); the shared analyser takes it over."""
+    if _PRESTARTED or _ANALYSER.kiwi is not None:
         return
 
     def load() -> None:
         from kiwipiepy import Kiwi
 
         # No tokenize here: the analyser's tables (half a second) are built once, on the first
-        # analysis after the home's names are added; building them now would be thrown away.
+        # analysis after the language's words are added; building them now would be thrown away.
         _PRESTARTED_KIWI.append(Kiwi(**_KIWI_OPTIONS))
 
     thread = threading.Thread(target=load, name="kiwi-prestart", daemon=True)
@@ -212,17 +215,48 @@ def _fresh_kiwi() -> Any:
     return Kiwi(**_KIWI_OPTIONS)
 
 
-@lru_cache(maxsize=8)
-def _kiwi(user_words: tuple[str, ...]) -> Any:
-    with _KIWI_LOCK:
-        kiwi = _fresh_kiwi()
-        # Only names Kiwi does not already read as one noun are added: a user word also shifts
-        # Kiwi's guesses around it ("세탁기" added again made "시작해줘" one noun).
-        unknown = [w for w, noun in _one_nouns(kiwi, user_words).items() if not noun]
-        for word in unknown:
-            kiwi.add_user_word(word, "NNG", 0)
-    _LOGGER.info("Kiwi loaded with %d of %d home names as user words", len(unknown), len(user_words))
-    return kiwi
+class _Analyser:
+    """The process's one Kiwi, shared by every home (a Kiwi holds ~250 MB and takes a second to
+    build). Only the language's own words are added to it as user words; a home's names are
+    kept whole per analysis instead (`KoreanTokenizer`), so one home's "뽀송이" never changes how
+    another home's sentences split."""
+
+    def __init__(self) -> None:
+        self.kiwi: Any = None
+        self.generation = 0
+        """Moves when user words are added: what was judged against the analyser is judged again."""
+        self._judged: set[str] = set()
+        self._nouns: dict[str, bool] = {}
+
+    def load(self, shared_words: Sequence[str]) -> Any:
+        """The analyser, with `shared_words` it does not already read as one noun added."""
+        with _KIWI_LOCK:
+            if self.kiwi is None:
+                self.kiwi = _fresh_kiwi()
+            new = [w for w in shared_words if w not in self._judged]
+            if new or self.generation == 0:
+                # Only words Kiwi does not already read as one noun are added: a user word also
+                # shifts Kiwi's guesses around it ("세탁기" added again made "시작해줘" one noun).
+                unknown = [w for w, noun in _one_nouns(self.kiwi, new).items() if not noun]
+                for word in unknown:
+                    self.kiwi.add_user_word(word, "NNG", 0)
+                self._judged.update(new)
+                self._nouns.clear()
+                self.generation += 1
+                _LOGGER.info("Kiwi loaded with %d of %d language words as user words", len(unknown), len(new))
+            return self.kiwi
+
+    def one_noun(self, word: str) -> bool:
+        """Whether the analyser (as loaded) reads `word` alone as one noun; asked once a process."""
+        with _KIWI_LOCK:
+            known = self._nouns.get(word)
+            if known is None:
+                tokens = self.kiwi.tokenize(word)
+                known = self._nouns[word] = len(tokens) == 1 and str(tokens[0].tag).startswith("NN")
+            return known
+
+
+_ANALYSER = _Analyser()
 
 
 def _one_nouns(kiwi: Any, words: Sequence[str]) -> dict[str, bool]:
@@ -281,31 +315,96 @@ def _save_noun_cache(known: dict[str, bool]) -> None:
 
 
 class KoreanTokenizer:
-    """Kiwi, loaded on first use, with the home's names as user words; results cached per text."""
+    """Kiwi for one home: the process's one analyser, with this home's names kept whole; results
+    cached per text.
 
-    def __init__(self, user_words: Sequence[str] = (), *, cache_size: int = 4096) -> None:
+    `user_words`: the home's own names. Those the shared analyser would split ("뽀송이" → 뽀송 +
+    이) are found in each text (longest first) and handed to Kiwi as spans it must read as one
+    noun (`pretokenized`), for this home's analyses only. `shared_words`: the language's words,
+    the same for every home, added to the shared analyser once."""
+
+    def __init__(
+        self, user_words: Sequence[str] = (), *, shared_words: Sequence[str] = (), cache_size: int = 4096
+    ) -> None:
         self._user_words = tuple(sorted(set(user_words)))
+        self._shared_words = tuple(sorted(set(shared_words)))
+        self._ready: tuple[int, tuple[str, ...], re.Pattern[str] | None] | None = None
         self.tokenize = lru_cache(maxsize=cache_size)(self._tokenize)
+
+    @property
+    def kept_whole(self) -> tuple[str, ...]:
+        """This home's names kept whole per analysis (the ones the shared analyser splits)."""
+        self._names()
+        return self._ready[1] if self._ready is not None else ()
 
     def warm_up(self) -> None:
         """Load Kiwi now rather than on the first utterance; one analysis builds its tables."""
-        kiwi = _kiwi(self._user_words)
+        self._names()
         with _KIWI_LOCK:
-            kiwi.tokenize("불")
+            _ANALYSER.kiwi.tokenize("불")
+
+    def _names(self) -> re.Pattern[str] | None:
+        """The home's names to keep whole, as one pattern (longest first), judged once against
+        the shared analyser (again if words were added to it since)."""
+        ready = self._ready
+        if ready is None or ready[0] != _ANALYSER.generation:
+            _ANALYSER.load(self._shared_words)
+            split = sorted(
+                (w for w in self._user_words if not _ANALYSER.one_noun(w)), key=lambda w: (-len(w), w)
+            )
+            pattern = re.compile("|".join(re.escape(w) for w in split)) if split else None
+            ready = self._ready = (_ANALYSER.generation, tuple(split), pattern)
+        return ready[2]
 
     def _tokenize(self, text: str) -> tuple[Token, ...]:
-        kiwi = _kiwi(self._user_words)
+        names = self._names()
+        spans = [(m.start(), m.end()) for m in names.finditer(text)] if names is not None else []
         with _KIWI_LOCK:  # one analysis at a time: conversations call in from worker threads
-            analysed = kiwi.tokenize(text)
-        out = []
-        for tok in analysed:
-            start, end = int(tok.start), int(tok.start + tok.len)
-            tag = str(tok.tag)
-            proper = tag in _KIWI_PROPER
-            out.append(
-                Token(text[start:end].lower(), str(tok.form).lower(), kiwi_role(tag), start, end, tag, proper)
-            )
-        return tuple(out)
+            kiwi = _ANALYSER.kiwi
+            if not spans:
+                return _tokens(text, kiwi.tokenize(text))
+            ((forced, forced_score),) = kiwi.analyze(text, top_n=1, pretokenized=[(*s, "NNG") for s in spans])
+            ((plain, plain_score),) = kiwi.analyze(text, top_n=1)
+        # A forced span also changes how Kiwi scores the words around it ("… 9번으로 하고 작은방"
+        # read 하고 as a quoting particle), so Kiwi's own reading is kept when it is at least as
+        # likely and cuts at the names' edges, with each name's pieces joined into one noun.
+        tokens = _tokens(text, plain)
+        if plain_score >= forced_score and all(_cut_at(tokens, start, end) for start, end in spans):
+            return _joined(text, tokens, spans)
+        return _tokens(text, forced)
+
+
+def _tokens(text: str, analysed: Sequence[Any]) -> tuple[Token, ...]:
+    """Kiwi's tokens as ours."""
+    out = []
+    for tok in analysed:
+        start, end = int(tok.start), int(tok.start + tok.len)
+        tag = str(tok.tag)
+        proper = tag in _KIWI_PROPER
+        out.append(
+            Token(text[start:end].lower(), str(tok.form).lower(), kiwi_role(tag), start, end, tag, proper)
+        )
+    return tuple(out)
+
+
+def _cut_at(tokens: Sequence[Token], start: int, end: int) -> bool:
+    """Whether the tokens overlapping start…end begin at start and end at end."""
+    inside = [t for t in tokens if t.start < end and t.end > start]
+    return bool(inside) and inside[0].start == start and max(t.end for t in inside) == end
+
+
+def _joined(text: str, tokens: Sequence[Token], spans: Sequence[tuple[int, int]]) -> tuple[Token, ...]:
+    """`tokens` with those inside each span replaced by the span as one noun."""
+    out: list[Token] = []
+    spans = sorted(spans)
+    for token in tokens:
+        span = next(((s, e) for s, e in spans if s <= token.start < e), None)
+        if span is None:
+            out.append(token)
+        elif not out or out[-1].start != span[0]:
+            word = text[span[0] : span[1]].lower()
+            out.append(Token(word, word, Role.NOUN, span[0], span[1], "NNG"))
+    return tuple(out)
 
 
 class EnglishTokenizer:

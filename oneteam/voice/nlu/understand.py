@@ -28,7 +28,10 @@ class Understander:
         The one sentence limit every door applies (oneteam.model.conversation); every step is
         linear in the text well past it (bench/bench_nlu.py measures 100 → 2,000 characters)."""
         self._lexicons: dict[str, Lexicon] = {lang: build_lexicon(home, lang) for lang in ("ko", "en")}
-        self._korean = KoreanTokenizer(self._lexicons["ko"].user_words, cache_size=cache_size)
+        korean = self._lexicons["ko"]
+        self._korean = KoreanTokenizer(
+            korean.user_words, shared_words=korean.shared_words, cache_size=cache_size
+        )
         self._english = EnglishTokenizer(cache_size=cache_size)
         self._resolver = Resolver(home)
 

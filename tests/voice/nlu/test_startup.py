@@ -44,8 +44,8 @@ def test_the_noun_cache_is_written_once_and_gives_the_same_answer(tmp_path: Path
     first, _ = probe(tmp_path)
     (cache,) = tmp_path.glob("kiwi-*-nouns.json")
     known = json.loads(cache.read_text(encoding="utf-8"))
-    assert known["거실"] is True  # Kiwi reads it as one noun: not added as a user word
-    assert known["퓨리케어"] is False  # a brand name Kiwi splits: added
+    assert known["에어컨"] is True  # Kiwi reads it as one noun: not added as a user word
+    assert known["로봇청소기"] is False  # a language word Kiwi splits: added to the shared analyser
     second, _ = probe(tmp_path)
     assert second == first
 
@@ -55,6 +55,6 @@ def test_a_damaged_noun_cache_is_ignored(tmp_path: Path) -> None:
     (cache,) = tmp_path.glob("kiwi-*-nouns.json")
     cache.write_text("{not json", encoding="utf-8")
     assert probe(tmp_path)[0] == expected
-    cache.write_text(json.dumps({"거실": "yes"}), encoding="utf-8")  # wrong type: asked again
+    cache.write_text(json.dumps({"에어컨": "yes"}), encoding="utf-8")  # wrong type: asked again
     assert probe(tmp_path)[0] == expected
-    assert json.loads(cache.read_text(encoding="utf-8"))["거실"] is True
+    assert json.loads(cache.read_text(encoding="utf-8"))["에어컨"] is True
