@@ -234,13 +234,19 @@ class Hub(HubTokens):
 
     def publish(self, event: Event) -> Event:
         """Number, store and fan out an event; returns it with its id and time."""
+        return self._emit(event.kind, event.device_id, event.data, event.source, event.at)
+
+    def _emit(
+        self, kind: EventKind, device_id: str | None, data: Mapping[str, Any], source: str, at: float = 0.0
+    ) -> Event:
+        # The event is built once, numbered: dispatch calls this without a draft Event to copy.
         self._last_event_id += 1
         event = Event(
-            kind=event.kind,
-            device_id=event.device_id,
-            data=event.data,
-            source=event.source,
-            at=event.at or time.time(),
+            kind=kind,
+            device_id=device_id,
+            data=data,
+            source=source,
+            at=at or time.time(),
             id=self._last_event_id,
         )
         self.storage.put_event(event)
@@ -265,20 +271,21 @@ class Hub(HubTokens):
         command's source becomes the grant's, whatever the door wrote. Returns only once the
         resulting state is committed to storage, so an acknowledged command survives a crash.
         """
-        device = self.device(command.device_id)
+        registry = self.registry
+        device, state, owner = registry.target(command.device_id)
         if grant is not None:
             command = replace(command, source=grant.source)
         try:
             if grant is not None:
                 grant.refuse(device, base_name(command.name))
-            state = self.registry.state(device.id)
             if not state.is_available:
-                reason, reason_key = self.registry.unavailable_reason(device.id)
+                reason, reason_key = registry.unavailable_reason(device.id)
                 raise DeviceUnavailable(device.id, reason, reason_key=reason_key, name=device.display_name)
-            command = self.canonical_mode(command, device)
+            if command.name == "set_mode":
+                command = self.canonical_mode(command, device)
             # Validation, then the state rule every door shares: no "done" for stopping an idle washer.
             command = check_state(command, device, state)
-            await self.registry.owner(device.id).execute(command)
+            await owner.execute(command)
         except OneteamError as exc:
             self.publish(
                 Event(
@@ -295,11 +302,9 @@ class Hub(HubTokens):
                 )
             )
             raise
-        self.publish(
-            Event(kind=EventKind.COMMAND, device_id=device.id, data=command.as_dict(), source=command.source)
-        )
+        self._emit(EventKind.COMMAND, device.id, command.as_dict(), command.source)
         await self.storage.flush()
-        return self.registry.state(device.id)
+        return registry.state(device.id)
 
     def canonical_mode(self, command: Command, device: Device) -> Command:
         """A mode by a name the home file gives it ("제습" for dry) becomes its id, so a mode said

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from oneteam.hub.supervisor import Supervisor
 from oneteam.model import Event, OneteamError, State
@@ -221,6 +222,7 @@ class GroupCommitted:
         """Queue an event for the history."""
         self._writes.put_event(event)
 
-    async def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
-        await self._writes.flush()
+    def flush(self) -> Coroutine[Any, Any, None]:
+        """Wait until everything queued so far is committed (the writer's own coroutine: one
+        frame less on every command's way)."""
+        return self._writes.flush()

@@ -101,6 +101,14 @@ class Registry:
         self.device(device_id)
         return self._states[device_id]
 
+    def target(self, device_id: str) -> tuple[Device, State, Adapter]:
+        """What a command to the device needs: the device, its state and its owner, in one look-up
+        (dispatch's hot path), or DeviceNotFound."""
+        device = self._devices.get(device_id)
+        if device is None:
+            raise DeviceNotFound(device_id)
+        return device, self._states[device_id], self._owners[device_id]
+
     def states(self) -> dict[str, State]:
         """Every device's current state."""
         return dict(self._states)
@@ -120,7 +128,8 @@ class Registry:
         if current is None:
             _LOGGER.debug("state for unknown device %s ignored", device_id)
             return
-        changed = {k: v for k, v in changes.items() if current.attributes.get(k, _MISSING) != v}
+        attributes = current.attributes
+        changed = {k: v for k, v in changes.items() if attributes.get(k, _MISSING) != v}
         if not changed:
             return
         now = time.time()

@@ -132,8 +132,16 @@ def validate_command(command: Command, device: Device) -> Command:
         return replace(
             command, value=_choice(command, spec.fan_speeds, "error.fan_speed_not_allowed", device)
         )
+    return _validate_numbered(command, device, name)
+
+
+def _validate_numbered(command: Command, device: Device, name: CommandName) -> Command:
+    """Brightness, volume, channel: a number within the device's range."""
     range_name, key = _LIMITS[name]
-    limit: Range = getattr(spec, range_name)
+    limit: Range = getattr(device.spec, range_name)
+    value = command.value
+    if type(value) is int and limit.low <= value <= limit.high and abs(value) <= MAX_COMMAND_NUMBER:
+        return command  # a whole number in range: already plain, nothing to check further
     number = _number(command, device)
     if number not in limit or (name is CommandName.SET_CHANNEL and not float(number).is_integer()):
         problem = (

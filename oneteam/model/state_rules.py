@@ -78,17 +78,22 @@ def check_state(command: Command, device: Device, state: State) -> Command:
         validated = validate_command(replace(command, name="start"), device)
     else:
         validated = validate_command(command, device)
-    run_state = str(state.get("run_state") or "")
-    conflict: Conflict | None = None
-    if device.type in _CYCLES:
-        conflict = _cycle_conflict(name, run_state)
-    elif device.type is DeviceType.ROBOT_CLEANER:
-        conflict = _robot_conflict(name, run_state)
-    elif name in _NEEDS_POWER.get(device.type, frozenset()) and state.get("power") is False:
+    kind = device.type
+    if kind in _CYCLES:
+        conflict = _cycle_conflict(name, _run_state(state))
+    elif kind is DeviceType.ROBOT_CLEANER:
+        conflict = _robot_conflict(name, _run_state(state))
+    elif kind in _NEEDS_POWER and name in _NEEDS_POWER[kind] and state.get("power") is False:
         conflict = Conflict.TURNED_OFF
+    else:
+        return validated  # no rule for this type and command (most commands: lights, switches)
     if conflict is not None:
-        raise StateConflict(conflict, device, name, run_state)
+        raise StateConflict(conflict, device, name, _run_state(state))
     return validated
+
+
+def _run_state(state: State) -> str:
+    return str(state.get("run_state") or "")
 
 
 def _cycle_conflict(name: str, run_state: str) -> Conflict | None:
