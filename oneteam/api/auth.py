@@ -14,6 +14,13 @@ SESSION_COOKIE = "oneteam_session"
 """The page's sign-in session (HttpOnly, SameSite=Strict): the same value works as a bearer token."""
 
 
+def cookie_path(request: Request) -> str:
+    """The path a sign-in cookie is scoped to: the prefix the home is served under (a cluster's
+    `/homes/<id>`, the app's root_path), or "/" for a lone hub."""
+    prefix: str = request.scope.get("root_path", "")
+    return prefix.rstrip("/") or "/"
+
+
 def hub_of(request: Request) -> Hub:
     """The running hub."""
     hub: Hub = request.app.state.hub

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from oneteam.api.auth import SESSION_COOKIE, caller_of, credential_of, grant_of, hub_of
+from oneteam.api.auth import SESSION_COOKIE, caller_of, cookie_path, credential_of, grant_of, hub_of
 from oneteam.api.schemas import error_responses
 from oneteam.api.signin_limit import address_of, hold, limits_of, too_many
 from oneteam.hub import Hub
@@ -110,7 +110,9 @@ def _session_answer(
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/",
+        # Under the prefix a cluster serves the home at (/homes/<id>): two homes signed into in
+        # one browser keep a cookie each. A lone hub's prefix is empty: "/".
+        path=cookie_path(request),
     )
     return {"token": value, "expires_at": expires, "member": member.public()}
 
@@ -146,7 +148,7 @@ async def sign_in(body: SignIn, request: Request, response: Response) -> dict[st
 async def sign_in_link(request: Request, code: Annotated[str, Query(max_length=128)] = "") -> Response:
     """The one-time link `oneteam serve` prints: signs the browser in and opens the page."""
     value, expires, member = await hub_of(request).household.redeem_link(code)
-    answer = RedirectResponse("/", status_code=303)
+    answer = RedirectResponse(cookie_path(request).rstrip("/") + "/", status_code=303)
     _session_answer(answer, request, value, expires, member)
     return answer
 
@@ -156,7 +158,7 @@ async def sign_out(request: Request, response: Response) -> dict[str, bool]:
     """Sign out: the session (cookie or bearer) stops working at every door at once."""
     value = credential_of(request) or ""
     ended = value.startswith(SESSION_PREFIX) and await hub_of(request).household.sign_out(value)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path=cookie_path(request))
     return {"signed_out": bool(ended)}
 
 
