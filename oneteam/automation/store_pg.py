@@ -27,6 +27,7 @@ from oneteam.automation.store import (
     run_of,
     to_json,
 )
+from oneteam.hub.fence import Fence
 from oneteam.hub.postgres_tables import Table
 
 ROUTINE_TABLES = (
@@ -53,9 +54,12 @@ JSON, not JSONB: a routine keeps the key order it was written in, as in SQLite."
 class PostgresRoutineStore:
     """One home's rows of the automation tables (the `RoutineStorage` contract)."""
 
-    def __init__(self, pool: ConnectionPool[Any], home_id: str) -> None:
+    def __init__(self, pool: ConnectionPool[Any], home_id: str, *, fence: Fence | None = None) -> None:
         self.pool = pool
         self.home_id = home_id
+        self.fence = fence
+        """Checked in each write's transaction: a process whose lease on the home is stale writes
+        nothing (StorageFailed), as the hub's fenced writes (cluster/pgshared.py)."""
 
     def open(self) -> None:
         """Nothing to open: the pool and the tables belong to the process (tenant_stores.py)."""
@@ -69,9 +73,20 @@ class PostgresRoutineStore:
             return rows
 
     def _count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        with self.pool.connection() as connection:
+        """A write: the rows it changed."""
+        with self.pool.connection() as connection, connection.transaction():
+            if self.fence is not None:
+                self.fence(connection)
             count: int = connection.execute(sql, params).rowcount
             return count
+
+    def _written(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """A write that returns rows."""
+        with self.pool.connection() as connection, connection.transaction():
+            if self.fence is not None:
+                self.fence(connection)
+            rows: list[tuple[Any, ...]] = connection.execute(sql, params).fetchall()
+            return rows
 
     # -- routines ------------------------------------------------------------------------------
 
@@ -131,7 +146,7 @@ class PostgresRoutineStore:
     def start_run(self, routine_id: str, trigger: dict[str, Any], status: str = "running") -> RunRecord:
         now = time.time()
         record = RunRecord(id=0, routine_id=routine_id, status=status, trigger=trigger, started_at=now)
-        rows = self._rows(
+        rows = self._written(
             "INSERT INTO automation_runs (home_id, routine_id, status, trigger, started_at, step, trace) "
             "VALUES (%s, %s, %s, %s::json, %s, 0, %s::json) RETURNING id",
             (self.home_id, routine_id, status, to_json(trigger), now, to_json(record.trace)),

@@ -352,10 +352,10 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
-def _postgres_partners(url: str, data_dir: Path) -> PartnerStorage:
-    from oneteam.cluster.tenant_stores import single_home_partners
+def _postgres_partners(url: str, data_dir: Path, home_id: str) -> PartnerStorage | None:
+    from oneteam.cluster.tenant_stores import home_partners
 
-    return single_home_partners(url, data_dir)
+    return home_partners(url, data_dir, home_id)
 
 
 # `oneteam partners|links` of a hub on PostgreSQL reach its partner tables there.

@@ -8,14 +8,17 @@ memory is shared between two homes' hubs, so a token of home A is simply unknown
 `HomeHost` itself is the process's ASGI app:
 - `/homes/{home_id}/...` goes to that home's app (the prefix becomes the app's root_path), over
   HTTP and WebSocket alike, while this process holds the home's lease;
-- a home leased to another live process answers 307 to the same path at that process's address
-  (a WebSocket upgrade too, where the server can answer an upgrade with HTTP; else close 1013);
+- a home leased to another live process is forwarded there (cluster/forward.py: HTTP and
+  WebSocket, the caller's headers kept, since clients drop Authorization on a redirect to another
+  origin); with `forward="redirect"` it answers 307 to the same path at that address instead;
+  a forwarded request that lands on a process not serving the home answers 503 (no loops);
 - a registered home nobody holds yet answers 503 with Retry-After, an unknown one 404;
 - `/cluster/health` lists this process and the homes it serves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -31,6 +34,7 @@ from starlette.types import Receive, Scope, Send
 
 from oneteam.api.app import create_app
 from oneteam.automation.store import RoutineStorage
+from oneteam.cluster.forward import HOP_HEADER, Forwarder
 from oneteam.cluster.lease import Lease, LeaseTable
 from oneteam.cluster.tenant_stores import TenantStores
 from oneteam.hub import Hub, parse_home
@@ -47,6 +51,8 @@ RETRY_AFTER_S = 1
 PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome", "automation"})
 """Per-home parts a host may start; `mqtt` needs a broker URL and the home's MQTT login,
 `automation` (routines) the shared side tables (`tenants`)."""
+ATTACH_CONCURRENCY = 32
+"""Homes signing in to the broker at once, after they are served (a survivor taking hundreds)."""
 
 
 @dataclass
@@ -58,6 +64,8 @@ class _Home:
     epoch: int
     valid_until: float
     opened_at: float = field(default_factory=time.time)
+    attaching: asyncio.Task[None] | None = None
+    """The home's MQTT devices being attached (the `mqtt` part), after the home is served."""
 
     def serving(self) -> bool:
         return time.monotonic() < self.valid_until
@@ -76,7 +84,10 @@ class HomeHost:
         broker_url: str | None = None,
         parts: Iterable[str] = ("virtual", "mqtt", "conversation", "smarthome"),
         max_body_bytes: int = 64 * 1024,
+        forward: str = "proxy",
     ) -> None:
+        if forward not in ("proxy", "redirect"):
+            raise ValueError(f"forward must be proxy or redirect, not {forward!r}")
         self.leases = leases
         self.storage_for = storage_for
         self.data_dir = data_dir
@@ -87,7 +98,10 @@ class HomeHost:
         if unknown:
             raise ValueError(f"unknown home parts: {', '.join(sorted(unknown))}")
         self.max_body_bytes = max_body_bytes
+        self.forward = forward
+        self._forwarder = Forwarder(leases.node_id)
         self._homes: dict[str, _Home] = {}
+        self._attach_gate = asyncio.Semaphore(ATTACH_CONCURRENCY)
 
     # -- homes ----------------------------------------------------------------------------------
 
@@ -115,6 +129,7 @@ class HomeHost:
         if record is None:
             raise KeyError(f"home {home_id!r} is not registered")
         text, mqtt_user, mqtt_password = record
+        began = time.monotonic()
         home = parse_home(text, f"home {home_id}")
         storage = self.storage_for(home_id, lease.epoch)
         hub = Hub(home, storage)
@@ -127,14 +142,13 @@ class HomeHost:
             routers: list[APIRouter] = []
             public: list[APIRouter] = []
             state: dict[str, Any] = {}
-            if "mqtt" in self.parts and self.broker_url and mqtt_user:
-                await self._mqtt(hub, home_id, mqtt_user, mqtt_password or "", stack)
             if "conversation" in self.parts:
                 await _conversation(hub)
             if "smarthome" in self.parts:
-                await self._smarthome(hub, home_id, stack, routers, public, state)
+                await self._smarthome(hub, home_id, lease.epoch, stack, routers, public, state)
             if "automation" in self.parts and self.tenants is not None:
-                await _automation(hub, self.tenants.routines(home_id), text, stack, routers, state)
+                routines = self.tenants.routines(home_id, epoch=lease.epoch)
+                await _automation(hub, routines, text, stack, routers, state)
             app = create_app(
                 hub, max_body_bytes=self.max_body_bytes, extra_routers=routers, public_routers=public
             )
@@ -143,8 +157,18 @@ class HomeHost:
         except BaseException:
             await stack.aclose()
             raise
-        self._homes[home_id] = _Home(home_id, hub, app, stack, lease.epoch, lease.valid_until)
-        _LOGGER.info("home %s open (epoch %d)", home_id, lease.epoch)
+        served = _Home(home_id, hub, app, stack, lease.epoch, lease.valid_until)
+        self._homes[home_id] = served
+        if "mqtt" in self.parts and self.broker_url and mqtt_user:
+            # Served first, devices after: the doors answer while the hub signs in to the broker
+            # (up to the adapter's connect timeout), so a survivor taking hundreds of homes serves
+            # each as soon as its state is read; its devices report as they reconnect.
+            served.attaching = asyncio.create_task(
+                self._attach_mqtt(served, mqtt_user, mqtt_password or ""), name=f"mqtt-attach-{home_id}"
+            )
+        _LOGGER.info(
+            "home %s open (epoch %d) in %.0f ms", home_id, lease.epoch, (time.monotonic() - began) * 1000
+        )
 
     async def close_home(self, home_id: str) -> None:
         """Stop serving a home: it leaves the router first, then its parts and hub stop (storage
@@ -153,6 +177,9 @@ class HomeHost:
         if home is None:
             return
         try:
+            if home.attaching is not None:
+                # Not cancelled: an adapter stopped half-started could leave its client running.
+                await home.attaching
             await home.stack.aclose()
         except Exception:
             _LOGGER.exception("home %s did not close cleanly", home_id)
@@ -161,6 +188,14 @@ class HomeHost:
     async def close(self) -> None:
         for home_id in list(self._homes):
             await self.close_home(home_id)
+        await self._forwarder.aclose()
+
+    async def _attach_mqtt(self, home: _Home, user: str, password: str) -> None:
+        try:
+            async with self._attach_gate:
+                await self._mqtt(home.hub, home.home_id, user, password, home.stack)
+        except Exception:
+            _LOGGER.exception("home %s: its MQTT devices did not attach; served without them", home.home_id)
 
     async def _mqtt(self, hub: Hub, home_id: str, user: str, password: str, stack: AsyncExitStack) -> None:
         from oneteam.integrations.mqtt import mqtt_for_hub
@@ -176,6 +211,7 @@ class HomeHost:
         self,
         hub: Hub,
         home_id: str,
+        epoch: int,
         stack: AsyncExitStack,
         routers: list[APIRouter],
         public: list[APIRouter],
@@ -185,7 +221,8 @@ class HomeHost:
         from oneteam.interop.smarthome import SmartHomeService
 
         if self.tenants is not None:
-            store: PartnerStorage | Path = self.tenants.partners(home_id)
+            # Fenced by the lease: a stale owner cannot write links over the new owner's.
+            store: PartnerStorage | Path = self.tenants.partners(home_id, epoch=epoch)
         else:  # a host without shared side tables (tests of one process): a file per home
             folder = self.data_dir / "homes" / home_id
             folder.mkdir(parents=True, exist_ok=True)
@@ -229,7 +266,14 @@ class HomeHost:
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, home_id: str) -> None:
         owner = await self.leases.owner_of(home_id)
-        if owner is not None and owner[0] != self.leases.node_id and owner[1]:
+        forwarded = any(k.lower() == HOP_HEADER for k, _ in scope["headers"])
+        if owner is not None and owner[0] != self.leases.node_id and owner[1] and not forwarded:
+            if self.forward == "proxy":
+                carry = self._forwarder.http if scope["type"] == "http" else self._forwarder.websocket
+                refusal = await carry(scope, receive, send, owner[1])
+                if refusal is not None:
+                    await _refuse(scope, receive, send, refusal.status, refusal.body, refusal.headers)
+                return
             location = owner[1] + scope.get("root_path", "") + scope["path"]
             if scope.get("query_string"):
                 location += "?" + scope["query_string"].decode("latin-1")
@@ -287,7 +331,9 @@ async def _automation(
     from oneteam.automation import Engine
 
     engine = Engine(hub, store)
-    await engine.start(home_text=home_text)
+    # The Korean preset routines a lone hub gets (`oneteam serve`), installed once per home (a
+    # mark in its rows): a home moved to another process does not get them again.
+    await engine.start(home_text=home_text, presets="ko")
     stack.push_async_callback(engine.stop)
     routers.append(routines_api.router)
     state["automation"] = engine

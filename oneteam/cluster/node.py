@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Generator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -70,6 +71,8 @@ async def run_node(
             data_dir=data_dir,
             broker_url=broker_url,
             parts=parts,
+            # proxy (default): any process answers for any home; redirect: 307 to the owner.
+            forward=os.environ.get("ONETEAM_CLUSTER_FORWARD", "proxy"),
         )
         stack.push_async_callback(homes.close)
         server = _Server(

@@ -10,6 +10,8 @@ nothing but the home's id and this object: a home costs a few hundred bytes here
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from oneteam.cluster.pgschema import PARTITIONS, TOKENS_CHANNEL, connection_options, ensure_schema
 from oneteam.hub.accounts_db import AccountStatements, PostgresAccountTables
 from oneteam.hub.device_overrides import OverrideStatements, PostgresOverrideTables
+from oneteam.hub.fence import Fence
 from oneteam.hub.group_commit import GroupCommit, StorageFailed
 from oneteam.hub.postgres_tables import (
     HubStatements,
@@ -39,6 +42,9 @@ _LOGGER = logging.getLogger(__name__)
 HOMES = HubStatements(Layout(PARTITIONS))
 """The hub's statements over the shared tables (the same whatever the partition count)."""
 HOME_ACCOUNTS = AccountStatements(Layout(PARTITIONS))
+LISTEN_CHECK_S = 1.0
+"""How often the listening connection is checked (a few microseconds without waiting)."""
+LISTEN_RETRY_MAX_S = 10.0
 LEASES = "public.home_leases"
 """Where the leases are (cluster/lease.py): the epoch a fenced write is checked against."""
 HOME_OVERRIDES = OverrideStatements(Layout(PARTITIONS))
@@ -51,6 +57,24 @@ def checked_home_id(home_id: str) -> str:
     if not isinstance(home_id, str) or not _HOME_ID.fullmatch(home_id):
         raise ValueError(f"not a home id: {home_id!r} (letters, digits, _ . -; up to 64)")
     return home_id
+
+
+def lease_fence(home_id: str, epoch: int) -> Fence:
+    """The fence of a home's side stores (routines, partner links) at this process's lease
+    `epoch`: a write is refused (StorageFailed) once another process has taken the lease. The
+    lease row stays share-locked until the write commits, so a takeover waits for it."""
+
+    def check(connection: psycopg.Connection[Any]) -> None:
+        row = connection.execute(
+            f"SELECT epoch FROM {LEASES} WHERE home_id = %s FOR SHARE", (home_id,)
+        ).fetchone()
+        current = None if row is None else int(row[0])
+        if current != epoch:
+            reason = f"home {home_id} is no longer served here (lease epoch {current}, ours {epoch})"
+            _LOGGER.warning("side-store write refused: %s", reason)
+            raise StorageFailed(reason)
+
+    return check
 
 
 class SharedPostgres:
@@ -73,6 +97,9 @@ class SharedPostgres:
         """Token changes heard of, per home."""
         self._epochs: dict[str, int] = {}
         """The lease epoch under which this process writes each fenced home (see `storage`)."""
+        self._keeper: asyncio.Task[None] | None = None
+        self.listener_reopened = 0
+        """How many times the listening connection was lost and opened again."""
 
     @property
     def is_open(self) -> bool:
@@ -86,11 +113,17 @@ class SharedPostgres:
         await self.pool.open(wait=True)
         await self._listener.open()
         self._writes.start()
+        self._keeper = asyncio.create_task(self._keep_listening(), name="oneteam-pg-token-listener")
 
     async def close(self) -> None:
         """Commit what every home queued, then close the connections."""
         if not self.is_open:
             return
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
         await self._writes.stop()
         self._listener.close()
         await self.pool.close()
@@ -154,15 +187,48 @@ class SharedPostgres:
     def token_stamp(self, home_id: str) -> int | None:
         """A number that changes whenever a token of `home_id` may have changed (read from the
         listening connection without waiting); None when the listener is lost."""
+        if not self._hear():
+            return None
+        return self._all_changes + self._changes.get(home_id, 0)
+
+    def _hear(self) -> bool:
+        """Count what the listener heard since last asked; False when it is lost."""
         payloads = self._listener.heard()
         if payloads is None:
-            return None
+            return False
         for home in payloads:
             if home == "*":
                 self._all_changes += 1
             else:
                 self._changes[home] = self._changes.get(home, 0) + 1
-        return self._all_changes + self._changes.get(home_id, 0)
+        return True
+
+    async def _keep_listening(self) -> None:
+        """Reopen the listening connection when it drops (a restarted or failed-over database, an
+        administrator's pg_terminate_backend): checked every LISTEN_CHECK_S, so a lost listener
+        costs token checks a query each for a moment, not for the rest of the process's life."""
+        delay = LISTEN_CHECK_S
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                if self._hear():
+                    delay = LISTEN_CHECK_S
+                    continue
+                _LOGGER.warning("token-change listener lost: opening it again")
+                await self._listener.open()
+                if not self._listener.is_open:
+                    delay = min(delay * 2, LISTEN_RETRY_MAX_S)
+                    continue
+                # What was said while nobody listened is unknown: every home's tokens may have changed.
+                self._all_changes += 1
+                self.listener_reopened += 1
+                delay = LISTEN_CHECK_S
+                _LOGGER.warning(
+                    "token-change listener open again (reopened %d times)", self.listener_reopened
+                )
+            except Exception:  # keep watching: a lost listener must not stay lost
+                _LOGGER.exception("token-change listener check failed")
+                delay = min(delay * 2, LISTEN_RETRY_MAX_S)
 
     def storage(self, home_id: str, *, epoch: int | None = None) -> HomeStorage:
         """The hub `Storage` of one home. With the `epoch` of this process's lease on the home

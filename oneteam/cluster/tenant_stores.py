@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from oneteam.automation.store_pg import PostgresRoutineStore
 from oneteam.cluster.pgschema import PARTITIONS, connection_options, ensure_schema
-from oneteam.cluster.pgshared import checked_home_id
+from oneteam.cluster.pgshared import checked_home_id, lease_fence
 from oneteam.interop.smarthome.sealed import KEY_FILE_NAME, Sealer
 from oneteam.interop.smarthome.store_pg import PostgresPartnerStore
 
@@ -93,18 +93,28 @@ class TenantStores:
             raise RuntimeError("tenant stores are not open")
         return self._sealer
 
-    def routines(self, home_id: str) -> PostgresRoutineStore:
-        """The home's routines, runs and marks (for `Engine(hub, store)`)."""
-        return PostgresRoutineStore(self.pool, checked_home_id(home_id))
+    def routines(self, home_id: str, *, epoch: int | None = None) -> PostgresRoutineStore:
+        """The home's routines, runs and marks (for `Engine(hub, store)`); with the `epoch` of
+        this process's lease on the home, its writes are refused once another process took it."""
+        home = checked_home_id(home_id)
+        return PostgresRoutineStore(
+            self.pool, home, fence=None if epoch is None else lease_fence(home, epoch)
+        )
 
-    def partners(self, home_id: str) -> PostgresPartnerStore:
-        """The home's partners, links, codes and tokens (for `SmartHomeService(hub, store)`)."""
-        return PostgresPartnerStore(self.pool, checked_home_id(home_id), self.sealer)
+    def partners(self, home_id: str, *, epoch: int | None = None) -> PostgresPartnerStore:
+        """The home's partners, links, codes and tokens (for `SmartHomeService(hub, store)`);
+        fenced by the lease `epoch` as `routines`."""
+        home = checked_home_id(home_id)
+        fence = None if epoch is None else lease_fence(home, epoch)
+        return PostgresPartnerStore(self.pool, home, self.sealer, fence=fence)
 
 
-def single_home_partners(url: str, data_dir: Path) -> PostgresPartnerStore:
-    """The partner tables of a hub alone on its database, for one CLI command (blocking: it
-    creates the tables if needed and opens one connection, closed with the store)."""
+def home_partners(url: str, data_dir: Path, home_id: str = DEFAULT_HOME) -> PostgresPartnerStore | None:
+    """One home's partner tables, for one CLI command: a cluster's home (registered with
+    `oneteam cluster add-home`; None when it is not) or a lone hub's "default". Blocking: it
+    creates the tables if needed and opens one connection, closed with the store. The partner key
+    is `data_dir`'s: for a cluster home, the one every node reads."""
+    home = checked_home_id(home_id)
     stores = TenantStores.beside(url, data_dir)
     asyncio.run(ensure_schema(url, stores.partitions))
     pool: ConnectionPool[Any] = ConnectionPool(
@@ -112,10 +122,25 @@ def single_home_partners(url: str, data_dir: Path) -> PostgresPartnerStore:
     )
     try:
         pool.wait(timeout=10.0)
+        if home != DEFAULT_HOME and not _registered(pool, home):
+            pool.close()
+            return None
     except BaseException:
         pool.close()
         raise
-    return PostgresPartnerStore(pool, DEFAULT_HOME, Sealer(stores.partner_key), owns_pool=True)
+    return PostgresPartnerStore(pool, home, Sealer(stores.partner_key), owns_pool=True)
+
+
+def _registered(pool: ConnectionPool[Any], home_id: str) -> bool:
+    """Whether the cluster knows the home (its `cluster_homes` row; no such table: no cluster)."""
+    with pool.connection() as connection:
+        table = connection.execute("SELECT to_regclass('public.cluster_homes')").fetchone()
+        if table is None or table[0] is None:
+            return False
+        row = connection.execute(
+            "SELECT 1 FROM public.cluster_homes WHERE home_id = %s", (home_id,)
+        ).fetchone()
+        return row is not None
 
 
 def _pool_options() -> dict[str, Any]:

@@ -26,6 +26,11 @@ class TokenListener:
     async def open(self) -> None:
         self._connection = await asyncio.to_thread(_listen, self.url, self.channel)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a listening connection is held (a lost one is noticed at the next `heard`)."""
+        return self._connection is not None
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.finish()

@@ -16,6 +16,7 @@ import asyncio
 import ipaddress
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +46,22 @@ DatabaseOpt = Annotated[
     Path | None, typer.Option("--database", help="A SQLite file instead of the data folder's.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+HomeOpt = Annotated[
+    str,
+    typer.Option(
+        "--home",
+        help="Which home of the cluster database (oneteam cluster add-home); a lone hub's is 'default'.",
+    ),
+]
+DatabaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="The PostgreSQL the homes live in (or ONETEAM_DATABASE_URL, or the hub's database_url).",
+    ),
+]
+DEFAULT_HOME = "default"
+_HOME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 _console = Console()
 _errors = Console(stderr=True)
@@ -59,18 +76,37 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-postgres_partners: Callable[[str, Path], PartnerStorage] | None = None
-"""Opens the partner tables of a hub on PostgreSQL (URL, data folder): set by the composition
-root (cli/main.py), as the shared tables' schema is the cluster's, above this room."""
+postgres_partners: Callable[[str, Path, str], PartnerStorage | None] | None = None
+"""Opens one home's partner tables on PostgreSQL (URL, data folder with the partner key, home id;
+None when a home other than "default" is not registered there): set by the composition root
+(cli/main.py), as the shared tables' schema is the cluster's, above this room."""
 
 
-def _store(data_dir: Path | None, database: Path | None) -> PartnerStorage:
+def _store(
+    data_dir: Path | None,
+    database: Path | None,
+    home: str = DEFAULT_HOME,
+    database_url: str | None = None,
+) -> PartnerStorage:
+    if not _HOME_ID.fullmatch(home):
+        _fail(_t("cluster.bad_home_id", home=home[:80]))
     if database is not None:
+        if home != DEFAULT_HOME:
+            _fail(_t("interop.cli.home_needs_database", home=home))
         return PartnerStore(database)
     config = load_config(None, data_dir=data_dir)
-    if config.database_url and postgres_partners is not None:
-        # The hub keeps its partners in its database (home "default"), not in data_dir's file.
-        return postgres_partners(config.database_url, config.data_dir)
+    url = database_url or os.environ.get("ONETEAM_DATABASE_URL") or config.database_url
+    if url and postgres_partners is not None:
+        if not url.startswith(("postgresql://", "postgres://")):
+            _fail(_t("cluster.bad_database", scheme=url.split(":")[0][:20]))
+        # The hub keeps its partners in its database (a cluster home, or "default"), not in a file;
+        # the partner key is the data folder's, the one every node of the cluster reads.
+        store = postgres_partners(url, config.data_dir, home)
+        if store is None:
+            _fail(_t("cluster.unknown_home", home=home))
+        return store
+    if home != DEFAULT_HOME:
+        _fail(_t("interop.cli.home_needs_database", home=home))
     return PartnerStore(config.database_path)
 
 
@@ -125,6 +161,8 @@ def partners_add(
     data_dir: DataDirOpt = None,
     database: DatabaseOpt = None,
     json_out: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Register a partner; prints its client id, secret and report signing key once."""
     key_file = ""
@@ -140,7 +178,7 @@ def partners_add(
     scopes = tuple(scope or SCOPES)
     if not set(scopes) <= set(SCOPES):
         _fail(f"--scope must be among {', '.join(SCOPES)}")
-    store = _store(data_dir, database)
+    store = _store(data_dir, database, home, database_url)
     try:
         partner, secret = store.add_partner(
             name,
@@ -172,10 +210,14 @@ def partners_add(
 
 @partners_app.command("list")
 def partners_list(
-    data_dir: DataDirOpt = None, database: DatabaseOpt = None, json_out: JsonOpt = False
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    json_out: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List partners (never their secrets)."""
-    store = _store(data_dir, database)
+    store = _store(data_dir, database, home, database_url)
     try:
         rows: list[dict[str, Any]] = [
             {
@@ -207,9 +249,15 @@ def partners_list(
 
 
 @partners_app.command("remove")
-def partners_remove(client_id: str, data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:
+def partners_remove(
+    client_id: str,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
     """Remove a partner and revoke every link it holds."""
-    store = _store(data_dir, database)
+    store = _store(data_dir, database, home, database_url)
     try:
         revoked = store.remove_partner(client_id)
     finally:
@@ -225,9 +273,11 @@ def links_list(
     database: DatabaseOpt = None,
     json_out: JsonOpt = False,
     all_links: Annotated[bool, typer.Option("--all", help="Include revoked links.")] = False,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List account links: partner, devices, since when."""
-    store = _store(data_dir, database)
+    store = _store(data_dir, database, home, database_url)
     try:
         names = {p.client_id: p.name for p in store.partners()}
         links = [link for link in store.links() if all_links or link.revoked_at is None]
@@ -257,9 +307,15 @@ def links_list(
 
 
 @links_app.command("revoke")
-def links_revoke(link_id: str, data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:
+def links_revoke(
+    link_id: str,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
     """End a link now: the partner's tokens stop working."""
-    store = _store(data_dir, database)
+    store = _store(data_dir, database, home, database_url)
     try:
         revoked = store.revoke_link(link_id)
     finally:

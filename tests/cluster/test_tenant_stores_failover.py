@@ -54,6 +54,10 @@ def test_a_delayed_run_finishes_at_the_process_that_takes_the_home_over(pair: Pa
         ],
     }
     base = f"{owner.url}/homes/{HOME}"
+    # A cluster home gets the Korean presets a lone hub gets; one deleted stays deleted after a move.
+    presets = {r["id"] for r in _routines(base, headers) if r["origin"] == "preset"}
+    assert {"movie", "away", "sleep"} <= presets, presets
+    assert httpx.delete(f"{base}/api/routines/movie", headers=headers, timeout=10).status_code == 200
     made = httpx.post(f"{base}/api/routines", json=routine, headers=headers, timeout=10)
     assert made.status_code == 201, made.text
     started = httpx.post(f"{base}/api/routines/dim_later/run", headers=headers, timeout=10)
@@ -71,9 +75,10 @@ def test_a_delayed_run_finishes_at_the_process_that_takes_the_home_over(pair: Pa
         if run.get("status") != "running":
             break
         time.sleep(0.2)
-    listed = httpx.get(f"{at}/api/routines", headers=headers, timeout=10).json()["routines"]
+    listed = _routines(at, headers)
     state = httpx.get(f"{at}/api/devices/light_living/state", headers=headers, timeout=10).json()
-    assert [r["id"] for r in listed] == ["dim_later"]
+    assert [r["id"] for r in listed if r["origin"] != "preset"] == ["dim_later"]
+    assert {r["id"] for r in listed if r["origin"] == "preset"} == presets - {"movie"}
     assert run["status"] == "done", run
     assert [n["key"] for n in run["notes"]] == ["automation.note_resumed"]
     assert state["attributes"]["brightness"] == 17
@@ -82,6 +87,14 @@ def test_a_delayed_run_finishes_at_the_process_that_takes_the_home_over(pair: Pa
     mine = {"Authorization": f"Bearer {pair.neighbour_token}"}
     with httpx.Client(follow_redirects=True, timeout=10) as client:
         near = f"{other.url}/homes/{NEIGHBOUR}"
-        assert client.get(f"{near}/api/routines", headers=mine).json()["routines"] == []
+        theirs = client.get(f"{near}/api/routines", headers=mine).json()["routines"]
+        assert {r["id"] for r in theirs} == presets and {r["origin"] for r in theirs} == {"preset"}
         assert client.get(f"{near}/api/routines/runs/{run_id}", headers=mine).status_code == 404
         assert client.get(f"{at}/api/routines", headers=mine).status_code == 401
+
+
+def _routines(base: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{base}/api/routines", headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    routines: list[dict[str, Any]] = answer.json()["routines"]
+    return routines

@@ -19,11 +19,15 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from oneteam.hub.fence import Fence
 from oneteam.hub.postgres_tables import Table
 from oneteam.interop.smarthome.records import (
     CODE_COLUMNS,
@@ -87,10 +91,19 @@ class PostgresPartnerStore:
     """One home's rows of the partner tables (the `PartnerStorage` contract)."""
 
     def __init__(
-        self, pool: ConnectionPool[Any], home_id: str, sealer: Sealer, *, owns_pool: bool = False
+        self,
+        pool: ConnectionPool[Any],
+        home_id: str,
+        sealer: Sealer,
+        *,
+        owns_pool: bool = False,
+        fence: Fence | None = None,
     ) -> None:
         self.pool = pool
         self.home_id = home_id
+        self.fence = fence
+        """Checked in each write's transaction: a process whose lease on the home is stale writes
+        nothing (StorageFailed), as the hub's fenced writes (cluster/pgshared.py)."""
         self._sealer = sealer
         self._owns_pool = owns_pool
         self.version = 0
@@ -109,11 +122,19 @@ class PostgresPartnerStore:
 
     def _run(self, sql: str, *args: Any) -> int:
         """One statement (its parameters in order, the home among them); the rows it changed."""
-        with self.pool.connection() as connection:
+        with self._writing() as connection:
             count: int = connection.execute(sql, args).rowcount
         if count and "partner_" in sql:
             self.version += 1
         return count
+
+    @contextmanager
+    def _writing(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in a transaction that this process may still write the home in."""
+        with self.pool.connection() as connection, connection.transaction():
+            if self.fence is not None:
+                self.fence(connection)
+            yield connection
 
     def _seal_context(self, client_id: str) -> str:
         return f"{self.home_id}/{client_id}"
@@ -190,7 +211,7 @@ class PostgresPartnerStore:
         if self.partner(client_id) is None:
             return None
         now = time.time()
-        with self.pool.connection() as connection, connection.transaction():
+        with self._writing() as connection:
             revoked: int = connection.execute(
                 "UPDATE partner_links SET revoked_at = %s"
                 " WHERE home_id = %s AND client_id = %s AND revoked_at IS NULL",
@@ -285,7 +306,7 @@ class PostgresPartnerStore:
     def revoke_link(self, link_id: str) -> bool:
         """End a link and every token of it; False when this home had no such active link."""
         now = time.time()
-        with self.pool.connection() as connection, connection.transaction():
+        with self._writing() as connection:
             changed: int = connection.execute(
                 "UPDATE partner_links SET revoked_at = %s"
                 " WHERE home_id = %s AND id = %s AND revoked_at IS NULL",

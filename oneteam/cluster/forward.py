@@ -1,0 +1,263 @@
+"""Carrying a request for a home served by another process to that process, and its answer back.
+
+A redirect would lose the caller's credentials: HTTP clients and browsers drop `Authorization` on
+a redirect to another origin, and every process of the cluster is one. So a process that does not
+serve a home forwards the request to the owner's address with the caller's headers (HTTP with
+streamed bodies both ways, and WebSocket frames both ways), and the caller never learns that
+another process answered.
+
+A forwarded request carries `x-oneteam-forwarded-by: <node>`; a process receiving one for a home
+it does not serve answers 503 instead of forwarding again, so two processes that disagree about an
+owner for a moment cannot pass a request back and forth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+import websockets
+from starlette.types import Receive, Scope, Send
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+_LOGGER = logging.getLogger(__name__)
+
+HOP_HEADER = b"x-oneteam-forwarded-by"
+"""Set on every forwarded request: its receiver never forwards it again."""
+
+_NOT_FORWARDED = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        HOP_HEADER,
+    }
+)
+"""Hop-by-hop headers (RFC 9110 §7.6.1): they concern one connection, not the request."""
+_NOT_FORWARDED_WS = _NOT_FORWARDED | {
+    b"host",
+    b"origin",
+    b"sec-websocket-key",
+    b"sec-websocket-version",
+    b"sec-websocket-extensions",
+    b"sec-websocket-protocol",
+    b"content-length",
+}
+"""The WebSocket client library writes these itself (the origin is checked here, see `_origin_ok`)."""
+WS_MAX_MESSAGE = 16 * 1024 * 1024
+RETRY_AFTER_S = 1
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What to answer instead when a request could not be carried to its home's process."""
+
+    status: int
+    body: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+
+def _unreachable(why: str) -> Refusal:
+    return Refusal(
+        503,
+        {"error": "home_unreachable", "message": f"the home's process did not answer ({why}); try again"},
+        (("retry-after", str(RETRY_AFTER_S)),),
+    )
+
+
+class Forwarder:
+    """One process's way to the other processes: one pooled HTTP client, a WebSocket per socket."""
+
+    def __init__(self, node_id: str, *, timeout_s: float = 30.0, connect_s: float = 2.0) -> None:
+        self.node_id = node_id
+        self.timeout_s = timeout_s
+        self.connect_s = connect_s
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout_s, connect=self.connect_s, pool=self.connect_s),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                follow_redirects=False,
+                trust_env=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def http(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
+        """Carry an HTTP request to `owner` (its base URL) and stream the answer back; a Refusal
+        when nothing was answered yet: 503 when the owner could not be reached (nothing reached
+        it), 504 when it took the request but did not answer in time (it may have been done)."""
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED]
+        headers.append((HOP_HEADER, self.node_id.encode()))
+        has_body = any(
+            k.lower() == b"content-length" and v.strip() != b"0" for k, v in scope["headers"]
+        ) or any(k.lower() == b"transfer-encoding" for k, v in scope["headers"])
+        client = self._http()
+        request = client.build_request(
+            scope["method"],
+            httpx.URL(_target(scope, owner)),
+            headers=headers,
+            content=_request_body(receive) if has_body else None,
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            _LOGGER.warning("cannot reach %s for %s: %s", owner, scope["path"], exc)
+            return _unreachable(exc.__class__.__name__)
+        except httpx.HTTPError as exc:
+            _LOGGER.warning("%s did not answer %s %s: %r", owner, scope["method"], scope["path"], exc)
+            return Refusal(
+                504,
+                {
+                    "error": "home_timeout",
+                    "message": "the home's process took the request but did not answer in time; "
+                    "it may have been carried out",
+                },
+            )
+        try:
+            answer = [(k, v) for k, v in response.headers.raw if k.lower() not in _NOT_FORWARDED]
+            await send({"type": "http.response.start", "status": response.status_code, "headers": answer})
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except httpx.HTTPError as exc:
+            # The answer has begun: the caller sees a cut-off body (the connection closes).
+            _LOGGER.warning("answer from %s cut off (%s): %r", owner, scope["path"], exc)
+            raise
+        finally:
+            await response.aclose()
+        return None
+
+    async def websocket(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
+        """Open the same socket at `owner`, accept the caller's once the owner accepted it, and
+        carry frames both ways until either side closes (a Refusal when the owner refused it or
+        could not be reached: the caller is answered as if the home were here)."""
+        connect = await receive()
+        if connect["type"] != "websocket.connect":
+            return None
+        if not _origin_ok(scope):
+            # The owner checks a page's Origin against the Host it was asked at: that is this one.
+            return Refusal(403, {"error": "forbidden", "message": "origin not allowed"})
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope["headers"]
+            if k.lower() not in _NOT_FORWARDED_WS
+        ]
+        headers.append((HOP_HEADER.decode(), self.node_id))
+        uri = "ws" + _target(scope, owner).removeprefix("http")
+        try:
+            upstream = await websockets.connect(
+                uri,
+                additional_headers=headers,
+                subprotocols=[websockets.Subprotocol(p) for p in scope.get("subprotocols", ())] or None,
+                open_timeout=self.connect_s + 3.0,
+                max_size=WS_MAX_MESSAGE,
+                compression=None,
+                proxy=None,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            return Refusal(status, {"error": "refused", "message": f"the home refused the socket ({status})"})
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            _LOGGER.warning("cannot open a socket at %s: %r", owner, exc)
+            return _unreachable(exc.__class__.__name__)
+        async with upstream:
+            await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
+            await _relay(upstream, receive, send)
+        return None
+
+
+async def _relay(upstream: ClientConnection, receive: Receive, send: Send) -> None:
+    """Frames both ways; when one side closes, the other is closed with its code."""
+
+    async def from_caller() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                code = int(message.get("code") or 1000)
+                await upstream.close(code if 1000 <= code < 5000 and code not in (1005, 1006) else 1000)
+                return
+            if message["type"] == "websocket.receive":
+                if message.get("text") is not None:
+                    await upstream.send(message["text"])
+                elif message.get("bytes") is not None:
+                    await upstream.send(message["bytes"])
+
+    async def from_owner() -> None:
+        try:
+            async for frame in upstream:
+                key = "text" if isinstance(frame, str) else "bytes"
+                await send({"type": "websocket.send", key: frame})
+        except ConnectionClosed:
+            pass
+        received = upstream.protocol.close_rcvd
+        # No close frame: the owner's process is gone; 1012 (service restart) says "come back".
+        code, reason = (received.code, received.reason) if received is not None else (1012, "home moving")
+        with contextlib.suppress(Exception):
+            await send({"type": "websocket.close", "code": code, "reason": reason})
+
+    tasks = [
+        asyncio.create_task(from_caller(), name="forward-ws-caller"),
+        asyncio.create_task(from_owner(), name="forward-ws-owner"),
+    ]
+    caller, owner = tasks
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if caller.done() and not caller.cancelled() and isinstance(caller.exception(), ConnectionClosed):
+            # The owner closed while a caller's frame was on its way: its close code still goes back.
+            await asyncio.wait([owner], timeout=2.0)
+    finally:
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception) and not isinstance(result, ConnectionClosed):
+            _LOGGER.warning("forwarded socket ended with %r", result)
+
+
+def _target(scope: Scope, owner: str) -> str:
+    """The same path and query at `owner` (the path exactly as the caller wrote it)."""
+    raw: bytes | None = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else quote(scope.get("root_path", "") + scope["path"])
+    query: bytes = scope.get("query_string", b"")
+    return owner.rstrip("/") + path + ("?" + query.decode("latin-1") if query else "")
+
+
+async def _request_body(receive: Receive) -> Any:
+    """The caller's body as it arrives (never held whole here)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise httpx.ReadError("the caller went away")
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+def _origin_ok(scope: Scope) -> bool:
+    """A program (no Origin) or a page of the address it asked at: what api/auth.py
+    `websocket_origin_ok` lets through without configured origins."""
+    headers = {k.lower(): v for k, v in scope["headers"]}
+    origin = headers.get(b"origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin.decode("latin-1").strip())
+    host = headers.get(b"host", b"").decode("latin-1")
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.netloc.lower() == host.lower()
