@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -161,32 +162,52 @@ def bench_rest(requests: int = 2000) -> None:
 
 
 FANOUT_CLIENTS = """
-import asyncio, json, sys, time
-import websockets
-async def client(url, counts, index, stop_at):
+import asyncio, json, resource, sys, time
+import uvloop, websockets
+async def client(url, counts, done, index, stop_at, expected):
     async with websockets.connect(url, max_size=None) as ws:
         await ws.recv()  # hello
         counts[index] = 0
-        while time.monotonic() < stop_at:
-            try:
-                data = await asyncio.wait_for(ws.recv(decode=False), 1.0)
-            except asyncio.TimeoutError:
-                continue
-            # Count events without decoding them (not even to str): the clients must not be the bottleneck.
-            counts[index] += data.count(b'"kind":')
-async def main(url, n, duration):
-    counts = [0] * n
-    stop_at = time.monotonic() + duration
-    await asyncio.gather(*(client(url, counts, i, stop_at) for i in range(n)))
-    print(json.dumps(counts))
-asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
+        try:
+            async with asyncio.timeout_at(stop_at):  # one timer per client, not one per read
+                while counts[index] < expected:
+                    # Count events without decoding them (not even to str): the clients must not be
+                    # the bottleneck, yet each reads every byte of every frame.
+                    counts[index] += (await ws.recv(decode=False)).count(b'"kind":')
+        except TimeoutError:
+            pass
+        done[index] = time.monotonic()
+async def main(url, n, duration, expected):
+    counts, done = [0] * n, [0.0] * n
+    stop_at = asyncio.get_running_loop().time() + duration
+    await asyncio.gather(*(client(url, counts, done, i, stop_at, expected) for i in range(n)))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"counts": counts, "done": done, "cpu_s": usage.ru_utime + usage.ru_stime}))
+uvloop.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])))
 """
 
 
-async def bench_fanout(
-    rate: int = 10_000, seconds: float = 5.0, subscribers: int = 100
-) -> tuple[float, float, int, int]:
-    """Events per second pushed to many WebSocket subscribers; what reached them, and drops."""
+@dataclass(frozen=True)
+class FanoutRound:
+    """One fan-out round: what was published, what every subscriber read, and what it cost."""
+
+    published_per_s: float
+    delivered_share: float
+    dropped: int
+    events: int
+    all_read_per_s: float
+    """Events over the time from the first publish until the last subscriber read the last one."""
+    handed_after_s: float
+    """How long after the last publish the hub had handed every event to every socket."""
+    hub_cpu_ms_per_1000: float
+    """The hub process's CPU (publishing, storing, encoding, every socket's send) per 1,000
+    events, each of them sent to every subscriber."""
+    client_cpu_ms_per_1000: float
+
+
+async def bench_fanout(rate: int = 10_000, seconds: float = 5.0, subscribers: int = 100) -> FanoutRound:
+    """Events published at `rate` to many WebSocket subscribers: what reached them, how soon, at
+    what CPU in the hub process and in the clients, and what the hub dropped."""
     import uvicorn
 
     from oneteam.api.app import create_app
@@ -195,6 +216,7 @@ async def bench_fanout(
     from oneteam.model import Event, EventKind
 
     home = load_home(HOME or DEMO_HOME)
+    total = int(rate * seconds)
     with tempfile.TemporaryDirectory() as folder:
         hub = Hub(home, SqliteStorage(Path(folder) / "bench.sqlite3"))
         await hub.add_adapter(VirtualAdapter(home, tick_s=3600))
@@ -212,7 +234,8 @@ async def bench_fanout(
             script = Path(folder) / "clients.py"
             script.write_text(FANOUT_CLIENTS)
             url = f"ws://127.0.0.1:{port}/api/ws?token={token}&batch=1"
-            # The subscribers live in other processes (one per core), so the hub's loop is what is measured.
+            # The subscribers live in other processes (one per core), so the hub's loop is what is
+            # measured; each stops once it has read every event, or at its deadline.
             processes = max(1, min(CLIENT_PROCESSES, subscribers))
             clients = [
                 await asyncio.create_subprocess_exec(
@@ -221,6 +244,7 @@ async def bench_fanout(
                     url,
                     str(subscribers // processes + (1 if n < subscribers % processes else 0)),
                     str(seconds + 4),
+                    str(total),
                     stdout=asyncio.subprocess.PIPE,
                 )
                 for n in range(processes)
@@ -228,11 +252,10 @@ async def bench_fanout(
             while hub.bus.subscriber_count < subscribers:
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)
-            sent = 0
-            started = time.perf_counter()
-            tick_s = 0.01
-            while (elapsed := time.perf_counter() - started) < seconds:
-                due = int(elapsed * rate) - sent
+            sent, published_s = 0, 0.0
+            started, cpu_started = time.monotonic(), cpu_s()
+            while sent < total:
+                due = min(total, int((time.monotonic() - started) * rate)) - sent
                 for _ in range(due):
                     hub.publish(
                         Event(
@@ -243,21 +266,43 @@ async def bench_fanout(
                         )
                     )
                     sent += 1
-                await asyncio.sleep(tick_s)
-            achieved = sent / (time.perf_counter() - started)
-            counts = [n for c in clients for n in json.loads((await c.communicate())[0])]
+                published_s = time.monotonic() - started
+                await asyncio.sleep(0.01)
+            # When the hub has handed every event to every socket (what is left is the clients').
+            while hub.bus.backlog and time.monotonic() - started < seconds + 4:
+                await asyncio.sleep(0.01)
+            handed_s = time.monotonic() - started - published_s
+            reports = [json.loads((await c.communicate())[0]) for c in clients]
+            hub_cpu = cpu_s() - cpu_started
             dropped = hub.bus.dropped_total
             server.should_exit = True
             await serving
-    total = sum(counts)
-    share = 100 * total / max(1, sent * subscribers)
-    print(
-        f"  round: {achieved:,.0f} events/s published to {subscribers} subscribers for {seconds:.0f} s"
-        f" ({achieved * subscribers:,.0f} deliveries/s offered); delivered {total:,} of"
-        f" {sent * subscribers:,} ({share:.2f}%), min per subscriber {min(counts):,} of {sent:,};"
-        f" dropped at hub queues: {dropped:,}"
+    counts = [n for r in reports for n in r["counts"]]
+    last_read = max(t for r in reports for t in r["done"])
+    client_cpu = sum(r["cpu_s"] for r in reports)
+    delivered = sum(counts)
+    share = 100 * delivered / max(1, sent * subscribers)
+    result = FanoutRound(
+        published_per_s=sent / published_s,
+        delivered_share=share,
+        dropped=dropped,
+        events=sent,
+        all_read_per_s=sent / (last_read - started),
+        handed_after_s=handed_s,
+        hub_cpu_ms_per_1000=1000 * hub_cpu / (sent / 1000),
+        client_cpu_ms_per_1000=1000 * client_cpu / (sent / 1000),
     )
-    return achieved, share, dropped, sent
+    print(
+        f"  round: {result.published_per_s:,.0f} events/s published to {subscribers} subscribers"
+        f" ({sent:,} events in {published_s:.2f} s); delivered {delivered:,} of {sent * subscribers:,}"
+        f" ({share:.2f}%), min per subscriber {min(counts):,}; all read at {result.all_read_per_s:,.0f}"
+        f" events/s (the hub had sent the last one {handed_s:.2f} s, the clients read it"
+        f" {last_read - started - published_s:.2f} s after the last publish);"
+        f" dropped at the hub: {dropped:,}; CPU per 1,000 events (x{subscribers}): hub"
+        f" {result.hub_cpu_ms_per_1000:.1f} ms ({hub_cpu:.2f} s), clients"
+        f" {result.client_cpu_ms_per_1000:.1f} ms ({client_cpu:.2f} s, {processes} processes)"
+    )
+    return result
 
 
 def fanout_rounds(rate: int = 10_000, subscribers: int = 100) -> None:
@@ -266,10 +311,14 @@ def fanout_rounds(rate: int = 10_000, subscribers: int = 100) -> None:
         f"WebSocket fan-out, goal {rate:,} events/s to {subscribers} subscribers, 0 dropped ({load_line()}):"
     )
     rounds = [asyncio.run(bench_fanout(rate=rate, subscribers=subscribers)) for _ in range(ROUNDS)]
-    print_rounds("published", [r[0] for r in rounds], "events/s")
+    print_rounds("published", [r.published_per_s for r in rounds], "events/s")
     print_rounds("anchor: the rate asked for", [float(rate)] * len(rounds), "events/s")
-    print_rounds("delivered", [r[1] for r in rounds], "%")
-    print(f"  dropped per round: {[r[2] for r in rounds]}")
+    print_rounds("read by every subscriber", [r.all_read_per_s for r in rounds], "events/s")
+    print_rounds("delivered", [r.delivered_share for r in rounds], "%")
+    print_rounds("hub done sending, after the last publish", [r.handed_after_s for r in rounds], "s")
+    print_rounds("hub CPU per 1,000 events", [r.hub_cpu_ms_per_1000 for r in rounds], "ms")
+    print_rounds("clients' CPU per 1,000 events", [r.client_cpu_ms_per_1000 for r in rounds], "ms")
+    print(f"  dropped per round: {[r.dropped for r in rounds]}  ({load_line()})")
 
 
 def main() -> None:

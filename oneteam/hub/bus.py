@@ -18,7 +18,9 @@ from oneteam.model import Event
 
 _LOGGER = logging.getLogger(__name__)
 LOG_CAPACITY = 100_000
-"""Events the shared log keeps; the largest backlog any subscriber may have."""
+"""Events the shared log keeps at most; the largest backlog any subscriber may have."""
+_TRIM_EVERY = 1024
+"""Publishes between two trims of the events every subscriber has read."""
 
 
 class Subscription:
@@ -76,6 +78,11 @@ class Subscription:
         self._next = min(self._bus.next_sequence, start + max(1, limit))
         return range(start, self._next)
 
+    async def wait(self) -> None:
+        """Return once there is at least one event to read (at once when there is already)."""
+        while self._bus.next_sequence <= self._next:
+            await self._bus.wait_for_more()
+
     async def take_batch(self, limit: int) -> range:
         """Like `take`, waiting until there is at least one event."""
         while not (taken := self.take(limit)):
@@ -112,11 +119,26 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         """Append `event` to the log and wake waiting subscribers."""
-        self._log.append(event)
+        log = self._log
+        if self._subscriptions:
+            log.append(event)
+        elif log:
+            log.clear()  # nobody can read them: a subscription starts with the next event
         self.next_sequence += 1
+        if not self.next_sequence % _TRIM_EVERY and log:
+            self._trim()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _trim(self) -> None:
+        """Drop the events every subscriber has read. The log then holds only what someone may
+        still read, not always LOG_CAPACITY events: fewer objects kept alive, so the garbage
+        collector's full passes (which walk every live event) come seldom and cost little."""
+        log = self._log
+        oldest = min((s._next for s in self._subscriptions), default=self.next_sequence)
+        for _ in range(oldest - (self.next_sequence - len(log))):
+            log.popleft()
 
     def event_at(self, sequence: int) -> Event:
         """The event with a bus sequence number still in the log."""
@@ -124,8 +146,15 @@ class EventBus:
 
     def events_in(self, sequences: range) -> list[Event]:
         """The events of a range of sequence numbers still in the log (as `take` gives them)."""
-        first = self.next_sequence - len(self._log)
-        return list(islice(self._log, max(0, sequences.start - first), max(0, sequences.stop - first)))
+        log = self._log
+        first = self.next_sequence - len(log)
+        start, stop = max(0, sequences.start - first), max(0, sequences.stop - first)
+        if start < len(log) // 2:
+            return list(islice(log, start, stop))
+        # A deque is walked from an end: a fan-out reads the newest events, so walk from the right.
+        newest_first = list(islice(reversed(log), len(log) - stop, len(log) - start))
+        newest_first.reverse()
+        return newest_first
 
     async def wait_for_more(self) -> None:
         """Return after the next publish."""
@@ -143,6 +172,12 @@ class EventBus:
         finally:
             subscription.is_closed = True
             self._subscriptions.remove(subscription)
+
+    @property
+    def backlog(self) -> int:
+        """Events the furthest-behind subscriber has yet to read, those it lost aside (0 when every
+        one is caught up)."""
+        return max((min(s.pending, s.maxsize) for s in self._subscriptions), default=0)
 
     @property
     def subscriber_count(self) -> int:

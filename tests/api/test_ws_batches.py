@@ -3,6 +3,7 @@ event, in order, each event encoded once and shared."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from oneteam.api import ws
+from oneteam.hub import EventBus
+from oneteam.model import Event, EventKind
 from tests.conftest import HubProcess
 
 
@@ -54,3 +58,49 @@ def test_two_batch_subscribers_get_the_same_events_in_order_with_none_dropped(hu
     assert ids_first == sorted(ids_first) and len(set(ids_first)) == len(ids_first)
     common = min(len(ids_first), len(ids_second))
     assert ids_first[:common] == ids_second[:common]
+
+
+async def test_a_batch_is_built_once_per_audience_and_subscribers_share_one_tick() -> None:
+    bus = EventBus()
+    fanout = ws._Fanout()
+    for i, device in enumerate(("light_living", "light_small", "light_living", "oven")):
+        bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id=device, data={"n": i}, id=i + 1))
+    everyone, lights = None, (frozenset({"light_living", "light_small"}), None)
+    in_lights = lambda event: event.device_id in lights[0]  # noqa: E731  (the member's Grant)
+
+    whole = fanout.message(bus, range(0, 4), everyone, in_lights, 0)
+    assert [e["data"]["n"] for e in json.loads(whole)["events"]] == [0, 1, 2, 3]
+    # A second subscriber at the same place gets the very same text, not a copy built again.
+    assert fanout.message(bus, range(0, 4), everyone, in_lights, 0) is whole
+    shown = fanout.message(bus, range(0, 4), lights, in_lights, 0)
+    assert [e["device_id"] for e in json.loads(shown)["events"]] == [
+        "light_living",
+        "light_small",
+        "light_living",
+    ]
+    assert fanout.message(bus, range(0, 4), (frozenset({"light_small"}), None), in_lights, 0) is not shown
+    assert fanout.message(bus, range(3, 4), lights, in_lights, 0) == ""  # only the oven: nothing to send
+    assert json.loads(fanout.message(bus, range(1, 2), everyone, in_lights, 7))["dropped"] == 7
+
+    loop = asyncio.get_running_loop()
+    turns = [0]
+
+    def count_turn() -> None:  # a turn of the event loop, counted
+        turns[0] += 1
+        loop.call_soon(count_turn)
+
+    count_turn()
+    woken: list[int] = []
+
+    async def subscriber() -> None:
+        await fanout.next_tick()
+        woken.append(turns[0])
+
+    started = loop.time()
+    waiting = [asyncio.create_task(subscriber()) for _ in range(20)]
+    await asyncio.sleep(0)
+    waiting[0].cancel()  # a socket closing while it waits leaves the others' tick alone
+    await asyncio.wait_for(asyncio.gather(*waiting[1:]), 1)
+    # One timer for all of them: they wake in the same turn of the loop, within one interval.
+    assert len(woken) == 19 and len(set(woken)) == 1
+    assert loop.time() - started <= ws.BATCH_INTERVAL_S + 0.05

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from oneteam.hub import EventBus, Hub
 from oneteam.model import Command, Event, EventKind
@@ -62,3 +63,24 @@ async def test_take_reads_ranges_and_counts_what_a_slow_reader_lost() -> None:
         bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id="d10"))
         taken = await asyncio.wait_for(waiting, 1)
         assert [e.device_id for e in bus.events_in(taken)] == ["d10"]
+
+
+async def test_events_in_reads_either_end_of_a_full_log_and_backlog_is_the_furthest_behind() -> None:
+    bus = EventBus()
+    bus._log = deque(maxlen=100)  # a small log, so that it wraps
+    async with bus.subscribe("behind", maxsize=100) as behind, bus.subscribe("ahead", maxsize=100) as ahead:
+        for i in range(250):
+            bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id=f"d{i}"))
+        for sequences in (range(150, 160), range(240, 250), range(190, 215), range(150, 250)):
+            assert [e.device_id for e in bus.events_in(sequences)] == [f"d{i}" for i in sequences]
+        assert bus.backlog == 100  # each has skipped ahead to the newest 100 of 250
+        ahead.take(100)
+        assert bus.backlog == 100 and ahead.pending == 0
+        behind.take(60)
+        assert bus.backlog == 40
+        waiting = asyncio.create_task(ahead.wait())
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        bus.publish(Event(kind=EventKind.STATE_CHANGED, device_id="d250"))
+        await asyncio.wait_for(waiting, 1)
+        await asyncio.wait_for(behind.wait(), 1)  # events already there: at once
