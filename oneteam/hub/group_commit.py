@@ -177,9 +177,10 @@ class GroupCommit:
         waiter = asyncio.get_running_loop().create_future()
         batch.waiters.append(waiter)
         await waiter
-        if before is not None:
+        if before is not None and before.outcome is not _COMMITTED:
             before.check(home)  # ended before `batch` began
-        batch.check(home)
+        if batch.outcome is not _COMMITTED:
+            batch.check(home)
 
     async def _write_loop(self) -> None:
         while True:

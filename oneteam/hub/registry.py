@@ -97,9 +97,12 @@ class Registry:
         return self._owners[device_id]
 
     def state(self, device_id: str) -> State:
-        """A device's current state, or DeviceNotFound."""
-        self.device(device_id)
-        return self._states[device_id]
+        """A device's current state, or DeviceNotFound (a device has a state from its registration
+        to its removal, so one look-up answers both)."""
+        state = self._states.get(device_id)
+        if state is None:
+            raise DeviceNotFound(device_id)
+        return state
 
     def target(self, device_id: str) -> tuple[Device, State, Adapter]:
         """What a command to the device needs: the device, its state and its owner, in one look-up
@@ -129,7 +132,10 @@ class Registry:
             _LOGGER.debug("state for unknown device %s ignored", device_id)
             return
         attributes = current.attributes
-        changed = {k: v for k, v in changes.items() if attributes.get(k, _MISSING) != v}
+        changed: dict[str, StateValue] = {}
+        for name, value in changes.items():  # a loop: a comprehension is a call of its own (3.11)
+            if attributes.get(name, _MISSING) != value:
+                changed[name] = value
         if not changed:
             return
         now = time.time()

@@ -43,6 +43,8 @@ def _event_data_encoder() -> Callable[[Any], str]:
 
 
 _encode_data = _event_data_encoder()
+_KIND_TEXT = {kind: kind.value for kind in EventKind}
+"""An event kind's stored text by a dict look-up (an enum's `.value` is a Python-level property)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS homes (
   id TEXT PRIMARY KEY, source TEXT NOT NULL, text TEXT NOT NULL, loaded_at REAL NOT NULL
@@ -157,7 +159,7 @@ class SqliteStorage(GroupCommitted):
                     [
                         (
                             e.id,
-                            e.kind.value,
+                            _KIND_TEXT[e.kind],
                             e.device_id,
                             e.source,
                             _encode_data(e.data if type(e.data) is dict else dict(e.data)),

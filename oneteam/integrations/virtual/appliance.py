@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from oneteam.model import Command, Device, EventKind, StateValue
+from oneteam.model import Command, CommandName, Device, EventKind, StateValue
 
 Changes = dict[str, StateValue]
+_HANDLER_NAMES = {name.value: f"_cmd_{name.value}" for name in CommandName}
+"""Command name → its handler's method name, not formatted again for every command."""
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Appliance:
         """Carry out a validated command; return the attributes that change."""
         if command.name in ("turn_on", "turn_off"):
             return self._set(power=command.name == "turn_on")
-        handler = getattr(self, f"_cmd_{command.name}", None)
+        handler = getattr(self, _HANDLER_NAMES.get(command.name) or f"_cmd_{command.name}", None)
         if handler is None:  # validation already refused commands the type lacks
             return {}
         changes: Changes = handler(command)
