@@ -315,13 +315,13 @@ def _save_noun_cache(known: dict[str, bool]) -> None:
 
 
 class KoreanTokenizer:
-    """Kiwi for one home: the process's one analyser, with this home's names kept whole; results
-    cached per text.
+    """Kiwi for one home: the process's one analyser, with this home's names kept whole.
 
     `user_words`: the home's own names. Those the shared analyser would split ("뽀송이" → 뽀송 +
     이) are found in each text (longest first) and handed to Kiwi as spans it must read as one
     noun (`pretokenized`), for this home's analyses only. `shared_words`: the language's words,
-    the same for every home, added to the shared analyser once."""
+    the same for every home, added to the shared analyser once. `cache_size` 0 analyses every
+    text afresh (benchmarks); otherwise analyses come from the process's cache (`ANALYSES_KEPT`)."""
 
     def __init__(
         self, user_words: Sequence[str] = (), *, shared_words: Sequence[str] = (), cache_size: int = 4096
@@ -329,7 +329,7 @@ class KoreanTokenizer:
         self._user_words = tuple(sorted(set(user_words)))
         self._shared_words = tuple(sorted(set(shared_words)))
         self._ready: tuple[int, tuple[str, ...], re.Pattern[str] | None] | None = None
-        self.tokenize = lru_cache(maxsize=cache_size)(self._tokenize)
+        self._cached = cache_size > 0
 
     @property
     def kept_whole(self) -> tuple[str, ...]:
@@ -356,22 +356,40 @@ class KoreanTokenizer:
             ready = self._ready = (_ANALYSER.generation, tuple(split), pattern)
         return ready[2]
 
-    def _tokenize(self, text: str) -> tuple[Token, ...]:
+    def tokenize(self, text: str) -> tuple[Token, ...]:
+        """The text's tokens, with this home's names found in it kept whole."""
         names = self._names()
-        spans = [(m.start(), m.end()) for m in names.finditer(text)] if names is not None else []
-        with _KIWI_LOCK:  # one analysis at a time: conversations call in from worker threads
-            kiwi = _ANALYSER.kiwi
-            if not spans:
-                return _tokens(text, kiwi.tokenize(text))
-            ((forced, forced_score),) = kiwi.analyze(text, top_n=1, pretokenized=[(*s, "NNG") for s in spans])
-            ((plain, plain_score),) = kiwi.analyze(text, top_n=1)
-        # A forced span also changes how Kiwi scores the words around it ("… 9번으로 하고 작은방"
-        # read 하고 as a quoting particle), so Kiwi's own reading is kept when it is at least as
-        # likely and cuts at the names' edges, with each name's pieces joined into one noun.
-        tokens = _tokens(text, plain)
-        if plain_score >= forced_score and all(_cut_at(tokens, start, end) for start, end in spans):
-            return _joined(text, tokens, spans)
-        return _tokens(text, forced)
+        spans = tuple((m.start(), m.end()) for m in names.finditer(text)) if names is not None else ()
+        return _kept_analysis(text, spans, _ANALYSER.generation) if self._cached else _analysis(text, spans)
+
+
+ANALYSES_KEPT = 16384
+"""Analyses kept per process, every home's together: an analysis depends only on the text and the
+home names found in it, so homes share entries ("거실 불 꺼 줘" is analysed once for all of them)
+and the memory stays bounded however many homes the process serves."""
+
+
+def _analysis(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[Token, ...]:
+    """Kiwi's analysis of `text`, each of `spans` (a home's name) read as one noun."""
+    with _KIWI_LOCK:  # one analysis at a time: conversations call in from worker threads
+        kiwi = _ANALYSER.kiwi
+        if not spans:
+            return _tokens(text, kiwi.tokenize(text))
+        ((forced, forced_score),) = kiwi.analyze(text, top_n=1, pretokenized=[(*s, "NNG") for s in spans])
+        ((plain, plain_score),) = kiwi.analyze(text, top_n=1)
+    # A forced span also changes how Kiwi scores the words around it ("… 9번으로 하고 작은방"
+    # read 하고 as a quoting particle), so Kiwi's own reading is kept when it is at least as
+    # likely and cuts at the names' edges, with each name's pieces joined into one noun.
+    tokens = _tokens(text, plain)
+    if plain_score >= forced_score and all(_cut_at(tokens, start, end) for start, end in spans):
+        return _joined(text, tokens, spans)
+    return _tokens(text, forced)
+
+
+@lru_cache(maxsize=ANALYSES_KEPT)
+def _kept_analysis(text: str, spans: tuple[tuple[int, int], ...], generation: int) -> tuple[Token, ...]:
+    """`_analysis`, kept; `generation` is the analyser's (its words changed: analysed again)."""
+    return _analysis(text, spans)
 
 
 def _tokens(text: str, analysed: Sequence[Any]) -> tuple[Token, ...]:
@@ -408,28 +426,37 @@ def _joined(text: str, tokens: Sequence[Token], spans: Sequence[tuple[int, int]]
 
 
 class EnglishTokenizer:
-    """Lower-cased words, numbers and punctuation marks."""
+    """Lower-cased words, numbers and punctuation marks; the same for every home, so results are
+    kept in one cache per process (`cache_size` 0: none)."""
 
     def __init__(self, *, cache_size: int = 4096) -> None:
-        self.tokenize = lru_cache(maxsize=cache_size)(self._tokenize)
+        self._cached = cache_size > 0
 
     def warm_up(self) -> None:
         """Nothing to load."""
 
-    @staticmethod
-    def _tokenize(text: str) -> tuple[Token, ...]:
-        lowered = text.lower()
-        out = []
-        for match in _ENGLISH_TOKEN.finditer(lowered):
-            word = match.group(0)
-            word = word.replace("'", "") if word.endswith("'s") else word
-            if word[0].isdigit():
-                role = Role.NUMBER
-            elif word[0].isalpha():
-                role = Role.WORD
-            elif word in "?":
-                role = Role.SENTENCE_MARK
-            else:
-                role = Role.SYMBOL
-            out.append(Token(word, word, role, match.start(), match.end()))
-        return tuple(out)
+    def tokenize(self, text: str) -> tuple[Token, ...]:
+        """The text's words."""
+        return _english_kept(text) if self._cached else _english(text)
+
+
+def _english(text: str) -> tuple[Token, ...]:
+    """English words: no analyser, no home names."""
+    lowered = text.lower()
+    out = []
+    for match in _ENGLISH_TOKEN.finditer(lowered):
+        word = match.group(0)
+        word = word.replace("'", "") if word.endswith("'s") else word
+        if word[0].isdigit():
+            role = Role.NUMBER
+        elif word[0].isalpha():
+            role = Role.WORD
+        elif word in "?":
+            role = Role.SENTENCE_MARK
+        else:
+            role = Role.SYMBOL
+        out.append(Token(word, word, role, match.start(), match.end()))
+    return tuple(out)
+
+
+_english_kept = lru_cache(maxsize=ANALYSES_KEPT)(_english)

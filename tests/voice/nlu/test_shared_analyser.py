@@ -75,3 +75,13 @@ def test_homes_analysing_at_once_from_threads_keep_their_own_names() -> None:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert all(pool.map(read, range(200)))
+
+
+def test_homes_share_one_bounded_cache_of_analyses() -> None:
+    """A sentence without a home's own names is analysed once for every home; with them, per home."""
+    lexicon_a, lexicon_b = build_lexicon(parse_home(HOME_A), "ko"), build_lexicon(parse_home(HOME_B), "ko")
+    home_a = KoreanTokenizer(lexicon_a.user_words, shared_words=lexicon_a.shared_words)
+    home_b = KoreanTokenizer(lexicon_b.user_words, shared_words=lexicon_b.shared_words)
+    assert home_a.tokenize("거실 불 좀 꺼 줄래") is home_b.tokenize("거실 불 좀 꺼 줄래")
+    assert home_a.tokenize(f"{NICKNAME} 좀 꺼 줄래") != home_b.tokenize(f"{NICKNAME} 좀 꺼 줄래")
+    assert home_a.tokenize(f"{NICKNAME} 좀 꺼 줄래") is home_a.tokenize(f"{NICKNAME} 좀 꺼 줄래")
