@@ -49,13 +49,13 @@ class Engine(Catalog, Triggers, Runs, Steps, EngineState):
         self._load_stored()
         if home_text:
             self._load_home(home_text)
-        if presets and self.store.mark(f"presets:{presets}") is None:
+        if presets and await self._io(self.store.mark, f"presets:{presets}") is None:
             from oneteam.automation.presets import preset_text
 
             result = self.import_yaml(
                 preset_text(presets), origin="preset", replace_existing=False, strict=False
             )
-            self.store.set_mark(f"presets:{presets}", time.time())
+            await self._io(self.store.set_mark, f"presets:{presets}", time.time())
             _LOGGER.info("presets %s installed: %s", presets, ", ".join(result["imported"]))
         self._resume_runs()
         self._restore_holds()

@@ -9,7 +9,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from oneteam.automation.definitions import Devices
 from oneteam.automation.errors import RoutineNotFound
@@ -20,6 +20,9 @@ from oneteam.automation.timing import Place
 from oneteam.hub import Hub, Subscription
 from oneteam.i18n import render
 from oneteam.model import Door, Event, EventKind, Grant, OneteamError, State, StateValue
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 GRACE_S = 600.0
 """How late a resumed delay or a missed time trigger may still run (else it is skipped, with a note)."""
@@ -139,6 +142,12 @@ class EngineState(ABC):
 
     def _state_of(self, device_id: str) -> State | None:
         return self.hub.states().get(device_id)
+
+    async def _io(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """A store call off the event loop: a PostgreSQL round trip or an SQLite commit must not
+        hold up the other homes and doors the loop serves. The caller awaits it, so its writes
+        stay in order and a step is still committed before the run sleeps."""
+        return await asyncio.to_thread(call, *args, **kwargs)
 
     def _announce(self, record: RunRecord, phase: str, **extra: Any) -> None:
         """A ROUTINE_RUN event (started, step, finished) for the page and WebSocket subscribers."""

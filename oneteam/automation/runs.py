@@ -23,8 +23,16 @@ class Runs(EngineState):
     """Starting, queueing, restarting and finishing runs."""
 
     def _start(
-        self, routine: Automation, info: dict[str, Any], conditions: list[dict[str, Any]]
+        self,
+        routine: Automation,
+        info: dict[str, Any],
+        conditions: list[dict[str, Any]],
+        *,
+        stored_now: bool = False,
     ) -> RunRecord | None:
+        """Start a run unless the routine's mode refuses it. A triggered run's row is written by
+        its own task, off the loop (its id is 0 until then); `stored_now` writes it here first,
+        for a caller that needs the run's id at once (`run_now`)."""
         active = self._active.setdefault(routine.id, set())
         if active:
             if routine.mode is Mode.SINGLE:
@@ -45,7 +53,12 @@ class Runs(EngineState):
             elif len(active) >= routine.max_runs:
                 self.stats["dropped"] += 1
                 return None
-        record = self.store.start_run(routine.id, info)
+        if stored_now:
+            record = self.store.start_run(routine.id, info)
+        else:
+            record = RunRecord(
+                id=0, routine_id=routine.id, status="running", trigger=info, started_at=time.time()
+            )
         record.trace["conditions"] = conditions
         self._launch(routine, record, resume=False)
         return record
@@ -56,26 +69,35 @@ class Runs(EngineState):
             self._run(routine, record, resume=resume), name=f"routine:{routine.id}:{record.id}"
         )
         self._active.setdefault(routine.id, set()).add(task)
-        task.add_done_callback(lambda done: self._run_done(routine.id, done))
+        task.add_done_callback(lambda done: self._run_done(routine.id, done, record))
         return task
 
-    def _run_done(self, routine_id: str, task: asyncio.Task[None]) -> None:
+    def _run_done(self, routine_id: str, task: asyncio.Task[None], record: RunRecord) -> None:
+        restarted = task in self._restarting
         self._restarting.discard(task)
+        if task.cancelled() and record.id == 0:
+            self._record_unstarted(
+                record, "restarted" if restarted else "running" if self._stopping else "cancelled"
+            )
         active = self._active.get(routine_id, set())
         active.discard(task)
         queue = self._queues.get(routine_id)
         routine = self.routines.get(routine_id)
         if queue and not active and not self._stopping and isinstance(routine, Automation):
             waiting = queue.popleft()
-            record = self.store.start_run(routine_id, waiting["info"])
+            record = RunRecord(
+                id=0, routine_id=routine_id, status="running", trigger=waiting["info"], started_at=time.time()
+            )
             record.trace["conditions"] = waiting["conditions"]
             record.trace["notes"].append({"key": "automation.note_queued"})
             self._launch(routine, record, resume=False)
 
     async def _run(self, routine: Automation, record: RunRecord, *, resume: bool, depth: int = 0) -> None:
         task = asyncio.current_task()
-        self._announce(record, "started", resumed=resume)
         try:
+            if record.id == 0:
+                await self._insert(record)
+            self._announce(record, "started", resumed=resume)
             grant = await self.grant_now(routine.id)
             record.status = await self._steps(routine, record, grant, resume=resume, depth=depth)
         except OwnerRevoked as exc:
@@ -92,7 +114,7 @@ class Runs(EngineState):
                 record.status = "cancelled"
             if depth > 0:  # a nested run ends with its parent, which records its own status
                 record.finished_at = time.time()
-                self.store.save_run(record)
+                await self._io(self.store.save_run, record)
                 raise
         except Exception as exc:  # a bug must not leave a run silently half-done
             _LOGGER.exception("routine %s run %d failed", routine.id, record.id)
@@ -100,11 +122,38 @@ class Runs(EngineState):
             record.trace["notes"].append({"key": _RUN_ERROR, "error": repr(exc)})
         record.finished_at = time.time()
         record.resume_at = None
-        self.store.save_run(record)
+        if record.id:  # 0: its first row could not be written (logged above): nothing to update
+            await self._io(self.store.save_run, record)
         refused = next((n for n in record.trace["notes"] if n.get("key") == OwnerRevoked.key), None)
         self._announce(record, "finished", **({"error": refused} if refused else {}))
         if record.id % 20 == 0:
-            self.store.prune_runs(routine.id)
+            await self._io(self.store.prune_runs, routine.id)
+
+    def _record_unstarted(self, record: RunRecord, status: str) -> None:
+        """A triggered run cut before its task began (a restart-mode routine fired again at once,
+        or the engine stopping): its row is written here, so it is listed like any other run
+        ("running" when stopping: the next start resumes it, as a run cut in its first step)."""
+        try:
+            stored = self.store.start_run(record.routine_id, record.trigger, status=status)
+            if status != "running":
+                stored.finished_at = time.time()
+                stored.trace = record.trace
+                self.store.save_run(stored)
+        except Exception:  # a refused write (another process took the home) must not go unseen
+            _LOGGER.exception("routine %s: the run cut before it began was not recorded", record.routine_id)
+
+    async def _insert(self, record: RunRecord) -> None:
+        """Write a triggered run's first row off the loop and take its id. Cancelled meanwhile (a
+        restart-mode routine fired again), the row is still written and its id kept, so the run's
+        end is recorded on it rather than left "running" for the next start to resume."""
+        insert = asyncio.ensure_future(self._io(self.store.start_run, record.routine_id, record.trigger))
+        try:
+            stored = await asyncio.shield(insert)
+        except asyncio.CancelledError:
+            stored = await insert
+            record.id, record.started_at = stored.id, stored.started_at
+            raise
+        record.id, record.started_at = stored.id, stored.started_at
 
     def _resume_runs(self) -> None:
         now = time.time()
@@ -142,7 +191,7 @@ class Runs(EngineState):
         routine = self.get(routine_id)
         info: dict[str, Any] = {"kind": "manual", "by": source, "fired_at": time.time()}
         if isinstance(routine, Scene):
-            record = self.store.start_run(routine.id, info)
+            record = await self._io(self.store.start_run, routine.id, info)
             self._announce(record, "started")
             started, clock = time.time(), time.perf_counter()
             try:
@@ -151,7 +200,7 @@ class Runs(EngineState):
                 record.status = "failed"
                 record.trace["notes"].append(refusal(exc))
                 record.finished_at = time.time()
-                self.store.save_run(record)
+                await self._io(self.store.save_run, record)
                 self._announce(record, "finished", error=refusal(exc))
                 return record
             results = await self.apply_scene(routine, grant)
@@ -169,17 +218,17 @@ class Runs(EngineState):
             )
             record.status = "done" if status == "ok" else status
             record.finished_at = time.time()
-            self.store.save_run(record)
+            await self._io(self.store.save_run, record)
             self._announce(record, "finished")
             return record
-        started_record = self._start(routine, info, [])
+        started_record = self._start(routine, info, [], stored_now=True)
         if started_record is None:
             raise RoutineBusy(routine.id, routine.mode.value)
         if wait_s > 0:
             deadline = time.time() + wait_s
             while time.time() < deadline:
-                current = self.store.run(started_record.id)
+                current = await self._io(self.store.run, started_record.id)
                 if current is not None and current.status != "running":
                     return current
                 await asyncio.sleep(0.05)
-        return self.store.run(started_record.id) or started_record
+        return await self._io(self.store.run, started_record.id) or started_record

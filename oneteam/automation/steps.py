@@ -76,7 +76,7 @@ class Steps(EngineState):
             if stop:
                 return "failed"
             if record.step < len(routine.actions):  # the last step is saved with the run's end
-                self.store.save_run(record)
+                await self._io(self.store.save_run, record)
         return "done"
 
     async def _do(  # noqa: PLR0911 (one return per kind of action)
@@ -102,7 +102,7 @@ class Steps(EngineState):
             case DelayAction():
                 due = resume_at if resume_at is not None else time.time() + action.seconds
                 record.resume_at = due
-                self.store.save_run(record)  # committed before sleeping: a restart can resume it
+                await self._io(self.store.save_run, record)  # committed before sleeping: a restart resumes it
                 await asyncio.sleep(max(0.0, due - time.time()))
                 return "ok", {"seconds": action.seconds, **({"resumed": True} if resume_at else {})}, False
             case WaitAction():
@@ -127,8 +127,8 @@ class Steps(EngineState):
                 other = self.routines.get(action.routine)
                 if not isinstance(other, Automation) or depth >= MAX_DEPTH:
                     return "failed", {"routine": action.routine, "error": "automation.not_found"}, True
-                child = self.store.start_run(
-                    other.id, {"kind": "routine", "by": routine.id, "run": record.id}
+                child = await self._io(
+                    self.store.start_run, other.id, {"kind": "routine", "by": routine.id, "run": record.id}
                 )
                 await self._run(other, child, resume=False, depth=depth + 1)
                 return (
@@ -209,7 +209,7 @@ class Steps(EngineState):
     ) -> tuple[str, dict[str, Any], bool]:
         deadline = resume_at if resume_at is not None else time.time() + action.timeout_s
         record.resume_at = deadline
-        self.store.save_run(record)
+        await self._io(self.store.save_run, record)
         started = time.time()
         while True:
             state = self.hub.states().get(action.device)

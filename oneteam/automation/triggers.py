@@ -217,7 +217,7 @@ class Triggers(EngineState):
                     routine_id, {**_time_info(trigger, index, fire), "late_s": round(now - fire, 3)}
                 )
             if due or now - self._mark_written >= _MARK_EVERY_S:
-                self.store.set_mark("clock", now)
+                await self._io(self.store.set_mark, "clock", now)
                 self._mark_written = now
             wake = min(self._next_time.values(), default=now + 30.0)
             timeout = max(0.0, min(wake, now + 30.0) - time.time())
