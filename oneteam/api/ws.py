@@ -58,7 +58,7 @@ class _Fanout:
     def __init__(self) -> None:
         self._texts: OrderedDict[int, str] = OrderedDict()
         self._messages: OrderedDict[tuple[int, int, _Audience, int], str] = OrderedDict()
-        self._tick: asyncio.Future[None] | None = None
+        self._tick_waiters: list[asyncio.Future[None]] = []
 
     def message(
         self, bus: EventBus, sequences: range, audience: _Audience, shown: _Shown, dropped: int
@@ -88,18 +88,20 @@ class _Fanout:
     async def next_tick(self) -> None:
         """Wait for the next multiple of BATCH_INTERVAL_S on the loop's clock: one timer for every
         subscriber of the bus, so that they wake in the same turn of the loop and take the same
-        range (one message built for all of them)."""
-        tick = self._tick
-        if tick is None or tick.done():
-            loop = asyncio.get_running_loop()
-            tick = self._tick = loop.create_future()
-            loop.call_at((loop.time() // BATCH_INTERVAL_S + 1) * BATCH_INTERVAL_S, _resolve, tick)
-        await asyncio.shield(tick)  # shielded: a closing socket must not cancel everyone's tick
+        range (one message built for all of them). Each waits on a future of its own, so that a
+        closing socket cancels only its own wait."""
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        if not self._tick_waiters:
+            loop.call_at((loop.time() // BATCH_INTERVAL_S + 1) * BATCH_INTERVAL_S, self._tick)
+        self._tick_waiters.append(waiter)
+        await waiter
 
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+    def _tick(self) -> None:
+        waiters, self._tick_waiters = self._tick_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 _Audience = tuple[frozenset[str] | None, frozenset[str] | None] | None
