@@ -112,7 +112,9 @@ class EventBus:
         self._log: deque[Event] = deque(maxlen=LOG_CAPACITY)
         self.next_sequence = 0
         """Sequence number the next published event gets (bus-local, not the event id)."""
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiters: list[asyncio.Future[None]] = []
+        """One future per waiting subscriber (a future shared by all would need a shield each, so
+        that one subscriber's cancellation does not cancel the others': three times the work)."""
         self._subscriptions: list[Subscription] = []
         self.dropped_total = 0
         """Events lost by slow subscribers, over the bus's life."""
@@ -127,9 +129,11 @@ class EventBus:
         self.next_sequence += 1
         if not self.next_sequence % _TRIM_EVERY and log:
             self._trim()
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self._waiters:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():  # a cancelled one: its subscriber left
+                    waiter.set_result(None)
 
     def _trim(self) -> None:
         """Drop the events every subscriber has read. The log then holds only what someone may
@@ -158,9 +162,9 @@ class EventBus:
 
     async def wait_for_more(self) -> None:
         """Return after the next publish."""
-        if self._waiter is None or self._waiter.done():
-            self._waiter = asyncio.get_running_loop().create_future()
-        await asyncio.shield(self._waiter)
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        await waiter
 
     @asynccontextmanager
     async def subscribe(self, name: str, maxsize: int = 1000) -> AsyncIterator[Subscription]:
