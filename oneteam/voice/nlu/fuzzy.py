@@ -58,34 +58,49 @@ def _is_hangul(word: str) -> bool:
 
 
 class FuzzyIndex:
-    """Known words, found again from a spelling one jamo away."""
+    """Known words, found again from a spelling one jamo away.
 
-    def __init__(self, words: Iterable[str], meanings: Mapping[str, object] | None = None) -> None:
+    `base`: an index of more known words, shared (the language's words, the same for every home):
+    this one then holds only the words added to it, and answers as one index over both."""
+
+    def __init__(
+        self,
+        words: Iterable[str],
+        meanings: Mapping[str, object] | None = None,
+        *,
+        base: FuzzyIndex | None = None,
+    ) -> None:
         self._meanings = meanings or {}
         """Word → what it means: two candidates that mean the same (에어컨, 에어콘) are no choice."""
+        self._layers: tuple[FuzzyIndex, ...] = (self,) if base is None else (self, base)
         self._exact: dict[str, str] = {}
-        self._deleted: dict[str, set[str]] = {}
+        deleted: dict[str, set[str]] = {}
         for word in words:
             if len(word) < 2 or not _is_hangul(word):
                 continue
             code = jamo(word)
             self._exact[code] = word
             for variant in (code, *_deletions(code)):
-                self._deleted.setdefault(variant, set()).add(word)
+                deleted.setdefault(variant, set()).add(word)
+        # Kept as tuples: nearly every variant has one word, and a set costs four times a tuple
+        # (an index per home, so this counts with many homes in one process).
+        self._deleted: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in deleted.items()}
 
     def correct(self, word: str) -> str | None:
         """The one known word of the same length one jamo from `word`, or None."""
         if len(word) < 2 or not _is_hangul(word):
             return None
         code = jamo(word)
-        if code in self._exact:
-            return None  # already known: nothing to correct
+        for index in self._layers:
+            if code in index._exact:
+                return None  # already known: nothing to correct
         found: set[str] = set()
         for variant in (code, *_deletions(code)):
-            for candidate in self._deleted.get(variant, ()):
-                # A slip keeps the word's first sound: 주면 is not a slip of 수면.
-                if len(candidate) == len(word) and candidate_code_ok(code, jamo(candidate)):
-                    found.add(candidate)
+            for index in self._layers:
+                for candidate in index._deleted.get(variant, ()):
+                    # A slip keeps the word's first sound: 주면 is not a slip of 수면.
+                    if len(candidate) == len(word) and candidate_code_ok(code, jamo(candidate)):
+                        found.add(candidate)
         if len(found) > 1:
             meanings = [self._meanings.get(w, w) for w in sorted(found)]
             found = {min(found)} if all(m == meanings[0] for m in meanings) else found

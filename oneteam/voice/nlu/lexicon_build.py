@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -48,13 +49,22 @@ def _texts(phrases: Iterable[object], sense: Sense) -> list[str]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, language: Mapping[str, tuple[Sense, ...]] | None = None) -> None:
         self.words: dict[str, list[Sense]] = {}
         self.lemmas: dict[str, list[Sense]] = {}
+        self._language = language or {}
+        """The language's phrases, shared: one is copied into `words` only when it is changed."""
+
+    def slot(self, phrase_key: str) -> list[Sense]:
+        """The senses of a phrase (by key), to change."""
+        slot = self.words.get(phrase_key)
+        if slot is None:
+            slot = self.words[phrase_key] = list(self._language.get(phrase_key, ()))
+        return slot
 
     def word(self, phrases: Iterable[object], sense: Sense) -> None:
         for phrase in _texts(phrases, sense):
-            slot = self.words.setdefault(key(str(phrase)), [])
+            slot = self.slot(key(str(phrase)))
             if sense not in slot:
                 slot.append(sense)
 
@@ -202,7 +212,7 @@ def _add_home(builder: _Builder, home: Home) -> list[str]:
         names.extend(device.names)
         # A thing homes usually lack ("커피 머신") is no longer absent once this home has one.
         for name in device.names:
-            slot = builder.words.get(key(name), [])
+            slot = builder.slot(key(name))
             slot[:] = [sense for sense in slot if sense.kind is not Kind.ABSENT]
     for device_type, modes in home.mode_names.items():
         for mode, mode_names in modes.items():
@@ -224,19 +234,49 @@ def _is_hangul_word(word: str) -> bool:
     return len(word) >= 2 and all("\uac00" <= ch <= "\ud7a3" for ch in word)
 
 
-def build_lexicon(home: Home, language: str) -> Lexicon:
-    """The lexicon of `home` in `language` (`ko` or `en`)."""
-    if language not in LANGUAGES:
-        raise ValueError(f"no language data for {language!r}; have {', '.join(LANGUAGES)}")
+_NOUNS = frozenset(
+    {Kind.DEVICE, Kind.ROOM, Kind.TYPE, Kind.ASPECT, Kind.MODE, Kind.COMPARTMENT, Kind.FEATURE}
+)
+"""Kinds of phrase the fuzzy index finds again from a slip."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Language:
+    """What a lexicon takes from one language's files alone: built once per process and shared by
+    every home's lexicon (a home's copy of it cost ~1 MiB)."""
+
+    sources: tuple[object, ...]
+    """The parsed files it was built from (reloaded files: built again)."""
+    words: dict[str, tuple[Sense, ...]]
+    lemmas: dict[str, tuple[Sense, ...]]
+    grammar: Grammar
+    numerals: NumeralReader
+    shared_words: tuple[str, ...]
+    fuzzy: FuzzyIndex
+
+
+_LANGUAGE_PARTS: dict[str, _Language] = {}
+
+
+def _language(language: str) -> _Language:
+    """The language's part of every lexicon in `language`."""
+    word_data = _language_file(language, "words")
+    sources = (
+        _language_file(language, "grammar"),
+        _language_file(language, "numerals"),
+        *(_language_file(lang, "words") for lang in LANGUAGES),
+    )
+    built = _LANGUAGE_PARTS.get(language)
+    if built is not None and all(a is b for a, b in zip(built.sources, sources, strict=True)):
+        return built
     builder = _Builder()
-    _add_language(builder, _language_file(language, "words"))
+    _add_language(builder, word_data)
     for other in LANGUAGES:
         if other != language and language == "ko":
             # Korean speech borrows English words ("거실 light 꺼", "TV 볼륨 up"); Kiwi keeps
             # them as Latin tokens, so the English word list applies to them as well.
             _add_language(builder, _language_file(other, "words"))
     grammar = _add_grammar(builder, _language_file(language, "grammar"))
-    word_data = _language_file(language, "words")
     grammar = dataclasses.replace(
         grammar,
         know_verbs=frozenset(str(v) for v in word_data.get("know_verbs") or ()),
@@ -248,8 +288,6 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
         ),
         goal_states=_mapping(word_data.get("goal_states")),
     )
-    home_names = _add_home(builder, home)
-    _add_value_names(builder, _language_file(language, "words"), home)
     numerals = _language_file(language, "numerals")
     reader = NumeralReader(
         sino_digits={str(k): int(v) for k, v in (numerals.get("sino_digits") or {}).items()},
@@ -258,31 +296,73 @@ def build_lexicon(home: Home, language: str) -> Lexicon:
         native_tens={str(k): int(v) for k, v in (numerals.get("native_tens") or {}).items()},
         determiners={str(k): int(v) for k, v in (numerals.get("determiners") or {}).items()},
     )
-    type_words = [
-        w for entry in (_language_file(language, "words").get("types") or {}).values() for w in entry
-    ]
+    type_words = [w for entry in (word_data.get("types") or {}).values() for w in entry]
     shared_words = sorted(
         {part for name in type_words for part in str(name).split() if _is_hangul_word(part)}
     )
+    words = {k: tuple(v) for k, v in builder.words.items()}
+    built = _Language(
+        sources=sources,
+        words=words,
+        lemmas={k: tuple(v) for k, v in builder.lemmas.items()},
+        grammar=grammar,
+        numerals=reader,
+        shared_words=tuple(shared_words),
+        fuzzy=FuzzyIndex(phrase for phrase, senses in words.items() if any(s.kind in _NOUNS for s in senses)),
+    )
+    _LANGUAGE_PARTS[language] = built
+    return built
+
+
+class _Meanings(Mapping[str, frozenset[Sense]]):
+    """Phrase → its senses as a set, made when asked (only to tell two slip candidates apart)."""
+
+    def __init__(self, words: Mapping[str, tuple[Sense, ...]]) -> None:
+        self._words = words
+
+    def __getitem__(self, phrase: str) -> frozenset[Sense]:
+        return frozenset(self._words[phrase])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+
+def build_lexicon(home: Home, language: str) -> Lexicon:
+    """The lexicon of `home` in `language` (`ko` or `en`): the language's part, shared, under the
+    home's names and the language's names for the modes and fan speeds the home's types have."""
+    if language not in LANGUAGES:
+        raise ValueError(f"no language data for {language!r}; have {', '.join(LANGUAGES)}")
+    shared = _language(language)
+    builder = _Builder(shared.words)
+    home_names = _add_home(builder, home)
+    _add_value_names(builder, _language_file(language, "words"), home)
     user_words = sorted(
         {part for name in home_names for part in str(name).split() if _is_hangul_word(part)}
-        - set(shared_words)
+        - set(shared.shared_words)
     )
-    nouns = {Kind.DEVICE, Kind.ROOM, Kind.TYPE, Kind.ASPECT, Kind.MODE, Kind.COMPARTMENT, Kind.FEATURE}
+    own = {k: tuple(v) for k, v in builder.words.items()}
+    # A plain dict (the parser's lookups are the hot path), sharing the language's keys and senses.
+    words = {**shared.words, **own}
+    # The home's changed phrases that are nouns; the language's nouns stay nouns (a home only adds
+    # senses, or drops "absent"), so they are in the shared index already.
     fuzzy = FuzzyIndex(
-        (phrase for phrase, senses in builder.words.items() if any(s.kind in nouns for s in senses)),
-        {phrase: frozenset(senses) for phrase, senses in builder.words.items()},
+        (phrase for phrase, senses in own.items() if any(s.kind in _NOUNS for s in senses)),
+        _Meanings(words),
+        base=shared.fuzzy,
     )
     longest = max((len(phrase.split()) for phrase in home_names), default=1)
     lexicon = Lexicon(
         language=language,
-        words={k: tuple(v) for k, v in builder.words.items()},
-        lemmas={k: tuple(v) for k, v in builder.lemmas.items()},
-        grammar=grammar,
-        numerals=reader,
+        words=words,
+        lemmas=shared.lemmas,
+        grammar=shared.grammar,
+        numerals=shared.numerals,
         max_span=max(4, longest + 3),
         user_words=tuple(user_words),
-        shared_words=tuple(shared_words),
+        shared_words=shared.shared_words,
         fuzzy=fuzzy,
     )
     _LOGGER.debug("lexicon %s: %d phrases, %d lemmas", language, len(lexicon.words), len(lexicon.lemmas))

@@ -85,3 +85,15 @@ def test_homes_share_one_bounded_cache_of_analyses() -> None:
     assert home_a.tokenize("거실 불 좀 꺼 줄래") is home_b.tokenize("거실 불 좀 꺼 줄래")
     assert home_a.tokenize(f"{NICKNAME} 좀 꺼 줄래") != home_b.tokenize(f"{NICKNAME} 좀 꺼 줄래")
     assert home_a.tokenize(f"{NICKNAME} 좀 꺼 줄래") is home_a.tokenize(f"{NICKNAME} 좀 꺼 줄래")
+
+
+def test_homes_share_the_languages_part_of_their_lexicons() -> None:
+    """The language's phrases and fuzzy index are built once; each home adds only its own."""
+    lexicon_a, lexicon_b = build_lexicon(parse_home(HOME_A), "ko"), build_lexicon(parse_home(HOME_B), "ko")
+    assert lexicon_a.lemmas is lexicon_b.lemmas and lexicon_a.grammar is lexicon_b.grammar
+    assert lexicon_a.words["조명"] is lexicon_b.words["조명"]  # a language word, not a name here
+    assert NICKNAME in lexicon_a.words and NICKNAME not in lexicon_b.words
+    for lexicon in (lexicon_a, lexicon_b):
+        assert lexicon.fuzzy is not None and lexicon.fuzzy.correct("조멍") == "조명"  # the language's
+    assert lexicon_a.fuzzy is not None and lexicon_a.fuzzy.correct("쌩쌩히") == NICKNAME  # A's own
+    assert lexicon_b.fuzzy is not None and lexicon_b.fuzzy.correct("쌩쌩히") is None
