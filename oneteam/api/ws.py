@@ -59,6 +59,8 @@ class _Fanout:
         self._texts: OrderedDict[int, str] = OrderedDict()
         self._messages: OrderedDict[tuple[int, int, _Audience, int], str] = OrderedDict()
         self._tick_waiters: list[asyncio.Future[None]] = []
+        self._tick_loop: asyncio.AbstractEventLoop | None = None
+        """The loop whose timer will end the waits (None when no timer is pending)."""
 
     def message(
         self, bus: EventBus, sequences: range, audience: _Audience, shown: _Shown, dropped: int
@@ -92,13 +94,14 @@ class _Fanout:
         closing socket cancels only its own wait."""
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
-        if not self._tick_waiters:
+        if self._tick_loop is not loop:  # no timer pending here (waits of a closed loop are dropped)
+            self._tick_waiters, self._tick_loop = [], loop
             loop.call_at((loop.time() // BATCH_INTERVAL_S + 1) * BATCH_INTERVAL_S, self._tick)
         self._tick_waiters.append(waiter)
         await waiter
 
     def _tick(self) -> None:
-        waiters, self._tick_waiters = self._tick_waiters, []
+        waiters, self._tick_waiters, self._tick_loop = self._tick_waiters, [], None
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)

@@ -114,3 +114,10 @@ async def _check_one_tick(fanout: ws._Fanout) -> None:
     # One timer for all of them: they wake in the same turn of the loop, within one interval.
     assert len(woken) == 19 and len(set(woken)) == 1
     assert loop.time() - started <= ws.BATCH_INTERVAL_S + 0.05
+
+    async def leave_a_wait() -> None:
+        asyncio.get_running_loop().create_task(fanout.next_tick())
+        await asyncio.sleep(0)
+
+    await asyncio.to_thread(asyncio.run, leave_a_wait())  # that loop closes while its wait is pending
+    await asyncio.wait_for(fanout.next_tick(), 1)  # a wait on this loop still ends
