@@ -1,7 +1,9 @@
 """Building a `Lexicon` for one home in one language: the language YAML (`lang/<lang>/words`,
 `grammar`, `numerals`, checked against its schema as it is read), the home's own names for its
 devices, rooms and modes, the numeral reader and the fuzzy index of the home's nouns. The
-lexicon's types (`Kind`, `Sense`, `Grammar`, `Lexicon`) are in `lexicon.py`.
+language's part is built once per process and shared by every home's lexicon (many homes in one
+process, issue #21). The lexicon's types (`Kind`, `Sense`, `Grammar`, `Lexicon`) are in
+`lexicon.py`.
 """
 
 from __future__ import annotations
