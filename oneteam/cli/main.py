@@ -25,7 +25,8 @@ from oneteam.integrations.mqtt.cli import broker as mqtt_broker
 from oneteam.integrations.mqtt.cli import simulate
 from oneteam.integrations.thinq.cli import app as thinq_app
 from oneteam.interop import cli as interop_cli
-from oneteam.interop.cli import links_app, mcp, partners_app, wyoming
+from oneteam.interop.cli import links_app, partners_app
+from oneteam.interop.server_cli import mcp, wyoming
 from oneteam.interop.smarthome.store import PartnerStorage
 from oneteam.model import EventKind, OneteamError
 from oneteam.services.epidemic.cli import app as epidemic_app

@@ -2,7 +2,7 @@
 
 import typer
 
-from oneteam.interop.cli import mcp
+from oneteam.interop.server_cli import mcp
 
 if __name__ == "__main__":
     typer.run(mcp)
