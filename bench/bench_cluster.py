@@ -1,32 +1,37 @@
-"""Many homes as one service: 3 `oneteam serve --cluster` processes over one PostgreSQL.
+"""Many homes as one service: 3 `oneteam serve --cluster` processes, one PostgreSQL, 3 NATS nodes.
 
-Measures, on loopback, bounded in time:
-- the time until every home is open (placement over 3 processes);
-- command round trip p50/p99 through the cluster (REST, the owner's router, the home's hub,
-  committed before the answer) at a steady rate over all homes, beside one single-home
-  `oneteam serve` (SQLite) measured in the same run (the anchor);
-- state changes ingested per second (acknowledged commands: each is a committed state change);
+Measures, on loopback, bounded in time (about 6 min at 1,000 homes; `--homes` for smaller runs):
+- the time until every home is open (placement over 3 processes, each home's hub signed in to the
+  broker cluster with its own login);
+- device state changes ingested: 10 simulated MQTT devices per home (bench/cluster_devices.py, a
+  process of its own, one gateway login per home) publish through the 3-node NATS cluster at a
+  steady total rate; ingested = state changes that reached the home's hub and were committed
+  (rows of `events` in PostgreSQL), per second, against the rate asked;
+- REST command round trip p50/p99 from an open-loop generator (asyncio + httpx: commands start at
+  a fixed rate whether or not earlier ones answered, so a shortfall is the service's), sent to
+  each home's owner as a load balancer would (it asks /cluster/health), beside one single-home
+  `oneteam serve` (SQLite) under the same generator in the same run (the anchor);
 - memory per home: the processes' RSS divided by the homes they serve, beside one idle node's RSS
   with no home (the anchor);
 - failover: kill -9 the process holding most homes while commands flow; seconds until each of its
-  homes answers again from another process, and acknowledged commands missing from the homes'
-  state afterwards (must be 0).
-
-Homes carry 10 virtual devices each (the demo home's); the broker cluster and MQTT devices are
-measured by bench_broker_cluster.py. `--homes` scales it (the issue asks 1,000; a loaded 2-core
-machine opens a few hundred in the time bound).
+  homes acknowledges a command again from another process (each probed without pause), and homes
+  whose last acknowledged command is not their state afterwards (must be 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +50,12 @@ DEVICE = "light_living"
 _CLI = (sys.executable, "-m", "oneteam")
 
 
-def _call(client: httpx.Client, method: str, url: str, token: str, **kwargs: Any) -> httpx.Response:
-    """Follow the cluster's 307s with the token (httpx drops it on a redirect to another origin)."""
+async def _call(
+    client: httpx.AsyncClient, method: str, url: str, token: str, **kwargs: Any
+) -> httpx.Response:
+    """A request that follows a 307 with the token (httpx drops it on a redirect to another origin)."""
     for _ in range(3):
-        answer = client.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        answer = await client.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
         if answer.status_code != 307:
             return answer
         url = answer.headers["location"]
@@ -63,35 +70,27 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def register(url: str, homes: list[str]) -> dict[str, str]:
-    """Register every home and a token of each, in bulk (the CLI does one at a time)."""
+def register(url: str, homes: list[str], logins: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Register every home (with its broker login) and a token of each, in bulk (the CLI does one
+    at a time)."""
     text = HOME_FILE.read_text(encoding="utf-8")
     tokens = {h: new_token() for h in homes}
-    subprocess.run(
+    subprocess.run(  # creates the lease and home tables the ordinary way
         [*_CLI, "cluster", "add-home", homes[0], "--home", str(HOME_FILE), "--database-url", url],
         check=True,
         capture_output=True,
     )
     subprocess.run(  # creates the shared tables and home 0's token the ordinary way
-        [
-            sys.executable,
-            "-m",
-            "oneteam",
-            "cluster",
-            "token",
-            homes[0],
-            "--name",
-            "warm",
-            "--database-url",
-            url,
-        ],
+        [*_CLI, "cluster", "token", homes[0], "--name", "warm", "--database-url", url],
         check=True,
         capture_output=True,
     )
     with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO cluster_homes (home_id, home_text) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            [(h, text) for h in homes],
+            "INSERT INTO cluster_homes (home_id, home_text, mqtt_username, mqtt_password) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (home_id) DO UPDATE SET "
+            "mqtt_username = EXCLUDED.mqtt_username, mqtt_password = EXCLUDED.mqtt_password",
+            [(h, text, *logins.get(h, (None, None))) for h in homes],
         )
         cur.executemany(
             "INSERT INTO oneteam_homes.tokens (home_id, name, token_hash, created_at) "
@@ -101,33 +100,20 @@ def register(url: str, homes: list[str]) -> dict[str, str]:
     return tokens
 
 
-def _dir(data_dir: Path) -> list[str]:
-    return ["--data-dir", str(data_dir)]
-
-
-def start_node(url: str, node_id: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_node(
+    url: str, node_id: str, data_dir: Path, broker: str | None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = (data_dir / f"{node_id}.log").open("ab")
     process = subprocess.Popen(
-        [
-            *_CLI,
-            "serve",
-            "--cluster",
-            "--database-url",
-            url,
-            "--node-id",
-            node_id,
-            "--port",
-            str(port),
-            *_dir(data_dir),
-        ],
+        [*_CLI, "-v", "serve", "--cluster", "--database-url", url, "--node-id", node_id, "--port", str(port)]
+        + ["--data-dir", str(data_dir)]
+        + (["--broker", broker] if broker else []),
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "ONETEAM_CLUSTER_PARTS": "virtual"},
+        env={**os.environ, "ONETEAM_CLUSTER_PARTS": "virtual,mqtt" if broker else "virtual"},
     )
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/cluster/health", 120)
-    return process, base
+    return process, f"http://127.0.0.1:{port}"
 
 
 def served(bases: dict[str, str]) -> dict[str, str]:
@@ -135,7 +121,7 @@ def served(bases: dict[str, str]) -> dict[str, str]:
     owners: dict[str, str] = {}
     for node, base in bases.items():
         try:
-            for home in httpx.get(f"{base}/cluster/health", timeout=10).json()["homes"]:
+            for home in httpx.get(f"{base}/cluster/health", timeout=30).json()["homes"]:
                 if home["lease_left_s"] > 0:
                     owners[home["id"]] = node
         except httpx.HTTPError:
@@ -143,179 +129,304 @@ def served(bases: dict[str, str]) -> dict[str, str]:
     return owners
 
 
-class Load:
-    """Commands at a steady total rate over all homes, each answered by its owner (307 followed)."""
+@dataclass
+class Commands:
+    """Brightness commands to many homes: one at a time per home (so the last acknowledged value
+    must be the home's state), each sent where `where` says the home lives."""
 
-    def __init__(self, bases: dict[str, str], tokens: dict[str, str], rate: float, workers: int) -> None:
-        self.bases = bases
-        self.tokens = tokens
-        self.rate = rate
-        self.workers = workers
-        self.dead: set[str] = set()
-        self.round_trips: list[tuple[float, float]] = []
-        """(answered at, seconds)."""
-        self.acked: dict[str, list[tuple[float, int]]] = {h: [] for h in tokens}
-        self.stop = threading.Event()
-        self._lock = threading.Lock()
-        self._next = 0
+    tokens: dict[str, str]
+    where: Callable[[str], list[str]]
+    """home → base URLs to try, the owner first."""
+    path: Callable[[str], str] = lambda home: f"/homes/{home}/api/devices/{DEVICE}/commands"
+    acked: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    round_trips: list[tuple[float, float]] = field(default_factory=list)
+    """(answered at, seconds since the command was due)."""
+    serial: bool = True
+    """One command at a time per home (the lost-command check needs it; the anchor does not)."""
+    refusals: list[tuple[float, str]] = field(default_factory=list)
+    """(when, status or error) of each command not acknowledged."""
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _values: dict[str, int] = field(default_factory=dict)
 
-    def run(self) -> None:
-        threads = [threading.Thread(target=self._worker, args=(i,), daemon=True) for i in range(self.workers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    async def send(self, client: httpx.AsyncClient, home: str, due: float) -> bool:
+        if not self.serial:
+            return await self._send(client, home, due)
+        async with self._locks.setdefault(home, asyncio.Lock()):
+            return await self._send(client, home, due)
 
-    def _worker(self, index: int) -> None:
-        homes = sorted(self.tokens)[index :: self.workers]
-        interval = self.workers / self.rate
-        value = 0
-        with httpx.Client(timeout=10) as client:
-            while not self.stop.is_set():
-                for home in homes:
-                    if self.stop.is_set():
-                        return
-                    started = time.perf_counter()
-                    value = value % 100 + 1
-                    if self._send(client, home, value):
-                        now = time.perf_counter()
-                        with self._lock:
-                            self.round_trips.append((now, now - started))
-                            self.acked[home].append((time.monotonic(), value))
-                    time.sleep(max(0.0, interval - (time.perf_counter() - started)))
-
-    def _send(self, client: httpx.Client, home: str, value: int) -> bool:
-        for node, base in self.bases.items():
-            if node in self.dead:
-                continue
+    async def _send(self, client: httpx.AsyncClient, home: str, due: float) -> bool:
+        value = self._values.get(home, 0) % 100 + 1
+        self._values[home] = value
+        why = "no live node"
+        for base in self.where(home):
             try:
-                answer = _call(
+                answer = await _call(
                     client,
                     "POST",
-                    f"{base}/homes/{home}/api/devices/{DEVICE}/commands",
+                    base + self.path(home),
                     self.tokens[home],
                     json={"command": "set_brightness", "value": value},
                 )
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
+                why = type(exc).__name__
                 continue
-            return answer.status_code == 200
+            if answer.status_code == 200:
+                now = time.monotonic()
+                self.acked.setdefault(home, []).append((now, value))
+                self.round_trips.append((now, now - due))
+                return True
+            why = str(answer.status_code)
+            break
+        self.refusals.append((time.monotonic(), why))
         return False
 
 
-def anchor_round_trips(count: int) -> list[float]:
-    process, url, token = start_hub_process()
-    try:
-        times = []
-        with httpx.Client(timeout=10) as client:
-            for i in range(count):
-                started = time.perf_counter()
-                answer = client.post(
-                    f"{url}/api/devices/{DEVICE}/commands",
-                    json={"command": "set_brightness", "value": i % 100 + 1},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                if answer.status_code == 200:
-                    times.append(time.perf_counter() - started)
-        return times
-    finally:
-        process.terminate()
-        process.wait(20)
+async def open_loop(commands: Commands, homes: list[str], rate: float, seconds: float, in_flight: int) -> int:
+    """Start a command every 1/rate s (homes in turn) for `seconds`, whether or not earlier ones
+    answered; one that would exceed `in_flight` outstanding is not sent (counted as shed)."""
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    shed = 0
+    tasks: set[asyncio.Task[bool]] = set()
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        started = time.monotonic()
+        sent = 0
+        while (due := started + sent / rate) < started + seconds:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            home = homes[sent % len(homes)]
+            sent += 1
+            if len(tasks) >= in_flight:
+                shed += 1
+                continue
+            task = asyncio.create_task(commands.send(client, home, due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks)
+    return shed
+
+
+async def probe_back(commands: Commands, homes: list[str], since: float, limit_s: float) -> dict[str, float]:
+    """Each home's first acknowledged command after `since` (monotonic), each home probed without
+    pause (a command, then another as soon as the last was refused)."""
+    back: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=64)) as client:
+        gate = asyncio.Semaphore(64)
+
+        async def one(home: str) -> None:
+            while time.monotonic() - since < limit_s:
+                async with gate:
+                    if await commands.send(client, home, time.monotonic()):
+                        back[home] = commands.acked[home][-1][0] - since
+                        return
+                await asyncio.sleep(0.05)
+
+        await asyncio.gather(*(one(h) for h in homes))
+    return back
+
+
+async def lost_commands(commands: Commands, base: str) -> int:
+    """Homes whose last acknowledged brightness is not their state now (asked at a live node)."""
+    lost = 0
+    async with httpx.AsyncClient(timeout=30) as client:
+        for home, acked in commands.acked.items():
+            if not acked:
+                continue
+            state = await _call(
+                client, "GET", f"{base}/homes/{home}/api/devices/{DEVICE}/state", commands.tokens[home]
+            )
+            if state.status_code != 200 or state.json()["attributes"].get("brightness") != acked[-1][1]:
+                lost += 1
+    return lost
+
+
+def mqtt_changes(url: str) -> int:
+    """Device state changes the hubs committed so far (rows of `events` from the MQTT adapter)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM oneteam_homes.events WHERE kind = 'state_changed' AND source = 'mqtt'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mqtt_devices(url: str) -> int:
+    """Simulated devices whose state a hub stored (discovered through the broker)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM oneteam_homes.states WHERE device_id LIKE 'sim_%'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def start_devices(plan: dict[str, Any], data_dir: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve().parent / "cluster_devices.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=(data_dir / "devices.log").open("ab"),
+        text=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(plan) + "\n")
+    process.stdin.flush()
+    return process
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{percentile(values, q) * 1000:,.0f} ms"
 
 
 def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--homes", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=100.0, help="commands per second over all homes")
-    parser.add_argument("--steady-s", type=float, default=20.0)
+    parser.add_argument("--devices", type=int, default=10, help="simulated MQTT devices per home")
+    parser.add_argument(
+        "--mqtt-rate", type=float, default=500.0, help="device state changes per second asked"
+    )
+    parser.add_argument("--rate", type=float, default=100.0, help="REST commands per second asked")
+    parser.add_argument("--steady-s", type=float, default=30.0)
     parser.add_argument("--open-limit-s", type=float, default=150.0)
-    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--in-flight", type=int, default=400, help="most commands outstanding at once")
+    parser.add_argument("--keep", action="store_true", help="keep the processes' logs (printed folder)")
     args = parser.parse_args()
+    from oneteam.cluster.broker import NatsCluster
     from tests.hub.postgres_server import running_postgres
 
-    print(f"# bench_cluster: {machine()}, load {os.getloadavg()[0]:.1f}, {args.homes} homes x 10 devices")
+    print(
+        f"# bench_cluster: {machine()}, load {os.getloadavg()[0]:.1f}, {args.homes} homes x "
+        f"({args.devices} MQTT devices + the demo home's virtual ones)",
+        flush=True,
+    )
     homes = [f"home-{i:04d}" for i in range(args.homes)]
     data_dir = Path(tempfile.mkdtemp(prefix="oneteam-bench-cluster-"))
     nodes: dict[str, subprocess.Popen[bytes]] = {}
-    with running_postgres() as url:
-        tokens = register(url, homes)
+    devices: subprocess.Popen[str] | None = None
+    with running_postgres() as url, NatsCluster(directory=data_dir / "nats", bcrypt_cost=4) as broker:
+        logins = broker.add_homes(homes)
+        tokens = register(url, homes, logins)
         bases: dict[str, str] = {}
         try:
             started = time.monotonic()
             # An idle node first: its RSS with no home is the memory anchor.
-            idle, _ = start_node(url, "idle", data_dir)
+            idle, idle_base = start_node(url, "idle", data_dir, None)
+            wait_http(f"{idle_base}/cluster/health", 120)
             time.sleep(2)
             idle_rss = _rss_mib(idle.pid)
             idle.terminate()
             idle.wait(30)
-            for name in ("n1", "n2", "n3"):
-                nodes[name], bases[name] = start_node(url, name, data_dir)
-            while time.monotonic() - started < args.open_limit_s and len(served(bases)) < len(homes):
-                time.sleep(1)
+            with psycopg.connect(url, autocommit=True) as conn:  # the idle node's member row
+                conn.execute("DELETE FROM cluster_members WHERE node_id = 'idle'")
+            first_start = time.monotonic()
+            # Started together, so each sees the others as members before taking homes (one started
+            # alone takes every home, then hands two thirds on: three times the opening work).
+            for i, name in enumerate(("n1", "n2", "n3")):
+                nodes[name], bases[name] = start_node(
+                    url, name, data_dir, broker.broker_url("-", "-", first=i)
+                )
+            for base in bases.values():
+                wait_http(f"{base}/cluster/health", 120)
             owners = served(bases)
-            open_s = time.monotonic() - started
+            while time.monotonic() - started < args.open_limit_s and len(owners) < len(homes):
+                time.sleep(0.5)
+                owners = served(bases)
             print(
-                f"homes open: {len(owners)}/{len(homes)} in {open_s:.1f} s "
-                "(3 processes, from the first start)"
+                f"homes open: {len(owners)}/{len(homes)} in {time.monotonic() - first_start:.1f} s "
+                "(3 processes started together; each home's hub "
+                "signed in to the broker)",
+                flush=True,
             )
+            devices = start_devices(
+                {
+                    "homes": {h: [*logins[h], i % 3] for i, h in enumerate(homes)},
+                    "endpoints": broker.mqtt_endpoints,
+                    "devices": args.devices,
+                },
+                data_dir,
+            )
+            assert devices.stdin is not None and devices.stdout is not None
+            print(f"devices: {devices.stdout.readline().strip()} (gateways, seconds)", flush=True)
+            wanted = args.homes * args.devices
+            waited = time.monotonic()
+            while mqtt_devices(url) < wanted and time.monotonic() - waited < 60:
+                time.sleep(1)
+            print(f"MQTT devices known to their hubs: {mqtt_devices(url)}/{wanted}", flush=True)
+
+            # Before measuring: homes settle on their processes (hand-offs after the joins).
+            settled = time.monotonic()
+            while time.monotonic() - settled < 60:
+                owners = served(bases)
+                time.sleep(3)
+                if len(owners) == len(homes) and served(bases) == owners:
+                    break
             counts = {n: sum(1 for o in owners.values() if o == n) for n in bases}
             rss = {n: _rss_mib(p.pid) for n, p in nodes.items()}
             per_home = (sum(rss.values()) - 3 * idle_rss) / max(1, len(owners))
             print(f"homes per process: {counts}; RSS MiB: { {n: round(v) for n, v in rss.items()} }")
             print(
                 f"memory per home: {per_home:.2f} MiB "
-                f"(RSS above an idle node's {idle_rss:.0f} MiB, the anchor)"
+                f"(RSS above an idle node's {idle_rss:.0f} MiB, the anchor)",
+                flush=True,
             )
+            dead: set[str] = set()
 
-            load = Load(bases, {h: tokens[h] for h in owners}, args.rate, args.workers)
-            runner = threading.Thread(target=load.run, daemon=True)
-            load_started = time.perf_counter()
-            runner.start()
-            time.sleep(args.steady_s)
-            steady = [rt for at, rt in load.round_trips if at > load_started + 2]
-            window = time.perf_counter() - load_started - 2
-            print(
-                f"steady: {len(steady) / window:.0f} state changes/s ingested (asked {args.rate:.0f}/s); "
-                f"round trip p50 {percentile(steady, 50) * 1000:.1f} ms "
-                f"p99 {percentile(steady, 99) * 1000:.1f} ms"
-            )
+            def where(home: str) -> list[str]:
+                owner = owners.get(home)
+                first = [bases[owner]] if owner in bases and owner not in dead else []
+                return first + [b for n, b in bases.items() if n not in dead and b not in first]
+
+            commands = Commands(tokens, where)
             victim = max(counts, key=lambda n: counts[n])
             victim_homes = [h for h, o in owners.items() if o == victim]
-            nodes[victim].kill()
-            nodes[victim].wait()
-            load.dead.add(victim)
-            killed = time.monotonic()
-            back: dict[str, float] = {}
-            while time.monotonic() - killed < 60 and len(back) < len(victim_homes):
-                for home in victim_homes:
-                    after = [at for at, _ in load.acked[home] if at > killed]
-                    if after and home not in back:
-                        back[home] = after[0] - killed
-                time.sleep(0.1)
-            load.stop.set()
-            runner.join(60)
-            lost = 0
-            with httpx.Client(timeout=10) as client:
-                live = next(b for n, b in bases.items() if n != victim)
-                for home, acked in load.acked.items():
-                    if not acked:
-                        continue
-                    state = _call(
-                        client, "GET", f"{live}/homes/{home}/api/devices/{DEVICE}/state", tokens[home]
-                    )
-                    if (
-                        state.status_code != 200
-                        or state.json()["attributes"].get("brightness") != acked[-1][1]
-                    ):
-                        lost += 1
+
+            async def steady_then_kill() -> tuple[int, float, dict[str, float], float]:
+                before = mqtt_changes(url)
+                t0 = time.monotonic()
+                assert devices is not None and devices.stdin is not None
+                devices.stdin.write(f"publish {args.mqtt_rate} {args.steady_s}\n")
+                devices.stdin.flush()
+                load = asyncio.create_task(
+                    open_loop(commands, list(owners), args.rate, args.steady_s + 20, args.in_flight)
+                )
+                await asyncio.sleep(args.steady_s)
+                ingested = (mqtt_changes(url) - before) / (time.monotonic() - t0)
+                nodes[victim].kill()
+                killed = time.monotonic()
+                if args.keep:
+                    print(f"killed {victim} at {time.strftime('%H:%M:%S')}", flush=True)
+                dead.add(victim)
+                back = await probe_back(commands, victim_homes, killed, 60)
+                shed = await load
+                return shed, ingested, back, killed
+
+            load_started = time.monotonic()
+            shed, ingested, back, killed = asyncio.run(steady_then_kill())
+            published = devices.stdout.readline().split()
+            steady = [rt for at, rt in commands.round_trips if load_started + 2 < at < killed]
+            window = killed - load_started - 2
+            refused = Counter(why for at, why in commands.refusals if at < killed)
+            print(
+                f"MQTT ingest: {ingested:.0f} state changes/s committed by the hubs "
+                f"(asked {args.mqtt_rate:.0f}/s; the devices published {published[1]} in {published[2]} s)"
+            )
+            print(
+                f"REST: {len(steady) / window:.0f} commands/s acknowledged (asked {args.rate:.0f}/s, "
+                f"open loop; shed {shed}, refused {dict(refused) or 'none'}); round trip from when due: "
+                f"p50 {_ms(steady, 50)} p99 {_ms(steady, 99)}",
+                flush=True,
+            )
+            live = next(b for n, b in bases.items() if n != victim)
+            lost = asyncio.run(lost_commands(commands, live))
             waits = sorted(back.values())
             print(
                 f"failover: kill -9 {victim} ({len(victim_homes)} homes); "
                 f"back {len(back)}/{len(victim_homes)}: "
                 f"first {waits[0] if waits else float('nan'):.1f} s, median {percentile(waits, 50):.1f} s, "
-                f"last {waits[-1] if waits else float('nan'):.1f} s; homes whose last acknowledged command "
-                f"is not their state: {lost}"
+                f"last {waits[-1] if waits else float('nan'):.1f} s after the kill (lease 3 s); "
+                f"homes whose last acknowledged command is not their state: {lost}",
+                flush=True,
             )
         finally:
+            if devices is not None:
+                devices.kill()
+                devices.wait()
             for process in nodes.values():
                 if process.poll() is None:
                     process.terminate()
@@ -324,13 +435,27 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                     process.wait(30)
                 except subprocess.TimeoutExpired:
                     process.kill()
-    anchor = anchor_round_trips(200)
-    print(
-        f"anchor: one single-home hub (SQLite), sequential commands: "
-        f"p50 {percentile(anchor, 50) * 1000:.1f} ms "
-        f"p99 {percentile(anchor, 99) * 1000:.1f} ms; load now {os.getloadavg()[0]:.1f}"
-    )
-    shutil.rmtree(data_dir, ignore_errors=True)
+    anchor_process, anchor_url, anchor_token = start_hub_process()
+    try:
+        anchor = Commands(
+            {"default": anchor_token},
+            lambda _: [anchor_url],
+            path=lambda _: f"/api/devices/{DEVICE}/commands",
+            serial=False,
+        )
+        asyncio.run(open_loop(anchor, ["default"], args.rate, 12, args.in_flight))
+        times = [rt for _, rt in anchor.round_trips[int(args.rate * 2) :]]
+        print(
+            f"anchor: one single-home hub (SQLite), the same open loop at {args.rate:.0f}/s: "
+            f"p50 {_ms(times, 50)} p99 {_ms(times, 99)}; load now {os.getloadavg()[0]:.1f}"
+        )
+    finally:
+        anchor_process.terminate()
+        anchor_process.wait(20)
+    if args.keep:
+        print(f"logs: {data_dir}")
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ memory is shared between two homes' hubs, so a token of home A is simply unknown
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -66,6 +67,8 @@ class _Home:
     opened_at: float = field(default_factory=time.time)
     attaching: asyncio.Task[None] | None = None
     """The home's MQTT devices being attached (the `mqtt` part), after the home is served."""
+    attach_started: bool = False
+    """Whether `attaching` got past the gate (then it is awaited, not cancelled, on close)."""
 
     def serving(self) -> bool:
         return time.monotonic() < self.valid_until
@@ -120,12 +123,16 @@ class HomeHost:
                 home.valid_until = lease.valid_until
                 home.epoch = lease.epoch
 
-    async def open_home(self, home_id: str, lease: Lease) -> None:
-        """Build and start a home's hub, parts and app (the caller holds its lease)."""
+    async def open_home(
+        self, home_id: str, lease: Lease, record: tuple[str, str | None, str | None] | None = None
+    ) -> None:
+        """Build and start a home's hub, parts and app (the caller holds its lease); `record` is
+        the home's registry row when the caller read it already (placement reads many at once)."""
         if home_id in self._homes:
             self._homes[home_id].valid_until = lease.valid_until
             return
-        record = await self.leases.home_record(home_id)
+        if record is None:
+            record = await self.leases.home_record(home_id)
         if record is None:
             raise KeyError(f"home {home_id!r} is not registered")
         text, mqtt_user, mqtt_password = record
@@ -178,8 +185,12 @@ class HomeHost:
             return
         try:
             if home.attaching is not None:
-                # Not cancelled: an adapter stopped half-started could leave its client running.
-                await home.attaching
+                # Still queued at the gate: cancelled (nothing started). Started: awaited, since an
+                # adapter stopped half-started could leave its client running.
+                if not home.attach_started:
+                    home.attaching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await home.attaching
             await home.stack.aclose()
         except Exception:
             _LOGGER.exception("home %s did not close cleanly", home_id)
@@ -193,6 +204,7 @@ class HomeHost:
     async def _attach_mqtt(self, home: _Home, user: str, password: str) -> None:
         try:
             async with self._attach_gate:
+                home.attach_started = True
                 await self._mqtt(home.hub, home.home_id, user, password, home.stack)
         except Exception:
             _LOGGER.exception("home %s: its MQTT devices did not attach; served without them", home.home_id)

@@ -16,6 +16,7 @@ its MQTT login on the broker cluster.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -44,9 +45,30 @@ _HEARTBEAT = (
     "ON CONFLICT (node_id) DO UPDATE SET address = EXCLUDED.address, heartbeat_at = now()"
 )
 _RENEW = (
-    "UPDATE home_leases SET expires_at = now() + make_interval(secs => %s) "
-    "WHERE owner = %s RETURNING home_id, epoch"
+    # Rows a batch being committed holds share-locked (its fencing, pgshared.py) are skipped, not
+    # waited for: a renewal stuck behind busy homes' writes let leases lapse under load. They are
+    # still reported with the time they have left, and renewed at the next round. Rows are locked
+    # in home order, as the fencing locks them.
+    "WITH renewed AS ("
+    "  UPDATE home_leases l SET expires_at = now() + make_interval(secs => %(ttl)s) "
+    "  FROM (SELECT home_id FROM home_leases WHERE owner = %(me)s "
+    "        ORDER BY home_id FOR UPDATE SKIP LOCKED) mine "
+    "  WHERE l.home_id = mine.home_id AND l.owner = %(me)s RETURNING l.home_id, l.epoch, l.expires_at"
+    ") "
+    "SELECT home_id, epoch, extract(epoch FROM expires_at - now()) FROM renewed "
+    "UNION ALL "
+    "SELECT home_id, epoch, extract(epoch FROM expires_at - now()) FROM home_leases "
+    "WHERE owner = %(me)s AND expires_at > now() AND home_id NOT IN (SELECT home_id FROM renewed)"
 )
+
+
+def _held(rows: list[tuple[object, ...]], started: float, lease_s: float) -> dict[str, Lease]:
+    """A renewal's rows → leases whose local deadline is `started` plus the time the database
+    said each has left (read after `started`, so it never outlasts the database's)."""
+    return {
+        str(h): Lease(str(h), int(str(e)), started + min(lease_s, float(str(left)))) for h, e, left in rows
+    }
+
 
 MEMBER_LEASES = 2.0
 """A member counts as live while its heartbeat is younger than this many lease times."""
@@ -124,8 +146,8 @@ class LeaseTable:
         """Heartbeat and `renew` on a blocking connection of the caller's (the renewer thread's)."""
         started = time.monotonic()
         conn.execute(_HEARTBEAT, (self.node_id, self.address))
-        rows = conn.execute(_RENEW, (self.lease_s, self.node_id)).fetchall()
-        return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in rows}
+        rows = conn.execute(_RENEW, {"ttl": self.lease_s, "me": self.node_id}).fetchall()
+        return _held(rows, started, self.lease_s)
 
     async def leave(self) -> None:
         """Leave the cluster: the membership row goes and every lease held is released."""
@@ -186,12 +208,31 @@ class LeaseTable:
             return None
         return Lease(home_id, int(str(row[0])), started + self.lease_s)
 
+    async def acquire_many(self, home_ids: Sequence[str]) -> dict[str, Lease]:
+        """`acquire` for many homes in one statement (a survivor taking a dead process's hundreds
+        of homes): the ones taken or kept, by home; each row is still decided by its own lock."""
+        if not home_ids:
+            return {}
+        started = time.monotonic()
+        cur = await self._c.execute(
+            "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
+            "SELECT h, %(me)s, 1, now() + make_interval(secs => %(ttl)s) "
+            "FROM unnest(%(homes)s::text[]) h ORDER BY h "  # home order, as fencing locks them
+            "ON CONFLICT (home_id) DO UPDATE SET owner = %(me)s, "
+            "  epoch = CASE WHEN l.owner = %(me)s THEN l.epoch ELSE l.epoch + 1 END, "
+            "  expires_at = EXCLUDED.expires_at "
+            "WHERE l.owner = %(me)s OR l.expires_at <= now() "
+            "RETURNING home_id, epoch",
+            {"homes": list(home_ids), "me": self.node_id, "ttl": self.lease_s},
+        )
+        return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in await cur.fetchall()}
+
     async def renew(self) -> dict[str, Lease]:
         """Extend every lease this process still owns, in one statement; returns them by home.
         A home missing from the answer was taken over (after it expired) and must be closed."""
         started = time.monotonic()
-        cur = await self._c.execute(_RENEW, (self.lease_s, self.node_id))
-        return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in await cur.fetchall()}
+        cur = await self._c.execute(_RENEW, {"ttl": self.lease_s, "me": self.node_id})
+        return _held(await cur.fetchall(), started, self.lease_s)
 
     async def release(self, home_id: str) -> None:
         """Give a home's lease up at once, so its next owner need not wait. The owner is cleared:
@@ -209,6 +250,31 @@ class LeaseTable:
             "LEFT JOIN cluster_members m ON m.node_id = l.owner WHERE l.expires_at > now()"
         )
         return {str(h): (str(o), str(a)) for h, o, a in await cur.fetchall()}
+
+    async def lease_rows(self) -> dict[str, tuple[str, bool, bool]]:
+        """Every home with a lease row: home → (owner id, whether the lease is live, whether the
+        owner's heartbeat is younger than a lease). An expired row names the process that stopped
+        renewing it ('' when released); one whose heartbeat is fresh is alive but late (its
+        renewal waited on row locks), not dead."""
+        cur = await self._c.execute(
+            "SELECT l.home_id, l.owner, l.expires_at > now(), "
+            "  coalesce(m.heartbeat_at > now() - make_interval(secs => %s), false) "
+            "FROM home_leases l LEFT JOIN cluster_members m ON m.node_id = l.owner",
+            (self.lease_s,),
+        )
+        return {str(h): (str(o), bool(live), bool(beating)) for h, o, live, beating in await cur.fetchall()}
+
+    async def home_records(self, home_ids: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """`home_record` of many homes in one query."""
+        cur = await self._c.execute(
+            "SELECT home_id, home_text, mqtt_username, mqtt_password FROM cluster_homes "
+            "WHERE home_id = ANY(%s)",
+            (list(home_ids),),
+        )
+        return {
+            str(h): (str(t), None if u is None else str(u), None if p is None else str(p))
+            for h, t, u, p in await cur.fetchall()
+        }
 
     async def owner_of(self, home_id: str) -> tuple[str, str] | None:
         """(owner id, owner's address) of a home with a live lease, or None."""

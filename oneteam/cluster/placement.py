@@ -6,8 +6,11 @@ Two supervised loops per process (hub/supervisor.py: named, logged when they fai
   time. A home whose lease did not come back (taken over after this process stalled) is closed at
   once; a home whose local deadline passes without a renewal stops answering (the router checks).
 - `placement` compares the homes this process holds with the ones rendezvous hashing gives it over
-  the live members (heartbeat within two lease times): it takes the leases of its homes that are
-  free or expired (a dead process's homes move within about one lease time), opens them, and hands
+  the live members (heartbeat within two lease times): it takes, in one statement, the leases of
+  its homes that are free or expired, and opens them (OPEN_CONCURRENCY at once, each served as
+  soon as it is open). A home whose lease expired is placed by hashing over the members other
+  than the one that let it lapse, so a dead process's homes move as soon as its leases run out,
+  not once its heartbeat has aged out of the member list. It hands
   back gracefully the homes that now hash to a newly joined live member, once held here for
   HANDOFF_AFTER_S (closed first, then released, so two processes never serve one home together).
   A home nobody has taken for a lease time may be taken by any process, so a member that is alive
@@ -60,7 +63,9 @@ class HomeOpener(Protocol):
 
     def open_homes(self) -> Iterable[str]: ...
 
-    async def open_home(self, home_id: str, lease: Lease) -> None: ...
+    async def open_home(
+        self, home_id: str, lease: Lease, record: tuple[str, str | None, str | None] | None = None
+    ) -> None: ...
 
     async def close_home(self, home_id: str) -> None: ...
 
@@ -75,7 +80,7 @@ class Placement:
         leases: LeaseTable,
         host: HomeOpener,
         *,
-        interval_s: float = 1.0,
+        interval_s: float = 0.5,
         homes_refresh_s: float = 5.0,
         handoff: bool = True,
     ) -> None:
@@ -122,17 +127,28 @@ class Placement:
         """Apply what the renewer thread got, a few times per lease, and tell it the loop lives."""
         renewer = _Renewer(self.leases, self.renew_s)
         renewer.start()
+        # The loop's pulse on a task of its own: closing many lost homes in `apply` takes a while
+        # and must not read as a stuck loop (the renewer would then stop renewing the rest).
+        pulse = asyncio.create_task(self._pulse(renewer), name="lease-renew-pulse")
         try:
             seen = 0.0
             while True:
-                renewer.loop_tick = time.monotonic()
                 renewer.check()
+                if pulse.done():
+                    pulse.result()  # raises what ended it; the supervisor restarts this loop
+                    raise RuntimeError("the loop pulse ended")
                 if renewer.renewed_at != seen:
                     seen = renewer.renewed_at
                     await self.apply(renewer.held, asked_at=seen)
                 await asyncio.sleep(self.renew_s / 2)
         finally:
+            pulse.cancel()
             renewer.stop()
+
+    async def _pulse(self, renewer: _Renewer) -> None:
+        while True:
+            renewer.loop_tick = time.monotonic()
+            await asyncio.sleep(self.renew_s / 2)
 
     async def apply(self, renewed: dict[str, Lease], *, asked_at: float) -> None:
         """Take a renewal's answer (sent at monotonic `asked_at`): deadlines move on; a home
@@ -170,17 +186,22 @@ class Placement:
         me = self.leases.node_id
         if me not in members:
             members.append(me)
-        owners = await self.leases.owners()
+        rows = await self.leases.lease_rows()
         opened = set(self.host.open_homes())
         to_take: list[str] = []
         to_hand: list[str] = []
         for home_id in self._homes:
-            preferred = preferred_owner(home_id, members)
-            owner = owners.get(home_id, (None, ""))[0]
-            if owner is None:
+            owner, live, beating = rows.get(home_id, ("", False, False))
+            if not live:
                 since = self._unowned_since.setdefault(home_id, now)
+                # An expired lease whose owner's heartbeat stopped too (dead, or cut off from the
+                # database) goes at once to the member hashing places it on among the others, not
+                # after that heartbeat ages out of the member list. An owner still beating is
+                # only late (an overloaded database): its homes wait the usual two leases.
+                candidates = [m for m in members if m != owner or beating] or members
                 if home_id not in self._opening and (
-                    preferred == me or now - since > MEMBER_LEASES * self.leases.lease_s
+                    preferred_owner(home_id, candidates) == me
+                    or now - since > MEMBER_LEASES * self.leases.lease_s
                 ):
                     to_take.append(home_id)
                 continue
@@ -189,7 +210,7 @@ class Placement:
                 to_take.append(home_id)  # ours in the table (restart within a lease) but not open
             elif (
                 owner == me
-                and preferred != me
+                and preferred_owner(home_id, members) != me
                 and self.handoff
                 and home_id in opened
                 and now - self._taken_at.get(home_id, now) > HANDOFF_AFTER_S
@@ -200,37 +221,51 @@ class Placement:
             await self.host.close_home(home_id)
             self.held.pop(home_id, None)
             await self.leases.release(home_id)
-        # Opened in tasks of their own: the next steps (and hand-offs) need not wait for a slow
-        # open, and each take still goes through the database first.
-        for home_id in to_take:
-            self._opening.add(home_id)
-            task = asyncio.create_task(self._take(home_id), name=f"take-{home_id}")
+        if to_take:
+            # All leases in one statement, then the homes opened in tasks of their own (at most
+            # OPEN_CONCURRENCY at once, each served as soon as it is open): the next steps and
+            # hand-offs need not wait for a slow open.
+            self._opening.update(to_take)
+            task = asyncio.create_task(self._take(to_take), name=f"take-{len(to_take)}-homes")
             self._takes.add(task)
             task.add_done_callback(self._takes.discard)
 
-    async def _take(self, home_id: str) -> None:
+    async def _take(self, home_ids: list[str]) -> None:
+        try:
+            leases = await self.leases.acquire_many(home_ids)
+            records = await self.leases.home_records(list(leases)) if leases else {}
+        except Exception:
+            _LOGGER.exception("taking %d homes failed; the next step tries again", len(home_ids))
+            self._opening.difference_update(home_ids)
+            return
+        taken_at = time.monotonic()
+        for home_id in home_ids:
+            if home_id in leases:
+                self._unowned_since.pop(home_id, None)
+                self._taken_at[home_id] = taken_at
+                self.held[home_id] = leases[home_id]
+            else:
+                self._opening.discard(home_id)  # someone else was quicker; the database said so
+        if leases:
+            _LOGGER.info("took %d homes; opening them", len(leases))
+        await asyncio.gather(*(self._open(h, lease, records.get(h)) for h, lease in leases.items()))
+
+    async def _open(
+        self, home_id: str, lease: Lease, record: tuple[str, str | None, str | None] | None
+    ) -> None:
         try:
             async with self._gate:
-                await self._take_now(home_id)
-        except Exception:
-            _LOGGER.exception("taking home %s failed; the next step tries again", home_id)
-        finally:
-            self._opening.discard(home_id)
-
-    async def _take_now(self, home_id: str) -> None:
-        lease = await self.leases.acquire(home_id)
-        if lease is None:
-            return  # someone else was quicker; the database said so
-        self._unowned_since.pop(home_id, None)
-        self._taken_at[home_id] = time.monotonic()
-        self.held[home_id] = lease
-        try:
-            await self.host.open_home(home_id, lease)
+                await self.host.open_home(home_id, lease, record)
         except Exception:
             # Not served here: give it back so another process (or our next step) tries again.
             _LOGGER.exception("home %s did not open; releasing its lease", home_id)
             self.held.pop(home_id, None)
-            await self.leases.release(home_id)
+            try:
+                await self.leases.release(home_id)
+            except Exception:
+                _LOGGER.exception("could not release home %s; its lease will expire", home_id)
+        finally:
+            self._opening.discard(home_id)
 
 
 LOOP_STALL_S = 15.0

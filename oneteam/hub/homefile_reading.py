@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -124,11 +125,11 @@ def read_home_text(path: str | Path) -> str:
         raise HomeFileError(str(path), [Problem(0, "unreadable", {"reason": str(exc)})]) from exc
 
 
-def check_depth(text: str, source: str) -> None:
+def check_depth(text: str, source: str, loader: Any = yaml.SafeLoader) -> None:
     """Refuse nesting deeper than MAX_HOME_DEPTH, reading the parser's event stream (which, unlike
     composing, does not recurse), so a file nested 20,000 deep is a problem with a line, not a crash."""
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_HOME_DEPTH:
