@@ -11,11 +11,16 @@ read from shared/data/speech_ko or made here (eSpeak NG, generated noise).
   wake phrase (Zeroth news, Picovoice leopard and lighting commands), eSpeak NG reading every
   Korean message of the i18n catalogue, and noise (white, pink, brown, mains hum, clicks), looped
   in shuffled order with varied speed, gain and added noise, with pauses between items.
+- Independent hour: only the held-out half of the items (odd-numbered Zeroth clips, the
+  odd-numbered i18n sentences: the keyword network learns from the even ones, keyword/train.py),
+  other noises and another seed (`--independent-seed 23`); the keyword stage and the stage 1/2
+  settings were never chosen on it.
 - CPU: process CPU seconds per audio second (% of one core) while detecting, 3 rounds over a
   2-minute slice of that audio, and over a quiet room, each with the load average beside it.
-- The detector has two stages (voice/wake.py); the bench also prints how many stage 1 candidates
-  stage 2 turned down. wake.yaml's stage settings were chosen on the hour shuffled with seed 7;
-  the default `--seed 11` reports on another shuffle (other speeds, gains, noises and order).
+- Each figure is printed for the default first stage (a keyword network gating stage 1, see
+  voice/wake.py) and for stage 1 decoding all speech (`vosk`, the previous default) in the same run;
+  the bench also prints how many stage 1 candidates stage 2 turned down. wake.yaml's stage settings
+  were chosen on the full-item hour shuffled with seed 7; `--seed 11` reports on another shuffle.
 - Anchor (same run): plain Vosk free-form over each trial / over the real non-wake clips, counting
   a wake when its transcript (spaces removed) contains the phrase. (Free-form costs ~10x the
   detector, so on this shared 2-core machine it is not run over the whole hour.)
@@ -33,13 +38,10 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED, machine
@@ -47,6 +49,7 @@ from _common import SHARED, machine
 from oneteam.voice.asr import VoskModel, shared_model
 from oneteam.voice.audio import SAMPLE_RATE, read_wav
 from oneteam.voice.espeak import espeak
+from oneteam.voice.keyword.train import catalogue_sentences
 from oneteam.voice.wake import WakeDetector, WakeModel
 
 SPEECH = SHARED / "data" / "speech_ko"
@@ -120,39 +123,6 @@ def espeak_pcm(text: str, rate_wpm: int = 165, pitch: int = 50) -> bytes:
     return to_pcm(resample(samples, engine.sample_rate / SAMPLE_RATE))
 
 
-def catalogue_sentences() -> list[str]:
-    """Every Korean message of the i18n catalogue, placeholders filled with a number."""
-    sentences: list[str] = []
-
-    def walk(node: object) -> Iterator[str]:
-        if isinstance(node, str):
-            yield node
-        elif isinstance(node, dict):
-            for value in node.values():
-                yield from walk(value)
-
-    folder = resources.files("oneteam.i18n") / "messages" / "ko"
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.name.endswith(".yaml"):
-            sentences += [_fill(text) for text in walk(yaml.safe_load(path.read_text(encoding="utf-8")))]
-    return [s for s in dict.fromkeys(sentences) if any("가" <= ch <= "힣" for ch in s)]
-
-
-def _fill(text: str) -> str:
-    """Placeholders (`{name}`) read as the number 3."""
-    out: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "{":
-            depth += 1
-            out.append("3")
-        elif ch == "}":
-            depth = max(0, depth - 1)
-        elif not depth:
-            out.append(ch)
-    return "".join(out)
-
-
 @dataclass
 class Trial:
     label: str
@@ -190,11 +160,15 @@ def positive_trials(rng: np.random.Generator) -> tuple[list[Trial], list[Trial],
     return real, varied, synthetic
 
 
-def non_wake_items(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
-    items = [
-        (p.name, to_float(read_wav(p).data)) for p in sorted(SPEECH.glob("*.wav")) if p.name not in WAKE_FILES
-    ]
-    items += [(f"espeak:{s[:20]}", to_float(espeak_pcm(s))) for s in catalogue_sentences()]
+def non_wake_items(rng: np.random.Generator, *, held_out: bool = False) -> list[tuple[str, np.ndarray]]:
+    """Every non-wake item, or (`held_out`) only those nothing was trained or tuned on."""
+    clips = [p for p in sorted(SPEECH.glob("*.wav")) if p.name not in WAKE_FILES]
+    sentences = catalogue_sentences()
+    if held_out:
+        clips = sorted(SPEECH.glob("zeroth_*.wav"))[1::2]
+        sentences = sentences[1::2]
+    items = [(p.name, to_float(read_wav(p).data)) for p in clips]
+    items += [(f"espeak:{s[:20]}", to_float(espeak_pcm(s))) for s in sentences]
     items += [(f"noise:{k}", 0.05 * noise(k, 20.0, rng)) for k in ("white", "pink", "brown", "hum", "clicks")]
     return items
 
@@ -227,22 +201,22 @@ def assemble(items: list[tuple[str, np.ndarray]], seconds: float, seed: int) -> 
     return np.concatenate(parts)
 
 
-def detect(wake: WakeModel, pcm: bytes, chunk: int = 3200) -> tuple[int, float, int]:
-    """(detections, CPU seconds, stage 1 candidates)."""
+def detect(wake: WakeModel, pcm: bytes, chunk: int = 3200) -> tuple[int, float, int, float]:
+    """(detections, CPU seconds, stage 1 candidates, seconds stage 1 decoded)."""
     detector = WakeDetector(wake)
     started = time.process_time()
     found = 0
     for start in range(0, len(pcm), chunk):
         found += len(detector.feed(pcm[start : start + chunk]))
     found += len(detector.finish())
-    return found, time.process_time() - started, detector.candidates
+    return found, time.process_time() - started, detector.candidates, detector.decoded_s
 
 
-def _detect_part(job: tuple[str, bytes]) -> tuple[int, float, int]:
+def _detect_part(job: tuple[str, str, bytes]) -> tuple[int, float, int, float]:
     """One half of the hour in a worker (forked right after the model loaded, before any VAD or
     detector ran: forked after them, the workers hung at 0 CPU)."""
-    phrase, pcm = job
-    return detect(WakeModel(shared_model(), [phrase]), pcm)
+    phrase, stage, pcm = job
+    return detect(WakeModel(shared_model(), [phrase], first_stage=stage), pcm)
 
 
 def anchor_hits(model: VoskModel, pcm: bytes, phrase: str) -> int:
@@ -258,44 +232,53 @@ def anchor_hits(model: VoskModel, pcm: bytes, phrase: str) -> int:
     return "".join(texts).replace(" ", "").count(phrase.replace(" ", ""))
 
 
+STAGES = ("keyword", "vosk")
+
+
 def score_trials(model: VoskModel, trials: list[Trial], title: str) -> tuple[int, int, int]:
-    wakes = {p: WakeModel(model, [p]) for p in {t.phrase for t in trials}}
-    missed = anchor_missed = 0
+    """Misses of the default detector (keyword first stage), with the all-speech stage 1 and the
+    free-form anchor beside it; returns the default's and the anchor's misses and the count."""
+    phrases = {t.phrase for t in trials}
+    wakes = {(p, s): WakeModel(model, [p], first_stage=s) for p in phrases for s in STAGES}
+    missed = dict.fromkeys(STAGES, 0)
+    anchor_missed = 0
     for trial in trials:
-        found, _, _ = detect(wakes[trial.phrase], trial.pcm)
-        missed += found == 0
+        for stage in STAGES:
+            found = detect(wakes[trial.phrase, stage], trial.pcm)[0]
+            missed[stage] += found == 0
+            if found == 0:
+                print(f"    missed ({stage}): {trial.label}")
         anchor_missed += anchor_hits(model, trial.pcm, trial.phrase) == 0
-        if found == 0:
-            print(f"    missed: {trial.label}")
     n = len(trials)
     print(
-        f"  {title:<44} misses {missed}/{n} = {100 * missed / n:5.1f} %   "
+        f"  {title:<44} misses {missed['keyword']}/{n} = {100 * missed['keyword'] / n:5.1f} %   "
+        f"stage 1 on all speech {missed['vosk']}/{n}   "
         f"anchor (free-form contains phrase) {anchor_missed}/{n} = {100 * anchor_missed / n:5.1f} %"
     )
-    return missed, anchor_missed, n
+    return missed["keyword"], anchor_missed, n
 
 
-def main() -> None:  # one report, printed in order
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=60.0, help="non-wake audio to assemble")
-    parser.add_argument("--phrases", default=DEFAULT_PHRASE, help="phrases to count false wakes for")
-    parser.add_argument("--skip-misses", action="store_true", help="only false wakes and CPU")
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=11,
-        help="shuffle of the non-wake hour (wake.yaml's stages were tuned on seed 7: report another)",
-    )
-    args = parser.parse_args()
-    load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
-    print(f"bench_wake — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
-    print(f"  uptime: {load}")
-    model = shared_model()
-    pool = multiprocessing.get_context("fork").Pool(2)
-    rng = np.random.default_rng(20)
+def cpu_rounds(model: VoskModel, slice_pcm: bytes, rng: np.random.Generator) -> None:
+    """CPU per stream of each first stage, round by round, over the mix and a quiet room."""
+    print("CPU per stream (process CPU time / audio time, % of one core), 3 rounds, load average beside")
+    wakes = {stage: WakeModel(model, [DEFAULT_PHRASE], first_stage=stage) for stage in STAGES}
+    quiet = to_pcm(0.0003 * noise("pink", 120.0, rng))
+    for label, pcm in (("2 min of the non-wake mix", slice_pcm), ("2 min of a quiet room (-70 dBFS)", quiet)):
+        for round_no in range(3):
+            cells = []
+            for stage in STAGES:
+                cpu = detect(wakes[stage], pcm)[1] / (len(pcm) / (2 * SAMPLE_RATE)) * 100
+                cells.append(f"{stage} {cpu:.2f} %")
+            print(
+                f"  {label:<34} round {round_no + 1}: "
+                + ", ".join(cells)
+                + f" (load {os.getloadavg()[0]:.1f})"
+            )
+
+
+def misses(model: VoskModel, rng: np.random.Generator) -> None:
+    """Misses on the real recordings (as recorded and varied) and on eSpeak NG's 원팀아."""
     real, varied, synthetic = positive_trials(rng)
-    if args.skip_misses:
-        real = varied = synthetic = []
     print("Misses (a trial is missed when the phrase is not detected in it)")
     a = score_trials(model, real, "real wake recordings, as recorded") if real else (0, 0, 0)
     b = score_trials(model, varied, "real wake recordings, varied (7 kinds)") if varied else (0, 0, 0)
@@ -308,42 +291,73 @@ def main() -> None:  # one report, printed in order
     if synthetic:
         score_trials(model, synthetic, f"{DEFAULT_PHRASE} by eSpeak NG (9 voices x 2, pink 20 dB)")
 
-    items = non_wake_items(rng)
-    base_s = sum(len(s) for _, s in items) / SAMPLE_RATE
-    hour = assemble(items, args.minutes * 60, seed=args.seed)
-    hour_pcm = to_pcm(hour)
-    hour_h = len(hour) / SAMPLE_RATE / 3600
-    print(
-        f"False wakes: {len(items)} non-wake items ({base_s / 60:.1f} min once), assembled into "
-        f"{hour_h * 60:.1f} min (seed {args.seed})"
+
+def main() -> None:  # one report, printed in order
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=60.0, help="non-wake audio to assemble")
+    parser.add_argument("--phrases", default=DEFAULT_PHRASE, help="phrases to count false wakes for")
+    parser.add_argument("--skip-misses", action="store_true", help="only false wakes and CPU")
+    parser.add_argument("--skip-hours", action="store_true", help="only the misses")
+    parser.add_argument("--independent-only", action="store_true", help="only the held-out hour")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=11,
+        help="shuffle of the non-wake hour (wake.yaml's stages were tuned on seed 7: report another)",
     )
-    real_clips = b"".join(to_pcm(s) + bytes(16000) for name, s in items if name.endswith(".wav"))
-    real_h = len(real_clips) / (2 * SAMPLE_RATE * 3600)
-    half = len(hour_pcm) // 4 * 2
-    for phrase in args.phrases.split(","):
-        results = pool.map(_detect_part, [(phrase, hour_pcm[:half]), (phrase, hour_pcm[half:])])
-        found, cpu = sum(r[0] for r in results), sum(r[1] for r in results)
-        candidates = sum(r[2] for r in results)
-        real_found, _, _ = detect(WakeModel(model, [phrase]), real_clips)
-        anchor = anchor_hits(model, real_clips, phrase)
+    parser.add_argument("--independent-seed", type=int, default=23, help="shuffle of the held-out hour")
+    args = parser.parse_args()
+    load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
+    print(f"bench_wake — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
+    print(f"  uptime: {load}")
+    model = shared_model()
+    pool = multiprocessing.get_context("fork").Pool(2)
+    rng = np.random.default_rng(20)
+    if not args.skip_misses:
+        misses(model, rng)
+    if args.skip_hours:
+        return
+    hours = [("independent (held-out items)", True, args.independent_seed, STAGES)]
+    if not args.independent_only:
+        hours.insert(0, ("all items (tuned on these items)", False, args.seed, ("keyword",)))
+    slice_pcm = b""
+    for title, held_out, seed, stages in hours:
+        items = non_wake_items(np.random.default_rng(seed), held_out=held_out)
+        base_s = sum(len(s) for _, s in items) / SAMPLE_RATE
+        hour = assemble(items, args.minutes * 60, seed=seed)
+        hour_pcm = to_pcm(hour)
+        slice_pcm = slice_pcm or hour_pcm[: 120 * 2 * SAMPLE_RATE]
+        hour_h = len(hour) / SAMPLE_RATE / 3600
         print(
-            f"  {phrase:<8} {found} false wakes in {hour_h:.2f} h = {found / hour_h:.2f}/h "
-            f"(CPU {100 * cpu / (hour_h * 3600):.1f} % of a core over it);  real non-wake clips only "
-            f"({real_h * 60:.1f} min): {real_found} = {real_found / real_h:.2f}/h, "
-            f"anchor free-form {anchor} = {anchor / real_h:.2f}/h; stage 1 candidates over the hour "
-            f"{candidates} (stage 2 kept {found})"
+            f"False wakes, {title}: {len(items)} non-wake items ({base_s / 60:.1f} min once), assembled into "
+            f"{hour_h * 60:.1f} min (seed {seed}); load {os.getloadavg()[0]:.1f}"
         )
+        real_clips = b"".join(to_pcm(s) + bytes(16000) for name, s in items if name.endswith(".wav"))
+        real_h = len(real_clips) / (2 * SAMPLE_RATE * 3600)
+        half = len(hour_pcm) // 4 * 2
+        for phrase in args.phrases.split(","):
+            for stage in stages:
+                results = pool.map(
+                    _detect_part, [(phrase, stage, hour_pcm[:half]), (phrase, stage, hour_pcm[half:])]
+                )
+                found, cpu = sum(r[0] for r in results), sum(r[1] for r in results)
+                candidates = sum(r[2] for r in results)
+                decoded = sum(r[3] for r in results)
+                print(
+                    f"  {phrase:<8} first stage {stage:<8} {found} false wakes in {hour_h:.2f} h = "
+                    f"{found / hour_h:.2f}/h (CPU {100 * cpu / (hour_h * 3600):.1f} % of a core over it, "
+                    f"load {os.getloadavg()[0]:.1f}); "
+                    f"stage 1 decoded {100 * decoded / (hour_h * 3600):.0f} % "
+                    f"of the audio, proposed {candidates} (stage 2 kept {found})"
+                )
+            real_found = detect(WakeModel(model, [phrase]), real_clips)[0]
+            anchor = anchor_hits(model, real_clips, phrase)
+            print(
+                f"  {phrase:<8} real non-wake clips only ({real_h * 60:.1f} min): {real_found} = "
+                f"{real_found / real_h:.2f}/h, anchor free-form {anchor} = {anchor / real_h:.2f}/h"
+            )
     pool.close()
-    print("CPU per stream (process CPU time / audio time, % of one core), 3 rounds, load average beside")
-    wake = WakeModel(model, [DEFAULT_PHRASE])
-    slice_pcm = hour_pcm[: 120 * 2 * SAMPLE_RATE]
-    quiet = to_pcm(0.0003 * noise("pink", 120.0, rng))
-    for label, pcm in (("2 min of the non-wake mix", slice_pcm), ("2 min of a quiet room (-70 dBFS)", quiet)):
-        rounds = []
-        for _ in range(3):
-            cpu = detect(wake, pcm)[1] / (len(pcm) / (2 * SAMPLE_RATE)) * 100
-            rounds.append(f"{cpu:.2f} % (load {os.getloadavg()[0]:.1f})")
-        print(f"  {label:<34} " + "  ".join(rounds))
+    cpu_rounds(model, slice_pcm, rng)
 
 
 if __name__ == "__main__":

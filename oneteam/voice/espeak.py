@@ -24,6 +24,8 @@ _INITIALIZE_DONT_EXIT = 0x8000
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _RATE = 1
+_PITCH = 3
+_DEFAULT_PITCH = 50
 _PHONEMES_IPA = 0x02
 _BUFFER_MS = 50
 
@@ -109,11 +111,16 @@ class Espeak:
             self._voice = voice
         self._lib.espeak_SetParameter(_RATE, rate_wpm, 0)
 
-    def synthesize(self, text: str, voice: str, rate_wpm: int, sink: Callable[[bytes], bool]) -> None:
-        """Speak `text`, handing each 16-bit mono buffer to `sink` (which returns False to stop)."""
+    def synthesize(
+        self, text: str, voice: str, rate_wpm: int, sink: Callable[[bytes], bool], *, pitch: int | None = None
+    ) -> None:
+        """Speak `text`, handing each 16-bit mono buffer to `sink` (which returns False to stop);
+        `pitch` (0-100) for this call only (the wake-word trainer varies it)."""
         encoded = text.encode("utf-8") + b"\0"
         with self._lock:
             self._set_voice(voice, rate_wpm)
+            if pitch is not None:
+                self._lib.espeak_SetParameter(_PITCH, pitch, 0)
             self._sink = sink
             try:
                 status = self._lib.espeak_Synth(
@@ -121,6 +128,8 @@ class Espeak:
                 )
             finally:
                 self._sink = None
+                if pitch is not None:
+                    self._lib.espeak_SetParameter(_PITCH, _DEFAULT_PITCH, 0)
         if status != 0:
             raise SpeechEngineUnavailable(f"eSpeak NG could not speak (status {status})")
 

@@ -2,10 +2,15 @@
 
 No Korean wake-word model ships in a package, so the phrase is found by the speech model itself in
 a tiny grammar: the phrase (spelled in words the model knows: 원팀아 → 원 팀 아) competes with a
-"garbage" loop of single Hangul syllables (lang/<language>/wake.yaml says which). Two stages:
+"garbage" loop of single Hangul syllables (lang/<language>/wake.yaml says which). Stages:
 
-1. Silero VAD gates a decoder whose garbage is small (open syllables only): cheap on every speech
-   frame and eager, so a real phrase is rarely lost; a phrase it reads is only a candidate.
+0. (first_stage: keyword; wake.yaml picks the default, vosk for now: it lost more real phrases) a
+   small keyword network trained here for the phrase from eSpeak NG voices (keyword/) scores the
+   last ~1 s of sound every 100 ms (an energy floor skips silence; no voice-activity network
+   runs); only a stretch it flags is decoded by stage 1, so Vosk no longer runs on all speech.
+1. A decoder whose garbage is small (open syllables only): eager, so a real phrase is rarely lost;
+   a phrase it reads is only a candidate. Without the keyword network (first_stage: vosk) Silero
+   VAD gates it and it runs on every speech frame.
 2. The candidate's own stretch of audio (kept, with a little either side) is re-read by a stricter
    grammar (syllables ending in ㄱ too): only when the phrase wins there as well, at a higher
    confidence, does the stream wake. This runs per candidate, not per frame.
@@ -26,12 +31,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 
 from oneteam.model import OneteamError
 from oneteam.voice.asr import VoskModel
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from oneteam.voice.grammar import garbage_syllables, split_known
+from oneteam.voice.keyword.features import HOP, MelStream
+from oneteam.voice.keyword.spotter import STEP_FRAMES, SpotterEnsemble
 from oneteam.voice.vad import SpeechDetector, VadSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -51,6 +59,14 @@ _VERIFY_LAG_S = 0.3
 """Stage 2 re-reads the candidate phrase with this much audio either side of it."""
 _VERIFY_TAIL = bytes(round(0.2 * _BYTES_PER_S))
 """Silence after the window, so the decoder can end the last word."""
+_SPOT_LEAD_S = 0.2
+"""Stage 1 reads a flagged window from this long before it (the phrase may start at its edge)."""
+_SPOT_LAG_S = 0.2
+"""... to this long after the last flagged window (the phrase may end at its edge)."""
+_SPOT_MAX_S = 4.0
+"""A run of flagged windows is decoded at least this often (a long flagged stretch is cut)."""
+_QUIET_BYTES = round(0.5 * _BYTES_PER_S)
+"""This long below the energy floor ends a stretch of sound (keyword first stage)."""
 
 WAKE_VAD = VadSettings(
     threshold=0.5,
@@ -89,6 +105,14 @@ class WakeLanguage:
     """Codas of stage 2's garbage syllables (the stricter decoder that re-reads a candidate)."""
     verify_threshold: float
     """Stage 2: lowest word confidence that confirms a candidate."""
+    first_stage: str = "vosk"
+    """`keyword`: a keyword network trained for the phrase decides which speech stage 1 decodes;
+    `vosk`: stage 1 decodes all speech."""
+    keyword_threshold: float = 0.8
+    """Lowest keyword-network score that hands a window to stage 1."""
+    keyword_confirm: float = 0.95
+    """Keyword score at which stage 1's reading (at stage 2's confidence) wakes even when stage 2
+    reads the phrase apart (above 1: never)."""
 
 
 @cache
@@ -102,6 +126,9 @@ def wake_language(language: str = "ko") -> WakeLanguage:
         threshold=float(data["threshold"]),
         verify_codas=tuple(int(c) for c in data["verify_codas"]),
         verify_threshold=float(data["verify_threshold"]),
+        first_stage=str(data.get("first_stage", "vosk")),
+        keyword_threshold=float(data.get("keyword_threshold", 0.8)),
+        keyword_confirm=float(data.get("keyword_confirm", 0.95)),
     )
 
 
@@ -138,6 +165,7 @@ class WakeModel:
         threshold: float | None = None,
         language: str = "ko",
         settings: WakeLanguage | None = None,
+        first_stage: str | None = None,
     ) -> None:
         data = settings or wake_language(language)
         self.model = model
@@ -145,6 +173,15 @@ class WakeModel:
         self.threshold = data.threshold if threshold is None else threshold
         self.verify_threshold = data.verify_threshold
         self.words = tuple(self._spell(p) for p in (phrases or [data.default_phrase]))
+        stage = first_stage or data.first_stage
+        if stage not in ("keyword", "vosk"):
+            raise ValueError(f"first stage {stage!r}: keyword or vosk")
+        self.spotters: tuple[SpotterEnsemble, ...] = ()
+        """The keyword networks (one per phrase); empty when stage 1 decodes all speech."""
+        if stage == "keyword":
+            from oneteam.voice.keyword.train import trained_spotter
+
+            self.spotters = tuple(trained_spotter(wake.name) for wake in self.words)
         exclude = "".join(word for wake in self.words for word in wake.words)
         spelled = [" ".join(wake.words) for wake in self.words]
         garbage = garbage_syllables(model.is_known, data.garbage_codas, exclude)
@@ -213,6 +250,17 @@ class WakeModel:
         result = json.loads(kaldi.FinalResult())
         return self.find(result.get("result", []), offset_s, self.verify_threshold)
 
+    def agree(self, heard: Detection, keyword_score: float) -> bool:
+        """Whether the keyword network and stage 1 are both sure enough to wake without stage 2.
+
+        Stage 2's stricter garbage (ㄱ-final syllables) is there to turn down what stage 1 alone
+        proposes, but it also takes a fast phrase apart where a syllable meets a tense consonant
+        (코뿔소 said quickly is heard 극 프 쏘: the closure before ㅃ sounds like a final ㄱ). The keyword
+        network is a second, independent judge of the same audio: when it is as sure as
+        `keyword_confirm` and stage 1 read the phrase at stage 2's confidence, they wake together."""
+        confirm = self.settings.keyword_confirm
+        return confirm <= 1.0 and keyword_score >= confirm and heard.confidence >= self.verify_threshold
+
     def in_partial(self, partial: str) -> bool:
         """Whether a partial reading already holds a phrase (then the segment is closed early)."""
         spoken = f" {partial} "
@@ -243,6 +291,25 @@ class WakeDetector:
         """Seconds of audio the stage 1 recogniser decoded (the rest was gated out by voice activity)."""
         self.candidates = 0
         """Stage 1 detections handed to stage 2."""
+        self.flagged = 0
+        """Windows the keyword network handed to stage 1."""
+        self._mel = MelStream()
+        self._frames: list[Any] = []
+        """Log-mel frames of the open segment (keyword first stage)."""
+        self._unscored = 0
+        self._flag_from = -1
+        """Stream byte offset from which flagged audio waits for stage 1 (-1: none waits)."""
+        self._flag_until = 0
+        """Stream byte offset until which flagged audio is read."""
+        self._read_until = 0
+        floor_db = vad.energy_floor_dbfs if vad.energy_floor_dbfs is not None else -60.0
+        self._floor = 10 ** (floor_db / 10)
+        """Mean square below which a window is silence (keyword first stage)."""
+        self._quiet = 0
+        """Bytes of silence in a row."""
+        self._flag_peak = 0.0
+        """Highest keyword score of the stretch waiting for stage 1."""
+        """Stream byte offset up to which stage 1 has read (a phrase is not read, and woken on, twice)."""
 
     @property
     def position_s(self) -> float:
@@ -265,7 +332,7 @@ class WakeDetector:
         """The stream has ended: decide on the open segment."""
         if not self._open:
             return []
-        detection = self._flush(final=True)
+        detection = self._end_segment() if self.wake.spotters else self._flush(final=True)
         self._open = False
         return [detection] if detection is not None else []
 
@@ -285,10 +352,14 @@ class WakeDetector:
         self._open = False
         self._queued = b""
         self._vad.reset()
+        self._frames = []
+        self._flag_from = -1
 
     def _window(self, window: bytes) -> Detection | None:
         self._recent.append(window)
         self._position += len(window)
+        if self.wake.spotters:
+            return self._spot(window)
         events = self._vad.process(window)
         if not self._open:
             if not self._vad.in_speech:
@@ -343,6 +414,104 @@ class WakeDetector:
         window = self._kept_between(begin_s, found.end_s + _VERIFY_LAG_S)
         confirmed = self.wake.verify(window, begin_s)
         _LOGGER.debug("wake: candidate %s (%.2f) %s", found.name, found.confidence, confirmed)
+        return confirmed
+
+    def _spot(self, window: bytes) -> Detection | None:
+        """Keyword first stage: score the sound's windows; decode flagged stretches with stage 1.
+
+        No voice-activity network runs here: the keyword network is the gate (Silero cost more CPU
+        than the network and the Vosk reads together); a quiet room only costs an energy check."""
+        samples = np.frombuffer(window, dtype="<i2").astype(np.float32) / 32768.0
+        if float(np.mean(samples * samples)) >= self._floor:
+            self._quiet = 0
+        else:
+            self._quiet += len(window)
+        if not self._open:
+            if self._quiet:
+                return self._read_due()
+            self._open = True
+            self._mel.reset()
+            self._frames = []
+            self._unscored = 0
+        frames = self._mel.feed(samples)
+        self._frames.extend(frames)
+        self._unscored += len(frames)
+        longest = max(s.window_frames for s in self.wake.spotters)
+        del self._frames[: max(0, len(self._frames) - longest)]
+        if self._unscored >= STEP_FRAMES:
+            self._unscored = 0
+            self._score()
+        if self._quiet >= _QUIET_BYTES:
+            detection = self._end_segment()
+            self._open = False
+            return detection
+        return self._read_due()
+
+    def _read_due(self) -> Detection | None:
+        """Read the flagged stretch once its lag has passed (or it grew too long)."""
+        if self._flag_from >= 0 and (
+            self._position >= self._flag_until
+            or self._position - self._flag_from >= _SPOT_MAX_S * _BYTES_PER_S
+        ):
+            return self._read_flagged()
+        return None
+
+    def _score(self) -> None:
+        """Score the latest window of each phrase; a flag asks stage 1 to read around it."""
+        have = len(self._frames)
+        for spotter in self.wake.spotters:
+            if have < min(spotter.window_frames, 40):
+                continue
+            frames = np.stack(self._frames[-spotter.window_frames :])
+            if have < spotter.window_frames:
+                pad = np.repeat(frames.min(axis=0, keepdims=True), spotter.window_frames - have, axis=0)
+                frames = np.concatenate([pad, frames])
+            score = spotter.score_window(frames)
+            if score < self.wake.settings.keyword_threshold:
+                continue
+            self.flagged += 1
+            self._flag_peak = max(self._flag_peak, score)
+            lead = round((spotter.window_frames * HOP / SAMPLE_RATE + _SPOT_LEAD_S) * SAMPLE_RATE)
+            # Not clipped to where the sound began: the decoder needs the quiet before a phrase's
+            # first plosive (read from the onset, 코뿔소 was lost).
+            begin = max(self._read_until, self._position - lead * SAMPLE_WIDTH)
+            if self._flag_from < 0:
+                self._flag_from = begin
+            self._flag_until = self._position + round(_SPOT_LAG_S * _BYTES_PER_S)
+
+    def _end_segment(self) -> Detection | None:
+        """The segment ended: its last window is scored and any flagged stretch read."""
+        if self._unscored:
+            self._unscored = 0
+            self._score()
+        self._frames = []
+        return self._read_flagged() if self._flag_from >= 0 else None
+
+    def _read_flagged(self) -> Detection | None:
+        """Stage 1 over the flagged stretch of kept audio, then stage 2 on a phrase it reads."""
+        begin, self._flag_from = self._flag_from, -1
+        peak, self._flag_peak = self._flag_peak, 0.0
+        self._read_until = self._position
+        begin_s = begin / _BYTES_PER_S
+        audio = self._kept_between(begin_s, self.position_s)
+        self.decoded_s += len(audio) / _BYTES_PER_S
+        # The stream's stage 1 recogniser is reused (FinalResult readies it for the next stretch):
+        # making one compiles the grammar, which cost as much as decoding a short stretch.
+        # Its word times count all audio it was ever fed: shift them back to this stretch.
+        fed_s, self._fed = self._fed / _BYTES_PER_S, self._fed + len(audio) + len(_VERIFY_TAIL)
+        self._kaldi.AcceptWaveform(audio + _VERIFY_TAIL)
+        heard = self.wake.find(json.loads(self._kaldi.FinalResult()).get("result", []), begin_s - fed_s)
+        if heard is None:
+            return None
+        self.candidates += 1
+        verify_from = max(0.0, heard.start_s - _VERIFY_LEAD_S)
+        window = self._kept_between(verify_from, heard.end_s + _VERIFY_LAG_S)
+        confirmed = self.wake.verify(window, verify_from)
+        _LOGGER.debug(
+            "wake: candidate %s (%.2f, keyword %.2f) %s", heard.name, heard.confidence, peak, confirmed
+        )
+        if confirmed is None and self.wake.agree(heard, peak):
+            return heard
         return confirmed
 
     def _kept_between(self, begin_s: float, end_s: float) -> bytes:

@@ -44,6 +44,7 @@ from oneteam.voice.tts import Speaker
 from oneteam.voice.wake import Detection as WakeDetection
 from oneteam.voice.wake import WakeDetector
 from oneteam.voice.wake import WakeModel as WakePhrases
+from oneteam.voice.wake_en import EnglishWakeDetector, english_models
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class WyomingVoice:
         self.speaker = speaker
         self.act = act
         self.wake = wake
+        self.english_wake = english_models() if wake is not None else ()
+        """English wake models a package ships (pymicro-wakeword), served beside the Korean phrases."""
 
     async def start(self, uri: str) -> AsyncServer:
         """Start serving on `uri` (tcp://host:port, unix://path) without blocking."""
@@ -100,6 +103,30 @@ def describe(voice: WyomingVoice) -> Info:
                         phrase=name,
                     )
                     for name in voice.wake.names
+                ],
+            )
+        )
+    if voice.english_wake:
+        wake.append(
+            WakeProgram(
+                name="microwakeword",
+                attribution=Attribution(
+                    name="microWakeWord", url="https://github.com/kahrendt/microWakeWord"
+                ),
+                installed=True,
+                description="English wake words shipped in the pymicro-wakeword wheel",
+                version=None,
+                models=[
+                    WakeModel(
+                        name=name,
+                        attribution=_ONETEAM,
+                        installed=True,
+                        description=f"English wake word {name.replace('_', ' ')}",
+                        version=None,
+                        languages=["en"],
+                        phrase=name.replace("_", " "),
+                    )
+                    for name in voice.english_wake
                 ],
             )
         )
@@ -179,6 +206,7 @@ class VoiceHandler(AsyncEventHandler):
         self._biased = True
         self._failed = False
         self._wake: WakeDetector | None = None
+        self._wake_en: EnglishWakeDetector | None = None
         self._wake_names: set[str] | None = None
         """Set by `detect`: the audio that follows is searched for wake phrases, not transcribed."""
         self._detected = False
@@ -226,19 +254,25 @@ class VoiceHandler(AsyncEventHandler):
         wake = self.voice.wake
         if wake is None:
             raise OneteamError("no wake phrase is served here", detail="wake")
-        unknown = set(names or ()) - set(wake.names)
+        english = set(self.voice.english_wake)
+        unknown = set(names or ()) - set(wake.names) - english
         if unknown:
             raise OneteamError(f"unknown wake phrase: {', '.join(sorted(unknown))}", detail="wake")
         self._wake_names = set(names or ())
-        self._wake = WakeDetector(wake)
+        asked = self._wake_names or set(wake.names) | english
+        # Only the detectors asked for run: a Korean satellite does not pay for the English models.
+        self._wake = WakeDetector(wake) if asked & set(wake.names) else None
+        self._wake_en = EnglishWakeDetector(sorted(asked & english)) if asked & english else None
         self._detected = False
 
     async def _audio(self, chunk: AudioChunk) -> None:
-        if self._wake is not None:
+        if self._wake is not None or self._wake_en is not None:
             pcm = convert(
                 chunk.audio, AudioFormat(rate=chunk.rate, width=chunk.width, channels=chunk.channels)
             )
-            await self._detections(await asyncio.to_thread(self._wake.feed, pcm))
+            for detector in (self._wake, self._wake_en):
+                if detector is not None:
+                    await self._detections(await asyncio.to_thread(detector.feed, pcm))
             return
         if self._stream is None:
             if not self._failed:
@@ -259,9 +293,12 @@ class VoiceHandler(AsyncEventHandler):
             await self.write_event(Detection(name=detection.name, timestamp=timestamp).event())
 
     async def _transcript(self) -> None:
-        if self._wake is not None:
-            wake, self._wake = self._wake, None
-            await self._detections(await asyncio.to_thread(wake.finish))
+        if self._wake is not None or self._wake_en is not None:
+            detectors = (self._wake, self._wake_en)
+            self._wake = self._wake_en = None
+            for detector in detectors:
+                if detector is not None:
+                    await self._detections(await asyncio.to_thread(detector.finish))
             if not self._detected:
                 await self.write_event(NotDetected().event())
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import numpy as np
 import pytest
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
@@ -17,6 +18,7 @@ from oneteam.interop.wyoming import WyomingVoice
 from oneteam.model.conversation import ConversationReply
 from oneteam.voice.asr import KoreanRecognizer, shared_model
 from oneteam.voice.audio import read_wav
+from oneteam.voice.espeak import espeak
 from oneteam.voice.tts import Speaker
 from oneteam.voice.wake import WakeModel
 from tests.conftest import SHARED, free_port
@@ -65,6 +67,39 @@ async def test_describe_lists_the_wake_phrases(wake_port: int) -> None:
     models = info.wake[0].models
     assert [m.name for m in models] == ["빅스비", "원팀아"]
     assert all(m.languages == ["ko"] and m.phrase == m.name for m in models)
+    # Beside them, the English models the pymicro-wakeword wheel ships.
+    english = info.wake[1]
+    assert english.name == "microwakeword"
+    assert {m.name for m in english.models} == {"okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"}
+    assert all(m.languages == ["en"] for m in english.models)
+
+
+def _english(text: str) -> bytes:
+    """eSpeak NG's American voice at 16 kHz, with silence either side."""
+    engine = espeak()
+    chunks: list[bytes] = []
+    engine.synthesize(text, "en-us", 150, lambda pcm: chunks.append(pcm) is None)
+    samples = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.float32)
+    at = np.arange(0, len(samples) - 1, engine.sample_rate / 16_000)
+    resampled = np.interp(at, np.arange(len(samples)), samples).astype("<i2").tobytes()
+    return bytes(16_000) + resampled + bytes(32_000)
+
+
+async def test_an_english_wake_word_is_detected_beside_the_korean_phrases(wake_port: int) -> None:
+    pcm = _english("Alexa.")
+    async with AsyncTcpClient("127.0.0.1", wake_port) as client:
+        await client.write_event(Detect(names=["alexa"]).event())
+        await _stream(client, pcm)
+        detection = Detection.from_event(await _next(client))
+        assert detection.name == "alexa"
+        # A satellite asking only for a Korean phrase is not woken by it; nor is one asking for
+        # another English model by an English sentence without it.
+        await client.write_event(Detect(names=["빅스비"]).event())
+        await _stream(client, pcm)
+        assert NotDetected.is_type((await _next(client)).type)
+        await client.write_event(Detect(names=["okay_nabu"]).event())
+        await _stream(client, _english("Turn on the kitchen light."))
+        assert NotDetected.is_type((await _next(client)).type)
 
 
 async def test_a_recorded_wake_word_streamed_by_a_client_is_detected(wake_port: int) -> None:
