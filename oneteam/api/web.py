@@ -1,5 +1,8 @@
 """The household's web page: serves `/` and `/static/...` from `oneteam/web`, gzip-compressed.
 
+Every URL in the page is relative to its `<base href>`, which is written from the prefix the hub
+is served under, so a cluster's home at /homes/<id>/ works as a lone hub at / does.
+
 Static files need no token (they hold no data); every API call the page makes carries the
 token the person typed in. Files are compressed once and kept in memory, keyed by their
 modification time, so an edited file is picked up without a restart.
@@ -9,9 +12,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
@@ -36,7 +41,7 @@ _COMPRESSIBLE = {".html", ".js", ".css", ".json", ".svg", ".webmanifest"}
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'self'; "
         "frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -123,10 +128,45 @@ def asset_response(request: Request, asset: _Asset) -> Response:
     return Response(asset.body, media_type=asset.content_type, headers=headers)
 
 
+_BASE_TAG = b'<base href="/">'
+# One rewritten page per prefix; a process serving many homes keeps only the most recent ones.
+_PREFIXED_MAX = 256
+_prefixed: dict[tuple[str, int], _Asset] = {}
+
+
+def _page_at(prefix: str) -> _Asset:
+    """The page with its `<base href>` at the prefix it is served under (a cluster serves each
+    home at /homes/<id>/, the app's root_path), so every relative URL in it, and every URL its
+    scripts build from `document.baseURI`, stays under that prefix. A lone hub's page is the file."""
+    page = _CACHE.get("index.html")
+    if not prefix:
+        return page
+    key = (prefix, page.mtime_ns)
+    cached = _prefixed.get(key)
+    if cached is not None:
+        return cached
+    href = html.escape(quote(prefix, safe="/") + "/", quote=True)
+    body = page.body.replace(_BASE_TAG, f'<base href="{href}">'.encode(), 1)
+    if body == page.body:
+        raise RuntimeError('index.html lost its <base href="/"> tag')
+    asset = _Asset(
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+        etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        content_type=page.content_type,
+        mtime_ns=page.mtime_ns,
+    )
+    if len(_prefixed) >= _PREFIXED_MAX:
+        _prefixed.pop(next(iter(_prefixed)))
+    _prefixed[key] = asset
+    return asset
+
+
 @router.api_route("/", methods=["GET", "HEAD"])
 async def index(request: Request) -> Response:
     """The page itself."""
-    return asset_response(request, _CACHE.get("index.html"))
+    prefix: str = request.scope.get("root_path", "")
+    return asset_response(request, _page_at(prefix.rstrip("/")))
 
 
 @router.api_route("/favicon.ico", methods=["GET", "HEAD"])

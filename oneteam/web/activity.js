@@ -317,7 +317,7 @@ export class WarningsPanel {
       button.disabled = true;
       try {
         // The hub publishes the new status; the card changes when that event arrives.
-        const result = await call("POST", `/api/warnings/${encodeURIComponent(id)}/${action}`);
+        const result = await call("POST", `api/warnings/${encodeURIComponent(id)}/${action}`);
         this.add({ ...result.warning, id: result.warning.event_id, data: result.warning });
       } catch (error) {
         button.disabled = false;

@@ -1,7 +1,10 @@
 // The hub client: REST calls with the token, and one WebSocket for live state (no polling).
 import { currentLanguage, t } from "./i18n.js";
 
-const TOKEN_KEY = "oneteam.token";
+// Homes a cluster serves at one origin (/homes/<id>/) share the tab's storage: each keeps its token
+// under a key of its own. A lone hub, based at "/", keeps the plain key.
+const BASE_PATH = new URL(document.baseURI).pathname;
+const TOKEN_KEY = BASE_PATH === "/" ? "oneteam.token" : `oneteam.token:${BASE_PATH}`;
 
 /** A failed call: the hub's message for people, its key, and the HTTP status (0 when unreachable). */
 export class HubError extends Error {
@@ -23,6 +26,24 @@ export const session = {
   },
 };
 
+/**
+ * The address of one of the hub's paths ("api/devices", "static/icons.svg"), relative to the page's
+ * base: a lone hub serves the page at "/", a cluster each home at "/homes/<id>/" (the hub writes
+ * the page's <base href>). A path starting with "/" would leave the home, so it is refused.
+ */
+export function hubUrl(path) {
+  if (path.startsWith("/")) throw new Error(`hub paths are relative to the page: ${path}`);
+  return new URL(path, document.baseURI).href;
+}
+
+/** The ws:// or wss:// address of one of the hub's WebSocket paths, with a query. */
+export function socketUrl(path, query) {
+  const url = new URL(hubUrl(path));
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.search = new URLSearchParams(query).toString();
+  return url.href;
+}
+
 /** Call the hub's REST API; resolves to the JSON body or throws HubError. */
 export async function call(method, path, body, token = session.token) {
   const headers = {
@@ -30,9 +51,10 @@ export async function call(method, path, body, token = session.token) {
     "Accept-Language": currentLanguage(),
   };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  const url = hubUrl(path);
   let response;
   try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     // The hub is down or the network is: say so in words (the browser's own text is "Failed to fetch").
     throw new HubError(0, "error.unreachable", t("hub_unreachable"));
@@ -52,7 +74,7 @@ export async function call(method, path, body, token = session.token) {
 
 /** What this hub offers (no token needed). */
 export async function info() {
-  const response = await fetch("/api/info");
+  const response = await fetch(hubUrl("api/info"));
   return response.json();
 }
 
@@ -74,9 +96,7 @@ export class LiveSocket {
   open() {
     this.closed = false;
     this.handlers.onStatus("connecting");
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = new URLSearchParams({ token: session.token, lang: currentLanguage() });
-    const socket = new WebSocket(`${scheme}://${location.host}/api/ws?${query}`);
+    const socket = new WebSocket(socketUrl("api/ws", { token: session.token, lang: currentLanguage() }));
     this.socket = socket;
     socket.addEventListener("message", (message) => this.receive(message.data));
     socket.addEventListener("close", (event) => {

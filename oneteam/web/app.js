@@ -1,6 +1,6 @@
 // The household's page: sign in, then rooms and devices, talk, warnings and activity, all live.
 import { ActivityLog, WarningsPanel } from "./activity.js";
-import { HubError, LiveSocket, call, info, session } from "./api.js";
+import { HubError, LiveSocket, call, hubUrl, info, session } from "./api.js";
 import { DeviceBoard } from "./devices.js";
 import { HistoryDialog } from "./history.js";
 import { HouseholdPanel } from "./household.js";
@@ -19,7 +19,7 @@ let features = [];
 
 async function send(deviceId, body) {
   try {
-    return await call("POST", `/api/devices/${encodeURIComponent(deviceId)}/commands`, body);
+    return await call("POST", `api/devices/${encodeURIComponent(deviceId)}/commands`, body);
   } catch (error) {
     if (error instanceof HubError && error.status === 401) expire();
     throw error;
@@ -79,9 +79,9 @@ async function loadHistory() {
   // cannot crowd the commands, warnings and availability changes out of the history.
   const kinds = HISTORY_KINDS.map((kind) => `kind=${kind}`).join("&");
   const [happenings, changes, notices] = await Promise.all([
-    call("GET", `/api/events?${kinds}&limit=${HISTORY}`),
-    call("GET", `/api/events?kind=state_changed&limit=${HISTORY * 3}`),
-    call("GET", "/api/events?kind=warning&kind=alert&limit=50"),
+    call("GET", `api/events?${kinds}&limit=${HISTORY}`),
+    call("GET", `api/events?kind=state_changed&limit=${HISTORY * 3}`),
+    call("GET", "api/events?kind=warning&kind=alert&limit=50"),
   ]);
   for (const event of [...notices.events].reverse()) warnings.add(event);
   // Keep state changes only as far back as the other history reaches, so the log has no hole.
@@ -94,7 +94,7 @@ async function loadHistory() {
 async function enter(token) {
   let home;
   try {
-    home = await call("GET", "/api/devices", undefined, token);
+    home = await call("GET", "api/devices", undefined, token);
   } catch (error) {
     session.token = "";
     showSignIn(error.status === 401 ? "signin_wrong" : error.status === 0 ? "signin_unreachable" : "");
@@ -111,7 +111,7 @@ async function enter(token) {
   $("#home-name").textContent = home.home.name || home.home.id;
   board.render(home.rooms, home.devices);
   // What this member may use: the controls of the other devices are hidden, their state still shown.
-  const me = await call("GET", "/api/me").catch(() => null);
+  const me = await call("GET", "api/me").catch(() => null);
   document.body.dataset.role = me?.role || "";
   board.applyAccess(me?.devices ?? null);
   board.applyManage(me ? Boolean(me.manages) : false);
@@ -145,7 +145,7 @@ async function enter(token) {
 async function signInWithPassword(name, password) {
   let answer;
   try {
-    answer = await call("POST", "/api/session", { name, password }, "");
+    answer = await call("POST", "api/session", { name, password }, "");
   } catch (error) {
     // 401: wrong details or an expired guest; 429: too many tries, the hub says for how long.
     showSignIn(error.status === 401 ? "signin_wrong_password" : error.status === 0 ? "signin_unreachable" : "");
@@ -187,7 +187,7 @@ async function start() {
   $("#lang-toggle").addEventListener("click", switchLanguage);
   $("#signout").addEventListener("click", async () => {
     // A member's sign-in session ends at the hub too (every door refuses it from now on).
-    if (session.token.startsWith("os_")) await call("DELETE", "/api/session").catch(() => null);
+    if (session.token.startsWith("os_")) await call("DELETE", "api/session").catch(() => null);
     session.token = "";
     showSignIn();
   });
@@ -205,7 +205,7 @@ start();
 // A notice that arrives while the page is open is also said aloud, in the hub's own voice.
 async function sayAloud(event) {
   try {
-    const response = await fetch("/api/speech", {
+    const response = await fetch(hubUrl("api/speech"), {
       method: "POST",
       headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" },
       body: JSON.stringify({ event: event.id, language: currentLanguage() }),

@@ -1,5 +1,5 @@
 // Rooms and device cards: one card per device, grouped by room, updated in place from live state.
-import { call } from "./api.js";
+import { call, hubUrl } from "./api.js";
 import { label, pickName, t } from "./i18n.js";
 import { el } from "./dom.js";
 
@@ -13,7 +13,7 @@ function icon(type) {
   svg.setAttribute("class", "icon");
   svg.setAttribute("aria-hidden", "true");
   const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
-  use.setAttribute("href", `/static/icons.svg#${ICONS[type] || "switch"}`);
+  use.setAttribute("href", hubUrl(`static/icons.svg#${ICONS[type] || "switch"}`));
   svg.append(use);
   return svg;
 }
@@ -145,7 +145,7 @@ class DeviceCard {
     for (const r of this.rooms || []) room.append(el("option", { value: r.id, text: pickName(r.names, r.id), selected: r.id === d.room }));
     const run = async (method, body) => {
       try {
-        await call(method, `/api/devices/${encodeURIComponent(d.id)}`, body);
+        await call(method, `api/devices/${encodeURIComponent(d.id)}`, body);
         this.error.hidden = true;
       } catch (error) {
         this.showError(error.message);

@@ -67,7 +67,7 @@ export class HistoryDialog {
     this.dialog.replaceChildren(el("header", {}, title, close), picker, body);
     if (!this.dialog.open) this.dialog.showModal();
     try {
-      const data = await call("GET", `/api/devices/${encodeURIComponent(deviceId)}/history?hours=${hours}`);
+      const data = await call("GET", `api/devices/${encodeURIComponent(deviceId)}/history?hours=${hours}`);
       const charts = Object.entries(data.series)
         .filter(([key, points]) => !HIDDEN.has(key) && points.length)
         .map(([key, points]) => chart(key, points, data.since, data.until));

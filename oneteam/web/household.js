@@ -40,7 +40,7 @@ export class HouseholdPanel {
 
   async refresh() {
     try {
-      const [members, tokens] = await Promise.all([call("GET", "/api/members"), call("GET", "/api/tokens")]);
+      const [members, tokens] = await Promise.all([call("GET", "api/members"), call("GET", "api/tokens")]);
       this.members.replaceChildren(...members.members.map((m) => this.member(m)));
       this.tokens.replaceChildren(...tokens.tokens.map((token) => this.token(token)));
     } catch (error) {
@@ -64,7 +64,7 @@ export class HouseholdPanel {
     revoke.addEventListener("click", async () => {
       revoke.disabled = true;
       try {
-        await call("DELETE", `/api/tokens/${token.id}`);
+        await call("DELETE", `api/tokens/${token.id}`);
       } catch (error) {
         this.say(error.message);
       }
@@ -85,7 +85,7 @@ export class HouseholdPanel {
     const name = this.name.value.trim();
     if (!name) return;
     try {
-      const made = await call("POST", "/api/tokens", { name, expires_in_days: 90 });
+      const made = await call("POST", "api/tokens", { name, expires_in_days: 90 });
       this.name.value = "";
       this.created.replaceChildren(el("span", { text: t("household_token_once") }), el("code", { "data-testid": "token-new-value", text: made.token }));
       this.created.hidden = false;

@@ -9,7 +9,8 @@ let strings = {};
 /** Load the strings of a language (ko by default; the choice is remembered in this browser). */
 export async function loadLanguage(wanted) {
   lang = LANGS.includes(wanted) ? wanted : "ko";
-  const response = await fetch(`/static/i18n/${lang}.json`);
+  // Relative to the page's <base href> (api.js hubUrl, which imports this module).
+  const response = await fetch(new URL(`static/i18n/${lang}.json`, document.baseURI));
   strings = await response.json();
   document.documentElement.lang = lang;
   try {

@@ -73,7 +73,7 @@ export class RoutineEditor {
 
   async open(routine, routines) {
     try {
-      this.devices = (await call("GET", "/api/devices")).devices;
+      this.devices = (await call("GET", "api/devices")).devices;
     } catch (error) {
       if (error.status === 401) this.onExpired();
       return;
@@ -315,8 +315,8 @@ export class RoutineEditor {
       return;
     }
     try {
-      if (this.editing) await call("PUT", `/api/routines/${encodeURIComponent(this.editing.id)}`, body);
-      else await call("POST", "/api/routines", body);
+      if (this.editing) await call("PUT", `api/routines/${encodeURIComponent(this.editing.id)}`, body);
+      else await call("POST", "api/routines", body);
     } catch (error) {
       if (error.status === 401) this.onExpired();
       this.showError(error.message);

@@ -46,7 +46,7 @@ export class RoutinePanel {
 
   async reload() {
     try {
-      const data = await call("GET", "/api/routines");
+      const data = await call("GET", "api/routines");
       this.routines = data.routines;
       this.list.replaceChildren(...data.routines.map((routine) => this.item(routine)));
     } catch (error) {
@@ -106,7 +106,7 @@ export class RoutinePanel {
       return;
     }
     try {
-      const data = await call("GET", `/api/routines/${encodeURIComponent(routine.id)}/traces?limit=5`);
+      const data = await call("GET", `api/routines/${encodeURIComponent(routine.id)}/traces?limit=5`);
       list.replaceChildren(...data.runs.map((run) => this.traceItem(run)));
       if (!data.runs.length) list.append(el("li", { class: "empty", text: t("routine_no_runs") }));
       list.hidden = false;
@@ -133,7 +133,7 @@ export class RoutinePanel {
     button.disabled = true;
     status.textContent = t("run_running");
     try {
-      const result = await call("POST", `/api/routines/${encodeURIComponent(routine.id)}/run?wait=10`);
+      const result = await call("POST", `api/routines/${encodeURIComponent(routine.id)}/run?wait=10`);
       status.textContent = runText(result);
       status.dataset.status = result.status;
     } catch (error) {
@@ -148,7 +148,7 @@ export class RoutinePanel {
   async toggle(routine, button, status) {
     const enable = button.getAttribute("aria-checked") !== "true";
     try {
-      const result = await call("POST", `/api/routines/${encodeURIComponent(routine.id)}/${enable ? "enable" : "disable"}`);
+      const result = await call("POST", `api/routines/${encodeURIComponent(routine.id)}/${enable ? "enable" : "disable"}`);
       button.setAttribute("aria-checked", String(result.enabled));
     } catch (error) {
       if (error.status === 401) this.onExpired();

@@ -24,7 +24,7 @@ export class SchedulePanel {
   async load() {
     let data;
     try {
-      data = await call("GET", "/api/schedules");
+      data = await call("GET", "api/schedules");
     } catch {
       return;
     }
@@ -41,7 +41,7 @@ export class SchedulePanel {
     cancel.addEventListener("click", async () => {
       cancel.disabled = true;
       try {
-        await call("DELETE", `/api/schedules/${schedule.id}`);
+        await call("DELETE", `api/schedules/${schedule.id}`);
       } catch (error) {
         cancel.title = error.message;
       }

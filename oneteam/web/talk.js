@@ -66,7 +66,7 @@ export class TalkBox {
     this.add(pending);
     this.form.classList.add("pending");
     try {
-      const reply = await call("POST", "/api/conversation", { text, language: currentLanguage() });
+      const reply = await call("POST", "api/conversation", { text, language: currentLanguage() });
       this.showReply(reply, pending);
     } catch (error) {
       pending.replaceWith(bubble("home", error.message, { class: "turn turn-home turn-error", "data-testid": "talk-reply", role: "alert" }));

@@ -6,7 +6,7 @@
 // "channels":1}, binary PCM frames, then {"type":"stop"}. Hub → client: "ready", "partial"/"final"
 // {text}, "transcript", "intent", "reply" {text, language, audio:{rate, bytes}}, one binary frame
 // of 16-bit mono PCM reply audio, then "turn_end" (or "no_speech" / "error").
-import { session } from "./api.js";
+import { hubUrl, session, socketUrl } from "./api.js";
 import { currentLanguage, t } from "./i18n.js";
 
 const RATE = 16000;
@@ -34,9 +34,7 @@ export class PushToTalk {
 
   async begin() {
     if (this.socket) return;
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = new URLSearchParams({ token: session.token, lang: currentLanguage() });
-    const socket = new WebSocket(`${scheme}://${location.host}/api/voice?${query}`);
+    const socket = new WebSocket(socketUrl("api/voice", { token: session.token, lang: currentLanguage() }));
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.button.classList.add("listening");
@@ -46,7 +44,7 @@ export class PushToTalk {
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true } });
       this.context = new AudioContext();
-      await this.context.audioWorklet.addModule("/static/pcm-worklet.js");
+      await this.context.audioWorklet.addModule(hubUrl("static/pcm-worklet.js"));
       const source = this.context.createMediaStreamSource(this.stream);
       const worklet = new AudioWorkletNode(this.context, "pcm16", { processorOptions: { targetRate: RATE } });
       worklet.port.onmessage = (event) => socket.readyState === WebSocket.OPEN && socket.send(event.data);

@@ -16,7 +16,9 @@ def test_the_page_is_served_at_the_root_without_a_token(page_hub: HubProcess) ->
     response = httpx.get(page_hub.url + "/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert '<script type="module" src="/static/app.js">' in response.text
+    # A lone hub's page is based at the root; its URLs are all relative to that base.
+    assert '<base href="/">' in response.text
+    assert '<script type="module" src="static/app.js">' in response.text
     assert "default-src 'self'" in response.headers["content-security-policy"]
 
 
