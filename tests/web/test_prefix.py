@@ -172,6 +172,12 @@ def test_a_home_under_a_prefix_signs_in_loads_commands_and_goes_live_without_lea
     wait_for(browser, lambda b: by_testid(b, "connection").get_attribute("data-status") == "live")
     assert _state_text(browser, "light_small").startswith("켜짐")
 
+    # The one-time sign-in link a member is sent opens the page of its own home.
+    code = homes.run(lambda: homes.hubs["a"].household.sign_in_link("owner_a"))
+    link = httpx.get(f"{homes.url}/homes/a/signin", params={"code": code})
+    assert link.status_code == 303 and link.headers["location"] == "/homes/a/"
+    assert "Path=/homes/a;" in link.headers["set-cookie"] + ";"
+
     seen = list(homes.recorder.seen)
     outside = [s for s in seen if not (s[1] == "/homes/a" or s[1].startswith(("/homes/a/", "/homes/b/")))]
     assert outside == [], f"the page asked outside its prefix: {outside}"
