@@ -17,8 +17,8 @@ read from shared/data/speech_ko or made here (eSpeak NG, generated noise).
   settings were never chosen on it.
 - CPU: process CPU seconds per audio second (% of one core) while detecting, 3 rounds over a
   2-minute slice of that audio, and over a quiet room, each with the load average beside it.
-- Each figure is printed for the default first stage (a keyword network gating stage 1, see
-  voice/wake.py) and for stage 1 decoding all speech (`vosk`, the previous default) in the same run;
+- Each figure is printed for the keyword first stage (a keyword network gating stage 1, see
+  voice/wake.py) and for stage 1 decoding all speech (`vosk`, wake.yaml's default) in the same run;
   the bench also prints how many stage 1 candidates stage 2 turned down. wake.yaml's stage settings
   were chosen on the full-item hour shuffled with seed 7; `--seed 11` reports on another shuffle.
 - Anchor (same run): plain Vosk free-form over each trial / over the real non-wake clips, counting
@@ -236,8 +236,8 @@ STAGES = ("keyword", "vosk")
 
 
 def score_trials(model: VoskModel, trials: list[Trial], title: str) -> tuple[int, int, int]:
-    """Misses of the default detector (keyword first stage), with the all-speech stage 1 and the
-    free-form anchor beside it; returns the default's and the anchor's misses and the count."""
+    """Misses with the keyword first stage, with the all-speech stage 1 and the free-form anchor
+    beside it; returns the keyword stage's and the anchor's misses and the count."""
     phrases = {t.phrase for t in trials}
     wakes = {(p, s): WakeModel(model, [p], first_stage=s) for p in phrases for s in STAGES}
     missed = dict.fromkeys(STAGES, 0)
