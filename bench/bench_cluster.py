@@ -223,19 +223,26 @@ async def probe_back(commands: Commands, homes: list[str], since: float, limit_s
     return back
 
 
-async def lost_commands(commands: Commands, base: str) -> int:
-    """Homes whose last acknowledged brightness is not their state now (asked at a live node)."""
-    lost = 0
+async def lost_commands(commands: Commands, base: str) -> tuple[int, int]:
+    """(homes whose last acknowledged brightness is not their state now, homes that did not
+    answer the check), asked at a live node."""
+    lost = unanswered = 0
     async with httpx.AsyncClient(timeout=30) as client:
         for home, acked in commands.acked.items():
             if not acked:
                 continue
-            state = await _call(
-                client, "GET", f"{base}/homes/{home}/api/devices/{DEVICE}/state", commands.tokens[home]
-            )
-            if state.status_code != 200 or state.json()["attributes"].get("brightness") != acked[-1][1]:
+            try:
+                state = await _call(
+                    client, "GET", f"{base}/homes/{home}/api/devices/{DEVICE}/state", commands.tokens[home]
+                )
+            except httpx.HTTPError:
+                unanswered += 1
+                continue
+            if state.status_code != 200:
+                unanswered += 1
+            elif state.json()["attributes"].get("brightness") != acked[-1][1]:
                 lost += 1
-    return lost
+    return lost, unanswered
 
 
 def mqtt_changes(url: str) -> int:
@@ -413,14 +420,15 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 flush=True,
             )
             live = next(b for n, b in bases.items() if n != victim)
-            lost = asyncio.run(lost_commands(commands, live))
+            lost, unanswered = asyncio.run(lost_commands(commands, live))
             waits = sorted(back.values())
             print(
                 f"failover: kill -9 {victim} ({len(victim_homes)} homes); "
                 f"back {len(back)}/{len(victim_homes)}: "
                 f"first {waits[0] if waits else float('nan'):.1f} s, median {percentile(waits, 50):.1f} s, "
                 f"last {waits[-1] if waits else float('nan'):.1f} s after the kill (lease 3 s); "
-                f"homes whose last acknowledged command is not their state: {lost}",
+                f"homes whose last acknowledged command is not their state: {lost} "
+                f"({unanswered} did not answer the check)",
                 flush=True,
             )
         finally:
