@@ -15,7 +15,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point: the full command, or the `understand` command alone when that is asked."""
     if len(sys.argv) > 1 and sys.argv[1] == "understand":
-        from oneteam.voice.nlu.tokens import prestart
+        from oneteam.voice.nlu.kiwi_analyser import prestart
 
         prestart()  # Kiwi's model loads while the rest is imported and the home file read
         from oneteam.voice.nlu.cli import main as understand_main

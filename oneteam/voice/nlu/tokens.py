@@ -8,19 +8,14 @@ Kiwi user words, each home's own names per analysis, in that home only.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-_LOGGER = logging.getLogger(__name__)
+from oneteam.voice.nlu.kiwi_analyser import ANALYSER, KIWI_LOCK
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _ENGLISH_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[^\sa-z\d]")
@@ -176,144 +171,6 @@ def language_of(text: str) -> str:
     return "ko" if _HANGUL.search(text) else "en"
 
 
-_KIWI_LOCK = threading.RLock()
-"""One analysis at a time, and guards the analyser's set-up: conversations call in from worker
-threads, and every home of the process shares the one analyser."""
-_KIWI_OPTIONS: dict[str, Any] = {"load_multi_dict": False, "load_default_dict": False}
-"""The multi-word dictionary (12 MB of compound proper nouns) and the default dictionary of proper
-nouns are not needed for home requests and cost most of Kiwi's start-up."""
-_PRESTARTED: list[threading.Thread] = []
-_PRESTARTED_KIWI: list[Any] = []
-
-
-def prestart() -> None:
-    """Start loading Kiwi's model in a thread now, for a short-lived command that will need it
-    after its other imports (`oneteam understand`); the shared analyser takes it over."""
-    if _PRESTARTED or _ANALYSER.kiwi is not None:
-        return
-
-    def load() -> None:
-        from kiwipiepy import Kiwi
-
-        # No tokenize here: the analyser's tables (half a second) are built once, on the first
-        # analysis after the language's words are added; building them now would be thrown away.
-        _PRESTARTED_KIWI.append(Kiwi(**_KIWI_OPTIONS))
-
-    thread = threading.Thread(target=load, name="kiwi-prestart", daemon=True)
-    _PRESTARTED.append(thread)
-    thread.start()
-
-
-def _fresh_kiwi() -> Any:
-    """The prestarted analyser (once), or a new one."""
-    if _PRESTARTED:
-        _PRESTARTED[0].join()
-        if _PRESTARTED_KIWI:
-            return _PRESTARTED_KIWI.pop()
-    from kiwipiepy import Kiwi
-
-    return Kiwi(**_KIWI_OPTIONS)
-
-
-class _Analyser:
-    """The process's one Kiwi, shared by every home (a Kiwi holds ~250 MB and takes a second to
-    build). Only the language's own words are added to it as user words; a home's names are
-    kept whole per analysis instead (`KoreanTokenizer`), so one home's "뽀송이" never changes how
-    another home's sentences split."""
-
-    def __init__(self) -> None:
-        self.kiwi: Any = None
-        self.generation = 0
-        """Moves when user words are added: what was judged against the analyser is judged again."""
-        self._judged: set[str] = set()
-        self._nouns: dict[str, bool] = {}
-
-    def load(self, shared_words: Sequence[str]) -> Any:
-        """The analyser, with `shared_words` it does not already read as one noun added."""
-        with _KIWI_LOCK:
-            if self.kiwi is None:
-                self.kiwi = _fresh_kiwi()
-            new = [w for w in shared_words if w not in self._judged]
-            if new or self.generation == 0:
-                # Only words Kiwi does not already read as one noun are added: a user word also
-                # shifts Kiwi's guesses around it ("세탁기" added again made "시작해줘" one noun).
-                unknown = [w for w, noun in _one_nouns(self.kiwi, new).items() if not noun]
-                for word in unknown:
-                    self.kiwi.add_user_word(word, "NNG", 0)
-                self._judged.update(new)
-                self._nouns.clear()
-                self.generation += 1
-                _LOGGER.info("Kiwi loaded with %d of %d language words as user words", len(unknown), len(new))
-            return self.kiwi
-
-    def one_noun(self, word: str) -> bool:
-        """Whether the analyser (as loaded) reads `word` alone as one noun; asked once a process."""
-        with _KIWI_LOCK:
-            known = self._nouns.get(word)
-            if known is None:
-                tokens = self.kiwi.tokenize(word)
-                known = self._nouns[word] = len(tokens) == 1 and str(tokens[0].tag).startswith("NN")
-            return known
-
-
-_ANALYSER = _Analyser()
-
-
-def _one_nouns(kiwi: Any, words: Sequence[str]) -> dict[str, bool]:
-    """Whether Kiwi as shipped reads each word as one noun. Asking means analysing, which builds
-    Kiwi's tables — and adding a user word afterwards makes it build them again (0.5 s each), so
-    the answers are kept in a small file per Kiwi version; a short command then builds once."""
-    known = _noun_cache()
-    missing = [w for w in words if w not in known]
-    for word in missing:
-        tokens = kiwi.tokenize(word)
-        known[word] = len(tokens) == 1 and str(tokens[0].tag).startswith("NN")
-    if missing:
-        _save_noun_cache(known)
-    return {w: known[w] for w in words}
-
-
-def _noun_cache_path() -> Path:
-    from kiwipiepy import __version__ as kiwi_version
-
-    base = os.environ.get("ONETEAM_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    if not os.environ.get("ONETEAM_CACHE_DIR"):
-        root = root / "oneteam"
-    options = "-".join(f"{k}={v}" for k, v in sorted(_KIWI_OPTIONS.items()))
-    return root / f"kiwi-{kiwi_version}-{options}-nouns.json"
-
-
-_NOUNS: dict[str, bool] = {}
-_NOUNS_LOADED: list[bool] = []
-
-
-def _noun_cache() -> dict[str, bool]:
-    if not _NOUNS_LOADED:
-        _NOUNS_LOADED.append(True)
-        try:
-            data = json.loads(_noun_cache_path().read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            _LOGGER.debug("no Kiwi noun cache: %s", exc)
-        else:
-            if isinstance(data, dict):
-                _NOUNS.update({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, bool)})
-    return _NOUNS
-
-
-def _save_noun_cache(known: dict[str, bool]) -> None:
-    """Written whole through a temporary file (another process may read it at the same time);
-    a cache that cannot be written only costs the next start half a second."""
-    path = _noun_cache_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(known, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        temporary.replace(path)
-    except OSError as exc:
-        _LOGGER.debug("Kiwi noun cache not written: %s", exc)
-
-
 class KoreanTokenizer:
     """Kiwi for one home: the process's one analyser, with this home's names kept whole.
 
@@ -340,27 +197,27 @@ class KoreanTokenizer:
     def warm_up(self) -> None:
         """Load Kiwi now rather than on the first utterance; one analysis builds its tables."""
         self._names()
-        with _KIWI_LOCK:
-            _ANALYSER.kiwi.tokenize("불")
+        with KIWI_LOCK:
+            ANALYSER.kiwi.tokenize("불")
 
     def _names(self) -> re.Pattern[str] | None:
         """The home's names to keep whole, as one pattern (longest first), judged once against
         the shared analyser (again if words were added to it since)."""
         ready = self._ready
-        if ready is None or ready[0] != _ANALYSER.generation:
-            _ANALYSER.load(self._shared_words)
+        if ready is None or ready[0] != ANALYSER.generation:
+            ANALYSER.load(self._shared_words)
             split = sorted(
-                (w for w in self._user_words if not _ANALYSER.one_noun(w)), key=lambda w: (-len(w), w)
+                (w for w in self._user_words if not ANALYSER.one_noun(w)), key=lambda w: (-len(w), w)
             )
             pattern = re.compile("|".join(re.escape(w) for w in split)) if split else None
-            ready = self._ready = (_ANALYSER.generation, tuple(split), pattern)
+            ready = self._ready = (ANALYSER.generation, tuple(split), pattern)
         return ready[2]
 
     def tokenize(self, text: str) -> tuple[Token, ...]:
         """The text's tokens, with this home's names found in it kept whole."""
         names = self._names()
         spans = tuple((m.start(), m.end()) for m in names.finditer(text)) if names is not None else ()
-        return _kept_analysis(text, spans, _ANALYSER.generation) if self._cached else _analysis(text, spans)
+        return _kept_analysis(text, spans, ANALYSER.generation) if self._cached else _analysis(text, spans)
 
 
 ANALYSES_KEPT = 16384
@@ -371,8 +228,8 @@ and the memory stays bounded however many homes the process serves."""
 
 def _analysis(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[Token, ...]:
     """Kiwi's analysis of `text`, each of `spans` (a home's name) read as one noun."""
-    with _KIWI_LOCK:  # one analysis at a time: conversations call in from worker threads
-        kiwi = _ANALYSER.kiwi
+    with KIWI_LOCK:  # one analysis at a time: conversations call in from worker threads
+        kiwi = ANALYSER.kiwi
         if not spans:
             return _tokens(text, kiwi.tokenize(text))
         ((forced, forced_score),) = kiwi.analyze(text, top_n=1, pretokenized=[(*s, "NNG") for s in spans])
