@@ -27,6 +27,9 @@ export class RoutinePanel {
     this.panel = panel;
     this.list = list;
     this.onExpired = onExpired;
+    // Runs started here whose answer (with each failed step's reason) is shown: their events, which
+    // may arrive after it over the WebSocket, must not overwrite it with the bare status.
+    this.answered = new Set();
     this.routines = [];
     this.editor = new RoutineEditor({ onSaved: () => this.reload(), onExpired });
     this.newButton = el("button", { type: "button", class: "ghost", "data-testid": "routine-new" });
@@ -58,7 +61,7 @@ export class RoutinePanel {
   onEvent(event) {
     if (event.kind !== "routine_run") return;
     const status = this.list.querySelector(`[data-testid="routine-status-${CSS.escape(event.data.routine)}"]`);
-    if (!status) return;
+    if (!status || this.answered.has(event.data.run)) return;
     const { phase, index } = event.data;
     if (phase === "finished") {
       status.textContent = t(`run_${event.data.status}`);
@@ -134,6 +137,7 @@ export class RoutinePanel {
     status.textContent = t("run_running");
     try {
       const result = await call("POST", `api/routines/${encodeURIComponent(routine.id)}/run?wait=10`);
+      this.answered.add(result.id);
       status.textContent = runText(result);
       status.dataset.status = result.status;
     } catch (error) {
