@@ -50,7 +50,8 @@ from oneteam.voice.asr import VoskModel, shared_model
 from oneteam.voice.audio import SAMPLE_RATE, read_wav
 from oneteam.voice.espeak import espeak
 from oneteam.voice.keyword.train import catalogue_sentences
-from oneteam.voice.wake import WakeDetector, WakeModel
+from oneteam.voice.wake import WakeDetector
+from oneteam.voice.wake_model import WakeModel
 
 SPEECH = SHARED / "data" / "speech_ko"
 WAKE_CLIPS = (

@@ -30,7 +30,8 @@ from oneteam.voice.audio import SAMPLE_RATE, read_wav, write_wav
 from oneteam.voice.grammar import build_grammar, speech_vocabulary
 from oneteam.voice.pipeline import Act, VoicePipeline, VoiceTurn
 from oneteam.voice.tts import Speaker, load_engine
-from oneteam.voice.wake import WAKE_PHRASE_ENV, WakeModel
+from oneteam.voice.wake import WAKE_PHRASE_ENV
+from oneteam.voice.wake_model import WakeModel
 
 _LOGGER = logging.getLogger(__name__)
 _DEMO_HOME = Path(__file__).resolve().parent.parent / "homes" / "demo.yaml"

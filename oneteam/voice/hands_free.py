@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from oneteam.voice.pipeline import VoicePipeline, VoiceSession, VoiceTurn
-from oneteam.voice.wake import Detection, WakeDetector, WakeModel
+from oneteam.voice.wake import WakeDetector
+from oneteam.voice.wake_model import Detection, WakeModel
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
-from oneteam.voice.wake import Detection
+from oneteam.voice.wake_model import Detection
 
 _LOGGER = logging.getLogger(__name__)
 

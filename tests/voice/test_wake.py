@@ -15,7 +15,8 @@ from oneteam.voice.asr import KoreanRecognizer, VoskModel
 from oneteam.voice.audio import read_wav, write_wav
 from oneteam.voice.hands_free import wake_turns
 from oneteam.voice.pipeline import VoicePipeline
-from oneteam.voice.wake import BadWakePhrase, Detection, WakeDetector, WakeModel
+from oneteam.voice.wake import WakeDetector
+from oneteam.voice.wake_model import BadWakePhrase, Detection, WakeModel
 
 pytestmark = pytest.mark.slow
 _SILENCE = bytes(32_000)

@@ -41,10 +41,10 @@ from oneteam.voice.asr import KoreanRecognizer, RecognitionStream
 from oneteam.voice.audio import RECOGNISER_FORMAT, AudioFormat, convert
 from oneteam.voice.pipeline import Act
 from oneteam.voice.tts import Speaker
-from oneteam.voice.wake import Detection as WakeDetection
 from oneteam.voice.wake import WakeDetector
-from oneteam.voice.wake import WakeModel as WakePhrases
 from oneteam.voice.wake_en import EnglishWakeDetector, english_models
+from oneteam.voice.wake_model import Detection as WakeDetection
+from oneteam.voice.wake_model import WakeModel as WakePhrases
 
 _LOGGER = logging.getLogger(__name__)
 

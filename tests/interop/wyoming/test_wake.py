@@ -20,7 +20,7 @@ from oneteam.voice.asr import KoreanRecognizer, shared_model
 from oneteam.voice.audio import read_wav
 from oneteam.voice.espeak import espeak
 from oneteam.voice.tts import Speaker
-from oneteam.voice.wake import WakeModel
+from oneteam.voice.wake_model import WakeModel
 from tests.conftest import SHARED, free_port
 
 SPEECH = SHARED / "data" / "speech_ko"

@@ -1,0 +1,212 @@
+"""The wake phrases of a process: how each is spelled in the speech model's words, the two grammars
+that find them (stage 1 eager, stage 2 strict; see voice/wake.py for the stages) and the
+language's wake data (lang/<language>/wake.yaml). One `WakeModel` is shared by every stream."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from oneteam.model import OneteamError
+from oneteam.voice.asr import VoskModel
+from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
+from oneteam.voice.grammar import garbage_syllables, split_known
+from oneteam.voice.keyword.spotter import SpotterEnsemble
+
+_LOGGER = logging.getLogger(__name__)
+
+VERIFY_TAIL = bytes(round(0.2 * SAMPLE_RATE * SAMPLE_WIDTH))
+"""Silence after a window re-read by a decoder, so the decoder can end the last word."""
+
+
+class BadWakePhrase(OneteamError):
+    """The wake phrase cannot be spelled in the speech model's words."""
+
+    key = "error.voice.bad_wake_phrase"
+
+    def __init__(self, phrase: str) -> None:
+        super().__init__(
+            f"the wake phrase {phrase!r} cannot be recognised by the speech model", phrase=phrase
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WakeLanguage:
+    """A language's wake data (lang/<language>/wake.yaml)."""
+
+    default_phrase: str
+    garbage_codas: tuple[int, ...]
+    """Codas of stage 1's garbage syllables (the decoder that runs on all speech)."""
+    threshold: float
+    """Stage 1: lowest word confidence of a candidate."""
+    verify_codas: tuple[int, ...]
+    """Codas of stage 2's garbage syllables (the stricter decoder that re-reads a candidate)."""
+    verify_threshold: float
+    """Stage 2: lowest word confidence that confirms a candidate."""
+    first_stage: str = "vosk"
+    """`keyword`: a keyword network trained for the phrase decides which speech stage 1 decodes;
+    `vosk`: stage 1 decodes all speech."""
+    keyword_threshold: float = 0.8
+    """Lowest keyword-network score that hands a window to stage 1."""
+    keyword_confirm: float = 0.95
+    """Keyword score at which stage 1's reading (at stage 2's confidence) wakes even when stage 2
+    reads the phrase apart (above 1: never)."""
+
+
+@cache
+def wake_language(language: str = "ko") -> WakeLanguage:
+    """The wake data of `language` (loaded once)."""
+    path = resources.files("oneteam.voice") / "lang" / language / "wake.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return WakeLanguage(
+        default_phrase=str(data["default_phrase"]),
+        garbage_codas=tuple(int(c) for c in data["garbage_codas"]),
+        threshold=float(data["threshold"]),
+        verify_codas=tuple(int(c) for c in data["verify_codas"]),
+        verify_threshold=float(data["verify_threshold"]),
+        first_stage=str(data.get("first_stage", "vosk")),
+        keyword_threshold=float(data.get("keyword_threshold", 0.8)),
+        keyword_confirm=float(data.get("keyword_confirm", 0.95)),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WakeWord:
+    """One wake phrase, as the model spells it."""
+
+    name: str
+    """The phrase as the household wrote it (`원팀아`); Wyoming's model name."""
+    words: tuple[str, ...]
+    """The model's words for it (`원`, `팀`, `아`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Detection:
+    """A wake phrase heard on the stream."""
+
+    name: str
+    confidence: float
+    """The lowest word confidence of the phrase."""
+    start_s: float
+    end_s: float
+    """Stream time (seconds since the stream began) of the phrase."""
+
+
+class WakeModel:
+    """The phrases and their two grammars over the shared model; one per process, shared by streams."""
+
+    def __init__(
+        self,
+        model: VoskModel,
+        phrases: Sequence[str] | None = None,
+        *,
+        threshold: float | None = None,
+        language: str = "ko",
+        settings: WakeLanguage | None = None,
+        first_stage: str | None = None,
+    ) -> None:
+        data = settings or wake_language(language)
+        self.model = model
+        self.settings = data
+        self.threshold = data.threshold if threshold is None else threshold
+        self.verify_threshold = data.verify_threshold
+        self.words = tuple(self._spell(p) for p in (phrases or [data.default_phrase]))
+        stage = first_stage or data.first_stage
+        if stage not in ("keyword", "vosk"):
+            raise ValueError(f"first stage {stage!r}: keyword or vosk")
+        self.spotters: tuple[SpotterEnsemble, ...] = ()
+        """The keyword networks (one per phrase); empty when stage 1 decodes all speech."""
+        if stage == "keyword":
+            from oneteam.voice.keyword.train import trained_spotter
+
+            self.spotters = tuple(trained_spotter(wake.name) for wake in self.words)
+        exclude = "".join(word for wake in self.words for word in wake.words)
+        spelled = [" ".join(wake.words) for wake in self.words]
+        garbage = garbage_syllables(model.is_known, data.garbage_codas, exclude)
+        self._grammar = json.dumps(spelled + garbage, ensure_ascii=False)
+        strict = garbage_syllables(model.is_known, data.verify_codas, exclude)
+        self._verify_grammar = json.dumps(spelled + strict, ensure_ascii=False)
+        _LOGGER.info(
+            "wake: %s against %d garbage syllables, verified against %d",
+            [w.name for w in self.words],
+            len(garbage),
+            len(strict),
+        )
+
+    def _spell(self, phrase: str) -> WakeWord:
+        words: list[str] = []
+        for part in phrase.split():
+            pieces = split_known(part, self.model.is_known)
+            if pieces is None:
+                raise BadWakePhrase(phrase)
+            words.extend(pieces)
+        if not words:
+            raise BadWakePhrase(phrase)
+        return WakeWord(name=phrase, words=tuple(words))
+
+    @property
+    def names(self) -> list[str]:
+        """The phrases as written."""
+        return [wake.name for wake in self.words]
+
+    def recognizer(self, *, verify: bool = False) -> Any:
+        """A fresh Kaldi recogniser over the stage 1 (or, `verify`, the stage 2) wake grammar."""
+        import vosk
+
+        grammar = self._verify_grammar if verify else self._grammar
+        kaldi = vosk.KaldiRecognizer(self.model.handle, float(SAMPLE_RATE), grammar)
+        kaldi.SetWords(True)
+        return kaldi
+
+    def find(
+        self, words: Sequence[dict[str, Any]], offset_s: float, threshold: float | None = None
+    ) -> Detection | None:
+        """The first phrase among Vosk's result words at or above the threshold."""
+        floor = self.threshold if threshold is None else threshold
+        spoken = [str(w.get("word", "")) for w in words]
+        for wake in self.words:
+            size = len(wake.words)
+            for i in range(len(spoken) - size + 1):
+                if tuple(spoken[i : i + size]) != wake.words:
+                    continue
+                span = words[i : i + size]
+                confidence = min(float(w.get("conf", 0.0)) for w in span)
+                if confidence >= floor:
+                    return Detection(
+                        name=wake.name,
+                        confidence=confidence,
+                        start_s=offset_s + float(span[0]["start"]),
+                        end_s=offset_s + float(span[-1]["end"]),
+                    )
+                _LOGGER.debug("wake: %s heard at confidence %.2f, below threshold", wake.name, confidence)
+        return None
+
+    def verify(self, pcm: bytes, offset_s: float) -> Detection | None:
+        """Stage 2: the phrase re-read in a short window of audio by the stricter grammar."""
+        kaldi = self.recognizer(verify=True)
+        kaldi.AcceptWaveform(pcm + VERIFY_TAIL)
+        result = json.loads(kaldi.FinalResult())
+        return self.find(result.get("result", []), offset_s, self.verify_threshold)
+
+    def agree(self, heard: Detection, keyword_score: float) -> bool:
+        """Whether the keyword network and stage 1 are both sure enough to wake without stage 2.
+
+        Stage 2's stricter garbage (ㄱ-final syllables) is there to turn down what stage 1 alone
+        proposes, but it also takes a fast phrase apart where a syllable meets a tense consonant
+        (코뿔소 said quickly is heard 극 프 쏘: the closure before ㅃ sounds like a final ㄱ). The keyword
+        network is a second, independent judge of the same audio: when it is as sure as
+        `keyword_confirm` and stage 1 read the phrase at stage 2's confidence, they wake together."""
+        confirm = self.settings.keyword_confirm
+        return confirm <= 1.0 and keyword_score >= confirm and heard.confidence >= self.verify_threshold
+
+    def in_partial(self, partial: str) -> bool:
+        """Whether a partial reading already holds a phrase (then the segment is closed early)."""
+        spoken = f" {partial} "
+        return any(f" {' '.join(wake.words)} " in spoken for wake in self.words)
