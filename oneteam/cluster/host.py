@@ -34,8 +34,8 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from oneteam.api.app import create_app
-from oneteam.automation.store import RoutineStorage
 from oneteam.cluster.forward import HOP_HEADER, Forwarder
+from oneteam.cluster.home_parts import start_automation, start_conversation
 from oneteam.cluster.lease import Lease, LeaseTable
 from oneteam.cluster.tenant_stores import TenantStores
 from oneteam.hub import Hub, parse_home
@@ -150,12 +150,12 @@ class HomeHost:
             public: list[APIRouter] = []
             state: dict[str, Any] = {}
             if "conversation" in self.parts:
-                await _conversation(hub)
+                await start_conversation(hub)
             if "smarthome" in self.parts:
                 await self._smarthome(hub, home_id, lease.epoch, stack, routers, public, state)
             if "automation" in self.parts and self.tenants is not None:
                 routines = self.tenants.routines(home_id, epoch=lease.epoch)
-                await _automation(hub, routines, text, stack, routers, state)
+                await start_automation(hub, routines, text, stack, routers, state)
             app = create_app(
                 hub, max_body_bytes=self.max_body_bytes, extra_routers=routers, public_routers=public
             )
@@ -327,40 +327,6 @@ def _split(path: str) -> tuple[str, str, str]:
     if not home_id:
         return "", "", ""
     return f"/homes/{home_id}", home_id, slash + rest
-
-
-async def _automation(
-    hub: Hub,
-    store: RoutineStorage,
-    home_text: str,
-    stack: AsyncExitStack,
-    routers: list[APIRouter],
-    state: dict[str, Any],
-) -> None:
-    """The home's routines, their runs and marks in the shared tables: a home taken over from a
-    dead process resumes the runs it left in a delay (within the engine's grace)."""
-    from oneteam.api import routines as routines_api
-    from oneteam.automation import Engine
-
-    engine = Engine(hub, store)
-    # The Korean preset routines a lone hub gets (`oneteam serve`), installed once per home (a
-    # mark in its rows): a home moved to another process does not get them again.
-    await engine.start(home_text=home_text, presets="ko")
-    stack.push_async_callback(engine.stop)
-    routers.append(routines_api.router)
-    state["automation"] = engine
-
-
-async def _conversation(hub: Hub) -> None:
-    import asyncio
-
-    from oneteam.voice.dialog import Conversation
-    from oneteam.voice.routines import RoutineTalk
-
-    # Both are seconds of CPU under load: off the loop, which must keep renewing the leases.
-    conversation = await asyncio.to_thread(Conversation, hub)
-    await asyncio.to_thread(conversation.understander.warm_up)
-    hub.set_conversation_agent(RoutineTalk(hub, conversation))
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
