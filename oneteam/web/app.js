@@ -90,13 +90,16 @@ async function loadHistory() {
   for (const event of merged.sort((a, b) => a.id - b.id)) activity.add(event);
 }
 
-/** Check a token by loading the home with it; on success show the home and go live. */
-async function enter(token) {
+/** Check a token by loading the home with it; on success show the home and go live. An empty
+ * token enters with the sign-in cookie alone (the one-time link sets it, HttpOnly); `quiet`: a
+ * refusal only answers false, the caller shows the sign-in form without an error. */
+async function enter(token, quiet = false) {
   let home;
   try {
     home = await call("GET", "api/devices", undefined, token);
   } catch (error) {
     session.token = "";
+    if (quiet) return false;
     showSignIn(error.status === 401 ? "signin_wrong" : error.status === 0 ? "signin_unreachable" : "");
     if (error.status !== 401 && error.status !== 0) $("#signin-error").textContent = error.message;
     $("#signin-error").hidden = false;
@@ -187,7 +190,8 @@ async function start() {
   $("#lang-toggle").addEventListener("click", switchLanguage);
   $("#signout").addEventListener("click", async () => {
     // A member's sign-in session ends at the hub too (every door refuses it from now on).
-    if (session.token.startsWith("os_")) await call("DELETE", "api/session").catch(() => null);
+    // (No token in the tab: the page entered with the cookie of a one-time link.)
+    if (!session.token || session.token.startsWith("os_")) await call("DELETE", "api/session").catch(() => null);
     session.token = "";
     showSignIn();
   });
@@ -196,7 +200,7 @@ async function start() {
   if (fromLink) history.replaceState(null, "", location.pathname);
   const token = fromLink || session.token;
   if (token) await enter(token);
-  else showSignIn();
+  else if (!(await enter("", true))) showSignIn();
   document.documentElement.dataset.lang = currentLanguage();
 }
 

@@ -199,3 +199,48 @@ def test_a_guest_past_their_stay_is_refused_at_the_form(
     assert error.text == _text(language, "signin_wrong_password")
     assert browser.find_element(By.ID, "home").is_displayed() is False
     assert browser.execute_script("return sessionStorage.getItem('oneteam.token')") is None
+
+
+def test_a_one_time_link_opens_the_home_and_sign_out_ends_it(
+    browser: webdriver.Chrome, household: HubProcess
+) -> None:
+    """The link `oneteam member link` prints signs the browser in with an HttpOnly cookie only: the
+    page enters the home with it (no token in the tab), goes live, and sign-out ends that session."""
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oneteam",
+            "member",
+            "link",
+            "minji",
+            "--json",
+            "--url",
+            household.url,
+            "--data-dir",
+            str(household.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    link = json.loads(made.stdout)["url"]
+    _open_sign_in(browser, household.url)
+    browser.get(link)
+    wait_for(browser, lambda b: b.execute_script("return document.body.dataset.ready === 'true'"))
+    wait_for(browser, lambda b: by_testid(b, "connection").get_attribute("data-status") == "live")
+    assert browser.execute_script("return document.body.dataset.role") == "child"
+    assert _cards(browser) == MEMBERS["minji"][1]
+    assert browser.execute_script("return sessionStorage.getItem('oneteam.token')") is None
+    cookie = browser.get_cookie("oneteam_session")
+    assert cookie is not None and cookie["httpOnly"], cookie
+    session = str(cookie["value"])
+    assert httpx.get(f"{household.url}/api/me", cookies={"oneteam_session": session}).status_code == 200
+    by_testid(browser, "signout").click()
+    wait_for(browser, lambda b: shown(b, "signin-name"))
+    assert httpx.get(f"{household.url}/api/me", cookies={"oneteam_session": session}).status_code == 401
+    browser.refresh()  # the ended cookie no longer opens the home
+    wait_for(browser, lambda b: shown(b, "signin-name"))
+    assert not by_testid(browser, "signin-error").is_displayed()
