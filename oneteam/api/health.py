@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from oneteam import __version__
-from oneteam.api.auth import hub_of
+from oneteam.api.auth import SESSION_COOKIE, hub_of
 
 router = APIRouter(tags=["health"])
 
@@ -34,6 +34,13 @@ async def healthz(request: Request) -> dict[str, Any]:
 
 @router.get("/api/info")
 async def info(request: Request) -> dict[str, Any]:
-    """What this hub offers, so pages can show only what exists (no token needed; no secrets)."""
+    """What this hub offers, so pages can show only what exists (no token needed; no secrets), and
+    whether the browser holds a sign-in cookie (HttpOnly: the page cannot see it, so it asks here
+    before entering with it rather than meet a 401 on every visit)."""
     hub = hub_of(request)
-    return {"version": __version__, "home": hub.home.name or hub.home.id, "features": sorted(hub.features)}
+    return {
+        "version": __version__,
+        "home": hub.home.name or hub.home.id,
+        "features": sorted(hub.features),
+        "session_cookie": SESSION_COOKIE in request.cookies,
+    }

@@ -200,7 +200,7 @@ async function start() {
   if (fromLink) history.replaceState(null, "", location.pathname);
   const token = fromLink || session.token;
   if (token) await enter(token);
-  else if (!(await enter("", true))) showSignIn();
+  else if (!((await info()).session_cookie && (await enter("", true)))) showSignIn();
   document.documentElement.dataset.lang = currentLanguage();
 }
 
