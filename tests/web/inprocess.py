@@ -62,28 +62,63 @@ class PlugAdapter:
             self._sink.report_availability(self.device.id, False, "unplugged")
 
 
-class ThreadedHub:
-    """The demo home plus a plug, with the full API (and page) on a free port, in its own event loop."""
+class LoopServer:
+    """An ASGI app served by uvicorn on a free port, on an event loop in a thread of its own, so a
+    test can act inside the app's loop (`run`) while a browser talks to it. Subclasses build what
+    they serve in `_start` (ending with `await self._serve(app)`) and let go of it in `_release`."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+    def __init__(self, name: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.plug = PlugAdapter()
-        self.token = ""
-        self.hub: Hub | None = None
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="threaded-hub", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
 
     def run(self, work: Callable[[], Coroutine[Any, Any, T]], timeout_s: float = 30) -> T:
-        """Run a coroutine on the hub's loop and wait for its result."""
+        """Run a coroutine on the server's loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(work(), self._loop).result(timeout_s)
 
     def start(self) -> None:
         self._thread.start()
         self.run(self._start)
+
+    def stop(self) -> None:
+        self.run(self._stop)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _start(self) -> None:
+        raise NotImplementedError
+
+    async def _release(self) -> None:
+        """What `_start` opened, closed after the server has stopped."""
+
+    async def _serve(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._serving = asyncio.create_task(self._server.serve(), name=f"{self._thread.name}-server")
+        async with asyncio.timeout(10):
+            while not self._server.started:
+                await asyncio.sleep(0.02)
+
+    async def _stop(self) -> None:
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
+        await self._release()
+
+
+class ThreadedHub(LoopServer):
+    """The demo home plus a plug, with the full API (and page) on a free port, in its own event loop."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__("threaded-hub")
+        self.data_dir = data_dir
+        self.plug = PlugAdapter()
+        self.token = ""
+        self.hub: Hub | None = None
 
     async def _start(self) -> None:
         home = load_home(DEMO_HOME)
@@ -93,24 +128,8 @@ class ThreadedHub:
         await hub.__aenter__()
         self.hub = hub
         self.token = await hub.create_token("web-test")
-        config = uvicorn.Config(
-            create_app(hub), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._serving = asyncio.create_task(self._server.serve(), name="threaded-hub-server")
-        async with asyncio.timeout(10):
-            while not self._server.started:
-                await asyncio.sleep(0.02)
+        await self._serve(create_app(hub))
 
-    def stop(self) -> None:
-        self.run(self._stop)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-    async def _stop(self) -> None:
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
+    async def _release(self) -> None:
         if self.hub is not None:
             await self.hub.__aexit__(None, None, None)

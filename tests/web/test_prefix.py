@@ -9,16 +9,13 @@ ASGI wrapper records every request and WebSocket the server gets. One real headl
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from selenium import webdriver
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -29,10 +26,9 @@ from oneteam.api.auth import SESSION_COOKIE
 from oneteam.cli.serve import DEMO_HOME
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
-from tests.conftest import free_port
 from tests.web.browser import by_testid, console_entries, shown, wait_for
+from tests.web.inprocess import LoopServer
 
-T = TypeVar("T")
 PASSWORD = "a long enough password"
 HOMES = ("a", "b")
 
@@ -50,27 +46,16 @@ class _Recorder:
         await self.app(scope, receive, send)
 
 
-class _PrefixedHubs:
+class _PrefixedHubs(LoopServer):
     """Two homes under /homes/a and /homes/b of one server, on an event loop of their own."""
 
     def __init__(self, folder: Path) -> None:
+        super().__init__("prefixed-hubs")
         self.folder = folder
-        self.url = f"http://127.0.0.1:{free_port()}"
         self.hubs: dict[str, Hub] = {}
         self.tokens: dict[str, str] = {}
         self.recorder: _Recorder | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="prefixed-hubs", daemon=True)
         self._stack = AsyncExitStack()
-        self._server: uvicorn.Server | None = None
-        self._serving: asyncio.Task[None] | None = None
-
-    def run(self, work: Callable[[], Coroutine[Any, Any, T]], timeout_s: float = 30) -> T:
-        return asyncio.run_coroutine_threadsafe(work(), self._loop).result(timeout_s)
-
-    def start(self) -> None:
-        self._thread.start()
-        self.run(self._start)
 
     async def _start(self) -> None:
         home = load_home(DEMO_HOME)
@@ -83,26 +68,9 @@ class _PrefixedHubs:
             self.tokens[name] = await hub.create_token("prefix-test")
         mounts = [Mount(f"/homes/{name}", app=create_app(hub)) for name, hub in self.hubs.items()]
         self.recorder = _Recorder(Starlette(routes=mounts))
-        port = int(self.url.rsplit(":", 1)[1])
-        config = uvicorn.Config(
-            self.recorder, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._serving = asyncio.create_task(self._server.serve(), name="prefixed-hubs-server")
-        async with asyncio.timeout(10):
-            while not self._server.started:
-                await asyncio.sleep(0.02)
+        await self._serve(self.recorder)
 
-    def stop(self) -> None:
-        self.run(self._stop)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-    async def _stop(self) -> None:
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
+    async def _release(self) -> None:
         await self._stack.aclose()
 
     def api(self, home: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
