@@ -14,7 +14,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
@@ -105,6 +106,18 @@ def _store(
     return PartnerStore(config.database_path)
 
 
+@contextmanager
+def _opened(
+    data_dir: Path | None, database: Path | None, home: str, database_url: str | None
+) -> Iterator[PartnerStorage]:
+    """The partner store (`_store`), closed when the command is done with it."""
+    store = _store(data_dir, database, home, database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -173,8 +186,7 @@ def partners_add(
     scopes = tuple(scope or SCOPES)
     if not set(scopes) <= set(SCOPES):
         _fail(f"--scope must be among {', '.join(SCOPES)}")
-    store = _store(data_dir, database, home, database_url)
-    try:
+    with _opened(data_dir, database, home, database_url) as store:
         partner, secret = store.add_partner(
             name,
             redirect_uri,
@@ -185,8 +197,6 @@ def partners_add(
         )
         if key_file:
             store.set_service_account(partner.client_id, key_file)
-    finally:
-        store.close()
     shown = {
         "client_id": partner.client_id,
         "client_secret": secret,
@@ -212,8 +222,7 @@ def partners_list(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List partners (never their secrets)."""
-    store = _store(data_dir, database, home, database_url)
-    try:
+    with _opened(data_dir, database, home, database_url) as store:
         rows: list[dict[str, Any]] = [
             {
                 "client_id": p.client_id,
@@ -226,8 +235,6 @@ def partners_list(
             }
             for p in store.partners()
         ]
-    finally:
-        store.close()
     if json_out:
         _print_json({"partners": rows})
         return
@@ -252,11 +259,8 @@ def partners_remove(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Remove a partner and revoke every link it holds."""
-    store = _store(data_dir, database, home, database_url)
-    try:
+    with _opened(data_dir, database, home, database_url) as store:
         revoked = store.remove_partner(client_id)
-    finally:
-        store.close()
     if revoked is None:
         _fail(_t("interop.cli.partner_missing", client_id=client_id))
     _console.print(_t("interop.cli.partner_removed", client_id=client_id, links=revoked), highlight=False)
@@ -272,12 +276,9 @@ def links_list(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List account links: partner, devices, since when."""
-    store = _store(data_dir, database, home, database_url)
-    try:
+    with _opened(data_dir, database, home, database_url) as store:
         names = {p.client_id: p.name for p in store.partners()}
         links = [link for link in store.links() if all_links or link.revoked_at is None]
-    finally:
-        store.close()
     rows: list[dict[str, Any]] = [
         {
             "id": link.id,
@@ -310,11 +311,8 @@ def links_revoke(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """End a link now: the partner's tokens stop working."""
-    store = _store(data_dir, database, home, database_url)
-    try:
+    with _opened(data_dir, database, home, database_url) as store:
         revoked = store.revoke_link(link_id)
-    finally:
-        store.close()
     if not revoked:
         _fail(_t("interop.cli.link_missing", link_id=link_id))
     _console.print(_t("interop.cli.link_revoked", link_id=link_id), highlight=False)
