@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,7 +63,7 @@ class PlugAdapter:
             self._sink.report_availability(self.device.id, False, "unplugged")
 
 
-class LoopServer:
+class LoopServer(ABC):
     """An ASGI app served by uvicorn on a free port, on an event loop in a thread of its own, so a
     test can act inside the app's loop (`run`) while a browser talks to it. Subclasses build what
     they serve in `_start` (ending with `await self._serve(app)`) and let go of it in `_release`."""
@@ -89,11 +90,13 @@ class LoopServer:
         self._thread.join(10)
         self._loop.close()
 
+    @abstractmethod
     async def _start(self) -> None:
-        raise NotImplementedError
+        """Build what is served and serve it (`await self._serve(app)`)."""
 
+    @abstractmethod
     async def _release(self) -> None:
-        """What `_start` opened, closed after the server has stopped."""
+        """Close what `_start` opened (after the server has stopped)."""
 
     async def _serve(self, app: Any) -> None:
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
