@@ -16,6 +16,8 @@ const HISTORY_KINDS = ["command", "command_failed", "availability", "finished", 
 
 let socket = null;
 let features = [];
+/** The ids of the cards drawn by the last `enter`, to notice a change the new socket cannot report. */
+let drawn = new Set();
 
 async function send(deviceId, body) {
   try {
@@ -90,6 +92,16 @@ async function loadHistory() {
   for (const event of merged.sort((a, b) => a.id - b.id)) activity.add(event);
 }
 
+/** A socket reports the member's devices changing only from when it opened: a change between the
+ * cards' drawing and a (re)connect (permissions widened while the page was entering) is caught by
+ * asking once more after each hello. */
+async function redrawIfChanged() {
+  const now = await call("GET", "api/devices").catch(() => null);
+  if (!now) return;
+  const ids = now.devices.map((device) => device.id);
+  if (ids.length !== drawn.size || ids.some((id) => !drawn.has(id))) await enter(session.token);
+}
+
 /** Check a token by loading the home with it; on success show the home and go live. An empty
  * token enters with the sign-in cookie alone (the one-time link sets it, HttpOnly); `quiet`: a
  * refusal only answers false, the caller shows the sign-in form without an error. */
@@ -113,6 +125,7 @@ async function enter(token, quiet = false) {
   $("#connection").hidden = false;
   $("#home-name").textContent = home.home.name || home.home.id;
   board.render(home.rooms, home.devices);
+  drawn = new Set(home.devices.map((device) => device.id));
   // What this member may use: the controls of the other devices are hidden, their state still shown.
   const me = await call("GET", "api/me").catch(() => null);
   document.body.dataset.role = me?.role || "";
@@ -127,7 +140,10 @@ async function enter(token, quiet = false) {
   await schedules.load();
   socket?.close();
   socket = new LiveSocket({
-    onHello: (states) => board.applyStates(states),
+    onHello: (states) => {
+      board.applyStates(states);
+      redrawIfChanged();
+    },
     onEvent,
     onStatus: setStatus,
     onUnauthorized: expire,
