@@ -164,6 +164,21 @@ def run_of(row: Sequence[Any]) -> RunRecord:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """A statement run to its end: its rows, how many it changed, the row it inserted."""
+
+    rows: list[Any]
+    rowcount: int
+    lastrowid: int | None
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+
 class AutomationStore:
     """Routines and runs in SQLite."""
 
@@ -191,11 +206,16 @@ class AutomationStore:
                 self._connection.close()
                 self._connection = None
 
-    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> _Done:
+        # The statement is run and read to its end under the lock: the engine calls in from worker
+        # threads, and a half-read SELECT keeps a read snapshot open on the shared connection, so a
+        # write from another thread would have to upgrade a stale snapshot ("database is locked",
+        # at once, whatever the busy timeout).
         with self._lock:
             if self._connection is None:
                 raise RuntimeError("automation store is not open")
-            return self._connection.execute(sql, params)
+            cursor = self._connection.execute(sql, params)
+            return _Done(cursor.fetchall(), cursor.rowcount, cursor.lastrowid)
 
     # -- routines ------------------------------------------------------------------------------
 
