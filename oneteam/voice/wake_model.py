@@ -55,6 +55,10 @@ class WakeLanguage:
     `vosk`: stage 1 decodes all speech."""
     keyword_threshold: float = 0.8
     """Lowest keyword-network score that hands a window to stage 1."""
+    onset_s: float | None = None
+    """Stage 1 (first_stage vosk) reads only this much of each stretch of speech, pre-roll included:
+    a wake phrase opens an utterance (it follows a pause of at least the VAD's trailing silence), so
+    the rest of a long stretch is not decoded (None: all of it)."""
     keyword_confirm: float = 0.95
     """Keyword score at which stage 1's reading (at stage 2's confidence) wakes even when stage 2
     reads the phrase apart (above 1: never)."""
@@ -74,6 +78,7 @@ def wake_language(language: str = "ko") -> WakeLanguage:
         first_stage=str(data.get("first_stage", "vosk")),
         keyword_threshold=float(data.get("keyword_threshold", 0.8)),
         keyword_confirm=float(data.get("keyword_confirm", 0.95)),
+        onset_s=float(data["onset_s"]) if data.get("onset_s") is not None else None,
     )
 
 
