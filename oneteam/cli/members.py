@@ -7,12 +7,9 @@ next request (tokens, sessions and members are checked against the database's ch
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -20,14 +17,13 @@ import typer
 from rich.table import Table
 
 from oneteam.cli.context import OUT
-from oneteam.hub import load_config, open_storage, parse_home
+from oneteam.cli.household_at import Where, run_on, where_of
+from oneteam.hub import parse_home
 from oneteam.hub.accounts import Member
-from oneteam.hub.accounts_db import accounts_for
-from oneteam.hub.config import require_database
 from oneteam.hub.household import LINK_S, Household
 from oneteam.hub.tokens import TOKEN_DOORS, hash_token, new_token
-from oneteam.i18n import render
-from oneteam.model import Door, OneteamError
+from oneteam.interop.cli import DEFAULT_HOME, DatabaseUrlOpt, HomeOpt
+from oneteam.model import Door
 from oneteam.model.device import Speaker
 
 member_app = typer.Typer(
@@ -54,33 +50,6 @@ def _seconds(value: str) -> float:
     if match is None or float(match.group(1)) <= 0:
         OUT.fail(OUT.t("cli.bad_duration", value=value))
     return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-@asynccontextmanager
-async def _household(data_dir: Path | None) -> AsyncIterator[Household]:
-    require_database(data_dir)  # never a fresh database in whatever folder this runs in
-    storage = open_storage(load_config(None, data_dir=data_dir))
-    await storage.open()
-    household = Household(accounts_for(storage), storage, list)
-    try:
-        await household.open()
-        yield household
-    finally:
-        await household.close()
-        await storage.close()
-
-
-def _run(data_dir: Path | None, work: Callable[[Household], Awaitable[T]]) -> T:
-    """Run `work` on the household; an expected failure is a message and exit 2."""
-
-    async def go() -> T:
-        async with _household(data_dir) as household:
-            return await work(household)
-
-    try:
-        return asyncio.run(go())
-    except OneteamError as exc:
-        OUT.fail(render(exc.key, OUT.language, **exc.params))
 
 
 def _password(read: bool) -> str | None:
@@ -133,14 +102,17 @@ def member_add(
     expires: ExpiresOpt = None,
     password_stdin: PasswordOpt = False,
     data_dir: DataDirOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Add a member. Without a password they sign in with `member link`."""
+    where = where_of(data_dir, home, database_url)
     expires_at = None if expires is None else time.time() + _seconds(expires)
     overrides = _overrides(room, type_, allow, deny)
     password = _password(password_stdin)
-    member = _run(
-        data_dir,
+    member = run_on(
+        where,
         lambda h: h.add_member(
             name,
             role,
@@ -158,9 +130,14 @@ def member_add(
 
 
 @member_app.command("list")
-def member_list(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+def member_list(
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
+    json: JsonOpt = False,
+) -> None:
     """List members with their role, what they may use and when they expire."""
-    members = _run(data_dir, lambda h: h.members())
+    members = run_on(where_of(data_dir, home, database_url), lambda h: h.members())
     if json:
         OUT.json({"members": [m.public() for m in members]})
         return
@@ -187,14 +164,17 @@ def member_set(
     no_expiry: Annotated[bool, typer.Option("--no-expiry", help="Never expires.")] = False,
     password_stdin: PasswordOpt = False,
     data_dir: DataDirOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Change a member's role, permissions, expiry, display name or password."""
+    where = where_of(data_dir, home, database_url)
     expires_at = None if expires is None else time.time() + _seconds(expires)
     overrides = _overrides(room, type_, allow, deny, all_rooms=all_rooms, all_types=all_types)
     password = _password(password_stdin)
-    member = _run(
-        data_dir,
+    member = run_on(
+        where,
         lambda h: h.update_member(
             name,
             by=None,
@@ -213,9 +193,11 @@ def member_set(
 
 
 @member_app.command("remove")
-def member_remove(name: str, data_dir: DataDirOpt = None) -> None:
+def member_remove(
+    name: str, data_dir: DataDirOpt = None, home: HomeOpt = DEFAULT_HOME, database_url: DatabaseUrlOpt = None
+) -> None:
     """Remove a member; their sign-ins and tokens end at once."""
-    _run(data_dir, lambda h: h.remove_member(name, by=None))
+    run_on(where_of(data_dir, home, database_url), lambda h: h.remove_member(name, by=None))
     OUT.console.print(OUT.t("cli.member_removed", name=name), highlight=False)
 
 
@@ -226,11 +208,16 @@ def member_link(
         "http://127.0.0.1:8123"
     ),
     data_dir: DataDirOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+    database_url: DatabaseUrlOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """A one-time sign-in link for a member (works once, for ten minutes)."""
-    code = _run(data_dir, lambda h: h.sign_in_link(name))
-    link = f"{url.rstrip('/')}/signin?code={code}"
+    where = where_of(data_dir, home, database_url)
+    code = run_on(where, lambda h: h.sign_in_link(name))
+    # A cluster serves each home under its prefix, at any of its processes (--url: one of them).
+    prefix = f"/homes/{home}" if where.in_cluster else ""
+    link = f"{url.rstrip('/')}{prefix}/signin?code={code}"
     if json:
         OUT.json({"member": name, "url": link, "expires_in_s": LINK_S})
         return
@@ -282,7 +269,7 @@ def token_create(
         record = await household.store_token(name, hash_token(token), door=door)
         return record, token
 
-    token_id, token = _run(data_dir, create)
+    token_id, token = run_on(Where(data_dir), create)
     if json:
         OUT.json({"id": token_id, "name": name, "member": member, "token": token, "expires_at": expires_at})
         return
@@ -305,7 +292,7 @@ async def _speaker(household: Household, speaker_id: str) -> Speaker:
 @token_app.command("list")
 def token_list(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """List tokens: names, members, dates (never the tokens)."""
-    rows = _run(data_dir, lambda h: h.tokens(by=None))
+    rows = run_on(Where(data_dir), lambda h: h.tokens(by=None))
     if json:
         OUT.json({"tokens": rows})
         return
@@ -330,6 +317,6 @@ def token_list(data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
 @token_app.command("revoke")
 def token_revoke(token_id: int, data_dir: DataDirOpt = None) -> None:
     """Revoke a token by its id; a running hub refuses it from the next request."""
-    if not _run(data_dir, lambda h: h.revoke_token(token_id, by=None)):
+    if not run_on(Where(data_dir), lambda h: h.revoke_token(token_id, by=None)):
         OUT.fail(OUT.t("cli.token_missing", id=token_id))
     OUT.console.print(OUT.t("cli.token_revoked", id=token_id), highlight=False)

@@ -26,6 +26,8 @@ from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from oneteam.cluster.peers import FORWARDED_FOR, PEER_KEY_HEADER, carried_headers
+
 _LOGGER = logging.getLogger(__name__)
 
 HOP_HEADER = b"x-oneteam-forwarded-by"
@@ -42,6 +44,8 @@ _NOT_FORWARDED = frozenset(
         b"transfer-encoding",
         b"upgrade",
         HOP_HEADER,
+        PEER_KEY_HEADER,  # an outside caller's is dropped; the carrier adds its own (peers.py)
+        FORWARDED_FOR,  # sent again with the caller's address appended (peers.py)
     }
 )
 """Hop-by-hop headers (RFC 9110 §7.6.1): they concern one connection, not the request."""
@@ -79,8 +83,12 @@ def _unreachable(why: str) -> Refusal:
 class Forwarder:
     """One process's way to the other processes: one pooled HTTP client, a WebSocket per socket."""
 
-    def __init__(self, node_id: str, *, timeout_s: float = 30.0, connect_s: float = 2.0) -> None:
+    def __init__(
+        self, node_id: str, *, timeout_s: float = 30.0, connect_s: float = 2.0, peer_key: str | None = None
+    ) -> None:
         self.node_id = node_id
+        self.peer_key = peer_key
+        """The cluster's key (peers.py): with it, the owner believes the caller's address we add."""
         self.timeout_s = timeout_s
         self.connect_s = connect_s
         self._client: httpx.AsyncClient | None = None
@@ -106,6 +114,7 @@ class Forwarder:
         it), 504 when it took the request but did not answer in time (it may have been done)."""
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED]
         headers.append((HOP_HEADER, self.node_id.encode()))
+        headers += carried_headers(scope, self.peer_key)
         has_body = any(
             k.lower() == b"content-length" and v.strip() != b"0" for k, v in scope["headers"]
         ) or any(k.lower() == b"transfer-encoding" for k, v in scope["headers"])
@@ -161,6 +170,7 @@ class Forwarder:
             if k.lower() not in _NOT_FORWARDED_WS
         ]
         headers.append((HOP_HEADER.decode(), self.node_id))
+        headers += [(k.decode(), v.decode("latin-1")) for k, v in carried_headers(scope, self.peer_key)]
         uri = "ws" + _target(scope, owner).removeprefix("http")
         try:
             upstream = await websockets.connect(

@@ -37,6 +37,7 @@ from oneteam.api.app import create_app
 from oneteam.cluster.forward import HOP_HEADER, Forwarder
 from oneteam.cluster.home_parts import start_automation, start_conversation
 from oneteam.cluster.lease import Lease, LeaseTable
+from oneteam.cluster.peers import as_seen_by_owner
 from oneteam.cluster.tenant_stores import TenantStores
 from oneteam.hub import Hub, parse_home
 from oneteam.hub.storage import Storage
@@ -88,6 +89,7 @@ class HomeHost:
         parts: Iterable[str] = ("virtual", "mqtt", "conversation", "smarthome"),
         max_body_bytes: int = 64 * 1024,
         forward: str = "proxy",
+        peer_key: str | None = None,
     ) -> None:
         if forward not in ("proxy", "redirect"):
             raise ValueError(f"forward must be proxy or redirect, not {forward!r}")
@@ -102,7 +104,8 @@ class HomeHost:
             raise ValueError(f"unknown home parts: {', '.join(sorted(unknown))}")
         self.max_body_bytes = max_body_bytes
         self.forward = forward
-        self._forwarder = Forwarder(leases.node_id)
+        # The cluster's key (peers.py): what this process carries bears it, what it gets is believed by it.
+        self._forwarder = Forwarder(leases.node_id, peer_key=peer_key)
         self._homes: dict[str, _Home] = {}
         self._attach_gate = asyncio.Semaphore(ATTACH_CONCURRENCY)
 
@@ -268,7 +271,7 @@ class HomeHost:
             return
         home = self._homes.get(home_id)
         if home is not None and home.serving():
-            inner = dict(scope)
+            inner = as_seen_by_owner(scope, self._forwarder.peer_key)  # a peer's caller's address
             inner["root_path"] = scope.get("root_path", "") + prefix
             inner["path"] = prefix + rest if rest else prefix + "/"
             inner["raw_path"] = inner["path"].encode()

@@ -21,6 +21,7 @@ import uvicorn
 from oneteam.api.ws import SERVER_OPTIONS
 from oneteam.cluster.host import HomeHost
 from oneteam.cluster.lease import LEASE_S, LeaseTable
+from oneteam.cluster.peers import cluster_peer_key
 from oneteam.cluster.pgshared import SharedPostgres
 from oneteam.cluster.placement import Placement
 from oneteam.cluster.tenant_stores import TenantStores
@@ -73,6 +74,7 @@ async def run_node(
             parts=parts,
             # proxy (default): any process answers for any home; redirect: 307 to the owner.
             forward=os.environ.get("ONETEAM_CLUSTER_FORWARD", "proxy"),
+            peer_key=await cluster_peer_key(database_url),  # whose X-Forwarded-For is believed
         )
         stack.push_async_callback(homes.close)
         server = _Server(
