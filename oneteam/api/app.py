@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Security
 from fastapi.security import HTTPBearer
+from starlette.datastructures import State
 
 from oneteam import __version__
 from oneteam.api import (
@@ -80,6 +82,20 @@ def create_app(
     app.add_middleware(NoFraming)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def app_like(template: FastAPI, hub: Hub, state: dict[str, Any]) -> FastAPI:
+    """An app serving `hub` that shares `template`'s routes, middleware and error handlers (one
+    `create_app` with the same routers and limits): only its `state` is its own (`hub` and the
+    template's other settings, then `state`). FastAPI builds a router's routes (their pydantic
+    validators) on an app's first request, ~30 ms of CPU: a process serving a thousand homes
+    builds them once, not once per home (cluster/home_apps.py)."""
+    if template.middleware_stack is None:  # built once, before the first copy shares it
+        template.middleware_stack = template.build_middleware_stack()
+    app = copy.copy(template)  # the same router and middleware objects; a request sets scope["app"]
+    settings = {k: v for k, v in template.state._state.items() if k != "hub"}
+    app.state = State({**settings, "hub": hub, **state})
+    return app  # the spec too is the template's (each answer names the home's root path)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 `HomeHost.open_home` builds a home's Hub over stores scoped to its id (the process's one shared
 PostgreSQL pool), attaches its devices (its MQTT login on the broker cluster, virtual devices of its
-home file), starts the per-home parts and builds its FastAPI app with `create_app`. Nothing in
-memory is shared between two homes' hubs, so a token of home A is simply unknown at home B.
+home file), starts the per-home parts and gives it its FastAPI app (cluster/home_apps.py: the
+routes are built once per process). Nothing in memory is shared between two homes' hubs, so a token
+of home A is simply unknown at home B.
 
 `HomeHost` itself is the process's ASGI app:
 - `/homes/{home_id}/...` goes to that home's app (the prefix becomes the app's root_path), over
@@ -33,8 +34,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from oneteam.api.app import create_app
 from oneteam.cluster.forward import HOP_HEADER, Forwarder
+from oneteam.cluster.home_apps import HomeApps
 from oneteam.cluster.home_parts import start_automation, start_conversation
 from oneteam.cluster.lease import Lease, LeaseTable
 from oneteam.cluster.peers import as_seen_by_owner
@@ -106,6 +107,7 @@ class HomeHost:
         self.forward = forward
         # The cluster's key (peers.py): what this process carries bears it, what it gets is believed by it.
         self._forwarder = Forwarder(leases.node_id, peer_key=peer_key)
+        self._apps = HomeApps(max_body_bytes=max_body_bytes)
         self._homes: dict[str, _Home] = {}
         self._attach_gate = asyncio.Semaphore(ATTACH_CONCURRENCY)
 
@@ -159,11 +161,7 @@ class HomeHost:
             if "automation" in self.parts and self.tenants is not None:
                 routines = self.tenants.routines(home_id, epoch=lease.epoch)
                 await start_automation(hub, routines, text, stack, routers, state)
-            app = create_app(
-                hub, max_body_bytes=self.max_body_bytes, extra_routers=routers, public_routers=public
-            )
-            for name, value in state.items():
-                setattr(app.state, name, value)
+            app = self._apps.app(hub, routers, public, state)  # routes built once per process
         except BaseException:
             await stack.aclose()
             raise
