@@ -116,7 +116,7 @@ async def run(seconds: float, rate: float, run_events: bool = True) -> None:
             engine.announce_runs = run_events  # ROUTINE_RUN events for the page and WebSocket
             await engine.start()
             loaded_at = time.perf_counter()
-            imported = engine.import_yaml(yaml.safe_dump(_automations()), origin="bench")
+            imported = await engine.import_yaml(yaml.safe_dump(_automations()), origin="bench")
             load_s = time.perf_counter() - loaded_at
             assert len(imported["imported"]) == SENSORS * BANDS
             idle_anchor = await _anchor(hub, 2000)

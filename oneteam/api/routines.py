@@ -8,6 +8,7 @@ revoked token's routines stop); imports and presets stay the household's own.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -89,7 +90,7 @@ async def import_routines(request: Request) -> dict[str, Any]:
     allow = _allow(engine, grant)
     # What a caller imports acts as that caller, like what it saves one by one.
     if isinstance(body.get("preset"), str):
-        return engine.import_yaml(
+        return await engine.import_yaml(
             preset_text(body["preset"]),
             origin="preset",
             replace_existing=False,
@@ -98,7 +99,9 @@ async def import_routines(request: Request) -> dict[str, Any]:
             owner=grant,
         )
     replace = body.get("replace", True) is not False
-    return engine.import_yaml(body["yaml"], origin="api", replace_existing=replace, allow=allow, owner=grant)
+    return await engine.import_yaml(
+        body["yaml"], origin="api", replace_existing=replace, allow=allow, owner=grant
+    )
 
 
 @router.get("/export")
@@ -112,7 +115,7 @@ async def export_routines(request: Request, ids: str | None = None) -> Response:
 @router.get("/runs/{run_id}", responses=error_responses(404))
 async def get_run(run_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)], request: Request) -> dict[str, Any]:
     """One run with its trace."""
-    record = engine_of(request).store.run(run_id)
+    record = await asyncio.to_thread(engine_of(request).store.run, run_id)  # off the loop
     if record is None:
         raise RunNotFound(run_id)
     return record.as_dict()
@@ -124,7 +127,9 @@ async def create_routine(request: Request) -> dict[str, Any]:
     engine = engine_of(request)
     body = await _body(request)
     grant = grant_of(request)
-    return engine.put(body, origin="api", replace_existing=False, allow=_allow(engine, grant), owner=grant)
+    return await engine.put(
+        body, origin="api", replace_existing=False, allow=_allow(engine, grant), owner=grant
+    )
 
 
 @router.put("/{routine_id}", responses=error_responses(403))
@@ -135,7 +140,9 @@ async def replace_routine(routine_id: str, request: Request) -> dict[str, Any]:
     if isinstance(body, dict):
         body = {**body, "id": routine_id}
     grant = grant_of(request)
-    return engine.put(body, origin="api", replace_existing=True, allow=_allow(engine, grant), owner=grant)
+    return await engine.put(
+        body, origin="api", replace_existing=True, allow=_allow(engine, grant), owner=grant
+    )
 
 
 @router.get("/{routine_id}")
@@ -148,7 +155,7 @@ async def get_routine(routine_id: str, request: Request) -> dict[str, Any]:
 @router.delete("/{routine_id}")
 async def delete_routine(routine_id: str, request: Request) -> dict[str, Any]:
     """Delete a routine or scene (its past runs stay readable)."""
-    engine_of(request).delete(routine_id)
+    await engine_of(request).delete(routine_id)
     return {"ok": True}
 
 
@@ -179,14 +186,14 @@ async def run_routine(
 async def enable_routine(routine_id: str, request: Request) -> dict[str, Any]:
     """Let the routine's triggers start it."""
     engine = engine_of(request)
-    return engine.describe(engine.set_enabled(routine_id, True))
+    return engine.describe(await engine.set_enabled(routine_id, True))
 
 
 @router.post("/{routine_id}/disable")
 async def disable_routine(routine_id: str, request: Request) -> dict[str, Any]:
     """Keep the routine, but let nothing trigger it."""
     engine = engine_of(request)
-    return engine.describe(engine.set_enabled(routine_id, False))
+    return engine.describe(await engine.set_enabled(routine_id, False))
 
 
 @router.get("/{routine_id}/traces")
@@ -194,4 +201,5 @@ async def routine_traces(
     routine_id: str, request: Request, limit: int = Query(default=20, ge=1, le=200)
 ) -> dict[str, Any]:
     """The routine's latest runs with their traces, newest first."""
-    return {"runs": [r.as_dict() for r in engine_of(request).runs(routine_id, limit)]}
+    runs = await asyncio.to_thread(engine_of(request).runs, routine_id, limit)  # a store read: off the loop
+    return {"runs": [r.as_dict() for r in runs]}

@@ -4,6 +4,7 @@ listed, exported, and loaded again at start (a routine that no longer fits the h
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ from oneteam.automation.definitions import check_references, parse_routine, rout
 from oneteam.automation.engine_state import Allow, EngineState
 from oneteam.automation.errors import AutomationInvalid, RoutineExists
 from oneteam.automation.model import Automation, Routine, Scene
+from oneteam.automation.store import StoredRoutine
 from oneteam.automation.timing import Place
 from oneteam.model import Grant
 
@@ -23,7 +25,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class Catalog(EngineState):
     """Routines in, routines out."""
 
-    def put(
+    async def put(
         self,
         data: Any,
         *,
@@ -35,7 +37,8 @@ class Catalog(EngineState):
     ) -> dict[str, Any]:
         """Check and store one routine or scene; returns it as data with the notes of dropped steps.
         `allow` may refuse it (raise) after it is checked and before it is stored; it runs within
-        `owner`'s limits as they stand at each run (None: the household's own)."""
+        `owner`'s limits as they stand at each run (None: the household's own). Stored (off the
+        loop) before it is answered."""
         parsed = parse_routine(data, self.devices(), kind=kind)
         routine = parsed.routine
         if not replace_existing and routine.id in self.routines:
@@ -44,27 +47,29 @@ class Catalog(EngineState):
         check_references(combined, routine)
         if allow is not None:
             allow(combined, routine)
-        self._save(routine, origin, owner)
+        await self._save(routine, origin, owner)
         self._reindex()
         return {"routine": self.describe(routine), "notes": parsed.notes}
 
-    def delete(self, routine_id: str) -> None:
+    async def delete(self, routine_id: str) -> None:
         if routine_id in self._unfit:  # one that does not fit the home can still be deleted
-            self._unfit.discard(routine_id)
+            await self._io(self.store.delete_routine, routine_id)
+            self._unfit.pop(routine_id, None)
             self.problems = [p for p in self.problems if p.get("id") != routine_id]
-            self.store.delete_routine(routine_id)
             return
         self.get(routine_id)
-        self.store.delete_routine(routine_id)
-        del self.routines[routine_id]
+        await self._io(self.store.delete_routine, routine_id)
+        if self.routines.pop(routine_id, None) is None:
+            return  # deleted by another call while this one was storing
         self.origins.pop(routine_id, None)
         self.owners.pop(routine_id, None)
         self._reindex()
 
-    def set_enabled(self, routine_id: str, enabled: bool) -> Routine:
-        routine = replace(self.get(routine_id), enabled=enabled)
+    async def set_enabled(self, routine_id: str, enabled: bool) -> Routine:
+        self.get(routine_id)
+        await self._io(self.store.set_enabled, routine_id, enabled)
+        routine = replace(self.get(routine_id), enabled=enabled)  # as it stands after the write
         self.routines[routine_id] = routine
-        self.store.set_enabled(routine_id, enabled)
         self._reindex()
         return routine
 
@@ -79,7 +84,7 @@ class Catalog(EngineState):
             "enabled": routine.enabled,
         }
 
-    def import_yaml(
+    async def import_yaml(
         self,
         text: str,
         *,
@@ -100,11 +105,11 @@ class Catalog(EngineState):
             raise AutomationInvalid("automation.bad_yaml", "yaml", reason, reason=reason) from None
         if not isinstance(data, dict):
             raise AutomationInvalid("automation.not_mapping", "yaml", "expected a mapping")
-        return self._import(
+        return await self._import(
             data, origin=origin, replace_existing=replace_existing, strict=strict, allow=allow, owner=owner
         )
 
-    def _import(
+    async def _import(
         self,
         data: dict[str, Any],
         *,
@@ -150,7 +155,7 @@ class Catalog(EngineState):
             for routine in accepted:
                 allow(combined, routine)
         for routine in accepted:
-            self._save(routine, origin, owner)
+            await self._save(routine, origin, owner)
         self._reindex()
         return {"imported": [r.id for r in accepted], "skipped": skipped, "notes": notes}
 
@@ -162,12 +167,19 @@ class Catalog(EngineState):
         }
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
-    def _save(self, routine: Routine, origin: str, owner: Grant | None = None) -> None:
+    async def _save(self, routine: Routine, origin: str, owner: Grant | None = None) -> None:
         kind = "scene" if isinstance(routine, Scene) else "automation"
         stored_owner = None if owner is None else owner.as_dict()
-        self.store.put_routine(
-            routine.id, kind, routine_to_dict(routine), routine.enabled, origin, stored_owner
+        await self._io(
+            self.store.put_routine,
+            routine.id,
+            kind,
+            routine_to_dict(routine),
+            routine.enabled,
+            origin,
+            stored_owner,
         )
+        self._unfit.pop(routine.id, None)
         self.routines[routine.id] = routine
         self.origins[routine.id] = origin
         if owner is None:
@@ -175,11 +187,11 @@ class Catalog(EngineState):
         else:
             self.owners[routine.id] = owner
 
-    def _load_stored(self, only: set[str] | None = None) -> None:
+    def _load_stored(self, stored_routines: Iterable[StoredRoutine]) -> None:
+        """Routines as stored (read off the loop at start; those waiting for a device, from
+        `_unfit`, when one joins)."""
         devices = self.devices()
-        for stored in self.store.routines():
-            if only is not None and stored.id not in only:
-                continue
+        for stored in stored_routines:
             try:
                 routine = parse_routine(stored.body, devices, kind=stored.kind).routine
             except AutomationInvalid as exc:
@@ -188,9 +200,9 @@ class Catalog(EngineState):
                 if stored.id not in self._unfit:
                     self.problems.append({"id": stored.id, "key": exc.key, **exc.params})
                     _LOGGER.warning("routine %s does not fit the home now: %s", stored.id, exc)
-                self._unfit.add(stored.id)
+                self._unfit[stored.id] = stored
                 continue
-            self._unfit.discard(stored.id)
+            self._unfit.pop(stored.id, None)
             self.problems = [p for p in self.problems if p.get("id") != stored.id]
             self.routines[stored.id] = replace(routine, enabled=stored.enabled)
             self.origins[stored.id] = stored.origin
@@ -207,7 +219,7 @@ class Catalog(EngineState):
                     self.problems.append(problem)
         self._reindex()
 
-    def _load_home(self, text: str) -> None:
+    async def _load_home(self, text: str) -> None:
         """The home file's `location:`, `scenes:` and `routines:` (home-file routines replace those
         the home file made before; routines made by people with the same id are kept)."""
         try:
@@ -235,7 +247,7 @@ class Catalog(EngineState):
             if isinstance(items, list):
                 ours[section] = [i for i in items if not (isinstance(i, dict) and i.get("id") in taken)]
         try:
-            result = self._import(ours, origin="home", replace_existing=True, strict=False)
+            result = await self._import(ours, origin="home", replace_existing=True, strict=False)
         except AutomationInvalid as exc:
             self.problems.append({"id": "home", "key": exc.key, **exc.params})
             return

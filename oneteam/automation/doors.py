@@ -30,7 +30,7 @@ class RoutineEngine(Protocol):
 
     def get(self, routine_id: str) -> Routine: ...
 
-    def put(
+    async def put(
         self,
         data: Any,
         *,
@@ -41,7 +41,7 @@ class RoutineEngine(Protocol):
         owner: Grant | None = ...,
     ) -> dict[str, Any]: ...
 
-    def set_enabled(self, routine_id: str, enabled: bool) -> Routine: ...
+    async def set_enabled(self, routine_id: str, enabled: bool) -> Routine: ...
 
     def describe(self, routine: Routine) -> dict[str, Any]: ...
 
@@ -88,17 +88,17 @@ class EngineRoutines:
         record = await self.engine.run_now(routine_id, source=grant.source, wait_s=wait_s)
         return record.as_dict()
 
-    def set_enabled(self, routine_id: str, enabled: bool, *, grant: Grant | None) -> RoutineEntry:
+    async def set_enabled(self, routine_id: str, enabled: bool, *, grant: Grant | None) -> RoutineEntry:
         self.allow(grant, self.engine.get(routine_id), self.engine.routines)
-        return self.entry(self.engine.set_enabled(routine_id, enabled))
+        return self.entry(await self.engine.set_enabled(routine_id, enabled))
 
-    def create(self, data: Mapping[str, Any], *, grant: Grant | None, origin: str) -> RoutineEntry:
+    async def create(self, data: Mapping[str, Any], *, grant: Grant | None, origin: str) -> RoutineEntry:
         def allow(routines: Mapping[str, Routine], routine: Routine) -> None:
             self.allow(grant, routine, routines)
 
         # It runs within the creator's limits as they stand at each run (a voice creation's
         # conversation grant); None: the household's own.
-        self.engine.put(dict(data), origin=origin, replace_existing=False, allow=allow, owner=grant)
+        await self.engine.put(dict(data), origin=origin, replace_existing=False, allow=allow, owner=grant)
         return self.entry(self.engine.get(str(data["id"])))
 
     def check(self, data: Mapping[str, Any], *, grant: Grant | None) -> None:

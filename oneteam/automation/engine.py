@@ -37,8 +37,9 @@ class Engine(Catalog, Triggers, Runs, Steps, EngineState):
 
     async def start(self, *, home_text: str | None = None, presets: str | None = None) -> None:
         """Load routines (stored, the home file's, presets at first start), resume or skip runs
-        cut off by a restart, catch up missed time triggers, and start watching the bus and clock."""
-        self.store.open()
+        cut off by a restart, catch up missed time triggers, and start watching the bus and clock.
+        Every store call is made off the loop (a cluster opens hundreds of homes on one loop)."""
+        await self._io(self.store.open)
         # Subscribed before anything else happens, so no event after start() is missed.
         self._events = await self._stack.enter_async_context(
             self.hub.subscribe("automation", maxsize=100_000)
@@ -46,20 +47,20 @@ class Engine(Catalog, Triggers, Runs, Steps, EngineState):
         self._seen = {
             d: {**s.attributes, "is_available": s.is_available} for d, s in self.hub.states().items()
         }
-        self._load_stored()
+        self._load_stored(await self._io(self.store.routines))
         if home_text:
-            self._load_home(home_text)
+            await self._load_home(home_text)
         if presets and await self._io(self.store.mark, f"presets:{presets}") is None:
             from oneteam.automation.presets import preset_text
 
-            result = self.import_yaml(
+            result = await self.import_yaml(
                 preset_text(presets), origin="preset", replace_existing=False, strict=False
             )
             await self._io(self.store.set_mark, f"presets:{presets}", time.time())
             _LOGGER.info("presets %s installed: %s", presets, ", ".join(result["imported"]))
-        self._resume_runs()
-        self._restore_holds()
-        self._catch_up()
+        await self._resume_runs()
+        await self._restore_holds()
+        await self._catch_up()
         for name, work in (
             ("automation-events", self._watch_events),
             ("automation-clock", self._watch_clock),
@@ -88,7 +89,8 @@ class Engine(Catalog, Triggers, Runs, Steps, EngineState):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self._stack.aclose()
-        self.store.close()
+        await self._writes_done()  # hold marks and stopped runs queued by `_later`
+        await self._io(self.store.close)
 
     async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         """Keep a long-lived task alive: log a failure and start it again (backing off)."""

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from oneteam.automation.definitions import Devices
 from oneteam.automation.errors import RoutineNotFound
 from oneteam.automation.model import Automation, EventTrigger, Routine, Scene, StateTrigger, Trigger
 from oneteam.automation.notify import Notifier, PageNotifier, SpeechNotifier
-from oneteam.automation.store import RoutineStorage, RunRecord
+from oneteam.automation.store import RoutineStorage, RunRecord, StoredRoutine
 from oneteam.automation.timing import Place
 from oneteam.hub import Hub, Subscription
 from oneteam.i18n import render
@@ -23,6 +25,7 @@ from oneteam.model import Door, Event, EventKind, Grant, OneteamError, State, St
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+_LOGGER = logging.getLogger(__name__)
 
 GRACE_S = 600.0
 """How late a resumed delay or a missed time trigger may still run (else it is skipped, with a note)."""
@@ -88,9 +91,9 @@ class EngineState(ABC):
         self.owners: dict[str, Grant] = {}
         """Who saved each routine (their grant when saving); absent: the household's own."""
         self.problems: list[dict[str, Any]] = []
-        self._unfit: set[str] = set()
-        """Stored routines that name a device the hub does not have (now)."""
-        """Stored or home-file routines that no longer fit the home (kept, not run)."""
+        self._unfit: dict[str, StoredRoutine] = {}
+        """Stored routines that name a device the hub does not have (now), kept as stored, so a
+        device that joins is checked against them without asking the store on the loop."""
         self._by_device: dict[str, list[tuple[Automation, int, StateTrigger]]] = {}
         self._by_kind: dict[str, list[tuple[Automation, int, EventTrigger]]] = {}
         self._next_time: dict[tuple[str, int], float] = {}
@@ -110,6 +113,8 @@ class EngineState(ABC):
         self._stack = contextlib.AsyncExitStack()
         self._events: Subscription | None = None
         self._mark_written = 0.0
+        self._pending: deque[Callable[[], object]] = deque()
+        self._writer: asyncio.Task[None] | None = None
         self.stats: dict[str, int] = {
             "triggered": 0,
             "conditions_failed": 0,
@@ -149,6 +154,37 @@ class EngineState(ABC):
         stay in order and a step is still committed before the run sleeps."""
         return await asyncio.to_thread(call, *args, **kwargs)
 
+    def _later(self, call: Callable[..., object], *args: Any) -> None:
+        """A store write nobody waits for (a `for` hold's mark, a run its conditions stopped),
+        from code that cannot await (a bus event, a timer): queued in order and done off the loop
+        by one task, which `stop` lets finish before the store closes."""
+        self._pending.append(functools.partial(call, *args))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending(), name="automation-writes")
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            job = self._pending.popleft()
+            try:
+                await self._io(job)
+            except Exception:  # a refused or failed write is logged; the ones after it still go
+                _LOGGER.exception("automation: a store write failed (%r)", job)
+
+    async def _writes_done(self) -> None:
+        """Wait for the queued writes (`_later`)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    def _write_finished(self, record: RunRecord) -> None:
+        """A run that ended before it began (stopped, skipped, cut): its row written at once, with
+        its status, trace and end (in a worker thread: `_io` or `_later`)."""
+        stored = self.store.start_run(record.routine_id, record.trigger, status=record.status)
+        if record.status != "running":
+            stored.finished_at = record.finished_at
+            stored.trace = record.trace
+            self.store.save_run(stored)
+        record.id, record.started_at = stored.id, stored.started_at
+
     def _announce(self, record: RunRecord, phase: str, **extra: Any) -> None:
         """A ROUTINE_RUN event (started, step, finished) for the page and WebSocket subscribers."""
         if not self.announce_runs and "error" not in extra:  # a refused run is always logged
@@ -173,7 +209,7 @@ class EngineState(ABC):
     def _reindex(self) -> None: ...
 
     @abstractmethod
-    def _load_stored(self, only: set[str] | None = None) -> None: ...
+    def _load_stored(self, stored: Iterable[StoredRoutine]) -> None: ...
 
     @abstractmethod
     def _trigger(self, routine_id: str, info: dict[str, Any]) -> RunRecord | None: ...

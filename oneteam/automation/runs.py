@@ -27,12 +27,9 @@ class Runs(EngineState):
         routine: Automation,
         info: dict[str, Any],
         conditions: list[dict[str, Any]],
-        *,
-        stored_now: bool = False,
     ) -> RunRecord | None:
-        """Start a run unless the routine's mode refuses it. A triggered run's row is written by
-        its own task, off the loop (its id is 0 until then); `stored_now` writes it here first,
-        for a caller that needs the run's id at once (`run_now`)."""
+        """Start a run unless the routine's mode refuses it. Its row is written by its own task,
+        off the loop (its id is 0 until then)."""
         active = self._active.setdefault(routine.id, set())
         if active:
             if routine.mode is Mode.SINGLE:
@@ -53,12 +50,9 @@ class Runs(EngineState):
             elif len(active) >= routine.max_runs:
                 self.stats["dropped"] += 1
                 return None
-        if stored_now:
-            record = self.store.start_run(routine.id, info)
-        else:
-            record = RunRecord(
-                id=0, routine_id=routine.id, status="running", trigger=info, started_at=time.time()
-            )
+        record = RunRecord(
+            id=0, routine_id=routine.id, status="running", trigger=info, started_at=time.time()
+        )
         record.trace["conditions"] = conditions
         self._launch(routine, record, resume=False)
         return record
@@ -131,16 +125,12 @@ class Runs(EngineState):
 
     def _record_unstarted(self, record: RunRecord, status: str) -> None:
         """A triggered run cut before its task began (a restart-mode routine fired again at once,
-        or the engine stopping): its row is written here, so it is listed like any other run
-        ("running" when stopping: the next start resumes it, as a run cut in its first step)."""
-        try:
-            stored = self.store.start_run(record.routine_id, record.trigger, status=status)
-            if status != "running":
-                stored.finished_at = time.time()
-                stored.trace = record.trace
-                self.store.save_run(stored)
-        except Exception:  # a refused write (another process took the home) must not go unseen
-            _LOGGER.exception("routine %s: the run cut before it began was not recorded", record.routine_id)
+        or the engine stopping): its row is written off the loop (a refused write is logged), so it
+        is listed like any other run ("running" when stopping: the next start resumes it, as a
+        run cut in its first step)."""
+        record.status = status
+        record.finished_at = time.time()
+        self._later(self._write_finished, record)
 
     async def _insert(self, record: RunRecord) -> None:
         """Write a triggered run's first row off the loop and take its id. Cancelled meanwhile (a
@@ -155,9 +145,10 @@ class Runs(EngineState):
             raise
         record.id, record.started_at = stored.id, stored.started_at
 
-    def _resume_runs(self) -> None:
+    async def _resume_runs(self) -> None:
+        cut = await self._io(self.store.runs, status="running", limit=100_000)
         now = time.time()
-        for record in self.store.runs(status="running", limit=100_000):
+        for record in cut:
             routine = self.routines.get(record.routine_id)
             note: dict[str, Any]
             if isinstance(routine, Automation) and record.resume_at is not None:
@@ -183,7 +174,7 @@ class Runs(EngineState):
             record.trace["notes"].append(note)
             record.finished_at = now
             record.resume_at = None
-            self.store.save_run(record)
+            await self._io(self.store.save_run, record)
 
     async def run_now(self, routine_id: str, *, source: str = "api", wait_s: float = 0.0) -> RunRecord:
         """Run a routine's actions now (conditions are not checked) or apply a scene; with
@@ -221,9 +212,14 @@ class Runs(EngineState):
             await self._io(self.store.save_run, record)
             self._announce(record, "finished")
             return record
-        started_record = self._start(routine, info, [], stored_now=True)
+        started_record = self._start(routine, info, [])
         if started_record is None:
             raise RoutineBusy(routine.id, routine.mode.value)
+        # Its task writes its row first, off the loop: the id comes within a round trip.
+        while started_record.id == 0 and started_record.finished_at is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        if started_record.id == 0:
+            return started_record  # its row could not be written (logged by its task)
         if wait_s > 0:
             deadline = time.time() + wait_s
             while time.time() < deadline:

@@ -60,7 +60,7 @@ class Triggers(EngineState):
         self._armed = armed
         for key in changed:
             self._for_timers.pop(key).cancel()
-            self.store.delete_mark(_hold_mark(key))
+            self._later(self.store.delete_mark, _hold_mark(key))
         self._clock_changed.set()
 
     async def _watch_events(self) -> None:
@@ -72,7 +72,7 @@ class Triggers(EngineState):
         """Evaluate the triggers an event concerns (called for every bus event, in order)."""
         device = event.device_id
         if event.kind is EventKind.DEVICE_ADDED and self._unfit:
-            self._load_stored(only=set(self._unfit))  # a routine waiting for this device may fit now
+            self._load_stored(list(self._unfit.values()))  # a routine waiting for this device may fit now
         if device is not None and event.kind in (EventKind.STATE_CHANGED, EventKind.AVAILABILITY):
             seen = self._seen.setdefault(device, {})
             changes = (
@@ -121,7 +121,7 @@ class Triggers(EngineState):
             timer = self._for_timers.pop(key, None)
             if timer is not None:
                 timer.cancel()
-                self.store.delete_mark(_hold_mark(key))
+                self._later(self.store.delete_mark, _hold_mark(key))
             return
         threshold = trigger.above is not None or trigger.below is not None
         if threshold and value_matches(old, trigger.to, trigger.above, trigger.below):
@@ -143,7 +143,7 @@ class Triggers(EngineState):
         elif key not in self._for_timers:
             info["for_s"] = trigger.for_s
             # Kept, so a restart in the middle of the `for` neither forgets nor restarts it.
-            self.store.set_mark(_hold_mark(key), event.at)
+            self._later(self.store.set_mark, _hold_mark(key), event.at)
             self._hold(key, trigger.for_s, info)
 
     def _hold(self, key: tuple[str, int], delay_s: float, info: dict[str, Any]) -> None:
@@ -152,24 +152,25 @@ class Triggers(EngineState):
 
     def _held(self, key: tuple[str, int], info: dict[str, Any]) -> None:
         if self._for_timers.pop(key, None) is not None:
-            self.store.delete_mark(_hold_mark(key))
+            self._later(self.store.delete_mark, _hold_mark(key))
             self._trigger(key[0], info)
 
-    def _restore_holds(self) -> None:
+    async def _restore_holds(self) -> None:
         """`for` durations that were running when the hub stopped: if the state still holds, the
         timer goes on from when it began (firing at once if that time has passed); else it is
         dropped."""
+        marks = await self._io(self.store.marks, _HOLD)
         now = time.time()
-        for name, since in self.store.marks(_HOLD).items():
+        for name, since in marks.items():
             routine_id, _, index_text = name[len(_HOLD) :].rpartition("#")
             trigger = self._state_trigger(routine_id, int(index_text) if index_text.isdigit() else -1)
             state = self.hub.states().get(trigger.device) if trigger is not None else None
             if trigger is None or state is None:
-                self.store.delete_mark(name)
+                self._later(self.store.delete_mark, name)
                 continue
             value = state.get(trigger.attribute)
             if not value_matches(value, trigger.to, trigger.above, trigger.below):
-                self.store.delete_mark(name)
+                self._later(self.store.delete_mark, name)
                 continue
             index = int(index_text)
             info = {
@@ -225,10 +226,10 @@ class Triggers(EngineState):
                 async with asyncio.timeout(timeout):
                     await self._clock_changed.wait()
 
-    def _catch_up(self) -> None:
+    async def _catch_up(self) -> None:
         """Time triggers that fell while the hub was down: fire late within the grace window, else
         record a skipped run saying so."""
-        mark = self.store.mark("clock")
+        mark = await self._io(self.store.mark, "clock")
         now = time.time()
         if mark is not None:
             for routine in list(self.routines.values()):
@@ -248,7 +249,9 @@ class Triggers(EngineState):
                     if now - missed <= self.grace_s:
                         self._trigger(routine.id, info)
                     else:
-                        record = self.store.start_run(routine.id, info, status="skipped")
+                        record = RunRecord(
+                            id=0, routine_id=routine.id, status="skipped", trigger=info, started_at=now
+                        )
                         record.finished_at = now
                         record.trace["notes"].append(
                             {
@@ -258,8 +261,8 @@ class Triggers(EngineState):
                                 "grace_s": self.grace_s,
                             }
                         )
-                        self.store.save_run(record)
-        self.store.set_mark("clock", now)
+                        await self._io(self._write_finished, record)
+        await self._io(self.store.set_mark, "clock", now)
         self._mark_written = now
 
     def _trigger(self, routine_id: str, info: dict[str, Any]) -> RunRecord | None:
@@ -271,10 +274,12 @@ class Triggers(EngineState):
         passed, results = evaluate(routine.conditions, self._state_of, info["fired_at"], self.place)
         if not passed:
             self.stats["conditions_failed"] += 1
-            record = self.store.start_run(routine.id, info, status="stopped")
+            record = RunRecord(
+                id=0, routine_id=routine.id, status="stopped", trigger=info, started_at=time.time()
+            )
             record.trace["conditions"] = results
             record.finished_at = time.time()
-            self.store.save_run(record)
+            self._later(self._write_finished, record)  # an event's handling does not wait for the store
             return record
         return self._start(routine, info, results)
 

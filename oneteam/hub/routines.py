@@ -56,10 +56,11 @@ class Routines(Protocol):
         """Run a routine now or apply a scene, as the caller (the grant must permit every command
         it sends); returns the run with its trace."""
 
-    def set_enabled(self, routine_id: str, enabled: bool, *, grant: Grant | None) -> RoutineEntry:
-        """Switch a routine's triggers on or off (the grant must permit its commands)."""
+    async def set_enabled(self, routine_id: str, enabled: bool, *, grant: Grant | None) -> RoutineEntry:
+        """Switch a routine's triggers on or off (the grant must permit its commands); stored
+        before it returns."""
 
-    def create(self, data: Mapping[str, Any], *, grant: Grant | None, origin: str) -> RoutineEntry:
+    async def create(self, data: Mapping[str, Any], *, grant: Grant | None, origin: str) -> RoutineEntry:
         """Check and store a new routine (refused with the reason when it does not fit)."""
 
     def check(self, data: Mapping[str, Any], *, grant: Grant | None) -> None:

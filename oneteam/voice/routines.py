@@ -136,7 +136,7 @@ class RoutineTalk:
             return _reply(render("routines.which", lang, names=names), lang, "clarify")
         entry = match.entries[0]
         if verb == "disable":
-            return self._disable(entry, lang, grant)
+            return await self._disable(entry, lang, grant)
         return await self._activate(entry, lang, grant)
 
     def _catalog(self, grant: Grant) -> list[RoutineEntry]:
@@ -209,7 +209,7 @@ class RoutineTalk:
             changed_devices=changed,
         )
 
-    def _disable(self, entry: RoutineEntry, lang: str, grant: Grant) -> ConversationReply:
+    async def _disable(self, entry: RoutineEntry, lang: str, grant: Grant) -> ConversationReply:
         name = entry.name(lang)
         if entry.kind == "scene":
             return _reply(render("routines.scene_has_no_switch", lang, name=name), lang, "none")
@@ -218,7 +218,7 @@ class RoutineTalk:
                 render("routines.already_off", lang, name=name), lang, "routine_disable", id=entry.id
             )
         try:
-            routines_of(self.hub).set_enabled(entry.id, False, grant=grant)
+            await routines_of(self.hub).set_enabled(entry.id, False, grant=grant)
         except OneteamError as exc:
             return _reply(render(exc.key, lang, **exc.params), lang, "routine_disable", error=exc.key)
         return _reply(
@@ -289,7 +289,7 @@ class RoutineTalk:
         if not yes:
             return _reply(render("routines.dropped", lang), lang, "routine_create", created=False)
         try:
-            entry = routines_of(self.hub).create(pending.definition, grant=grant, origin="voice")
+            entry = await routines_of(self.hub).create(pending.definition, grant=grant, origin="voice")
         except OneteamError as exc:
             return _reply(render(exc.key, lang, **exc.params), lang, "routine_create", error=exc.key)
         return _reply(

@@ -205,7 +205,7 @@ def test_type_and_room_steps_fit_any_home_and_missing_devices_are_noted(tmp_path
 async def test_presets_install_on_the_demo_home_and_the_wake_routine_starts_off(
     hub: Hub, engine: Engine
 ) -> None:
-    result = engine.import_yaml(preset_text("ko"), origin="preset", strict=False)
+    result = await engine.import_yaml(preset_text("ko"), origin="preset", strict=False)
     assert sorted(result["imported"]) == [
         "away",
         "drying_done",
@@ -220,7 +220,7 @@ async def test_presets_install_on_the_demo_home_and_the_wake_routine_starts_off(
     assert result["notes"] == []  # the demo home has every device the presets name
     assert engine.get("wake").enabled is False
     assert engine.get("away").enabled is True
-    again = engine.import_yaml(preset_text("ko"), origin="preset", replace_existing=False, strict=False)
+    again = await engine.import_yaml(preset_text("ko"), origin="preset", replace_existing=False, strict=False)
     assert again["imported"] == [] and len(again["skipped"]) == 9
     laundry = engine.get("laundry_done")
     assert isinstance(laundry, Automation) and laundry.triggers[0] == EventTrigger(
@@ -291,7 +291,7 @@ async def test_yaml_aliases_cannot_blow_a_small_text_up(hub: Hub, engine: Engine
     lines.append("routines: [{id: laughs, conditions: [*a24], actions: [{notify: hi}]}]")
     started = time.perf_counter()
     with pytest.raises(AutomationInvalid) as caught:
-        engine.import_yaml("\n".join(lines), origin="api")
+        await engine.import_yaml("\n".join(lines), origin="api")
     assert caught.value.key in {"automation.too_large", "automation.too_deep"}
     assert time.perf_counter() - started < 2
     assert "laughs" not in engine.routines

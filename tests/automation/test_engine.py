@@ -29,7 +29,7 @@ async def _set(hub: Hub, device: str, name: str, value: Any = None) -> None:
 
 async def test_a_scene_applies_every_target_and_reports_the_one_that_failed(hub: Hub, engine: Engine) -> None:
     await _set(hub, "washer", "start")  # a running washer refuses a new course
-    engine.put(
+    await engine.put(
         {
             "id": "evening",
             "names": {"ko": "저녁", "en": "Evening"},
@@ -68,7 +68,7 @@ async def _events(hub: Hub, kind: EventKind) -> Any:
 
 
 async def test_a_state_trigger_with_for_fires_only_when_the_state_holds(hub: Hub, engine: Engine) -> None:
-    engine.put(
+    await engine.put(
         {
             "id": "light_left_on",
             "triggers": [{"device": "light_kitchen", "attribute": "power", "to": True, "for": 1.0}],
@@ -92,7 +92,7 @@ async def test_a_state_trigger_with_for_fires_only_when_the_state_holds(hub: Hub
 
 async def test_a_threshold_trigger_fires_when_crossing_not_while_above(hub: Hub, engine: Engine) -> None:
     await _set(hub, "light_bedroom", "set_brightness", 10)
-    engine.put(
+    await engine.put(
         {
             "id": "bright",
             "mode": "parallel",
@@ -110,14 +110,14 @@ async def test_a_threshold_trigger_fires_when_crossing_not_while_above(hub: Hub,
 
 
 async def test_time_and_cron_triggers_fire_on_the_real_clock(hub: Hub, engine: Engine) -> None:
-    engine.put(
+    await engine.put(
         {
             "id": "soon",
             "triggers": [{"time": _clock_in(2.5)}],
             "actions": [{"device": "light_small", "command": "turn_on"}],
         }
     )
-    engine.put(
+    await engine.put(
         {
             "id": "every_second",
             "mode": "parallel",
@@ -136,7 +136,7 @@ async def test_time_and_cron_triggers_fire_on_the_real_clock(hub: Hub, engine: E
 async def test_conditions_combine_and_the_trace_says_which_failed(hub: Hub, engine: Engine) -> None:
     await _set(hub, "ac_living", "turn_on")
     await _set(hub, "ac_living", "set_temperature", 22)
-    engine.put(
+    await engine.put(
         {
             "id": "guarded",
             "mode": "queued",
@@ -178,8 +178,8 @@ async def _toggle(hub: Hub, times: int) -> None:
         await asyncio.sleep(0.03)
 
 
-def _moded(engine: Engine, routine_id: str, mode: str, max_runs: int = 10) -> None:
-    engine.put(
+async def _moded(engine: Engine, routine_id: str, mode: str, max_runs: int = 10) -> None:
+    await engine.put(
         {
             "id": routine_id,
             "mode": mode,
@@ -191,10 +191,10 @@ def _moded(engine: Engine, routine_id: str, mode: str, max_runs: int = 10) -> No
 
 
 async def test_run_modes_single_restart_queued_parallel(hub: Hub, engine: Engine) -> None:
-    _moded(engine, "m_single", "single")
-    _moded(engine, "m_restart", "restart")
-    _moded(engine, "m_queued", "queued", max_runs=1)
-    _moded(engine, "m_parallel", "parallel", max_runs=2)
+    await _moded(engine, "m_single", "single")
+    await _moded(engine, "m_restart", "restart")
+    await _moded(engine, "m_queued", "queued", max_runs=1)
+    await _moded(engine, "m_parallel", "parallel", max_runs=2)
     await _toggle(hub, 3)
     await asyncio.sleep(3.5)
     statuses = {
@@ -214,10 +214,10 @@ async def test_run_modes_single_restart_queued_parallel(hub: Hub, engine: Engine
 
 
 async def test_a_trace_records_trigger_conditions_and_each_step(hub: Hub, engine: Engine) -> None:
-    engine.put(
+    await engine.put(
         {"id": "cozy", "targets": [{"device": "light_living", "command": "set_brightness", "value": 40}]}
     )
-    engine.put(
+    await engine.put(
         {
             "id": "traced",
             "triggers": [{"device": "tv", "attribute": "channel", "above": 10}],
@@ -268,14 +268,14 @@ async def test_wash_finished_event_and_wait_with_timeout(tmp_path: Path) -> None
         engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"))
         await engine.start()
         try:
-            engine.put(
+            await engine.put(
                 {
                     "id": "laundry_done",
                     "triggers": [{"event": "finished", "device": "washer"}],
                     "actions": [{"notify": {"ko": "세탁이 끝났어요", "en": "The wash is done"}}],
                 }
             )
-            engine.put(
+            await engine.put(
                 {
                     "id": "wash_then_dry",
                     "actions": [
@@ -315,7 +315,7 @@ async def test_wash_finished_event_and_wait_with_timeout(tmp_path: Path) -> None
 
 async def test_a_failed_command_stops_the_run_unless_told_to_continue(hub: Hub, engine: Engine) -> None:
     await _set(hub, "washer", "start")
-    engine.put(
+    await engine.put(
         {
             "id": "strict",
             "actions": [
@@ -337,7 +337,7 @@ async def test_a_delay_resumes_after_a_restart_or_is_skipped_by_rule(tmp_path: P
         engine = Engine(first, AutomationStore(path))
         await engine.start()
         for routine_id, seconds in (("long", 3.0), ("short", 0.2)):
-            engine.put(
+            await engine.put(
                 {
                     "id": routine_id,
                     "actions": [
@@ -387,7 +387,7 @@ async def test_a_time_trigger_missed_while_down_is_caught_up_or_skipped(tmp_path
         # one that falls while this first engine is still running.
         await asyncio.sleep(1.0 - time.time() % 1.0)
         for routine_id in ("catch_me", "also_caught"):
-            engine.put(
+            await engine.put(
                 {
                     "id": routine_id,
                     "triggers": [{"time": _clock_in(1.2)}],
@@ -427,16 +427,16 @@ async def test_a_time_trigger_missed_while_down_is_caught_up_or_skipped(tmp_path
 
 
 async def test_a_routine_runs_another_and_refuses_unknown_ones(hub: Hub, engine: Engine) -> None:
-    engine.put(
+    await engine.put(
         {"id": "inner", "actions": [{"device": "light_kitchen", "command": "set_brightness", "value": 55}]}
     )
-    engine.put({"id": "outer", "actions": [{"run": "inner"}, {"notify": "done"}]})
+    await engine.put({"id": "outer", "actions": [{"run": "inner"}, {"notify": "done"}]})
     record = await engine.run_now("outer", wait_s=3)
     assert record.status == "done"
     assert record.trace["steps"][0]["routine"] == "inner"
     assert hub.state("light_kitchen").attributes["brightness"] == 55
     try:
-        engine.put({"id": "loop", "actions": [{"run": "loop"}]})
+        await engine.put({"id": "loop", "actions": [{"run": "loop"}]})
     except OneteamError as exc:
         assert exc.key == "automation.unknown_routine"
     else:
@@ -478,7 +478,7 @@ async def test_a_home_file_carries_routines_scenes_and_its_location(hub: Hub, tm
 async def test_event_triggers_filter_on_kind_device_and_data(hub: Hub, engine: Engine) -> None:
     from oneteam.model import Event
 
-    engine.put(
+    await engine.put(
         {
             "id": "washer_offline",
             "mode": "parallel",
@@ -486,7 +486,7 @@ async def test_event_triggers_filter_on_kind_device_and_data(hub: Hub, engine: E
             "actions": [{"notify": {"ko": "세탁기 연결이 끊겼어요", "en": "The washer is offline"}}],
         }
     )
-    engine.put(
+    await engine.put(
         {
             "id": "any_warning",
             "mode": "parallel",
@@ -510,13 +510,13 @@ async def test_event_triggers_filter_on_kind_device_and_data(hub: Hub, engine: E
 
 
 async def test_replacing_a_time_trigger_rearms_it_and_disabling_stops_it(hub: Hub, engine: Engine) -> None:
-    engine.put({"id": "alarm", "triggers": [{"time": "03:00"}], "actions": [{"notify": "x"}]})
-    engine.put({"id": "alarm", "triggers": [{"time": _clock_in(1.0)}], "actions": [{"notify": "x"}]})
+    await engine.put({"id": "alarm", "triggers": [{"time": "03:00"}], "actions": [{"notify": "x"}]})
+    await engine.put({"id": "alarm", "triggers": [{"time": _clock_in(1.0)}], "actions": [{"notify": "x"}]})
     runs = await wait_runs(engine, "alarm", within_s=3)
     assert runs[0].trigger["trigger"]["time"] != "03:00"
-    engine.put({"id": "ticker", "triggers": [{"cron": "* * * * * *"}], "actions": [{"notify": "t"}]})
+    await engine.put({"id": "ticker", "triggers": [{"cron": "* * * * * *"}], "actions": [{"notify": "t"}]})
     await wait_runs(engine, "ticker")
-    engine.set_enabled("ticker", False)
+    await engine.set_enabled("ticker", False)
     count = len(engine.store.runs("ticker"))
     await asyncio.sleep(1.5)
     assert len(engine.store.runs("ticker")) == count
@@ -532,9 +532,11 @@ async def test_a_limited_caller_cannot_reach_further_through_a_routine(hub: Hub,
         for action in commands_in(routine, routines):
             kids_room.refuse(hub.device(action.device), action.command)
 
-    engine.put({"id": "own_room", "actions": [{"device": "light_small", "command": "turn_on"}]}, allow=allow)
-    engine.put({"id": "living", "targets": [{"device": "light_living", "command": "turn_off"}]})
-    engine.put({"id": "elsewhere", "actions": [{"device": "tv", "command": "turn_off"}]})
+    await engine.put(
+        {"id": "own_room", "actions": [{"device": "light_small", "command": "turn_on"}]}, allow=allow
+    )
+    await engine.put({"id": "living", "targets": [{"device": "light_living", "command": "turn_off"}]})
+    await engine.put({"id": "elsewhere", "actions": [{"device": "tv", "command": "turn_off"}]})
     refused = (
         {"id": "sneaky", "actions": [{"device": "ac_living", "command": "turn_off"}]},
         {"id": "via_scene", "actions": [{"scene": "living"}]},
@@ -542,10 +544,10 @@ async def test_a_limited_caller_cannot_reach_further_through_a_routine(hub: Hub,
     )
     for body in refused:
         with pytest.raises(PermissionDenied):
-            engine.put(body, allow=allow)
+            await engine.put(body, allow=allow)
         assert body["id"] not in engine.routines
     with pytest.raises(PermissionDenied):
-        engine.import_yaml(
+        await engine.import_yaml(
             "routines: [{id: in_yaml, actions: [{device: light_small, command: turn_off}, "
             "{run: elsewhere}]}]",
             origin="api",
@@ -597,7 +599,7 @@ async def test_a_stored_routine_waits_for_its_device_to_join(tmp_path: Path) -> 
         await engine.start()
         late.sink.add_device(lamp)
         await asyncio.sleep(0.05)
-        engine.put({"id": "lamp_on", "actions": [{"device": "mqtt_lamp", "command": "turn_on"}]})
+        await engine.put({"id": "lamp_on", "actions": [{"device": "mqtt_lamp", "command": "turn_on"}]})
         await engine.stop()
     second = await make_hub(path)
     late = _LateDevices()
@@ -623,7 +625,7 @@ async def test_a_stored_routine_waits_for_its_device_to_join(tmp_path: Path) -> 
 async def test_a_failing_watcher_is_logged_and_restarted_not_lost(
     hub: Hub, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine.put(
+    await engine.put(
         {
             "id": "still_here",
             "triggers": [{"device": "light_small", "attribute": "power", "to": True}],
@@ -660,7 +662,7 @@ async def test_a_for_duration_running_at_a_restart_goes_on_from_when_it_began(tm
     async with first:
         engine = Engine(first, AutomationStore(path))
         await engine.start()
-        engine.put(body)
+        await engine.put(body)
         began = time.time()
         await _set(first, "light_small", "turn_on")
         await asyncio.sleep(0.3)

@@ -93,7 +93,9 @@ async def test_a_notice_reaches_an_mqtt_topic_and_a_dead_broker_is_said_in_the_t
     engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"), notifiers=[_mqtt(broker)])
     await engine.start()
     try:
-        engine.put({"id": "tell", "actions": [{"notify": {"ko": "현관문이 열렸어요", "en": "Door open"}}]})
+        await engine.put(
+            {"id": "tell", "actions": [{"notify": {"ko": "현관문이 열렸어요", "en": "Door open"}}]}
+        )
         record = await engine.run_now("tell", wait_s=10)
         assert record.trace["steps"][0]["delivered"] == ["page", "mqtt"]
         message = listener.get(timeout=10)
@@ -119,12 +121,12 @@ async def test_speech_is_used_only_when_named_and_unknown_notifiers_are_refused(
     engine = Engine(hub, AutomationStore(tmp_path / "hub.sqlite3"))
     await engine.start()
     try:
-        engine.put({"id": "loud", "actions": [{"notify": "택배가 왔어요", "to": ["speech", "mqtt"]}]})
-        engine.put({"id": "quiet", "actions": [{"notify": "택배가 왔어요"}]})
+        await engine.put({"id": "loud", "actions": [{"notify": "택배가 왔어요", "to": ["speech", "mqtt"]}]})
+        await engine.put({"id": "quiet", "actions": [{"notify": "택배가 왔어요"}]})
         loud = await engine.run_now("loud", wait_s=5)
         quiet = await engine.run_now("quiet", wait_s=5)
         with pytest.raises(AutomationInvalid) as refused:
-            engine.put({"id": "bad", "actions": [{"notify": "x", "to": ["pager"]}]})
+            await engine.put({"id": "bad", "actions": [{"notify": "x", "to": ["pager"]}]})
     finally:
         await engine.stop()
     assert loud.trace["steps"][0]["delivered"] == ["speech"]
@@ -169,7 +171,7 @@ async def test_built_in_warning_and_epidemic_notices_pass_their_words_on_and_can
         assert listener.get(timeout=10)["text"]["ko"] == "메르스 노출 알림이에요."
         assert len(engine.store.runs("warning_notice")) == 1
         # The household turns the warning notice off: the next warning reaches no notifier.
-        engine.set_enabled("warning_notice", False)
+        await engine.set_enabled("warning_notice", False)
         hub.publish(Event(kind=EventKind.WARNING, device_id="dryer", data=warning))
         hub.publish(Event(kind=EventKind.ALERT, device_id="tv", data=alert))
         await wait_runs(engine, "epidemic_notice", 2, within_s=10)

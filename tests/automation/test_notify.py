@@ -58,7 +58,7 @@ async def test_a_notice_goes_to_the_page_and_a_signed_webhook(
     )
     await engine.start()
     try:
-        engine.put(
+        await engine.put(
             {"id": "tell", "actions": [{"notify": {"ko": "세탁이 끝났어요", "en": "The wash is done"}}]}
         )
         record = await engine.run_now("tell", wait_s=5)

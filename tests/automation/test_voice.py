@@ -57,7 +57,7 @@ async def test_routines_are_listed_and_switched_off_by_voice(talking_home: tuple
     assert off.kind == "routine_disable"
     assert engine.routines["away"].enabled is False
     assert engine.store.runs("away") == []  # switching off runs nothing
-    engine.set_enabled("wake", True)
+    await engine.set_enabled("wake", True)
     morning = await _say(hub, "아침 루틴 취소해 줘")  # the wake preset's spoken name
     assert morning.kind == "routine_disable" and morning.result["id"] == "wake"
     assert engine.routines["wake"].enabled is False

@@ -168,7 +168,7 @@ async def test_a_delayed_run_goes_on_in_another_process(tenants: TenantStores, t
     async with first:
         engine = Engine(first, tenants.routines(home))
         await engine.start()
-        engine.put(
+        await engine.put(
             {
                 "id": "later",
                 "actions": [

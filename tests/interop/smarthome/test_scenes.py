@@ -55,7 +55,7 @@ async def engine(partner_hub: Hub, tmp_path: Path) -> AsyncIterator[Engine]:
     home-file entry asks for an ack."""
     engine = Engine(partner_hub, AutomationStore(tmp_path / DB))
     await engine.start(presets="ko")
-    engine.put(
+    await engine.put(
         {
             "id": "laundry",
             "names": {"ko": "빨래", "en": "Laundry"},
