@@ -205,8 +205,13 @@ class MqttClient:
             await asyncio.sleep(delay_s)
 
     async def _misc_loop(self) -> None:
+        # paho's keep-alive check (a PINGREQ once nothing was sent for keepalive_s; a broker silent
+        # that long is given up): every keepalive_s / 6, not every second, since a process holding
+        # a thousand homes' clients woke a thousand times a second for it. A closed socket is
+        # still seen at once (the reader); only a silent broker is noticed up to 1/6 later.
+        interval_s = max(0.5, self.settings.keepalive_s / 6)
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(interval_s)
             self._paho.loop_misc()
 
     # -- socket glue (paho calls these on the loop thread) ----------------------------------
