@@ -24,7 +24,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,7 @@ from oneteam.cluster.home_apps import HomeApps
 from oneteam.cluster.home_parts import start_automation, start_conversation
 from oneteam.cluster.lease import Lease, LeaseTable
 from oneteam.cluster.peers import as_seen_by_owner
+from oneteam.cluster.pgshared import SharedPostgres
 from oneteam.cluster.tenant_stores import TenantStores
 from oneteam.hub import Hub, parse_home
 from oneteam.hub.storage import Storage
@@ -51,6 +52,7 @@ StorageFactory = Callable[[str, int], Storage]
 """(home id, lease epoch) → that home's Storage, its writes fenced by the epoch (SharedPostgres)."""
 
 RETRY_AFTER_S = 1
+_Record = tuple[str, str | None, str | None]  # a home's registry row: file, MQTT login
 PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome", "automation"})
 """Per-home parts a host may start; `mqtt` needs a broker URL and the home's MQTT login,
 `automation` (routines) the shared side tables (`tenants`)."""
@@ -90,6 +92,7 @@ class HomeHost:
         parts: Iterable[str] = ("virtual", "mqtt", "conversation", "smarthome"),
         max_body_bytes: int = 64 * 1024,
         forward: str = "proxy",
+        preloads: SharedPostgres | None = None,
         peer_key: str | None = None,
     ) -> None:
         if forward not in ("proxy", "redirect"):
@@ -110,6 +113,10 @@ class HomeHost:
         self._apps = HomeApps(max_body_bytes=max_body_bytes)
         self._homes: dict[str, _Home] = {}
         self._attach_gate = asyncio.Semaphore(ATTACH_CONCURRENCY)
+        self.preloads = preloads
+        self._opening: set[str] = set()  # leases taken here, homes being opened (`prepare`)
+        self._opened = asyncio.Event()  # set while none is: brokers are signed in to after
+        self._opened.set()
 
     # -- homes ----------------------------------------------------------------------------------
 
@@ -128,9 +135,29 @@ class HomeHost:
                 home.valid_until = lease.valid_until
                 home.epoch = lease.epoch
 
-    async def open_home(
-        self, home_id: str, lease: Lease, record: tuple[str, str | None, str | None] | None = None
-    ) -> None:
+    async def prepare(self, epochs: Mapping[str, int]) -> None:
+        """Before opening many homes just taken (home → lease epoch): their opening reads in one
+        query per statement for all of them (a failure leaves each home to read its own)."""
+        self._opening.update(epochs)
+        self._opened.clear()
+        if self.preloads is None:
+            return
+        try:
+            await self.preloads.preload(epochs)
+        except Exception:
+            _LOGGER.exception("reading %d homes at once failed; each reads its own", len(epochs))
+
+    async def open_home(self, home_id: str, lease: Lease, record: _Record | None = None) -> None:
+        try:
+            await self._open_home(home_id, lease, record)
+        finally:
+            self._opening.discard(home_id)
+            if not self._opening:
+                self._opened.set()
+            if self.preloads is not None:
+                self.preloads.drop_preloaded(home_id)
+
+    async def _open_home(self, home_id: str, lease: Lease, record: _Record | None) -> None:
         """Build and start a home's hub, parts and app (the caller holds its lease); `record` is
         the home's registry row when the caller read it already (placement reads many at once)."""
         if home_id in self._homes:
@@ -168,9 +195,8 @@ class HomeHost:
         served = _Home(home_id, hub, app, stack, lease.epoch, lease.valid_until)
         self._homes[home_id] = served
         if "mqtt" in self.parts and self.broker_url and mqtt_user:
-            # Served first, devices after: the doors answer while the hub signs in to the broker
-            # (up to the adapter's connect timeout), so a survivor taking hundreds of homes serves
-            # each as soon as its state is read; its devices report as they reconnect.
+            # Served first, devices after (once no home is being opened): a survivor taking hundreds
+            # of homes serves each once its state is read; its devices report as they reconnect.
             served.attaching = asyncio.create_task(
                 self._attach_mqtt(served, mqtt_user, mqtt_password or ""), name=f"mqtt-attach-{home_id}"
             )
@@ -204,6 +230,7 @@ class HomeHost:
 
     async def _attach_mqtt(self, home: _Home, user: str, password: str) -> None:
         try:
+            await self._opened.wait()  # the homes being taken answer first, then devices attach
             async with self._attach_gate:
                 home.attach_started = True
                 await self._mqtt(home.hub, home.home_id, user, password, home.stack)
@@ -278,6 +305,9 @@ class HomeHost:
         await self._elsewhere(scope, receive, send, home_id)
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, home_id: str) -> None:
+        if home_id in self._opening:  # ours, being opened: retried without asking the database
+            await _refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
+            return
         owner = await self.leases.owner_of(home_id)
         forwarded = any(k.lower() == HOP_HEADER for k, _ in scope["headers"])
         if owner is not None and owner[0] != self.leases.node_id and owner[1] and not forwarded:
@@ -299,14 +329,7 @@ class HomeHost:
         if await self.leases.home_record(home_id) is None:
             await _refuse(scope, receive, send, 404, {"error": "unknown_home", "home": home_id[:80]})
             return
-        await _refuse(
-            scope,
-            receive,
-            send,
-            503,
-            {"error": "home_starting", "message": "the home is being opened; try again shortly"},
-            [("retry-after", str(RETRY_AFTER_S))],
-        )
+        await _refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
 
     def health(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -318,6 +341,9 @@ class HomeHost:
                 for h in sorted(self._homes.values(), key=lambda h: h.home_id)
             ],
         }
+
+
+_STARTING = {"error": "home_starting", "message": "the home is being opened; try again shortly"}
 
 
 def _split(path: str) -> tuple[str, str, str]:

@@ -45,14 +45,15 @@ _HEARTBEAT = (
     "ON CONFLICT (node_id) DO UPDATE SET address = EXCLUDED.address, heartbeat_at = now()"
 )
 _RENEW = (
-    # Rows a batch being committed holds share-locked (its fencing, pgshared.py) are skipped, not
-    # waited for: a renewal stuck behind busy homes' writes let leases lapse under load. They are
-    # still reported with the time they have left, and renewed at the next round. Rows are locked
-    # in home order, as the fencing locks them.
+    # A renewal only moves `expires_at` (a no-key update): it does not conflict with the key-share
+    # lock a committing batch's fencing holds on the row (pgshared.py), so the leases of homes
+    # written without pause are renewed too; only a takeover's FOR UPDATE conflicts with both.
+    # Rows another statement holds are skipped, not waited for, reported with the time they have
+    # left and renewed at the next round. Rows are locked in home order.
     "WITH renewed AS ("
     "  UPDATE home_leases l SET expires_at = now() + make_interval(secs => %(ttl)s) "
     "  FROM (SELECT home_id FROM home_leases WHERE owner = %(me)s "
-    "        ORDER BY home_id FOR UPDATE SKIP LOCKED) mine "
+    "        ORDER BY home_id FOR NO KEY UPDATE SKIP LOCKED) mine "
     "  WHERE l.home_id = mine.home_id AND l.owner = %(me)s RETURNING l.home_id, l.epoch, l.expires_at"
     ") "
     "SELECT home_id, epoch, extract(epoch FROM expires_at - now()) FROM renewed "
@@ -193,17 +194,19 @@ class LeaseTable:
         """Take or keep a home's lease when it is free, expired or already ours; None when another
         live owner holds it. A takeover from another owner bumps the epoch."""
         started = time.monotonic()
-        cur = await self._c.execute(
-            "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
-            "VALUES (%(home)s, %(me)s, 1, now() + make_interval(secs => %(ttl)s)) "
-            "ON CONFLICT (home_id) DO UPDATE SET owner = %(me)s, "
-            "  epoch = CASE WHEN l.owner = %(me)s THEN l.epoch ELSE l.epoch + 1 END, "
-            "  expires_at = EXCLUDED.expires_at "
-            "WHERE l.owner = %(me)s OR l.expires_at <= now() "
-            "RETURNING epoch",
-            {"home": home_id, "me": self.node_id, "ttl": self.lease_s},
-        )
-        row = await cur.fetchone()
+        async with self._c.transaction():
+            await self._lock_takeable([home_id])
+            cur = await self._c.execute(
+                "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
+                "VALUES (%(home)s, %(me)s, 1, now() + make_interval(secs => %(ttl)s)) "
+                "ON CONFLICT (home_id) DO UPDATE SET owner = %(me)s, "
+                "  epoch = CASE WHEN l.owner = %(me)s THEN l.epoch ELSE l.epoch + 1 END, "
+                "  expires_at = EXCLUDED.expires_at "
+                "WHERE l.owner = %(me)s OR l.expires_at <= now() "
+                "RETURNING epoch",
+                {"home": home_id, "me": self.node_id, "ttl": self.lease_s},
+            )
+            row = await cur.fetchone()
         if row is None:
             return None
         return Lease(home_id, int(str(row[0])), started + self.lease_s)
@@ -214,18 +217,33 @@ class LeaseTable:
         if not home_ids:
             return {}
         started = time.monotonic()
-        cur = await self._c.execute(
-            "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
-            "SELECT h, %(me)s, 1, now() + make_interval(secs => %(ttl)s) "
-            "FROM unnest(%(homes)s::text[]) h ORDER BY h "  # home order, as fencing locks them
-            "ON CONFLICT (home_id) DO UPDATE SET owner = %(me)s, "
-            "  epoch = CASE WHEN l.owner = %(me)s THEN l.epoch ELSE l.epoch + 1 END, "
-            "  expires_at = EXCLUDED.expires_at "
-            "WHERE l.owner = %(me)s OR l.expires_at <= now() "
-            "RETURNING home_id, epoch",
-            {"homes": list(home_ids), "me": self.node_id, "ttl": self.lease_s},
+        async with self._c.transaction():
+            await self._lock_takeable(home_ids)
+            cur = await self._c.execute(
+                "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
+                "SELECT h, %(me)s, 1, now() + make_interval(secs => %(ttl)s) "
+                "FROM unnest(%(homes)s::text[]) h ORDER BY h "  # home order, as fencing locks them
+                "ON CONFLICT (home_id) DO UPDATE SET owner = %(me)s, "
+                "  epoch = CASE WHEN l.owner = %(me)s THEN l.epoch ELSE l.epoch + 1 END, "
+                "  expires_at = EXCLUDED.expires_at "
+                "WHERE l.owner = %(me)s OR l.expires_at <= now() "
+                "RETURNING home_id, epoch",
+                {"homes": list(home_ids), "me": self.node_id, "ttl": self.lease_s},
+            )
+            rows = await cur.fetchall()
+        return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in rows}
+
+    async def _lock_takeable(self, home_ids: Sequence[str]) -> None:
+        """Lock the rows of `home_ids` this process may take (ours, or expired) FOR UPDATE, in home
+        order, within the caller's transaction: this waits for a batch the old owner is committing
+        (its fencing holds the row key-share locked), and a batch that comes after waits for the
+        takeover and then reads the new epoch. The upsert alone would take a no-key lock, which
+        does not conflict with the fencing's."""
+        await self._c.execute(
+            "SELECT 1 FROM home_leases WHERE home_id = ANY(%(homes)s) "
+            "AND (owner = %(me)s OR expires_at <= now()) ORDER BY home_id FOR UPDATE",
+            {"homes": list(home_ids), "me": self.node_id},
         )
-        return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in await cur.fetchall()}
 
     async def renew(self) -> dict[str, Lease]:
         """Extend every lease this process still owns, in one statement; returns them by home.

@@ -74,6 +74,7 @@ async def run_node(
             parts=parts,
             # proxy (default): any process answers for any home; redirect: 307 to the owner.
             forward=os.environ.get("ONETEAM_CLUSTER_FORWARD", "proxy"),
+            preloads=stores,
             peer_key=await cluster_peer_key(database_url),  # whose X-Forwarded-For is believed
         )
         stack.push_async_callback(homes.close)

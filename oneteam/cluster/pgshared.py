@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -48,6 +50,16 @@ LISTEN_RETRY_MAX_S = 10.0
 LEASES = "public.home_leases"
 """Where the leases are (cluster/lease.py): the epoch a fenced write is checked against."""
 HOME_OVERRIDES = OverrideStatements(Layout(PARTITIONS))
+_OPENING_READS = (
+    HOMES.load_states,
+    HOMES.last_event_id,
+    HOMES.pending_schedules,
+    HOMES.stored_home,
+    HOME_OVERRIDES.load,
+)
+"""What a home's hub reads as it opens (hub/core.py `__aenter__`, host.py), which `preload` reads
+for many homes at once."""
+_PRUNE_MANY = "DELETE FROM member_sessions WHERE home_id = ANY(%(homes)s) AND expires_at <= %(now)s"
 
 _HOME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -62,11 +74,12 @@ def checked_home_id(home_id: str) -> str:
 def lease_fence(home_id: str, epoch: int) -> Fence:
     """The fence of a home's side stores (routines, partner links) at this process's lease
     `epoch`: a write is refused (StorageFailed) once another process has taken the lease. The
-    lease row stays share-locked until the write commits, so a takeover waits for it."""
+    lease row stays key-share locked until the write commits, so a takeover (FOR UPDATE, lease.py)
+    waits for it, while renewals (no-key updates) do not."""
 
     def check(connection: psycopg.Connection[Any]) -> None:
         row = connection.execute(
-            f"SELECT epoch FROM {LEASES} WHERE home_id = %s FOR SHARE", (home_id,)
+            f"SELECT epoch FROM {LEASES} WHERE home_id = %s FOR KEY SHARE", (home_id,)
         ).fetchone()
         current = None if row is None else int(row[0])
         if current != epoch:
@@ -100,6 +113,9 @@ class SharedPostgres:
         self._keeper: asyncio.Task[None] | None = None
         self.listener_reopened = 0
         """How many times the listening connection was lost and opened again."""
+        self._preloaded: dict[tuple[str, int], dict[str, list[tuple[Any, ...]]]] = {}
+        """(home, lease epoch) → what opening the home reads, read for many homes at once
+        (`preload`), by the single-home statement; each answer is handed out once."""
 
     @property
     def is_open(self) -> bool:
@@ -165,15 +181,16 @@ class SharedPostgres:
 
     async def _fence(self, connection: psycopg.AsyncConnection[Any], homes: set[str]) -> dict[str, str]:
         """The homes among `homes` whose lease moved to another epoch (another process took them):
-        their writes are refused. The lease rows stay share-locked until the batch commits, so a
-        takeover waits for it and the new owner reads what this batch wrote."""
+        their writes are refused. The lease rows stay key-share locked until the batch commits, so
+        a takeover (FOR UPDATE) waits for it and the new owner reads what this batch wrote; the
+        lease renewals (no-key updates of `expires_at`) are not held up by it."""
         fenced = sorted(homes & self._epochs.keys())
         if not fenced:
             return {}
         # Locked in home order; whoever locks several lease rows (renewals) should do the same,
         # or a deadlock aborts one of the two (the batch fails; nothing is acknowledged wrongly).
         cursor = await connection.execute(
-            f"SELECT home_id, epoch FROM {LEASES} WHERE home_id = ANY(%s) ORDER BY home_id FOR SHARE",
+            f"SELECT home_id, epoch FROM {LEASES} WHERE home_id = ANY(%s) ORDER BY home_id FOR KEY SHARE",
             (fenced,),
         )
         current = {str(home): int(epoch) for home, epoch in await cursor.fetchall()}
@@ -183,6 +200,45 @@ class SharedPostgres:
                 refused[home] = f"home {home} is no longer served here (lease epoch {current.get(home)})"
                 _LOGGER.warning("writes refused: %s", refused[home])
         return refused
+
+    async def preload(self, epochs: Mapping[str, int]) -> None:
+        """Read what opening each home of `epochs` (home → the lease epoch it was just taken
+        under) reads, for all at once (a query per statement, one prune of expired sessions): a
+        survivor taking hundreds of homes makes six round trips, not six per home. The storage
+        opened under that epoch gets each answer once; `drop_preloaded` forgets the rest."""
+        homes = sorted(checked_home_id(h) for h in epochs)
+        if not homes:
+            return
+        found: dict[str, dict[str, list[tuple[Any, ...]]]] = {h: {} for h in homes}
+        async with self.pool.connection() as connection:
+            for sql in _OPENING_READS:
+                # The single-home statement run for each home by a lateral join, grouped back.
+                bulk = (
+                    "SELECT h.home, q.* FROM unnest(%(homes)s::text[]) AS h(home) CROSS JOIN LATERAL ("
+                    + sql.replace("%(home)s", "h.home")
+                    + ") q"
+                )
+                cursor = await connection.execute(bulk, {"homes": homes})
+                for home in homes:
+                    found[home][sql] = []
+                for home, *row in await cursor.fetchall():
+                    found[str(home)][sql].append(tuple(row))
+            await connection.execute(_PRUNE_MANY, {"homes": homes, "now": time.time()})
+        for home in homes:
+            found[home][HOME_ACCOUNTS.prune] = []
+            self._preloaded[(home, epochs[home])] = found[home]
+
+    def take_preloaded(self, home_id: str, epoch: int | None, sql: str) -> list[tuple[Any, ...]] | None:
+        """The preloaded answer of `sql` for the home's storage at `epoch` (once), or None."""
+        if epoch is None:
+            return None
+        answers = self._preloaded.get((home_id, epoch))
+        return None if answers is None else answers.pop(sql, None)
+
+    def drop_preloaded(self, home_id: str) -> None:
+        """Forget a home's preloaded answers not used (its open is over, or failed)."""
+        for key in [k for k in self._preloaded if k[0] == home_id]:
+            del self._preloaded[key]
 
     def token_stamp(self, home_id: str) -> int | None:
         """A number that changes whenever a token of `home_id` may have changed (read from the
@@ -237,7 +293,7 @@ class SharedPostgres:
         home = checked_home_id(home_id)
         if epoch is not None:
             self._epochs[home] = epoch
-        return HomeStorage(self, home)
+        return HomeStorage(self, home, epoch)
 
     def accounts(self, home_id: str) -> HomeAccounts:
         """One home's household store (members, sessions, members' tokens)."""
@@ -253,11 +309,27 @@ class _OnShared(PostgresRows):
     nothing else. Opening and closing it opens and closes nothing: the `SharedPostgres` owns the
     connections."""
 
-    __slots__ = ("_home", "_shared")
+    __slots__ = ("_epoch", "_home", "_shared")
 
-    def __init__(self, shared: SharedPostgres, home_id: str) -> None:
+    def __init__(self, shared: SharedPostgres, home_id: str, epoch: int | None = None) -> None:
         self._shared = shared
         self._home = home_id
+        self._epoch = epoch
+
+    async def _rows(self, sql: str, **params: object) -> list[tuple[Any, ...]]:
+        if not params:  # a read of the home's opening, maybe read already with others (`preload`)
+            rows = self._shared.take_preloaded(self._home, self._epoch, sql)
+            if rows is not None:
+                return rows
+        return await super()._rows(sql, **params)
+
+    async def _count(self, sql: str, **params: object) -> int:
+        if (
+            sql == HOME_ACCOUNTS.prune
+            and self._shared.take_preloaded(self._home, self._epoch, sql) is not None
+        ):
+            return 0  # pruned with the others in `preload`
+        return await super()._count(sql, **params)
 
     @property
     def home_id(self) -> str:
@@ -302,6 +374,11 @@ class HomeStorage(_OnShared, PostgresTables):
         except StorageFailed as exc:
             _LOGGER.error("home %s closed with writes not committed: %s", self._home, exc)
 
+    async def save_home(self, home_id: str, source: str, text: str) -> None:
+        """Keep the running home file, unless it is the one kept already (a home taken over)."""
+        if await self.stored_home() != text:
+            await super().save_home(home_id, source, text)
+
     def put_state(self, state: State) -> None:
         self._shared._writes.put_state(state, self._home)
 
@@ -316,8 +393,8 @@ class HomeStorage(_OnShared, PostgresTables):
 
     def accounts_store(self) -> HomeAccounts:
         """The household store beside this storage (what `accounts_for` picks)."""
-        return HomeAccounts(self._shared, self._home)
+        return HomeAccounts(self._shared, self._home, self._epoch)
 
     def overrides_store(self) -> HomeOverrides:
         """The device overrides beside this storage (what `overrides_for` picks)."""
-        return HomeOverrides(self._shared, self._home)
+        return HomeOverrides(self._shared, self._home, self._epoch)

@@ -11,6 +11,8 @@ import time
 import psycopg
 import pytest
 
+from oneteam.cluster.lease import LeaseTable
+from oneteam.cluster.pgschema import SCHEMA
 from oneteam.cluster.pgshared import HomeStorage, SharedPostgres
 from oneteam.hub.group_commit import StorageFailed
 from oneteam.model import State
@@ -84,13 +86,12 @@ async def test_a_batch_in_flight_is_waited_for_by_a_takeover_and_by_a_flush(
 ) -> None:
     a = shared.storage("home-a", epoch=1)
     with psycopg.connect(postgres_url) as other:
-        # Another process takes the lease (or only locks its row) in a transaction not yet ended:
-        # the writer's batch stops half-way, waiting on the row.
-        other.execute(
-            "UPDATE public.home_leases SET owner = 'other', epoch = 2 WHERE home_id = 'home-a'"
-            if taken
-            else "SELECT 1 FROM public.home_leases WHERE home_id = 'home-a' FOR UPDATE"
-        )
+        # Another process takes the lease as lease.py does (the row locked FOR UPDATE, then the
+        # new owner and epoch), or only locks the row, in a transaction not yet ended: the
+        # writer's batch stops half-way, waiting on the row.
+        other.execute("SELECT 1 FROM public.home_leases WHERE home_id = 'home-a' FOR UPDATE")
+        if taken:
+            other.execute("UPDATE public.home_leases SET owner = 'other', epoch = 2 WHERE home_id = 'home-a'")
         a.put_state(_state(5))
         await asyncio.sleep(0.3)  # the writer has taken the batch: nothing is queued any more
         flushing = await _stuck_flush(a)  # yet the flush waits for that batch
@@ -102,3 +103,33 @@ async def test_a_batch_in_flight_is_waited_for_by_a_takeover_and_by_a_flush(
     else:
         await asyncio.wait_for(flushing, 30)
         assert await _value(shared, "home-a") == 5
+
+
+async def test_a_lease_is_renewed_while_a_batch_of_its_home_holds_the_row(
+    shared: SharedPostgres, postgres_url: str, leases: None
+) -> None:
+    """A home written without pause keeps its lease: the fencing's lock on the lease row does not
+    hold up (or make skip) the renewal, which only moves `expires_at`."""
+    a = shared.storage("home-a", epoch=1)
+    a.put_state(_state(1))
+    await a.flush()
+    table = LeaseTable(postgres_url, "me", "http://me", lease_s=3.0)
+    await table.open()
+    try:
+        with psycopg.connect(postgres_url) as other:
+            # The batch writing home-a waits on its state row, its lease row fenced meanwhile.
+            other.execute(f"SELECT 1 FROM {SCHEMA}.states WHERE home_id = 'home-a' FOR UPDATE")
+            a.put_state(_state(2))
+            flushing = await _stuck_flush(a)
+            assert sorted(await table.renew()) == ["home-a", "home-b"]
+            with psycopg.connect(postgres_url, autocommit=True) as reader:
+                left = reader.execute(
+                    "SELECT home_id, expires_at < now() + interval '1 minute' FROM public.home_leases "
+                    "ORDER BY home_id"
+                ).fetchall()
+            assert left == [("home-a", True), ("home-b", True)]  # renewed to 3 s (was an hour)
+            other.commit()
+        await asyncio.wait_for(flushing, 30)
+        assert await _value(shared, "home-a") == 2
+    finally:
+        await table.close()
