@@ -32,6 +32,7 @@ from oneteam.model import EventKind, OneteamError
 from oneteam.services.epidemic.cli import app as epidemic_app
 from oneteam.services.maintenance import cli as maintenance_cli
 from oneteam.voice import cli as voice_cli
+from oneteam.voice.cli_wake import wake_app
 from oneteam.voice.nlu.cli import understand
 
 app = typer.Typer(
@@ -52,6 +53,7 @@ app.command("understand")(understand)
 app.command()(voice_cli.transcribe)
 app.command()(voice_cli.speak)
 app.command()(voice_cli.listen)
+app.add_typer(wake_app, name="wake")
 app.command()(wyoming)
 app.command("simulate")(simulate)
 app.add_typer(maintenance_cli.app, name="maintenance", help="Failure prediction: train, evaluate, predict.")

@@ -55,6 +55,13 @@ class WakeLanguage:
     `vosk`: stage 1 decodes all speech."""
     keyword_threshold: float = 0.8
     """Lowest keyword-network score that hands a window to stage 1."""
+    tense_onsets: tuple[int, ...] = ()
+    """Onsets (Unicode order) before which an open syllable of a phrase is short and its closure is
+    heard as a final stop (코뿔소 said fast: 극 뿔 소); stage 2 accepts such a reading there."""
+    closure_codas: tuple[int, ...] = ()
+    """The finals that closure may be heard as."""
+    onset_places: tuple[tuple[int, ...], ...] = ()
+    """Onsets made at one place (ㄱ ㄲ ㅋ, ...): the short syllable keeps its onset's place only."""
     onset_s: float | None = None
     """Stage 1 (first_stage vosk) reads only this much of each stretch of speech, pre-roll included:
     a wake phrase opens an utterance (it follows a pause of at least the VAD's trailing silence), so
@@ -79,6 +86,9 @@ def wake_language(language: str = "ko") -> WakeLanguage:
         keyword_threshold=float(data.get("keyword_threshold", 0.8)),
         keyword_confirm=float(data.get("keyword_confirm", 0.95)),
         onset_s=float(data["onset_s"]) if data.get("onset_s") is not None else None,
+        tense_onsets=tuple(int(c) for c in data.get("tense_onsets", ())),
+        closure_codas=tuple(int(c) for c in data.get("closure_codas", ())),
+        onset_places=tuple(tuple(int(c) for c in place) for place in data.get("onset_places", ())),
     )
 
 
@@ -90,6 +100,10 @@ class WakeWord:
     """The phrase as the household wrote it (`원팀아`); Wyoming's model name."""
     words: tuple[str, ...]
     """The model's words for it (`원`, `팀`, `아`)."""
+    syllables: tuple[str, ...] = ()
+    """The phrase a syllable a word, as stage 2 may also read it (empty: the model lacks one)."""
+    closing: tuple[frozenset[str], ...] = ()
+    """Per syllable, the other readings stage 2 accepts there (see `closure_readings`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +152,13 @@ class WakeModel:
         self._grammar = json.dumps(spelled + garbage, ensure_ascii=False)
         strict = garbage_syllables(model.is_known, data.verify_codas, exclude)
         self._verify_grammar = json.dumps(spelled + strict, ensure_ascii=False)
+        # A phrase with a short syllable before a tense onset (코뿔소, which the model knows as one
+        # word) is re-read once more, a syllable at a time, when the word is turned down: there that
+        # syllable's closure reading (극 for 코) is accepted. A separate read, not a second spelling
+        # in one grammar: two spellings of the same audio split the decoder's confidence (빅스비
+        # fell below the threshold so).
+        closing = [" ".join(w.syllables) for w in self.words if any(w.closing)]
+        self._closure_grammar = json.dumps(closing + strict, ensure_ascii=False) if closing else None
         _LOGGER.info(
             "wake: %s against %d garbage syllables, verified against %d",
             [w.name for w in self.words],
@@ -154,43 +175,52 @@ class WakeModel:
             words.extend(pieces)
         if not words:
             raise BadWakePhrase(phrase)
-        return WakeWord(name=phrase, words=tuple(words))
+        syllables = [ch for ch in phrase if "가" <= ch <= "힣"]
+        if not all(self.model.is_known(ch) for ch in syllables):
+            return WakeWord(name=phrase, words=tuple(words))
+        closing = tuple(
+            closure_readings(ch, after, self.settings)
+            for ch, after in zip(syllables, [*syllables[1:], ""], strict=True)
+        )
+        return WakeWord(name=phrase, words=tuple(words), syllables=tuple(syllables), closing=closing)
 
     @property
     def names(self) -> list[str]:
         """The phrases as written."""
         return [wake.name for wake in self.words]
 
-    def recognizer(self, *, verify: bool = False) -> Any:
+    def recognizer(self, *, verify: bool = False, grammar: str | None = None) -> Any:
         """A fresh Kaldi recogniser over the stage 1 (or, `verify`, the stage 2) wake grammar."""
         import vosk
 
-        grammar = self._verify_grammar if verify else self._grammar
+        grammar = grammar or (self._verify_grammar if verify else self._grammar)
         kaldi = vosk.KaldiRecognizer(self.model.handle, float(SAMPLE_RATE), grammar)
         kaldi.SetWords(True)
         return kaldi
 
     def find(
-        self, words: Sequence[dict[str, Any]], offset_s: float, threshold: float | None = None
+        self,
+        words: Sequence[dict[str, Any]],
+        offset_s: float,
+        threshold: float | None = None,
+        *,
+        closure: bool = False,
     ) -> Detection | None:
-        """The first phrase among Vosk's result words at or above the threshold."""
+        """The first phrase among Vosk's result words at or above the threshold (`closure`: a short
+        syllable before a tense onset may be read with a final stop, see `closure_readings`)."""
         floor = self.threshold if threshold is None else threshold
         spoken = [str(w.get("word", "")) for w in words]
-        for wake in self.words:
-            size = len(wake.words)
-            for i in range(len(spoken) - size + 1):
-                if tuple(spoken[i : i + size]) != wake.words:
-                    continue
-                span = words[i : i + size]
-                confidence = min(float(w.get("conf", 0.0)) for w in span)
-                if confidence >= floor:
-                    return Detection(
-                        name=wake.name,
-                        confidence=confidence,
-                        start_s=offset_s + float(span[0]["start"]),
-                        end_s=offset_s + float(span[-1]["end"]),
-                    )
-                _LOGGER.debug("wake: %s heard at confidence %.2f, below threshold", wake.name, confidence)
+        for wake, i, size in _spans(spoken, self.words, closure=closure):
+            span = words[i : i + size]
+            confidence = min(float(w.get("conf", 0.0)) for w in span)
+            if confidence >= floor:
+                return Detection(
+                    name=wake.name,
+                    confidence=confidence,
+                    start_s=offset_s + float(span[0]["start"]),
+                    end_s=offset_s + float(span[-1]["end"]),
+                )
+            _LOGGER.debug("wake: %s heard at confidence %.2f, below threshold", wake.name, confidence)
         return None
 
     def verify(self, pcm: bytes, offset_s: float) -> Detection | None:
@@ -198,7 +228,13 @@ class WakeModel:
         kaldi = self.recognizer(verify=True)
         kaldi.AcceptWaveform(pcm + VERIFY_TAIL)
         result = json.loads(kaldi.FinalResult())
-        return self.find(result.get("result", []), offset_s, self.verify_threshold)
+        found = self.find(result.get("result", []), offset_s, self.verify_threshold)
+        if found is not None or self._closure_grammar is None:
+            return found
+        kaldi = self.recognizer(grammar=self._closure_grammar)
+        kaldi.AcceptWaveform(pcm + VERIFY_TAIL)
+        result = json.loads(kaldi.FinalResult())
+        return self.find(result.get("result", []), offset_s, self.verify_threshold, closure=True)
 
     def agree(self, heard: Detection, keyword_score: float) -> bool:
         """Whether the keyword network and stage 1 are both sure enough to wake without stage 2.
@@ -215,3 +251,49 @@ class WakeModel:
         """Whether a partial reading already holds a phrase (then the segment is closed early)."""
         spoken = f" {partial} "
         return any(f" {' '.join(wake.words)} " in spoken for wake in self.words)
+
+
+_HANGUL_BASE, _VOWELS, _CODAS = 0xAC00, 21, 28
+
+
+def closure_readings(word: str, after: str, data: WakeLanguage) -> frozenset[str]:
+    """What stage 2 may read in place of an open syllable `word` that precedes a tense onset.
+
+    Before ㄲ ㄸ ㅃ ㅆ ㅉ a Korean vowel is short and the tense consonant's long closure starts in it,
+    so the decoder hears the syllable as one ending in a stop (코 in 코뿔소 said fast: 극, 국, 곡) with
+    an unsure vowel; only its onset's place stays. Those readings are accepted there and nowhere
+    else: a phrase without a tense onset (원팀아) is matched as spelled."""
+    if len(word) != 1 or not after or not data.tense_onsets:
+        return frozenset()
+    code, next_code = ord(word) - _HANGUL_BASE, ord(after[0]) - _HANGUL_BASE
+    if not (0 <= code < 11172 and 0 <= next_code < 11172) or code % _CODAS:
+        return frozenset()
+    if next_code // (_VOWELS * _CODAS) not in data.tense_onsets:
+        return frozenset()
+    onset = code // (_VOWELS * _CODAS)
+    place = next((p for p in data.onset_places if onset in p), (onset,))
+    return frozenset(
+        chr(_HANGUL_BASE + (o * _VOWELS + v) * _CODAS + c)
+        for o in place
+        for v in range(_VOWELS)
+        for c in data.closure_codas
+    )
+
+
+def _spans(
+    spoken: Sequence[str], wakes: Sequence[WakeWord], *, closure: bool
+) -> list[tuple[WakeWord, int, int]]:
+    """(phrase, first word, word count) of each place the words hold a phrase: as spelled, or with
+    `closure` a syllable at a time with the closure readings accepted."""
+    found = []
+    for wake in wakes:
+        forms = [(wake.words, ())] + ([(wake.syllables, wake.closing)] if closure and wake.syllables else [])
+        for form, closing in forms:
+            size = len(form)
+            for i in range(len(spoken) - size + 1):
+                window = spoken[i : i + size]
+                if tuple(window) == form or (
+                    closing and all(h == w or h in c for h, w, c in zip(window, form, closing, strict=True))
+                ):
+                    found.append((wake, i, size))
+    return found

@@ -59,20 +59,27 @@ def test_three_household_phrases_are_found_in_order_in_one_recording(
     assert found[0].end_s < found[1].start_s < found[1].end_s < found[2].start_s
 
 
-def test_the_first_stage_hears_a_phrase_said_right_before_a_command(
-    vosk_model: VoskModel, speech_dir: Path
-) -> None:
+def test_a_phrase_said_right_before_a_command_wakes(vosk_model: VoskModel, speech_dir: Path) -> None:
     # Picovoice: 코뿔소 then a lighting command in one breath. The VAD calls the 코 late: with its
-    # pre-roll the eager first stage hears the phrase. The stricter second stage turns this one
-    # down (the one real recording missed, BENCHMARKS.md issue 20): its grammar reads 극 프 쏘.
-    # (Stage 1 on all speech, as before the keyword network: that network gates it by default.)
+    # pre-roll the eager first stage hears the phrase. Stage 2's word grammar reads it 극 프 쏘 (the
+    # closure before ㅃ sounds like a final ㄱ); its syllable re-read (극 뿔 소) accepts the closure
+    # reading of 코 there, so the stream wakes (the one real recording missed before).
     wake = WakeModel(vosk_model, ["코뿔소"], first_stage="vosk")
     detector = WakeDetector(wake)
     pcm = read_wav(speech_dir / "pv_picovoice_koppulso_seumateu_jomyeong_ko.wav").data
-    for start in range(0, len(pcm), 3200):
-        detector.feed(pcm[start : start + 3200])
-    detector.finish()
+    found = [d for start in range(0, len(pcm), 3200) for d in detector.feed(pcm[start : start + 3200])]
+    found += detector.finish()
     assert detector.candidates == 1
+    assert [d.name for d in found] == ["코뿔소"]
+    assert found[0].start_s < 1.0 < found[0].end_s < 1.6  # the phrase, not the command after it
+    # Only a short syllable before a tense onset gets closure readings, and only stop finals of
+    # its own onset's place: nothing for 원팀아, 빅스비 or the last syllable.
+    closing = dict(zip(wake.words[0].syllables, wake.words[0].closing, strict=True))
+    assert {"극", "국", "곡", "콕"} <= closing["코"]
+    assert closing["코"].isdisjoint({"코", "보", "속", "늑", "근"})
+    assert not closing["뿔"] and not closing["소"]
+    others = WakeModel(vosk_model, ["원팀아", "빅스비"])
+    assert all(not c for w in others.words for c in w.closing)
 
 
 def test_the_keyword_network_spares_the_recogniser_most_speech(

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -228,8 +228,11 @@ def window_frames_for(durations_s: list[float]) -> int:
     return int(np.clip(round(longest * 100) + 25, 60, 180))
 
 
-def train_spotter(phrase: str, recipe: Recipe | None = None) -> KeywordSpotter:
-    """Make the audio and fit a spotter for `phrase` (seeded: same phrase, same spotter)."""
+def train_spotter(
+    phrase: str, recipe: Recipe | None = None, voices: Sequence[Floats] = (), copies: int = 0
+) -> KeywordSpotter:
+    """Make the audio and fit a spotter for `phrase` (seeded: same phrase, same spotter); `voices`
+    are the household saying it (keyword/enroll.py), each fitted in `copies` changed copies."""
     from sklearn.neural_network import MLPClassifier
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
@@ -241,7 +244,7 @@ def train_spotter(phrase: str, recipe: Recipe | None = None) -> KeywordSpotter:
         for rate in recipe.rates:
             for pitch in recipe.pitches:
                 spoken.append((voice, trim(speak(phrase, voice, rate, pitch))))
-    window = window_frames_for([len(s) / SAMPLE_RATE for _, s in spoken])
+    window = window_frames_for([len(s) / SAMPLE_RATE for s in [*(s for _, s in spoken), *voices]])
     length = (window - 1) * HOP + FRAME
     sentences = training_sentences()[: recipe.sentences]
     babble = [
@@ -260,17 +263,12 @@ def train_spotter(phrase: str, recipe: Recipe | None = None) -> KeywordSpotter:
     def features(samples: Floats) -> Floats:
         return window_features(log_mel(samples))
 
-    fit_x: list[Floats] = []
-    fit_y: list[int] = []
-    held: list[Floats] = []
-    for voice, samples in spoken:
-        for _ in range(recipe.copies):
-            vector = features(maker.change(maker.place(samples)))
-            if voice in HELD_OUT:
-                held.append(vector)
-            else:
-                fit_x.append(vector)
-                fit_y.append(1)
+    # In the original recipe's order (one generator: the same phrase trains the same networks).
+    copied = [(v, features(maker.change(maker.place(s)))) for v, s in spoken for _ in range(recipe.copies)]
+    held = [vector for v, vector in copied if v in HELD_OUT]
+    fit_x = [vector for v, vector in copied if v not in HELD_OUT]
+    fit_x += [features(maker.change(maker.place(s))) for s in voices for _ in range(copies)]
+    fit_y = [1] * len(fit_x)
     negatives = 0
     for samples in babble:
         for _ in range(recipe.negatives_per_sentence):
@@ -335,7 +333,13 @@ def file_name(phrase: str, seed: int) -> str:
 
 
 def trained_spotter(phrase: str) -> SpotterEnsemble:
-    """The cached spotters for `phrase`, trained (and cached) the first time they are asked for."""
+    """The household's enrolled spotters for `phrase` (keyword/enroll.py), else the shipped or cached
+    ones, trained (and cached) the first time they are asked for."""
+    from oneteam.voice.keyword.enroll import enrolled_spotter
+
+    enrolled = enrolled_spotter(phrase)
+    if enrolled is not None:
+        return enrolled
     members: list[KeywordSpotter] = []
     for seed in SEEDS:
         shipped = resources.files("oneteam.voice") / "lang" / "ko" / "wake" / file_name(phrase, seed)
