@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -80,6 +81,13 @@ def _unreachable(why: str) -> Refusal:
     )
 
 
+class _KeepNoCookies(DefaultCookiePolicy):
+    """The carrying client's cookie policy: nothing set by an owner's answer is kept."""
+
+    def set_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+
 class Forwarder:
     """One process's way to the other processes: one pooled HTTP client, a WebSocket per socket."""
 
@@ -100,6 +108,9 @@ class Forwarder:
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
                 follow_redirects=False,
                 trust_env=False,
+                # One client carries every caller's requests: a Set-Cookie kept here would sign the
+                # next caller in as the last one. Cookies pass through as headers, never stored.
+                cookies=CookieJar(policy=_KeepNoCookies()),
             )
         return self._client
 
