@@ -14,8 +14,9 @@ Measures, on loopback, bounded in time (about 6 min at 1,000 homes; `--homes` fo
 - memory per home: the processes' RSS divided by the homes they serve, beside one idle node's RSS
   with no home (the anchor);
 - failover: kill -9 the process holding most homes while commands flow; seconds until each of its
-  homes acknowledges a command again from another process (each probed without pause), and homes
-  whose last acknowledged command is not their state afterwards (must be 0).
+  homes acknowledges a command again from another process (each probed without pause), seconds
+  until each is open again on a survivor (its /cluster/health: served, whatever a command then
+  waits behind), and homes whose last acknowledged command is not their state afterwards (must be 0).
 """
 
 from __future__ import annotations
@@ -224,6 +225,26 @@ async def probe_back(commands: Commands, homes: list[str], since: float, limit_s
     return back
 
 
+async def watch_served(bases: list[str], homes: list[str], since: float, limit_s: float) -> dict[str, float]:
+    """Each home's first sight open with a live lease in a survivor's /cluster/health after `since`
+    (asked every 0.2 s): when the home is served again, apart from how long a command then takes."""
+    seen: dict[str, float] = {}
+    wanted = set(homes)
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.monotonic() - since < limit_s and len(seen) < len(wanted):
+            for base in bases:
+                try:
+                    health = (await client.get(f"{base}/cluster/health")).json()
+                except httpx.HTTPError:
+                    continue
+                now = time.monotonic() - since
+                for home in health["homes"]:
+                    if home["id"] in wanted and home["lease_left_s"] > 0:
+                        seen.setdefault(home["id"], now)
+            await asyncio.sleep(0.2)
+    return seen
+
+
 async def lost_commands(commands: Commands, base: str) -> tuple[int, int]:
     """(homes whose last acknowledged brightness is not their state now, homes that did not
     answer the check), asked at a live node."""
@@ -384,7 +405,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
             victim = max(counts, key=lambda n: counts[n])
             victim_homes = [h for h, o in owners.items() if o == victim]
 
-            async def steady_then_kill() -> tuple[int, float, dict[str, float], float]:
+            async def steady_then_kill() -> tuple[int, float, dict[str, float], float, dict[str, float]]:
                 before = mqtt_changes(url)
                 t0 = time.monotonic()
                 assert devices is not None and devices.stdin is not None
@@ -400,12 +421,14 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 if args.keep:
                     print(f"killed {victim} at {time.strftime('%H:%M:%S')}", flush=True)
                 dead.add(victim)
+                survivors = [b for n, b in bases.items() if n != victim]
+                watching = asyncio.create_task(watch_served(survivors, victim_homes, killed, 60))
                 back = await probe_back(commands, victim_homes, killed, 60)
                 shed = await load
-                return shed, ingested, back, killed
+                return shed, ingested, back, killed, await watching
 
             load_started = time.monotonic()
-            shed, ingested, back, killed = asyncio.run(steady_then_kill())
+            shed, ingested, back, killed, opened = asyncio.run(steady_then_kill())
             published = devices.stdout.readline().split()
             steady = [rt for at, rt in commands.round_trips if load_started + 2 < at < killed]
             window = killed - load_started - 2
@@ -432,6 +455,14 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 f"({unanswered} did not answer the check)",
                 flush=True,
             )
+            served_at = sorted(opened.values())
+            if served_at:
+                print(
+                    f"failover, served again (open on a survivor, its /cluster/health): "
+                    f"{len(served_at)}/{len(victim_homes)}: first {served_at[0]:.1f} s, median "
+                    f"{percentile(served_at, 50):.1f} s, last {served_at[-1]:.1f} s after the kill",
+                    flush=True,
+                )
         finally:
             if devices is not None:
                 devices.kill()
