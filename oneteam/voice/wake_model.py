@@ -143,9 +143,12 @@ class WakeModel:
         self.spotters: tuple[SpotterEnsemble, ...] = ()
         """The keyword networks (one per phrase); empty when stage 1 decodes all speech."""
         if stage == "keyword":
+            from oneteam.voice.keyword.enroll import enrolled_spotter
             from oneteam.voice.keyword.train import trained_spotter
 
-            self.spotters = tuple(trained_spotter(wake.name) for wake in self.words)
+            self.spotters = tuple(
+                enrolled_spotter(wake.name) or trained_spotter(wake.name) for wake in self.words
+            )
         exclude = "".join(word for wake in self.words for word in wake.words)
         spelled = [" ".join(wake.words) for wake in self.words]
         garbage = garbage_syllables(model.is_known, data.garbage_codas, exclude)
@@ -246,6 +249,12 @@ class WakeModel:
         `keyword_confirm` and stage 1 read the phrase at stage 2's confidence, they wake together."""
         confirm = self.settings.keyword_confirm
         return confirm <= 1.0 and keyword_score >= confirm and heard.confidence >= self.verify_threshold
+
+    def locate(self, pcm: bytes) -> Detection | None:
+        """Where stage 1's grammar reads a phrase in a recording, at any confidence (enrolment)."""
+        kaldi = self.recognizer()
+        kaldi.AcceptWaveform(pcm + VERIFY_TAIL)
+        return self.find(json.loads(kaldi.FinalResult()).get("result", []), 0.0, 0.0)
 
     def in_partial(self, partial: str) -> bool:
         """Whether a partial reading already holds a phrase (then the segment is closed early)."""

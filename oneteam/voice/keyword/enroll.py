@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -25,7 +25,6 @@ from oneteam.voice.audio import SAMPLE_RATE
 from oneteam.voice.keyword.features import Floats
 from oneteam.voice.keyword.spotter import KeywordSpotter, SpotterEnsemble
 from oneteam.voice.keyword.train import SEEDS, TRAINING_VERSION, Recipe, cache_dir, train_spotter, trim
-from oneteam.voice.wake_model import VERIFY_TAIL, WakeModel
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,6 +36,23 @@ _SILENT_RMS = 10 ** (-50 / 20)
 """A recording quieter than -50 dBFS holds no voice."""
 
 
+class _Heard(Protocol):
+    @property
+    def start_s(self) -> float: ...
+
+    @property
+    def end_s(self) -> float: ...
+
+
+class PhraseFinder(Protocol):
+    """What cuts the phrase out of a recording (voice/wake_model.py's WakeModel)."""
+
+    @property
+    def names(self) -> list[str]: ...
+
+    def locate(self, pcm: bytes) -> _Heard | None: ...
+
+
 class SilentRecording(OneteamError):
     """An enrolment recording without a voice in it."""
 
@@ -46,15 +62,13 @@ class SilentRecording(OneteamError):
         super().__init__(f"no voice in the recording {name}", name=name)
 
 
-def phrase_audio(wake: WakeModel, pcm: bytes, name: str = "") -> Floats:
+def phrase_audio(wake: PhraseFinder, pcm: bytes, name: str = "") -> Floats:
     """The phrase cut from a 16 kHz recording: where stage 1's grammar reads it (± 0.15 s), else
     the recording's voiced part (a recording of the phrase alone)."""
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     if len(samples) == 0 or float(np.sqrt(np.mean(samples * samples))) < _SILENT_RMS:
         raise SilentRecording(name)
-    kaldi = wake.recognizer()
-    kaldi.AcceptWaveform(pcm + VERIFY_TAIL)
-    heard = wake.find(json.loads(kaldi.FinalResult()).get("result", []), 0.0, 0.0)
+    heard = wake.locate(pcm)
     if heard is None:
         _LOGGER.info("enrol: %s not read in %s; its voiced part is used", wake.names, name)
         return trim(samples)

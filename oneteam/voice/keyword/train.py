@@ -333,13 +333,8 @@ def file_name(phrase: str, seed: int) -> str:
 
 
 def trained_spotter(phrase: str) -> SpotterEnsemble:
-    """The household's enrolled spotters for `phrase` (keyword/enroll.py), else the shipped or cached
-    ones, trained (and cached) the first time they are asked for."""
-    from oneteam.voice.keyword.enroll import enrolled_spotter
-
-    enrolled = enrolled_spotter(phrase)
-    if enrolled is not None:
-        return enrolled
+    """The shipped or cached spotters for `phrase`, trained (and cached) the first time they are
+    asked for (a household's enrolled ones come first: keyword/enroll.py, `enrolled_spotter`)."""
     members: list[KeywordSpotter] = []
     for seed in SEEDS:
         shipped = resources.files("oneteam.voice") / "lang" / "ko" / "wake" / file_name(phrase, seed)
