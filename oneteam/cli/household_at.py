@@ -20,6 +20,7 @@ from oneteam.hub import load_config, open_storage
 from oneteam.hub.accounts_db import accounts_for
 from oneteam.hub.config import require_database
 from oneteam.hub.household import Household
+from oneteam.hub.storage import Storage
 from oneteam.i18n import render
 from oneteam.interop.cli import DEFAULT_HOME
 from oneteam.model import OneteamError
@@ -67,13 +68,22 @@ async def _household(where: Where) -> AsyncIterator[Household]:
         require_database(where.data_dir)  # never a fresh database in whatever folder this runs in
     storage = open_storage(load_config(None, data_dir=where.data_dir, database_url=where.database_url))
     await storage.open()
+    try:
+        async with _opened(storage) as household:
+            yield household
+    finally:
+        await storage.close()
+
+
+@asynccontextmanager
+async def _opened(storage: Storage) -> AsyncIterator[Household]:
+    """The household kept in `storage`, opened for the length of the block."""
     household = Household(accounts_for(storage), storage, list)
     try:
         await household.open()
         yield household
     finally:
         await household.close()
-        await storage.close()
 
 
 @asynccontextmanager
@@ -86,14 +96,8 @@ async def _cluster_household(where: Where) -> AsyncIterator[Household]:
     assert where.database_url is not None
     if not await home_registered(where.database_url, where.home):
         OUT.fail(OUT.t("cluster.unknown_home", home=where.home))
-    async with home_stores(where.database_url) as shared:
-        storage = shared.storage(where.home)
-        household = Household(accounts_for(storage), storage, list)
-        try:
-            await household.open()
-            yield household
-        finally:
-            await household.close()
+    async with home_stores(where.database_url) as shared, _opened(shared.storage(where.home)) as household:
+        yield household
 
 
 def run_on(where: Where, work: Callable[[Household], Awaitable[T]]) -> T:
