@@ -30,8 +30,8 @@ import numpy as np
 import yaml
 
 from oneteam.voice.audio import SAMPLE_RATE
-from oneteam.voice.espeak import espeak
 from oneteam.voice.keyword.features import FRAME, HOP, Floats, log_mel
+from oneteam.voice.keyword.speech import Request, resample, speak_fresh
 from oneteam.voice.keyword.spotter import KeywordSpotter, SpotterEnsemble, window_features
 
 _LOGGER = logging.getLogger(__name__)
@@ -62,28 +62,6 @@ class Recipe:
     sentences: int | None = None
     """How many of the training sentences to speak (all by default)."""
     seed: int = 7
-
-
-def speak(text: str, voice: str, rate_wpm: int, pitch: int) -> Floats:
-    """eSpeak NG at 16 kHz, float samples."""
-    engine = espeak()
-    chunks: list[bytes] = []
-
-    def sink(pcm: bytes) -> bool:
-        chunks.append(pcm)
-        return True
-
-    engine.synthesize(text, voice, rate_wpm, sink, pitch=pitch)
-    samples = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.float32) / 32768.0
-    return resample(samples, engine.sample_rate / SAMPLE_RATE)
-
-
-def resample(samples: Floats, factor: float) -> Floats:
-    """Play `factor` times faster (linear interpolation; pitch moves with it)."""
-    if factor == 1.0 or len(samples) < 2:
-        return samples
-    positions = np.arange(0, len(samples) - 1, factor)
-    return np.asarray(np.interp(positions, np.arange(len(samples)), samples), dtype=np.float32)
 
 
 def trim(samples: Floats) -> Floats:
@@ -239,25 +217,21 @@ def train_spotter(
     recipe = recipe or Recipe()
     started = time.monotonic()
     rng = np.random.default_rng(recipe.seed)
-    spoken: list[tuple[str, Floats]] = []
-    for voice in recipe.voices:
-        for rate in recipe.rates:
-            for pitch in recipe.pitches:
-                spoken.append((voice, trim(speak(phrase, voice, rate, pitch))))
+    said: list[Request] = [
+        (phrase, voice, rate, pitch)
+        for voice in recipe.voices
+        for rate in recipe.rates
+        for pitch in recipe.pitches
+    ]
+    read: list[Request] = [
+        (text, str(rng.choice(recipe.voices)), int(rng.choice(recipe.rates)), int(rng.choice(recipe.pitches)))
+        for text in training_sentences()[: recipe.sentences]
+    ]
+    audio = [trim(samples) for samples in speak_fresh([*said, *read])]
+    spoken = [(request[1], samples) for request, samples in zip(said, audio, strict=False)]
+    babble = audio[len(said) :]
     window = window_frames_for([len(s) / SAMPLE_RATE for s in [*(s for _, s in spoken), *voices]])
     length = (window - 1) * HOP + FRAME
-    sentences = training_sentences()[: recipe.sentences]
-    babble = [
-        trim(
-            speak(
-                text,
-                str(rng.choice(recipe.voices)),
-                int(rng.choice(recipe.rates)),
-                int(rng.choice(recipe.pitches)),
-            )
-        )
-        for text in sentences
-    ]
     maker = _Maker(length, babble, rng)
 
     def features(samples: Floats) -> Floats:
