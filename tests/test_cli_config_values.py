@@ -20,6 +20,16 @@ CASES = [
     (("serve", "--host", "a host"), {}, "설정 host에 a host는 쓸 수 없어요. IP 주소나 호스트 이름"),
     (("serve",), {"ONETEAM_MQTT_PORT": "70000"}, "설정 mqtt_port에 70000은 쓸 수 없어요. 0부터 65535까지"),
     (("serve",), {"ONETEAM_TICK_S": "fast"}, "설정 tick_s에 fast는 쓸 수 없어요. 수를 쓰세요."),
+    (
+        ("serve", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "proxy.example"),
+        {},
+        "설정 trusted_proxies에 proxy.example는 쓸 수 없어요. 프록시의 IP 주소나 네트워크",
+    ),
+    (
+        ("serve", "--cluster", "--database-url", "postgresql://nobody@127.0.0.1:1/none"),
+        {"ONETEAM_TRUSTED_PROXIES": "127.0.0.1, 300.1.2.3"},
+        "설정 trusted_proxies에 300.1.2.3은 쓸 수 없어요.",
+    ),
 ]
 VALIDATOR_WORDS = ("validation error", "pydantic", "Input should", "errors.pydantic.dev")
 

@@ -101,7 +101,7 @@ def limits_of(request: Request) -> SignInLimits:
 
 
 def address_of(request: Request) -> str:
-    """The caller's address as the socket sees it (a proxy in front would need its own limit)."""
+    """The caller's address: the socket's, or what a proxy the operator trusts says (api/proxies.py)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -87,6 +87,7 @@ def serve_cluster(
                 broker_url=broker,
                 address=address,
                 parts=parts,
+                trusted_proxies=settings.trusted_proxies,
             )
         )
     except psycopg.OperationalError as exc:

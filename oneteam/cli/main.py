@@ -102,6 +102,13 @@ def serve(
         list[str] | None,
         typer.Option("--allow-origin", help="Another web origin whose pages may open the WebSockets."),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="A reverse proxy (IP address or network) whose X-Forwarded-For names the caller.",
+        ),
+    ] = None,
     cluster: Annotated[
         bool,
         typer.Option("--cluster", help="Serve many homes as one node of a cluster (see docs/operator.md)."),
@@ -123,6 +130,7 @@ def serve(
     """Run the hub and its API."""
     from oneteam.cli.serve import run_hub
 
+    proxies = tuple(trusted_proxy) if trusted_proxy else None
     if cluster:
         from oneteam.cli.cluster import serve_cluster
 
@@ -130,7 +138,7 @@ def serve(
             database_url=database_url,
             broker=broker,
             node_id=node_id,
-            settings=load_config(config, host=host, port=port, data_dir=data_dir),
+            settings=load_config(config, host=host, port=port, data_dir=data_dir, trusted_proxies=proxies),
             address=address,
         )
         return
@@ -145,6 +153,7 @@ def serve(
         mqtt_port=mqtt_port,
         mqtt_url=mqtt_url,
         allowed_origins=tuple(allow_origin) if allow_origin else None,
+        trusted_proxies=proxies,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_hub(settings, show_token=demo))

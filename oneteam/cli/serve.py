@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import APIRouter
 
 from oneteam.api.app import create_app
-from oneteam.api.ws import SERVER_OPTIONS
+from oneteam.api.proxies import server_options
 from oneteam.cli.context import OUT
 from oneteam.cli.lifetime import HubServer, StopSignals, check_port_free, claim_port
 from oneteam.cli.parts import add_vendor_adapters, start_parts
@@ -128,7 +128,12 @@ async def _serve(
             finish(app)
         server = HubServer(
             uvicorn.Config(
-                app, host=config.host, port=config.port, log_level="warning", lifespan="off", **SERVER_OPTIONS
+                app,
+                host=config.host,
+                port=config.port,
+                log_level="warning",
+                lifespan="off",
+                **server_options(config.trusted_proxies),
             )
         )
         stop.server = server

@@ -12,13 +12,13 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import uvicorn
 
-from oneteam.api.ws import SERVER_OPTIONS
+from oneteam.api.proxies import server_options
 from oneteam.cluster.host import HomeHost
 from oneteam.cluster.lease import LEASE_S, LeaseTable
 from oneteam.cluster.peers import cluster_peer_key
@@ -53,6 +53,7 @@ async def run_node(
     address: str | None = None,
     parts: Iterable[str] = ("virtual", "mqtt", "conversation", "smarthome"),
     lease_s: float = LEASE_S,
+    trusted_proxies: Sequence[str] = (),
 ) -> None:
     """Serve this process's share of the homes until SIGINT or SIGTERM."""
     leases = LeaseTable(database_url, node_id, address or f"http://{host}:{port}", lease_s=lease_s)
@@ -79,7 +80,14 @@ async def run_node(
         )
         stack.push_async_callback(homes.close)
         server = _Server(
-            uvicorn.Config(homes, host=host, port=port, log_level="warning", lifespan="off", **SERVER_OPTIONS)
+            uvicorn.Config(
+                homes,
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                **server_options(trusted_proxies),
+            )
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

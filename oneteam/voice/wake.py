@@ -253,8 +253,9 @@ class WakeDetector:
     def _spot(self, window: bytes) -> Detection | None:
         """Keyword first stage: score the sound's windows; decode flagged stretches with stage 1.
 
-        No voice-activity network runs here: the keyword network is the gate (Silero cost more CPU
-        than the network and the Vosk reads together); a quiet room only costs an energy check."""
+        No voice-activity network runs here: the keyword network is the gate (Silero through ggml
+        cost more CPU than the network and the Vosk reads together); a quiet room only costs an
+        energy check."""
         samples = np.frombuffer(window, dtype="<i2").astype(np.float32) / 32768.0
         if float(np.mean(samples * samples)) >= self._floor:
             self._quiet = 0

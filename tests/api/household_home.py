@@ -36,6 +36,7 @@ async def served_household(
     *,
     prepare: Callable[[Hub], Awaitable[None]] | None = None,
     configure: Callable[[FastAPI], None] | None = None,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> AsyncIterator[Running]:
     """The owner `mom` and `members`; `prepare` runs on the started hub before serving (a
     conversation agent, say), `configure` on the app (its sign-in limits, say)."""
@@ -52,5 +53,5 @@ async def served_household(
         app = create_app(hub)
         if configure is not None:
             configure(app)
-        async with Serve(app) as api:
+        async with Serve(app, trusted_proxies=trusted_proxies) as api:
             yield Running(hub, api.url, app)

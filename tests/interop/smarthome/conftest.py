@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request, Response
 
 from oneteam.api import smarthome as smarthome_api
 from oneteam.api.app import create_app
+from oneteam.api.proxies import server_options
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.interop.smarthome import SmartHomeService, verify
@@ -75,11 +76,24 @@ class Serve:
     """A uvicorn server on a free loopback port inside the test's event loop."""
 
     def __init__(
-        self, app: Any, *, port: int | None = None, lifespan: Literal["auto", "on", "off"] = "off"
+        self,
+        app: Any,
+        *,
+        port: int | None = None,
+        lifespan: Literal["auto", "on", "off"] = "off",
+        trusted_proxies: tuple[str, ...] = (),
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)
+        # The product's settings (api/proxies.py), not uvicorn's: no X-Forwarded-For believed.
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan=lifespan,
+            **server_options(trusted_proxies),
+        )
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
 
