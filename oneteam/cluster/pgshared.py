@@ -22,6 +22,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from oneteam.cluster.pgschema import PARTITIONS, TOKENS_CHANNEL, connection_options, ensure_schema
+from oneteam.cluster.pgwrite import LEASES, write_batch
 from oneteam.hub.accounts_db import AccountStatements, PostgresAccountTables
 from oneteam.hub.device_overrides import OverrideStatements, PostgresOverrideTables
 from oneteam.hub.fence import Fence
@@ -32,7 +33,6 @@ from oneteam.hub.postgres_tables import (
     PostgresRows,
     PostgresTables,
     TokenListener,
-    write_rows,
 )
 from oneteam.model import Event, State
 
@@ -47,8 +47,6 @@ HOME_ACCOUNTS = AccountStatements(Layout(PARTITIONS))
 LISTEN_CHECK_S = 1.0
 """How often the listening connection is checked (a few microseconds without waiting)."""
 LISTEN_RETRY_MAX_S = 10.0
-LEASES = "public.home_leases"
-"""Where the leases are (cluster/lease.py): the epoch a fenced write is checked against."""
 HOME_OVERRIDES = OverrideStatements(Layout(PARTITIONS))
 _OPENING_READS = (
     HOMES.load_states,
@@ -171,35 +169,11 @@ class SharedPostgres:
     async def _commit_homes(
         self, states: list[tuple[str, State]], events: list[tuple[str, Event]], homes: set[str]
     ) -> dict[str, str]:
-        async with self.pool.connection() as connection, connection.transaction():
-            refused = await self._fence(connection, homes)
-            if refused:
-                states = [(home, s) for home, s in states if home not in refused]
-                events = [(home, e) for home, e in events if home not in refused]
-            await write_rows(connection, HOMES, states, events)
-        return refused
-
-    async def _fence(self, connection: psycopg.AsyncConnection[Any], homes: set[str]) -> dict[str, str]:
-        """The homes among `homes` whose lease moved to another epoch (another process took them):
-        their writes are refused. The lease rows stay key-share locked until the batch commits, so
-        a takeover (FOR UPDATE) waits for it and the new owner reads what this batch wrote; the
-        lease renewals (no-key updates of `expires_at`) are not held up by it."""
-        fenced = sorted(homes & self._epochs.keys())
-        if not fenced:
-            return {}
-        # Locked in home order; whoever locks several lease rows (renewals) should do the same,
-        # or a deadlock aborts one of the two (the batch fails; nothing is acknowledged wrongly).
-        cursor = await connection.execute(
-            f"SELECT home_id, epoch FROM {LEASES} WHERE home_id = ANY(%s) ORDER BY home_id FOR KEY SHARE",
-            (fenced,),
-        )
-        current = {str(home): int(epoch) for home, epoch in await cursor.fetchall()}
-        refused = {}
-        for home in fenced:
-            if current.get(home) != self._epochs[home]:
-                refused[home] = f"home {home} is no longer served here (lease epoch {current.get(home)})"
-                _LOGGER.warning("writes refused: %s", refused[home])
-        return refused
+        """The batch in one statement (cluster/pgwrite.py): fenced homes whose lease moved to
+        another epoch are refused, the rest committed, in one round trip."""
+        epochs = {home: self._epochs[home] for home in homes if home in self._epochs}
+        async with self.pool.connection() as connection:
+            return await write_batch(connection, states, events, epochs)
 
     async def preload(self, epochs: Mapping[str, int]) -> None:
         """Read what opening each home of `epochs` (home → the lease epoch it was just taken

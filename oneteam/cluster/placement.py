@@ -58,6 +58,30 @@ def preferred_owner(home_id: str, node_ids: Sequence[str]) -> str | None:
     return max(node_ids, key=lambda n: (_score(n, home_id), n))
 
 
+class Owners:
+    """What rendezvous hashing gives each home, kept while the member set is the same: a busy
+    process's placement step (every 0.5 s) then hashes no home again, only looks it up (hashing
+    every held home over every member each step was a tenth of a loaded process's samples)."""
+
+    KEPT_SETS = 8
+    """Member sets remembered at once (the live members, and those without an expired owner)."""
+
+    def __init__(self) -> None:
+        self._by_set: dict[frozenset[str], dict[str, str | None]] = {}
+
+    def owner(self, home_id: str, members: frozenset[str]) -> str | None:
+        """`preferred_owner(home_id, members)`, hashed once per home and member set."""
+        known = self._by_set.get(members)
+        if known is None:
+            if len(self._by_set) >= self.KEPT_SETS:
+                self._by_set.clear()  # membership changed: the old answers are of no use
+            known = self._by_set[members] = {}
+        if home_id in known:
+            return known[home_id]
+        owner = known[home_id] = preferred_owner(home_id, sorted(members))
+        return owner
+
+
 class HomeOpener(Protocol):
     """What placement drives: the host that opens and closes homes (host.HomeHost)."""
 
@@ -102,6 +126,7 @@ class Placement:
         self._taken_at: dict[str, float] = {}
         self._takes: set[asyncio.Task[None]] = set()
         self._gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+        self._owners = Owners()
 
     async def __aenter__(self) -> Placement:
         await self.leases.heartbeat()
@@ -188,6 +213,7 @@ class Placement:
         me = self.leases.node_id
         if me not in members:
             members.append(me)
+        everyone = frozenset(members)
         rows = await self.leases.lease_rows()
         opened = set(self.host.open_homes())
         to_take: list[str] = []
@@ -200,9 +226,9 @@ class Placement:
                 # database) goes at once to the member hashing places it on among the others, not
                 # after that heartbeat ages out of the member list. An owner still beating is
                 # only late (an overloaded database): its homes wait the usual two leases.
-                candidates = [m for m in members if m != owner or beating] or members
+                candidates = frozenset(m for m in members if m != owner or beating) or everyone
                 if home_id not in self._opening and (
-                    preferred_owner(home_id, candidates) == me
+                    self._owners.owner(home_id, candidates) == me
                     or now - since > MEMBER_LEASES * self.leases.lease_s
                 ):
                     to_take.append(home_id)
@@ -212,14 +238,14 @@ class Placement:
                 to_take.append(home_id)  # ours in the table (restart within a lease) but not open
             elif (
                 owner == me
-                and preferred_owner(home_id, members) != me
                 and self.handoff
                 and home_id in opened
                 and now - self._taken_at.get(home_id, now) > HANDOFF_AFTER_S
+                and self._owners.owner(home_id, everyone) != me
             ):
                 to_hand.append(home_id)
         for home_id in to_hand[:HANDOFFS_PER_STEP]:
-            _LOGGER.info("handing home %s to %s", home_id, preferred_owner(home_id, members))
+            _LOGGER.info("handing home %s to %s", home_id, self._owners.owner(home_id, everyone))
             await self.host.close_home(home_id)
             self.held.pop(home_id, None)
             await self.leases.release(home_id)
