@@ -104,6 +104,15 @@ class WakeWord:
     """The phrase a syllable a word, as stage 2 may also read it (empty: the model lacks one)."""
     closing: tuple[frozenset[str], ...] = ()
     """Per syllable, the other readings stage 2 accepts there (see `closure_readings`)."""
+    alike: tuple[frozenset[str], ...] = ()
+    """Per syllable, what the syllable re-read may read there: the syllable, its closure readings and
+    the same syllable with another onset of its place (뿔 불 풀: lax, tense and aspirated blur)."""
+
+    @property
+    def one_word(self) -> bool:
+        """Whether the model spells the phrase in fewer words than it has syllables (코뿔소 is one
+        word): then a word reading of it is checked against a reading a syllable at a time."""
+        return bool(self.syllables) and len(self.words) < len(self.syllables)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,12 +164,11 @@ class WakeModel:
         self._grammar = json.dumps(spelled + garbage, ensure_ascii=False)
         strict = garbage_syllables(model.is_known, data.verify_codas, exclude)
         self._verify_grammar = json.dumps(spelled + strict, ensure_ascii=False)
-        # A phrase with a short syllable before a tense onset (코뿔소, which the model knows as one
-        # word) is re-read once more, a syllable at a time, when the word is turned down: there that
-        # syllable's closure reading (극 for 코) is accepted. A separate read, not a second spelling
-        # in one grammar: two spellings of the same audio split the decoder's confidence (빅스비
-        # fell below the threshold so).
-        closing = [" ".join(w.syllables) for w in self.words if any(w.closing)]
+        # A phrase the model knows as one word (코뿔소, 빅스비) or with a short syllable before a
+        # tense onset is re-read once more, a syllable at a time (see `verify`). A separate read, not
+        # a second spelling in one grammar: two spellings of the same audio split the decoder's
+        # confidence (빅스비 fell below the threshold so).
+        closing = [" ".join(w.syllables) for w in self.words if any(w.closing) or w.one_word]
         self._closure_grammar = json.dumps(closing + strict, ensure_ascii=False) if closing else None
         _LOGGER.info(
             "wake: %s against %d garbage syllables, verified against %d",
@@ -185,7 +193,13 @@ class WakeModel:
             closure_readings(ch, after, self.settings)
             for ch, after in zip(syllables, [*syllables[1:], ""], strict=True)
         )
-        return WakeWord(name=phrase, words=tuple(words), syllables=tuple(syllables), closing=closing)
+        alike = tuple(
+            frozenset({ch, *place_mates(ch, self.settings)}) | c
+            for ch, c in zip(syllables, closing, strict=True)
+        )
+        return WakeWord(
+            name=phrase, words=tuple(words), syllables=tuple(syllables), closing=closing, alike=alike
+        )
 
     @property
     def names(self) -> list[str]:
@@ -227,17 +241,39 @@ class WakeModel:
         return None
 
     def verify(self, pcm: bytes, offset_s: float) -> Detection | None:
-        """Stage 2: the phrase re-read in a short window of audio by the stricter grammar."""
-        kaldi = self.recognizer(verify=True)
-        kaldi.AcceptWaveform(pcm + VERIFY_TAIL)
-        result = json.loads(kaldi.FinalResult())
-        found = self.find(result.get("result", []), offset_s, self.verify_threshold)
-        if found is not None or self._closure_grammar is None:
+        """Stage 2: the phrase re-read in a short window of audio by the stricter grammar.
+
+        A phrase the model knows as one word costs the decoder one word where the garbage that
+        competes with it costs one per syllable, so the word takes in short speech of roughly its
+        sounds (eSpeak's 쾌속 and "confirm" were read 코뿔소 at 1.0). Its word reading therefore
+        counts only when the re-read a syllable at a time, where each syllable meets its
+        competitors on equal terms, hears the phrase's syllables in the same stretch (`_holds`).
+        When the word is turned down, that re-read alone may confirm a phrase with a short
+        syllable before a tense onset (closure readings, see `closure_readings`)."""
+        words = self._read(self._verify_grammar, pcm)
+        found = self.find(words, offset_s, self.verify_threshold)
+        if self._closure_grammar is None:
             return found
-        kaldi = self.recognizer(grammar=self._closure_grammar)
+        wake = next((w for w in self.words if found is not None and w.name == found.name), None)
+        if found is not None and (wake is None or not wake.one_word):
+            return found
+        if found is None and not any(any(w.closing) for w in self.words):
+            return None
+        syllables = self._read(self._closure_grammar, pcm)
+        if found is not None and wake is not None:
+            start, end = found.start_s - offset_s, found.end_s - offset_s
+            if _holds(wake, syllables, start, end):
+                return found
+            _LOGGER.debug("wake: %s read as a word, not a syllable at a time", wake.name)
+            return None
+        return self.find(syllables, offset_s, self.verify_threshold, closure=True)
+
+    def _read(self, grammar: str, pcm: bytes) -> list[dict[str, Any]]:
+        """The words a fresh decoder over `grammar` reads in `pcm`."""
+        kaldi = self.recognizer(grammar=grammar)
         kaldi.AcceptWaveform(pcm + VERIFY_TAIL)
-        result = json.loads(kaldi.FinalResult())
-        return self.find(result.get("result", []), offset_s, self.verify_threshold, closure=True)
+        result: list[dict[str, Any]] = json.loads(kaldi.FinalResult()).get("result", [])
+        return result
 
     def agree(self, heard: Detection, keyword_score: float) -> bool:
         """Whether the keyword network and stage 1 are both sure enough to wake without stage 2.
@@ -289,6 +325,40 @@ def closure_readings(word: str, after: str, data: WakeLanguage) -> frozenset[str
     )
 
 
+def place_mates(word: str, data: WakeLanguage) -> frozenset[str]:
+    """The syllable `word` with each other onset made at its onset's place (뿔: 불 풀), same vowel
+    and final: the decoder often hears a lax, tense or aspirated onset as another of its place."""
+    code = ord(word) - _HANGUL_BASE if len(word) == 1 else -1
+    if not 0 <= code < 11172:
+        return frozenset()
+    onset, rest = divmod(code, _VOWELS * _CODAS)
+    place = next((p for p in data.onset_places if onset in p), (onset,))
+    return frozenset(chr(_HANGUL_BASE + o * _VOWELS * _CODAS + rest) for o in place if o != onset)
+
+
+def _holds(wake: WakeWord, words: Sequence[dict[str, Any]], start_s: float, end_s: float) -> bool:
+    """Whether the syllable re-read hears `wake`'s syllables, in order, among the words it reads
+    over `start_s`..`end_s` (where the word reading put the phrase; the two readings place the
+    edges a little differently). Only a short syllable before a tense onset may go unheard: the
+    tense consonant's long closure swallows it (코 in a fast 코뿔소 is read as part of 뿔)."""
+    heard = [
+        str(w.get("word", ""))
+        for w in words
+        if float(w.get("end", 0.0)) > start_s and float(w.get("start", 0.0)) < end_s
+    ]
+    for first in range(len(heard)):
+        at = first
+        for alike, closing in zip(wake.alike, wake.closing, strict=True):
+            if at < len(heard) and heard[at] in alike:
+                at += 1
+            elif not closing:
+                break
+        else:
+            if at > first:
+                return True
+    return False
+
+
 def _spans(
     spoken: Sequence[str], wakes: Sequence[WakeWord], *, closure: bool
 ) -> list[tuple[WakeWord, int, int]]:
@@ -296,7 +366,9 @@ def _spans(
     `closure` a syllable at a time with the closure readings accepted."""
     found = []
     for wake in wakes:
-        forms = [(wake.words, ())] + ([(wake.syllables, wake.closing)] if closure and wake.syllables else [])
+        forms = [(wake.words, ())] + (
+            [(wake.syllables, wake.closing)] if closure and any(wake.closing) else []
+        )
         for form, closing in forms:
             size = len(form)
             for i in range(len(spoken) - size + 1):
