@@ -95,6 +95,8 @@ class NatsCluster:
     """How long a node waits for a QoS 1 PUBACK before it sends the message again."""
     max_ack_pending: int = 1000
     """Unacknowledged QoS 1 messages per subscription before a node holds the rest back."""
+    stream_replicas: int | None = None
+    """Copies of the MQTT streams (nats_config.MqttOptions); None: one per node, at most 3."""
     binary: Path | None = None
     node_list: list[NatsNode] = field(default_factory=list, init=False)
     _homes: dict[str, str] = field(default_factory=dict, init=False)
@@ -245,7 +247,7 @@ class NatsCluster:
             peers=[other for other in self.node_list if other is not node],
             host=self.host,
             users=users,
-            mqtt=MqttOptions(self.ack_wait_s, self.max_ack_pending),
+            mqtt=MqttOptions(self.ack_wait_s, self.max_ack_pending, self.stream_replicas),
         )
 
     def _write_configs(self) -> None:

@@ -64,6 +64,18 @@ class MqttOptions:
     """How long a node waits for a PUBACK before it sends the message again."""
     max_ack_pending: int
     """Unacknowledged messages per subscription before a node holds the rest back."""
+    stream_replicas: int | None = None
+    """Copies of each MQTT stream (sessions, retained states, QoS 1 messages) and consumer; None:
+    one per node, at most 3. Fewer copies cost the nodes less per retained publish, but what a
+    dead node alone held is lost with it (docs/operator.md): an operator's choice, not a default."""
+
+    def replicas(self, nodes: int) -> int:
+        """How many copies in a cluster of `nodes` (ValueError when more than there are nodes)."""
+        if self.stream_replicas is None:
+            return min(3, nodes)
+        if not 1 <= self.stream_replicas <= nodes:
+            raise ValueError(f"stream_replicas must be between 1 and {nodes}, not {self.stream_replicas}")
+        return self.stream_replicas
 
 
 def node_config(
@@ -72,7 +84,7 @@ def node_config(
     """The whole config of `node` in a cluster of `node` and `peers` (routes go to the peers)."""
     routes = ", ".join(f'"nats-route://{host}:{other.route_port}"' for other in peers)
     store = node.directory / "jetstream"
-    replicas = min(3, len(peers) + 1)
+    replicas = mqtt.replicas(len(peers) + 1)
     return "\n".join(
         [
             f"# Written by oneteam.cluster.broker for node {node.name}; edits are overwritten.",
