@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import free_port, machine, percentile, start_hub_process, wait_http
+from failover_probe import Attempt, ProbeResult, breakdown, lag_lines, outcome_of, probe_back, watch_lag
 from light_http import LightClient
 
 from oneteam.hub.tokens import hash_token, new_token
@@ -147,20 +148,29 @@ class Commands:
     """One command at a time per home (the lost-command check needs it; the anchor does not)."""
     refusals: list[tuple[float, str]] = field(default_factory=list)
     """(when, status or error) of each command not acknowledged."""
+    trace: list[Attempt] | None = None
+    """Every HTTP attempt, timestamped (failover_probe.py), when a list is given."""
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _values: dict[str, int] = field(default_factory=dict)
 
-    async def send(self, client: httpx.AsyncClient | LightClient, home: str, due: float) -> bool:
+    async def send(
+        self, client: httpx.AsyncClient | LightClient, home: str, due: float, *, probe: bool = False
+    ) -> bool:
+        asked = time.monotonic()
         if not self.serial:
-            return await self._send(client, home, due)
+            return await self._send(client, home, due, asked, probe)
         async with self._locks.setdefault(home, asyncio.Lock()):
-            return await self._send(client, home, due)
+            return await self._send(client, home, due, asked, probe)
 
-    async def _send(self, client: httpx.AsyncClient | LightClient, home: str, due: float) -> bool:
+    async def _send(
+        self, client: httpx.AsyncClient | LightClient, home: str, due: float, asked: float, probe: bool
+    ) -> bool:
+        locked = time.monotonic()
         value = self._values.get(home, 0) % 100 + 1
         self._values[home] = value
         why = "no live node"
         for base in self.where(home):
+            sent = time.monotonic()
             try:
                 answer = await _call(
                     client,
@@ -171,7 +181,26 @@ class Commands:
                 )
             except httpx.HTTPError as exc:
                 why = type(exc).__name__
+                if self.trace is not None:
+                    self.trace.append(
+                        Attempt(
+                            home,
+                            asked,
+                            locked,
+                            sent,
+                            time.monotonic(),
+                            f"{why} {str(exc).split(':')[0]}"[:60],
+                            probe,
+                        )
+                    )
                 continue
+            if self.trace is not None:
+                try:
+                    body = answer.json()
+                except ValueError:
+                    body = None
+                outcome = outcome_of(answer.status_code, body)
+                self.trace.append(Attempt(home, asked, locked, sent, time.monotonic(), outcome, probe))
             if answer.status_code == 200:
                 now = time.monotonic()
                 self.acked.setdefault(home, []).append((now, value))
@@ -206,33 +235,22 @@ async def open_loop(commands: Commands, homes: list[str], rate: float, seconds: 
     return shed
 
 
-async def probe_back(commands: Commands, homes: list[str], since: float, limit_s: float) -> dict[str, float]:
-    """Each home's first acknowledged command after `since` (monotonic), each home probed without
-    pause (a command, then another as soon as the last was refused)."""
-    back: dict[str, float] = {}
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=64)) as client:
-        gate = asyncio.Semaphore(64)
-
-        async def one(home: str) -> None:
-            while time.monotonic() - since < limit_s:
-                async with gate:
-                    if await commands.send(client, home, time.monotonic()):
-                        back[home] = commands.acked[home][-1][0] - since
-                        return
-                await asyncio.sleep(0.05)
-
-        await asyncio.gather(*(one(h) for h in homes))
-    return back
-
-
-async def watch_served(bases: list[str], homes: list[str], since: float, limit_s: float) -> dict[str, float]:
+async def watch_served(
+    bases: dict[str, str],
+    homes: list[str],
+    since: float,
+    limit_s: float,
+    owners: dict[str, str] | None = None,
+) -> dict[str, float]:
     """Each home's first sight open with a live lease in a survivor's /cluster/health after `since`
-    (asked every 0.2 s): when the home is served again, apart from how long a command then takes."""
+    (asked every 0.2 s): when the home is served again, apart from how long a command then takes.
+    With `owners` (home → node), each home seen is sent to its new owner from then on, as a load
+    balancer following /cluster/health would (not to a survivor that must carry it over)."""
     seen: dict[str, float] = {}
     wanted = set(homes)
     async with httpx.AsyncClient(timeout=10) as client:
         while time.monotonic() - since < limit_s and len(seen) < len(wanted):
-            for base in bases:
+            for node, base in bases.items():
                 try:
                     health = (await client.get(f"{base}/cluster/health")).json()
                 except httpx.HTTPError:
@@ -241,6 +259,8 @@ async def watch_served(bases: list[str], homes: list[str], since: float, limit_s
                 for home in health["homes"]:
                     if home["id"] in wanted and home["lease_left_s"] > 0:
                         seen.setdefault(home["id"], now)
+                        if owners is not None:
+                            owners[home["id"]] = node
             await asyncio.sleep(0.2)
     return seen
 
@@ -314,6 +334,29 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
     parser.add_argument("--steady-s", type=float, default=30.0)
     parser.add_argument("--open-limit-s", type=float, default=150.0)
     parser.add_argument("--in-flight", type=int, default=400, help="most commands outstanding at once")
+    parser.add_argument(
+        "--probe-client",
+        choices=("aiohttp", "httpx"),
+        default="aiohttp",
+        help="the failover probe's HTTP client (httpx: as before 2026-12-03)",
+    )
+    parser.add_argument(
+        "--probe-gate-over-lock",
+        action="store_true",
+        help="the probe holds its slot (64) while the open loop's command to the home is out (as before)",
+    )
+    parser.add_argument(
+        "--probe-retry-s",
+        type=float,
+        default=0.25,
+        help="the probe's pause after a refused command (0.05 before 2026-12-03)",
+    )
+    parser.add_argument(
+        "--static-owners",
+        action="store_true",
+        help="after the kill, keep sending a dead process's homes to the first survivor (as before), "
+        "not to the owner /cluster/health then shows",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs (printed folder)")
     args = parser.parse_args()
     from oneteam.cluster.broker import NatsCluster
@@ -401,11 +444,11 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 first = [bases[owner]] if owner in bases and owner not in dead else []
                 return first + [b for n, b in bases.items() if n not in dead and b not in first]
 
-            commands = Commands(tokens, where)
+            commands = Commands(tokens, where, trace=[])
             victim = max(counts, key=lambda n: counts[n])
             victim_homes = [h for h, o in owners.items() if o == victim]
 
-            async def steady_then_kill() -> tuple[int, float, dict[str, float], float, dict[str, float]]:
+            async def steady_then_kill() -> tuple[int, float, ProbeResult, float, dict[str, float]]:
                 before = mqtt_changes(url)
                 t0 = time.monotonic()
                 assert devices is not None and devices.stdin is not None
@@ -421,14 +464,30 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 if args.keep:
                     print(f"killed {victim} at {time.strftime('%H:%M:%S')}", flush=True)
                 dead.add(victim)
-                survivors = [b for n, b in bases.items() if n != victim]
-                watching = asyncio.create_task(watch_served(survivors, victim_homes, killed, 60))
-                back = await probe_back(commands, victim_homes, killed, 60)
+                survivors = {n: b for n, b in bases.items() if n != victim}
+                follow = None if args.static_owners else owners
+                watching = asyncio.create_task(watch_served(survivors, victim_homes, killed, 60, follow))
+                probed = asyncio.Event()
+                lagging = asyncio.create_task(watch_lag(survivors, killed, probed))
+                probe = await probe_back(
+                    commands,
+                    victim_homes,
+                    killed,
+                    60,
+                    client_kind=args.probe_client,
+                    gate_over_lock=args.probe_gate_over_lock,
+                    concurrency=64 if args.probe_gate_over_lock else max(64, len(victim_homes)),
+                    retry_s=args.probe_retry_s,
+                )
+                probed.set()
+                lag.extend(await lagging)
                 shed = await load
-                return shed, ingested, back, killed, await watching
+                return shed, ingested, probe, killed, await watching
 
+            lag: list[tuple[float, str, float]] = []
             load_started = time.monotonic()
-            shed, ingested, back, killed, opened = asyncio.run(steady_then_kill())
+            shed, ingested, probe, killed, opened = asyncio.run(steady_then_kill())
+            back = probe.back
             published = devices.stdout.readline().split()
             steady = [rt for at, rt in commands.round_trips if load_started + 2 < at < killed]
             window = killed - load_started - 2
@@ -463,6 +522,21 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                     f"{percentile(served_at, 50):.1f} s, last {served_at[-1]:.1f} s after the kill",
                     flush=True,
                 )
+            print(
+                f"probe: {args.probe_client}, "
+                + (
+                    "homes sent to the first survivor, "
+                    if args.static_owners
+                    else "homes sent to their new owner, "
+                )
+                + (
+                    "gate of 64 held over the home's lock"
+                    if args.probe_gate_over_lock
+                    else "no gate over the lock"
+                )
+            )
+            for line in breakdown(commands.trace or [], probe, opened, killed) + lag_lines(lag):
+                print(line, flush=True)
         finally:
             if devices is not None:
                 devices.kill()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Any
@@ -62,6 +63,10 @@ _NOT_FORWARDED_WS = _NOT_FORWARDED | {
 """The WebSocket client library writes these itself (the origin is checked here, see `_origin_ok`)."""
 WS_MAX_MESSAGE = 16 * 1024 * 1024
 RETRY_AFTER_S = 1
+DOWN_S = 1.0
+"""After an owner could not be reached, requests to it are refused at once for this long: a dead
+peer's leases live up to 3 s, and every request for its homes would otherwise try to connect (on
+a network where a dead host does not refuse, each one waiting out the connect timeout)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,20 @@ class Forwarder:
         self.timeout_s = timeout_s
         self.connect_s = connect_s
         self._client: httpx.AsyncClient | None = None
+        self._down: dict[str, float] = {}
+        """Owner address → until when (monotonic) it counts as unreachable."""
+
+    def _refused_at_once(self, owner: str) -> Refusal | None:
+        until = self._down.get(owner)
+        if until is None:
+            return None
+        if time.monotonic() < until:
+            return _unreachable("it did not answer a moment ago")
+        del self._down[owner]
+        return None
+
+    def _mark_down(self, owner: str) -> None:
+        self._down[owner] = time.monotonic() + DOWN_S
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -123,6 +142,9 @@ class Forwarder:
         """Carry an HTTP request to `owner` (its base URL) and stream the answer back; a Refusal
         when nothing was answered yet: 503 when the owner could not be reached (nothing reached
         it), 504 when it took the request but did not answer in time (it may have been done)."""
+        refused = self._refused_at_once(owner)
+        if refused is not None:
+            return refused
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED]
         headers.append((HOP_HEADER, self.node_id.encode()))
         headers += carried_headers(scope, self.peer_key)
@@ -140,6 +162,8 @@ class Forwarder:
             response = await client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             _LOGGER.warning("cannot reach %s for %s: %s", owner, scope["path"], exc)
+            if not isinstance(exc, httpx.PoolTimeout):  # a busy pool says nothing of the owner
+                self._mark_down(owner)
             return _unreachable(exc.__class__.__name__)
         except httpx.HTTPError as exc:
             _LOGGER.warning("%s did not answer %s %s: %r", owner, scope["method"], scope["path"], exc)
@@ -172,6 +196,9 @@ class Forwarder:
         connect = await receive()
         if connect["type"] != "websocket.connect":
             return None
+        refused = self._refused_at_once(owner)
+        if refused is not None:
+            return refused
         if not _origin_ok(scope):
             # The owner checks a page's Origin against the Host it was asked at: that is this one.
             return Refusal(403, {"error": "forbidden", "message": "origin not allowed"})
@@ -198,6 +225,8 @@ class Forwarder:
             return Refusal(status, {"error": "refused", "message": f"the home refused the socket ({status})"})
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             _LOGGER.warning("cannot open a socket at %s: %r", owner, exc)
+            if isinstance(exc, OSError | TimeoutError):
+                self._mark_down(owner)
             return _unreachable(exc.__class__.__name__)
         async with upstream:
             await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
+from oneteam.cluster.asgi_answers import lifespan, refuse, respond, split_home_path
 from oneteam.cluster.forward import HOP_HEADER, Forwarder
 from oneteam.cluster.home_apps import HomeApps
 from oneteam.cluster.home_parts import start_automation, start_conversation
@@ -58,6 +58,10 @@ PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome", "automation"}
 `automation` (routines) the shared side tables (`tenants`)."""
 ATTACH_CONCURRENCY = 32
 """Homes signing in to the broker at once, after they are served (a survivor taking hundreds)."""
+AWAITED_S = 30.0
+"""After a home's MQTT client attached, how long a device of its stored states not yet announced
+again answers "unavailable" (503) rather than "unknown" (404): discovery is retained, so a device
+still missing then was forgotten or is gone."""
 
 
 @dataclass
@@ -197,6 +201,7 @@ class HomeHost:
         if "mqtt" in self.parts and self.broker_url and mqtt_user:
             # Served first, devices after (once no home is being opened): a survivor taking hundreds
             # of homes serves each once its state is read; its devices report as they reconnect.
+            hub.registry.awaited = set(hub.registry.stored_states) - {d.id for d in hub.devices()}
             served.attaching = asyncio.create_task(
                 self._attach_mqtt(served, mqtt_user, mqtt_password or ""), name=f"mqtt-attach-{home_id}"
             )
@@ -236,6 +241,8 @@ class HomeHost:
                 await self._mqtt(home.hub, home.home_id, user, password, home.stack)
         except Exception:
             _LOGGER.exception("home %s: its MQTT devices did not attach; served without them", home.home_id)
+        finally:
+            asyncio.get_running_loop().call_later(AWAITED_S, home.hub.registry.awaited.clear)
 
     async def _mqtt(self, hub: Hub, home_id: str, user: str, password: str, stack: AsyncExitStack) -> None:
         from oneteam.integrations.mqtt import mqtt_for_hub
@@ -278,15 +285,15 @@ class HomeHost:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         path: str = scope["path"]
         if path == "/cluster/health" and kind == "http":
-            await _respond(send, 200, self.health())
+            await respond(send, 200, self.health())
             return
-        prefix, home_id, rest = _split(path)
+        prefix, home_id, rest = split_home_path(path)
         if not prefix:
-            await _refuse(
+            await refuse(
                 scope,
                 receive,
                 send,
@@ -306,7 +313,7 @@ class HomeHost:
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, home_id: str) -> None:
         if home_id in self._opening:  # ours, being opened: retried without asking the database
-            await _refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
+            await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
             return
         owner = await self.leases.owner_of(home_id)
         forwarded = any(k.lower() == HOP_HEADER for k, _ in scope["headers"])
@@ -315,21 +322,21 @@ class HomeHost:
                 carry = self._forwarder.http if scope["type"] == "http" else self._forwarder.websocket
                 refusal = await carry(scope, receive, send, owner[1])
                 if refusal is not None:
-                    await _refuse(scope, receive, send, refusal.status, refusal.body, refusal.headers)
+                    await refuse(scope, receive, send, refusal.status, refusal.body, refusal.headers)
                 return
             location = owner[1] + scope.get("root_path", "") + scope["path"]
             if scope.get("query_string"):
                 location += "?" + scope["query_string"].decode("latin-1")
             if scope["type"] == "websocket":
                 location = "ws" + location.removeprefix("http")
-            await _refuse(
+            await refuse(
                 scope, receive, send, 307, {"error": "moved", "location": location}, [("location", location)]
             )
             return
         if await self.leases.home_record(home_id) is None:
-            await _refuse(scope, receive, send, 404, {"error": "unknown_home", "home": home_id[:80]})
+            await refuse(scope, receive, send, 404, {"error": "unknown_home", "home": home_id[:80]})
             return
-        await _refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
+        await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
 
     def health(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -344,57 +351,3 @@ class HomeHost:
 
 
 _STARTING = {"error": "home_starting", "message": "the home is being opened; try again shortly"}
-
-
-def _split(path: str) -> tuple[str, str, str]:
-    """`/homes/X/rest` → ('/homes/X', 'X', '/rest'); not a home path → ('', '', '')."""
-    if not path.startswith("/homes/"):
-        return "", "", ""
-    home_id, slash, rest = path[len("/homes/") :].partition("/")
-    if not home_id:
-        return "", "", ""
-    return f"/homes/{home_id}", home_id, slash + rest
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
-async def _respond(
-    send: Send, status: int, body: dict[str, Any], headers: Sequence[tuple[str, str]] = ()
-) -> None:
-    data = json.dumps(body, ensure_ascii=False).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
-    raw += [(k.encode(), v.encode("latin-1")) for k, v in headers]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": data})
-
-
-async def _refuse(
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    status: int,
-    body: dict[str, Any],
-    headers: Sequence[tuple[str, str]] = (),
-) -> None:
-    """An HTTP answer, also to a WebSocket upgrade where the server allows one (uvicorn's
-    websocket.http.response extension); otherwise the socket is closed (1013: try again later)."""
-    if scope["type"] == "http":
-        await _respond(send, status, body, headers)
-        return
-    if "websocket.http.response" in scope.get("extensions", {}):
-        data = json.dumps(body, ensure_ascii=False).encode()
-        raw = [(b"content-type", b"application/json")] + [
-            (k.encode(), v.encode("latin-1")) for k, v in headers
-        ]
-        await send({"type": "websocket.http.response.start", "status": status, "headers": raw})
-        await send({"type": "websocket.http.response.body", "body": data})
-        return
-    await send({"type": "websocket.close", "code": 1013, "reason": body.get("error", "")})

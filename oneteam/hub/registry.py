@@ -13,7 +13,7 @@ from typing import Any
 from oneteam.hub.adapter import Adapter
 from oneteam.hub.device_overrides import DeviceOverride
 from oneteam.hub.storage import Storage
-from oneteam.model import Device, DeviceNotFound, Event, EventKind, Home, State, StateValue
+from oneteam.model import Device, DeviceNotFound, DeviceUnavailable, Event, EventKind, Home, State, StateValue
 
 _LOGGER = logging.getLogger(__name__)
 _MISSING = object()
@@ -39,10 +39,15 @@ class Registry:
         """What the household changed (name, room, hidden), laid over each device it registers."""
         self._found: dict[str, Device] = {}
         """Each device as its integration or the home file describes it, before the overrides."""
+        self.awaited: set[str] = set()
+        """Devices of this home (a stored state) that an integration still connecting is expected
+        to announce again (a cluster home just taken over, its MQTT devices attaching): a command
+        to one is refused as unavailable for now, not as an unknown device."""
 
     def register(self, device: Device, adapter: Adapter, *, announce: bool) -> None:
         """Add or update a device owned by `adapter`; `announce` publishes DEVICE_ADDED."""
         self._found[device.id] = device
+        self.awaited.discard(device.id)
         override = self.overrides.get(device.id)
         if override is not None:
             device = override.over(device)
@@ -109,6 +114,8 @@ class Registry:
         (dispatch's hot path), or DeviceNotFound."""
         device = self._devices.get(device_id)
         if device is None:
+            if device_id in self.awaited:
+                raise DeviceUnavailable(device_id, "(its integration is connecting)")
             raise DeviceNotFound(device_id)
         return device, self._states[device_id], self._owners[device_id]
 
