@@ -43,7 +43,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import free_port, machine, percentile, start_hub_process, wait_http
-from failover_probe import Attempt, ProbeResult, breakdown, lag_lines, outcome_of, probe_back, watch_lag
+from failover_probe import (
+    Attempt,
+    ProbeResult,
+    breakdown,
+    database_lines,
+    lag_lines,
+    outcome_of,
+    probe_back,
+    watch_database,
+    watch_lag,
+)
 from light_http import LightClient
 
 from oneteam.hub.tokens import hash_token, new_token
@@ -469,6 +479,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 watching = asyncio.create_task(watch_served(survivors, victim_homes, killed, 60, follow))
                 probed = asyncio.Event()
                 lagging = asyncio.create_task(watch_lag(survivors, killed, probed))
+                sessions = asyncio.create_task(watch_database(url, killed, probed))
                 probe = await probe_back(
                     commands,
                     victim_homes,
@@ -481,10 +492,12 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 )
                 probed.set()
                 lag.extend(await lagging)
+                database.extend(await sessions)
                 shed = await load
                 return shed, ingested, probe, killed, await watching
 
             lag: list[tuple[float, str, float]] = []
+            database: list[tuple[float, str, float]] = []
             load_started = time.monotonic()
             shed, ingested, probe, killed, opened = asyncio.run(steady_then_kill())
             back = probe.back
@@ -535,7 +548,11 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                     else "no gate over the lock"
                 )
             )
-            for line in breakdown(commands.trace or [], probe, opened, killed) + lag_lines(lag):
+            for line in (
+                breakdown(commands.trace or [], probe, opened, killed)
+                + lag_lines(lag)
+                + database_lines(database)
+            ):
                 print(line, flush=True)
         finally:
             if devices is not None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+import psycopg
 from _common import percentile
 from light_http import LightClient
 
@@ -198,3 +199,44 @@ def lag_lines(samples: list[tuple[float, str, float]]) -> list[str]:
         span = f"{lo:.0f}-{'' if hi >= 1e9 else f'{hi:.0f}'} s"
         cells.append(span + ": " + ", ".join(f"{n} {v:.2f}" for n, v in worst.items() if v is not None))
     return ["  survivors' /cluster/health, slowest answer (s) by time after the kill: " + "; ".join(cells)]
+
+
+async def watch_database(url: str, since: float, stop: asyncio.Event) -> list[tuple[float, str, float]]:
+    """(seconds after `since`, what a busy PostgreSQL session was doing, its transaction's age in
+    seconds), every 0.5 s until `stop`: whether the survivors' writes wait on row locks (the
+    takeover's FOR UPDATE against the fencing's key-share) or are simply queued and running."""
+    samples: list[tuple[float, str, float]] = []
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while not stop.is_set():
+            at = time.monotonic() - since
+            cur = await conn.execute(
+                "SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), "
+                "  left(regexp_replace(query, '\\s+', ' ', 'g'), 48), "
+                "  coalesce(extract(epoch FROM now() - xact_start), 0) "
+                "FROM pg_stat_activity WHERE backend_type = 'client backend' AND state <> 'idle' "
+                "AND pid <> pg_backend_pid()"
+            )
+            for wait, query, age in await cur.fetchall():
+                samples.append((at, f"{wait} | {query}", float(age)))
+            await asyncio.sleep(0.5)
+    return samples
+
+
+def database_lines(samples: list[tuple[float, str, float]]) -> list[str]:
+    """The busiest kinds of PostgreSQL session by stretch of time after the kill, and the oldest
+    transaction seen in each."""
+    lines = ["  PostgreSQL sessions not idle (sampled every 0.5 s), by time after the kill:"]
+    for lo, hi in itertools.pairwise((0.0, 4.0, 8.0, 12.0, 16.0, 20.0, 30.0, 1e9)):
+        inside = [(what, age) for at, what, age in samples if lo <= at < hi]
+        if not inside:
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for what, _ in inside:
+            counts[what] += 1
+        top = sorted(counts.items(), key=lambda kv: -kv[1])[:4]
+        oldest = max(age for _, age in inside)
+        span = f"{lo:.0f}-{'' if hi >= 1e9 else f'{hi:.0f}'} s"
+        lines.append(
+            f"    {span}: oldest transaction {oldest:.1f} s; " + "; ".join(f"{n}x {w}" for w, n in top)
+        )
+    return lines

@@ -95,15 +95,23 @@ def test_a_killed_process_homes_answer_again_elsewhere_with_every_acknowledged_c
 ) -> None:
     # Spread over more than one process, and a home asked at another process is answered by its
     # owner through it (the request is carried there: tests/cluster/test_doors.py).
-    served = wait_served(cluster.nodes, HOMES, spread=2)
+    # Homes still move while processes join (a hand-off answers 503 home_starting with Retry-After
+    # for a moment): the caller waits as told and asks again; the carried answer must then come.
     by_id = {n.node_id: n for n in cluster.nodes}
-    home, owner = next(iter(served.items()))
-    other = next(n for n in cluster.nodes if n.node_id != owner)
-    moved = httpx.get(
-        f"{other.url}/homes/{home}/api/devices",
-        headers={"Authorization": f"Bearer {cluster.tokens[home]}"},
-        timeout=10,
-    )
+    deadline = time.monotonic() + 30
+    while True:
+        served = wait_served(cluster.nodes, HOMES, spread=2)
+        home, owner = next(iter(served.items()))
+        other = next(n for n in cluster.nodes if n.node_id != owner)
+        moved = httpx.get(
+            f"{other.url}/homes/{home}/api/devices",
+            headers={"Authorization": f"Bearer {cluster.tokens[home]}"},
+            timeout=10,
+        )
+        if moved.status_code != 503 or time.monotonic() > deadline:
+            break
+        assert moved.json()["error"] == "home_starting", moved.text
+        time.sleep(float(moved.headers["retry-after"]))
     assert moved.status_code == 200, moved.text
 
     senders = [Sender(h, cluster.tokens[h], cluster.nodes) for h in HOMES]
