@@ -7,7 +7,8 @@ is enrolled from the OTHER occurrence alone (`oneteam.voice.keyword.enroll`: cut
 grammar reads it, fitted in changed copies beside eSpeak NG's voices), and the keyword first stage
 with the enrolled networks is scored on the held-out occurrence, as recorded and varied (the 7
 kinds of bench_wake.py). No clip is ever tested on after being trained on. False wakes and CPU: the
-independent hour of bench_wake.py (held-out items, seed 23), detected with each enrolled phrase.
+independent hour of bench_wake.py (held-out items, seed 23), detected with each enrolled phrase,
+and with the default vosk first stage for each phrase and the default 원팀아 (where each wake falls).
 Beside each figure (same run): the eSpeak-only keyword networks, the default vosk first stage and
 the anchor, plain Vosk free-form containing the phrase.
 """
@@ -28,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine
 from bench_wake import (
+    DEFAULT_PHRASE,
     SPEECH,
     Trial,
     anchor_hits,
@@ -41,6 +43,7 @@ from bench_wake import (
 from oneteam.voice.asr import shared_model
 from oneteam.voice.audio import read_wav
 from oneteam.voice.keyword.enroll import enroll, phrase_audio
+from oneteam.voice.wake import WakeDetector
 from oneteam.voice.wake_model import WakeModel
 
 FOLDS = (
@@ -49,6 +52,17 @@ FOLDS = (
     ("빅스비", "pv_porcupine_multiple_keywords_ko.wav", "pv_porcupine_bixby.wav"),
     ("빅스비", "pv_porcupine_bixby.wav", "pv_porcupine_multiple_keywords_ko.wav"),
 )
+
+
+def _wakes(wake: WakeModel, pcm: bytes, chunk: int = 3200) -> tuple[list[str], float, int]:
+    """(stream time and confidence of each wake, CPU seconds, stage 1 candidates): where a false
+    wake falls, so the stretch of the hour can be found and listened to."""
+    detector = WakeDetector(wake)
+    started = time.process_time()
+    found = [d for start in range(0, len(pcm), chunk) for d in detector.feed(pcm[start : start + chunk])]
+    found += detector.finish()
+    cpu = time.process_time() - started
+    return [f"{d.start_s:.1f} s ({d.confidence:.2f})" for d in found], cpu, detector.candidates
 
 
 def _uptime() -> str:
@@ -104,11 +118,14 @@ def main() -> None:
         )
     for label, (missed, count) in total.items():
         print(f"  all folds, {label:<8}: misses {missed}/{count} = {100 * missed / max(1, count):.1f} %")
-    for phrase, wake in default.items():
-        found, cpu, _, _ = detect(wake, hour_pcm)
+    hours = {**default, DEFAULT_PHRASE: WakeModel(model, [DEFAULT_PHRASE], first_stage="vosk")}
+    for phrase, wake in sorted(hours.items()):
+        woke, cpu, candidates = _wakes(wake, hour_pcm)
         print(
-            f"  vosk first stage, {phrase}, independent hour: {found / hour_h:.2f} false wakes/h, CPU "
-            f"{100 * cpu / (hour_h * 3600):.2f} % (load {os.getloadavg()[0]:.1f})"
+            f"  vosk first stage, {phrase}, independent hour: {len(woke) / hour_h:.2f} false wakes/h "
+            f"({len(woke)} of {candidates} stage 1 candidates; at {', '.join(woke) or '-'}), CPU "
+            f"{100 * cpu / (hour_h * 3600):.2f} % (load {os.getloadavg()[0]:.1f})",
+            flush=True,
         )
     print(f"  uptime: {_uptime()}")
 
