@@ -48,10 +48,10 @@ from _common import SHARED, machine
 
 from oneteam.voice.asr import VoskModel, shared_model
 from oneteam.voice.audio import SAMPLE_RATE, read_wav
-from oneteam.voice.espeak import espeak
+from oneteam.voice.keyword.speech import speak_fresh
 from oneteam.voice.keyword.train import catalogue_sentences
 from oneteam.voice.wake import WakeDetector
-from oneteam.voice.wake_model import WakeModel
+from oneteam.voice.wake_model import Detection, WakeModel
 
 SPEECH = SHARED / "data" / "speech_ko"
 WAKE_CLIPS = (
@@ -63,7 +63,6 @@ WAKE_CLIPS = (
 )
 WAKE_FILES = {name for name, _ in WAKE_CLIPS}
 DEFAULT_PHRASE = "원팀아"
-_PITCH = 3
 
 
 def to_float(pcm: bytes) -> np.ndarray:
@@ -106,22 +105,12 @@ def with_noise(samples: np.ndarray, extra: np.ndarray, snr_db: float) -> np.ndar
     return samples + extra[: len(samples)] * level
 
 
-def espeak_pcm(text: str, rate_wpm: int = 165, pitch: int = 50) -> bytes:
-    """eSpeak NG Korean at 16 kHz."""
-    engine = espeak()
-    chunks: list[bytes] = []
-    with engine._lock:  # the pitch is a global of the C library
-        engine._lib.espeak_SetParameter(_PITCH, pitch, 0)
-
-    def sink(pcm: bytes) -> bool:
-        chunks.append(pcm)
-        return True
-
-    engine.synthesize(text, "ko", rate_wpm, sink)
-    with engine._lock:
-        engine._lib.espeak_SetParameter(_PITCH, 50, 0)
-    samples = to_float(b"".join(chunks))
-    return to_pcm(resample(samples, engine.sample_rate / SAMPLE_RATE))
+def espeak_many(requests: list[tuple[str, int, int]]) -> list[np.ndarray]:
+    """eSpeak NG Korean at 16 kHz (text, rate, pitch), float samples, spoken in one fresh child
+    process (keyword/speech.py): eSpeak keeps state from one utterance to the next, so speaking in
+    this process made the audio depend on what it had said before; a fresh child speaking the same
+    list gives the same audio for the same seed."""
+    return speak_fresh([(text, "ko", rate, pitch) for text, rate, pitch in requests])
 
 
 @dataclass
@@ -152,12 +141,16 @@ def positive_trials(rng: np.random.Generator) -> tuple[list[Trial], list[Trial],
         }
         varied += [Trial(f"{name}:{phrase}:{k}", phrase, to_pcm(v)) for k, v in variants.items()]
     synthetic = []
-    for rate in (130, 160, 190):
-        for pitch in (30, 50, 70):
-            for text in (DEFAULT_PHRASE, f"{DEFAULT_PHRASE}, 거실 불 켜 줘."):
-                samples = to_float(bytes(9600) + espeak_pcm(text, rate, pitch) + bytes(9600))
-                noisy = with_noise(samples, noise("pink", len(samples) / SAMPLE_RATE + 1, rng), 20)
-                synthetic.append(Trial(f"espeak {rate}wpm p{pitch} {text}", DEFAULT_PHRASE, to_pcm(noisy)))
+    voices = [
+        (text, rate, pitch)
+        for rate in (130, 160, 190)
+        for pitch in (30, 50, 70)
+        for text in (DEFAULT_PHRASE, f"{DEFAULT_PHRASE}, 거실 불 켜 줘.")
+    ]
+    for (text, rate, pitch), spoken in zip(voices, espeak_many(voices), strict=True):
+        samples = to_float(bytes(9600) + to_pcm(spoken) + bytes(9600))
+        noisy = with_noise(samples, noise("pink", len(samples) / SAMPLE_RATE + 1, rng), 20)
+        synthetic.append(Trial(f"espeak {rate}wpm p{pitch} {text}", DEFAULT_PHRASE, to_pcm(noisy)))
     return real, varied, synthetic
 
 
@@ -169,51 +162,72 @@ def non_wake_items(rng: np.random.Generator, *, held_out: bool = False) -> list[
         clips = sorted(SPEECH.glob("zeroth_*.wav"))[1::2]
         sentences = sentences[1::2]
     items = [(p.name, to_float(read_wav(p).data)) for p in clips]
-    items += [(f"espeak:{s[:20]}", to_float(espeak_pcm(s))) for s in sentences]
+    spoken = espeak_many([(s, 165, 50) for s in sentences])
+    items += [(f"espeak:{s[:20]}", to_float(to_pcm(a))) for s, a in zip(sentences, spoken, strict=True)]
     items += [(f"noise:{k}", 0.05 * noise(k, 20.0, rng)) for k in ("white", "pink", "brown", "hum", "clicks")]
     return items
 
 
-def assemble(items: list[tuple[str, np.ndarray]], seconds: float, seed: int) -> np.ndarray:
-    """Items looped in shuffled order until `seconds`, each varied, with pauses between."""
+Span = tuple[float, float, str]
+"""Start and end (seconds into the hour) of one item as placed, and how it was varied."""
+
+
+def assemble(items: list[tuple[str, np.ndarray]], seconds: float, seed: int) -> tuple[np.ndarray, list[Span]]:
+    """Items looped in shuffled order until `seconds`, each varied, with pauses between; and where
+    each item lies (to name the stretch a false wake came from)."""
     rng = np.random.default_rng(seed)
     py = random.Random(seed)
     parts: list[np.ndarray] = []
+    spans: list[Span] = []
     total = 0.0
     loop = 0
     while total < seconds:
         order = list(items)
         py.shuffle(order)
-        for _, samples in order:
+        for name, samples in order:
             speed = 1.0 if loop == 0 else float(rng.choice([0.92, 0.96, 1.04, 1.08]))
             gain = 1.0 if loop == 0 else float(rng.choice([0.4, 0.7, 1.0, 1.4]))
             varied = resample(samples, speed) * gain if speed != 1.0 else samples * gain
+            how = f"x{speed} gain {gain}"
             if loop and rng.random() < 0.5:
                 kind = str(rng.choice(["white", "pink", "brown", "hum"]))
-                varied = with_noise(
-                    varied, noise(kind, len(varied) / SAMPLE_RATE + 1, rng), float(rng.choice([10, 20, 30]))
-                )
+                snr = float(rng.choice([10, 20, 30]))
+                varied = with_noise(varied, noise(kind, len(varied) / SAMPLE_RATE + 1, rng), snr)
+                how += f" + {kind} {snr:.0f} dB"
+            spans.append((total, total + len(varied) / SAMPLE_RATE, f"{name} ({how})"))
             pause = np.zeros(int(float(rng.uniform(0.3, 2.0)) * SAMPLE_RATE), dtype=np.float32)
             parts += [varied, pause]
             total += (len(varied) + len(pause)) / SAMPLE_RATE
             if total >= seconds:
                 break
         loop += 1
-    return np.concatenate(parts)
+    return np.concatenate(parts), spans
 
 
-def detect(wake: WakeModel, pcm: bytes, chunk: int = 3200) -> tuple[int, float, int, float]:
-    """(detections, CPU seconds, stage 1 candidates, seconds stage 1 decoded)."""
+def stretch(spans: list[Span], at_s: float) -> str:
+    """The item under (or last before) `at_s` seconds into the hour."""
+    before = [span for span in spans if span[0] <= at_s]
+    if not before:
+        return "?"
+    start, end, label = before[-1]
+    return f"{label} at {start:.1f}-{end:.1f} s" + ("" if at_s <= end else " (in the pause after)")
+
+
+Found = tuple[int, float, int, float, list[Detection]]
+"""(detections, CPU seconds, stage 1 candidates, seconds stage 1 decoded, the detections)."""
+
+
+def detect(wake: WakeModel, pcm: bytes, chunk: int = 3200) -> Found:
     detector = WakeDetector(wake)
     started = time.process_time()
-    found = 0
+    found: list[Detection] = []
     for start in range(0, len(pcm), chunk):
-        found += len(detector.feed(pcm[start : start + chunk]))
-    found += len(detector.finish())
-    return found, time.process_time() - started, detector.candidates, detector.decoded_s
+        found += detector.feed(pcm[start : start + chunk])
+    found += detector.finish()
+    return len(found), time.process_time() - started, detector.candidates, detector.decoded_s, found
 
 
-def _detect_part(job: tuple[str, str, bytes]) -> tuple[int, float, int, float]:
+def _detect_part(job: tuple[str, str, bytes]) -> Found:
     """One half of the hour in a worker (forked right after the model loaded, before any VAD or
     detector ran: forked after them, the workers hung at 0 CPU)."""
     phrase, stage, pcm = job
@@ -325,7 +339,7 @@ def main() -> None:  # one report, printed in order
     for title, held_out, seed, stages in hours:
         items = non_wake_items(np.random.default_rng(seed), held_out=held_out)
         base_s = sum(len(s) for _, s in items) / SAMPLE_RATE
-        hour = assemble(items, args.minutes * 60, seed=seed)
+        hour, spans = assemble(items, args.minutes * 60, seed=seed)
         hour_pcm = to_pcm(hour)
         slice_pcm = slice_pcm or hour_pcm[: 120 * 2 * SAMPLE_RATE]
         hour_h = len(hour) / SAMPLE_RATE / 3600
@@ -351,6 +365,11 @@ def main() -> None:  # one report, printed in order
                     f"stage 1 decoded {100 * decoded / (hour_h * 3600):.0f} % "
                     f"of the audio, proposed {candidates} (stage 2 kept {found})"
                 )
+                offsets = (0.0, half / (2 * SAMPLE_RATE))
+                for offset, result in zip(offsets, results, strict=True):
+                    for d in result[4]:
+                        at = offset + d.start_s
+                        print(f"    woke at {at:.1f} s ({d.confidence:.2f}): {stretch(spans, at)}")
             real_found = detect(WakeModel(model, [phrase]), real_clips)[0]
             anchor = anchor_hits(model, real_clips, phrase)
             print(
