@@ -23,6 +23,11 @@ SHARED = REPO.parent / "shared"
 FIXTURE_HOME = REPO / "tests" / "fixtures" / "home.yaml"
 """A copy of shared/eval/home.yaml kept in the repository, so tests that need it run in any clone."""
 
+# Rich wraps CLI messages at the terminal width (80 columns when there is no terminal), so a long
+# temporary path could move a line break into the words a test looks for. One wide width for the
+# whole run, in-process and in every `oneteam` subprocess, keeps messages on one line.
+os.environ["COLUMNS"] = "250"
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
