@@ -4,6 +4,7 @@ adapters report through a `RegistrySink`, the hub's side of the AdapterSink prot
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +44,15 @@ class Registry:
         """Devices of this home (a stored state) that an integration still connecting is expected
         to announce again (a cluster home just taken over, its MQTT devices attaching): a command
         to one is refused as unavailable for now, not as an unknown device."""
+
+    def expect_back(self, seconds: float) -> set[str]:
+        """An integration is connecting: the devices with a stored state that nobody has registered
+        yet are expected from it, refused as unavailable (not unknown) for `seconds`, then, if still
+        missing, unknown again (forgotten or gone). Returns them."""
+        returning = set(self.stored_states) - set(self._devices)
+        self.awaited |= returning
+        asyncio.get_running_loop().call_later(seconds, self.awaited.difference_update, returning)
+        return returning
 
     def register(self, device: Device, adapter: Adapter, *, announce: bool) -> None:
         """Add or update a device owned by `adapter`; `announce` publishes DEVICE_ADDED."""

@@ -10,14 +10,16 @@ home before its devices reconnect, and the plug's integration attaches later.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from oneteam.api.app import create_app
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.model import Command
+from oneteam.model import Command, DeviceNotFound, DeviceUnavailable
 from tests.web.inprocess import PlugAdapter
 
 COMMAND = "/api/devices/plug_living/commands"
@@ -59,3 +61,23 @@ async def test_a_device_awaited_from_its_integration_answers_unavailable_then_wo
             back = await client.post(COMMAND, json={"command": "turn_off"}, headers=headers)
             assert back.status_code == 200, back.text
             assert back.json()["state"]["attributes"]["power"] is False
+
+
+async def test_devices_expected_back_are_unknown_again_once_the_wait_is_over(
+    tmp_path: Path, fixture_home_path: Path
+) -> None:
+    home = load_home(fixture_home_path)
+    first = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    await first.add_adapter(PlugAdapter())
+    async with first:
+        await first.dispatch(Command(device_id="plug_living", name="turn_on"))
+
+    hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    await hub.add_adapter(VirtualAdapter(home))
+    async with hub:
+        assert hub.registry.expect_back(0.2) == {"plug_living"}
+        with pytest.raises(DeviceUnavailable):
+            await hub.dispatch(Command(device_id="plug_living", name="turn_off"))
+        await asyncio.sleep(0.4)
+        with pytest.raises(DeviceNotFound):  # never came back: forgotten or gone
+            await hub.dispatch(Command(device_id="plug_living", name="turn_off"))

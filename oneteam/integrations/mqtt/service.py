@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -15,6 +16,12 @@ from oneteam.integrations.mqtt.credentials import MqttCredentials
 from oneteam.integrations.mqtt.discovery_out import DiscoveryPublisher
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, Will, parse_broker_url
 from oneteam.integrations.mqtt.topics import HomeTopics
+
+_LOGGER = logging.getLogger(__name__)
+
+AWAITED_S = 60.0
+"""How long after MQTT attaches a stored device not announced again answers "unavailable": devices
+reconnect to a restarted broker with their own back-off (paho's starts at 1 s and doubles)."""
 
 
 @asynccontextmanager
@@ -65,6 +72,12 @@ async def mqtt_for_hub(
                     settings, username=credentials.hub.username, password=credentials.hub.password
                 )
         adapter = MqttAdapter(settings, home=hub.home, discovery_prefix=topics.discovery_prefix)
+        # After a restart the MQTT devices are registered only as they announce again (retained
+        # discovery, or devices answering the birth message once they reconnect): a command to one
+        # meanwhile is "unavailable, connecting", not "no such device".
+        returning = hub.registry.expect_back(AWAITED_S)
+        if returning:
+            _LOGGER.info("%d stored devices expected back from MQTT within %.0f s", len(returning), AWAITED_S)
         await hub.add_adapter(adapter)
         stack.push_async_callback(adapter.stop)
         if export:

@@ -29,7 +29,7 @@ from oneteam.integrations.mqtt.service import mqtt_for_hub
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings
 from oneteam.integrations.mqtt.simulator import Simulator
 from oneteam.integrations.virtual import VirtualAdapter
-from oneteam.model import Command, DeviceType
+from oneteam.model import Command, DeviceNotFound, DeviceType, DeviceUnavailable
 from tests.conftest import free_port
 from tests.integrations.mqtt.conftest import eventually
 
@@ -68,6 +68,41 @@ async def test_simulated_devices_join_the_hub_through_the_embedded_broker(tmp_pa
             )
             await eventually(lambda: bool(configs))
         assert json.loads(configs[0])["unique_id"] == "light_living"
+
+
+async def test_after_a_restart_a_device_not_announced_again_is_unavailable_not_unknown(
+    tmp_path: Path,
+) -> None:
+    home = load_home(DEMO_HOME)
+    storage = tmp_path / "hub.sqlite3"
+    first = Hub(home, SqliteStorage(storage))
+    async with (
+        first,
+        mqtt_for_hub(first, embedded_port=0, credentials=CREDENTIALS, export=False) as settings,
+        Simulator(_devices(settings), 2, per_gateway=2),
+    ):
+        await eventually(
+            lambda: first.registry.knows("sim_light_00000") and first.state("sim_light_00000").is_available
+        )
+        await first.dispatch(Command(device_id="sim_light_00000", name="turn_on"))
+
+    # The hub starts again with a fresh embedded broker (it keeps nothing): the light's state is
+    # stored, but the light has not reconnected and announced itself yet.
+    hub = Hub(home, SqliteStorage(storage))
+    async with hub, mqtt_for_hub(hub, embedded_port=0, credentials=CREDENTIALS, export=False) as again:
+        assert not hub.registry.knows("sim_light_00000")
+        with pytest.raises(DeviceUnavailable) as waiting:
+            await hub.dispatch(Command(device_id="sim_light_00000", name="turn_off"))
+        assert waiting.value.key == "error.device_unavailable"
+        with pytest.raises(DeviceNotFound):  # never stored: still unknown
+            await hub.dispatch(Command(device_id="sim_light_09999", name="turn_off"))
+        async with Simulator(_devices(again), 2, per_gateway=2):
+            await eventually(
+                lambda: hub.registry.knows("sim_light_00000") and hub.state("sim_light_00000").is_available
+            )
+            state = await hub.dispatch(Command(device_id="sim_light_00000", name="turn_off"))
+            assert state.get("power") is False
+        assert "sim_light_00000" not in hub.registry.awaited
 
 
 async def test_a_busy_port_for_the_embedded_broker_is_a_clear_error(tmp_path: Path) -> None:
