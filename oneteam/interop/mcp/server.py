@@ -208,7 +208,8 @@ def http_app(server: MCPServer) -> Starlette:
 
 async def serve_http(server: MCPServer, host: str, port: int) -> None:
     """Serve over streamable HTTP until cancelled."""
-    config = uvicorn.Config(http_app(server), host=host, port=port, log_level="warning")
+    # No X-Forwarded-For believed (uvicorn believes 127.0.0.1's by default): as on the hub, api/proxies.py.
+    config = uvicorn.Config(http_app(server), host=host, port=port, log_level="warning", proxy_headers=False)
     await uvicorn.Server(config).serve()
 
 
