@@ -25,17 +25,23 @@ from tests.web.inprocess import PlugAdapter
 COMMAND = "/api/devices/plug_living/commands"
 
 
-async def test_a_device_awaited_from_its_integration_answers_unavailable_then_works(
-    tmp_path: Path, fixture_home_path: Path
-) -> None:
-    home = load_home(fixture_home_path)
+async def _second_life(tmp_path: Path, home_path: Path) -> Hub:
+    """The home's second hub over the same SQLite file, without the plug's integration (not yet
+    started); the first life had the plug and commanded it, so its state is stored."""
+    home = load_home(home_path)
     first = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
     await first.add_adapter(PlugAdapter())
     async with first:
         await first.dispatch(Command(device_id="plug_living", name="turn_on"))
-
     hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
     await hub.add_adapter(VirtualAdapter(home))
+    return hub
+
+
+async def test_a_device_awaited_from_its_integration_answers_unavailable_then_works(
+    tmp_path: Path, fixture_home_path: Path
+) -> None:
+    hub = await _second_life(tmp_path, fixture_home_path)
     async with hub:
         token = await hub.create_token("test")
         app = create_app(hub)
@@ -66,14 +72,7 @@ async def test_a_device_awaited_from_its_integration_answers_unavailable_then_wo
 async def test_devices_expected_back_are_unknown_again_once_the_wait_is_over(
     tmp_path: Path, fixture_home_path: Path
 ) -> None:
-    home = load_home(fixture_home_path)
-    first = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
-    await first.add_adapter(PlugAdapter())
-    async with first:
-        await first.dispatch(Command(device_id="plug_living", name="turn_on"))
-
-    hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
-    await hub.add_adapter(VirtualAdapter(home))
+    hub = await _second_life(tmp_path, fixture_home_path)
     async with hub:
         assert hub.registry.expect_back(0.2) == {"plug_living"}
         with pytest.raises(DeviceUnavailable):
