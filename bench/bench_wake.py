@@ -15,6 +15,13 @@ read from shared/data/speech_ko or made here (eSpeak NG, generated noise).
   odd-numbered i18n sentences: the keyword network learns from the even ones, keyword/train.py),
   other noises and another seed (`--independent-seed 23`); the keyword stage and the stage 1/2
   settings were never chosen on it.
+- Several held-out hours (`--hours N`, the vosk first stage, each phrase of `--phrases` alone):
+  hour 1 is the independent hour above (seed 23); hours 2..N are other shuffles (seeds 24..) of
+  wider held-out material: the same odd-numbered Zeroth clips, the odd-numbered i18n sentences and
+  the odd-numbered household commands (`commands()`: the fixture home's device names in the
+  command frames written here, spoken WITHOUT a wake phrase) each read by an eSpeak NG voice
+  variant, rate and pitch drawn for that hour, and noise. Printed per phrase: false wakes in all
+  hours, per hour, the Poisson 95 % upper bound on the rate, where each wake fell, CPU % of a core.
 - CPU: process CPU seconds per audio second (% of one core) while detecting, 3 rounds over a
   2-minute slice of that audio, and over a quiet room, each with the load average beside it.
 - Each figure is printed for the keyword first stage (a keyword network gating stage 1, see
@@ -33,6 +40,7 @@ import argparse
 import datetime
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
 import random
 import subprocess
@@ -46,10 +54,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED, machine
 
+from oneteam.hub import load_home
 from oneteam.voice.asr import VoskModel, shared_model
 from oneteam.voice.audio import SAMPLE_RATE, read_wav
+from oneteam.voice.grammar import home_names
 from oneteam.voice.keyword.speech import speak_fresh
-from oneteam.voice.keyword.train import catalogue_sentences
+from oneteam.voice.keyword.train import VOICES, catalogue_sentences
 from oneteam.voice.wake import WakeDetector
 from oneteam.voice.wake_model import Detection, WakeModel
 
@@ -168,6 +178,56 @@ def non_wake_items(rng: np.random.Generator, *, held_out: bool = False) -> list[
     return items
 
 
+FIXTURE_HOME = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "home.yaml"
+COMMAND_FRAMES = (
+    "{name} 켜 줘",
+    "{name} 꺼 줘",
+    "{name} 좀 꺼 줘",
+    "{name} 켜져 있어?",
+    "{name} 온도 {n}도로 맞춰 줘",
+    "{name} 바람 세기 {k}단으로 바꿔 줘",
+    "{name} 밝기 {p}퍼센트로 해 줘",
+    "{name} 파란색으로 바꿔 줘",
+    "{name} 상태 알려 줘",
+    "{name} {h}시간 뒤에 꺼 줘",
+)
+"""What a household says near the speaker without calling it (written here, not from shared/eval)."""
+
+
+def commands() -> list[str]:
+    """Every frame filled with every Korean name of the fixture home (numbers from a fixed seed)."""
+    rng = random.Random(5)
+    names = [n for n in home_names(load_home(FIXTURE_HOME)) if any("가" <= ch <= "힣" for ch in n)]
+    return [
+        frame.format(
+            name=name,
+            n=rng.randint(18, 28),
+            k=rng.randint(1, 3),
+            p=rng.choice((30, 50, 80)),
+            h=rng.randint(1, 3),
+        )
+        for name in dict.fromkeys(names)
+        for frame in COMMAND_FRAMES
+    ]
+
+
+def varied_items(seed: int) -> list[tuple[str, np.ndarray]]:
+    """Held-out items for one more hour: the odd Zeroth clips, and the odd i18n sentences and odd
+    household commands each read by an eSpeak NG voice variant, rate and pitch drawn with `seed`."""
+    rng = np.random.default_rng(seed)
+    items = [(p.name, to_float(read_wav(p).data)) for p in sorted(SPEECH.glob("zeroth_*.wav"))[1::2]]
+    texts = list(catalogue_sentences()[1::2]) + commands()[1::2]
+    how = [(str(rng.choice(VOICES)), int(rng.integers(130, 211)), int(rng.integers(25, 76))) for _ in texts]
+    spoken = speak_fresh([(t, v, r, p) for t, (v, r, p) in zip(texts, how, strict=True)])
+    items += [
+        (f"espeak {v} {r}wpm p{p}:{t[:20]}", to_float(to_pcm(a)))
+        for t, (v, r, p), a in zip(texts, how, spoken, strict=True)
+    ]
+    kinds = ("white", "pink", "brown", "hum", "clicks")
+    items += [(f"noise:{k}", float(rng.choice([0.02, 0.05, 0.1])) * noise(k, 20.0, rng)) for k in kinds]
+    return items
+
+
 Span = tuple[float, float, str]
 """Start and end (seconds into the hour) of one item as placed, and how it was varied."""
 
@@ -232,6 +292,72 @@ def _detect_part(job: tuple[str, str, bytes]) -> Found:
     detector ran: forked after them, the workers hung at 0 CPU)."""
     phrase, stage, pcm = job
     return detect(WakeModel(shared_model(), [phrase], first_stage=stage), pcm)
+
+
+def upper_95(events: int, hours: float) -> float:
+    """One-sided 95 % Poisson upper bound on the rate per hour (0 events in T h: 3.0/T)."""
+    from scipy.stats import chi2
+
+    return float(chi2.ppf(0.95, 2 * (events + 1))) / 2 / hours
+
+
+def held_out_hours(pool: multiprocessing.pool.Pool, phrases: list[str], count: int, minutes: float) -> None:
+    """False wakes of each phrase alone (vosk first stage) over `count` different held-out hours:
+    hour 1 the independent hour (seed 23), the others `varied_items` shuffled with seeds 24.."""
+    totals = {phrase: {"wakes": 0, "cpu": 0.0, "proposed": 0, "where": []} for phrase in phrases}
+    hours = 0.0
+    for index in range(count):
+        seed = 23 + index
+        items = (
+            non_wake_items(np.random.default_rng(seed), held_out=True) if index == 0 else varied_items(seed)
+        )
+        hour, spans = assemble(items, minutes * 60, seed=seed)
+        pcm = to_pcm(hour)
+        hour_h = len(hour) / SAMPLE_RATE / 3600
+        del hour
+        half = len(pcm) // 4 * 2
+        first, second = pcm[:half], pcm[half:]
+        print(
+            f"  hour {index + 1} (seed {seed}): {len(items)} items "
+            f"({sum(len(a) for _, a in items) / SAMPLE_RATE / 60:.1f} min once), {hour_h * 60:.1f} min; "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        results = pool.map(
+            _detect_part, [(p, "vosk", part) for p in phrases for part in (first, second)], chunksize=1
+        )
+        hours += hour_h
+        for i, phrase in enumerate(phrases):
+            pair = results[2 * i : 2 * i + 2]
+            total = totals[phrase]
+            found = sum(r[0] for r in pair)
+            total["wakes"] += found
+            total["cpu"] += sum(r[1] for r in pair)
+            total["proposed"] += sum(r[2] for r in pair)
+            for offset, result in zip((0.0, half / (2 * SAMPLE_RATE)), pair, strict=True):
+                for d in result[4]:
+                    at = offset + d.start_s
+                    where = f"hour {index + 1} at {at:.1f} s ({d.confidence:.2f}): {stretch(spans, at)}"
+                    total["where"].append(where)
+                    print(f"      {phrase} woke {where}", flush=True)
+            print(
+                f"    {phrase:<6} {found} false wakes (proposed {sum(r[2] for r in pair)}); so far "
+                f"{total['wakes']} in {hours:.2f} h = {total['wakes'] / hours:.2f}/h, "
+                f"95 % bound {upper_95(int(total['wakes']), hours):.2f}/h; load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    print(f"False wakes over {count} held-out hours ({hours:.2f} h), each phrase alone, vosk first stage")
+    for phrase, total in totals.items():
+        wakes = int(total["wakes"])
+        print(
+            f"  {phrase:<6} {wakes} in {hours:.2f} h = {wakes / hours:.2f}/h, 95 % upper bound "
+            f"{upper_95(wakes, hours):.2f}/h, {'meets' if wakes / hours < 0.5 else 'misses'} < 0.5/h "
+            f"(bound {'meets' if upper_95(wakes, hours) < 0.5 else 'does not'}); "
+            f"proposed {total['proposed']}; "
+            f"CPU {100 * total['cpu'] / (hours * 3600):.2f} % of a core"
+        )
+        for where in total["where"]:
+            print(f"    woke {where}")
 
 
 def anchor_hits(model: VoskModel, pcm: bytes, phrase: str) -> int:
@@ -321,6 +447,9 @@ def main() -> None:  # one report, printed in order
         help="shuffle of the non-wake hour (wake.yaml's stages were tuned on seed 7: report another)",
     )
     parser.add_argument("--independent-seed", type=int, default=23, help="shuffle of the held-out hour")
+    parser.add_argument(
+        "--hours", type=int, default=1, help="held-out hours (seeds 23..): each phrase alone, vosk stage"
+    )
     args = parser.parse_args()
     load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
     print(f"bench_wake — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
@@ -331,6 +460,10 @@ def main() -> None:  # one report, printed in order
     if not args.skip_misses:
         misses(model, rng)
     if args.skip_hours:
+        return
+    if args.hours > 1:
+        held_out_hours(pool, args.phrases.split(","), args.hours, args.minutes)
+        pool.close()
         return
     hours = [("independent (held-out items)", True, args.independent_seed, STAGES)]
     if not args.independent_only:

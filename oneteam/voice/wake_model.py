@@ -69,6 +69,9 @@ class WakeLanguage:
     keyword_confirm: float = 0.95
     """Keyword score at which stage 1's reading (at stage 2's confidence) wakes even when stage 2
     reads the phrase apart (above 1: never)."""
+    syllable_min_s: float = 0.0
+    """Shortest syllable with an onset consonant that the re-read a syllable at a time counts as
+    heard (`_holds`): shorter is the decoder's least (a frame per sound), squeezed in, not spoken."""
 
 
 @cache
@@ -85,6 +88,7 @@ def wake_language(language: str = "ko") -> WakeLanguage:
         first_stage=str(data.get("first_stage", "vosk")),
         keyword_threshold=float(data.get("keyword_threshold", 0.8)),
         keyword_confirm=float(data.get("keyword_confirm", 0.95)),
+        syllable_min_s=float(data.get("syllable_min_s", 0.0)),
         onset_s=float(data["onset_s"]) if data.get("onset_s") is not None else None,
         tense_onsets=tuple(int(c) for c in data.get("tense_onsets", ())),
         closure_codas=tuple(int(c) for c in data.get("closure_codas", ())),
@@ -262,7 +266,7 @@ class WakeModel:
         syllables = self._read(self._closure_grammar, pcm)
         if found is not None and wake is not None:
             start, end = found.start_s - offset_s, found.end_s - offset_s
-            if _holds(wake, syllables, start, end):
+            if _holds(wake, syllables, start, end, min_s=self.settings.syllable_min_s):
                 return found
             _LOGGER.debug("wake: %s read as a word, not a syllable at a time", wake.name)
             return None
@@ -299,6 +303,12 @@ class WakeModel:
 
 
 _HANGUL_BASE, _VOWELS, _CODAS = 0xAC00, 21, 28
+_NO_ONSET = 11  # ㅇ as an onset: the syllable starts with its vowel
+
+
+def _onset(syllable: str) -> int:
+    """The onset's index (Unicode order) of a Hangul syllable."""
+    return (ord(syllable) - _HANGUL_BASE) // (_VOWELS * _CODAS)
 
 
 def closure_readings(word: str, after: str, data: WakeLanguage) -> frozenset[str]:
@@ -336,20 +346,26 @@ def place_mates(word: str, data: WakeLanguage) -> frozenset[str]:
     return frozenset(chr(_HANGUL_BASE + o * _VOWELS * _CODAS + rest) for o in place if o != onset)
 
 
-def _holds(wake: WakeWord, words: Sequence[dict[str, Any]], start_s: float, end_s: float) -> bool:
+def _holds(
+    wake: WakeWord, words: Sequence[dict[str, Any]], start_s: float, end_s: float, *, min_s: float = 0.0
+) -> bool:
     """Whether the syllable re-read hears `wake`'s syllables, in order, among the words it reads
     over `start_s`..`end_s` (where the word reading put the phrase; the two readings place the
-    edges a little differently). Only a short syllable before a tense onset may go unheard: the
-    tense consonant's long closure swallows it (코 in a fast 코뿔소 is read as part of 뿔)."""
+    edges a little differently). A syllable with an onset consonant must last `min_s`: eSpeak's
+    "사 다" was read 빅 스 비 with a 60 ms 스, two frames, the decoder's least for two sounds, squeezed
+    in by the grammar (the real 빅스비's 스 lasts 210 ms); a vowel alone (이 in 아이) is one sound
+    and glides from the vowel before, so two frames are not its least. Only a short syllable before
+    a tense onset may go unheard: the tense consonant's long closure swallows it (코 in 코뿔소)."""
     heard = [
-        str(w.get("word", ""))
+        (str(w.get("word", "")), float(w.get("end", 0.0)) - float(w.get("start", 0.0)))
         for w in words
         if float(w.get("end", 0.0)) > start_s and float(w.get("start", 0.0)) < end_s
     ]
+    short_ok = [bool(c) or _onset(s) == _NO_ONSET for s, c in zip(wake.syllables, wake.closing, strict=True)]
     for first in range(len(heard)):
         at = first
-        for alike, closing in zip(wake.alike, wake.closing, strict=True):
-            if at < len(heard) and heard[at] in alike:
+        for alike, closing, short in zip(wake.alike, wake.closing, short_ok, strict=True):
+            if at < len(heard) and heard[at][0] in alike and (short or heard[at][1] >= min_s):
                 at += 1
             elif not closing:
                 break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -82,3 +83,61 @@ def test_only_a_short_syllable_before_a_tense_onset_may_go_unheard(vosk_model: V
     assert not _holds(wake, heard("코", "뿔", "믹"), 0.3, 0.8)  # 소 is not short: it must be heard
     assert not _holds(wake, heard("코", "소"), 0.3, 0.8)
     assert not _holds(wake, heard("뿔", "소"), 0.9, 1.2)  # heard elsewhere
+
+
+def test_a_syllable_the_grammar_squeezed_in_is_not_heard(vosk_model: VoskModel) -> None:
+    # eSpeak's "3 이름이 같은 …" played a little fast: stage 2's word grammar reads `사 빅스비 다` and the
+    # syllable re-read `빅 스 비` with a 60 ms 스 (two frames, the decoder's least for a syllable;
+    # it woke 빅스비 in the independent hour). A syllable that short is not counted as heard.
+    wake = WakeModel(vosk_model, ["빅스비"], first_stage="vosk")
+    text = "3 이름이 같은 루틴이나 장면은 없어요. 어떤 루틴이 있는지 물어보세요."
+    samples = speak_fresh([(text, "ko", 165, 50)])[0]
+    read = wake._read
+    squeezed: list[list[tuple[str, float]]] = []
+
+    def recording(grammar: str, pcm: bytes) -> list[dict[str, Any]]:
+        words = read(grammar, pcm)
+        spoken = [(str(w["word"]), float(w["end"]) - float(w["start"])) for w in words]
+        names = [w for w, _ in spoken]
+        if "스" in names and names[names.index("스") - 1 : names.index("스") + 2] == ["빅", "스", "비"]:
+            squeezed.append(spoken)
+        return words
+
+    wake._read = recording  # type: ignore[method-assign]
+    for speed in (1.04, 1.08, 1.12):
+        positions = np.arange(0, len(samples) - 1, speed)
+        fast = np.interp(positions, np.arange(len(samples)), samples)
+        pcm = bytes(32000) + (np.clip(fast, -1.0, 1.0) * 32767).astype("<i2").tobytes() + bytes(32000)
+        detector = WakeDetector(wake)
+        found = [d for start in range(0, len(pcm), 3200) for d in detector.feed(pcm[start : start + 3200])]
+        assert found + detector.finish() == [], speed
+    assert squeezed  # the syllable re-read did hear 빅 스 비 there ...
+    assert all(dict(s)["스"] < wake.settings.syllable_min_s for s in squeezed)  # ... with a squeezed 스
+
+
+def test_a_syllable_must_last_to_be_heard(vosk_model: VoskModel) -> None:
+    # (word, start, end) as Vosk gives them: 빅스비 read as a word over 0.30-0.72 s.
+    wake = WakeModel(vosk_model, ["빅스비"], first_stage="vosk").words[0]
+    kobulso = WakeModel(vosk_model, ["코뿔소"], first_stage="vosk").words[0]
+
+    def heard(*spans: tuple[str, float, float]) -> list[dict[str, object]]:
+        return [{"word": w, "start": a, "end": b} for w, a, b in spans]
+
+    spoken = heard(("빅", 0.30, 0.51), ("스", 0.51, 0.69), ("비", 0.69, 0.90))
+    squeezed = heard(("빅", 0.30, 0.51), ("스", 0.54, 0.60), ("비", 0.60, 0.72))
+    assert _holds(wake, spoken, 0.3, 0.72, min_s=0.075)
+    assert not _holds(wake, squeezed, 0.3, 0.72, min_s=0.075)
+    assert _holds(wake, squeezed, 0.3, 0.72)  # what stage 2 accepted before
+    # The short syllable before a tense onset (코 before ㅃ) may be short; the others may not.
+    assert _holds(
+        kobulso, heard(("코", 0.30, 0.33), ("뿔", 0.33, 0.60), ("소", 0.60, 0.80)), 0.3, 0.8, min_s=0.075
+    )
+    assert not _holds(
+        kobulso, heard(("코", 0.30, 0.45), ("뿔", 0.45, 0.51), ("소", 0.51, 0.80)), 0.3, 0.8, min_s=0.075
+    )
+    # A vowel alone is one sound gliding from the vowel before (아이): two frames are not squeezed.
+    ice = WakeModel(vosk_model, ["아이스크림"], first_stage="vosk").words[0]
+    glide = heard(
+        ("아", 0.30, 0.45), ("이", 0.45, 0.51), ("스", 0.51, 0.69), ("크", 0.69, 0.84), ("림", 0.84, 0.99)
+    )
+    assert _holds(ice, glide, 0.3, 0.99, min_s=0.075)
