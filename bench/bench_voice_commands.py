@@ -7,9 +7,10 @@ these are harder than a person) plus the one real recorded command (Picovoice's 
 scored on its slot 파란색). A command counts as right when the recognised text, spaces removed and
 numbers spelled out, equals the spoken form exactly. Modes: plain Vosk free-form (the anchor),
 oneteam command mode (the default: grammar + garbage syllables, free-form only out of grammar),
-and the old default (grammar cross-checked by free-form on every utterance). RTF = decode seconds
-over audio seconds, CPU (process time) and wall, 3 rounds with the load average beside each.
-Out-of-grammar speech: the 15 Zeroth news clips must fall back.
+the same over a model folder with a narrower search (command_model.py, opt-in: a second model
+in memory), and the old default (grammar cross-checked by free-form on every utterance).
+RTF = decode seconds over audio seconds, CPU (process time) and wall, 3 rounds with the load
+average beside each. Out-of-grammar speech: the 15 Zeroth news clips must fall back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from _common import SHARED, machine
 from oneteam.hub import load_home
 from oneteam.voice.asr import KoreanRecognizer, shared_model
 from oneteam.voice.audio import AudioFormat, convert, read_wav
+from oneteam.voice.command_model import COMMAND_SEARCH, shared_command_model
 from oneteam.voice.grammar import build_grammar, speech_vocabulary
 from oneteam.voice.normalize import normalize, spell_out_recognised_numbers
 from oneteam.voice.tts import Speaker
@@ -51,15 +53,27 @@ def commands(rng: random.Random) -> list[str]:
     return out
 
 
+def _rss_mib() -> float:
+    """This process's resident memory."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def main() -> None:
     load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
     print(f"bench_voice_commands — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     print(f"  uptime: {load}")
     model = shared_model()
+    rss_before = _rss_mib()
+    narrow = shared_command_model()
+    print(f"  command-mode model {COMMAND_SEARCH}: RSS +{_rss_mib() - rss_before:.0f} MiB to load")
     grammar = build_grammar(load_home(SHARED / "eval" / "home.yaml"), speech_vocabulary(), model.is_known)
     modes = {
         "plain Vosk free-form (anchor)": (KoreanRecognizer(model), False),
         "command mode (default)": (KoreanRecognizer(model, grammar), True),
+        "command mode, narrower search (opt-in)": (
+            KoreanRecognizer(model, grammar, command_model=narrow),
+            True,
+        ),
         "grammar + free-form cross-check (old default)": (
             KoreanRecognizer(model, grammar, verify=True),
             True,
@@ -71,6 +85,7 @@ def main() -> None:
         audio = speaker.speak(text)
         spoken.append((text, convert(audio.pcm, AudioFormat(rate=audio.sample_rate, width=2, channels=1))))
     real = read_wav(SPEECH / "pv_rhino_test_within_context_ko.wav").data
+    out_of_context = read_wav(SPEECH / "pv_rhino_test_out_of_context_ko.wav").data
     news = [read_wav(p).data for p in sorted(SPEECH.glob("zeroth_*.wav"))]
     print(f"  {len(spoken)} eSpeak NG commands, 1 real command clip, {len(news)} news clips (out of grammar)")
     # Modes take turns on each utterance, so a change of machine load falls on all of them alike;
@@ -103,11 +118,12 @@ def main() -> None:
         started = time.process_time()
         real_heard = recognizer.transcribe(real, biased=biased)
         real_rtf = (time.process_time() - started) / real_heard.audio_s
+        ooc_fell = recognizer.transcribe(out_of_context, biased=biased).fell_back if biased else False
         news_fell = sum(recognizer.transcribe(pcm, biased=biased).fell_back for pcm in news) if biased else 0
         print(
             f"  {label:<46} real clip: {'파란색 heard' if '파란색' in real_heard.text else 'missed'} "
             f"({real_heard.text}, CPU RTF {real_rtf:.3f}, fell back {real_heard.fell_back}); "
-            f"news fell back {news_fell}/{len(news)}"
+            f"out-of-context clip fell back {ooc_fell}; news fell back {news_fell}/{len(news)}"
         )
 
 
