@@ -1,11 +1,12 @@
 """One process's way to the shared PostgreSQL tables, for all the homes it serves.
 
 A process hosting a thousand homes must not open thousands of connections (a server allows about
-a hundred): all its homes share ONE small connection pool, ONE group-commit writer (a batch holds
-the writes of every home that wrote since the last one, committed in one transaction, so a
-command is still acknowledged only once committed) and ONE connection listening for token
-changes. What `.storage(home_id)`, `.accounts(home_id)` and `.overrides(home_id)` return holds
-nothing but the home's id and this object: a home costs a few hundred bytes here.
+a hundred): all its homes share ONE small pool for reads, ONE group-commit writer on a connection
+of its own (a batch holds the writes of the homes a command waits for and up to BATCH_ROWS others,
+committed in one transaction, so a command is still acknowledged only once committed) and ONE
+connection listening for token changes. What `.storage(home_id)`, `.accounts(home_id)` and
+`.overrides(home_id)` return holds nothing but the home's id and this object: a home costs a few
+hundred bytes here.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ _OPENING_READS = (
 for many homes at once."""
 _PRUNE_MANY = "DELETE FROM member_sessions WHERE home_id = ANY(%(homes)s) AND expires_at <= %(now)s"
 
+POOL_SIZE = 8
+"""Connections per process: the token listener, the writer's own and the rest for reads."""
+BATCH_ROWS = 500
+"""Rows (states and events) a group-commit batch takes beyond those of homes a command waits for:
+a survivor's takeover queues thousands (its homes' devices re-attaching), and a command's commit
+must not wait behind all of them (hub/group_commit.py)."""
+
 _HOME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -92,15 +100,22 @@ class SharedPostgres:
     """The shared tables at `url`, for every home of this process, on at most `pool_size`
     connections (the listening one included)."""
 
-    def __init__(self, url: str, *, pool_size: int = 4, partitions: int = PARTITIONS) -> None:
-        if pool_size < 2:
-            raise ValueError("pool_size must be at least 2 (one connection listens for token changes)")
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE, partitions: int = PARTITIONS) -> None:
+        if pool_size < 3:
+            raise ValueError(
+                "pool_size must be at least 3 (one connection listens for token changes, one writes)"
+            )
         self.url = url
         self.partitions = partitions
         self.pool = AsyncConnectionPool(
-            url, min_size=1, max_size=pool_size - 1, kwargs=connection_options(), open=False, name="oneteam"
+            url, min_size=1, max_size=pool_size - 2, kwargs=connection_options(), open=False, name="oneteam"
         )
-        self._writes = GroupCommit(self._commit, (psycopg.Error,))
+        # The writer's own connection: a command's commit must not queue behind reads (a survivor's
+        # first token checks of hundreds of homes just taken held the shared pool for seconds).
+        self._write_pool = AsyncConnectionPool(
+            url, min_size=1, max_size=1, kwargs=connection_options(), open=False, name="oneteam-writer"
+        )
+        self._writes = GroupCommit(self._commit, (psycopg.Error,), max_rows=BATCH_ROWS)
         self._listener = TokenListener(url, TOKENS_CHANNEL)
         self._all_changes = 0
         """TRUNCATEs heard of: they change every home's tokens."""
@@ -125,6 +140,7 @@ class SharedPostgres:
             return
         await ensure_schema(self.url, self.partitions)
         await self.pool.open(wait=True)
+        await self._write_pool.open(wait=True)
         await self._listener.open()
         self._writes.start()
         self._keeper = asyncio.create_task(self._keep_listening(), name="oneteam-pg-token-listener")
@@ -141,6 +157,7 @@ class SharedPostgres:
         await self._writes.stop()
         self._listener.close()
         await self.pool.close()
+        await self._write_pool.close()
 
     async def _commit(
         self, states: list[tuple[str, State]], events: list[tuple[str, Event]]
@@ -172,7 +189,7 @@ class SharedPostgres:
         """The batch in one statement (cluster/pgwrite.py): fenced homes whose lease moved to
         another epoch are refused, the rest committed, in one round trip."""
         epochs = {home: self._epochs[home] for home in homes if home in self._epochs}
-        async with self.pool.connection() as connection:
+        async with self._write_pool.connection() as connection:
             return await write_batch(connection, states, events, epochs)
 
     async def preload(self, epochs: Mapping[str, int]) -> None:

@@ -102,11 +102,23 @@ class GroupCommit:
     queued, for the next one; batches are committed one after the other, so the next one ending
     means the one in flight has ended too."""
 
-    def __init__(self, commit: CommitBatch, errors: tuple[type[Exception], ...]) -> None:
+    def __init__(
+        self, commit: CommitBatch, errors: tuple[type[Exception], ...], *, max_rows: int | None = None
+    ) -> None:
         """`errors` are the backend's own database errors (logged without a traceback); any other
-        exception from `commit` is unexpected and logged with one. Both fail the waiting commands."""
+        exception from `commit` is unexpected and logged with one. Both fail the waiting commands.
+
+        With `max_rows` (a writer of many homes), a batch takes every queued write of the homes a
+        flush waits for, and of the others only up to `max_rows` rows in the order queued; the rest
+        go in the next batches. A command then never waits for thousands of other homes' device
+        states to commit (a takeover's re-attaching devices), only for the batch in flight."""
         self._commit = commit
         self._errors = errors
+        self._max_rows = max_rows
+        self._urgent: set[str] = set()
+        """Homes a flush waits for (see `max_rows`)."""
+        self._everything = False
+        """Whether a flush waits for every home's writes."""
         self._states: dict[tuple[str, str], State] = {}
         self._events: list[tuple[str, Event]] = []
         self._next: _Batch | None = None
@@ -169,6 +181,10 @@ class GroupCommit:
             batch = self._next
             if batch is None:
                 batch = self._next = _Batch()
+            if home is None:
+                self._everything = True
+            else:
+                self._urgent.add(home)
             self._wake.set()
         elif before is not None:
             batch, before = before, None
@@ -182,12 +198,48 @@ class GroupCommit:
         if batch.outcome is not _COMMITTED:
             batch.check(home)
 
+    def _take(self) -> tuple[dict[tuple[str, str], State], list[tuple[str, Event]]]:
+        """What the next batch commits: everything, or with `max_rows` the homes flushed for and
+        up to `max_rows` other rows (the rest stays queued and wakes the writer again)."""
+        states, events = self._states, self._events
+        urgent, everything = self._urgent, self._everything
+        self._urgent, self._everything = set(), False
+        limit = self._max_rows
+        if limit is None or everything or len(states) + len(events) <= limit:
+            self._states, self._events = {}, []
+            return states, events
+        taken: dict[tuple[str, str], State] = {}
+        left: dict[tuple[str, str], State] = {}
+        room = limit
+        for key, state in states.items():
+            if key[0] in urgent:
+                taken[key] = state
+            elif room > 0:
+                taken[key] = state
+                room -= 1
+            else:
+                left[key] = state
+        taken_events: list[tuple[str, Event]] = []
+        left_events: list[tuple[str, Event]] = []
+        for write in events:
+            if write[0] in urgent:
+                taken_events.append(write)
+            elif room > 0:
+                taken_events.append(write)
+                room -= 1
+            else:
+                left_events.append(write)
+        self._states, self._events = left, left_events
+        if left or left_events:
+            self._wake.set()
+        return taken, taken_events
+
     async def _write_loop(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            states, events, batch = self._states, self._events, self._next
-            self._states, self._events, self._next = {}, [], None
+            states, events = self._take()
+            batch, self._next = self._next, None
             if not states and not events:
                 if batch is not None:
                     batch.end(_Outcome())

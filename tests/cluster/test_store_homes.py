@@ -68,7 +68,7 @@ async def test_a_token_change_wakes_only_that_homes_checks(shared: SharedPostgre
     stamp_a, stamp_b = a.token_stamp(), b.token_stamp()
     assert stamp_a is not None and stamp_b is not None
     # Another process (its own SharedPostgres) adds a token to home a.
-    other = SharedPostgres(postgres_url, pool_size=2, partitions=4)
+    other = SharedPostgres(postgres_url, pool_size=3, partitions=4)
     await other.open()
     try:
         await other.storage("home-a").add_token("tablet", "e" * 64, time.time())

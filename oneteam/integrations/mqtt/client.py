@@ -23,43 +23,13 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.mqtt.const import RECONNECT_MAX_S, RECONNECT_MIN_S, SUBSCRIBE_BATCH
+from oneteam.integrations.mqtt.read_slices import BufferedSocket, clock, read_slice
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, Will
 
 _LOGGER = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes], None]
 """Called on the loop with (topic, payload) for every message on a subscribed filter."""
-
-
-class _BufferedSocket:
-    """A socket that reads 64 KiB at a time and hands paho the small pieces it asks for."""
-
-    __slots__ = ("_buffer", "_position", "_sock")
-
-    def __init__(self, sock: Any) -> None:
-        self._sock = sock
-        self._buffer = b""
-        self._position = 0
-
-    def recv(self, size: int) -> bytes:
-        if self._position >= len(self._buffer):
-            self._buffer = self._sock.recv(65536)  # BlockingIOError / SSLWantReadError pass to paho
-            self._position = 0
-            if not self._buffer:
-                return b""
-        chunk = self._buffer[self._position : self._position + size]
-        self._position += len(chunk)
-        return chunk
-
-    def has_data(self) -> bool:
-        return self._position < len(self._buffer)
-
-    def pending(self) -> int:
-        extra = self._sock.pending() if hasattr(self._sock, "pending") else 0
-        return len(self._buffer) - self._position + int(extra)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
 
 
 class MqttClient:
@@ -115,7 +85,8 @@ class MqttClient:
         self._refused: str | None = None
         self._closing = False
         self._fd = -1
-        self._buffered: _BufferedSocket | None = None
+        self._deferred = False  # reading waits for the next loop turn (`_read_later`)
+        self._buffered: BufferedSocket | None = None
         self.messages_received = 0
         self._endpoints = [(settings.host, settings.port), *settings.fallbacks]
         self._endpoint = 0
@@ -222,7 +193,7 @@ class MqttClient:
         assert self._loop is not None
         # paho reads each packet with three recv() calls (type, length, body); reading 64 KiB at a
         # time and serving paho from that buffer nearly doubled the messages per second here.
-        self._buffered = _BufferedSocket(sock)
+        self._buffered = BufferedSocket(sock)
         client._sock = self._buffered  # paho has no hook to wrap its socket
         # Register by number: paho may have closed the socket object by the time we unregister.
         self._fd = sock.fileno()
@@ -248,17 +219,42 @@ class MqttClient:
         self._fd = -1
 
     def _on_readable(self) -> None:
-        # paho reads one packet per loop_read when nothing is in flight; keep reading while
-        # packets arrive so a burst costs one wake-up, not one per message.
-        for _ in range(1000):
-            before = self._packets
-            if self._paho.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                return
-            if self._packets == before and not (self._buffered and self._buffered.has_data()):
-                return
-        # Data already buffered wakes no epoll: come back after letting other tasks run.
-        if self._buffered is not None and self._buffered.has_data() and self._loop is not None:
-            self._loop.call_soon(self._on_readable)
+        # paho reads a packet per loop_read: keep reading while packets arrive (a burst costs one
+        # wake-up), within the loop turn's read budget shared by every client (read_slices.py).
+        assert self._loop is not None
+        budget = read_slice(self._loop)
+        if budget.exhausted():
+            self._read_later()
+            return
+        began = clock()
+        try:
+            for _ in range(1000):
+                before = self._packets
+                if self._paho.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    return
+                if self._packets == before and not (self._buffered and self._buffered.has_data()):
+                    return
+                if budget.exhausted(clock() - began):
+                    break
+        finally:
+            budget.charge(clock() - began)
+        self._read_later()  # more may be waiting: the rest of the loop runs first
+
+    def _read_later(self) -> None:
+        # Unwatched until the next turn (a readable socket would call us every turn), then read:
+        # data already buffered wakes no epoll, so it is read then too.
+        assert self._loop is not None
+        if self._fd >= 0 and not self._deferred:
+            self._deferred = True
+            self._loop.remove_reader(self._fd)
+            self._loop.call_soon(self._read_now, self._fd)
+
+    def _read_now(self, fd: int) -> None:
+        self._deferred = False
+        if self._fd != fd or self._loop is None:
+            return  # closed (or another socket opened) meanwhile: its own reader is in place
+        self._loop.add_reader(fd, self._on_readable)
+        self._on_readable()
 
     # -- paho callbacks ---------------------------------------------------------------------
 
