@@ -7,10 +7,9 @@ these are harder than a person) plus the one real recorded command (Picovoice's 
 scored on its slot 파란색). A command counts as right when the recognised text, spaces removed and
 numbers spelled out, equals the spoken form exactly. Modes: plain Vosk free-form (the anchor),
 oneteam command mode (the default: grammar + garbage syllables, free-form only out of grammar),
-the same over a model folder with a narrower search (command_model.py, opt-in: a second model
-in memory), and the old default (grammar cross-checked by free-form on every utterance).
-RTF = decode seconds over audio seconds, CPU (process time) and wall, 3 rounds with the load
-average beside each. Out-of-grammar speech: the 15 Zeroth news clips must fall back.
+and the old default (grammar cross-checked by free-form on every utterance). RTF = decode seconds
+over audio seconds, CPU (process time) and wall, 3 rounds with the load average beside each.
+Out-of-grammar speech: Picovoice's out-of-context clip and the 15 Zeroth news clips must fall back.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from _common import SHARED, machine
 from oneteam.hub import load_home
 from oneteam.voice.asr import KoreanRecognizer, shared_model
 from oneteam.voice.audio import AudioFormat, convert, read_wav
-from oneteam.voice.command_model import COMMAND_SEARCH, shared_command_model
 from oneteam.voice.grammar import build_grammar, speech_vocabulary
 from oneteam.voice.normalize import normalize, spell_out_recognised_numbers
 from oneteam.voice.tts import Speaker
@@ -53,27 +51,15 @@ def commands(rng: random.Random) -> list[str]:
     return out
 
 
-def _rss_mib() -> float:
-    """This process's resident memory."""
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def main() -> None:
     load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
     print(f"bench_voice_commands — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     print(f"  uptime: {load}")
     model = shared_model()
-    rss_before = _rss_mib()
-    narrow = shared_command_model()
-    print(f"  command-mode model {COMMAND_SEARCH}: RSS +{_rss_mib() - rss_before:.0f} MiB to load")
     grammar = build_grammar(load_home(SHARED / "eval" / "home.yaml"), speech_vocabulary(), model.is_known)
     modes = {
         "plain Vosk free-form (anchor)": (KoreanRecognizer(model), False),
         "command mode (default)": (KoreanRecognizer(model, grammar), True),
-        "command mode, narrower search (opt-in)": (
-            KoreanRecognizer(model, grammar, command_model=narrow),
-            True,
-        ),
         "grammar + free-form cross-check (old default)": (
             KoreanRecognizer(model, grammar, verify=True),
             True,

@@ -221,12 +221,10 @@ class RecognitionStream:
         *,
         verify: bool = False,
         garbage: tuple[str, ...] = (),
-        grammar_model: VoskModel | None = None,
     ) -> None:
         self._model = model
         self._garbage = frozenset(garbage)
-        searcher = grammar_model or model
-        self._biased = _Decoder(searcher.recognizer(grammar, garbage)) if grammar is not None else None
+        self._biased = _Decoder(model.recognizer(grammar, garbage)) if grammar is not None else None
         # Without verification the free-form decoder (10x the grammar's cost) runs only when the
         # biased reading is out of grammar, over the audio kept for that purpose.
         self._free: _Decoder | None = _Decoder(model.recognizer(None)) if verify or grammar is None else None
@@ -348,14 +346,10 @@ class KoreanRecognizer:
         *,
         verify: bool = False,
         language: str = "ko",
-        command_model: VoskModel | None = None,
     ) -> None:
         self.model = model or shared_model()
         self.grammar = grammar
         self.verify = verify
-        self.command_model = command_model
-        """The model the grammar decoder runs on (command_model.py: same files, narrower search);
-        None: `model`, whose settings free-form decoding always keeps."""
         """Also cross-check biased readings with a free-form decoder running beside it (about 10x the
         grammar decoder's CPU); off, the garbage syllables, the word-confidence floor and the length
         rule guard the grammar."""
@@ -368,9 +362,7 @@ class KoreanRecognizer:
     def stream(self, *, biased: bool = True) -> RecognitionStream:
         """A stream for one utterance (biased only when a grammar was given)."""
         grammar = self.grammar if biased else None
-        return RecognitionStream(
-            self.model, grammar, verify=self.verify, garbage=self.garbage, grammar_model=self.command_model
-        )
+        return RecognitionStream(self.model, grammar, verify=self.verify, garbage=self.garbage)
 
     def transcribe(self, pcm: bytes, *, biased: bool = True, chunk_bytes: int = 8000) -> Transcript:
         """A whole utterance at once (blocking)."""
