@@ -150,7 +150,9 @@ def test_a_killed_process_homes_answer_again_elsewhere_with_every_acknowledged_c
     with httpx.Client(timeout=10) as client:
         for sender in senders:
             base = f"{survivors[0].url}/homes/{sender.home}"
-            state = call(client, "GET", f"{base}/api/devices/{DEVICE}/state", sender.token).json()
+            answer = call(client, "GET", f"{base}/api/devices/{DEVICE}/state", sender.token)
+            assert answer.status_code == 200, (sender.home, answer.status_code, answer.text, now_served)
+            state = answer.json()
             assert state["attributes"]["brightness"] == sender.acked[-1][1], sender.home
             events = command_history(client, base, sender.token)
             logged = [e["data"].get("value") for e in reversed(events)]
