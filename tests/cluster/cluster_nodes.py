@@ -52,16 +52,27 @@ class Node:
                 self.process.wait()
 
 
-def call(client: httpx.Client, method: str, url: str, token: str, **kwargs: object) -> httpx.Response:
+def call(
+    client: httpx.Client, method: str, url: str, token: str, *, settle_s: float = 0.0, **kwargs: object
+) -> httpx.Response:
     """A request that follows the cluster's 307s itself: HTTP clients (httpx, browsers' fetch) drop
-    the Authorization header on a redirect to another origin, and each process is one."""
+    the Authorization header on a redirect to another origin, and each process is one. With
+    `settle_s`, a 503 with Retry-After (a home still moving between processes) is asked again as
+    told, for up to that long, as a patient client would."""
     headers = {"Authorization": f"Bearer {token}"}
-    for _ in range(3):
-        answer = client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
-        if answer.status_code != 307:
+    deadline = time.monotonic() + settle_s
+    target = url
+    while True:
+        url = target
+        for _ in range(3):
+            answer = client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+            if answer.status_code != 307:
+                break
+            url = answer.headers["location"]
+        retry_after = answer.headers.get("retry-after")
+        if answer.status_code != 503 or retry_after is None or time.monotonic() > deadline:
             return answer
-        url = answer.headers["location"]
-    return answer
+        time.sleep(float(retry_after))
 
 
 def register_homes(url: str, home_ids: list[str]) -> dict[str, str]:
