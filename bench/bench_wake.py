@@ -301,12 +301,15 @@ def upper_95(events: int, hours: float) -> float:
     return float(chi2.ppf(0.95, 2 * (events + 1))) / 2 / hours
 
 
-def held_out_hours(pool: multiprocessing.pool.Pool, phrases: list[str], count: int, minutes: float) -> None:
-    """False wakes of each phrase alone (vosk first stage) over `count` different held-out hours:
-    hour 1 the independent hour (seed 23), the others `varied_items` shuffled with seeds 24.."""
+def held_out_hours(
+    pool: multiprocessing.pool.Pool, phrases: list[str], count: int, minutes: float, first: int = 1
+) -> None:
+    """False wakes of each phrase alone (vosk first stage) over held-out hours `first`..`count`:
+    hour 1 the independent hour (seed 23), the others `varied_items` shuffled with seeds 24.. (a
+    later run can add hours to an earlier one's: the same hour number is the same audio)."""
     totals = {phrase: {"wakes": 0, "cpu": 0.0, "proposed": 0, "where": []} for phrase in phrases}
     hours = 0.0
-    for index in range(count):
+    for index in range(first - 1, count):
         seed = 23 + index
         items = (
             non_wake_items(np.random.default_rng(seed), held_out=True) if index == 0 else varied_items(seed)
@@ -346,7 +349,7 @@ def held_out_hours(pool: multiprocessing.pool.Pool, phrases: list[str], count: i
                 f"95 % bound {upper_95(int(total['wakes']), hours):.2f}/h; load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-    print(f"False wakes over {count} held-out hours ({hours:.2f} h), each phrase alone, vosk first stage")
+    print(f"False wakes over held-out hours {first}-{count} ({hours:.2f} h), each phrase alone, vosk stage")
     for phrase, total in totals.items():
         wakes = int(total["wakes"])
         print(
@@ -433,7 +436,7 @@ def misses(model: VoskModel, rng: np.random.Generator) -> None:
         score_trials(model, synthetic, f"{DEFAULT_PHRASE} by eSpeak NG (9 voices x 2, pink 20 dB)")
 
 
-def main() -> None:  # one report, printed in order
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=60.0, help="non-wake audio to assemble")
     parser.add_argument("--phrases", default=DEFAULT_PHRASE, help="phrases to count false wakes for")
@@ -448,21 +451,29 @@ def main() -> None:  # one report, printed in order
     )
     parser.add_argument("--independent-seed", type=int, default=23, help="shuffle of the held-out hour")
     parser.add_argument(
+        "--first-hour", type=int, default=1, help="with --hours: start at this hour (adds to a run)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="processes detecting (halves of each hour)")
+    parser.add_argument(
         "--hours", type=int, default=1, help="held-out hours (seeds 23..): each phrase alone, vosk stage"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:  # one report, printed in order
+    args = _arguments()
     load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
     print(f"bench_wake — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     print(f"  uptime: {load}")
     model = shared_model()
-    pool = multiprocessing.get_context("fork").Pool(2)
+    pool = multiprocessing.get_context("fork").Pool(args.workers)
     rng = np.random.default_rng(20)
     if not args.skip_misses:
         misses(model, rng)
     if args.skip_hours:
         return
     if args.hours > 1:
-        held_out_hours(pool, args.phrases.split(","), args.hours, args.minutes)
+        held_out_hours(pool, args.phrases.split(","), args.hours, args.minutes, args.first_hour)
         pool.close()
         return
     hours = [("independent (held-out items)", True, args.independent_seed, STAGES)]
