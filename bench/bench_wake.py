@@ -302,14 +302,14 @@ def upper_95(events: int, hours: float) -> float:
 
 
 def held_out_hours(
-    pool: multiprocessing.pool.Pool, phrases: list[str], count: int, minutes: float, first: int = 1
+    pool: multiprocessing.pool.Pool, phrases: list[str], count: int, minutes: float, first_hour: int = 1
 ) -> None:
-    """False wakes of each phrase alone (vosk first stage) over held-out hours `first`..`count`:
+    """False wakes of each phrase alone (vosk first stage) over held-out hours `first_hour`..`count`:
     hour 1 the independent hour (seed 23), the others `varied_items` shuffled with seeds 24.. (a
     later run can add hours to an earlier one's: the same hour number is the same audio)."""
     totals = {phrase: {"wakes": 0, "cpu": 0.0, "proposed": 0, "where": []} for phrase in phrases}
     hours = 0.0
-    for index in range(first - 1, count):
+    for index in range(first_hour - 1, count):
         seed = 23 + index
         items = (
             non_wake_items(np.random.default_rng(seed), held_out=True) if index == 0 else varied_items(seed)
@@ -349,7 +349,9 @@ def held_out_hours(
                 f"95 % bound {upper_95(int(total['wakes']), hours):.2f}/h; load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-    print(f"False wakes over held-out hours {first}-{count} ({hours:.2f} h), each phrase alone, vosk stage")
+    print(
+        f"False wakes over held-out hours {first_hour}-{count} ({hours:.2f} h), each phrase alone, vosk stage"
+    )
     for phrase, total in totals.items():
         wakes = int(total["wakes"])
         print(
