@@ -79,7 +79,9 @@ def main() -> None:
     model = shared_model()
     real, varied, _ = positive_trials(np.random.default_rng(20))
     items = non_wake_items(np.random.default_rng(args.seed), held_out=True)
-    hour_pcm = to_pcm(assemble(items, args.minutes * 60, seed=args.seed))
+    hour, _ = assemble(items, args.minutes * 60, seed=args.seed)
+    hour_pcm = to_pcm(hour)
+    del hour
     hour_h = len(hour_pcm) / (2 * 16000 * 3600)
     print(f"  independent hour: {len(items)} held-out items, {hour_h * 60:.1f} min (seed {args.seed})")
     total = {"enrolled": [0, 0], "espeak": [0, 0], "vosk": [0, 0], "anchor": [0, 0]}
