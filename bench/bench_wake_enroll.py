@@ -106,7 +106,7 @@ def main() -> None:
         for label, count in misses.items():
             total[label][0] += count
             total[label][1] += len(tests)
-        found, cpu, candidates, decoded = detect(enrolled, hour_pcm)
+        found, cpu, candidates, decoded, _ = detect(enrolled, hour_pcm)
         n = len(tests)
         print(
             f"  fold {number + 1}: {phrase} enrolled from {enrol_file} ({len(voice) / 16000:.2f} s cut, "
