@@ -200,6 +200,7 @@ async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts
         load_or_create_credentials,
         read_credentials,
     )
+    from oneteam.integrations.mqtt.retained_store import retained_path
 
     credentials: MqttCredentials | None
     created = False
@@ -214,6 +215,7 @@ async def _mqtt(hub: Hub, config: HubConfig, stack: AsyncExitStack, parts: Parts
             broker_url=config.mqtt_url,
             embedded_port=config.mqtt_port or 1883,
             credentials=credentials,
+            retained_path=retained_path(config.data_dir),  # only the embedded broker uses it
         )
     )
     hub.features.add("mqtt")

@@ -1,4 +1,5 @@
-"""A small embedded MQTT 3.1.1 broker for `make run`: one process, bounded memory, no persistence.
+"""A small embedded MQTT 3.1.1 broker for `make run`: one process, bounded memory, retained messages
+kept on disk.
 
 Production and the tests use Mosquitto (see mosquitto.py); this broker exists so a household can
 run the hub with MQTT devices without installing anything. It keeps what a home needs: QoS 0 and 1
@@ -6,6 +7,11 @@ run the hub with MQTT devices without installing anything. It keeps what a home 
 filters and TLS. Every client signs in (anonymous ones are refused) and device accounts cannot
 touch the hub's own topics (see auth.py). Every buffer is bounded: a client that reads slower than
 others publish loses messages (counted in `dropped`) instead of growing the broker's memory.
+
+Given a `retained_path` (the hub's data folder: retained_store.py), retained messages survive a
+restart, so devices announced with retained discovery are listed again at once; only retained
+messages are kept, not sessions, subscriptions or queued QoS 1 messages. Without one, as in tests
+that start a bare broker, retained messages live in memory only.
 
 wire.py reads and writes the packets; broker_session.py is one client's connection; this module
 routes messages between sessions and keeps retained messages.
@@ -15,13 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import ssl
+from pathlib import Path
 from types import TracebackType
 
 from oneteam.hub.supervisor import Supervisor
 from oneteam.integrations.mqtt import wire
 from oneteam.integrations.mqtt.auth import Accounts, is_hub_only
 from oneteam.integrations.mqtt.broker_session import BrokerLimits, BrokerSession
+from oneteam.integrations.mqtt.retained_store import DueWill, RetainedStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ class EmbeddedBroker:
         accounts: Accounts,
         ssl_context: ssl.SSLContext | None = None,
         limits: BrokerLimits | None = None,
+        retained_path: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -57,17 +67,38 @@ class EmbeddedBroker:
         self._wildcards: dict[str, set[BrokerSession]] = {}
         self._retained: dict[str, tuple[bytes, int]] = {}
         self._server: asyncio.Server | None = None
+        self.store = None if retained_path is None else RetainedStore(retained_path)
+        """Where retained messages are kept across restarts; None: in memory only."""
         self.supervisor = Supervisor("mqtt-broker")
-        """Owns the keep-alive check (logged and restarted if it fails, so dead clients still go)."""
+        """Owns the keep-alive check and the store's writer (logged and restarted if they fail)."""
 
     async def __aenter__(self) -> EmbeddedBroker:
         loop = asyncio.get_running_loop()
+        store = self.store
+        # The port first (a second hub on the same data folder stops here, its store untouched),
+        # then the store, then clients: a device's first subscription already finds what was kept.
         self._server = await loop.create_server(
-            lambda: BrokerSession(broker=self), self.host, self.port, ssl=self.ssl_context, reuse_address=True
+            lambda: BrokerSession(broker=self),
+            self.host,
+            self.port,
+            ssl=self.ssl_context,
+            reuse_address=True,
+            start_serving=False,
         )
+        try:
+            if store is not None:
+                self._retained = await asyncio.to_thread(store.load, self.limits.max_retained)
+            await self._server.start_serving()
+        except BaseException:
+            self._server.close()
+            if store is not None:
+                store.close()
+            raise
         self.port = self._server.sockets[0].getsockname()[1]
         self.supervisor.start()
         self.supervisor.spawn("broker-keepalive", self._check_keepalive)
+        if store is not None:
+            self.supervisor.spawn("broker-retained-store", lambda: store.run(self._due_wills))
         _LOGGER.info("embedded MQTT broker on %s:%d", self.host, self.port)
         return self
 
@@ -75,11 +106,31 @@ class EmbeddedBroker:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.supervisor.stop()
-        for session in list(self._sessions):
-            session.close(publish_will=False)
         if self._server is not None:
             self._server.close()
+        # The clients connected now lose their connection with the broker: their wills are due at
+        # the next start (retained_store.py). Taken before the sessions close and forget them.
+        due = self._due_wills()
+        for session in list(self._sessions):
+            session.close(publish_will=False)
+        if self.store is not None:
+            self.store.wills_changed()
+            try:
+                await self.store.flush(lambda: due)
+            except (OSError, sqlite3.Error) as error:  # a full disk: the broker still stops
+                _LOGGER.error("MQTT retained store: last changes not written: %s", error)
+            finally:
+                self.store.close()
+        if self._server is not None:
             await self._server.wait_closed()
+
+    def _due_wills(self) -> list[DueWill]:
+        """The retained wills of the connected clients."""
+        return [
+            (s.will[0], s.will[1], min(s.will[2], 1))
+            for s in self._by_client_id.values()
+            if s.will is not None and s.will[3]
+        ]
 
     async def _check_keepalive(self) -> None:
         loop = asyncio.get_running_loop()
@@ -119,6 +170,8 @@ class EmbeddedBroker:
         if old is not None and old is not session:
             old.close(publish_will=False)
         self._by_client_id[session.client_id] = session
+        if self.store is not None and session.will is not None:
+            self.store.wills_changed()
 
     def add_subscription(self, topic_filter: str, session: BrokerSession) -> None:
         """Route messages matching `topic_filter` to `session`."""
@@ -144,10 +197,14 @@ class EmbeddedBroker:
     def route(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
         """Deliver a published message to every matching subscription; keep it if retained."""
         if retain:
-            if not payload:
-                self._retained.pop(topic, None)
+            store = self.store
+            if not payload:  # MQTT 3.1.1 §3.3.1.3: an empty retained message clears the topic
+                if self._retained.pop(topic, None) is not None and store is not None:
+                    store.put(topic, None)
             elif topic in self._retained or len(self._retained) < self.limits.max_retained:
                 self._retained[topic] = (payload, qos)
+                if store is not None:
+                    store.put(topic, (payload, qos))
         hub_only = bool(self.accounts.devices) and is_hub_only(topic)
         for session in self._exact.get(topic, ()):
             if not (hub_only and session.is_device):
@@ -166,6 +223,8 @@ class EmbeddedBroker:
         session.filters.clear()
         if self._by_client_id.get(session.client_id) is session:
             del self._by_client_id[session.client_id]
+            if self.store is not None and session.will is not None:
+                self.store.wills_changed()
         if publish_will and session.is_connected and session.will is not None:
             topic, payload, qos, retain = session.will
             self.route(topic, payload, min(qos, 1), retain)

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from oneteam.hub import Hub
 from oneteam.integrations.mqtt.adapter import MqttAdapter
@@ -34,11 +35,14 @@ async def mqtt_for_hub(
     credentials: MqttCredentials | None = None,
     export: bool = True,
     topic_root: str = "",
+    retained_path: Path | None = None,
 ) -> AsyncIterator[BrokerSettings]:
     """Attach MQTT to a started hub; yields how the hub reaches the broker.
 
     With no `broker_url` an embedded broker is started on `embedded_host:embedded_port` with the
-    hub's accounts (`credentials`, required then). A `broker_url` without a username signs in as
+    hub's accounts (`credentials`, required then); with a `retained_path` (`oneteam serve`: the
+    hub's data folder) it keeps retained messages across restarts, so the devices it knew are
+    listed again at once from their retained discovery. A `broker_url` without a username signs in as
     the hub's account when `credentials` are given (Mosquitto set up with the hub's password file).
     With `export`, the hub's own devices are published with discovery so Home Assistant or any
     MQTT tool holding the hub's account can drive them. With a `topic_root` (`oneteam/<home_id>` on
@@ -51,7 +55,12 @@ async def mqtt_for_hub(
                 raise BrokerError("the embedded broker needs the hub's MQTT accounts")
             try:
                 broker = await stack.enter_async_context(
-                    EmbeddedBroker(embedded_host, embedded_port, accounts=credentials.accounts())
+                    EmbeddedBroker(
+                        embedded_host,
+                        embedded_port,
+                        accounts=credentials.accounts(),
+                        retained_path=retained_path,
+                    )
                 )
             except OSError as exc:
                 # Most often another broker (a system Mosquitto) already has the port.
@@ -73,8 +82,9 @@ async def mqtt_for_hub(
                 )
         adapter = MqttAdapter(settings, home=hub.home, discovery_prefix=topics.discovery_prefix)
         # After a restart the MQTT devices are registered only as they announce again (retained
-        # discovery, or devices answering the birth message once they reconnect): a command to one
-        # meanwhile is "unavailable, connecting", not "no such device".
+        # discovery: at once from the embedded broker's store or a persistent Mosquitto; or devices
+        # answering the birth message once they reconnect): a command to one meanwhile is
+        # "unavailable, connecting", not "no such device".
         returning = hub.registry.expect_back(AWAITED_S)
         if returning:
             _LOGGER.info("%d stored devices expected back from MQTT within %.0f s", len(returning), AWAITED_S)

@@ -86,8 +86,10 @@ async def test_after_a_restart_a_device_not_announced_again_is_unavailable_not_u
         )
         await first.dispatch(Command(device_id="sim_light_00000", name="turn_on"))
 
-    # The hub starts again with a fresh embedded broker (it keeps nothing): the light's state is
-    # stored, but the light has not reconnected and announced itself yet.
+    # The hub starts again with a fresh embedded broker that keeps nothing (no `retained_path`, as
+    # an external broker without persistence): the light's state is stored, but the light has not
+    # reconnected and announced itself yet. With the store (`oneteam serve`) it would be listed at
+    # once from its retained discovery: test_restart_keeps_devices.py.
     hub = Hub(home, SqliteStorage(storage))
     async with hub, mqtt_for_hub(hub, embedded_port=0, credentials=CREDENTIALS, export=False) as again:
         assert not hub.registry.knows("sim_light_00000")
