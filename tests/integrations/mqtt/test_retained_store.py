@@ -149,3 +149,25 @@ async def test_a_store_holds_no_more_than_the_brokers_limit(tmp_path: Path) -> N
             await device.publish_acked(f"home/sensor{n}/state", str(n), retain=True)
     async with _broker(path, BrokerLimits(max_retained=3)) as small:
         assert len(small.retained_for("home/#")) == 3
+
+
+async def test_a_write_that_fails_is_logged_kept_and_written_on_the_next_try(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "mqtt-retained.sqlite3"
+    async with _broker(path) as broker, MqttClient(_settings(broker)) as device:
+        assert await device.wait_connected(2)
+        # Another program (a backup tool, say) holds the file locked: the store's writes time out.
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        with caplog.at_level(logging.ERROR, logger="oneteam.hub.supervisor"):
+            await device.publish_acked("home/lamp/state", "ON", retain=True)
+            await eventually(lambda: "task broker-retained-store failed" in caplog.text, timeout_s=15)
+        assert "database is locked" in caplog.text
+        assert broker.store is not None and broker.store.pending == 1  # kept for the next try
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        store = broker.store
+        await eventually(
+            lambda: _rows(path, "retained") == {"home/lamp/state": b"ON"} and store.pending == 0, timeout_s=10
+        )
