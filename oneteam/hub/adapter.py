@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from oneteam.model import Command, Device, EventKind, State, StateValue
 
@@ -47,3 +47,11 @@ class Adapter(Protocol):
 
     async def stop(self) -> None:
         """Disconnect and end every task the adapter started."""
+
+
+@runtime_checkable
+class ForgetsDevices(Protocol):
+    """An adapter whose ecosystem can be told that the household removed a device."""
+
+    async def forget(self, device_id: str) -> None:
+        """Stop announcing `device_id` to this and later hubs (MQTT: clear its retained discovery)."""

@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from oneteam.hub.adapter import ForgetsDevices
 from oneteam.hub.device_overrides import MAX_NAME, DeviceOverride, OverrideStore
 from oneteam.hub.registry import Registry
 from oneteam.model import Device, Home, InvalidCommand
@@ -71,7 +72,11 @@ class DeviceEditor:
             await self._overrides.put(override)
             self._registry.override(override, source, {"hidden": True, "removed": True})
             return False
+        owner = self._registry.owner(device.id)
         await self._overrides.delete(device.id)
         self._registry.overrides.pop(device.id, None)
         self._registry.remove(device.id, source)
+        if isinstance(owner, ForgetsDevices):
+            # Otherwise a retained announcement (MQTT discovery) brings it back at the next start.
+            await owner.forget(device.id)
         return True

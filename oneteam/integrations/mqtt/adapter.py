@@ -191,6 +191,17 @@ class MqttAdapter:
         await self._stack.aclose()
         self._client = None
 
+    async def forget(self, device_id: str) -> None:
+        """The household removed the device: clear its retained discovery config, as Home Assistant
+        does, so it is not announced again at the next start; a device announcing itself anew comes back."""
+        entity = self._entities.get(device_id)
+        if entity is None:
+            return
+        self._forget(entity.config_topic)
+        if self._client is not None:
+            # QoS 1 without waiting: paho resends it after a reconnect if the broker is away now.
+            self._client.publish(entity.config_topic, b"", qos=1, retain=True)
+
     # -- connection -------------------------------------------------------------------------
 
     def _on_connection(self, is_up: bool) -> None:
