@@ -125,7 +125,10 @@ class Registry:
         device = self._devices.get(device_id)
         if device is None:
             if device_id in self.awaited:
-                raise DeviceUnavailable(device_id, "(its integration is connecting)")
+                # Not registered yet, so only a name the household gave it is known here.
+                override = self.overrides.get(device_id)
+                name = override.name if override is not None else None
+                raise DeviceUnavailable(device_id, "(its integration is connecting)", name=name)
             raise DeviceNotFound(device_id)
         return device, self._states[device_id], self._owners[device_id]
 

@@ -80,3 +80,20 @@ async def test_devices_expected_back_are_unknown_again_once_the_wait_is_over(
         await asyncio.sleep(0.4)
         with pytest.raises(DeviceNotFound):  # never came back: forgotten or gone
             await hub.dispatch(Command(device_id="plug_living", name="turn_off"))
+
+
+async def test_an_awaited_device_the_household_renamed_is_named_in_the_answer(
+    tmp_path: Path, fixture_home_path: Path
+) -> None:
+    home = load_home(fixture_home_path)
+    first = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    await first.add_adapter(PlugAdapter())
+    async with first:
+        await first.dispatch(Command(device_id="plug_living", name="turn_on"))
+        await first.edit_device("plug_living", name="커피 머신 플러그", room=None, hidden=None)
+    hub = Hub(home, SqliteStorage(tmp_path / "hub.sqlite3"))
+    async with hub:
+        assert hub.registry.expect_back(30) == {"plug_living"}
+        with pytest.raises(DeviceUnavailable) as waiting:
+            await hub.dispatch(Command(device_id="plug_living", name="turn_off"))
+        assert waiting.value.params["name"] == "커피 머신 플러그"
