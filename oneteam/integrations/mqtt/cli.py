@@ -27,6 +27,7 @@ from oneteam.integrations.mqtt.credentials import (
     load_or_create_credentials,
     read_credentials,
 )
+from oneteam.integrations.mqtt.retained_store import retained_path
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings, parse_broker_url
 from oneteam.integrations.mqtt.simulator import KINDS, Simulator
 from oneteam.integrations.mqtt.topics import HomeTopics
@@ -190,7 +191,8 @@ def broker(
     """Run the embedded MQTT broker on its own (Mosquitto is the choice for production).
 
     Clients sign in with the hub's accounts (data folder, made on first start), or only with
-    --username/--password when given. Anonymous clients are refused.
+    --username/--password when given. Anonymous clients are refused. Retained messages are kept in
+    the data folder across restarts, as the hub's own embedded broker keeps them.
     """
     if (username is None) != (password is None):
         raise _fail("--username and --password go together")
@@ -207,7 +209,9 @@ def broker(
 
     async def serve() -> None:
         try:
-            async with EmbeddedBroker(host, port, accounts=accounts) as embedded:
+            async with EmbeddedBroker(
+                host, port, accounts=accounts, retained_path=retained_path(data_dir)
+            ) as embedded:
                 _console.print(_t("mqtt.broker_running", host=host, port=embedded.port), highlight=False)
                 if note is not None:
                     _console.print(note, highlight=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from oneteam.integrations.mqtt.cli import broker, simulate
 from oneteam.integrations.mqtt.credentials import CREDENTIALS_FILE, read_credentials
 from oneteam.integrations.mqtt.mosquitto import MosquittoBroker, free_port
+from oneteam.integrations.mqtt.retained_store import retained_path
 
 app = typer.Typer()
 app.command("simulate")(simulate)
@@ -88,6 +91,14 @@ def test_simulate_signs_in_with_the_device_account_in_the_data_dir(embedded_brok
     result = CliRunner().invoke(app, [*args, "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
     assert "5 simulated devices announced themselves" in result.output
+    # Their retained discovery configs are kept in the data folder, for the broker's next start.
+    deadline = time.monotonic() + 10
+    configs: list[str] = []
+    while time.monotonic() < deadline and len(configs) < 5:
+        time.sleep(0.2)
+        with contextlib.closing(sqlite3.connect(retained_path(data_dir))) as db:
+            configs = [t for (t,) in db.execute("SELECT topic FROM retained") if t.endswith("/config")]
+    assert len(configs) == 5, configs
 
 
 def test_simulate_without_an_account_is_refused_with_exit_2(
