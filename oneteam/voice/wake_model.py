@@ -19,6 +19,14 @@ from oneteam.voice.asr import VoskModel
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from oneteam.voice.grammar import garbage_syllables, split_known
 from oneteam.voice.keyword.spotter import SpotterEnsemble
+from oneteam.voice.wake_syllables import (
+    closure_readings,
+    holds,
+    opens_after_pause,
+    place_mates,
+    spans,
+    squeezed,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,7 +79,11 @@ class WakeLanguage:
     reads the phrase apart (above 1: never)."""
     syllable_min_s: float = 0.0
     """Shortest syllable with an onset consonant that the re-read a syllable at a time counts as
-    heard (`_holds`): shorter is the decoder's least (a frame per sound), squeezed in, not spoken."""
+    heard (`holds`): shorter is the decoder's least (a frame per sound), squeezed in, not spoken."""
+    vowel_min_s: float = 0.0
+    """Shortest vowel-alone syllable (아) of a phrase read a syllable a word (`squeezed`)."""
+    vowel_onset_pause_s: float = 0.0
+    """Pause before a phrase that opens with a vowel (`opens_after_pause`)."""
 
 
 @cache
@@ -89,6 +101,8 @@ def wake_language(language: str = "ko") -> WakeLanguage:
         keyword_threshold=float(data.get("keyword_threshold", 0.8)),
         keyword_confirm=float(data.get("keyword_confirm", 0.95)),
         syllable_min_s=float(data.get("syllable_min_s", 0.0)),
+        vowel_min_s=float(data.get("vowel_min_s", 0.0)),
+        vowel_onset_pause_s=float(data.get("vowel_onset_pause_s", 0.0)),
         onset_s=float(data["onset_s"]) if data.get("onset_s") is not None else None,
         tense_onsets=tuple(int(c) for c in data.get("tense_onsets", ())),
         closure_codas=tuple(int(c) for c in data.get("closure_codas", ())),
@@ -226,14 +240,18 @@ class WakeModel:
         threshold: float | None = None,
         *,
         closure: bool = False,
+        timed: bool = False,
     ) -> Detection | None:
         """The first phrase among Vosk's result words at or above the threshold (`closure`: a short
-        syllable before a tense onset may be read with a final stop, see `closure_readings`)."""
+        syllable before a tense onset may be read with a final stop, see `closure_readings`;
+        `timed`: the reading's times must also be those of speech, see `_plausible`)."""
         floor = self.threshold if threshold is None else threshold
         spoken = [str(w.get("word", "")) for w in words]
-        for wake, i, size in _spans(spoken, self.words, closure=closure):
+        for wake, i, size in spans(spoken, self.words, closure=closure):
             span = words[i : i + size]
             confidence = min(float(w.get("conf", 0.0)) for w in span)
+            if confidence >= floor and timed and not self._plausible(wake, words, i):
+                continue
             if confidence >= floor:
                 return Detection(
                     name=wake.name,
@@ -251,11 +269,11 @@ class WakeModel:
         competes with it costs one per syllable, so the word takes in short speech of roughly its
         sounds (eSpeak's 쾌속 and "confirm" were read 코뿔소 at 1.0). Its word reading therefore
         counts only when the re-read a syllable at a time, where each syllable meets its
-        competitors on equal terms, hears the phrase's syllables in the same stretch (`_holds`).
+        competitors on equal terms, hears the phrase's syllables in the same stretch (`holds`).
         When the word is turned down, that re-read alone may confirm a phrase with a short
         syllable before a tense onset (closure readings, see `closure_readings`)."""
         words = self._read(self._verify_grammar, pcm)
-        found = self.find(words, offset_s, self.verify_threshold)
+        found = self.find(words, offset_s, self.verify_threshold, timed=True)
         if self._closure_grammar is None:
             return found
         wake = next((w for w in self.words if found is not None and w.name == found.name), None)
@@ -266,11 +284,28 @@ class WakeModel:
         syllables = self._read(self._closure_grammar, pcm)
         if found is not None and wake is not None:
             start, end = found.start_s - offset_s, found.end_s - offset_s
-            if _holds(wake, syllables, start, end, min_s=self.settings.syllable_min_s):
+            if holds(wake, syllables, start, end, min_s=self.settings.syllable_min_s):
                 return found
             _LOGGER.debug("wake: %s read as a word, not a syllable at a time", wake.name)
             return None
         return self.find(syllables, offset_s, self.verify_threshold, closure=True)
+
+    def _plausible(self, wake: WakeWord, words: Sequence[dict[str, Any]], first: int) -> bool:
+        """Whether stage 2's word reading of `wake` from `words[first]` has the times of the phrase
+        said: it opens after a pause when it opens with a vowel (`opens_after_pause`), and, read a
+        syllable a word (원 팀 아), no syllable was squeezed in (`squeezed`)."""
+        data = self.settings
+        if not opens_after_pause(wake, words, first, pause_s=data.vowel_onset_pause_s):
+            _LOGGER.debug("wake: %s read straight after other speech", wake.name)
+            return False
+        size = len(wake.words)
+        if wake.one_word or size != len(wake.syllables):
+            return True
+        span = words[first : first + size]
+        if squeezed(wake, span, onset_min_s=data.syllable_min_s, vowel_min_s=data.vowel_min_s):
+            _LOGGER.debug("wake: %s read with a syllable squeezed in", wake.name)
+            return False
+        return True
 
     def _read(self, grammar: str, pcm: bytes) -> list[dict[str, Any]]:
         """The words a fresh decoder over `grammar` reads in `pcm`."""
@@ -300,97 +335,3 @@ class WakeModel:
         """Whether a partial reading already holds a phrase (then the segment is closed early)."""
         spoken = f" {partial} "
         return any(f" {' '.join(wake.words)} " in spoken for wake in self.words)
-
-
-_HANGUL_BASE, _VOWELS, _CODAS = 0xAC00, 21, 28
-_NO_ONSET = 11  # ㅇ as an onset: the syllable starts with its vowel
-
-
-def _onset(syllable: str) -> int:
-    """The onset's index (Unicode order) of a Hangul syllable."""
-    return (ord(syllable) - _HANGUL_BASE) // (_VOWELS * _CODAS)
-
-
-def closure_readings(word: str, after: str, data: WakeLanguage) -> frozenset[str]:
-    """What stage 2 may read in place of an open syllable `word` that precedes a tense onset.
-
-    Before ㄲ ㄸ ㅃ ㅆ ㅉ a Korean vowel is short and the tense consonant's long closure starts in it,
-    so the decoder hears the syllable as one ending in a stop (코 in 코뿔소 said fast: 극, 국, 곡) with
-    an unsure vowel; only its onset's place stays. Those readings are accepted there and nowhere
-    else: a phrase without a tense onset (원팀아) is matched as spelled."""
-    if len(word) != 1 or not after or not data.tense_onsets:
-        return frozenset()
-    code, next_code = ord(word) - _HANGUL_BASE, ord(after[0]) - _HANGUL_BASE
-    if not (0 <= code < 11172 and 0 <= next_code < 11172) or code % _CODAS:
-        return frozenset()
-    if next_code // (_VOWELS * _CODAS) not in data.tense_onsets:
-        return frozenset()
-    onset = code // (_VOWELS * _CODAS)
-    place = next((p for p in data.onset_places if onset in p), (onset,))
-    return frozenset(
-        chr(_HANGUL_BASE + (o * _VOWELS + v) * _CODAS + c)
-        for o in place
-        for v in range(_VOWELS)
-        for c in data.closure_codas
-    )
-
-
-def place_mates(word: str, data: WakeLanguage) -> frozenset[str]:
-    """The syllable `word` with each other onset made at its onset's place (뿔: 불 풀), same vowel
-    and final: the decoder often hears a lax, tense or aspirated onset as another of its place."""
-    code = ord(word) - _HANGUL_BASE if len(word) == 1 else -1
-    if not 0 <= code < 11172:
-        return frozenset()
-    onset, rest = divmod(code, _VOWELS * _CODAS)
-    place = next((p for p in data.onset_places if onset in p), (onset,))
-    return frozenset(chr(_HANGUL_BASE + o * _VOWELS * _CODAS + rest) for o in place if o != onset)
-
-
-def _holds(
-    wake: WakeWord, words: Sequence[dict[str, Any]], start_s: float, end_s: float, *, min_s: float = 0.0
-) -> bool:
-    """Whether the syllable re-read hears `wake`'s syllables, in order, among the words it reads
-    over `start_s`..`end_s` (where the word reading put the phrase; the two readings place the
-    edges a little differently). A syllable with an onset consonant must last `min_s`: eSpeak's
-    "사 다" was read 빅 스 비 with a 60 ms 스, two frames, the decoder's least for two sounds, squeezed
-    in by the grammar (the real 빅스비's 스 lasts 210 ms); a vowel alone (이 in 아이) is one sound
-    and glides from the vowel before, so two frames are not its least. Only a short syllable before
-    a tense onset may go unheard: the tense consonant's long closure swallows it (코 in 코뿔소)."""
-    heard = [
-        (str(w.get("word", "")), float(w.get("end", 0.0)) - float(w.get("start", 0.0)))
-        for w in words
-        if float(w.get("end", 0.0)) > start_s and float(w.get("start", 0.0)) < end_s
-    ]
-    short_ok = [bool(c) or _onset(s) == _NO_ONSET for s, c in zip(wake.syllables, wake.closing, strict=True)]
-    for first in range(len(heard)):
-        at = first
-        for alike, closing, short in zip(wake.alike, wake.closing, short_ok, strict=True):
-            if at < len(heard) and heard[at][0] in alike and (short or heard[at][1] >= min_s):
-                at += 1
-            elif not closing:
-                break
-        else:
-            if at > first:
-                return True
-    return False
-
-
-def _spans(
-    spoken: Sequence[str], wakes: Sequence[WakeWord], *, closure: bool
-) -> list[tuple[WakeWord, int, int]]:
-    """(phrase, first word, word count) of each place the words hold a phrase: as spelled, or with
-    `closure` a syllable at a time with the closure readings accepted."""
-    found = []
-    for wake in wakes:
-        forms = [(wake.words, ())] + (
-            [(wake.syllables, wake.closing)] if closure and any(wake.closing) else []
-        )
-        for form, closing in forms:
-            size = len(form)
-            for i in range(len(spoken) - size + 1):
-                window = spoken[i : i + size]
-                if tuple(window) == form or (
-                    closing and all(h == w or h in c for h, w, c in zip(window, form, closing, strict=True))
-                ):
-                    found.append((wake, i, size))
-    return found

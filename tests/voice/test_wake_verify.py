@@ -13,7 +13,8 @@ from oneteam.voice.asr import VoskModel
 from oneteam.voice.audio import read_wav
 from oneteam.voice.keyword.speech import speak_fresh
 from oneteam.voice.wake import WakeDetector
-from oneteam.voice.wake_model import VERIFY_TAIL, WakeModel, _holds
+from oneteam.voice.wake_model import VERIFY_TAIL, WakeModel
+from oneteam.voice.wake_syllables import holds
 
 pytestmark = pytest.mark.slow
 _PAD = bytes(9600)  # 0.3 s, what stage 2 keeps either side of a candidate
@@ -76,13 +77,13 @@ def test_only_a_short_syllable_before_a_tense_onset_may_go_unheard(vosk_model: V
             {"word": w, "start": 0.3 + i * step, "end": 0.3 + (i + 1) * step} for i, w in enumerate(words)
         ]
 
-    assert _holds(wake, heard("코", "뿔", "소"), 0.3, 0.8)
-    assert _holds(wake, heard("뿔", "소"), 0.3, 0.8)  # 코 swallowed by ㅃ's closure
-    assert _holds(wake, heard("극", "풀", "쏘"), 0.3, 0.8)  # closure reading; onsets of one place
-    assert not _holds(wake, heard("쏙"), 0.3, 0.8)
-    assert not _holds(wake, heard("코", "뿔", "믹"), 0.3, 0.8)  # 소 is not short: it must be heard
-    assert not _holds(wake, heard("코", "소"), 0.3, 0.8)
-    assert not _holds(wake, heard("뿔", "소"), 0.9, 1.2)  # heard elsewhere
+    assert holds(wake, heard("코", "뿔", "소"), 0.3, 0.8)
+    assert holds(wake, heard("뿔", "소"), 0.3, 0.8)  # 코 swallowed by ㅃ's closure
+    assert holds(wake, heard("극", "풀", "쏘"), 0.3, 0.8)  # closure reading; onsets of one place
+    assert not holds(wake, heard("쏙"), 0.3, 0.8)
+    assert not holds(wake, heard("코", "뿔", "믹"), 0.3, 0.8)  # 소 is not short: it must be heard
+    assert not holds(wake, heard("코", "소"), 0.3, 0.8)
+    assert not holds(wake, heard("뿔", "소"), 0.9, 1.2)  # heard elsewhere
 
 
 def test_a_syllable_the_grammar_squeezed_in_is_not_heard(vosk_model: VoskModel) -> None:
@@ -125,14 +126,14 @@ def test_a_syllable_must_last_to_be_heard(vosk_model: VoskModel) -> None:
 
     spoken = heard(("빅", 0.30, 0.51), ("스", 0.51, 0.69), ("비", 0.69, 0.90))
     squeezed = heard(("빅", 0.30, 0.51), ("스", 0.54, 0.60), ("비", 0.60, 0.72))
-    assert _holds(wake, spoken, 0.3, 0.72, min_s=0.075)
-    assert not _holds(wake, squeezed, 0.3, 0.72, min_s=0.075)
-    assert _holds(wake, squeezed, 0.3, 0.72)  # what stage 2 accepted before
+    assert holds(wake, spoken, 0.3, 0.72, min_s=0.075)
+    assert not holds(wake, squeezed, 0.3, 0.72, min_s=0.075)
+    assert holds(wake, squeezed, 0.3, 0.72)  # what stage 2 accepted before
     # The short syllable before a tense onset (코 before ㅃ) may be short; the others may not.
-    assert _holds(
+    assert holds(
         kobulso, heard(("코", 0.30, 0.33), ("뿔", 0.33, 0.60), ("소", 0.60, 0.80)), 0.3, 0.8, min_s=0.075
     )
-    assert not _holds(
+    assert not holds(
         kobulso, heard(("코", 0.30, 0.45), ("뿔", 0.45, 0.51), ("소", 0.51, 0.80)), 0.3, 0.8, min_s=0.075
     )
     # A vowel alone is one sound gliding from the vowel before (아이): two frames are not squeezed.
@@ -140,4 +141,4 @@ def test_a_syllable_must_last_to_be_heard(vosk_model: VoskModel) -> None:
     glide = heard(
         ("아", 0.30, 0.45), ("이", 0.45, 0.51), ("스", 0.51, 0.69), ("크", 0.69, 0.84), ("림", 0.84, 0.99)
     )
-    assert _holds(ice, glide, 0.3, 0.99, min_s=0.075)
+    assert holds(ice, glide, 0.3, 0.99, min_s=0.075)
