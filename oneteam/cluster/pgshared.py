@@ -15,26 +15,21 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from oneteam.cluster.opening_reads import HOME_ACCOUNTS, HOME_OVERRIDES, HOMES, OpeningReads
 from oneteam.cluster.pgschema import PARTITIONS, TOKENS_CHANNEL, connection_options, ensure_schema
 from oneteam.cluster.pgwrite import LEASES, write_batch
-from oneteam.hub.accounts_db import AccountStatements, PostgresAccountTables
-from oneteam.hub.device_overrides import OverrideStatements, PostgresOverrideTables
+from oneteam.hub.accounts_db import PostgresAccountTables
+from oneteam.hub.accounts_store import KnownCredentials
+from oneteam.hub.device_overrides import PostgresOverrideTables
 from oneteam.hub.fence import Fence
 from oneteam.hub.group_commit import GroupCommit, StorageFailed
-from oneteam.hub.postgres_tables import (
-    HubStatements,
-    Layout,
-    PostgresRows,
-    PostgresTables,
-    TokenListener,
-)
+from oneteam.hub.postgres_tables import PostgresRows, PostgresTables, TokenListener
 from oneteam.model import Event, State
 
 if TYPE_CHECKING:
@@ -42,23 +37,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-HOMES = HubStatements(Layout(PARTITIONS))
-"""The hub's statements over the shared tables (the same whatever the partition count)."""
-HOME_ACCOUNTS = AccountStatements(Layout(PARTITIONS))
 LISTEN_CHECK_S = 1.0
 """How often the listening connection is checked (a few microseconds without waiting)."""
 LISTEN_RETRY_MAX_S = 10.0
-HOME_OVERRIDES = OverrideStatements(Layout(PARTITIONS))
-_OPENING_READS = (
-    HOMES.load_states,
-    HOMES.last_event_id,
-    HOMES.pending_schedules,
-    HOMES.stored_home,
-    HOME_OVERRIDES.load,
-)
-"""What a home's hub reads as it opens (hub/core.py `__aenter__`, host.py), which `preload` reads
-for many homes at once."""
-_PRUNE_MANY = "DELETE FROM member_sessions WHERE home_id = ANY(%(homes)s) AND expires_at <= %(now)s"
 
 POOL_SIZE = 8
 """Connections per process: the token listener, the writer's own and the rest for reads."""
@@ -126,9 +107,8 @@ class SharedPostgres:
         self._keeper: asyncio.Task[None] | None = None
         self.listener_reopened = 0
         """How many times the listening connection was lost and opened again."""
-        self._preloaded: dict[tuple[str, int], dict[str, list[tuple[Any, ...]]]] = {}
-        """(home, lease epoch) → what opening the home reads, read for many homes at once
-        (`preload`), by the single-home statement; each answer is handed out once."""
+        self._preloaded = OpeningReads()
+        """What opening the homes just taken reads, read for all at once (`preload`)."""
 
     @property
     def is_open(self) -> bool:
@@ -194,42 +174,28 @@ class SharedPostgres:
 
     async def preload(self, epochs: Mapping[str, int]) -> None:
         """Read what opening each home of `epochs` (home → the lease epoch it was just taken
-        under) reads, for all at once (a query per statement, one prune of expired sessions): a
-        survivor taking hundreds of homes makes six round trips, not six per home. The storage
-        opened under that epoch gets each answer once; `drop_preloaded` forgets the rest."""
-        homes = sorted(checked_home_id(h) for h in epochs)
+        under) reads, its credentials and members too, for all at once (cluster/opening_reads.py):
+        a survivor taking hundreds of homes makes a few round trips, not a few per home. The
+        storage opened under that epoch gets each answer once; `drop_preloaded` forgets the rest."""
+        homes = {checked_home_id(h): epoch for h, epoch in epochs.items()}
         if not homes:
             return
-        found: dict[str, dict[str, list[tuple[Any, ...]]]] = {h: {} for h in homes}
+        # Before the read: a token change landing while it runs must count as one since.
+        stamps = {home: self.token_stamp(home) for home in homes}
         async with self.pool.connection() as connection:
-            for sql in _OPENING_READS:
-                # The single-home statement run for each home by a lateral join, grouped back.
-                bulk = (
-                    "SELECT h.home, q.* FROM unnest(%(homes)s::text[]) AS h(home) CROSS JOIN LATERAL ("
-                    + sql.replace("%(home)s", "h.home")
-                    + ") q"
-                )
-                cursor = await connection.execute(bulk, {"homes": homes})
-                for home in homes:
-                    found[home][sql] = []
-                for home, *row in await cursor.fetchall():
-                    found[str(home)][sql].append(tuple(row))
-            await connection.execute(_PRUNE_MANY, {"homes": homes, "now": time.time()})
-        for home in homes:
-            found[home][HOME_ACCOUNTS.prune] = []
-            self._preloaded[(home, epochs[home])] = found[home]
+            await self._preloaded.read(connection, homes, stamps)
 
     def take_preloaded(self, home_id: str, epoch: int | None, sql: str) -> list[tuple[Any, ...]] | None:
         """The preloaded answer of `sql` for the home's storage at `epoch` (once), or None."""
-        if epoch is None:
-            return None
-        answers = self._preloaded.get((home_id, epoch))
-        return None if answers is None else answers.pop(sql, None)
+        return self._preloaded.take(home_id, epoch, sql)
+
+    def take_credentials(self, home_id: str, epoch: int | None) -> KnownCredentials | None:
+        """The home's preloaded credentials and members at `epoch` (once), or None."""
+        return self._preloaded.take_credentials(home_id, epoch)
 
     def drop_preloaded(self, home_id: str) -> None:
         """Forget a home's preloaded answers not used (its open is over, or failed)."""
-        for key in [k for k in self._preloaded if k[0] == home_id]:
-            del self._preloaded[key]
+        self._preloaded.drop(home_id)
 
     def token_stamp(self, home_id: str) -> int | None:
         """A number that changes whenever a token of `home_id` may have changed (read from the
@@ -342,6 +308,9 @@ class HomeAccounts(_OnShared, PostgresAccountTables):
 
     __slots__ = ()
     _sql = HOME_ACCOUNTS
+
+    def opening_credentials(self) -> KnownCredentials | None:
+        return self._shared.take_credentials(self._home, self._epoch)
 
 
 class HomeOverrides(_OnShared, PostgresOverrideTables):

@@ -11,6 +11,7 @@ from pathlib import Path
 from oneteam.hub.accounts import Member
 from oneteam.hub.accounts_store import (
     CREDENTIAL_SQL,
+    CREDENTIALS_SQL,
     MEMBER_COLUMNS,
     NOTIFY_FUNCTION,
     POSTGRES_TABLES,
@@ -18,6 +19,7 @@ from oneteam.hub.accounts_store import (
     TOKENS_SQL,
     AccountStore,
     Credential,
+    KnownCredentials,
     TokenRow,
     credential_of,
     member_of,
@@ -165,6 +167,9 @@ class SqliteAccounts(SqliteSide):
         row = self._db().execute(CREDENTIAL_SQL.format(p="?"), (token_hash, token_hash)).fetchone()
         return None if row is None else credential_of(row)
 
+    def opening_credentials(self) -> KnownCredentials | None:
+        return None  # a lone hub reads its own, a row at a time (microseconds each on SQLite)
+
 
 class AccountStatements:
     """The household's statements for one PostgreSQL layout (built once per layout)."""
@@ -202,6 +207,7 @@ class AccountStatements:
         self.credential = read(
             CREDENTIAL_SQL.format(p="%(token_hash)s"), "tokens", "token_members", "member_sessions"
         )
+        self.credentials = read(CREDENTIALS_SQL, "tokens", "token_members", "member_sessions")
 
 
 class PostgresAccountTables(PostgresRows):
@@ -292,6 +298,9 @@ class PostgresAccountTables(PostgresRows):
     async def credential(self, token_hash: str) -> Credential | None:
         rows = await self._rows(self._sql.credential, token_hash=token_hash)
         return credential_of(rows[0]) if rows else None
+
+    def opening_credentials(self) -> KnownCredentials | None:
+        return None  # read ahead only by a process taking many homes (cluster/pgshared.py)
 
 
 ONE_HOME_ACCOUNTS = AccountStatements(Layout())

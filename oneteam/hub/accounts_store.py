@@ -61,6 +61,13 @@ TOKENS_SQL = (
     "SELECT t.id, t.name, t.created_at, t.door, m.member, m.expires_at FROM tokens t"
     " LEFT JOIN token_members m ON m.token_id = t.id ORDER BY t.id"
 )
+CREDENTIALS_SQL = (
+    "SELECT t.token_hash, 'token', t.id, t.name, t.door, m.member, m.expires_at FROM tokens t"
+    " LEFT JOIN token_members m ON m.token_id = t.id"
+    " UNION ALL SELECT s.token_hash, 'session', s.id, s.kind, NULL, s.member, s.expires_at"
+    " FROM member_sessions s WHERE s.kind = 'session'"
+)
+"""Every credential of a home, each row its hash and then what CREDENTIAL_SQL gives for it."""
 MEMBER_COLUMNS = "name, role, display, password_hash, overrides, expires_at, created_at"
 
 
@@ -75,6 +82,17 @@ class Credential:
     door: str | None
     member: str | None
     expires_at: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownCredentials:
+    """A home's every credential (by hash) and member, read together with other homes' as a
+    process took them (cluster/opening_reads.py), valid while the token stamp is still `stamp`:
+    the stamp as it was before that read began, so a change landing during it is not missed."""
+
+    stamp: int
+    credentials: dict[str, Credential]
+    members: list[Member]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +144,8 @@ class AccountStore(Protocol):
     async def tokens(self) -> list[TokenRow]: ...
     async def revoke_token(self, token_id: int) -> bool: ...
     async def credential(self, token_hash: str) -> Credential | None: ...
+    def opening_credentials(self) -> KnownCredentials | None:
+        """The home's credentials and members read before it opened, once; None when not read so."""
 
 
 def member_of(row: tuple[Any, ...]) -> Member:

@@ -30,7 +30,7 @@ from oneteam.hub.accounts import (
     hash_password,
 )
 from oneteam.hub.accounts import NotAllowed as NotAllowed  # noqa: PLC0414 (re-exported for api/devices.py)
-from oneteam.hub.accounts_store import AccountStore
+from oneteam.hub.accounts_store import AccountStore, KnownCredentials
 from oneteam.hub.callers import Caller, current_grant, expired, may_manage, token_json
 from oneteam.hub.signin import LINK_S as LINK_S  # noqa: PLC0414 (re-exported for the CLI)
 from oneteam.hub.signin import SESSION_PREFIX as SESSION_PREFIX  # noqa: PLC0414 (re-exported for api/household.py)
@@ -41,6 +41,9 @@ from oneteam.model import Device, Door, Grant
 
 OWNER = "owner"
 """The name `oneteam serve` gives the owner it creates on a first start."""
+UNKNOWN_KEPT = 10_000
+"""Bad bearer hashes remembered at most (forgotten all at once past it: many different bad values
+are as costly with or without this memory)."""
 
 
 class Household(SignIn):
@@ -64,6 +67,9 @@ class Household(SignIn):
         self._member_devices: dict[str, tuple[int, frozenset[str] | None]] = {}
         """`member_devices` by member, with the device-registry version (asked per partner push)."""
         self._members: dict[str, Member] | None = None
+        self._unknown: set[str] = set()
+        """Hashes the store said are nobody's, under the same stamp (a client retrying a bad token
+        costs one read, not one per request)."""
         self._stamp: int | None = None
         self._changed = asyncio.Event()
         """Set (and replaced) on every revocation or removal here, to wake `wait_revoked`."""
@@ -71,6 +77,24 @@ class Household(SignIn):
     async def open(self) -> None:
         await self.store.open()
         await self.store.prune(time.time())
+        self._remember(self.store.opening_credentials())
+
+    def _remember(self, known: KnownCredentials | None) -> None:
+        """Start with every credential read before opening (a home just taken over), remembered
+        under the stamp from before that read: a change since then empties it at the first check."""
+        if known is None:
+            return
+        members = {m.name: m for m in known.members}
+        self._known = {
+            token_hash: Caller(
+                credential=credential,
+                member=None if credential.member is None else members[credential.member],
+            )
+            for token_hash, credential in known.credentials.items()
+            if credential.member is None or credential.member in members  # else: read, refused as ever
+        }
+        self._members = members
+        self._stamp = known.stamp
 
     async def close(self) -> None:
         await self.store.close()
@@ -78,6 +102,7 @@ class Household(SignIn):
     def forget(self) -> None:
         """Drop what is remembered and wake `wait_revoked` (after a change made elsewhere in the hub)."""
         self._known.clear()
+        self._unknown.clear()
         self._grants.clear()
         self._member_devices.clear()
         self._members = None
@@ -89,6 +114,7 @@ class Household(SignIn):
         stamp = self.storage.token_stamp()
         if stamp is None or stamp != self._stamp:
             self._known.clear()
+            self._unknown.clear()
             self._grants.clear()
             self._member_devices.clear()
             self._members = None
@@ -282,10 +308,17 @@ class Household(SignIn):
         its member removed or expired."""
         token_hash = hash_token(value)
         now = time.time()
-        caller = self._known.get(token_hash) if self._fresh() else None
+        fresh = self._fresh()
+        caller = self._known.get(token_hash) if fresh else None
         if caller is None:
+            if fresh and token_hash in self._unknown:
+                return None
             credential = await self.store.credential(token_hash)
             if credential is None:
+                if self._stamp is not None:
+                    if len(self._unknown) >= UNKNOWN_KEPT:
+                        self._unknown.clear()
+                    self._unknown.add(token_hash)
                 return None
             member = None
             if credential.member is not None:
