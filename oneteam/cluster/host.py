@@ -38,6 +38,7 @@ from oneteam.cluster.forward import HOP_HEADER, Forwarder
 from oneteam.cluster.home_apps import HomeApps
 from oneteam.cluster.home_parts import start_automation, start_conversation
 from oneteam.cluster.lease import Lease, LeaseTable
+from oneteam.cluster.owner_lookups import OwnerLookups
 from oneteam.cluster.peers import as_seen_by_owner
 from oneteam.cluster.pgshared import SharedPostgres
 from oneteam.cluster.tenant_stores import TenantStores
@@ -114,6 +115,7 @@ class HomeHost:
         self.forward = forward
         # The cluster's key (peers.py): what this process carries bears it, what it gets is believed by it.
         self._forwarder = Forwarder(leases.node_id, peer_key=peer_key)
+        self._lookups = OwnerLookups(leases)
         self._apps = HomeApps(max_body_bytes=max_body_bytes)
         self._homes: dict[str, _Home] = {}
         self._attach_gate = asyncio.Semaphore(ATTACH_CONCURRENCY)
@@ -231,6 +233,7 @@ class HomeHost:
     async def close(self) -> None:
         for home_id in list(self._homes):
             await self.close_home(home_id)
+        await self._lookups.aclose()
         await self._forwarder.aclose()
 
     async def _attach_mqtt(self, home: _Home, user: str, password: str) -> None:
@@ -315,7 +318,8 @@ class HomeHost:
         if home_id in self._opening:  # ours, being opened: retried without asking the database
             await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
             return
-        owner = await self.leases.owner_of(home_id)
+        where = await self._lookups.whereabouts(home_id)  # with every other request asking now
+        owner = where.owner
         forwarded = any(k.lower() == HOP_HEADER for k, _ in scope["headers"])
         if owner is not None and owner[0] != self.leases.node_id and owner[1] and not forwarded:
             if self.forward == "proxy":
@@ -333,7 +337,7 @@ class HomeHost:
                 scope, receive, send, 307, {"error": "moved", "location": location}, [("location", location)]
             )
             return
-        if await self.leases.home_record(home_id) is None:
+        if not where.registered:
             await refuse(scope, receive, send, 404, {"error": "unknown_home", "home": home_id[:80]})
             return
         await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])

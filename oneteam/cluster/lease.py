@@ -88,6 +88,15 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class Whereabouts:
+    """Where a home is served, as a request for it learns: its live lease's owner and the owner's
+    address ('' when not a member), or None when no lease is live; and whether it is registered."""
+
+    owner: tuple[str, str] | None
+    registered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Lease:
     """A lease this process holds: the home, its epoch and (monotonic clock) until when it may
     serve it without renewing; the local deadline starts before the statement was sent, so it
@@ -292,6 +301,21 @@ class LeaseTable:
         return {
             str(h): (str(t), None if u is None else str(u), None if p is None else str(p))
             for h, t, u, p in await cur.fetchall()
+        }
+
+    async def whereabouts(self, home_ids: Sequence[str]) -> dict[str, Whereabouts]:
+        """`owner_of` and whether `home_record` has a row, of many homes in one query."""
+        cur = await self._c.execute(
+            "SELECT q.home, l.owner, coalesce(m.address, ''), "
+            "  EXISTS (SELECT 1 FROM cluster_homes c WHERE c.home_id = q.home) "
+            "FROM unnest(%s::text[]) AS q(home) "
+            "LEFT JOIN home_leases l ON l.home_id = q.home AND l.expires_at > now() "
+            "LEFT JOIN cluster_members m ON m.node_id = l.owner",
+            (list(home_ids),),
+        )
+        return {
+            str(h): Whereabouts(None if o is None else (str(o), str(a)), bool(registered))
+            for h, o, a, registered in await cur.fetchall()
         }
 
     async def owner_of(self, home_id: str) -> tuple[str, str] | None:
