@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from oneteam.integrations.mqtt.credentials import MqttCredentials
 from oneteam.integrations.mqtt.mosquitto import MosquittoBroker, find_mosquitto
+from oneteam.integrations.mqtt.settings import BrokerSettings
 from oneteam.model import Device, EventKind, StateValue
 
 
@@ -23,6 +25,14 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoBroker]:
     broker.start()
     yield broker
     broker.stop()
+
+
+def device_login(settings: BrokerSettings, credentials: MqttCredentials) -> BrokerSettings:
+    """The same broker as `settings`, signed in with the devices' account of `credentials`."""
+    login = credentials.devices
+    return BrokerSettings(
+        host=settings.host, port=settings.port, username=login.username, password=login.password
+    )
 
 
 @dataclass

@@ -11,7 +11,7 @@ from oneteam.integrations.mqtt.credentials import MqttCredentials
 from oneteam.integrations.mqtt.service import mqtt_for_hub
 from oneteam.integrations.mqtt.settings import BrokerSettings
 from oneteam.integrations.mqtt.simulator import Simulator
-from tests.integrations.mqtt.conftest import eventually
+from tests.integrations.mqtt.conftest import device_login, eventually
 
 DEMO_HOME = Path(__file__).resolve().parents[3] / "oneteam" / "homes" / "demo.yaml"
 CREDENTIALS = MqttCredentials.generate()
@@ -20,10 +20,7 @@ OTHER = "sim_switch_00001"
 
 
 def _devices(settings: BrokerSettings) -> BrokerSettings:
-    login = CREDENTIALS.devices
-    return BrokerSettings(
-        host=settings.host, port=settings.port, username=login.username, password=login.password
-    )
+    return device_login(settings, CREDENTIALS)
 
 
 async def test_a_removed_device_is_not_announced_again_after_a_restart(tmp_path: Path) -> None:

@@ -31,17 +31,14 @@ from oneteam.integrations.mqtt.simulator import Simulator
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command, DeviceNotFound, DeviceType, DeviceUnavailable
 from tests.conftest import free_port
-from tests.integrations.mqtt.conftest import eventually
+from tests.integrations.mqtt.conftest import device_login, eventually
 
 DEMO_HOME = Path(__file__).resolve().parents[3] / "oneteam" / "homes" / "demo.yaml"
 CREDENTIALS = MqttCredentials.generate()
 
 
 def _devices(settings: BrokerSettings) -> BrokerSettings:
-    login = CREDENTIALS.devices
-    return BrokerSettings(
-        host=settings.host, port=settings.port, username=login.username, password=login.password
-    )
+    return device_login(settings, CREDENTIALS)
 
 
 async def test_simulated_devices_join_the_hub_through_the_embedded_broker(tmp_path: Path) -> None:
