@@ -294,10 +294,6 @@ class Placement:
     ) -> None:
         try:
             async with self._gate:
-                # With its reads done by the takeover an open may never wait: without this the loop
-                # opened every taken home before serving a request (1.3-1.6 s for ~185); now a
-                # request waits at most for the OPEN_CONCURRENCY opens past the gate.
-                await asyncio.sleep(0)
                 await self.host.open_home(home_id, lease, record)
         except Exception:
             # Not served here: give it back so another process (or our next step) tries again.
