@@ -3,6 +3,7 @@ discovery is cleared, as Home Assistant does) until the device announces itself 
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from oneteam.hub import Hub, SqliteStorage, load_home
@@ -23,6 +24,11 @@ def _devices(settings: BrokerSettings) -> BrokerSettings:
     return device_login(settings, CREDENTIALS)
 
 
+def _mqtt(hub: Hub, retained: Path) -> AbstractAsyncContextManager[BrokerSettings]:
+    """MQTT for one life of the hub: an embedded broker keeping retained messages in `retained`."""
+    return mqtt_for_hub(hub, embedded_port=0, credentials=CREDENTIALS, export=False, retained_path=retained)
+
+
 async def test_a_removed_device_is_not_announced_again_after_a_restart(tmp_path: Path) -> None:
     home = load_home(DEMO_HOME)
     storage, retained = tmp_path / "hub.sqlite3", tmp_path / "mqtt-retained.sqlite3"
@@ -30,9 +36,7 @@ async def test_a_removed_device_is_not_announced_again_after_a_restart(tmp_path:
     first = Hub(home, SqliteStorage(storage))
     async with (
         first,
-        mqtt_for_hub(
-            first, embedded_port=0, credentials=CREDENTIALS, export=False, retained_path=retained
-        ) as s,
+        _mqtt(first, retained) as s,
         Simulator(_devices(s), 2, per_gateway=2) as simulator,
     ):
         await eventually(lambda: first.registry.knows(LIGHT) and first.registry.knows(OTHER))
@@ -52,9 +56,7 @@ async def test_a_removed_device_is_not_announced_again_after_a_restart(tmp_path:
     again = Hub(home, SqliteStorage(storage))
     async with (
         again,
-        mqtt_for_hub(
-            again, embedded_port=0, credentials=CREDENTIALS, export=False, retained_path=retained
-        ) as s,
+        _mqtt(again, retained) as s,
     ):
         await eventually(lambda: again.registry.knows(OTHER))
         assert not again.registry.knows(LIGHT)
