@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from oneteam.model import OneteamError
+from oneteam.voice.asr_pool import RecognizerPool
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from oneteam.voice.grammar import UNKNOWN_WORD, Grammar, garbage_codas, garbage_syllables
 from oneteam.voice.normalize import spell_out_recognised_numbers
@@ -185,25 +186,28 @@ class _Decoder:
         self.kaldi = kaldi
         self.segments: list[dict[str, Any]] = []
         self.decode_s = 0.0
+        self.cpu_s = 0.0  # CPU seconds of the caller's thread, where the decoder runs (benchmarks)
         self.lowest = 0.0
         """The lowest word confidence of the finished reading."""
 
     def accept(self, pcm: bytes) -> str:
         """Feed audio; the current partial text."""
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         if self.kaldi.AcceptWaveform(pcm):
             self.segments.append(json.loads(self.kaldi.Result()))
             partial = ""
         else:
             partial = str(json.loads(self.kaldi.PartialResult()).get("partial", ""))
         self.decode_s += time.perf_counter() - started
+        self.cpu_s += time.thread_time() - cpu
         return " ".join([*(s.get("text", "") for s in self.segments), partial]).strip()
 
     def finish(self) -> tuple[str, float]:
         """The whole text and its mean word confidence (`lowest` holds the lowest word's)."""
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         self.segments.append(json.loads(self.kaldi.FinalResult()))
         self.decode_s += time.perf_counter() - started
+        self.cpu_s += time.thread_time() - cpu
         words = [w for s in self.segments for w in s.get("result", [])]
         text = " ".join(s.get("text", "") for s in self.segments if s.get("text")).strip()
         confidence = sum(float(w.get("conf", 0.0)) for w in words) / len(words) if words else 0.0
@@ -221,10 +225,16 @@ class RecognitionStream:
         *,
         verify: bool = False,
         garbage: tuple[str, ...] = (),
+        pool: RecognizerPool | None = None,
     ) -> None:
+        """`pool`, when given, holds finished recognisers of this grammar and garbage to reuse."""
         self._model = model
         self._garbage = frozenset(garbage)
-        self._biased = _Decoder(model.recognizer(grammar, garbage)) if grammar is not None else None
+        self._pool = pool if grammar is not None else None
+        self._biased: _Decoder | None = None
+        if grammar is not None:
+            kaldi = self._pool.take() if self._pool is not None else model.recognizer(grammar, garbage)
+            self._biased = _Decoder(kaldi)
         # Without verification the free-form decoder (10x the grammar's cost) runs only when the
         # biased reading is out of grammar, over the audio kept for that purpose.
         self._free: _Decoder | None = _Decoder(model.recognizer(None)) if verify or grammar is None else None
@@ -248,6 +258,10 @@ class RecognitionStream:
         """Seconds the grammar decoder has spent so far (for benchmarks)."""
         return self._biased.decode_s if self._biased is not None else 0.0
 
+    def grammar_cpu_s(self) -> float:
+        """CPU seconds the grammar decoder has spent so far (for benchmarks)."""
+        return self._biased.cpu_s if self._biased is not None else 0.0
+
     def finish(self) -> Transcript:
         """The final transcript (blocking: call from a thread)."""
         self._finished = True
@@ -257,6 +271,8 @@ class RecognitionStream:
             text, confidence = free.finish()
             return _transcript(text, confidence, Mode.FREE, audio_s, free.decode_s)
         biased_text, biased_conf = self._biased.finish()
+        if self._pool is not None:
+            self._pool.put(self._biased.kaldi)
         if self._free is None:
             out_of_grammar = (
                 not biased_text
@@ -346,6 +362,7 @@ class KoreanRecognizer:
         *,
         verify: bool = False,
         language: str = "ko",
+        reuse: bool = True,
     ) -> None:
         self.model = model or shared_model()
         self.grammar = grammar
@@ -354,15 +371,26 @@ class KoreanRecognizer:
         grammar decoder's CPU); off, the garbage syllables, the word-confidence floor and the length
         rule guard the grammar."""
         self.garbage: tuple[str, ...] = ()
+        self._pool: RecognizerPool | None = None
         if grammar is not None:
             self.garbage = tuple(
                 garbage_syllables(self.model.is_known, garbage_codas(language), grammar.words)
             )
+            # Finished grammar recognisers are reused (asr_pool.py); reuse=False is the old way, for benches.
+            if reuse:
+                self._pool = RecognizerPool(lambda: self.model.recognizer(grammar, self.garbage))
+
+    @property
+    def idle_recognizers(self) -> int:
+        """Finished grammar recognisers waiting to be reused."""
+        return self._pool.idle if self._pool is not None else 0
 
     def stream(self, *, biased: bool = True) -> RecognitionStream:
         """A stream for one utterance (biased only when a grammar was given)."""
         grammar = self.grammar if biased else None
-        return RecognitionStream(self.model, grammar, verify=self.verify, garbage=self.garbage)
+        return RecognitionStream(
+            self.model, grammar, verify=self.verify, garbage=self.garbage, pool=self._pool
+        )
 
     def transcribe(self, pcm: bytes, *, biased: bool = True, chunk_bytes: int = 8000) -> Transcript:
         """A whole utterance at once (blocking)."""
