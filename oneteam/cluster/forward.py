@@ -67,6 +67,11 @@ DOWN_S = 1.0
 """After an owner could not be reached, requests to it are refused at once for this long: a dead
 peer's leases live up to 3 s, and every request for its homes would otherwise try to connect (on
 a network where a dead host does not refuse, each one waiting out the connect timeout)."""
+CARRIED_AT_ONCE = 32
+"""Requests carried at once (the client's connections); the next wait here for a free one. httpx's
+pool scans every queued request against every connection each time one comes or goes: with 200
+connections and hundreds queued (a dead owner's homes asked at a survivor), a survivor spent 83 %
+of its CPU in that scan and answered nothing for 8 s."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class Forwarder:
         self._client: httpx.AsyncClient | None = None
         self._down: dict[str, float] = {}
         """Owner address → until when (monotonic) it counts as unreachable."""
+        self._slots = asyncio.Semaphore(CARRIED_AT_ONCE)
 
     def _refused_at_once(self, owner: str) -> Refusal | None:
         until = self._down.get(owner)
@@ -124,7 +130,11 @@ class Forwarder:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout_s, connect=self.connect_s, pool=self.connect_s),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                # As many kept alive as open: with fewer, the pool counts its connections once per
+                # connection at every request (its idle clean-up).
+                limits=httpx.Limits(
+                    max_connections=CARRIED_AT_ONCE, max_keepalive_connections=CARRIED_AT_ONCE
+                ),
                 follow_redirects=False,
                 trust_env=False,
                 # One client carries every caller's requests: a Set-Cookie kept here would sign the
@@ -143,6 +153,21 @@ class Forwarder:
         when nothing was answered yet: 503 when the owner could not be reached (nothing reached
         it), 504 when it took the request but did not answer in time (it may have been done)."""
         refused = self._refused_at_once(owner)
+        if refused is not None:
+            return refused
+        try:
+            async with asyncio.timeout(self.connect_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            return _unreachable("this process is carrying too many requests")  # says nothing of the owner
+        try:
+            return await self._carry(scope, receive, send, owner)
+        finally:
+            self._slots.release()
+
+    async def _carry(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
+        """`http` with a free connection's slot held."""
+        refused = self._refused_at_once(owner)  # marked down while this one waited for a slot
         if refused is not None:
             return refused
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED]
