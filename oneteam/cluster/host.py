@@ -60,6 +60,10 @@ PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome", "automation"}
 ATTACH_CONCURRENCY = 32
 """Homes signing in to the broker at once, after they are served (a survivor taking hundreds)."""
 AWAITED_S = 30.0
+OPENING_WAIT_S = 5.0
+"""How long a request for a home being opened here waits for it before 503 home_starting: served
+once its home is open, not at the caller's next try (Retry-After 1 s), and not asked again and
+again meanwhile (a survivor opening hundreds of homes answered thousands of retries between opens)."""
 """After a home's MQTT client attached, how long a device of its stored states not yet announced
 again answers "unavailable" (503) rather than "unknown" (404): discovery is retained, so a device
 still missing then was forgotten or is gone."""
@@ -123,6 +127,7 @@ class HomeHost:
         self._opening: set[str] = set()  # leases taken here, homes being opened (`prepare`)
         self._opened = asyncio.Event()  # set while none is: brokers are signed in to after
         self._opened.set()
+        self._open_waits: dict[str, asyncio.Event] = {}  # home being opened → its requests' wait
 
     # -- homes ----------------------------------------------------------------------------------
 
@@ -158,6 +163,9 @@ class HomeHost:
             await self._open_home(home_id, lease, record)
         finally:
             self._opening.discard(home_id)
+            waiting = self._open_waits.pop(home_id, None)
+            if waiting is not None:
+                waiting.set()
             if not self._opening:
                 self._opened.set()
             if self.preloads is not None:
@@ -305,6 +313,11 @@ class HomeHost:
             )
             return
         home = self._homes.get(home_id)
+        if home is None and home_id in self._opening:  # ours, being opened: wait for it here
+            home = await self._until_open(home_id)
+            if home is None:
+                await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
+                return
         if home is not None and home.serving():
             inner = as_seen_by_owner(scope, self._forwarder.peer_key)  # a peer's caller's address
             inner["root_path"] = scope.get("root_path", "") + prefix
@@ -314,10 +327,16 @@ class HomeHost:
             return
         await self._elsewhere(scope, receive, send, home_id)
 
+    async def _until_open(self, home_id: str) -> _Home | None:
+        """The home once opened here, or None if its open failed or took over OPENING_WAIT_S."""
+        waiting = self._open_waits.get(home_id)
+        if waiting is None:
+            waiting = self._open_waits[home_id] = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiting.wait(), OPENING_WAIT_S)
+        return self._homes.get(home_id)
+
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, home_id: str) -> None:
-        if home_id in self._opening:  # ours, being opened: retried without asking the database
-            await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
-            return
         where = await self._lookups.whereabouts(home_id)  # with every other request asking now
         owner = where.owner
         forwarded = any(k.lower() == HOP_HEADER for k, _ in scope["headers"])
