@@ -9,9 +9,10 @@ it is read aloud (numbers in words, by our normaliser), and Vosk's bracketed dig
 the same way before scoring.
 
 Engines: eSpeak NG Korean given the raw text (the anchor: what `oneteam speak` did before any
-normalising), eSpeak NG with our normaliser at the old rate, the default Speaker (normaliser +
-prosody: slower rate, a sentence at a time with pauses), MBROLA's Korean voice when the system has
-one, and a Piper voice when ONETEAM_PIPER_MODEL names one (none ships).
+normalising), eSpeak NG with our normaliser at the old rate, normaliser + prosody (slower rate, a
+sentence at a time with pauses) given the words as written, as pronounced Hangul (pronounce.py) and
+as eSpeak phonemes of that (espeak_phonemes.py), MBROLA's Korean voice when the system has one, and
+a Piper voice when ONETEAM_PIPER_MODEL names one (none ships).
 """
 
 from __future__ import annotations
@@ -138,10 +139,18 @@ def speaker_engine(speaker: Speaker) -> Engine:
 def engines() -> dict[str, Engine]:
     found: dict[str, Engine] = {
         "eSpeak NG ko, raw text, 175 wpm (anchor)": espeak_raw(175),
-        "eSpeak NG ko + normaliser, 165 wpm (before)": speaker_engine(
-            Speaker(EspeakEngine(rate_wpm=165, pause_ms=0))
+        "eSpeak NG ko + normaliser, 165 wpm": speaker_engine(
+            Speaker(EspeakEngine(rate_wpm=165, pause_ms=0, reading="written"))
         ),
-        "eSpeak NG ko + normaliser + prosody (default)": speaker_engine(Speaker()),
+        "eSpeak NG ko + normaliser + prosody (old default)": speaker_engine(
+            Speaker(EspeakEngine(reading="written"))
+        ),
+        "eSpeak NG ko + normaliser + pronounced Hangul + prosody": speaker_engine(
+            Speaker(EspeakEngine(reading="pronounced"))
+        ),
+        "eSpeak NG ko + normaliser + pronounced, eSpeak phonemes": speaker_engine(
+            Speaker(EspeakEngine(reading="phonemes"))
+        ),
     }
     if shutil.which("mbrola") and Path("/usr/share/mbrola/ko1").exists():
         found["MBROLA ko1"] = speaker_engine(Speaker(EspeakEngine(voice="mb-ko1")))
@@ -155,7 +164,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-template", type=int, default=1, help="fillings per template")
     parser.add_argument("--limit", type=int, default=0, help="score only the first N replies (0: all)")
-    parser.add_argument("--skip", default="", help="leave out engines whose name contains this")
+    parser.add_argument(
+        "--skip", default="", help="leave out engines whose name contains one of these (comma-separated)"
+    )
     args = parser.parse_args()
     load = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
     print(f"bench_voice_replies — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
@@ -174,7 +185,7 @@ def main() -> None:
     recognizer = KoreanRecognizer(shared_model())
     worst: dict[str, list[tuple[float, str, str]]] = {}
     for name, engine in engines().items():
-        if args.skip and args.skip in name:
+        if any(part and part in name for part in args.skip.split(",")):
             continue
         errors = chars = 0
         audio_s = 0.0
@@ -192,7 +203,7 @@ def main() -> None:
             chars += len(reference)
             worst[name].append((distance / max(1, len(reference)), text, heard.raw_text))
         print(
-            f"  {name:<48} CER {100 * errors / chars:5.1f} %  ({errors}/{chars} chars, "
+            f"  {name:<56} CER {100 * errors / chars:5.1f} %  ({errors}/{chars} chars, "
             f"{audio_s / len(replies):.1f} s of speech per reply, {time.perf_counter() - started:.0f} s)"
         )
     for name, rows in worst.items():

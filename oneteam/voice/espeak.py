@@ -27,6 +27,8 @@ _RATE = 1
 _PITCH = 3
 _DEFAULT_PITCH = 50
 _PHONEMES_IPA = 0x02
+_PHONEME_INPUT = 0x100
+"""espeakPHONEMES: phoneme mnemonics inside [[ ]] in the text are spoken as given."""
 _BUFFER_MS = 50
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
@@ -112,10 +114,19 @@ class Espeak:
         self._lib.espeak_SetParameter(_RATE, rate_wpm, 0)
 
     def synthesize(
-        self, text: str, voice: str, rate_wpm: int, sink: Callable[[bytes], bool], *, pitch: int | None = None
+        self,
+        text: str,
+        voice: str,
+        rate_wpm: int,
+        sink: Callable[[bytes], bool],
+        *,
+        pitch: int | None = None,
+        phonemes: bool = False,
     ) -> None:
         """Speak `text`, handing each 16-bit mono buffer to `sink` (which returns False to stop);
-        `pitch` (0-100) for this call only (the wake-word trainer varies it)."""
+        `pitch` (0-100) for this call only (the wake-word trainer varies it); `phonemes`: spans
+        in `[[...]]` are eSpeak phoneme mnemonics."""
+        flags = _CHARS_UTF8 | (_PHONEME_INPUT if phonemes else 0)
         encoded = text.encode("utf-8") + b"\0"
         with self._lock:
             self._set_voice(voice, rate_wpm)
@@ -124,7 +135,7 @@ class Espeak:
             self._sink = sink
             try:
                 status = self._lib.espeak_Synth(
-                    encoded, len(encoded), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+                    encoded, len(encoded), 0, _POS_CHARACTER, 0, flags, None, None
                 )
             finally:
                 self._sink = None

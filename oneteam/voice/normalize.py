@@ -171,7 +171,10 @@ def _replace_numbers(text: str, table: Readings, language: str) -> str:
         position = match.end()
         rest = text[position:]
         spoken, used = _number(match, rest, table, language)
-        out.append(f" {spoken} " if out and out[-1][-1:].isalnum() else f"{spoken} ")
+        before = " " if out and out[-1][-1:].isalnum() else ""
+        # A particle right after a symbol unit stays on it (81%예요 → 팔십일 퍼센트예요).
+        after = "" if used and text[position + used : position + used + 1].isalnum() else " "
+        out.append(f"{before}{spoken}{after}")
         position += used
     out.append(text[position:])
     return "".join(out)

@@ -17,10 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from oneteam.voice.espeak import SpeechEngineUnavailable, espeak
+from oneteam.voice.espeak_phonemes import espeak_phonemes
 from oneteam.voice.normalize import normalize
+from oneteam.voice.pronounce import pronounce
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ DEFAULT_RATE_WPM = 165
 """A little slower than eSpeak NG's 175 (slower still, 120-140, read back no better in the bench)."""
 DEFAULT_PAUSE_MS = 250
 """Silence between sentences, so each is heard as one."""
+Reading = Literal["written", "pronounced", "phonemes"]
+"""How the Korean voice gets the spoken form: as written (eSpeak reads each syllable as spelled), in
+Hangul as pronounced (pronounce.py), or as eSpeak phonemes of that (espeak_phonemes.py)."""
+DEFAULT_READING: Reading = "pronounced"
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 _VOICES = {"ko": "ko", "en": "en-us"}
 """eSpeak NG's voice for each reply language."""
@@ -55,7 +61,11 @@ class EspeakEngine:
     """eSpeak NG with a Korean (or, for English replies, English) voice."""
 
     def __init__(
-        self, voice: str = "ko", rate_wpm: int = DEFAULT_RATE_WPM, pause_ms: int = DEFAULT_PAUSE_MS
+        self,
+        voice: str = "ko",
+        rate_wpm: int = DEFAULT_RATE_WPM,
+        pause_ms: int = DEFAULT_PAUSE_MS,
+        reading: Reading = DEFAULT_READING,
     ) -> None:
         self.name = f"espeak-ng:{voice}"
         self._espeak = espeak()
@@ -63,6 +73,8 @@ class EspeakEngine:
         self.voice = voice
         self.rate_wpm = rate_wpm
         self.pause_ms = pause_ms
+        # Only the Korean voice reads Hangul letter by letter; other voices get the text as is.
+        self.reading: Reading = reading if voice.rsplit("-", 1)[-1].startswith("ko") else "written"
 
     def synthesize(self, text: str, sink: Callable[[bytes], bool]) -> None:
         """Speak through eSpeak NG, a sentence at a time with a pause between sentences."""
@@ -70,7 +82,16 @@ class EspeakEngine:
         for index, sentence in enumerate(sentences(text) if self.pause_ms else [text]):
             if index and not sink(pause):
                 return
-            self._espeak.synthesize(sentence, self.voice, self.rate_wpm, sink)
+            self._espeak.synthesize(
+                self.spelled(sentence), self.voice, self.rate_wpm, sink, phonemes=self.reading == "phonemes"
+            )
+
+    def spelled(self, text: str) -> str:
+        """`text` as this engine hands it to eSpeak NG (see `Reading`)."""
+        if self.reading == "written":
+            return text
+        spoken = pronounce(text)
+        return espeak_phonemes(spoken) if self.reading == "phonemes" else spoken
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

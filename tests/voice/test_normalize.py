@@ -17,6 +17,8 @@ from oneteam.voice.normalize import native, normalize, sino, spell_out_recognise
         ("영하 18도", "영하 십팔 도"),
         ("-18도", "영하 십팔 도"),
         ("50%", "오십 퍼센트"),
+        ("81%예요", "팔십일 퍼센트예요"),
+        ("95%로 맞출게요", "구십오 퍼센트로 맞출게요"),
         ("2단", "이 단"),
         ("TV", "티비"),
         ("20개", "스무 개"),
