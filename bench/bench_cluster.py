@@ -154,6 +154,8 @@ class Commands:
     acked: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     round_trips: list[tuple[float, float]] = field(default_factory=list)
     """(answered at, seconds since the command was due)."""
+    started_late: list[tuple[float, float]] = field(default_factory=list)
+    """(asked at, seconds the generator's own loop started the command after it was due)."""
     serial: bool = True
     """One command at a time per home (the lost-command check needs it; the anchor does not)."""
     refusals: list[tuple[float, str]] = field(default_factory=list)
@@ -167,6 +169,8 @@ class Commands:
         self, client: httpx.AsyncClient | LightClient, home: str, due: float, *, probe: bool = False
     ) -> bool:
         asked = time.monotonic()
+        if not probe:
+            self.started_late.append((asked, asked - due))
         if not self.serial:
             return await self._send(client, home, due, asked, probe)
         async with self._locks.setdefault(home, asyncio.Lock()):
@@ -504,6 +508,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
             published = devices.stdout.readline().split()
             steady = [rt for at, rt in commands.round_trips if load_started + 2 < at < killed]
             window = killed - load_started - 2
+            late = [lag for at, lag in commands.started_late if load_started + 2 < at < killed]
             refused = Counter(why for at, why in commands.refusals if at < killed)
             print(
                 f"MQTT ingest: {ingested:.0f} state changes/s committed by the hubs "
@@ -512,7 +517,8 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
             print(
                 f"REST: {len(steady) / window:.0f} commands/s acknowledged (asked {args.rate:.0f}/s, "
                 f"open loop; shed {shed}, refused {dict(refused) or 'none'}); round trip from when due: "
-                f"p50 {_ms(steady, 50)} p99 {_ms(steady, 99)}",
+                f"p50 {_ms(steady, 50)} p99 {_ms(steady, 99)}; of which the generator's own lag in "
+                f"starting them p50 {_ms(late, 50)} p99 {_ms(late, 99)}",
                 flush=True,
             )
             live = next(b for n, b in bases.items() if n != victim)
