@@ -142,7 +142,7 @@ def engines() -> dict[str, Engine]:
         "eSpeak NG ko + normaliser, 165 wpm": speaker_engine(
             Speaker(EspeakEngine(rate_wpm=165, pause_ms=0, reading="written"))
         ),
-        "eSpeak NG ko + normaliser + prosody (old default)": speaker_engine(
+        "eSpeak NG ko + normaliser + prosody, as written (default)": speaker_engine(
             Speaker(EspeakEngine(reading="written"))
         ),
         "eSpeak NG ko + normaliser + pronounced Hangul + prosody": speaker_engine(

@@ -4,9 +4,11 @@ The default engine is eSpeak NG's Korean voice (espeak.py), fed our normaliser's
 sentence at a time with a pause between sentences. Intelligibility is measured by speaking every
 reply template and reading it back with the recogniser (bench/bench_voice_replies.py): eSpeak NG's
 Korean is hard to follow whatever its rate, variant or pauses, so a better voice is the real fix
-(no MBROLA Korean voice is packaged here). An operator who has a Piper/VITS-style ONNX voice
-(model + JSON config) points to it and `PiperEngine` (piper.py) is used instead. Replies in another
-language (English) are spoken by eSpeak NG's voice for that language, not read with Korean sounds.
+(no MBROLA Korean voice is packaged here). Spelling the reply as pronounced (pronounce.py) or as
+eSpeak phonemes (espeak_phonemes.py) is there as `reading=` (docs/speech-output.md). An operator
+who has a Piper/VITS-style ONNX voice (model + JSON config) points to it and `PiperEngine`
+(piper.py) is used instead. Replies in another language (English) are spoken by eSpeak NG's
+voice for that language, not read with Korean sounds.
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ DEFAULT_PAUSE_MS = 250
 Reading = Literal["written", "pronounced", "phonemes"]
 """How the Korean voice gets the spoken form: as written (eSpeak reads each syllable as spelled), in
 Hangul as pronounced (pronounce.py), or as eSpeak phonemes of that (espeak_phonemes.py)."""
-DEFAULT_READING: Reading = "pronounced"
+DEFAULT_READING: Reading = "written"
+"""Pronounced Hangul and eSpeak phonemes did not lower the round-trip CER (BENCHMARKS.md, 2026-12-04
+10:19 and 10:41: written 90.9 / 90.3 %, pronounced 90.9 / 91.1 %, phonemes 91.2 %), so the engine
+still gets the words as written; `reading=` picks another."""
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 _VOICES = {"ko": "ko", "en": "en-us"}
 """eSpeak NG's voice for each reply language."""
