@@ -60,13 +60,13 @@ PARTS = frozenset({"virtual", "mqtt", "conversation", "smarthome", "automation"}
 ATTACH_CONCURRENCY = 32
 """Homes signing in to the broker at once, after they are served (a survivor taking hundreds)."""
 AWAITED_S = 30.0
+"""After a home's MQTT client attached, how long a device of its stored states not yet announced
+again answers "unavailable" (503) rather than "unknown" (404): discovery is retained, so a device
+still missing then was forgotten or is gone."""
 OPENING_WAIT_S = 5.0
 """How long a request for a home being opened here waits for it before 503 home_starting: served
 once its home is open, not at the caller's next try (Retry-After 1 s), and not asked again and
 again meanwhile (a survivor opening hundreds of homes answered thousands of retries between opens)."""
-"""After a home's MQTT client attached, how long a device of its stored states not yet announced
-again answers "unavailable" (503) rather than "unknown" (404): discovery is retained, so a device
-still missing then was forgotten or is gone."""
 
 
 @dataclass
