@@ -25,7 +25,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _scope() -> dict[str, Any]:
+def health_scope() -> dict[str, Any]:
     return {
         "type": "http",
         "method": "GET",
@@ -48,7 +48,7 @@ async def _carry(forwarder: Forwarder, owner: str) -> tuple[Refusal | None, list
         sent.append(message)
 
     began = time.monotonic()
-    refusal = await forwarder.http(_scope(), receive, send, owner)
+    refusal = await forwarder.http(health_scope(), receive, send, owner)
     return refusal, sent, time.monotonic() - began
 
 

@@ -14,6 +14,7 @@ import socket
 from typing import Any
 
 from oneteam.cluster.forward import CARRIED_AT_ONCE, Forwarder, Refusal
+from tests.cluster.test_forward_down import health_scope
 
 ASKED = CARRIED_AT_ONCE * 3
 
@@ -54,19 +55,6 @@ class HoldingOwner:
         writer.close()
 
 
-def _scope() -> dict[str, Any]:
-    return {
-        "type": "http",
-        "method": "GET",
-        "path": "/homes/h1/api/health",
-        "raw_path": b"/homes/h1/api/health",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"carrier")],
-        "client": ("127.0.0.1", 5000),
-    }
-
-
 async def _carry(forwarder: Forwarder, owner: str) -> tuple[Refusal | None, int]:
     status = 0
 
@@ -78,7 +66,7 @@ async def _carry(forwarder: Forwarder, owner: str) -> tuple[Refusal | None, int]
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    return await forwarder.http(_scope(), receive, send, owner), status
+    return await forwarder.http(health_scope(), receive, send, owner), status
 
 
 async def test_requests_beyond_the_slots_wait_for_one_and_are_all_carried() -> None:
