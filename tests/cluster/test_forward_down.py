@@ -25,6 +25,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_OK_BODY = json.dumps({"ok": True}).encode()
+OK_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+    + f"content-length: {len(_OK_BODY)}\r\n\r\n".encode()
+    + _OK_BODY
+)
+"""What a fake owner answers: 200 with a small JSON body."""
+
+
 def health_scope() -> dict[str, Any]:
     return {
         "type": "http",
@@ -61,12 +70,7 @@ async def test_a_dead_owner_is_refused_at_once_then_reached_again_once_it_answer
         nonlocal accepted
         accepted += 1
         await reader.readuntil(b"\r\n\r\n")
-        body = json.dumps({"ok": True}).encode()
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-            + f"content-length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
+        writer.write(OK_RESPONSE)
         await writer.drain()
         writer.close()
 

@@ -9,12 +9,11 @@ The owner is a real HTTP server on a real TCP port that holds every request unti
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from typing import Any
 
 from oneteam.cluster.forward import CARRIED_AT_ONCE, Forwarder, Refusal
-from tests.cluster.test_forward_down import health_scope
+from tests.cluster.test_forward_down import OK_RESPONSE, health_scope
 
 ASKED = CARRIED_AT_ONCE * 3
 
@@ -44,12 +43,7 @@ class HoldingOwner:
             self.most = max(self.most, self.holding)
             await self.release.wait()
             self.holding -= 1
-            body = json.dumps({"ok": True}).encode()
-            writer.write(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                + f"content-length: {len(body)}\r\n\r\n".encode()
-                + body
-            )
+            writer.write(OK_RESPONSE)
             await writer.drain()
             self.answered += 1
         writer.close()
