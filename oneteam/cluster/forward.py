@@ -67,11 +67,21 @@ DOWN_S = 1.0
 """After an owner could not be reached, requests to it are refused at once for this long: a dead
 peer's leases live up to 3 s, and every request for its homes would otherwise try to connect (on
 a network where a dead host does not refuse, each one waiting out the connect timeout)."""
-CARRIED_AT_ONCE = 32
-"""Requests carried at once (the client's connections); the next wait here for a free one. httpx's
-pool scans every queued request against every connection each time one comes or goes: with 200
-connections and hundreds queued (a dead owner's homes asked at a survivor), a survivor spent 83 %
-of its CPU in that scan and answered nothing for 8 s."""
+POOL_CONNECTIONS = 32
+"""Connections of one httpx client. Its pool scans every queued request against every connection,
+and counts every connection once per idle one, each time a request comes or goes: with 200
+connections and hundreds queued (a dead owner's homes asked at a survivor) a survivor spent 83 % of
+its CPU there and answered nothing for 8 s; 384 requests through one 128-connection client took
+5.5 s of CPU. So requests are spread over several small clients."""
+KEEPALIVE_S = 2.0
+"""How long an idle connection to an owner is kept: well under uvicorn's 5 s keep-alive, so a
+request is never sent on a connection the owner is closing that moment (httpx keeps them 5 s too:
+after a failover's burst, 3 carried commands met a closed connection, 504 "may have been done")."""
+CARRIED_AT_ONCE = 4 * POOL_CONNECTIONS
+"""Requests carried at once (over the clients' connections); the next wait here for a free one. A
+carried request may wait at its owner for its home's open (host.OPENING_WAIT_S): with 32 in all,
+~185 requests held through a failover (held_requests.py) and released together waited over 2 s
+for one, and 118 of them were refused."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,10 @@ class Refusal:
     status: int
     body: dict[str, Any]
     headers: tuple[tuple[str, str], ...] = field(default=())
+    may_hold: bool = False
+    """Nothing of the request reached any process, so it may be held and routed again
+    (held_requests.py): its home may be moving (its owner could not be connected to, or no process
+    holds it), or this process's slots to carry it were all taken."""
 
 
 def _unreachable(why: str) -> Refusal:
@@ -88,6 +102,7 @@ def _unreachable(why: str) -> Refusal:
         503,
         {"error": "home_unreachable", "message": f"the home's process did not answer ({why}); try again"},
         (("retry-after", str(RETRY_AFTER_S)),),
+        may_hold=True,
     )
 
 
@@ -109,7 +124,9 @@ class Forwarder:
         """The cluster's key (peers.py): with it, the owner believes the caller's address we add."""
         self.timeout_s = timeout_s
         self.connect_s = connect_s
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._busy = [0] * (CARRIED_AT_ONCE // POOL_CONNECTIONS)
+        """Requests being carried by each client (never over POOL_CONNECTIONS: the slots)."""
         self._down: dict[str, float] = {}
         """Owner address → until when (monotonic) it counts as unreachable."""
         self._slots = asyncio.Semaphore(CARRIED_AT_ONCE)
@@ -126,26 +143,31 @@ class Forwarder:
     def _mark_down(self, owner: str) -> None:
         self._down[owner] = time.monotonic() + DOWN_S
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout_s, connect=self.connect_s, pool=self.connect_s),
-                # As many kept alive as open: with fewer, the pool counts its connections once per
-                # connection at every request (its idle clean-up).
-                limits=httpx.Limits(
-                    max_connections=CARRIED_AT_ONCE, max_keepalive_connections=CARRIED_AT_ONCE
-                ),
-                follow_redirects=False,
-                trust_env=False,
-                # One client carries every caller's requests: a Set-Cookie kept here would sign the
-                # next caller in as the last one. Cookies pass through as headers, never stored.
-                cookies=CookieJar(policy=_KeepNoCookies()),
-            )
-        return self._client
+    def _http(self, index: int) -> httpx.AsyncClient:
+        while len(self._clients) <= index:
+            self._clients.append(self._new_client())
+        return self._clients[index]
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.timeout_s, connect=self.connect_s, pool=self.connect_s),
+            # As many kept alive as open: with fewer, the pool counts its connections once per
+            # connection at every request (its idle clean-up).
+            limits=httpx.Limits(
+                max_connections=POOL_CONNECTIONS,
+                max_keepalive_connections=POOL_CONNECTIONS,
+                keepalive_expiry=KEEPALIVE_S,
+            ),
+            follow_redirects=False,
+            trust_env=False,
+            # A client carries many callers' requests: a Set-Cookie kept here would sign the
+            # next caller in as the last one. Cookies pass through as headers, never stored.
+            cookies=CookieJar(policy=_KeepNoCookies()),
+        )
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
+        clients, self._clients = self._clients, []
+        for client in clients:
             await client.aclose()
 
     async def http(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
@@ -159,14 +181,21 @@ class Forwarder:
             async with asyncio.timeout(self.connect_s):
                 await self._slots.acquire()
         except TimeoutError:
-            return _unreachable("this process is carrying too many requests")  # says nothing of the owner
+            # Says nothing of the owner; nothing reached it, so the request may be held for a slot
+            # (a failover's held requests for another survivor's homes are released together).
+            return _unreachable("this process is carrying too many requests")
+        index = min(range(len(self._busy)), key=self._busy.__getitem__)  # one with a free connection
+        self._busy[index] += 1
         try:
-            return await self._carry(scope, receive, send, owner)
+            return await self._carry(scope, receive, send, owner, self._http(index))
         finally:
+            self._busy[index] -= 1
             self._slots.release()
 
-    async def _carry(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
-        """`http` with a free connection's slot held."""
+    async def _carry(
+        self, scope: Scope, receive: Receive, send: Send, owner: str, client: httpx.AsyncClient
+    ) -> Refusal | None:
+        """`http` with a free connection's slot held, on `client`."""
         refused = self._refused_at_once(owner)  # marked down while this one waited for a slot
         if refused is not None:
             return refused
@@ -176,7 +205,6 @@ class Forwarder:
         has_body = any(
             k.lower() == b"content-length" and v.strip() != b"0" for k, v in scope["headers"]
         ) or any(k.lower() == b"transfer-encoding" for k, v in scope["headers"])
-        client = self._http()
         request = client.build_request(
             scope["method"],
             httpx.URL(_target(scope, owner)),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -34,7 +35,8 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from oneteam.cluster.asgi_answers import lifespan, refuse, respond, split_home_path
-from oneteam.cluster.forward import HOP_HEADER, Forwarder
+from oneteam.cluster.forward import HOP_HEADER, Forwarder, Refusal
+from oneteam.cluster.held_requests import MOVE_WAIT_LEASES, serve_holding
 from oneteam.cluster.home_apps import HomeApps
 from oneteam.cluster.home_parts import start_automation, start_conversation
 from oneteam.cluster.lease import Lease, LeaseTable
@@ -312,20 +314,27 @@ class HomeHost:
                 {"error": "not_found", "message": "homes live at /homes/{home_id}/"},
             )
             return
+        wait_s = MOVE_WAIT_LEASES * self.leases.lease_s
+        route = functools.partial(self._route, scope, send=send, home_id=home_id, prefix=prefix, rest=rest)
+        await serve_holding(route, scope, receive, send, wait_s=wait_s, limit_bytes=self.max_body_bytes)
+
+    async def _route(
+        self, scope: Scope, receive: Receive, *, send: Send, home_id: str, prefix: str, rest: str
+    ) -> Refusal | None:
+        """Serve the request here or carry it to the home's owner (None), or say why not."""
         home = self._homes.get(home_id)
         if home is None and home_id in self._opening:  # ours, being opened: wait for it here
             home = await self._until_open(home_id)
-            if home is None:
-                await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
-                return
+            if home is None:  # its open failed or took too long: not worth holding again
+                return Refusal(503, _STARTING, _RETRY)
         if home is not None and home.serving():
             inner = as_seen_by_owner(scope, self._forwarder.peer_key)  # a peer's caller's address
             inner["root_path"] = scope.get("root_path", "") + prefix
             inner["path"] = prefix + rest if rest else prefix + "/"
             inner["raw_path"] = inner["path"].encode()
             await home.app(inner, receive, send)
-            return
-        await self._elsewhere(scope, receive, send, home_id)
+            return None
+        return await self._elsewhere(scope, receive, send, home_id)
 
     async def _until_open(self, home_id: str) -> _Home | None:
         """The home once opened here, or None if its open failed or took over OPENING_WAIT_S."""
@@ -336,17 +345,14 @@ class HomeHost:
             await asyncio.wait_for(waiting.wait(), OPENING_WAIT_S)
         return self._homes.get(home_id)
 
-    async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, home_id: str) -> None:
+    async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, home_id: str) -> Refusal | None:
         where = await self._lookups.whereabouts(home_id)  # with every other request asking now
         owner = where.owner
         forwarded = any(k.lower() == HOP_HEADER for k, _ in scope["headers"])
         if owner is not None and owner[0] != self.leases.node_id and owner[1] and not forwarded:
             if self.forward == "proxy":
                 carry = self._forwarder.http if scope["type"] == "http" else self._forwarder.websocket
-                refusal = await carry(scope, receive, send, owner[1])
-                if refusal is not None:
-                    await refuse(scope, receive, send, refusal.status, refusal.body, refusal.headers)
-                return
+                return await carry(scope, receive, send, owner[1])
             location = owner[1] + scope.get("root_path", "") + scope["path"]
             if scope.get("query_string"):
                 location += "?" + scope["query_string"].decode("latin-1")
@@ -355,11 +361,13 @@ class HomeHost:
             await refuse(
                 scope, receive, send, 307, {"error": "moved", "location": location}, [("location", location)]
             )
-            return
+            return None
         if not where.registered:
-            await refuse(scope, receive, send, 404, {"error": "unknown_home", "home": home_id[:80]})
-            return
-        await refuse(scope, receive, send, 503, _STARTING, [("retry-after", str(RETRY_AFTER_S))])
+            return Refusal(404, {"error": "unknown_home", "home": home_id[:80]})
+        # No live lease, ours and about to be opened, or an owner with no address: worth holding.
+        # Carried here by a process while another one holds it: not (that one's next look decides).
+        elsewhere = owner is not None and owner[0] != self.leases.node_id and bool(owner[1])
+        return Refusal(503, _STARTING, _RETRY, may_hold=not elsewhere)
 
     def health(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -374,3 +382,4 @@ class HomeHost:
 
 
 _STARTING = {"error": "home_starting", "message": "the home is being opened; try again shortly"}
+_RETRY = (("retry-after", str(RETRY_AFTER_S)),)

@@ -66,7 +66,7 @@ async def _carry(forwarder: Forwarder, owner: str) -> tuple[Refusal | None, int]
 async def test_requests_beyond_the_slots_wait_for_one_and_are_all_carried() -> None:
     port = _free_port()
     holding = HoldingOwner()
-    server = await asyncio.start_server(holding, "127.0.0.1", port)
+    server = await asyncio.start_server(holding, "127.0.0.1", port, backlog=1024)
     forwarder = Forwarder("carrier", connect_s=5.0)
     try:
         carried = [asyncio.create_task(_carry(forwarder, f"http://127.0.0.1:{port}")) for _ in range(ASKED)]
@@ -88,13 +88,16 @@ async def test_requests_beyond_the_slots_wait_for_one_and_are_all_carried() -> N
 async def test_a_request_that_found_no_slot_in_time_is_refused_and_the_owner_stays_up() -> None:
     port = _free_port()
     holding = HoldingOwner()
-    server = await asyncio.start_server(holding, "127.0.0.1", port)
+    server = await asyncio.start_server(holding, "127.0.0.1", port, backlog=1024)
     owner = f"http://127.0.0.1:{port}"
     forwarder = Forwarder("carrier", connect_s=0.5)
     try:
         held = [asyncio.create_task(_carry(forwarder, owner)) for _ in range(CARRIED_AT_ONCE)]
-        while holding.holding < CARRIED_AT_ONCE:
+        for _ in range(500):
+            if holding.holding >= CARRIED_AT_ONCE:
+                break
             await asyncio.sleep(0.02)
+        assert holding.holding == CARRIED_AT_ONCE, holding.holding
         refusal, status = await _carry(forwarder, owner)
         assert status == 0 and refusal is not None and refusal.status == 503, refusal
         assert refusal.body["error"] == "home_unreachable"
