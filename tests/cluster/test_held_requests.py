@@ -27,6 +27,7 @@ from oneteam.hub.storage import EventQuery
 from oneteam.model.event import EventKind
 from tests.cluster.cluster_nodes import register_homes
 from tests.cluster.pg_fixtures import drop_shared_tables, postgres_url
+from tests.cluster.test_host_opening import virtual_host
 from tests.conftest import free_port
 
 __all__ = ["postgres_url"]
@@ -59,14 +60,7 @@ async def _door(
     await shared.open()
     await dead.open()
     await leases.open()
-    host = HomeHost(
-        leases,
-        lambda home, epoch: shared.storage(home, epoch=epoch),
-        data_dir=tmp_path,
-        parts=("virtual",),
-        preloads=shared,
-        max_body_bytes=max_body_bytes,
-    )
+    host = virtual_host(leases, shared, tmp_path, max_body_bytes=max_body_bytes)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(host, port=port, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +25,18 @@ HOME = "opening"
 GHOST = "never-registered"
 
 
+def virtual_host(leases: LeaseTable, shared: SharedPostgres, data_dir: Path, **options: Any) -> HomeHost:
+    """A host of homes with virtual devices only, over the shared tables (each home read at once)."""
+    return HomeHost(
+        leases,
+        lambda home, epoch: shared.storage(home, epoch=epoch),
+        data_dir=data_dir,
+        parts=("virtual",),
+        preloads=shared,
+        **options,
+    )
+
+
 async def test_a_request_for_a_home_being_opened_is_served_once_it_opens(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -33,13 +46,7 @@ async def test_a_request_for_a_home_being_opened_is_served_once_it_opens(
     leases = LeaseTable(postgres_url, "me", "http://me:1")
     await shared.open()
     await leases.open()
-    host = HomeHost(
-        leases,
-        lambda home, epoch: shared.storage(home, epoch=epoch),
-        data_dir=tmp_path,
-        parts=("virtual",),
-        preloads=shared,
-    )
+    host = virtual_host(leases, shared, tmp_path)
     try:
         await leases.heartbeat()
         taken = await leases.acquire_many([HOME])
