@@ -22,6 +22,7 @@ import datetime
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -31,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED, machine
 
 from oneteam.hub import load_home
-from oneteam.voice.asr import KoreanRecognizer, shared_model
+from oneteam.voice.asr import KoreanRecognizer, VoskModel, shared_model
 from oneteam.voice.audio import AudioFormat, convert, read_wav
-from oneteam.voice.grammar import build_grammar, speech_vocabulary
+from oneteam.voice.grammar import Grammar, build_grammar, speech_vocabulary
 from oneteam.voice.normalize import normalize, spell_out_recognised_numbers
 from oneteam.voice.tts import Speaker
 
@@ -139,6 +140,31 @@ def main() -> None:
             f"({real_heard.text}, CPU RTF {real_rtf:.3f}, fell back {real_heard.fell_back}); "
             f"out-of-context clip fell back {ooc_fell}; news fell back {news_fell}"
         )
+    first_command(model, grammar, [pcm for _, pcm in spoken[:FIRSTS]])
+
+
+FIRSTS = 7
+
+
+def first_command(model: VoskModel, grammar: Grammar, commands: list[bytes]) -> None:
+    """A process's first command, each on a new recogniser: warmed on quiet noise as it was made
+    (the default) beside a cold one (the anchor: built for the utterance)."""
+    rtf: dict[str, list[float]] = {"warmed": [], "cold": []}
+    for pcm in commands:
+        for label, recognizer in (
+            ("warmed", KoreanRecognizer(model, grammar)),
+            ("cold", KoreanRecognizer(model, grammar, reuse=False)),
+        ):
+            stream = recognizer.stream()
+            for start in range(0, len(pcm), 8000):
+                stream.accept(pcm[start : start + 8000])
+            stream.finish()
+            rtf[label].append(stream.grammar_cpu_s() / (len(pcm) / 32_000))
+    print(
+        f"  a process's first command ({len(commands)} eSpeak NG commands, a new recogniser each): "
+        f"grammar decoder CPU RTF {statistics.mean(rtf['warmed']):.3f} warmed as made (default), "
+        f"{statistics.mean(rtf['cold']):.3f} cold (anchor); load {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -376,9 +376,9 @@ class KoreanRecognizer:
             self.garbage = tuple(
                 garbage_syllables(self.model.is_known, garbage_codas(language), grammar.words)
             )
-            # Finished grammar recognisers are reused (asr_pool.py); reuse=False is the old way, for benches.
+            # Finished grammar recognisers are reused, one warmed now (asr_pool.py); reuse=False: the old way.
             if reuse:
-                self._pool = RecognizerPool(lambda: self.model.recognizer(grammar, self.garbage))
+                self._pool = RecognizerPool(lambda: self.model.recognizer(grammar, self.garbage), warm=True)
 
     @property
     def idle_recognizers(self) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from oneteam.voice.asr import KoreanRecognizer, Mode, VoskModel
-from oneteam.voice.asr_pool import RecognizerPool
+from oneteam.voice.asr_pool import WARM_NOISE_S, RecognizerPool
 from oneteam.voice.audio import read_wav
 from oneteam.voice.grammar import Grammar
 
@@ -30,6 +31,33 @@ def test_the_pool_builds_only_when_no_finished_recogniser_waits_and_keeps_a_few(
     assert len(built) == 3
 
 
+class _Recording:
+    """A recogniser double that keeps what it was fed (the pool's own logic, not Vosk's)."""
+
+    def __init__(self) -> None:
+        self.fed: list[bytes] = []
+        self.finished = 0
+
+    def AcceptWaveform(self, pcm: bytes) -> bool:  # noqa: N802  (Vosk's name)
+        self.fed.append(pcm)
+        return False
+
+    def FinalResult(self) -> str:  # noqa: N802
+        self.finished += 1
+        return "{}"
+
+
+def test_a_warm_pool_starts_with_one_recogniser_that_decoded_quiet_noise() -> None:
+    pool = RecognizerPool(_Recording, warm=True)
+    assert pool.idle == 1
+    kaldi = pool.take()
+    assert isinstance(kaldi, _Recording) and kaldi.finished == 1
+    samples = np.frombuffer(b"".join(kaldi.fed), dtype="<i2").astype(float)
+    assert len(samples) == int(16_000 * WARM_NOISE_S)
+    assert 200 < float(np.sqrt(np.mean(samples**2))) < 400  # about -40 dBFS: quiet, never clipped
+    assert RecognizerPool(_Recording).idle == 0  # not warmed unless asked
+
+
 @pytest.mark.slow
 def test_a_reused_recogniser_reads_a_command_as_a_new_one_and_still_rejects_what_is_no_command(
     vosk_model: VoskModel, grammar: Grammar, speech_dir: Path
@@ -39,8 +67,8 @@ def test_a_reused_recogniser_reads_a_command_as_a_new_one_and_still_rejects_what
     fresh = KoreanRecognizer(vosk_model, grammar, reuse=False).transcribe(command)
     assert fresh.mode is Mode.BIASED
     reused = KoreanRecognizer(vosk_model, grammar)
-    assert reused.idle_recognizers == 0
-    # Two utterances at once take two recognisers; both come back when they finish.
+    assert reused.idle_recognizers == 1  # warmed on quiet noise as it was made
+    # Two utterances at once take two recognisers (the warm one and a new one); both come back.
     first, second = reused.stream(), reused.stream()
     for stream in (first, second):
         stream.accept(other)
