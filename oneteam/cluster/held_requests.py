@@ -9,8 +9,8 @@ once: the client sees one slower answer and no retry storm.
 
 Holding is safe because nothing of the request reached any process: it is held only when the owner
 could not be connected to, no process held the home, or no slot to carry it was free (a failover's
-held requests for another survivor's homes are released together). A caller that leaves while held is dropped,
-so a command its client gave up on is not carried out later.
+held requests for another survivor's homes are released together). A caller that leaves while held
+is dropped, so a command its client gave up on is not carried out later.
 """
 
 from __future__ import annotations
