@@ -22,6 +22,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from oneteam.api.limits import BodyTooLarge
 from oneteam.cluster.asgi_answers import refuse, respond
 from oneteam.cluster.forward import Refusal
 
@@ -30,10 +31,6 @@ MOVE_WAIT_LEASES = 2.0
 has one: a dead owner's lease runs out within one lease time, and a survivor takes it then."""
 MOVE_POLL_S = 0.2
 """How often a held request asks where its home is (one query for all held: owner_lookups.py)."""
-
-
-class BodyTooLarge(Exception):
-    """The held request's body is over the limit the home's app would refuse anyway (413)."""
 
 
 class HeldRequest:
@@ -57,7 +54,7 @@ class HeldRequest:
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit_bytes:
-                raise BodyTooLarge(size)
+                raise BodyTooLarge(size)  # what the home's app would refuse anyway (413)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return cls(b"".join(chunks), receive)
