@@ -15,12 +15,16 @@ its MQTT login on the broker cluster.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
 from psycopg.rows import tuple_row
+
+_LOGGER = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_homes (
@@ -39,6 +43,9 @@ CREATE TABLE IF NOT EXISTS cluster_members (
 
 LEASE_S = 3.0
 """How long a lease outlives its last renewal; processes renew about three times within it."""
+
+_Connection = psycopg.AsyncConnection[tuple[object, ...]]
+_Cursor = psycopg.AsyncCursor[tuple[object, ...]]
 
 _HEARTBEAT = (
     "INSERT INTO cluster_members (node_id, address, heartbeat_at) VALUES (%s, %s, now()) "
@@ -124,7 +131,8 @@ class LeaseTable:
         self.node_id = node_id
         self.address = address.rstrip("/")
         self.lease_s = lease_s
-        self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+        self._conn: _Connection | None = None
+        self._reopening = asyncio.Lock()
 
     async def open(self) -> None:
         self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, row_factory=tuple_row)
@@ -135,22 +143,30 @@ class LeaseTable:
         if conn is not None:
             await conn.close()
 
-    @property
-    def _c(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
-        if self._conn is None or self._conn.closed:
+    async def _c(self) -> _Connection:
+        """The open connection; a lost one (a restarted database, pg_terminate_backend) is replaced
+        here, so the statement that finds it lost fails once and the next one runs."""
+        if self._conn is None:
+            raise RuntimeError("the lease table is not open")
+        if self._conn.closed:
+            async with self._reopening:
+                if self._conn is not None and self._conn.closed:
+                    _LOGGER.warning("lease table connection lost: connecting again")
+                    self._conn = await psycopg.AsyncConnection.connect(
+                        self.url, autocommit=True, row_factory=tuple_row
+                    )
+        if self._conn is None:
             raise RuntimeError("the lease table is not open")
         return self._conn
 
-    async def reconnect(self) -> None:
-        """A fresh connection after the database went away (the placement loop calls it)."""
-        await self.close()
-        await self.open()
+    async def _run(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> _Cursor:
+        return await (await self._c()).execute(sql, params)
 
     # -- membership -----------------------------------------------------------------------------
 
     async def heartbeat(self) -> None:
         """Say this process is alive at its address."""
-        await self._c.execute(_HEARTBEAT, (self.node_id, self.address))
+        await self._run(_HEARTBEAT, (self.node_id, self.address))
 
     def renew_blocking(self, conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, Lease]:
         """Heartbeat and `renew` on a blocking connection of the caller's (the renewer thread's)."""
@@ -161,8 +177,8 @@ class LeaseTable:
 
     async def leave(self) -> None:
         """Leave the cluster: the membership row goes and every lease held is released."""
-        await self._c.execute("DELETE FROM cluster_members WHERE node_id = %s", (self.node_id,))
-        await self._c.execute(
+        await self._run("DELETE FROM cluster_members WHERE node_id = %s", (self.node_id,))
+        await self._run(
             "UPDATE home_leases SET owner = '', expires_at = now() WHERE owner = %s",
             (self.node_id,),
         )
@@ -171,7 +187,7 @@ class LeaseTable:
         """The processes whose heartbeat is younger than two leases, by id. (Twice: a process
         whose loop stalls for a moment under load must not look dead and alive by turns, moving
         its homes back and forth; a dead one's homes are taken on lease expiry anyway.)"""
-        cur = await self._c.execute(
+        cur = await self._run(
             "SELECT node_id, address FROM cluster_members "
             "WHERE heartbeat_at > now() - make_interval(secs => %s) ORDER BY node_id",
             (MEMBER_LEASES * self.lease_s,),
@@ -182,12 +198,12 @@ class LeaseTable:
 
     async def home_ids(self) -> list[str]:
         """Every registered home."""
-        cur = await self._c.execute("SELECT home_id FROM cluster_homes ORDER BY home_id")
+        cur = await self._run("SELECT home_id FROM cluster_homes ORDER BY home_id")
         return [str(h) for (h,) in await cur.fetchall()]
 
     async def home_record(self, home_id: str) -> tuple[str, str | None, str | None] | None:
         """(home file text, MQTT username, MQTT password) of a registered home, or None."""
-        cur = await self._c.execute(
+        cur = await self._run(
             "SELECT home_text, mqtt_username, mqtt_password FROM cluster_homes WHERE home_id = %s",
             (home_id,),
         )
@@ -203,9 +219,10 @@ class LeaseTable:
         """Take or keep a home's lease when it is free, expired or already ours; None when another
         live owner holds it. A takeover from another owner bumps the epoch."""
         started = time.monotonic()
-        async with self._c.transaction():
-            await self._lock_takeable([home_id])
-            cur = await self._c.execute(
+        conn = await self._c()  # the transaction's statements on it alone, never on a replacement
+        async with conn.transaction():
+            await self._lock_takeable(conn, [home_id])
+            cur = await conn.execute(
                 "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
                 "VALUES (%(home)s, %(me)s, 1, now() + make_interval(secs => %(ttl)s)) "
                 "ON CONFLICT (home_id) DO UPDATE SET owner = %(me)s, "
@@ -226,9 +243,10 @@ class LeaseTable:
         if not home_ids:
             return {}
         started = time.monotonic()
-        async with self._c.transaction():
-            await self._lock_takeable(home_ids)
-            cur = await self._c.execute(
+        conn = await self._c()  # the transaction's statements on it alone, never on a replacement
+        async with conn.transaction():
+            await self._lock_takeable(conn, home_ids)
+            cur = await conn.execute(
                 "INSERT INTO home_leases AS l (home_id, owner, epoch, expires_at) "
                 "SELECT h, %(me)s, 1, now() + make_interval(secs => %(ttl)s) "
                 "FROM unnest(%(homes)s::text[]) h ORDER BY h "  # home order, as fencing locks them
@@ -242,13 +260,13 @@ class LeaseTable:
             rows = await cur.fetchall()
         return {str(h): Lease(str(h), int(str(e)), started + self.lease_s) for h, e in rows}
 
-    async def _lock_takeable(self, home_ids: Sequence[str]) -> None:
+    async def _lock_takeable(self, conn: _Connection, home_ids: Sequence[str]) -> None:
         """Lock the rows of `home_ids` this process may take (ours, or expired) FOR UPDATE, in home
         order, within the caller's transaction: this waits for a batch the old owner is committing
         (its fencing holds the row key-share locked), and a batch that comes after waits for the
         takeover and then reads the new epoch. The upsert alone would take a no-key lock, which
         does not conflict with the fencing's."""
-        await self._c.execute(
+        await conn.execute(
             "SELECT 1 FROM home_leases WHERE home_id = ANY(%(homes)s) "
             "AND (owner = %(me)s OR expires_at <= now()) ORDER BY home_id FOR UPDATE",
             {"homes": list(home_ids), "me": self.node_id},
@@ -258,21 +276,21 @@ class LeaseTable:
         """Extend every lease this process still owns, in one statement; returns them by home.
         A home missing from the answer was taken over (after it expired) and must be closed."""
         started = time.monotonic()
-        cur = await self._c.execute(_RENEW, {"ttl": self.lease_s, "me": self.node_id})
+        cur = await self._run(_RENEW, {"ttl": self.lease_s, "me": self.node_id})
         return _held(await cur.fetchall(), started, self.lease_s)
 
     async def release(self, home_id: str) -> None:
         """Give a home's lease up at once, so its next owner need not wait. The owner is cleared:
         a renewal already on its way must not extend it, and whoever takes it next (this process
         too) does so under a new epoch."""
-        await self._c.execute(
+        await self._run(
             "UPDATE home_leases SET owner = '', expires_at = now() WHERE home_id = %s AND owner = %s",
             (home_id, self.node_id),
         )
 
     async def owners(self) -> dict[str, tuple[str, str]]:
         """Every home with a live lease: home → (owner id, owner's address when it is a member)."""
-        cur = await self._c.execute(
+        cur = await self._run(
             "SELECT l.home_id, l.owner, coalesce(m.address, '') FROM home_leases l "
             "LEFT JOIN cluster_members m ON m.node_id = l.owner WHERE l.expires_at > now()"
         )
@@ -283,7 +301,7 @@ class LeaseTable:
         owner's heartbeat is younger than a lease). An expired row names the process that stopped
         renewing it ('' when released); one whose heartbeat is fresh is alive but late (its
         renewal waited on row locks), not dead."""
-        cur = await self._c.execute(
+        cur = await self._run(
             "SELECT l.home_id, l.owner, l.expires_at > now(), "
             "  coalesce(m.heartbeat_at > now() - make_interval(secs => %s), false) "
             "FROM home_leases l LEFT JOIN cluster_members m ON m.node_id = l.owner",
@@ -293,7 +311,7 @@ class LeaseTable:
 
     async def home_records(self, home_ids: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]:
         """`home_record` of many homes in one query."""
-        cur = await self._c.execute(
+        cur = await self._run(
             "SELECT home_id, home_text, mqtt_username, mqtt_password FROM cluster_homes "
             "WHERE home_id = ANY(%s)",
             (list(home_ids),),
@@ -305,7 +323,7 @@ class LeaseTable:
 
     async def whereabouts(self, home_ids: Sequence[str]) -> dict[str, Whereabouts]:
         """`owner_of` and whether `home_record` has a row, of many homes in one query."""
-        cur = await self._c.execute(
+        cur = await self._run(
             "SELECT q.home, l.owner, coalesce(m.address, ''), "
             "  EXISTS (SELECT 1 FROM cluster_homes c WHERE c.home_id = q.home) "
             "FROM unnest(%s::text[]) AS q(home) "
@@ -320,7 +338,7 @@ class LeaseTable:
 
     async def owner_of(self, home_id: str) -> tuple[str, str] | None:
         """(owner id, owner's address) of a home with a live lease, or None."""
-        cur = await self._c.execute(
+        cur = await self._run(
             "SELECT l.owner, coalesce(m.address, '') FROM home_leases l "
             "LEFT JOIN cluster_members m ON m.node_id = l.owner "
             "WHERE l.home_id = %s AND l.expires_at > now()",

@@ -60,6 +60,10 @@ async def run_node(
     await leases.open()
     async with AsyncExitStack() as stack:
         stack.push_async_callback(leases.close)
+        # The same table on a second connection, for requests asking where a home is served.
+        lookups = LeaseTable(database_url, node_id, leases.address, lease_s=lease_s)
+        await lookups.open()
+        stack.push_async_callback(lookups.close)
         stores = await stack.enter_async_context(home_stores(database_url))
         # Every node must read the same partner key (docs/operator.md): it lives in --data-dir.
         await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
@@ -77,6 +81,7 @@ async def run_node(
             forward=os.environ.get("ONETEAM_CLUSTER_FORWARD", "proxy"),
             preloads=stores,
             peer_key=await cluster_peer_key(database_url),  # whose X-Forwarded-For is believed
+            lookups=lookups,
         )
         stack.push_async_callback(homes.close)
         server = _Server(
