@@ -500,6 +500,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 shed = await load
                 return shed, ingested, probe, killed, await watching
 
+            first_survivor = next(n for n in bases if n != victim)
             lag: list[tuple[float, str, float]] = []
             database: list[tuple[float, str, float]] = []
             load_started = time.monotonic()
@@ -555,7 +556,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915  (one run, read top to bottom)
                 )
             )
             for line in (
-                breakdown(commands.trace or [], probe, opened, killed)
+                breakdown(commands.trace or [], probe, opened, killed, owners, first_survivor)
                 + lag_lines(lag)
                 + database_lines(database)
             ):

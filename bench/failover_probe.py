@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -110,9 +111,19 @@ def _med(values: list[float]) -> str:
     return f"{percentile(values, 50):.2f}" if values else "-"
 
 
-def breakdown(trace: list[Attempt], probe: ProbeResult, served: dict[str, float], since: float) -> list[str]:
-    """Lines saying where each home's time from the kill to its first acknowledgement went."""
+def breakdown(
+    trace: list[Attempt],
+    probe: ProbeResult,
+    served: dict[str, float],
+    since: float,
+    owners: Mapping[str, str] | None = None,
+    sent_to: str | None = None,
+) -> list[str]:
+    """Lines saying where each home's time from the kill to its first acknowledgement went; with
+    `owners` (home → the survivor now serving it) and `sent_to` (the survivor the probe asked
+    first), served → acknowledged apart for the homes served there and those carried on."""
     lines: list[str] = []
+    apart: dict[bool, list[float]] = defaultdict(list)
     mine = [a for a in trace if a.home in probe.gate_waits and a.asked >= since]
     by_home: dict[str, list[Attempt]] = defaultdict(list)
     for a in mine:
@@ -132,10 +143,21 @@ def breakdown(trace: list[Attempt], probe: ProbeResult, served: dict[str, float]
         parts["attempts"].append(float(len(attempts)))
         if home in served:
             parts["served → acknowledged"].append(back - served[home])
+            if owners is not None and home in owners:
+                apart[owners[home] == sent_to].append(back - served[home])
     lines.append(
         "failover breakdown (seconds per home, median over the homes back): "
         + "; ".join(f"{k} {_med(v)}" for k, v in parts.items())
     )
+    if apart:
+        lines.append(
+            "  served → acknowledged, by where the home opened: "
+            + "; ".join(
+                f"{'at' if here else 'carried on from'} {sent_to}: {len(v)} homes, median {_med(v)} s, "
+                f"max {max(v):.2f} s"
+                for here, v in sorted(apart.items(), reverse=True)
+            )
+        )
     # Outcome by time after the kill: what the survivors answered, and how long it took.
     bins = (0.0, 2.0, 4.0, 6.0, 10.0, 20.0, 1e9)
     table: dict[tuple[int, str], list[float]] = defaultdict(list)
