@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from oneteam.api.proxies import server_options
+from oneteam.cluster.heap import Heap
 from oneteam.cluster.host import HomeHost
 from oneteam.cluster.lease import LEASE_S, LeaseTable
 from oneteam.cluster.peers import cluster_peer_key
@@ -97,7 +98,7 @@ async def run_node(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-        async with Placement(leases, homes):
+        async with Placement(leases, homes, heap=Heap()):  # the process's collector policy
             await server.serve()
         _LOGGER.info("node %s stopping: closing its homes and leaving the cluster", node_id)
 

@@ -32,6 +32,7 @@ from typing import Protocol
 import psycopg
 from psycopg.rows import tuple_row
 
+from oneteam.cluster.heap import Heap
 from oneteam.cluster.lease import MEMBER_LEASES, Lease, LeaseTable
 from oneteam.hub.supervisor import Supervisor
 
@@ -109,6 +110,7 @@ class Placement:
         interval_s: float = 0.5,
         homes_refresh_s: float = 5.0,
         handoff: bool = True,
+        heap: Heap | None = None,
     ) -> None:
         self.leases = leases
         self.host = host
@@ -127,6 +129,8 @@ class Placement:
         self._takes: set[asyncio.Task[None]] = set()
         self._gate = asyncio.Semaphore(OPEN_CONCURRENCY)
         self._owners = Owners()
+        self.heap = heap
+        """The process's collector policy (heap.py), when this placement runs a whole process."""
 
     async def __aenter__(self) -> Placement:
         await self.leases.heartbeat()
@@ -192,6 +196,8 @@ class Placement:
         for home_id in [h for h in self.host.open_homes() if h not in held]:
             _LOGGER.warning("lost the lease of home %s; closing it", home_id)
             await self.host.close_home(home_id)
+            if self.heap is not None:
+                self.heap.closed(time.monotonic())
 
     async def renew_once(self) -> None:
         """One renewal on the loop's own connection (tests; the loop uses the renewer thread)."""
@@ -206,6 +212,8 @@ class Placement:
 
     async def place_once(self) -> None:
         now = time.monotonic()
+        if self.heap is not None:
+            self.heap.step(now)
         if now - self._homes_read_at > self.homes_refresh_s:
             self._homes = await self.leases.home_ids()
             self._homes_read_at = now
@@ -247,6 +255,8 @@ class Placement:
         for home_id in to_hand[:HANDOFFS_PER_STEP]:
             _LOGGER.info("handing home %s to %s", home_id, self._owners.owner(home_id, everyone))
             await self.host.close_home(home_id)
+            if self.heap is not None:
+                self.heap.closed(time.monotonic())
             self.held.pop(home_id, None)
             await self.leases.release(home_id)
         if to_take:
@@ -280,6 +290,8 @@ class Placement:
         if leases:
             _LOGGER.info("took %d homes; opening them", len(leases))
         await asyncio.gather(*(self._open(h, lease, records.get(h)) for h, lease in leases.items()))
+        if leases and self.heap is not None:
+            self.heap.opened()  # what these homes hold lives while they are served
         if leases:
             opened = set(self.host.open_homes())
             _LOGGER.info(
