@@ -17,16 +17,18 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
+import aiohttp
 import websockets
+from multidict import CIMultiDict
 from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from yarl import URL
 
 from oneteam.cluster.peers import FORWARDED_FOR, PEER_KEY_HEADER, carried_headers
 
@@ -67,21 +69,21 @@ DOWN_S = 1.0
 """After an owner could not be reached, requests to it are refused at once for this long: a dead
 peer's leases live up to 3 s, and every request for its homes would otherwise try to connect (on
 a network where a dead host does not refuse, each one waiting out the connect timeout)."""
-POOL_CONNECTIONS = 32
-"""Connections of one httpx client. Its pool scans every queued request against every connection,
-and counts every connection once per idle one, each time a request comes or goes: with 200
-connections and hundreds queued (a dead owner's homes asked at a survivor) a survivor spent 83 % of
-its CPU there and answered nothing for 8 s; 384 requests through one 128-connection client took
-5.5 s of CPU. So requests are spread over several small clients."""
 KEEPALIVE_S = 2.0
 """How long an idle connection to an owner is kept: well under uvicorn's 5 s keep-alive, so a
-request is never sent on a connection the owner is closing that moment (httpx keeps them 5 s too:
-after a failover's burst, 3 carried commands met a closed connection, 504 "may have been done")."""
-CARRIED_AT_ONCE = 4 * POOL_CONNECTIONS
-"""Requests carried at once (over the clients' connections); the next wait here for a free one. A
+request is never sent on a connection the owner is closing that moment (after a failover's burst, 3
+carried commands met a closed connection, 504 "may have been done", when they were kept 5 s)."""
+CARRIED_AT_ONCE = 128
+"""Requests carried at once (each on a connection of its own); the next wait here for a free one. A
 carried request may wait at its owner for its home's open (host.OPENING_WAIT_S): with 32 in all,
 ~185 requests held through a failover (held_requests.py) and released together waited over 2 s
-for one, and 118 of them were refused."""
+for one, and 118 of them were refused.
+
+The carrying client is aiohttp's. httpx's pool scanned every queued request against every
+connection and counted every connection once per idle one at each request (with 200 connections and
+hundreds queued a survivor spent 83 % of its CPU there); spread over four 32-connection clients it
+still spent ~5 ms of CPU per request (bench/light_http.py measured 4.4–6.2 ms against aiohttp's
+0.8–0.9 ms): a failover's 128 carried commands took 2.5 s each for 1 s at their owner."""
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,10 @@ def _unreachable(why: str) -> Refusal:
     )
 
 
-class _KeepNoCookies(DefaultCookiePolicy):
-    """The carrying client's cookie policy: nothing set by an owner's answer is kept."""
-
-    def set_ok(self, cookie: Cookie, request: Any) -> bool:
-        return False
-
-
 class Forwarder:
     """One process's way to the other processes: one pooled HTTP client, a WebSocket per socket."""
+
+    _session: aiohttp.ClientSession | None
 
     def __init__(
         self, node_id: str, *, timeout_s: float = 30.0, connect_s: float = 2.0, peer_key: str | None = None
@@ -124,9 +121,7 @@ class Forwarder:
         """The cluster's key (peers.py): with it, the owner believes the caller's address we add."""
         self.timeout_s = timeout_s
         self.connect_s = connect_s
-        self._clients: list[httpx.AsyncClient] = []
-        self._busy = [0] * (CARRIED_AT_ONCE // POOL_CONNECTIONS)
-        """Requests being carried by each client (never over POOL_CONNECTIONS: the slots)."""
+        self._session = None
         self._down: dict[str, float] = {}
         """Owner address → until when (monotonic) it counts as unreachable."""
         self._slots = asyncio.Semaphore(CARRIED_AT_ONCE)
@@ -143,32 +138,28 @@ class Forwarder:
     def _mark_down(self, owner: str) -> None:
         self._down[owner] = time.monotonic() + DOWN_S
 
-    def _http(self, index: int) -> httpx.AsyncClient:
-        while len(self._clients) <= index:
-            self._clients.append(self._new_client())
-        return self._clients[index]
-
-    def _new_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout_s, connect=self.connect_s, pool=self.connect_s),
-            # As many kept alive as open: with fewer, the pool counts its connections once per
-            # connection at every request (its idle clean-up).
-            limits=httpx.Limits(
-                max_connections=POOL_CONNECTIONS,
-                max_keepalive_connections=POOL_CONNECTIONS,
-                keepalive_expiry=KEEPALIVE_S,
-            ),
-            follow_redirects=False,
-            trust_env=False,
-            # A client carries many callers' requests: a Set-Cookie kept here would sign the
-            # next caller in as the last one. Cookies pass through as headers, never stored.
-            cookies=CookieJar(policy=_KeepNoCookies()),
-        )
+    def _client(self) -> aiohttp.ClientSession:
+        """The carrying client, made on first use (it must be made on the running loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=CARRIED_AT_ONCE, keepalive_timeout=KEEPALIVE_S, use_dns_cache=True
+                ),
+                timeout=aiohttp.ClientTimeout(total=None, connect=self.connect_s, sock_read=self.timeout_s),
+                # A client carries many callers' requests: a Set-Cookie kept here would sign the
+                # next caller in as the last one. Cookies pass through as headers, never stored.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,  # the answer goes back as the owner encoded it
+                # Only the caller's headers, none of the client's own (User-Agent, Accept-Encoding…).
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+                trust_env=False,
+            )
+        return self._session
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, []
-        for client in clients:
-            await client.aclose()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def http(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
         """Carry an HTTP request to `owner` (its base URL) and stream the answer back; a Refusal
@@ -184,41 +175,42 @@ class Forwarder:
             # Says nothing of the owner; nothing reached it, so the request may be held for a slot
             # (a failover's held requests for another survivor's homes are released together).
             return _unreachable("this process is carrying too many requests")
-        index = min(range(len(self._busy)), key=self._busy.__getitem__)  # one with a free connection
-        self._busy[index] += 1
         try:
-            return await self._carry(scope, receive, send, owner, self._http(index))
+            return await self._carry(scope, receive, send, owner)
         finally:
-            self._busy[index] -= 1
             self._slots.release()
 
-    async def _carry(
-        self, scope: Scope, receive: Receive, send: Send, owner: str, client: httpx.AsyncClient
-    ) -> Refusal | None:
-        """`http` with a free connection's slot held, on `client`."""
+    async def _carry(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
+        """`http` with a free connection's slot held."""
         refused = self._refused_at_once(owner)  # marked down while this one waited for a slot
         if refused is not None:
             return refused
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED]
-        headers.append((HOP_HEADER, self.node_id.encode()))
-        headers += carried_headers(scope, self.peer_key)
+        headers = CIMultiDict(
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in [
+                *((k, v) for k, v in scope["headers"] if k.lower() not in _NOT_FORWARDED),
+                (HOP_HEADER, self.node_id.encode()),
+                *carried_headers(scope, self.peer_key),
+            ]
+        )
         has_body = any(
             k.lower() == b"content-length" and v.strip() != b"0" for k, v in scope["headers"]
         ) or any(k.lower() == b"transfer-encoding" for k, v in scope["headers"])
-        request = client.build_request(
-            scope["method"],
-            httpx.URL(_target(scope, owner)),
-            headers=headers,
-            content=_request_body(receive) if has_body else None,
-        )
         try:
-            response = await client.send(request, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            _LOGGER.warning("cannot reach %s for %s: %s", owner, scope["path"], exc)
-            if not isinstance(exc, httpx.PoolTimeout):  # a busy pool says nothing of the owner
-                self._mark_down(owner)
+            response = await self._client().request(
+                scope["method"],
+                URL(_target(scope, owner), encoded=True),  # the path exactly as the caller wrote it
+                headers=headers,
+                data=_request_body(receive) if has_body else None,
+                allow_redirects=False,
+                compress=None,
+            )
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # Nothing reached the owner: it is not listening (dead) or did not take the connection.
+            _LOGGER.warning("cannot reach %s for %s: %r", owner, scope["path"], exc)
+            self._mark_down(owner)
             return _unreachable(exc.__class__.__name__)
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, TimeoutError, _CallerGone) as exc:
             _LOGGER.warning("%s did not answer %s %s: %r", owner, scope["method"], scope["path"], exc)
             return Refusal(
                 504,
@@ -229,17 +221,17 @@ class Forwarder:
                 },
             )
         try:
-            answer = [(k, v) for k, v in response.headers.raw if k.lower() not in _NOT_FORWARDED]
-            await send({"type": "http.response.start", "status": response.status_code, "headers": answer})
-            async for chunk in response.aiter_raw():
+            answer = [(k, v) for k, v in response.raw_headers if k.lower() not in _NOT_FORWARDED]
+            await send({"type": "http.response.start", "status": response.status, "headers": answer})
+            async for chunk in response.content.iter_any():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             # The answer has begun: the caller sees a cut-off body (the connection closes).
             _LOGGER.warning("answer from %s cut off (%s): %r", owner, scope["path"], exc)
             raise
         finally:
-            await response.aclose()
+            response.release()
         return None
 
     async def websocket(self, scope: Scope, receive: Receive, send: Send, owner: str) -> Refusal | None:
@@ -343,12 +335,16 @@ def _target(scope: Scope, owner: str) -> str:
     return owner.rstrip("/") + path + ("?" + query.decode("latin-1") if query else "")
 
 
-async def _request_body(receive: Receive) -> Any:
+class _CallerGone(Exception):
+    """The caller left while its body was being carried."""
+
+
+async def _request_body(receive: Receive) -> AsyncIterator[bytes]:
     """The caller's body as it arrives (never held whole here)."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise httpx.ReadError("the caller went away")
+            raise _CallerGone("the caller went away")
         yield message.get("body", b"")
         if not message.get("more_body", False):
             return

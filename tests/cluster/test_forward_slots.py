@@ -1,7 +1,7 @@
 """A process carries at most forward.CARRIED_AT_ONCE requests to owners at once; the others wait
 for a free slot (then are carried, none lost), or, after the connect timeout, are refused with 503
-and Retry-After without counting the owner as down. httpx's pool, given hundreds of requests at
-once, spent a survivor's CPU scanning them against its connections (8 s of no answers after a kill).
+and Retry-After without counting the owner as down. (httpx's pool, given hundreds of requests at
+once, spent a survivor's CPU scanning them against its connections: 8 s of no answers after a kill.)
 
 The owner is a real HTTP server on a real TCP port that holds every request until told to answer.
 """
