@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oneteam.cluster.heap import RECLAIM_AFTER_CLOSE_S, RECLAIM_EVERY_S, Heap
+from oneteam.cluster.heap import RECLAIM_AFTER_CLOSE_S, RECLAIM_EVERY_S, RECLAIM_SPACING_S, Heap
 
 
 class _Node:
@@ -50,24 +50,41 @@ def test_objects_of_open_homes_are_kept_out_of_collections() -> None:
 
 
 def test_a_closed_homes_cycle_waits_for_the_settled_reclaim() -> None:
-    heap = Heap(now=0.0)
+    start = 100.0
+    heap = Heap(now=start - RECLAIM_SPACING_S)
     home, gone = _cycle()
     heap.opened()
     del home  # the home is closed: its cycle is garbage, but frozen
-    heap.closed(now=1.0)
+    heap.closed(now=start)
     gc.collect()
     assert gone() is not None, "a frozen cycle is out of an ordinary collection's sight"
 
-    assert not heap.step(now=1.0 + RECLAIM_AFTER_CLOSE_S / 2)  # closes may still be coming
-    heap.closed(now=5.0)  # another one: the wait starts again
-    assert not heap.step(now=1.0 + RECLAIM_AFTER_CLOSE_S)
+    assert not heap.step(now=start + RECLAIM_AFTER_CLOSE_S / 2)  # closes may still be coming
+    heap.closed(now=start + 1.0)  # another one: the wait starts again
+    assert not heap.step(now=start + RECLAIM_AFTER_CLOSE_S)
     assert gone() is not None
 
-    assert heap.step(now=5.0 + RECLAIM_AFTER_CLOSE_S)
+    assert heap.step(now=start + 1.0 + RECLAIM_AFTER_CLOSE_S)
     assert gone() is None
     assert heap.reclaims == 1
     assert gc.get_freeze_count() > 0, "what is left is kept out of sight again"
-    assert not heap.step(now=6.0 + RECLAIM_AFTER_CLOSE_S), "nothing closed since"
+    assert not heap.step(now=start + 2.0 + RECLAIM_AFTER_CLOSE_S), "nothing closed since"
+
+
+def test_reclaims_after_closes_are_spaced() -> None:
+    heap = Heap(now=0.0)
+    heap.opened()
+    heap.closed(now=RECLAIM_SPACING_S)
+    assert heap.step(now=RECLAIM_SPACING_S + RECLAIM_AFTER_CLOSE_S)
+    lost, gone = _cycle()
+    heap.opened()
+    del lost
+    later = RECLAIM_SPACING_S + RECLAIM_AFTER_CLOSE_S + 1.0
+    heap.closed(now=later)  # more homes lost soon after: no second pause yet
+    assert not heap.step(now=later + RECLAIM_AFTER_CLOSE_S)
+    assert gone() is not None
+    assert heap.step(now=2 * RECLAIM_SPACING_S + RECLAIM_AFTER_CLOSE_S)
+    assert gone() is None and heap.reclaims == 2
 
 
 def test_without_closes_frozen_objects_are_looked_at_every_reclaim_period() -> None:
