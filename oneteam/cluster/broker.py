@@ -44,8 +44,11 @@ from oneteam.cluster.nats_config import (
     home_subjects,
     node_config,
 )
-from oneteam.cluster.nats_node import NatsNode, find_nats_server, free_port
+from oneteam.cluster.nats_node import NatsNode, find_nats_server, place_nodes
 from oneteam.integrations.mqtt.settings import BrokerError, BrokerSettings
+
+PORT_TRIES = 3
+"""Starts on new free ports after a port was taken before its node could listen on it."""
 
 __all__ = ["NatsCluster", "NatsNode", "check_home_id", "find_nats_server", "home_topic_root", "main"]
 
@@ -113,24 +116,7 @@ class NatsCluster:
             raise BrokerError(f"a NATS cluster here has 1 to 9 nodes, not {self.nodes}")
         self.directory = Path(self.directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        for index in range(self.nodes):
-            if self.base_port is not None:
-                ports = [self.base_port + 10 * index + k for k in range(4)]
-            else:
-                ports = [free_port() for _ in range(4)]
-            name = f"oneteam-n{index + 1}"
-            client, route, mqtt, http = ports
-            self.node_list.append(
-                NatsNode(
-                    index,
-                    name,
-                    client_port=client,
-                    route_port=route,
-                    mqtt_port=mqtt,
-                    http_port=http,
-                    directory=self.directory / name,
-                )
-            )
+        self.node_list = place_nodes(self.nodes, self.directory, self.base_port)
         homes_file = self._homes_file
         if homes_file.exists():
             self._homes = dict(json.loads(homes_file.read_text(encoding="utf-8")))
@@ -280,20 +266,33 @@ class NatsCluster:
     # -- processes ---------------------------------------------------------------------------
 
     def start(self, timeout_s: float = 60.0) -> None:
-        """Write the configs, start every node, and wait until each serves MQTT."""
+        """Write the configs, start every node, and wait until each serves MQTT. A free port may be
+        given to another connection before its node binds it (once in a CI run): the cluster then
+        starts on new free ports, PORT_TRIES times at most; an operator's `base_port` fails at once."""
         if self.binary is None:
             self.binary = find_nats_server()
         if self.binary is None:
             raise BrokerError("nats-server is not installed (apt-get install -y nats-server)")
-        with self._lock:
-            self._write_configs()
-        try:
-            for node in self.node_list:
-                self._spawn(node)
-            self.wait_ready(timeout_s)
-        except BaseException:
-            self.stop()  # no half-started cluster left running
-            raise
+        for attempt in range(1, PORT_TRIES + 1):
+            deaths = len(self.deaths)
+            with self._lock:
+                self._write_configs()
+            try:
+                for node in self.node_list:
+                    self._spawn(node)
+                self.wait_ready(timeout_s)
+                return
+            except BaseException as exc:
+                self.stop()  # no half-started cluster left running
+                retry = isinstance(exc, BrokerError) and self.base_port is None and attempt < PORT_TRIES
+                taken = [n.name for n in self.node_list if n.port_was_taken()] if retry else []
+                if not taken:
+                    raise
+                _LOGGER.warning("a port of NATS node %s was taken: starting on new ports", taken[0])
+                del self.deaths[deaths:]  # asked-for starts that failed, not deaths of a running node
+                for node in self.node_list:
+                    node.log_path.unlink(missing_ok=True)
+                self.node_list = place_nodes(self.nodes, self.directory, self.base_port)
 
     def start_node(self, index: int, timeout_s: float = 60.0) -> None:
         """Start one node again (after `kill_node` or a crash) and wait until it serves MQTT."""

@@ -118,6 +118,13 @@ class NatsNode:
             return False
         return ready
 
+    def port_was_taken(self) -> bool:
+        """Whether the node's last start ended on a port in use (its log says so)."""
+        try:
+            return "address already in use" in self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+
     def kill(self) -> None:
         """End the process with SIGKILL: no goodbye to its clients, as a crash would."""
         if self.process is not None and self.alive:
@@ -137,3 +144,17 @@ class NatsNode:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def place_nodes(count: int, directory: Path, base_port: int | None) -> list[NatsNode]:
+    """`count` nodes in folders under `directory`: node i on base_port + 10·i + (0 client, 1 route,
+    2 MQTT, 3 HTTP monitor), or on free ports picked now."""
+    nodes: list[NatsNode] = []
+    for index in range(count):
+        if base_port is not None:
+            client, route, mqtt, http = (base_port + 10 * index + k for k in range(4))
+        else:
+            client, route, mqtt, http = (free_port() for _ in range(4))
+        name = f"oneteam-n{index + 1}"
+        nodes.append(NatsNode(index, name, client, route, mqtt, http, directory / name))
+    return nodes

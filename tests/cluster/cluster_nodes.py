@@ -87,8 +87,9 @@ def register_homes(url: str, home_ids: list[str]) -> dict[str, str]:
     return tokens
 
 
-def start_node(url: str, node_id: str, data_dir: Path, parts: str) -> Node:
-    """Start a service process; it answers /cluster/health once listening."""
+def start_node(url: str, node_id: str, data_dir: Path, parts: str, broker: str | None = None) -> Node:
+    """Start a service process (its homes' MQTT clients at `broker`, when given); it answers
+    /cluster/health once listening."""
     port = free_port()
     log = data_dir / f"{node_id}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -104,6 +105,7 @@ def start_node(url: str, node_id: str, data_dir: Path, parts: str) -> Node:
                 str(port),
                 "--data-dir",
                 str(data_dir),
+                *(["--broker", broker] if broker else []),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -157,9 +158,10 @@ def test_the_broker_command_refuses_bad_input(tmp_path: Path) -> None:
 
 
 def test_a_node_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
+    """On ports an operator chose (`base_port`), a taken one is an error naming the node and its log."""
     if find_nats_server() is None:
         pytest.skip("nats-server is not installed (apt-get install -y nats-server)")
-    cluster = NatsCluster(directory=tmp_path / "nats", bcrypt_cost=4)
+    cluster = NatsCluster(directory=tmp_path / "nats", bcrypt_cost=4, base_port=_free_base_port())
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", cluster.node_list[2].mqtt_port))
         taken.listen()
@@ -171,3 +173,41 @@ def test_a_node_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
         assert time.monotonic() - started < 30  # fails as the node exits, not at the deadline
     assert cluster.health() == {node.name: False for node in cluster.node_list}  # none left running
     assert "address already in use" in cluster.node_list[2].log_path.read_text(encoding="utf-8")
+
+
+def test_a_free_port_taken_before_its_node_listens_means_new_ports(tmp_path: Path) -> None:
+    """Free ports are picked before the nodes bind them; one taken meanwhile (by any connection the
+    machine makes) made a CI run's broker tests error. The cluster starts on new free ports."""
+    if find_nats_server() is None:
+        pytest.skip("nats-server is not installed (apt-get install -y nats-server)")
+    cluster = NatsCluster(directory=tmp_path / "nats", bcrypt_cost=4)
+    port = cluster.node_list[1].http_port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        cluster.start(timeout_s=60)
+        try:
+            assert all(cluster.health().values()), cluster.health()
+            assert port not in {
+                p for n in cluster.node_list for p in (n.client_port, n.route_port, n.mqtt_port, n.http_port)
+            }
+            assert cluster.deaths == []  # the failed start is not a death of a running node
+            login = cluster.add_home("after-retry")
+            assert all(node.mqtt_signs_in(cluster.host, *login) for node in cluster.node_list)
+        finally:
+            cluster.stop()
+
+
+def _free_base_port() -> int:
+    """A base port whose 3 nodes' 4 ports each (base + 10·i + k) are free now."""
+    for _ in range(50):
+        base = random.randrange(20_000, 30_000)
+        ports = [base + 10 * i + k for i in range(3) for k in range(4)]
+        try:
+            for p in ports:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return base
+    raise AssertionError("no free base port")
