@@ -16,7 +16,7 @@ from typing import Any
 
 from oneteam.cluster.forward import HOP_HEADER, Forwarder
 from oneteam.cluster.peers import PEER_KEY_HEADER
-from tests.cluster.test_forward_down import _free_port
+from tests.conftest import free_port
 
 _BODY = gzip.compress(b'{"ok": true}' * 20)
 _ANSWER = (
@@ -85,7 +85,7 @@ async def _carry(
 
 
 async def test_the_owner_gets_the_callers_request_and_the_caller_gets_the_owners_answer() -> None:
-    port = _free_port()
+    port = free_port()
     owner = RecordingOwner()
     server = await asyncio.start_server(owner, "127.0.0.1", port)
     forwarder = Forwarder("carrier", peer_key="k" * 32)
