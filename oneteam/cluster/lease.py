@@ -135,8 +135,11 @@ class LeaseTable:
         self._reopening = asyncio.Lock()
 
     async def open(self) -> None:
-        self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, row_factory=tuple_row)
+        self._conn = await self._connect()
         await ensure_schema(self._conn)
+
+    async def _connect(self) -> _Connection:
+        return await psycopg.AsyncConnection.connect(self.url, autocommit=True, row_factory=tuple_row)
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -152,9 +155,7 @@ class LeaseTable:
             async with self._reopening:
                 if self._conn is not None and self._conn.closed:
                     _LOGGER.warning("lease table connection lost: connecting again")
-                    self._conn = await psycopg.AsyncConnection.connect(
-                        self.url, autocommit=True, row_factory=tuple_row
-                    )
+                    self._conn = await self._connect()
         if self._conn is None:
             raise RuntimeError("the lease table is not open")
         return self._conn
