@@ -26,12 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED, machine, percentile
+from rapidfuzz.distance import Levenshtein
 
 from oneteam.hub import Hub, SqliteStorage, load_home
 from oneteam.integrations.virtual import VirtualAdapter
 from oneteam.model import Command, CommandName
 from oneteam.model.conversation import ConversationReply
-from oneteam.voice.asr import KoreanRecognizer, edit_distance, shared_model
+from oneteam.voice.asr import KoreanRecognizer, shared_model
 from oneteam.voice.audio import read_wav
 from oneteam.voice.espeak import espeak
 from oneteam.voice.grammar import build_grammar, speech_vocabulary
@@ -68,7 +69,9 @@ def compact(text: str, *, lenient: bool) -> str:
 
 def cer(pairs: list[tuple[str, str]], *, lenient: bool) -> float:
     """Summed character error rate over (hypothesis, reference) pairs."""
-    errors = sum(edit_distance(compact(h, lenient=lenient), compact(r, lenient=lenient)) for h, r in pairs)
+    errors = sum(
+        Levenshtein.distance(compact(h, lenient=lenient), compact(r, lenient=lenient)) for h, r in pairs
+    )
     return errors / sum(len(compact(r, lenient=lenient)) for _, r in pairs)
 
 

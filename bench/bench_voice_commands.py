@@ -6,9 +6,11 @@ Korean voice through our normaliser (the only Korean voice here; eSpeak is hard 
 these are harder than a person) plus the one real recorded command (Picovoice's lighting clip,
 scored on its slot 파란색). A command counts as right when the recognised text, spaces removed and
 numbers spelled out, equals the spoken form exactly. Modes: plain Vosk free-form (the anchor),
-oneteam command mode (the default: grammar + garbage syllables, free-form only out of grammar;
-finished grammar recognisers reused), the same with a recogniser built per utterance (before
-2026-12-04 10:30), and the old default (grammar cross-checked by free-form on every utterance).
+free-form on the process's reused free-form recogniser (what a fallback decodes with since
+2026-12-04 20:30), oneteam command mode (the default: grammar + garbage syllables, free-form only
+out of grammar; finished grammar and free-form recognisers reused), the same with recognisers built
+per utterance (before 2026-12-04 10:30), and the old default (grammar cross-checked by free-form on
+every utterance).
 RTF = decode seconds over audio seconds, CPU (process time) and wall, with the load average beside
 each round (`--rounds`, 3 by default); "grammar decoder CPU RTF" is the grammar decoder's own CPU
 (its thread's time) over all the commands' audio, whether or not they then fell back.
@@ -66,14 +68,15 @@ def main() -> None:
     model = shared_model()
     grammar = build_grammar(load_home(SHARED / "eval" / "home.yaml"), speech_vocabulary(), model.is_known)
     modes = {
-        "plain Vosk free-form (anchor)": (KoreanRecognizer(model), False),
+        "plain Vosk free-form (anchor)": (KoreanRecognizer(model, reuse=False), False),
+        "free-form, recogniser reused (fallbacks' now)": (KoreanRecognizer(model), False),
         "command mode (default)": (KoreanRecognizer(model, grammar), True),
         "command mode, recogniser per utterance (before)": (
             KoreanRecognizer(model, grammar, reuse=False),
             True,
         ),
         "grammar + free-form cross-check (old default)": (
-            KoreanRecognizer(model, grammar, verify=True),
+            KoreanRecognizer(model, grammar, verify=True, reuse=False),
             True,
         ),
     }

@@ -34,9 +34,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine
+from rapidfuzz.distance import Levenshtein
 
 from oneteam.i18n import render
-from oneteam.voice.asr import KoreanRecognizer, edit_distance, shared_model
+from oneteam.voice.asr import KoreanRecognizer, shared_model
 from oneteam.voice.audio import AudioFormat, convert
 from oneteam.voice.espeak import espeak
 from oneteam.voice.normalize import normalize, spell_out_recognised_numbers
@@ -198,7 +199,7 @@ def main() -> None:
                 convert(pcm, AudioFormat(rate=rate, width=2, channels=1)), biased=False
             )
             reference = compact(normalize(text))
-            distance = edit_distance(compact(heard.raw_text), reference)
+            distance = Levenshtein.distance(compact(heard.raw_text), reference)
             errors += distance
             chars += len(reference)
             worst[name].append((distance / max(1, len(reference)), text, heard.raw_text))

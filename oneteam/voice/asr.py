@@ -28,26 +28,20 @@ from pathlib import Path
 from typing import Any
 
 from oneteam.model import OneteamError
+from oneteam.voice.asr_checks import MIN_WORD_CONFIDENCE, is_too_long, is_weak
 from oneteam.voice.asr_pool import RecognizerPool
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from oneteam.voice.grammar import UNKNOWN_WORD, Grammar, garbage_codas, garbage_syllables
-from oneteam.voice.normalize import spell_out_recognised_numbers
 
 _LOGGER = logging.getLogger(__name__)
 
 MODEL_ENV = "ONETEAM_VOSK_MODEL"
 """An operator may point to another Vosk model folder; the packaged Korean model is the default."""
-_MAX_COMMAND_WORDS = 14
-_MAX_COMMAND_S = 8.0
-_MIN_WORD_CONFIDENCE = 0.5
-"""A grammar reading with a word the decoder gives less than even odds is speech the grammar only
-half fits (the grammar forced a word onto it), so the utterance is read free-form. The decoder's
-reading of such speech also changes with what the process decoded before (Picovoice's
-out-of-context clip reads 나/날/딸 게 커피 를 줘 or 나 하게 커피 를 줘 by turn, 를 at 0.49 in every one),
-so the garbage syllables alone made the fallback depend on test order."""
-_MAX_DISAGREEMENT = 0.6
-"""Character edit distance between the biased and free-form readings, over the biased length,
-above which the grammar is taken to have forced speech it does not cover onto command words."""
+FREE_KEEP = 1
+"""Idle free-form recognisers kept per model. One reused recogniser decoded the 17 transcribed clips
+at 0.109 CPU RTF against 0.241 built anew, at the same CER (18.9 / 19.1 %), and holds ~140 MiB more
+than a new one once its graph cache has filled (flat after one pass; BENCHMARKS.md, speech
+2026-12-04 20:30). Free-form is the fallback, rarely two at once, so one is kept."""
 
 
 class RecognizerUnavailable(OneteamError):
@@ -89,6 +83,8 @@ class VoskModel:
         self.handle: Any = vosk.Model(str(path))
         self.load_s = time.perf_counter() - started
         _LOGGER.info("Vosk model loaded from %s in %.1f s", path, self.load_s)
+        self.free_pool = RecognizerPool(lambda: self.recognizer(None), keep=FREE_KEEP)
+        """Finished free-form recognisers, shared by every stream of the process (asr_pool.py)."""
 
     def is_known(self, word: str) -> bool:
         """Whether the model's vocabulary has this word."""
@@ -163,22 +159,6 @@ def clean_text(raw: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[\[\]()]", "", raw)).strip()
 
 
-def _compact(text: str) -> str:
-    """Text for comparing readings: numbers as words, no spaces."""
-    return re.sub(r"\s+", "", spell_out_recognised_numbers(text))
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two strings (characters)."""
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
-        previous = current
-    return previous[-1]
-
-
 class _Decoder:
     """One Kaldi recogniser and what it has produced."""
 
@@ -226,18 +206,21 @@ class RecognitionStream:
         verify: bool = False,
         garbage: tuple[str, ...] = (),
         pool: RecognizerPool | None = None,
+        free_pool: RecognizerPool | None = None,
     ) -> None:
-        """`pool`, when given, holds finished recognisers of this grammar and garbage to reuse."""
+        """`pool`, when given, holds finished recognisers of this grammar and garbage to reuse;
+        `free_pool` free-form ones."""
         self._model = model
         self._garbage = frozenset(garbage)
         self._pool = pool if grammar is not None else None
+        self._free_pool = free_pool
         self._biased: _Decoder | None = None
         if grammar is not None:
             kaldi = self._pool.take() if self._pool is not None else model.recognizer(grammar, garbage)
             self._biased = _Decoder(kaldi)
         # Without verification the free-form decoder (10x the grammar's cost) runs only when the
         # biased reading is out of grammar, over the audio kept for that purpose.
-        self._free: _Decoder | None = _Decoder(model.recognizer(None)) if verify or grammar is None else None
+        self._free: _Decoder | None = self._free_decoder() if verify or grammar is None else None
         self._kept: list[bytes] = []
         self._audio_bytes = 0
         self._finished = False
@@ -267,8 +250,8 @@ class RecognitionStream:
         self._finished = True
         audio_s = self._audio_bytes / (SAMPLE_RATE * SAMPLE_WIDTH)
         if self._biased is None:
-            free = self._free or _Decoder(self._model.recognizer(None))
-            text, confidence = free.finish()
+            free = self._free or self._free_decoder()
+            text, confidence = self._finish_free(free)
             return _transcript(text, confidence, Mode.FREE, audio_s, free.decode_s)
         biased_text, biased_conf = self._biased.finish()
         if self._pool is not None:
@@ -278,7 +261,7 @@ class RecognitionStream:
                 not biased_text
                 or is_too_long(biased_text, audio_s)
                 or self._has_garbage(biased_text)
-                or self._biased.lowest < _MIN_WORD_CONFIDENCE
+                or self._biased.lowest < MIN_WORD_CONFIDENCE
             )
             if not out_of_grammar:
                 return _transcript(
@@ -289,12 +272,12 @@ class RecognitionStream:
                     self._biased.decode_s,
                     biased_text=biased_text,
                 )
-            free = _Decoder(self._model.recognizer(None))
+            free = self._free_decoder()
             for pcm in self._kept:
                 free.accept(pcm)
         else:
             free = self._free
-        free_text, free_conf = free.finish()
+        free_text, free_conf = self._finish_free(free)
         decode_s = free.decode_s + self._biased.decode_s
         if (
             self._free is not None
@@ -308,6 +291,18 @@ class RecognitionStream:
         return _transcript(
             free_text, free_conf, Mode.FREE, audio_s, decode_s, fell_back=fell_back, biased_text=biased_text
         )
+
+    def _free_decoder(self) -> _Decoder:
+        """A free-form decoder: a finished one from the pool, else a new one."""
+        pool = self._free_pool
+        return _Decoder(pool.take() if pool is not None else self._model.recognizer(None))
+
+    def _finish_free(self, free: _Decoder) -> tuple[str, float]:
+        """The free-form reading; its recogniser then goes back to the pool."""
+        reading = free.finish()
+        if self._free_pool is not None:
+            self._free_pool.put(free.kaldi)
+        return reading
 
     def _has_garbage(self, biased_text: str) -> bool:
         """Whether the grammar reading holds a garbage syllable: speech the grammar does not cover."""
@@ -337,21 +332,6 @@ def _transcript(
     )
 
 
-def is_too_long(biased_text: str, audio_s: float) -> bool:
-    """Commands are short; a long stretch of grammar words is speech forced onto the grammar."""
-    return len(biased_text.split()) > _MAX_COMMAND_WORDS or audio_s > _MAX_COMMAND_S
-
-
-def is_weak(biased_text: str, free_text: str, audio_s: float) -> bool:
-    """Whether the grammar's reading should give way to the free-form one."""
-    if not biased_text:
-        return bool(free_text)
-    if is_too_long(biased_text, audio_s):
-        return True
-    biased, free = _compact(biased_text), _compact(free_text)
-    return edit_distance(biased, free) / max(1, len(biased)) > _MAX_DISAGREEMENT
-
-
 class KoreanRecognizer:
     """Makes recognition streams over the shared model, free-form or biased towards one home."""
 
@@ -371,12 +351,13 @@ class KoreanRecognizer:
         grammar decoder's CPU); off, the garbage syllables, the word-confidence floor and the length
         rule guard the grammar."""
         self.garbage: tuple[str, ...] = ()
+        self._reuse = reuse
         self._pool: RecognizerPool | None = None
         if grammar is not None:
             self.garbage = tuple(
                 garbage_syllables(self.model.is_known, garbage_codas(language), grammar.words)
             )
-            # Finished grammar recognisers are reused, one warmed now (asr_pool.py); reuse=False: the old way.
+            # Finished recognisers are reused, a grammar one warmed now (asr_pool.py); reuse=False: old way.
             if reuse:
                 self._pool = RecognizerPool(lambda: self.model.recognizer(grammar, self.garbage), warm=True)
 
@@ -389,7 +370,12 @@ class KoreanRecognizer:
         """A stream for one utterance (biased only when a grammar was given)."""
         grammar = self.grammar if biased else None
         return RecognitionStream(
-            self.model, grammar, verify=self.verify, garbage=self.garbage, pool=self._pool
+            self.model,
+            grammar,
+            verify=self.verify,
+            garbage=self.garbage,
+            pool=self._pool,
+            free_pool=self.model.free_pool if self._reuse else None,
         )
 
     def transcribe(self, pcm: bytes, *, biased: bool = True, chunk_bytes: int = 8000) -> Transcript:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rapidfuzz.distance import Levenshtein
 
 from oneteam.voice.asr import KoreanRecognizer, Mode, VoskModel
 from oneteam.voice.asr_pool import WARM_NOISE_S, RecognizerPool
@@ -88,3 +89,35 @@ def test_a_reused_recogniser_reads_a_command_as_a_new_one_and_still_rejects_what
     # Free-form streams of a biased recogniser leave the pool alone.
     reused.transcribe(command, biased=False)
     assert reused.idle_recognizers == 2
+
+
+@pytest.mark.slow
+def test_free_form_recognisers_are_shared_by_the_process_and_read_as_a_new_one(
+    vosk_model: VoskModel, grammar: Grammar, speech_dir: Path, transcripts: dict[str, str]
+) -> None:
+    name = "pv_leopard_test_ko.wav"
+    clip = read_wav(speech_dir / name).data
+    reference = transcripts[name].replace(" ", "")
+
+    def errors(text: str) -> float:
+        return Levenshtein.distance(text.replace(" ", ""), reference) / len(reference)
+
+    fresh = KoreanRecognizer(vosk_model, reuse=False).transcribe(clip)  # free-form on a new recogniser
+    assert fresh.mode is Mode.FREE
+    pool = vosk_model.free_pool
+    commands = KoreanRecognizer(vosk_model, grammar)
+    fallback = commands.transcribe(clip)  # no command: the grammar's reading gives way to free-form
+    assert fallback.fell_back and fallback.mode is Mode.FREE
+    assert pool.idle == 1  # its free-form recogniser came back for the next utterance
+    kept = pool.take()
+    pool.put(kept)
+    # Another recogniser object, the free-form mode of a second stream: the same recogniser is used.
+    again = KoreanRecognizer(vosk_model, grammar).transcribe(clip, biased=False)
+    assert pool.idle == 1 and pool.take() is kept
+    pool.put(kept)
+    for heard in (fallback, again):
+        assert errors(heard.raw_text) <= errors(fresh.raw_text) + 0.1
+    # reuse=False keeps the old way: a new free-form recogniser, the pool untouched.
+    KoreanRecognizer(vosk_model, grammar, reuse=False).transcribe(clip)
+    assert pool.idle == 1 and pool.take() is kept
+    pool.put(kept)
