@@ -29,6 +29,7 @@ from typing import Any
 
 from oneteam.model import OneteamError
 from oneteam.voice.asr_checks import MIN_WORD_CONFIDENCE, is_too_long, is_weak
+from oneteam.voice.asr_decoder import Decoder
 from oneteam.voice.asr_pool import RecognizerPool
 from oneteam.voice.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from oneteam.voice.grammar import UNKNOWN_WORD, Grammar, garbage_codas, garbage_syllables
@@ -159,42 +160,6 @@ def clean_text(raw: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[\[\]()]", "", raw)).strip()
 
 
-class _Decoder:
-    """One Kaldi recogniser and what it has produced."""
-
-    def __init__(self, kaldi: Any) -> None:
-        self.kaldi = kaldi
-        self.segments: list[dict[str, Any]] = []
-        self.decode_s = 0.0
-        self.cpu_s = 0.0  # CPU seconds of the caller's thread, where the decoder runs (benchmarks)
-        self.lowest = 0.0
-        """The lowest word confidence of the finished reading."""
-
-    def accept(self, pcm: bytes) -> str:
-        """Feed audio; the current partial text."""
-        started, cpu = time.perf_counter(), time.thread_time()
-        if self.kaldi.AcceptWaveform(pcm):
-            self.segments.append(json.loads(self.kaldi.Result()))
-            partial = ""
-        else:
-            partial = str(json.loads(self.kaldi.PartialResult()).get("partial", ""))
-        self.decode_s += time.perf_counter() - started
-        self.cpu_s += time.thread_time() - cpu
-        return " ".join([*(s.get("text", "") for s in self.segments), partial]).strip()
-
-    def finish(self) -> tuple[str, float]:
-        """The whole text and its mean word confidence (`lowest` holds the lowest word's)."""
-        started, cpu = time.perf_counter(), time.thread_time()
-        self.segments.append(json.loads(self.kaldi.FinalResult()))
-        self.decode_s += time.perf_counter() - started
-        self.cpu_s += time.thread_time() - cpu
-        words = [w for s in self.segments for w in s.get("result", [])]
-        text = " ".join(s.get("text", "") for s in self.segments if s.get("text")).strip()
-        confidence = sum(float(w.get("conf", 0.0)) for w in words) / len(words) if words else 0.0
-        self.lowest = min((float(w.get("conf", 0.0)) for w in words), default=0.0)
-        return text, confidence
-
-
 class RecognitionStream:
     """One utterance being recognised: feed PCM, read partials, then `finish()` once."""
 
@@ -214,13 +179,15 @@ class RecognitionStream:
         self._garbage = frozenset(garbage)
         self._pool = pool if grammar is not None else None
         self._free_pool = free_pool
-        self._biased: _Decoder | None = None
+        self._biased: Decoder | None = None
         if grammar is not None:
             kaldi = self._pool.take() if self._pool is not None else model.recognizer(grammar, garbage)
-            self._biased = _Decoder(kaldi)
+            self._biased = Decoder(kaldi)
         # Without verification the free-form decoder (10x the grammar's cost) runs only when the
         # biased reading is out of grammar, over the audio kept for that purpose.
-        self._free: _Decoder | None = self._free_decoder() if verify or grammar is None else None
+        self._free: Decoder | None = self._free_decoder() if verify or grammar is None else None
+        self._early: Decoder | None = None
+        """That decoder, started during speech when the grammar reads a garbage syllable (fallback ahead)."""
         self._kept: list[bytes] = []
         self._audio_bytes = 0
         self._finished = False
@@ -235,7 +202,17 @@ class RecognitionStream:
             partial = self._biased.accept(pcm)
         if self._free is None:
             self._kept.append(pcm)
+            if self._early is not None:
+                self._early.accept(pcm)
+            elif self._leaving_grammar(partial):
+                # Caught up now, a fallback decodes only the last chunk after the end of speech.
+                self._early = self._caught_up()
         return clean_text(partial)
+
+    @property
+    def free_running(self) -> bool:
+        """Whether a free-form decoder reads along (verify, free-form, or a fallback started early)."""
+        return self._free is not None or self._early is not None
 
     def grammar_decode_s(self) -> float:
         """Seconds the grammar decoder has spent so far (for benchmarks)."""
@@ -264,6 +241,8 @@ class RecognitionStream:
                 or self._biased.lowest < MIN_WORD_CONFIDENCE
             )
             if not out_of_grammar:
+                if self._early is not None:  # the garbage syllable went: its reading is not needed
+                    self._finish_free(self._early)
                 return _transcript(
                     biased_text,
                     biased_conf,
@@ -272,9 +251,7 @@ class RecognitionStream:
                     self._biased.decode_s,
                     biased_text=biased_text,
                 )
-            free = self._free_decoder()
-            for pcm in self._kept:
-                free.accept(pcm)
+            free = self._early or self._caught_up()
         else:
             free = self._free
         free_text, free_conf = self._finish_free(free)
@@ -292,17 +269,29 @@ class RecognitionStream:
             free_text, free_conf, Mode.FREE, audio_s, decode_s, fell_back=fell_back, biased_text=biased_text
         )
 
-    def _free_decoder(self) -> _Decoder:
+    def _free_decoder(self) -> Decoder:
         """A free-form decoder: a finished one from the pool, else a new one."""
         pool = self._free_pool
-        return _Decoder(pool.take() if pool is not None else self._model.recognizer(None))
+        return Decoder(pool.take() if pool is not None else self._model.recognizer(None))
 
-    def _finish_free(self, free: _Decoder) -> tuple[str, float]:
+    def _caught_up(self) -> Decoder:
+        """A free-form decoder fed the audio kept so far."""
+        free = self._free_decoder()
+        for pcm in self._kept:
+            free.accept(pcm)
+        return free
+
+    def _finish_free(self, free: Decoder) -> tuple[str, float]:
         """The free-form reading; its recogniser then goes back to the pool."""
         reading = free.finish()
         if self._free_pool is not None:
             self._free_pool.put(free.kaldi)
         return reading
+
+    def _leaving_grammar(self, partial: str) -> bool:
+        """Whether the grammar's reading so far holds a garbage syllable before its last word (the
+        one still being decided: the real lighting command had a garbage syllable only there)."""
+        return self._has_garbage(" ".join(partial.split()[:-1]))
 
     def _has_garbage(self, biased_text: str) -> bool:
         """Whether the grammar reading holds a garbage syllable: speech the grammar does not cover."""

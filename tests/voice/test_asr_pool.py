@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from oneteam.voice.asr import KoreanRecognizer, Mode, VoskModel
+from oneteam.voice.asr import KoreanRecognizer, Mode, RecognitionStream, VoskModel
 from oneteam.voice.asr_pool import WARM_NOISE_S, RecognizerPool
 from oneteam.voice.audio import read_wav
 from oneteam.voice.grammar import Grammar
@@ -121,3 +121,33 @@ def test_free_form_recognisers_are_shared_by_the_process_and_read_as_a_new_one(
     KoreanRecognizer(vosk_model, grammar, reuse=False).transcribe(clip)
     assert pool.idle == 1 and pool.take() is kept
     pool.put(kept)
+
+
+@pytest.mark.slow
+def test_a_fallback_starts_free_form_during_speech_and_a_command_in_grammar_does_not(
+    vosk_model: VoskModel, grammar: Grammar, speech_dir: Path, transcripts: dict[str, str]
+) -> None:
+    name = "pv_leopard_test_ko.wav"
+    sentence = read_wav(speech_dir / name).data
+    command = read_wav(speech_dir / "pv_rhino_test_within_context_ko.wav").data
+    recognizer = KoreanRecognizer(vosk_model, grammar)
+    late = KoreanRecognizer(vosk_model, grammar, reuse=False).transcribe(sentence)  # decoded after the end
+    assert late.fell_back
+
+    def fed(pcm: bytes) -> RecognitionStream:
+        stream = recognizer.stream()
+        assert not stream.free_running  # command mode starts with the grammar decoder alone
+        for start in range(0, len(pcm), 8000):
+            stream.accept(pcm[start : start + 8000])
+        return stream
+
+    stream = fed(sentence)
+    assert stream.free_running  # the grammar read garbage syllables: free-form caught up and read along
+    early = stream.finish()
+    assert early.fell_back and early.mode is Mode.FREE
+    reference = transcripts[name].replace(" ", "")
+    for heard in (early, late):
+        assert Levenshtein.distance(heard.raw_text.replace(" ", ""), reference) / len(reference) < 0.35
+    stream = fed(command)
+    assert not stream.free_running  # read in grammar all along: no free-form work spent
+    assert stream.finish().mode is Mode.BIASED
