@@ -101,10 +101,11 @@ def bench_recognition(recognizer: KoreanRecognizer) -> None:
     ours_biased: list[tuple[str, str]] = []
     ours_free: list[tuple[str, str]] = []
     ours_light: list[tuple[str, str]] = []
-    light = KoreanRecognizer(recognizer.model, recognizer.grammar, verify=False)
+    verified = KoreanRecognizer(recognizer.model, recognizer.grammar, verify=True)  # the old default
+    light = recognizer  # the default: grammar, free-form only on a fallback
     fell_back = light_fell_back = 0
     audio_s = plain_s = plain_grammar_s = biased_s = 0.0
-    light_grammar_s = 0.0
+    light_grammar_s = light_s = 0.0
     for name, reference in sorted(references.items()):
         path = SPEECH / name
         pcm = read_wav(path).data
@@ -113,7 +114,7 @@ def bench_recognition(recognizer: KoreanRecognizer) -> None:
         plain.append((text, reference))
         plain_s += seconds
         plain_grammar_s += plain_vosk(recognizer.model.handle, path, grammar_phrases)[1]
-        biased = recognizer.transcribe(pcm, biased=True)
+        biased = verified.transcribe(pcm, biased=True)
         ours_biased.append((biased.raw_text, reference))
         fell_back += biased.fell_back
         biased_s += biased.decode_s
@@ -121,6 +122,7 @@ def bench_recognition(recognizer: KoreanRecognizer) -> None:
         unverified = light.transcribe(pcm, biased=True)
         ours_light.append((unverified.raw_text, reference))
         light_fell_back += unverified.fell_back
+        light_s += unverified.decode_s
         stream = light.stream()
         for start in range(0, len(pcm), 8000):
             stream.accept(pcm[start : start + 8000])
@@ -129,22 +131,23 @@ def bench_recognition(recognizer: KoreanRecognizer) -> None:
     for label, pairs in (
         ("plain Vosk free-form (anchor)", plain),
         ("oneteam free-form", ours_free),
-        ("oneteam home-biased, verified", ours_biased),
-        ("oneteam home-biased, length rule only", ours_light),
+        ("oneteam command mode, cross-checked (old)", ours_biased),
+        ("oneteam command mode (default)", ours_light),
     ):
         print(
             f"  {label:40s} CER {cer(pairs, lenient=False):6.1%}   "
             f"lenient CER {cer(pairs, lenient=True):6.1%}"
         )
     print(
-        f"  biased mode fell back to free-form on {fell_back} (verified) and {light_fell_back} "
-        f"(length rule) of {len(references)} clips"
+        f"  command mode fell back to free-form on {fell_back} (cross-checked) and {light_fell_back} "
+        f"(default) of {len(references)} clips"
     )
     print("\nReal-time factor (decode seconds / audio seconds):")
     print(f"  plain Vosk free-form (anchor)            RTF {plain_s / audio_s:.3f}")
     print(f"  plain Vosk grammar mode, home grammar    RTF {plain_grammar_s / audio_s:.3f}")
     print(f"  oneteam biased grammar decoder            RTF {light_grammar_s / audio_s:.3f}")
-    print(f"  oneteam biased, verified (grammar + free)  RTF {biased_s / audio_s:.3f}")
+    print(f"  oneteam cross-checked (grammar + free)    RTF {biased_s / audio_s:.3f}")
+    print(f"  oneteam command mode (default), fallbacks RTF {light_s / audio_s:.3f}")
 
 
 async def bench_end_to_action(recognizer: KoreanRecognizer, rounds: int = 5) -> None:
