@@ -8,7 +8,8 @@ The model (~0.5 GB resident) is loaded once per process and shared by every stre
   `[unk]` word this model lacks. A command in the grammar is read exactly, at about a tenth of the
   free-form decoder's cost; speech the grammar does not cover comes out with garbage syllables in
   it, with a word the decoder barely believes, or too long to be a command, and only then is the
-  kept audio decoded free-form and that text returned for the language understanding to judge.
+  kept audio decoded free-form and that text returned for the language understanding to judge
+  (started during speech once the grammar has read a garbage syllable, so it ends with the speech).
   `verify=True` adds the older cross-check: a free-form decoder runs beside the grammar on every
   utterance and the biased reading is kept only when it spells about the same sounds (10x the CPU).
 """
@@ -42,7 +43,7 @@ FREE_KEEP = 1
 """Idle free-form recognisers kept per model. One reused recogniser decoded the 17 transcribed clips
 at 0.109 CPU RTF against 0.241 built anew, at the same CER (18.9 / 19.1 %), and holds ~140 MiB more
 than a new one once its graph cache has filled (flat after one pass; BENCHMARKS.md, speech
-2026-12-04 20:30). Free-form is the fallback, rarely two at once, so one is kept."""
+2026-12-04 20:31). Free-form is the fallback, rarely two at once, so one is kept."""
 
 
 class RecognizerUnavailable(OneteamError):
