@@ -7,7 +7,7 @@ these are harder than a person) plus the one real recorded command (Picovoice's 
 scored on its slot 파란색). A command counts as right when the recognised text, spaces removed and
 numbers spelled out, equals the spoken form exactly. Modes: plain Vosk free-form (the anchor),
 free-form on the process's reused free-form recogniser (what a fallback decodes with since
-2026-12-04 20:30), oneteam command mode (the default: grammar + garbage syllables, free-form only
+2026-12-04 20:31), oneteam command mode (the default: grammar + garbage syllables, free-form only
 out of grammar; finished grammar and free-form recognisers reused), the same with recognisers built
 per utterance (before 2026-12-04 10:30), and the old default (grammar cross-checked by free-form on
 every utterance).
